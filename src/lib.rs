@@ -1,0 +1,27 @@
+//! `setting`: the room controller for ketamine-assisted psychotherapy sessions.
+//!
+//! The layout follows the flow of a session:
+//!
+//! - [`scene`], [`playlist`], [`config`] and [`catalog`]: the files clinic staff and
+//!   technicians write, parsed in two stages (raw serde structures, then validated types)
+//!   with errors that name file, line and column ([`diagnostic`]).
+//! - [`timeline`]: the pure core. Given the time and an input it returns actions and its next
+//!   deadline; it never sleeps, reads a clock or does I/O.
+//! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
+//!   socket, the state file and event log, and the adapters.
+//! - [`protocol`]: every message between `setting` and `settingd`.
+//! - [`audio`] and [`lights`]: the adapters behind small traits.
+//! - [`report`]: a session's story, rebuilt from its event log.
+
+pub mod audio;
+pub mod catalog;
+pub mod config;
+pub mod diagnostic;
+pub mod engine;
+pub mod lights;
+pub mod playlist;
+pub mod protocol;
+pub mod report;
+pub mod scene;
+pub mod time;
+pub mod timeline;

@@ -1,0 +1,77 @@
+//! Framing: one JSON value per line, with a size limit. Pure functions over bytes, so tests
+//! need no socket.
+
+use serde::Serialize;
+
+use super::request::{Envelope, Op};
+
+/// The longest request line accepted. Requests are tiny; anything longer is refused.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("request is longer than {MAX_LINE_BYTES} bytes")]
+    TooLong,
+    #[error("request is not UTF-8")]
+    NotUtf8,
+    #[error("request is not JSON: {0} (at line 1, column {1})")]
+    NotJson(String, usize),
+    #[error("request must be a JSON object")]
+    NotObject,
+    #[error("field `id` must be a non-negative integer")]
+    BadId,
+    #[error("bad request: {0}")]
+    Invalid(String),
+}
+
+/// Parses one request line (without its newline).
+pub fn decode_request(line: &[u8]) -> Result<Envelope, ProtocolError> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(ProtocolError::TooLong);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| ProtocolError::NotUtf8)?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ProtocolError::NotJson(e.to_string(), e.column()))?;
+    let object = value.as_object_mut().ok_or(ProtocolError::NotObject)?;
+    let id = match object.remove("id") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or(ProtocolError::BadId)?),
+    };
+    let op: Op = serde_json::from_value(value).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
+    Ok(Envelope { id, op })
+}
+
+/// Serialises a message as one line, newline included.
+pub fn encode_line<T: Serialize>(message: &T) -> Vec<u8> {
+    // Serialising our own plain data types cannot fail.
+    let mut line = serde_json::to_vec(message).expect("protocol types serialise");
+    line.push(b'\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_request_with_and_without_id() {
+        let e = decode_request(br#"{"id": 7, "op": "extend", "by": "10m"}"#).unwrap();
+        assert_eq!(e.id, Some(7));
+        assert_eq!(e.op, Op::Extend { by: "10m".into() });
+        let e = decode_request(br#"{"op":"check","zone":"mat-2"}"#).unwrap();
+        assert_eq!(e.id, None);
+        assert_eq!(e.op, Op::Check { zone: Some("mat-2".into()) });
+    }
+
+    #[test]
+    fn refuses_malformed_requests() {
+        assert!(matches!(decode_request(b"not json"), Err(ProtocolError::NotJson(..))));
+        assert!(matches!(decode_request(b"[1,2]"), Err(ProtocolError::NotObject)));
+        assert!(matches!(decode_request(br#"{"id":-1,"op":"next"}"#), Err(ProtocolError::BadId)));
+        assert!(matches!(decode_request(br#"{"op":"fly"}"#), Err(ProtocolError::Invalid(_))));
+        assert!(matches!(decode_request(br#"{"op":"check","zonee":"mat-2"}"#), Err(ProtocolError::Invalid(_))));
+        assert!(matches!(decode_request(b"\xff\xfe"), Err(ProtocolError::NotUtf8)));
+        let long = vec![b' '; MAX_LINE_BYTES + 1];
+        assert!(matches!(decode_request(&long), Err(ProtocolError::TooLong)));
+    }
+}

@@ -1,0 +1,14 @@
+//! The control protocol between `setting` and `settingd`: newline-delimited JSON over a Unix
+//! socket. Every message either side sends is defined here, and both binaries use it.
+//!
+//! A request is one JSON object on one line: `{"id": 7, "op": "extend", "by": "10m"}`. The
+//! optional `id` is echoed in the reply. Unknown fields are refused rather than ignored, so a
+//! misspelt `zone` cannot silently widen a check to the whole room.
+
+mod codec;
+mod reply;
+mod request;
+
+pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
+pub use reply::{DaemonInfo, ErrorKind, LogEntry, Reply, ReplyError, SessionSummary, StatusReply};
+pub use request::{Envelope, Op};

@@ -1,0 +1,88 @@
+//! Replies, and the event-log entry that `watch` streams and `report` reads.
+
+use serde::{Deserialize, Serialize};
+
+use crate::timeline::{Event, Status};
+
+/// One reply line. Exactly one of `result` and `error` is set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReplyError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request could not be read; nothing changed.
+    BadRequest,
+    /// Understood but refused (wrong moment, unknown scene, ...); nothing changed.
+    Refused,
+    /// A session command while no session runs.
+    NoSession,
+    /// The daemon failed; the message says how.
+    Internal,
+}
+
+impl Reply {
+    pub fn ok<T: Serialize>(id: Option<u64>, result: &T) -> Reply {
+        let result = serde_json::to_value(result).expect("protocol types serialise");
+        Reply { id, ok: true, result: Some(result), error: None }
+    }
+
+    pub fn error(id: Option<u64>, kind: ErrorKind, message: impl Into<String>) -> Reply {
+        Reply { id, ok: false, result: None, error: Some(ReplyError { kind, message: message.into() }) }
+    }
+}
+
+/// One line of a session's event log (and of the `watch` stream).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Wall-clock time, RFC 3339 in UTC.
+    pub wall: String,
+    pub session: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// The reply to `status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReply {
+    pub daemon: DaemonInfo,
+    /// `None` when no session is running.
+    pub session: Option<Status>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DaemonInfo {
+    pub version: String,
+    pub room: String,
+    pub speed: f64,
+    pub socket: String,
+    pub state_dir: String,
+    pub audio: String,
+    pub lights: String,
+    /// Standing problems the therapist should know about (a damaged state file set aside,
+    /// persistence failing, an adapter down).
+    pub warnings: Vec<String>,
+}
+
+/// One line of `sessions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub session: String,
+    pub scene: String,
+    pub started: String,
+    pub ended: Option<String>,
+}

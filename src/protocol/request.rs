@@ -1,0 +1,115 @@
+//! Requests: one variant per thing a client can ask of the daemon.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Mark;
+use crate::time::{Millis, parse_duration};
+use crate::timeline::{Command, Request, Source, Target};
+
+/// A request with its optional correlation id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    pub id: Option<u64>,
+    pub op: Op,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// Begin a session with the named scene (a file stem under the scenes directory).
+    Start { scene: String },
+    Mark { mark: Mark },
+    Next,
+    Hold,
+    Release,
+    /// `by` in the human form: `10m`.
+    Extend { by: String },
+    Pause {
+        #[serde(default)]
+        walk: bool,
+    },
+    Resume {
+        #[serde(default)]
+        all: bool,
+        #[serde(default)]
+        zone: Option<String>,
+    },
+    Check {
+        #[serde(default)]
+        zone: Option<String>,
+    },
+    Emergency {
+        #[serde(default)]
+        zone: Option<String>,
+    },
+    Mute,
+    Unmute,
+    Skip,
+    Volume { delta_db: f32 },
+    Light {
+        #[serde(default)]
+        zone: Option<String>,
+        #[serde(default)]
+        brightness: f32,
+        #[serde(default)]
+        kelvin: i32,
+    },
+    End,
+    Stop,
+    Status,
+    /// Stream the event log live; the reply is followed by one `LogEntry` per line.
+    Watch,
+    /// The whole event log of a session (the current or latest one when `None`).
+    Report {
+        #[serde(default)]
+        session: Option<String>,
+    },
+    /// Sessions the daemon has logs for.
+    Sessions,
+    Ping,
+}
+
+impl Op {
+    /// The therapist command this op carries, if it is one. `Err` names a bad field value.
+    pub fn to_command(&self, source: Source) -> Result<Option<Request>, String> {
+        let zone = |z: &Option<String>| match z {
+            Some(z) => Target::Zone(z.clone()),
+            None => Target::Room,
+        };
+        let (command, target) = match self {
+            Op::Mark { mark } => (Command::Mark { mark: *mark }, Target::Room),
+            Op::Next => (Command::Next, Target::Room),
+            Op::Hold => (Command::Hold, Target::Room),
+            Op::Release => (Command::Release, Target::Room),
+            Op::Extend { by } => {
+                let by: Millis = parse_duration(by).map_err(|e| format!("field `by`: {e}"))?;
+                (Command::Extend { by }, Target::Room)
+            }
+            Op::Pause { walk } => (Command::Pause { walk_light: *walk }, Target::Room),
+            Op::Resume { all, zone: z } => (Command::Resume { all: *all }, zone(z)),
+            Op::Check { zone: z } => (Command::Check, zone(z)),
+            Op::Emergency { zone: z } => (Command::Emergency, zone(z)),
+            Op::Mute => (Command::Mute, Target::Room),
+            Op::Unmute => (Command::Unmute, Target::Room),
+            Op::Skip => (Command::Skip, Target::Room),
+            Op::Volume { delta_db } => {
+                if !delta_db.is_finite() {
+                    return Err("field `delta_db`: expected a finite number of dB".into());
+                }
+                (Command::Volume { delta_db: *delta_db }, Target::Room)
+            }
+            Op::Light { zone: z, brightness, kelvin } => {
+                if !brightness.is_finite() {
+                    return Err("field `brightness`: expected a finite number of percent".into());
+                }
+                (Command::Light { brightness_delta: *brightness, kelvin_delta: *kelvin }, zone(z))
+            }
+            Op::End => (Command::End, Target::Room),
+            Op::Stop => (Command::Stop, Target::Room),
+            Op::Start { .. } | Op::Status | Op::Watch | Op::Report { .. } | Op::Sessions | Op::Ping => {
+                return Ok(None);
+            }
+        };
+        Ok(Some(Request { command, target, source }))
+    }
+}

@@ -1,0 +1,182 @@
+//! Session time: whole milliseconds, and the human duration syntax (`90s`, `15m`, `1h30m`).
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+use serde::{Deserialize, Serialize};
+
+/// A span or a point on a session's clock, in whole milliseconds.
+///
+/// Milliseconds rather than `Duration` so that state files and event logs stay readable
+/// integers, and so arithmetic on the pure timeline is exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    pub const ZERO: Millis = Millis(0);
+
+    pub const fn from_secs(s: u64) -> Millis {
+        Millis(s * 1000)
+    }
+
+    pub const fn from_mins(m: u64) -> Millis {
+        Millis(m * 60_000)
+    }
+
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    pub fn saturating_sub(self, other: Millis) -> Millis {
+        Millis(self.0.saturating_sub(other.0))
+    }
+
+    pub fn to_duration(self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0)
+    }
+}
+
+impl Add for Millis {
+    type Output = Millis;
+    fn add(self, rhs: Millis) -> Millis {
+        Millis(self.0 + rhs.0)
+    }
+}
+
+impl AddAssign for Millis {
+    fn add_assign(&mut self, rhs: Millis) {
+        self.0 += rhs.0;
+    }
+}
+
+impl Sub for Millis {
+    type Output = Millis;
+    /// Saturates: a time before the origin is the origin.
+    fn sub(self, rhs: Millis) -> Millis {
+        self.saturating_sub(rhs)
+    }
+}
+
+/// Clock form, `h:mm:ss` (or `m:ss` under an hour), as therapists read it.
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.0 / 1000;
+        let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
+        if h > 0 {
+            write!(f, "{h}:{m:02}:{s:02}")
+        } else {
+            write!(f, "{m}:{s:02}")
+        }
+    }
+}
+
+/// Why a duration did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration; expected a duration such as `90s`, `15m` or `1h30m`")]
+    Empty,
+    #[error("`{0}` is not a duration; expected a number and a unit (h, m, s, ms), such as `90s`, `15m` or `1h30m`")]
+    Malformed(String),
+    #[error("`{0}` is too long a duration")]
+    Overflow(String),
+}
+
+/// Parses `90s`, `15m`, `1h30m`, `2h 5m 10s`, `500ms`. Units must come in falling order and
+/// each at most once, so that `30m1h` (probably a typo) is refused rather than guessed at.
+pub fn parse_duration(text: &str) -> Result<Millis, DurationError> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(DurationError::Empty);
+    }
+    let malformed = || DurationError::Malformed(text.to_string());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    let mut total: u64 = 0;
+    let mut last_rank = usize::MAX;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if start == i {
+            return Err(malformed());
+        }
+        let number: u64 = s[start..i].parse().map_err(|_| DurationError::Overflow(text.to_string()))?;
+        let ustart = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let (rank, unit_ms) = match &s[ustart..i] {
+            "h" => (3, 3_600_000),
+            "m" | "min" => (2, 60_000),
+            "s" => (1, 1000),
+            "ms" => (0, 1),
+            _ => return Err(malformed()),
+        };
+        if rank >= last_rank {
+            return Err(malformed());
+        }
+        last_rank = rank;
+        let part = number
+            .checked_mul(unit_ms)
+            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+        total = total
+            .checked_add(part)
+            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+    }
+    Ok(Millis(total))
+}
+
+/// The shortest human form that [`parse_duration`] reads back, e.g. `1h30m`.
+pub fn format_duration(d: Millis) -> String {
+    if d.0 == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let (h, rest) = (d.0 / 3_600_000, d.0 % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    let (s, ms) = (rest / 1000, rest % 1000);
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s"), (ms, "ms")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_people_write() {
+        assert_eq!(parse_duration("90s"), Ok(Millis::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Millis::from_mins(15)));
+        assert_eq!(parse_duration("1h30m"), Ok(Millis::from_mins(90)));
+        assert_eq!(parse_duration("2h 5m 10s"), Ok(Millis(7_510_000)));
+        assert_eq!(parse_duration("500ms"), Ok(Millis(500)));
+        assert_eq!(parse_duration("0s"), Ok(Millis::ZERO));
+    }
+
+    #[test]
+    fn refuses_what_it_would_have_to_guess() {
+        for bad in ["", "15", "m", "1.5h", "30m1h", "1h1h", "10 minutes", "-5m", "5x"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(matches!(parse_duration("99999999999999999999h"), Err(DurationError::Overflow(_))));
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for ms in [0, 500, 90_000, 5_400_000, 7_510_250] {
+            let d = Millis(ms);
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d));
+        }
+        assert_eq!(Millis(3_723_000).to_string(), "1:02:03");
+        assert_eq!(Millis(62_000).to_string(), "1:02");
+    }
+}

@@ -1,0 +1,58 @@
+//! What the core asks the outside world to do: the adapters' orders, prompts, log entries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Look;
+use crate::time::Millis;
+
+use super::event::Event;
+
+/// One thing for the engine to carry out. The core emits them in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Move one zone's lights to a look over `fade` (a ramp is one long fade).
+    Light { zone: String, look: Look, fade: Millis },
+    /// The music as it should now be; the adapter glides to it.
+    Music(MusicTarget),
+    /// Cross-fade to the next track.
+    Skip { crossfade: Millis },
+    /// Tell the therapist something (shown on status and watch).
+    Prompt { text: String },
+    /// Append to the session's event log.
+    Log(Event),
+    /// The session state changed: save it before answering anyone.
+    Persist,
+    /// The session is over; nothing more will be emitted.
+    Finished,
+}
+
+/// The whole desired music state, so that an adapter (or a restarted daemon) can reach it
+/// from anywhere without replaying history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MusicTarget {
+    /// The playlist to play, or `None` for silence.
+    pub playlist: Option<String>,
+    /// Effective level in dB relative to the ceiling, duck and nudges included; never above 0.
+    pub level_db: f32,
+    /// Playing but faded to nothing (mute, emergency): the track runs on underneath.
+    pub muted: bool,
+    /// Faded out and held at its position (pause).
+    pub paused: bool,
+    /// How long the glide to this state takes (a crossfade if the playlist changes).
+    pub fade: Millis,
+}
+
+impl MusicTarget {
+    pub fn silence() -> MusicTarget {
+        MusicTarget { playlist: None, level_db: 0.0, muted: false, paused: false, fade: Millis::ZERO }
+    }
+
+    /// True when the same sound would come out, whatever the fade.
+    pub fn same_state(&self, other: &MusicTarget) -> bool {
+        self.playlist == other.playlist
+            && self.muted == other.muted
+            && self.paused == other.paused
+            && (self.level_db - other.level_db).abs() < 0.01
+    }
+}

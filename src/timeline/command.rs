@@ -1,0 +1,114 @@
+//! The therapist's commands as the core receives them, and who sent them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Mark;
+use crate::time::Millis;
+
+/// A therapist command. Overrides carry their [`Target`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Mark { mark: Mark },
+    Next,
+    Hold,
+    Release,
+    Extend { by: Millis },
+    Pause { walk_light: bool },
+    /// Ends the most urgent active override (or all of them).
+    Resume { all: bool },
+    Check,
+    Emergency,
+    Mute,
+    Unmute,
+    Skip,
+    Volume { delta_db: f32 },
+    Light { brightness_delta: f32, kelvin_delta: i32 },
+    End,
+    Stop,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Mark { .. } => "mark",
+            Command::Next => "next",
+            Command::Hold => "hold",
+            Command::Release => "release",
+            Command::Extend { .. } => "extend",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
+            Command::Check => "check",
+            Command::Emergency => "emergency",
+            Command::Mute => "mute",
+            Command::Unmute => "unmute",
+            Command::Skip => "skip",
+            Command::Volume { .. } => "volume",
+            Command::Light { .. } => "light",
+            Command::End => "end",
+            Command::Stop => "stop",
+        }
+    }
+}
+
+/// What an override (or a light nudge) applies to.
+/// Serialised as `"room"` or `{"zone": "mat-1"}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Room,
+    Zone(String),
+}
+
+impl Target {
+    pub fn covers(&self, zone: &str) -> bool {
+        match self {
+            Target::Room => true,
+            Target::Zone(z) => z == zone,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Room => f.write_str("room"),
+            Target::Zone(z) => write!(f, "zone {z}"),
+        }
+    }
+}
+
+/// Who asked: written into the event log with every override.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Source {
+    /// `cli`, `timer`, `daemon`, `mqtt`, ...
+    pub via: String,
+    /// A user name, uid or client id, when known.
+    pub who: Option<String>,
+}
+
+impl Source {
+    pub fn timer() -> Source {
+        Source { via: "timer".into(), who: None }
+    }
+
+    pub fn daemon() -> Source {
+        Source { via: "daemon".into(), who: None }
+    }
+}
+
+/// A command aimed at a target, from a source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub command: Command,
+    pub target: Target,
+    pub source: Source,
+}
+
+impl Request {
+    /// A room-wide command.
+    pub fn room(command: Command, source: Source) -> Request {
+        Request { command, target: Target::Room, source }
+    }
+}

@@ -1,0 +1,55 @@
+//! Entries of the session's event log, as the core knows them. The engine adds wall-clock time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Mark;
+use crate::time::Millis;
+
+use super::command::{Source, Target};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Session time: real time since the session started, pauses included.
+    pub at: Millis,
+    /// Timeline time: what phases and cues count in; stands still while paused.
+    pub timeline: Millis,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The override layers, most urgent first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverrideKind {
+    Emergency,
+    Check,
+    Pause,
+}
+
+impl OverrideKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OverrideKind::Emergency => "emergency",
+            OverrideKind::Check => "check",
+            OverrideKind::Pause => "pause",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    SessionStarted { scene: String, session: String },
+    SessionResumed { downtime: Millis },
+    PhaseEntered { index: usize, id: String, title: String, reason: String, source: Source },
+    MarkSet { mark: Mark, source: Source },
+    CueFired { phase: Option<String>, label: String },
+    Prompt { text: String },
+    OverrideStarted { kind: OverrideKind, target: Target, source: Source },
+    OverrideEnded { kind: OverrideKind, target: Target, source: Source },
+    Command { command: String, detail: String, source: Source },
+    Track { playlist: String, path: String },
+    TrackSkipped { playlist: Option<String>, path: Option<String>, source: Source },
+    Error { message: String },
+    SessionEnded { reason: String, source: Source },
+}

@@ -1,0 +1,25 @@
+//! The pure timeline core: given the time and an input (a tick, a therapist command or a
+//! device event) it returns the actions to carry out and knows its next deadline. It never
+//! sleeps, reads a clock or does I/O, so a three-hour session runs in a test in milliseconds.
+//!
+//! Two clocks: *session time* (`now`, real time since the start, scaled by the engine's speed)
+//! and *timeline time*, which stands still while the session is paused or in an emergency.
+//! Phases, marks and cues count in timeline time.
+
+mod action;
+mod command;
+mod core;
+mod error;
+mod event;
+pub mod plan;
+mod policy;
+mod state;
+mod status;
+
+pub use action::{Action, MusicTarget};
+pub use command::{Command, Request, Source, Target};
+pub use core::{DeviceEvent, Snapshot, Timeline};
+pub use error::CommandError;
+pub use event::{Event, EventKind, OverrideKind};
+pub use policy::{OverrideLook, Policy};
+pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
