@@ -1,4 +1,5 @@
-//! The `Timeline` itself: session state plus the scene and policy it runs under.
+//! The `Timeline` itself: session state plus the scene and policy it runs under, and the
+//! loop that brings it up to a given time.
 
 use std::sync::Arc;
 
@@ -9,10 +10,20 @@ use crate::time::Millis;
 
 use super::action::Action;
 use super::command::{Request, Source};
+use super::due::Due;
 use super::error::CommandError;
+use super::event::{Event, EventKind};
 use super::policy::Policy;
 use super::state::State;
 use super::status::Status;
+
+/// Lights come back quickly after a restart: the room should be right again at once.
+const RESTART_LIGHT_FADE: Millis = Millis(3000);
+/// Music fades back in after a restart rather than starting at full level.
+const RESTART_MUSIC_FADE: Millis = Millis(5000);
+/// However long a daemon was down, a session cannot have more events due than this; the
+/// bound only guards against a corrupt state looping for ever.
+const MAX_STEPS_PER_ADVANCE: usize = 100_000;
 
 /// Something an adapter reports that the session should know about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,24 +44,34 @@ pub struct Snapshot {
 }
 
 pub struct Timeline {
-    scene: Arc<Scene>,
-    policy: Policy,
-    state: State,
+    pub(super) scene: Arc<Scene>,
+    pub(super) policy: Policy,
+    pub(super) state: State,
     /// Actions produced by a time advance inside a command that was then refused; handed out
     /// with the next output so nothing due is lost.
     pending: Vec<Action>,
 }
 
 impl Timeline {
-    /// Begins a session at session time zero.
+    /// Begins a session at session time zero, in the scene's first phase.
     pub fn start(scene: Scene, policy: Policy, session_id: String, source: Source) -> (Timeline, Vec<Action>) {
-        let _ = (scene, policy, session_id, source);
-        todo!()
+        let mut tl = Timeline { scene: Arc::new(scene), policy, state: State::new(session_id), pending: Vec::new() };
+        let mut out = Vec::new();
+        let started =
+            EventKind::SessionStarted { scene: tl.scene.name.clone(), session: tl.state.session.clone() };
+        tl.log(&mut out, started);
+        tl.enter_phase(0, "session start", source, &mut out);
+        tl.finish_output(&mut out);
+        (tl, out)
     }
 
     pub fn restore(snapshot: Snapshot) -> Timeline {
-        let _ = snapshot;
-        todo!()
+        Timeline {
+            scene: Arc::new(snapshot.scene),
+            policy: snapshot.policy,
+            state: snapshot.state,
+            pending: Vec::new(),
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -59,6 +80,10 @@ impl Timeline {
 
     pub fn scene(&self) -> &Scene {
         &self.scene
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn session_id(&self) -> &str {
@@ -70,42 +95,134 @@ impl Timeline {
         self.state.now
     }
 
-    /// After a restart: counts `now` (downtime included) and re-asserts the whole desired
-    /// state, lights with a short fade and music with a fade-in.
+    pub fn is_finished(&self) -> bool {
+        self.state.finished
+    }
+
+    /// After a restart: counts the downtime (the client's journey went on), catches up on
+    /// whatever came due meanwhile, and re-asserts the whole desired state, lights with a
+    /// short fade and music with a fade-in, since the adapters start from nothing.
     pub fn resumed(&mut self, now: Millis, downtime: Millis) -> Vec<Action> {
-        let _ = (now, downtime);
-        todo!()
+        let mut out = std::mem::take(&mut self.pending);
+        let mut caught_up = Vec::new();
+        self.advance(now, &mut caught_up);
+        // Intermediate looks from the downtime are history; only the present is sent.
+        out.extend(caught_up.into_iter().filter(|a| !matches!(a, Action::Light { .. } | Action::Music(_))));
+        self.log(&mut out, EventKind::SessionResumed { downtime });
+        if !self.state.finished {
+            self.refresh_zones(&super::command::Target::Room, RESTART_LIGHT_FADE, true, &mut out);
+            self.sync_music(RESTART_MUSIC_FADE, true, &mut out);
+        }
+        self.finish_output(&mut out);
+        out
     }
 
     /// Processes everything due up to `now`, in order.
     pub fn tick(&mut self, now: Millis) -> Vec<Action> {
-        let _ = now;
-        todo!()
+        let mut out = std::mem::take(&mut self.pending);
+        self.advance(now, &mut out);
+        self.finish_output(&mut out);
+        out
     }
 
-    /// Applies a therapist command at `now`. Refused commands change nothing.
+    /// Applies a therapist command at `now`. A refused command changes nothing.
     pub fn command(&mut self, now: Millis, request: Request) -> Result<Vec<Action>, CommandError> {
-        let _ = (now, request);
-        todo!()
+        let mut out = std::mem::take(&mut self.pending);
+        self.advance(now, &mut out);
+        match self.apply(request, &mut out) {
+            Ok(()) => {
+                // A release or a shortened wait may make something due at once.
+                self.advance(now, &mut out);
+                self.finish_output(&mut out);
+                Ok(out)
+            }
+            Err(e) => {
+                self.finish_output(&mut out);
+                self.pending = out;
+                Err(e)
+            }
+        }
     }
 
     pub fn device(&mut self, now: Millis, event: DeviceEvent) -> Vec<Action> {
-        let _ = (now, event);
-        todo!()
+        let mut out = std::mem::take(&mut self.pending);
+        self.advance(now, &mut out);
+        let kind = match event {
+            DeviceEvent::TrackStarted { playlist, path } => {
+                self.state.current_track = Some((playlist.clone(), path.clone()));
+                EventKind::Track { playlist, path }
+            }
+            DeviceEvent::TrackFailed { path, error } => {
+                EventKind::Error { message: format!("track {path} could not be played: {error}") }
+            }
+            DeviceEvent::Error { message } => EventKind::Error { message },
+        };
+        self.log(&mut out, kind);
+        self.finish_output(&mut out);
+        out
     }
 
-    /// When the core next wants a tick, in session time; `None` while nothing is due
-    /// (paused, held with no cue pending, or finished).
+    /// When the core next wants a tick, in session time; `None` while nothing can come due
+    /// (paused, in an emergency, or finished).
     pub fn next_deadline(&self) -> Option<Millis> {
-        todo!()
+        if !self.state.clock_running() {
+            return None;
+        }
+        let (t, _) = self.next_due()?;
+        Some(self.state.now + (t - self.state.timeline))
     }
 
     pub fn status(&self, now: Millis) -> Status {
-        let _ = now;
-        todo!()
+        self.view(now)
     }
 
-    pub fn is_finished(&self) -> bool {
-        self.state.finished
+    /// Brings the session up to `now`, handling each due item at its own time so that the
+    /// log carries the time things were meant to happen, however late the tick.
+    fn advance(&mut self, now: Millis, out: &mut Vec<Action>) {
+        for _ in 0..MAX_STEPS_PER_ADVANCE {
+            if !self.state.clock_running() {
+                break;
+            }
+            let tl_now = self.state.timeline_at(now);
+            let Some((t, due)) = self.next_due().filter(|(t, _)| *t <= tl_now) else {
+                break;
+            };
+            // The session time at which this item was due (never before the last input).
+            let at = now - (tl_now - t.max(self.state.timeline));
+            self.state.rebase(at);
+            self.process(due, out);
+        }
+        self.state.rebase(now);
+    }
+
+    fn process(&mut self, due: Due, out: &mut Vec<Action>) {
+        match due {
+            Due::RampStart(zone) => {
+                if let Some(r) = self.state.scene_lights.get_mut(&zone).and_then(|z| z.ramp.as_mut()) {
+                    r.started = true;
+                }
+                self.refresh_zone(&zone, Millis::ZERO, false, out);
+            }
+            Due::Cue(cue) => self.fire_cue(cue, out),
+            Due::Planned => self.planned_time_reached(out),
+            Due::Max => self.max_time_reached(out),
+        }
+    }
+
+    pub(super) fn log(&self, out: &mut Vec<Action>, kind: EventKind) {
+        out.push(Action::Log(Event { at: self.state.now, timeline: self.state.timeline, kind }));
+    }
+
+    /// Any change was logged; a logged change must be persisted before anyone is answered,
+    /// and before the session is let go.
+    fn finish_output(&self, out: &mut Vec<Action>) {
+        if !out.iter().any(|a| matches!(a, Action::Log(_))) {
+            return;
+        }
+        out.retain(|a| *a != Action::Persist);
+        match out.iter().position(|a| *a == Action::Finished) {
+            Some(i) => out.insert(i, Action::Persist),
+            None => out.push(Action::Persist),
+        }
     }
 }

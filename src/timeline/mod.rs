@@ -8,13 +8,18 @@
 
 mod action;
 mod command;
+mod commands;
 mod core;
+mod due;
 mod error;
 mod event;
+mod outputs;
+mod phases;
 pub mod plan;
 mod policy;
 mod state;
 mod status;
+mod view;
 
 pub use action::{Action, MusicTarget};
 pub use command::{Command, Request, Source, Target};
@@ -22,4 +27,8 @@ pub use core::{DeviceEvent, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
 pub use policy::{OverrideLook, Policy};
+pub use state::State;
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
+
+#[cfg(test)]
+mod tests;

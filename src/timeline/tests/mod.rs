@@ -1,0 +1,6 @@
+//! Tests of the core in virtual time: whole sessions in milliseconds.
+
+mod fixture;
+mod overrides;
+mod persistence;
+mod session;

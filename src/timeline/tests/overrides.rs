@@ -1,0 +1,120 @@
+//! Overrides as layers: the scene goes on underneath, zones are independent, limits hold,
+//! refused commands change nothing.
+
+use super::fixture::*;
+use crate::scene::Mark;
+use crate::time::Millis;
+use crate::timeline::{Action, Command, CommandError, OverrideKind, Request, Target};
+
+fn to_peak(run: &mut Run) {
+    run.cmd(m(1), Command::Mark { mark: Mark::Dose });
+    run.cmd(m(2), Command::Next);
+    run.cmd(m(3), Command::Next);
+}
+
+#[test]
+fn a_cue_that_fires_under_a_check_shows_when_the_check_ends() {
+    let mut run = Run::start(group(), policy(&["room", "mat-1", "mat-2"]));
+    to_peak(&mut run);
+    run.cmd(m(5), Command::Check);
+    // The peak's "deepen" cue at phase+10m changes the room look underneath the check.
+    let under = run.run_until(m(20));
+    assert!(lights(&under).is_empty(), "nothing shows through the check: {under:?}");
+    let a = run.cmd(m(20), Command::Resume { all: false });
+    let room: Vec<_> = lights(&a).into_iter().filter(|(z, ..)| z == "room").collect();
+    assert_eq!(room, [("room".into(), look(1.0, 2200), Millis::from_secs(30))]);
+}
+
+#[test]
+fn a_zone_check_leaves_the_other_clients_alone() {
+    let mut run = Run::start(group(), policy(&["room", "mat-1", "mat-2"]));
+    to_peak(&mut run);
+    let a = run.cmd_to(m(5), Command::Check, Target::Zone("mat-2".into()));
+    assert_eq!(lights(&a), [("mat-2".into(), look(50.0, 3300), Millis(2500))]);
+    assert!(music(&a).is_empty(), "the room's music is not ducked for one client");
+    let s = run.tl.status(m(5));
+    assert_eq!(s.lights["mat-1"], look(3.0, 2200));
+    assert_eq!(s.overrides[0].target, Target::Zone("mat-2".into()));
+    let a = run.cmd(m(6), Command::Resume { all: false });
+    assert_eq!(lights(&a), [("mat-2".into(), look(3.0, 2200), Millis::from_secs(30))]);
+}
+
+#[test]
+fn emergency_wins_over_check_and_is_never_refused() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.cmd(m(1), Command::Check);
+    let a = run.cmd(m(2), Command::Emergency);
+    assert_eq!(lights(&a)[0].1, look(100.0, 4000));
+    // A second press re-sends the emergency look even though nothing changed.
+    let a = run.cmd(m(3), Command::Emergency);
+    assert_eq!(lights(&a), [("room".into(), look(100.0, 4000), Millis(500))]);
+    assert!(music(&a)[0].muted);
+    // Resume ends the most urgent first: back to the check, then to the scene.
+    let a = run.cmd(m(4), Command::Resume { all: false });
+    assert_eq!(lights(&a)[0].1, look(50.0, 3300));
+    assert_eq!(run.tl.status(m(4)).overrides.iter().map(|o| o.kind).collect::<Vec<_>>(), [OverrideKind::Check]);
+    let a = run.cmd(m(5), Command::Resume { all: false });
+    assert_eq!(lights(&a)[0].1, look(50.0, 2700));
+}
+
+#[test]
+fn pause_holds_the_timeline_and_the_music() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    let a = run.cmd(m(5), Command::Pause { walk_light: true });
+    assert!(music(&a)[0].paused);
+    assert_eq!(lights(&a)[0].1, look(15.0, 2400));
+    run.run_until(m(30));
+    let a = run.cmd(m(30), Command::Resume { all: false });
+    assert!(!music(&a)[0].paused);
+    // 25 minutes paused: the arrival's planned 15 minutes end at 40 in session time.
+    assert_eq!(run.tl.next_deadline(), Some(m(40)));
+}
+
+#[test]
+fn volume_never_goes_above_the_ceiling_and_big_steps_are_refused() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    to_peak(&mut run); // peak plays at -12 dB
+    for i in 0..5 {
+        run.cmd(m(4) + Millis(i), Command::Volume { delta_db: 6.0 });
+    }
+    run.run_until(m(5));
+    let s = run.tl.status(m(5));
+    assert_eq!(s.music.level_db, -6.0, "boost capped at +6 dB over the scene");
+    let before = run.tl.snapshot();
+    let refused = run.tl.command(m(5), Request::room(Command::Volume { delta_db: 30.0 }, therapist()));
+    assert!(matches!(refused, Err(CommandError::VolumeStepTooLarge { .. })));
+    assert_eq!(run.tl.snapshot(), before, "a refused command changes nothing");
+    for (_, a) in &run.log {
+        if let Action::Music(t) = a {
+            assert!(t.level_db <= 0.0);
+        }
+    }
+}
+
+#[test]
+fn refused_commands_change_nothing() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.run_until(m(1));
+    let before = run.tl.snapshot();
+    let cases = [
+        (Command::Release, Target::Room),
+        (Command::Unmute, Target::Room),
+        (Command::Resume { all: false }, Target::Room),
+        (Command::Mark { mark: Mark::Booster }, Target::Room),
+        (Command::Mark { mark: Mark::Infusion }, Target::Room),
+        (Command::Extend { by: Millis::ZERO }, Target::Room),
+        (Command::Check, Target::Zone("nowhere".into())),
+        (Command::Next, Target::Zone("room".into())),
+    ];
+    for (command, target) in cases {
+        let r = run.tl.command(m(1), Request { command: command.clone(), target, source: therapist() });
+        assert!(r.is_err(), "{command:?} should be refused");
+        assert_eq!(run.tl.snapshot(), before, "{command:?} changed the state");
+    }
+    run.cmd(m(2), Command::End);
+    let r = run.tl.command(m(2), Request::room(Command::End, therapist()));
+    assert!(matches!(r, Err(CommandError::AlreadyClosing { .. })));
+    run.cmd(m(3), Command::Next);
+    let r = run.tl.command(m(3), Request::room(Command::Next, therapist()));
+    assert!(matches!(r, Err(CommandError::LastPhase { .. })));
+}
