@@ -1,1 +1,12 @@
-//! TODO
+//! Playlists (`playlists/*.toml`): the ordered tracks a phase plays, what happens when they
+//! run out, and per-track trims and fades. Read in two stages like every file people write.
+
+mod error;
+mod load;
+mod model;
+mod raw;
+mod validate;
+
+pub use error::PlaylistError;
+pub use load::{load_playlist, parse_playlist};
+pub use model::{Playlist, Track, WhenDone};

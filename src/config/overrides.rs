@@ -1,0 +1,189 @@
+//! The `[overrides]` section: the clinic's override looks, fades and volume limits on top of
+//! the built-in [`Policy`]. The limits keep safety overrides safe: an emergency that fades in
+//! over a minute, or a mute that clicks, is refused.
+
+use serde_spanned::Spanned;
+
+use super::raw::{RawOverrideLook, RawOverrides};
+use crate::diagnostic::Document;
+use crate::scene::Look;
+use crate::time::Millis;
+use crate::timeline::{OverrideLook, Policy};
+
+struct LookLimits {
+    min_brightness: f64,
+    max_fade: Millis,
+}
+
+pub fn policy(doc: &mut Document<'_>, raw: &RawOverrides) -> Option<Policy> {
+    let d = Policy::default();
+    let secs = Millis::from_secs;
+    // The emergency look must light the room, and at once.
+    let emergency = look(
+        doc,
+        raw.emergency.as_ref(),
+        d.emergency,
+        "emergency",
+        LookLimits {
+            min_brightness: 50.0,
+            max_fade: secs(5),
+        },
+    );
+    let check = look(
+        doc,
+        raw.check.as_ref(),
+        d.check,
+        "check",
+        LookLimits {
+            min_brightness: 0.0,
+            max_fade: secs(30),
+        },
+    );
+    let walk = look(
+        doc,
+        raw.walk.as_ref(),
+        d.walk,
+        "walk",
+        LookLimits {
+            min_brightness: 0.0,
+            max_fade: secs(60),
+        },
+    );
+    let check_duck_db = number(
+        doc,
+        raw.check_duck_db.as_ref(),
+        d.check_duck_db,
+        "check_duck_db",
+        0.0..=60.0,
+    );
+    let resume_fade = fade(
+        doc,
+        raw.resume_fade.as_ref(),
+        d.resume_fade,
+        "resume_fade",
+        Millis::from_mins(10),
+    );
+    let mute_fade = fade(doc, raw.mute_fade.as_ref(), d.mute_fade, "mute_fade", secs(60));
+    let pause_fade = fade(doc, raw.pause_fade.as_ref(), d.pause_fade, "pause_fade", secs(60));
+    let stop_fade = fade(doc, raw.stop_fade.as_ref(), d.stop_fade, "stop_fade", secs(60));
+    let emergency_music_fade = fade(
+        doc,
+        raw.emergency_music_fade.as_ref(),
+        d.emergency_music_fade,
+        "emergency_music_fade",
+        secs(5),
+    );
+    let skip_crossfade = fade(
+        doc,
+        raw.skip_crossfade.as_ref(),
+        d.skip_crossfade,
+        "skip_crossfade",
+        secs(60),
+    );
+    let volume_ramp = fade(
+        doc,
+        raw.volume_ramp.as_ref(),
+        d.volume_ramp,
+        "volume_ramp",
+        secs(60),
+    );
+    let max_volume_step_db = number(
+        doc,
+        raw.max_volume_step_db.as_ref(),
+        d.max_volume_step_db,
+        "max_volume_step_db",
+        0.5..=12.0,
+    );
+    let max_volume_boost_db = number(
+        doc,
+        raw.max_volume_boost_db.as_ref(),
+        d.max_volume_boost_db,
+        "max_volume_boost_db",
+        0.0..=12.0,
+    );
+    Some(Policy {
+        zones: d.zones,
+        emergency: emergency?,
+        check: check?,
+        check_duck_db: check_duck_db?,
+        walk: walk?,
+        resume_fade: resume_fade?,
+        mute_fade: mute_fade?,
+        pause_fade: pause_fade?,
+        stop_fade: stop_fade?,
+        emergency_music_fade: emergency_music_fade?,
+        skip_crossfade: skip_crossfade?,
+        volume_ramp: volume_ramp?,
+        max_volume_step_db: max_volume_step_db?,
+        max_volume_boost_db: max_volume_boost_db?,
+    })
+}
+
+fn look(
+    doc: &mut Document<'_>,
+    raw: Option<&RawOverrideLook>,
+    default: OverrideLook,
+    what: &str,
+    limits: LookLimits,
+) -> Option<OverrideLook> {
+    let Some(raw) = raw else {
+        return Some(default);
+    };
+    let brightness = match &raw.brightness {
+        Some(b) => doc.number_in(
+            b,
+            &format!("{what} brightness"),
+            limits.min_brightness..=100.0,
+            " %",
+        ),
+        None => Some(f64::from(default.look.brightness)),
+    };
+    let kelvin = match &raw.kelvin {
+        Some(k) => doc.integer_in(k, &format!("{what} kelvin"), 1000..=10_000, " K"),
+        None => Some(i64::from(default.look.kelvin)),
+    };
+    let fade = match &raw.fade {
+        Some(f) => doc.duration_at_most(f, &format!("{what} fade"), limits.max_fade),
+        None => Some(default.fade),
+    };
+    let look = Look {
+        brightness: brightness? as f32,
+        kelvin: u16::try_from(kelvin?).ok()?,
+    };
+    Some(OverrideLook { look, fade: fade? })
+}
+
+fn number(
+    doc: &mut Document<'_>,
+    raw: Option<&Spanned<f64>>,
+    default: f32,
+    what: &str,
+    range: std::ops::RangeInclusive<f64>,
+) -> Option<f32> {
+    match raw {
+        Some(v) => doc.number_in(v, what, range, " dB").map(|v| v as f32),
+        None => Some(default),
+    }
+}
+
+/// A music or light fade. Never zero: every volume change ramps, or it clicks.
+fn fade(
+    doc: &mut Document<'_>,
+    raw: Option<&Spanned<String>>,
+    default: Millis,
+    what: &str,
+    max: Millis,
+) -> Option<Millis> {
+    let Some(raw) = raw else {
+        return Some(default);
+    };
+    let d = doc.duration_at_most(raw, what, max)?;
+    if d == Millis::ZERO {
+        doc.error_at(
+            raw,
+            format!("{what} must be longer than zero: every change ramps, or it clicks"),
+        );
+        return None;
+    }
+    Some(d)
+}

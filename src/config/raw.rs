@@ -1,0 +1,79 @@
+//! The config file as written: serde structures that mirror the TOML and reject unknown keys.
+//! Sections are tables so that later additions (lights per zone, a `[broker]`) are new keys,
+//! not a new layout.
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub room: Spanned<RawRoom>,
+    #[serde(default)]
+    pub daemon: RawDaemon,
+    #[serde(default)]
+    pub paths: RawPaths,
+    #[serde(default)]
+    pub overrides: RawOverrides,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoom {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub zone: Vec<RawZone>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZone {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    pub socket: Option<String>,
+    pub socket_mode: Option<Spanned<String>>,
+    pub socket_group: Option<Spanned<String>>,
+    pub state_dir: Option<String>,
+    pub speed: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    pub scenes: Option<String>,
+    pub playlists: Option<String>,
+    pub media: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverrides {
+    pub emergency: Option<RawOverrideLook>,
+    pub check: Option<RawOverrideLook>,
+    pub check_duck_db: Option<Spanned<f64>>,
+    pub walk: Option<RawOverrideLook>,
+    pub resume_fade: Option<Spanned<String>>,
+    pub mute_fade: Option<Spanned<String>>,
+    pub pause_fade: Option<Spanned<String>>,
+    pub stop_fade: Option<Spanned<String>>,
+    pub emergency_music_fade: Option<Spanned<String>>,
+    pub skip_crossfade: Option<Spanned<String>>,
+    pub volume_ramp: Option<Spanned<String>>,
+    pub max_volume_step_db: Option<Spanned<f64>>,
+    pub max_volume_boost_db: Option<Spanned<f64>>,
+}
+
+/// Each key optional: what is left out keeps the built-in value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverrideLook {
+    pub brightness: Option<Spanned<f64>>,
+    pub kelvin: Option<Spanned<i64>>,
+    pub fade: Option<Spanned<String>>,
+}

@@ -1,0 +1,142 @@
+//! The config's rules, pinned to their messages and positions.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::time::Millis;
+use crate::timeline::Policy;
+
+fn env() -> Environment {
+    Environment {
+        euid: 1000,
+        home: Some("/home/ann".into()),
+        ..Environment::default()
+    }
+}
+
+const ROOM: &str =
+    "[room]\nname = \"demo-room\"\n[[room.zone]]\nname = \"room\"\n[[room.zone]]\nname = \"mat-1\"\n";
+
+fn parse(text: &str) -> Result<Config, Vec<String>> {
+    parse_config_in(Path::new("/etc/setting/settingd.toml"), text, &env()).map_err(|e| {
+        e.iter()
+            .map(|d| d.to_string().replace("/etc/setting/settingd.toml:", ""))
+            .collect()
+    })
+}
+
+fn one(text: &str) -> String {
+    let p = parse(text).unwrap_err();
+    assert_eq!(p.len(), 1, "{p:#?}");
+    p[0].clone()
+}
+
+#[test]
+fn a_minimal_config_takes_the_defaults() {
+    let c = parse(ROOM).unwrap();
+    assert_eq!(c.room.name, "demo-room");
+    assert_eq!(c.zone_names(), ["room", "mat-1"]);
+    assert_eq!(c.daemon.socket, Path::new("/tmp/setting-1000/settingd.sock"));
+    assert_eq!(c.daemon.socket_mode, 0o660);
+    assert_eq!(c.daemon.state_dir, Path::new("/home/ann/.local/state/setting"));
+    assert_eq!(c.daemon.speed, 1.0);
+    assert_eq!(c.paths.scenes, Path::new("/etc/setting/scenes"));
+    assert_eq!(c.paths.media, Path::new("/etc/setting/media"));
+    assert_eq!(
+        c.policy,
+        Policy {
+            zones: vec!["room".into(), "mat-1".into()],
+            ..Policy::default()
+        }
+    );
+}
+
+#[test]
+fn everything_given() {
+    let text = format!(
+        "{ROOM}[daemon]\nsocket = \"/run/x.sock\"\nsocket_mode = \"0o600\"\nsocket_group = \"therapists\"\n\
+         state_dir = \"state\"\nspeed = 60\n[paths]\nscenes = \"../scenes\"\nplaylists = \"/srv/playlists\"\n\
+         [overrides]\nemergency = {{ kelvin = 4500 }}\ncheck_duck_db = 15\nmute_fade = \"5s\"\n"
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(c.daemon.socket, Path::new("/run/x.sock"));
+    assert_eq!(c.daemon.socket_mode, 0o600);
+    assert_eq!(c.daemon.socket_group.as_deref(), Some("therapists"));
+    assert_eq!(c.daemon.state_dir, Path::new("/etc/setting/state"));
+    assert_eq!(c.daemon.speed, 60.0);
+    assert_eq!(c.paths.scenes, PathBuf::from("/etc/setting/../scenes"));
+    assert_eq!(c.paths.playlists, Path::new("/srv/playlists"));
+    assert_eq!(c.policy.emergency.look.kelvin, 4500);
+    assert_eq!(
+        c.policy.emergency.look.brightness, 100.0,
+        "keys left out keep the built-in value"
+    );
+    assert_eq!(c.policy.check_duck_db, 15.0);
+    assert_eq!(c.policy.mute_fade, Millis::from_secs(5));
+}
+
+#[test]
+fn zones_are_required_plain_and_unique() {
+    assert_eq!(
+        one("[room]\nname = \"r\"\n"),
+        "1:1: the room has no zones; expected at least one [[room.zone]] with a `name`"
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[[room.zone]]\nname = \"room\"\n")),
+        "8:8: duplicate zone `room`; first named on line 4"
+    );
+    assert_eq!(
+        one("[room]\nname = \"r\"\n[[room.zone]]\nname = \"Mat 1\"\n"),
+        "4:8: zone name `Mat 1` is not a plain name; expected lowercase letters, digits and `-`, such as `mat-1`"
+    );
+}
+
+#[test]
+fn daemon_values() {
+    assert_eq!(
+        one(&format!("{ROOM}[daemon]\nsocket_mode = \"0999\"\n")),
+        "8:15: socket_mode `0999` is not a permission mode; expected octal digits up to 0777, such as \"0660\""
+    );
+    assert!(
+        one(&format!("{ROOM}[daemon]\nsocket_mode = \"1777\"\n")).starts_with("8:15: socket_mode `1777`")
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[daemon]\nspeed = 0\n")),
+        "8:9: speed 0 is out of range; expected above 0 and at most 1000"
+    );
+    assert!(
+        one(&format!("{ROOM}[daemon]\nspeed = 1001.5\n")).starts_with("8:9: speed 1001.5 is out of range")
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[daemon]\nsocket_mode = 660\n")),
+        "8:15: invalid type: integer `660`, expected a string"
+    );
+}
+
+#[test]
+fn override_limits() {
+    let p = parse(&format!(
+        "{ROOM}[overrides]\nemergency = {{ brightness = 20, fade = \"1m\" }}\ncheck_duck_db = 80\n\
+         mute_fade = \"0s\"\nmax_volume_step_db = 30\n"
+    ))
+    .unwrap_err();
+    assert_eq!(
+        p,
+        [
+            "8:28: emergency brightness 20 is out of range; expected 50 to 100 %",
+            "8:39: emergency fade of 1m is too long; expected at most 5s",
+            "9:17: check_duck_db 80 is out of range; expected 0 to 60 dB",
+            "10:13: mute_fade must be longer than zero: every change ramps, or it clicks",
+            "11:22: max_volume_step_db 30 is out of range; expected 0.5 to 12 dB",
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_and_missing_sections() {
+    assert_eq!(
+        one(&format!("{ROOM}[daemon]\nsokcet = \"x\"\n")),
+        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `state_dir`, `speed`"
+    );
+    assert_eq!(one("[daemon]\n"), "1:1: missing field `room`");
+}

@@ -1,0 +1,137 @@
+//! From the raw config to [`Config`]: the room and its zones, the daemon's socket and state,
+//! and paths resolved against the config file's directory.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_spanned::Spanned;
+
+use super::defaults::Environment;
+use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
+use super::overrides;
+use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
+use crate::diagnostic::Document;
+
+pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
+    // Relative paths count from the config file, not from wherever the daemon was started.
+    let base = path.parent().unwrap_or(Path::new(""));
+    let room = room(doc, &raw.room);
+    let daemon = daemon(doc, &raw.daemon, base, env);
+    let paths = paths(&raw.paths, base);
+    let policy = overrides::policy(doc, &raw.overrides);
+    let (room, daemon, mut policy) = (room?, daemon?, policy?);
+    policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
+    Some(Config {
+        path: path.to_path_buf(),
+        room,
+        daemon,
+        paths,
+        policy,
+    })
+}
+
+fn room(doc: &mut Document<'_>, raw: &Spanned<RawRoom>) -> Option<RoomConfig> {
+    let r = raw.get_ref();
+    let name = doc.plain_name(&r.name, "room name");
+    if r.zone.is_empty() {
+        doc.error_at(
+            raw,
+            "the room has no zones; expected at least one [[room.zone]] with a `name`",
+        );
+    }
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let mut zones = Some(Vec::new());
+    for z in &r.zone {
+        let zone_name = doc.plain_name(&z.name, "zone name");
+        let key = z.name.get_ref().as_str();
+        if let Some(line) = first_seen.get(key) {
+            doc.error_at(
+                &z.name,
+                format!("duplicate zone `{key}`; first named on line {line}"),
+            );
+            zones = None;
+        } else {
+            first_seen.insert(key, doc.line_of(z.name.span()));
+        }
+        match (zone_name, zones.as_mut()) {
+            (Some(name), Some(zones)) => zones.push(ZoneConfig {
+                name,
+                description: z.description.clone(),
+            }),
+            _ => zones = None,
+        }
+    }
+    let zones = zones.filter(|z| !z.is_empty())?;
+    Some(RoomConfig { name: name?, zones })
+}
+
+fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environment) -> Option<DaemonConfig> {
+    let socket = raw
+        .socket
+        .as_ref()
+        .map_or_else(|| env.default_socket(), |s| base.join(s));
+    let state_dir = raw
+        .state_dir
+        .as_ref()
+        .map_or_else(|| env.default_state_dir(), |s| base.join(s));
+    let socket_mode = match &raw.socket_mode {
+        Some(mode) => socket_mode(doc, mode),
+        None => Some(0o660),
+    };
+    let socket_group = match &raw.socket_group {
+        Some(g) if g.get_ref().trim().is_empty() => {
+            doc.error_at(g, "socket_group is empty; give a group name or leave the key out");
+            None
+        }
+        Some(g) => Some(Some(g.get_ref().clone())),
+        None => Some(None),
+    };
+    let speed = match &raw.speed {
+        Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= 1000.0) => {
+            doc.error_at(
+                s,
+                format!(
+                    "speed {} is out of range; expected above 0 and at most 1000",
+                    s.get_ref()
+                ),
+            );
+            None
+        }
+        Some(s) => Some(*s.get_ref()),
+        None => Some(1.0),
+    };
+    Some(DaemonConfig {
+        socket,
+        socket_mode: socket_mode?,
+        socket_group: socket_group?,
+        state_dir,
+        speed: speed?,
+    })
+}
+
+/// `"0660"`, `"660"` or `"0o660"`: a string, because TOML has no leading-zero octal and an
+/// integer 660 would silently mean something else.
+fn socket_mode(doc: &mut Document<'_>, raw: &Spanned<String>) -> Option<u32> {
+    let text = raw.get_ref().trim();
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    let octal = !digits.is_empty() && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if octal && mode <= 0o777 => Some(mode),
+        _ => {
+            let msg = format!(
+                "socket_mode `{text}` is not a permission mode; expected octal digits up to 0777, such as \"0660\""
+            );
+            doc.error_at(raw, msg);
+            None
+        }
+    }
+}
+
+fn paths(raw: &RawPaths, base: &Path) -> PathsConfig {
+    let resolve = |p: &Option<String>, default: &str| base.join(p.as_deref().unwrap_or(default));
+    PathsConfig {
+        scenes: resolve(&raw.scenes, "scenes"),
+        playlists: resolve(&raw.playlists, "playlists"),
+        media: resolve(&raw.media, "media"),
+    }
+}

@@ -1,0 +1,18 @@
+//! Why a scene file could not be loaded.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    #[error("cannot read scene file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Every problem in the file, each with its line and column.
+    #[error(transparent)]
+    Invalid(#[from] Diagnostics),
+}

@@ -1,0 +1,138 @@
+//! One phase: its id, durations, how it ends, the mark it sets, its music, light and cues.
+
+use std::collections::BTreeMap;
+
+use serde_spanned::Spanned;
+
+use super::window::Timing;
+use super::{cue, light, music, not_empty};
+use crate::diagnostic::Document;
+use crate::scene::load::SceneContext;
+use crate::scene::model::{Mark, Phase, PhaseEnd};
+use crate::scene::raw::RawPhase;
+use crate::time::{Millis, format_duration};
+
+const ENDS: &[(&str, PhaseEnd)] = &[
+    ("timer", PhaseEnd::Timer),
+    ("therapist", PhaseEnd::Therapist),
+    ("prompt", PhaseEnd::Prompt),
+];
+
+/// Marks a phase may set on entry. The booster is absent on purpose: it is given when the
+/// therapist judges it is needed, never at a planned moment.
+const SETTABLE_MARKS: &[(&str, Mark)] = &[("dose", Mark::Dose), ("infusion", Mark::Infusion)];
+
+pub fn validate(doc: &mut Document<'_>, raw: &RawPhase, ctx: &SceneContext<'_>) -> Option<Phase> {
+    let id = doc.plain_name(&raw.id, "phase id");
+    let title = not_empty(doc, &raw.title, "phase title");
+    let durations = durations(doc, raw);
+    let ends = doc.one_of(&raw.ends, "ends", ENDS);
+    let sets_mark = match &raw.sets_mark {
+        Some(mark) => settable_mark(doc, mark).map(Some),
+        None => Some(None),
+    };
+    let music = match &raw.music {
+        Some(m) => music::phase(doc, m, ctx).map(Some),
+        None => Some(None),
+    };
+    let timing = durations.map(|(planned, _, max)| Timing { planned, max });
+    let mut light = Some(BTreeMap::new());
+    for (zone, spec) in &raw.light {
+        let zone = light::zone(doc, zone, ctx);
+        let spec = light::spec(doc, spec, timing);
+        match (zone, spec, light.as_mut()) {
+            (Some(zone), Some(spec), Some(light)) => {
+                light.insert(zone, spec);
+            }
+            _ => light = None,
+        }
+    }
+    let cues: Vec<_> = raw
+        .cue
+        .iter()
+        .map(|c| cue::validate(doc, c, cue::Level::Phase, ctx))
+        .collect();
+    let (planned, min, max) = durations?;
+    Some(Phase {
+        id: id?,
+        title: title?,
+        planned,
+        min,
+        max,
+        ends: ends?,
+        sets_mark: sets_mark?,
+        music: music?,
+        light: light?,
+        cues: cues.into_iter().collect::<Option<_>>()?,
+    })
+}
+
+type Durations = (Millis, Option<Millis>, Option<Millis>);
+
+/// Planned, min and max, checked against each other. `None` if any is wrong.
+fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
+    let planned = doc.duration(&raw.planned);
+    let min = raw.min.as_ref().map(|m| (m, doc.duration(m)));
+    let max = raw.max.as_ref().map(|m| (m, doc.duration(m)));
+    let mut ok = planned.is_some();
+    if planned == Some(Millis::ZERO) {
+        doc.error_at(&raw.planned, "planned must be longer than zero");
+        ok = false;
+    }
+    if let (Some((min_raw, Some(lo))), Some((_, Some(hi)))) = (&min, &max)
+        && lo > hi
+    {
+        let msg = format!(
+            "min {} is above max {}",
+            format_duration(*lo),
+            format_duration(*hi)
+        );
+        doc.error_at(min_raw, msg);
+        ok = false;
+    } else if let Some(p) = planned {
+        if let Some((_, Some(lo))) = &min
+            && p < *lo
+        {
+            let msg = format!(
+                "planned {} is below min {}",
+                format_duration(p),
+                format_duration(*lo)
+            );
+            doc.error_at(&raw.planned, msg);
+            ok = false;
+        }
+        if let Some((_, Some(hi))) = &max
+            && p > *hi
+        {
+            let msg = format!(
+                "planned {} is above max {}",
+                format_duration(p),
+                format_duration(*hi)
+            );
+            doc.error_at(&raw.planned, msg);
+            ok = false;
+        }
+    }
+    let min = match min {
+        Some((_, parsed)) => Some(parsed?),
+        None => None,
+    };
+    let max = match max {
+        Some((_, parsed)) => Some(parsed?),
+        None => None,
+    };
+    if !ok {
+        return None;
+    }
+    Some((planned?, min, max))
+}
+
+fn settable_mark(doc: &mut Document<'_>, mark: &Spanned<String>) -> Option<Mark> {
+    if mark.get_ref() == "booster" {
+        let msg = "a phase cannot set `booster`: the therapist marks it by hand (`setting mark booster`); \
+                   expected dose or infusion";
+        doc.error_at(mark, msg);
+        return None;
+    }
+    doc.one_of(mark, "mark", SETTABLE_MARKS)
+}

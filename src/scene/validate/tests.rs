@@ -1,0 +1,472 @@
+//! Each validation rule, pinned to its message and the exact line and column it points at.
+
+use std::path::Path;
+
+use crate::scene::{Anchor, Mark, MusicSpec, PhaseEnd, SceneContext, SceneKind, parse_scene};
+use crate::time::Millis;
+
+const ZONES: &[&str] = &["room", "mat-1"];
+const PLAYLISTS: &[&str] = &["arrival", "peak"];
+
+/// The scene's problems, one `line:col: message` string each. Every body starts on line 3.
+fn problems(body: &str) -> Vec<String> {
+    let text = format!("title = \"Test\"\nkind = \"individual\"\n{body}");
+    let zones: Vec<String> = ZONES.iter().map(|s| s.to_string()).collect();
+    let playlists: Vec<String> = PLAYLISTS.iter().map(|s| s.to_string()).collect();
+    let ctx = SceneContext {
+        zones: &zones,
+        playlists: &playlists,
+    };
+    match parse_scene("test", Path::new("s.toml"), &text, &ctx) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .iter()
+            .map(|d| {
+                d.to_string()
+                    .trim_start_matches("s.toml:")
+                    .trim_start()
+                    .to_string()
+            })
+            .collect(),
+    }
+}
+
+fn one(body: &str) -> String {
+    let p = problems(body);
+    assert_eq!(p.len(), 1, "expected one problem, got {p:#?}");
+    p.into_iter().next().unwrap()
+}
+
+const PHASE: &str = "[[phase]]\nid = \"a\"\ntitle = \"A\"\nplanned = \"10m\"\nends = \"timer\"\n";
+
+#[test]
+fn a_valid_scene_fills_the_model() {
+    let text = r#"title = "Lozenge"
+kind = "individual"
+description = "test"
+closing_phase = "arrival"
+grounding_track = "grounding/breath.flac"
+
+[[phase]]
+id = "arrival"
+title = "Arrival"
+planned = "15m"
+ends = "therapist"
+music = { playlist = "arrival", level_db = -24 }
+[phase.light.room]
+brightness = 50
+kelvin = 2700
+
+[[phase]]
+id = "dosing"
+title = "Dosing"
+planned = "10m"
+min = "7m"
+max = "15m"
+ends = "prompt"
+sets_mark = "dose"
+music = { silence = true }
+light.room = { brightness = 25, kelvin = 2400, fade = "45s", ramp = { to = { brightness = 10, kelvin = 2200 }, start = "2m" } }
+
+[[phase.cue]]
+at = "dose+7m"
+prompt = "Spit out the lozenge"
+
+[[phase.cue]]
+at = "3m"
+music = { level_db = -30, ramp = "20s" }
+light.mat-1 = { brightness = 5, kelvin = 2200 }
+
+[[cue]]
+at = "dose+40m"
+prompt = "Blood pressure"
+repeat = { every = "15m", times = 2 }
+"#;
+    let zones = vec!["room".to_string(), "mat-1".to_string()];
+    let playlists = vec!["arrival".to_string()];
+    let ctx = SceneContext {
+        zones: &zones,
+        playlists: &playlists,
+    };
+    let scene = parse_scene("lozenge", Path::new("s.toml"), text, &ctx).unwrap();
+    assert_eq!(scene.name, "lozenge");
+    assert_eq!(scene.kind, SceneKind::Individual);
+    assert_eq!(scene.closing_phase, 0);
+    assert_eq!(scene.grounding_track.as_deref(), Some("grounding/breath.flac"));
+    let [arrival, dosing] = &scene.phases[..] else {
+        panic!("two phases")
+    };
+    assert_eq!(arrival.ends, PhaseEnd::Therapist);
+    assert_eq!(
+        arrival.music,
+        Some(MusicSpec::Playlist {
+            name: "arrival".into(),
+            level_db: -24.0,
+            crossfade: Millis::from_secs(10)
+        })
+    );
+    assert_eq!(arrival.light["room"].fade, Millis::from_secs(30));
+    assert_eq!(dosing.sets_mark, Some(Mark::Dose));
+    assert_eq!(
+        (dosing.min, dosing.max),
+        (Some(Millis::from_mins(7)), Some(Millis::from_mins(15)))
+    );
+    let ramp = dosing.light["room"].ramp.as_ref().unwrap();
+    assert_eq!(
+        (ramp.start, ramp.over),
+        (Millis::from_mins(2), Millis::from_mins(8)),
+        "over defaults to the rest"
+    );
+    assert_eq!(dosing.cues[0].label, "Spit out the lozenge");
+    assert_eq!(
+        dosing.cues[1].at.anchor,
+        Anchor::Phase,
+        "a bare offset counts from the phase"
+    );
+    assert_eq!(dosing.cues[1].label, "music to -30 dB, mat-1 light to 5 % 2200 K");
+    assert_eq!(scene.cues[0].at.anchor, Anchor::Mark(Mark::Dose));
+    assert_eq!(scene.cues[0].repeat.unwrap().times, 2);
+}
+
+#[test]
+fn unknown_keys() {
+    assert_eq!(
+        one(&format!("{PHASE}colour = 3\n")),
+        "8:1: unknown field `colour`, expected one of `id`, `title`, `planned`, `min`, `max`, `ends`, `sets_mark`, \
+         `music`, `light`, `cue`"
+    );
+    assert!(one("phases = 1\n").starts_with("3:1: unknown field `phases`, expected one of `title`,"));
+    assert!(
+        one(&format!(
+            "{PHASE}light.room = {{ brightness = 5, kelvin = 2200, colour = \"red\" }}\n"
+        ))
+        .starts_with("8:47: unknown field `colour`")
+    );
+}
+
+#[test]
+fn wrong_types() {
+    let body = PHASE.replace("planned = \"10m\"", "planned = 10");
+    assert_eq!(one(&body), "6:11: invalid type: integer `10`, expected a string");
+    assert_eq!(
+        one("phase = 3\n"),
+        "3:9: `phase` must be an array of tables ([[phase]]), found integer"
+    );
+}
+
+#[test]
+fn a_missing_key_points_at_its_table() {
+    let body = PHASE.replace("ends = \"timer\"\n", "");
+    assert_eq!(one(&body), "3:1: missing field `ends`");
+}
+
+#[test]
+fn unknown_words() {
+    assert_eq!(
+        one(&PHASE.replace("timer", "timr")),
+        "7:8: unknown ends `timr`; expected one of timer, therapist, prompt"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}sets_mark = \"dos\"\n")),
+        "8:13: unknown mark `dos`; expected one of dose, infusion"
+    );
+    assert!(
+        one(&format!("{PHASE}sets_mark = \"booster\"\n")).starts_with("8:13: a phase cannot set `booster`")
+    );
+    let text = format!("title = \"T\"\nkind = \"solo\"\n{PHASE}");
+    let ctx = SceneContext {
+        zones: &[],
+        playlists: &[],
+    };
+    let err = parse_scene("t", Path::new("s.toml"), &text, &ctx)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "s.toml:2:8: unknown kind `solo`; expected one of individual, group, preparation, integration"
+    );
+}
+
+#[test]
+fn durations_that_do_not_parse() {
+    assert_eq!(
+        one(&PHASE.replace("\"10m\"", "\"10 minutes\"")),
+        "6:11: `10 minutes` is not a duration; expected a number and a unit (h, m, s, ms), such as `90s`, `15m` or `1h30m`"
+    );
+    assert!(one(&format!("{PHASE}max = \"1.5h\"\n")).starts_with("8:7: `1.5h` is not a duration"));
+}
+
+#[test]
+fn an_empty_scene() {
+    assert_eq!(
+        one(""),
+        "the scene has no phases; expected at least one [[phase]]"
+    );
+}
+
+#[test]
+fn duplicate_phase_ids() {
+    assert_eq!(
+        one(&format!("{PHASE}{PHASE}")),
+        "9:6: duplicate phase id `a`; first used on line 4"
+    );
+}
+
+#[test]
+fn bad_phase_ids() {
+    assert_eq!(
+        one(&PHASE.replace("\"a\"", "\"Arrival\"")),
+        "4:6: phase id `Arrival` is not a plain name; expected lowercase letters, digits and `-`, such as `mat-1`"
+    );
+}
+
+#[test]
+fn planned_min_and_max() {
+    assert_eq!(
+        one(&PHASE.replace("\"10m\"", "\"0s\"")),
+        "6:11: planned must be longer than zero"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}min = \"20m\"\nmax = \"15m\"\n")),
+        "8:7: min 20m is above max 15m"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}min = \"12m\"\n")),
+        "6:11: planned 10m is below min 12m"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}max = \"8m\"\n")),
+        "6:11: planned 10m is above max 8m"
+    );
+}
+
+#[test]
+fn levels_and_looks_out_of_range() {
+    assert_eq!(
+        one(&format!(
+            "{PHASE}music = {{ playlist = \"peak\", level_db = 3 }}\n"
+        )),
+        "8:41: level_db 3 is out of range; expected -60 to 0 dB"
+    );
+    let p = problems(&format!(
+        "{PHASE}light.room = {{ brightness = 120, kelvin = 900 }}\n"
+    ));
+    assert_eq!(
+        p,
+        [
+            "8:29: brightness 120 is out of range; expected 0 to 100 %",
+            "8:43: kelvin 900 is out of range; expected 1000 to 10000 K"
+        ]
+    );
+}
+
+#[test]
+fn unknown_zones_and_playlists() {
+    assert_eq!(
+        one(&format!(
+            "{PHASE}light.desk = {{ brightness = 5, kelvin = 2200 }}\n"
+        )),
+        "8:7: unknown zone `desk`; expected one of the room's zones: room, mat-1"
+    );
+    assert_eq!(
+        one(&format!(
+            "{PHASE}music = {{ playlist = \"peek\", level_db = -12 }}\n"
+        )),
+        "8:22: unknown playlist `peek`; known playlists: arrival, peak"
+    );
+}
+
+#[test]
+fn music_that_does_not_add_up() {
+    assert_eq!(
+        one(&format!(
+            "{PHASE}music = {{ silence = true, playlist = \"peak\" }}\n"
+        )),
+        "8:38: `playlist` does not go with `silence = true`; silence takes only `fade`"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}music = {{ playlist = \"peak\" }}\n")),
+        "8:9: music with a playlist needs `level_db`, in dB below the ceiling (-60 to 0)"
+    );
+}
+
+#[test]
+fn a_cue_that_does_nothing() {
+    assert_eq!(
+        one(&format!("{PHASE}[[phase.cue]]\nat = \"5m\"\nlabel = \"x\"\n")),
+        "9:6: a cue needs at least one of `prompt`, `music` or `light`"
+    );
+}
+
+#[test]
+fn scene_level_cues_only_remind() {
+    let p = problems(&format!(
+        "{PHASE}sets_mark = \"dose\"\n[[cue]]\nat = \"dose+5m\"\nprompt = \"x\"\nmusic = {{ level_db = -30 }}\n\
+         light.room = {{ brightness = 5, kelvin = 2200 }}\n"
+    ));
+    assert_eq!(
+        p,
+        [
+            "12:9: a scene-level cue is a reminder: prompt only; change music in a [[phase.cue]]",
+            "13:1: a scene-level cue is a reminder: prompt only; change light in a [[phase.cue]]",
+        ]
+    );
+    assert_eq!(
+        one(&format!("{PHASE}[[cue]]\nat = \"5m\"\nprompt = \"x\"\n")),
+        "9:6: a scene-level cue counts from `start` or a mark (dose, infusion, booster), not from a phase; write e.g. \
+         `start+10m` or `dose+40m`"
+    );
+    assert_eq!(
+        one(&format!("{PHASE}[[cue]]\nat = \"infusion+5m\"\nprompt = \"x\"\n")),
+        "9:6: the cue counts from `infusion`, but no phase sets it (sets_mark = \"infusion\")"
+    );
+}
+
+/// Arrival 0-15m (max 20m), dosing 15-25m (max 30m) setting dose, peak 25-65m (no max).
+const TIMELINE: &str = "[[phase]]\nid = \"arrival\"\ntitle = \"A\"\nplanned = \"15m\"\nmax = \"20m\"\nends = \"therapist\"\n\
+[[phase]]\nid = \"dosing\"\ntitle = \"D\"\nplanned = \"10m\"\nmax = \"15m\"\nends = \"prompt\"\nsets_mark = \"dose\"\n\
+[[phase]]\nid = \"peak\"\ntitle = \"P\"\nplanned = \"40m\"\nends = \"timer\"\n";
+
+fn timeline_cue(at: &str, extra: &str) -> String {
+    format!("{TIMELINE}[[phase.cue]]\nat = \"{at}\"\nprompt = \"x\"\n{extra}")
+}
+
+#[test]
+fn cues_inside_their_phase_pass() {
+    for at in [
+        "40m",
+        "phase+40m",
+        "dose+10m",
+        "dose+50m",
+        "start+25m",
+        "start+1h5m",
+        "booster+2h",
+    ] {
+        assert_eq!(problems(&timeline_cue(at, "")), Vec::<String>::new(), "{at}");
+    }
+}
+
+#[test]
+fn cues_outside_their_phase() {
+    assert_eq!(
+        one(&timeline_cue("41m", "")),
+        "22:6: the cue at `41m` comes after the end of phase `peak` (its planned 40m; it has no max)"
+    );
+    assert_eq!(
+        one(&timeline_cue("dose+5m", "")),
+        "22:6: the cue at `dose+5m` comes at 20:00 on the planned timeline, before phase `peak` begins at 25:00"
+    );
+    assert_eq!(
+        one(&timeline_cue("start+1h6m", "")),
+        "22:6: the cue at `start+1h6m` comes at 1:06:00 on the planned timeline, after phase `peak` ends at \
+         1:05:00 (its planned 40m; it has no max)"
+    );
+    // Into the dosing phase's max (15m), not only its planned 10m.
+    let dosing_cue = TIMELINE.replace(
+        "sets_mark = \"dose\"\n",
+        "sets_mark = \"dose\"\n[[phase.cue]]\nat = \"dose+16m\"\nprompt = \"x\"\n",
+    );
+    assert_eq!(
+        one(&dosing_cue),
+        "17:6: the cue at `dose+16m` comes at 31:00 on the planned timeline, after phase `dosing` ends at 30:00 \
+         (its max of 15m)"
+    );
+}
+
+#[test]
+fn a_repeat_must_end_inside_the_phase() {
+    assert_eq!(
+        one(&timeline_cue("10m", "repeat = { every = \"16m\", times = 3 }\n")),
+        "24:10: the last repeat of the cue at `10m` comes 42m into the phase, after phase `peak` ends (its \
+         planned 40m; it has no max)"
+    );
+}
+
+#[test]
+fn marks_must_be_set_before_they_are_counted_from() {
+    let arrival_cue = TIMELINE.replace(
+        "ends = \"therapist\"\n",
+        "ends = \"therapist\"\n[[phase.cue]]\nat = \"dose+1m\"\nprompt = \"x\"\n",
+    );
+    assert_eq!(
+        one(&arrival_cue),
+        "10:6: the cue counts from `dose`, but no phase at or before `arrival` sets it (sets_mark = \"dose\")"
+    );
+    let booster = TIMELINE.replace(
+        "ends = \"therapist\"\n",
+        "ends = \"therapist\"\n[[phase.cue]]\nat = \"booster+1m\"\nprompt = \"x\"\n",
+    );
+    assert_eq!(
+        one(&booster),
+        "10:6: the cue counts from `booster`, but no phase at or before `arrival` sets dose or infusion for a \
+         booster to follow"
+    );
+}
+
+#[test]
+fn a_mark_is_set_once() {
+    let twice = TIMELINE.replace("ends = \"timer\"\n", "ends = \"timer\"\nsets_mark = \"dose\"\n");
+    assert_eq!(
+        one(&twice),
+        "21:13: mark `dose` is already set by phase `dosing` on line 15; a mark is set once"
+    );
+}
+
+#[test]
+fn ramps_stay_inside_their_phase() {
+    let ramp = |r: &str| format!("{PHASE}light.room = {{ brightness = 5, kelvin = 2400, ramp = {r} }}\n");
+    assert_eq!(
+        problems(&ramp(
+            "{ to = { brightness = 25, kelvin = 2700 }, over = \"10m\" }"
+        )),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        one(&ramp(
+            "{ to = { brightness = 25, kelvin = 2700 }, start = \"5m\", over = \"6m\" }"
+        )),
+        "8:54: the ramp runs until 11m, past the phase's planned 10m; it has no max"
+    );
+    assert_eq!(
+        one(&ramp(
+            "{ to = { brightness = 25, kelvin = 2700 }, start = \"10m\" }"
+        )),
+        "8:54: the ramp starts at 10m, at or after the phase's planned end (10m); give `over`"
+    );
+}
+
+#[test]
+fn closing_phase_must_exist() {
+    let body = format!("closing_phase = \"end\"\n{PHASE}");
+    assert_eq!(
+        one(&body),
+        "3:17: closing_phase `end` names no phase; expected one of a"
+    );
+}
+
+#[test]
+fn repeats_need_an_interval_and_a_count() {
+    let cue = |r: &str| format!("{PHASE}[[phase.cue]]\nat = \"1m\"\nprompt = \"x\"\nrepeat = {r}\n");
+    assert_eq!(
+        one(&cue("{ every = \"0s\", times = 2 }")),
+        "11:20: repeat `every` must be longer than zero"
+    );
+    assert_eq!(
+        one(&cue("{ every = \"1m\", times = 0 }")),
+        "11:34: repeat times 0 is out of range; expected 1 to 1000"
+    );
+}
+
+#[test]
+fn every_problem_in_the_file_is_reported() {
+    let body = format!(
+        "{PHASE}colour = 1\n{}{}",
+        PHASE.replace("\"a\"", "\"b\"").replace("timer", "later"),
+        PHASE.replace("\"a\"", "\"c\"").replace("\"10m\"", "\"ten\"")
+    );
+    let p = problems(&body);
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(p[0].starts_with("8:1: unknown field `colour`"));
+    assert!(p[1].starts_with("13:8: unknown ends `later`"));
+    assert!(p[2].starts_with("17:11: `ten` is not a duration"));
+}
