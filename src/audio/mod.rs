@@ -1,1 +1,26 @@
-//! TODO
+//! The music adapter's contract: the engine tells an [`AudioOutput`] the whole desired music
+//! state, and the adapter glides there on its own thread or task.
+//!
+//! The trait is deliberately tiny and non-blocking: the engine loop calls it while a therapist
+//! waits for an acknowledgement, so a real player must hand the work to its own thread and
+//! report trouble back as [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it
+//! was given at construction.
+
+mod logging;
+
+pub use logging::LoggingAudio;
+
+use crate::time::Millis;
+use crate::timeline::MusicTarget;
+
+pub trait AudioOutput: Send {
+    /// Glide to `target` (over `target.fade`). Called with the full state each time, so an
+    /// adapter that lost its device can reach it again without history.
+    fn apply(&mut self, target: &MusicTarget);
+
+    /// Cross-fade to the next track of the current playlist.
+    fn skip(&mut self, crossfade: Millis);
+
+    /// One line for `status`: what this output is and where it plays.
+    fn describe(&self) -> String;
+}

@@ -1,1 +1,124 @@
-//! TODO
+//! The daemon's engine: the one place that meets the outside world. A single loop waits for
+//! the next deadline of the timeline core, a control request (emergencies first) or a device
+//! event; it feeds the core and carries out the actions it returns, recording and saving every
+//! change before answering.
+//!
+//! - [`clock`]: session time from the monotonic clock, at rehearsal speed, without drift.
+//! - [`persist`] and [`event_log`]: the state file that survives a crash, and the per-session
+//!   append-only log ([`history`] lists and reads them).
+//! - [`socket`], [`server`], [`line`] and [`control`]: the control socket and the channels to
+//!   the loop; `session`, `dispatch` and `requests`: the loop's state and how it answers.
+
+pub mod clock;
+mod control;
+mod dispatch;
+pub mod event_log;
+pub mod history;
+mod line;
+pub mod persist;
+mod requests;
+mod server;
+mod session;
+pub mod socket;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::audio::AudioOutput;
+use crate::config::Config;
+use crate::lights::LightOutput;
+use crate::time::Millis;
+use crate::timeline::DeviceEvent;
+
+pub use requests::NO_SESSION;
+pub use socket::{SocketError, bind_socket};
+
+/// What the engine runs with. The socket, state directory and speed start from the config and
+/// may be overridden on the command line, so tests and several rooms can be kept apart.
+pub struct EngineOptions {
+    pub config: Config,
+    pub socket: PathBuf,
+    pub state_dir: PathBuf,
+    /// Session seconds per real second: 1 for a session, more for a rehearsal.
+    pub speed: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("speed must be a positive number, not {0}")]
+    Speed(f64),
+    #[error("cannot create the state directory {path}")]
+    StateDir { path: PathBuf, source: std::io::Error },
+}
+
+/// Runs the daemon until `shutdown` completes, serving requests on `listener` and driving
+/// `audio` and `lights`; `devices` carries what the adapters report back.
+///
+/// A session found in the state directory is resumed first. On shutdown the music fades out
+/// and the session is saved, so the next run picks it up.
+pub async fn run(
+    options: EngineOptions,
+    listener: UnixListener,
+    audio: Box<dyn AudioOutput>,
+    lights: Box<dyn LightOutput>,
+    mut devices: mpsc::Receiver<DeviceEvent>,
+    shutdown: impl Future,
+) -> Result<(), EngineError> {
+    if !(options.speed.is_finite() && options.speed > 0.0) {
+        return Err(EngineError::Speed(options.speed));
+    }
+    std::fs::create_dir_all(&options.state_dir).map_err(|source| EngineError::StateDir {
+        path: options.state_dir.clone(),
+        source,
+    })?;
+
+    let (handle, mut queues) = control::channels();
+    let mut engine = session::Engine::new(options, audio, lights, handle.log_sender());
+    engine.recover();
+    let server = tokio::spawn(server::serve(listener, handle));
+    tracing::info!(room = %engine.options.config.room.name, speed = engine.options.speed, "settingd ready");
+
+    tokio::pin!(shutdown);
+    loop {
+        let deadline = engine.next_deadline();
+        tokio::select! {
+            biased;
+            Some(request) = queues.urgent.recv() => engine.handle(request),
+            _ = &mut shutdown => break,
+            Some(request) = queues.normal.recv() => engine.handle(request),
+            at = sleep_until(deadline) => engine.on_deadline(at),
+            Some(event) = devices.recv() => engine.device(event),
+        }
+    }
+
+    server.abort();
+    engine.stop_daemon();
+    Ok(())
+}
+
+/// Sleeps until the deadline's instant and returns its session time; forever without one.
+async fn sleep_until(deadline: Option<(Millis, Instant)>) -> Millis {
+    match deadline {
+        Some((at, instant)) => {
+            tokio::time::sleep_until(instant).await;
+            at
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// An error with all its causes, `a: b: c`, for logs and replies.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}

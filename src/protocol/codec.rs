@@ -60,16 +60,33 @@ mod tests {
         assert_eq!(e.op, Op::Extend { by: "10m".into() });
         let e = decode_request(br#"{"op":"check","zone":"mat-2"}"#).unwrap();
         assert_eq!(e.id, None);
-        assert_eq!(e.op, Op::Check { zone: Some("mat-2".into()) });
+        assert_eq!(
+            e.op,
+            Op::Check {
+                zone: Some("mat-2".into())
+            }
+        );
     }
 
     #[test]
     fn refuses_malformed_requests() {
-        assert!(matches!(decode_request(b"not json"), Err(ProtocolError::NotJson(..))));
+        assert!(matches!(
+            decode_request(b"not json"),
+            Err(ProtocolError::NotJson(..))
+        ));
         assert!(matches!(decode_request(b"[1,2]"), Err(ProtocolError::NotObject)));
-        assert!(matches!(decode_request(br#"{"id":-1,"op":"next"}"#), Err(ProtocolError::BadId)));
-        assert!(matches!(decode_request(br#"{"op":"fly"}"#), Err(ProtocolError::Invalid(_))));
-        assert!(matches!(decode_request(br#"{"op":"check","zonee":"mat-2"}"#), Err(ProtocolError::Invalid(_))));
+        assert!(matches!(
+            decode_request(br#"{"id":-1,"op":"next"}"#),
+            Err(ProtocolError::BadId)
+        ));
+        assert!(matches!(
+            decode_request(br#"{"op":"fly"}"#),
+            Err(ProtocolError::Invalid(_))
+        ));
+        assert!(matches!(
+            decode_request(br#"{"op":"check","zonee":"mat-2"}"#),
+            Err(ProtocolError::Invalid(_))
+        ));
         assert!(matches!(decode_request(b"\xff\xfe"), Err(ProtocolError::NotUtf8)));
         let long = vec![b' '; MAX_LINE_BYTES + 1];
         assert!(matches!(decode_request(&long), Err(ProtocolError::TooLong)));

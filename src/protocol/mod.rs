@@ -6,9 +6,11 @@
 //! misspelt `zone` cannot silently widen a check to the whole room.
 
 mod codec;
+mod log_entry;
 mod reply;
 mod request;
 
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
-pub use reply::{DaemonInfo, ErrorKind, LogEntry, Reply, ReplyError, SessionSummary, StatusReply};
+pub use log_entry::LogEntry;
+pub use reply::{DaemonInfo, ErrorKind, Reply, ReplyError, ReportReply, SessionSummary, StatusReply};
 pub use request::{Envelope, Op};

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::timeline::{Event, Status};
+use crate::timeline::Status;
+
+use super::log_entry::LogEntry;
 
 /// One reply line. Exactly one of `result` and `error` is set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,22 +40,25 @@ pub enum ErrorKind {
 impl Reply {
     pub fn ok<T: Serialize>(id: Option<u64>, result: &T) -> Reply {
         let result = serde_json::to_value(result).expect("protocol types serialise");
-        Reply { id, ok: true, result: Some(result), error: None }
+        Reply {
+            id,
+            ok: true,
+            result: Some(result),
+            error: None,
+        }
     }
 
     pub fn error(id: Option<u64>, kind: ErrorKind, message: impl Into<String>) -> Reply {
-        Reply { id, ok: false, result: None, error: Some(ReplyError { kind, message: message.into() }) }
+        Reply {
+            id,
+            ok: false,
+            result: None,
+            error: Some(ReplyError {
+                kind,
+                message: message.into(),
+            }),
+        }
     }
-}
-
-/// One line of a session's event log (and of the `watch` stream).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogEntry {
-    /// Wall-clock time, RFC 3339 in UTC.
-    pub wall: String,
-    pub session: String,
-    #[serde(flatten)]
-    pub event: Event,
 }
 
 /// The reply to `status`.
@@ -76,6 +81,15 @@ pub struct DaemonInfo {
     /// Standing problems the therapist should know about (a damaged state file set aside,
     /// persistence failing, an adapter down).
     pub warnings: Vec<String>,
+}
+
+/// The reply to `report`: a session's whole event log as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportReply {
+    pub session: String,
+    pub entries: Vec<LogEntry>,
+    /// Lines of the log that could not be read (torn by a crash) and are left out.
+    pub skipped_lines: usize,
 }
 
 /// One line of `sessions`.

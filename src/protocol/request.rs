@@ -17,13 +17,19 @@ pub struct Envelope {
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     /// Begin a session with the named scene (a file stem under the scenes directory).
-    Start { scene: String },
-    Mark { mark: Mark },
+    Start {
+        scene: String,
+    },
+    Mark {
+        mark: Mark,
+    },
     Next,
     Hold,
     Release,
     /// `by` in the human form: `10m`.
-    Extend { by: String },
+    Extend {
+        by: String,
+    },
     Pause {
         #[serde(default)]
         walk: bool,
@@ -45,7 +51,9 @@ pub enum Op {
     Mute,
     Unmute,
     Skip,
-    Volume { delta_db: f32 },
+    Volume {
+        delta_db: f32,
+    },
     Light {
         #[serde(default)]
         zone: Option<String>,
@@ -98,11 +106,21 @@ impl Op {
                 }
                 (Command::Volume { delta_db: *delta_db }, Target::Room)
             }
-            Op::Light { zone: z, brightness, kelvin } => {
+            Op::Light {
+                zone: z,
+                brightness,
+                kelvin,
+            } => {
                 if !brightness.is_finite() {
                     return Err("field `brightness`: expected a finite number of percent".into());
                 }
-                (Command::Light { brightness_delta: *brightness, kelvin_delta: *kelvin }, zone(z))
+                (
+                    Command::Light {
+                        brightness_delta: *brightness,
+                        kelvin_delta: *kelvin,
+                    },
+                    zone(z),
+                )
             }
             Op::End => (Command::End, Target::Room),
             Op::Stop => (Command::Stop, Target::Room),
@@ -110,6 +128,10 @@ impl Op {
                 return Ok(None);
             }
         };
-        Ok(Some(Request { command, target, source }))
+        Ok(Some(Request {
+            command,
+            target,
+            source,
+        }))
     }
 }

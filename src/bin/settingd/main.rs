@@ -1,1 +1,135 @@
-fn main() {}
+//! `settingd`: the room daemon. Reads the config, binds the control socket, resumes any
+//! session a previous run left, and runs the engine until SIGTERM or SIGINT.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tracing_subscriber::EnvFilter;
+
+use setting::audio::LoggingAudio;
+use setting::config::{load_config, locate_config};
+use setting::engine::{self, EngineOptions};
+use setting::lights::LoggingLights;
+
+/// The room daemon for ketamine-assisted psychotherapy sessions: runs the scene, the music
+/// and the lights; `setting` steers it.
+#[derive(Debug, Parser)]
+#[command(name = "settingd", version)]
+struct Args {
+    /// The daemon config (default: the first of the standard locations that exists).
+    #[arg(long, value_name = "FILE", env = "SETTING_CONFIG")]
+    config: Option<PathBuf>,
+    /// The control socket, instead of the config's `daemon.socket`.
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Where the state file and session logs live, instead of the config's `daemon.state_dir`.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Run session time N times faster (rehearsals, tests), instead of the config's `daemon.speed`.
+    #[arg(long, value_name = "N", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// Log filter: a level (`info`, `debug`) or tracing directives (`setting=debug`).
+    #[arg(long, value_name = "FILTER", default_value = "info", env = "SETTINGD_LOG")]
+    log_level: String,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Err(e) = init_logging(&args.log_level) {
+        eprintln!("settingd: error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("settingd: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) -> Result<()> {
+    let filter = EnvFilter::try_new(filter).with_context(|| format!("bad --log-level `{filter}`"))?;
+    // Colour codes only for a person at a terminal, not in the journal or a test's log file.
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+    Ok(())
+}
+
+fn run(args: Args) -> Result<()> {
+    let config_path = match args.config {
+        Some(path) => path,
+        None => locate_config(None).context("cannot find a config file; pass --config FILE")?,
+    };
+    let config = load_config(&config_path)
+        .with_context(|| format!("cannot load the config {}", config_path.display()))?;
+    let socket = args.socket.unwrap_or_else(|| config.daemon.socket.clone());
+    let state_dir = args.state_dir.unwrap_or_else(|| config.daemon.state_dir.clone());
+    let speed = args.speed.unwrap_or(config.daemon.speed);
+    let (mode, group) = (config.daemon.socket_mode, config.daemon.socket_group.clone());
+    if speed != 1.0 {
+        tracing::warn!(
+            speed,
+            "REHEARSAL: session time runs {speed} times faster than real time"
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = engine::bind_socket(&socket, mode, group.as_deref())?;
+        tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
+        let shutdown = shutdown_signal()?;
+        // The logging adapters never report anything; real ones get clones of this sender.
+        let (_device_events, device_rx) = mpsc::channel(64);
+        let options = EngineOptions {
+            config,
+            socket: socket.clone(),
+            state_dir,
+            speed,
+        };
+        let result = engine::run(
+            options,
+            listener,
+            Box::new(LoggingAudio::new()),
+            Box::new(LoggingLights::new()),
+            device_rx,
+            shutdown,
+        )
+        .await;
+        // A clean exit leaves no socket behind for clients to knock on.
+        let _ = std::fs::remove_file(&socket);
+        result.context("the engine failed")
+    })
+}
+
+/// Completes at the first SIGTERM (systemd stopping us) or SIGINT (Ctrl-C).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: saving the session and stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: saving the session and stopping"),
+        }
+    })
+}

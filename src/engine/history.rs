@@ -1,0 +1,176 @@
+//! The sessions the daemon has run, as directories under `<state_dir>/sessions/`: naming a new
+//! one, finding the latest, and summarising each from its event log.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::protocol::SessionSummary;
+use crate::timeline::EventKind;
+
+use super::event_log::{LOG_FILE, LogContents, LogError, read_log};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("`{0}` is not a session id (expected something like 20250314-091500-sublingual)")]
+    BadId(String),
+    #[error("no session `{0}` is recorded here")]
+    Unknown(String),
+    #[error("no session has been recorded yet")]
+    Empty,
+    #[error("cannot list the sessions in {path}")]
+    List { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+#[derive(Clone, Debug)]
+pub struct History {
+    root: PathBuf,
+}
+
+impl History {
+    pub fn in_state_dir(state_dir: &Path) -> History {
+        History {
+            root: state_dir.join("sessions"),
+        }
+    }
+
+    pub fn log_path(&self, session: &str) -> PathBuf {
+        self.root.join(session).join(LOG_FILE)
+    }
+
+    /// `YYYYMMDD-HHMMSS-<scene>` in UTC, with `-2`, `-3`... if a session of that scene was
+    /// already started in the same second (a start, a stop and a start again).
+    pub fn new_session_id(&self, scene: &str, wall: SystemTime) -> String {
+        let stamp = humantime::format_rfc3339_seconds(wall).to_string();
+        let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
+        let base = format!("{}-{}-{scene}", &digits[..8], &digits[8..14]);
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.root.join(&id).exists() {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+
+    /// Session ids with a log, oldest first (ids sort by their start time).
+    pub fn list(&self) -> Result<Vec<String>, HistoryError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(HistoryError::List {
+                    path: self.root.clone(),
+                    source,
+                });
+            }
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|id| is_session_id(id) && self.log_path(id).is_file())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The log of `session`, or of the latest one when `None`.
+    pub fn read(&self, session: Option<&str>) -> Result<(String, LogContents), HistoryError> {
+        let id = match session {
+            Some(id) if !is_session_id(id) => return Err(HistoryError::BadId(id.to_string())),
+            Some(id) => id.to_string(),
+            None => self.list()?.pop().ok_or(HistoryError::Empty)?,
+        };
+        let path = self.log_path(&id);
+        if !path.is_file() {
+            return Err(HistoryError::Unknown(id));
+        }
+        let contents = read_log(&path)?;
+        Ok((id, contents))
+    }
+
+    pub fn summaries(&self) -> Result<Vec<SessionSummary>, HistoryError> {
+        let mut out = Vec::new();
+        for id in self.list()? {
+            // One unreadable log must not hide the others from the list.
+            match self.read(Some(&id)) {
+                Ok((id, contents)) => out.push(summarise(id, &contents)),
+                Err(e) => tracing::warn!(session = %id, error = %e, "cannot summarise session"),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn summarise(session: String, contents: &LogContents) -> SessionSummary {
+    let mut summary = SessionSummary {
+        session,
+        scene: String::new(),
+        started: String::new(),
+        ended: None,
+    };
+    for entry in &contents.entries {
+        match &entry.event.kind {
+            EventKind::SessionStarted { scene, .. } => {
+                summary.scene = scene.clone();
+                summary.started = entry.wall.clone();
+            }
+            EventKind::SessionEnded { .. } => summary.ended = Some(entry.wall.clone()),
+            _ => {}
+        }
+    }
+    summary
+}
+
+/// Ids name directories, so anything that could climb out of `sessions/` is refused.
+pub fn is_session_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_utc_stamps_and_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let id = history.new_session_id("sublingual", t);
+        assert_eq!(id, "20231114-221320-sublingual");
+        fs::create_dir_all(dir.path().join("sessions").join(&id)).unwrap();
+        assert_eq!(
+            history.new_session_id("sublingual", t),
+            "20231114-221320-sublingual-2"
+        );
+    }
+
+    #[test]
+    fn refuses_ids_that_leave_the_directory() {
+        for bad in ["", "..", "../etc", "a/b", ".hidden", "x\0y"] {
+            assert!(!is_session_id(bad), "{bad:?}");
+        }
+        assert!(is_session_id("20231114-221320-sublingual-2"));
+    }
+
+    #[test]
+    fn an_empty_history_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        assert!(history.list().unwrap().is_empty());
+        assert!(matches!(history.read(None), Err(HistoryError::Empty)));
+        assert!(matches!(
+            history.read(Some("nope")),
+            Err(HistoryError::Unknown(_))
+        ));
+        assert!(matches!(history.read(Some("../x")), Err(HistoryError::BadId(_))));
+    }
+}

@@ -1,0 +1,150 @@
+//! Answering control requests: each op becomes a change to the session (through the core) or
+//! a read of it, and one reply. Refusals and malformed requests change nothing.
+
+use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
+use crate::timeline::{MusicTarget, Source};
+
+use super::control::ControlRequest;
+use super::error_chain;
+use super::history::HistoryError;
+use super::session::Engine;
+
+pub const NO_SESSION: &str = "no session is running; start one with `setting start SCENE`";
+
+impl Engine {
+    pub fn handle(&mut self, request: ControlRequest) {
+        let ControlRequest {
+            id,
+            op,
+            source,
+            reply,
+        } = request;
+        tracing::debug!(?op, ?source, "request");
+        let answer = self.answer(id, op, source);
+        // The client may have gone; what it asked for is done and recorded all the same.
+        let _ = reply.send(answer);
+        self.retire_if_finished();
+    }
+
+    fn answer(&mut self, id: Option<u64>, op: Op, source: Source) -> Reply {
+        match op {
+            Op::Ping => Reply::ok(id, &serde_json::json!({ "pong": true })),
+            Op::Status => {
+                let session = self.status();
+                Reply::ok(
+                    id,
+                    &StatusReply {
+                        daemon: self.daemon_info(),
+                        session,
+                    },
+                )
+            }
+            Op::Start { scene } => match self.start(&scene, source) {
+                Ok(()) => Reply::ok(id, &self.status()),
+                Err(e) => Reply::error(id, ErrorKind::Refused, e.to_string()),
+            },
+            Op::Report { session } => self.report(id, session),
+            Op::Sessions => match self.history.summaries() {
+                Ok(list) => Reply::ok(id, &list),
+                Err(e) => Reply::error(id, ErrorKind::Internal, error_chain(&e)),
+            },
+            // The connection streams `watch` itself; it only reaches here if that changes.
+            Op::Watch => Reply::error(
+                id,
+                ErrorKind::BadRequest,
+                "`watch` must be the only request on its connection",
+            ),
+            op => self.command(id, &op, source),
+        }
+    }
+
+    fn command(&mut self, id: Option<u64>, op: &Op, source: Source) -> Reply {
+        let request = match op.to_command(source) {
+            Ok(Some(request)) => request,
+            Ok(None) => {
+                return Reply::error(
+                    id,
+                    ErrorKind::Internal,
+                    format!("{op:?} is not a session command"),
+                );
+            }
+            Err(message) => return Reply::error(id, ErrorKind::BadRequest, message),
+        };
+        let Some(now) = self.advance() else {
+            if let Op::Emergency { zone } = op {
+                return self.emergency_without_session(id, zone.as_deref());
+            }
+            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
+        };
+        let Some(running) = self.session.as_mut() else {
+            // The tick that brought the session up to now may have finished it.
+            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
+        };
+        let command = request.command.name();
+        match running.timeline.command(now, request) {
+            Ok(actions) => {
+                self.dispatch(actions);
+                let status = self.session.as_ref().map(|r| r.timeline.status(now));
+                Reply::ok(id, &status)
+            }
+            Err(e) => {
+                tracing::info!(command, reason = %e, "command refused");
+                Reply::error(id, ErrorKind::Refused, e.to_string())
+            }
+        }
+    }
+
+    /// An emergency must never do nothing, session or not (before `start`, after `stop`):
+    /// full light on the room (or the zone) and the music muted, straight from the policy.
+    /// The room stays so until a session starts or the wall switch takes over.
+    fn emergency_without_session(&mut self, id: Option<u64>, zone: Option<&str>) -> Reply {
+        let policy = &self.options.config.policy;
+        let zones: Vec<String> = match zone {
+            None => policy.zones.clone(),
+            Some(zone) if policy.zones.iter().any(|z| z == zone) => vec![zone.to_string()],
+            Some(zone) => {
+                let known = policy.zones.join(", ");
+                return Reply::error(
+                    id,
+                    ErrorKind::Refused,
+                    format!("unknown zone `{zone}`; this room has: {known}"),
+                );
+            }
+        };
+        let look = policy.emergency;
+        let mut music = MusicTarget::silence();
+        music.muted = true;
+        music.fade = policy.emergency_music_fade;
+        tracing::warn!(
+            ?zones,
+            "EMERGENCY with no session running: full light, music muted"
+        );
+        for zone in &zones {
+            self.lights.set(zone, look.look, look.fade);
+        }
+        self.audio.apply(&music);
+        Reply::ok(
+            id,
+            &serde_json::json!({ "session": null, "emergency_zones": zones }),
+        )
+    }
+
+    fn report(&mut self, id: Option<u64>, session: Option<String>) -> Reply {
+        let wanted = session.or_else(|| self.session.as_ref().map(|r| r.timeline.session_id().to_string()));
+        match self.history.read(wanted.as_deref()) {
+            Ok((session, contents)) => Reply::ok(
+                id,
+                &ReportReply {
+                    session,
+                    entries: contents.entries,
+                    skipped_lines: contents.skipped,
+                },
+            ),
+            Err(e @ HistoryError::BadId(_)) => Reply::error(id, ErrorKind::BadRequest, e.to_string()),
+            Err(e @ (HistoryError::Unknown(_) | HistoryError::Empty)) => {
+                Reply::error(id, ErrorKind::Refused, e.to_string())
+            }
+            Err(e) => Reply::error(id, ErrorKind::Internal, error_chain(&e)),
+        }
+    }
+}

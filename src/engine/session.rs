@@ -1,0 +1,290 @@
+//! The engine's state between inputs: the running session (its timeline, clock and log), the
+//! adapters, and the warnings `status` shows; how a session starts, resumes after a restart,
+//! follows the clock, and is left resumable when the daemon stops.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::time::SystemTime;
+
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+use crate::audio::AudioOutput;
+use crate::catalog::Catalog;
+use crate::lights::LightOutput;
+use crate::protocol::{DaemonInfo, LogEntry};
+use crate::time::{Millis, format_duration};
+use crate::timeline::{DeviceEvent, Event, EventKind, Source, Status, Timeline};
+
+use super::clock::SessionClock;
+use super::event_log::EventLog;
+use super::history::History;
+use super::persist::{self, SavedSession, StateFile, unix_millis};
+use super::{EngineOptions, error_chain};
+
+pub struct Engine {
+    pub(super) options: EngineOptions,
+    pub(super) audio: Box<dyn AudioOutput>,
+    pub(super) lights: Box<dyn LightOutput>,
+    pub(super) session: Option<Running>,
+    pub(super) state_file: StateFile,
+    pub(super) history: History,
+    pub(super) watchers: broadcast::Sender<LogEntry>,
+    pub(super) warnings: Warnings,
+}
+
+/// A session under way.
+pub struct Running {
+    pub timeline: Timeline,
+    pub clock: SessionClock,
+    /// `None` while the log cannot be opened; retried at each entry.
+    pub log: Option<EventLog>,
+    /// The latest session time handed to the core, so that it never sees time go backwards.
+    pub last_now: Millis,
+}
+
+/// Problems the therapist should see in `status`.
+#[derive(Debug, Default)]
+pub struct Warnings {
+    /// Facts about this run of the daemon (a damaged state file set aside).
+    pub standing: Vec<String>,
+    /// Set while saving the state fails, cleared by the next save that works.
+    pub persist: Option<String>,
+    /// Set while appending to the event log fails, cleared by the next append that works.
+    pub log: Option<String>,
+}
+
+impl Warnings {
+    pub fn list(&self) -> Vec<String> {
+        self.standing
+            .iter()
+            .chain(&self.persist)
+            .chain(&self.log)
+            .cloned()
+            .collect()
+    }
+}
+
+/// Why `start` was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("session {0} is already running; `setting stop` ends it before another can start")]
+    Running(String),
+    #[error("cannot start scene `{scene}`: {reason}")]
+    Scene { scene: String, reason: String },
+}
+
+impl Engine {
+    pub fn new(
+        options: EngineOptions,
+        audio: Box<dyn AudioOutput>,
+        lights: Box<dyn LightOutput>,
+        watchers: broadcast::Sender<LogEntry>,
+    ) -> Engine {
+        Engine {
+            state_file: StateFile::in_dir(&options.state_dir),
+            history: History::in_state_dir(&options.state_dir),
+            options,
+            audio,
+            lights,
+            session: None,
+            watchers,
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// Picks up the session a previous run left, counting the time the daemon was down.
+    pub fn recover(&mut self) {
+        match self.state_file.load() {
+            Ok(None) => tracing::info!("no session to resume"),
+            Ok(Some(saved)) => self.resume(saved),
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot resume the saved session; starting idle");
+                self.warnings.standing.push(error_chain(&e));
+            }
+        }
+    }
+
+    fn resume(&mut self, saved: SavedSession) {
+        let downtime = persist::downtime(saved.wall_unix_ms, unix_millis(SystemTime::now()), saved.speed);
+        let now = saved.session_time + downtime;
+        let snapshot = saved.snapshot;
+        // A snapshot the core cannot take back must not crash the daemon at every start (a
+        // restart loop while a client lies in the room); set it aside and start idle instead.
+        let resumed = panic::catch_unwind(AssertUnwindSafe(move || {
+            let mut timeline = Timeline::restore(snapshot);
+            let actions = timeline.resumed(now, downtime);
+            (timeline, actions)
+        }));
+        let (timeline, actions) = match resumed {
+            Ok(resumed) => resumed,
+            Err(panic) => {
+                let reason = panic_message(&panic);
+                let e = self
+                    .state_file
+                    .set_aside(format!("the timeline could not resume it: {reason}"));
+                tracing::error!(error = %error_chain(&e), "cannot resume the saved session; starting idle");
+                self.warnings.standing.push(error_chain(&e));
+                return;
+            }
+        };
+        let id = timeline.session_id().to_string();
+        tracing::info!(session = %id, at = %now, downtime = %format_duration(downtime), "resuming session");
+        let log = self.open_log(&id);
+        let clock = SessionClock::starting_at(now, self.options.speed);
+        self.session = Some(Running {
+            timeline,
+            clock,
+            log,
+            last_now: now,
+        });
+        self.dispatch(actions);
+    }
+
+    pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {
+        if let Some(running) = &self.session {
+            return Err(StartError::Running(running.timeline.session_id().to_string()));
+        }
+        let scene_error = |reason| StartError::Scene {
+            scene: scene_name.to_string(),
+            reason,
+        };
+        // The catalog is read afresh for each start, so edited scenes need no daemon restart.
+        let catalog = Catalog::load(&self.options.config).map_err(|e| scene_error(error_chain(&e)))?;
+        let scene = catalog
+            .load_scene(scene_name)
+            .map_err(|e| scene_error(error_chain(&e)))?;
+        let id = self.history.new_session_id(&scene.name, SystemTime::now());
+        tracing::info!(session = %id, scene = %scene.name, "starting session");
+        let log = self.open_log(&id);
+        let policy = self.options.config.policy.clone();
+        let (timeline, actions) = Timeline::start(scene, policy, id, source);
+        let clock = SessionClock::starting_at(Millis::ZERO, self.options.speed);
+        self.session = Some(Running {
+            timeline,
+            clock,
+            log,
+            last_now: Millis::ZERO,
+        });
+        self.dispatch(actions);
+        Ok(())
+    }
+
+    fn open_log(&mut self, session: &str) -> Option<EventLog> {
+        match EventLog::open(&self.history.log_path(session)) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "the event log cannot be opened; the session goes on");
+                self.warnings.log = Some(format!("events are not being recorded: {}", error_chain(&e)));
+                None
+            }
+        }
+    }
+
+    /// Session time now, never earlier than what the core last saw. `None` when idle.
+    pub fn now(&mut self) -> Option<Millis> {
+        let running = self.session.as_mut()?;
+        running.last_now = running.clock.now().max(running.last_now);
+        Some(running.last_now)
+    }
+
+    /// Brings the session up to now: whatever fell due is carried out first, so a command or
+    /// a status sees the timeline as it stands.
+    pub fn advance(&mut self) -> Option<Millis> {
+        let now = self.now()?;
+        let actions = self.session.as_mut()?.timeline.tick(now);
+        self.dispatch(actions);
+        Some(now)
+    }
+
+    /// When the loop must wake for the core, as a session time and the instant it falls at.
+    pub fn next_deadline(&self) -> Option<(Millis, Instant)> {
+        let running = self.session.as_ref()?;
+        let mut deadline = running.timeline.next_deadline()?;
+        // A deadline already handled would spin the loop at full speed; wait at least a
+        // real millisecond for it.
+        let floor = running.last_now + Millis(running.clock.speed().ceil() as u64);
+        if deadline <= running.last_now {
+            deadline = floor;
+        }
+        Some((deadline, running.clock.instant_for(deadline)))
+    }
+
+    pub fn on_deadline(&mut self, deadline: Millis) {
+        if let Some(running) = self.session.as_mut() {
+            // The wakeup instant reads back as the deadline, give or take float rounding.
+            running.last_now = running.last_now.max(deadline);
+        }
+        self.advance();
+    }
+
+    pub fn device(&mut self, event: DeviceEvent) {
+        let Some(now) = self.advance() else {
+            tracing::info!(?event, "device event with no session running");
+            return;
+        };
+        if let Some(running) = self.session.as_mut() {
+            let actions = running.timeline.device(now, event);
+            self.dispatch(actions);
+        }
+    }
+
+    pub fn status(&mut self) -> Option<Status> {
+        let now = self.advance()?;
+        Some(self.session.as_ref()?.timeline.status(now))
+    }
+
+    /// Drops a session the core has declared over (its state file is already gone).
+    pub fn retire_if_finished(&mut self) {
+        if self.session.as_ref().is_some_and(|r| r.timeline.is_finished()) {
+            let running = self.session.take().expect("checked above");
+            tracing::info!(session = %running.timeline.session_id(), "session finished");
+        }
+    }
+
+    /// The daemon is stopping (SIGTERM): fade the music out, note it in the log and save, so
+    /// the next start resumes the session where it stands.
+    pub fn stop_daemon(&mut self) {
+        let Some(now) = self.advance() else { return };
+        let Some(running) = self.session.as_ref() else {
+            return;
+        };
+        let status = running.timeline.status(now);
+        let mut music = status.music;
+        music.muted = true;
+        music.fade = running.timeline.policy().stop_fade;
+        self.audio.apply(&music);
+        let note = EventKind::Command {
+            command: "daemon-stop".into(),
+            detail: "the daemon stopped; the session resumes when it starts again".into(),
+            source: Source::daemon(),
+        };
+        self.record(Event {
+            at: now,
+            timeline: status.timeline_time,
+            kind: note,
+        });
+        self.persist();
+        tracing::info!(session = %status.session, at = %now, "daemon stopping; session saved");
+    }
+
+    pub fn daemon_info(&self) -> DaemonInfo {
+        DaemonInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            room: self.options.config.room.name.clone(),
+            speed: self.options.speed,
+            socket: self.options.socket.display().to_string(),
+            state_dir: self.options.state_dir.display().to_string(),
+            audio: self.audio.describe(),
+            lights: self.lights.describe(),
+            warnings: self.warnings.list(),
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
+}

@@ -1,0 +1,123 @@
+//! [`LogEntry`]: one line of a session's event log and of the `watch` stream, the core's
+//! event with the wall-clock time and session id added.
+//!
+//! Written by hand rather than derived because the entry's `session` and the
+//! `session_started` event's own `session` field would otherwise both be written as a
+//! `session` key, and the derived reader refuses the duplicate: every log's first line would
+//! be unreadable. The writer emits the key once (the two always agree); the reader accepts a
+//! line with it once or twice.
+
+use serde::de::Error as _;
+use serde::ser::{Error as _, SerializeMap};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::timeline::Event;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry {
+    /// Wall-clock time, RFC 3339 in UTC.
+    pub wall: String,
+    pub session: String,
+    /// Flattened into the entry: `at`, `timeline`, `event` and the event's own fields.
+    pub event: Event,
+}
+
+impl Serialize for LogEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(event) = serde_json::to_value(&self.event).map_err(S::Error::custom)? else {
+            return Err(S::Error::custom("an event must serialise as an object"));
+        };
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("wall", &self.wall)?;
+        map.serialize_entry("session", &self.session)?;
+        for (key, value) in event
+            .iter()
+            .filter(|(key, _)| !matches!(key.as_str(), "wall" | "session"))
+        {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for LogEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<LogEntry, D::Error> {
+        // A JSON object read into a map keeps the last of duplicate keys instead of failing.
+        let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let wall = match fields.remove("wall") {
+            Some(Value::String(wall)) => wall,
+            Some(_) => return Err(D::Error::custom("field `wall` must be a string")),
+            None => return Err(D::Error::missing_field("wall")),
+        };
+        // Left in the map: `session_started` carries it as its own field too.
+        let session = match fields.get("session") {
+            Some(Value::String(session)) => session.clone(),
+            Some(_) => return Err(D::Error::custom("field `session` must be a string")),
+            None => return Err(D::Error::missing_field("session")),
+        };
+        let event = Event::deserialize(Value::Object(fields)).map_err(D::Error::custom)?;
+        Ok(LogEntry { wall, session, event })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Millis;
+    use crate::timeline::{EventKind, OverrideKind, Source, Target};
+
+    fn entry(kind: EventKind) -> LogEntry {
+        LogEntry {
+            wall: "2025-01-01T09:00:00.000Z".into(),
+            session: "s1".into(),
+            event: Event {
+                at: Millis(5),
+                timeline: Millis(4),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn every_entry_reads_back_as_written() {
+        let started = entry(EventKind::SessionStarted {
+            scene: "sublingual".into(),
+            session: "s1".into(),
+        });
+        let check = entry(EventKind::OverrideStarted {
+            kind: OverrideKind::Check,
+            target: Target::Zone("mat-1".into()),
+            source: Source::daemon(),
+        });
+        for e in [started, check] {
+            let line = serde_json::to_string(&e).unwrap();
+            assert_eq!(line.matches("\"session\"").count(), 1, "{line}");
+            assert_eq!(serde_json::from_str::<LogEntry>(&line).unwrap(), e, "{line}");
+        }
+    }
+
+    #[test]
+    fn reads_the_session_key_written_twice() {
+        let line = r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"session_started","scene":"x","session":"s1"}"#;
+        let e: LogEntry = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            e.event.kind,
+            EventKind::SessionStarted {
+                scene: "x".into(),
+                session: "s1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_lines_that_are_not_entries() {
+        for bad in [
+            r#"{"session":"s1","at":0,"timeline":0,"event":"prompt","text":"x"}"#,
+            r#"{"wall":1}"#,
+            "[]",
+        ] {
+            assert!(serde_json::from_str::<LogEntry>(bad).is_err(), "{bad}");
+        }
+    }
+}

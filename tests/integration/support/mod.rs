@@ -1,0 +1,362 @@
+//! A real `settingd` for tests: started on a temporary socket and state directory with the
+//! repository's config, scenes and playlists, talked to over its real Unix socket, and killed
+//! (that process only) when the test ends.
+//!
+//! ```ignore
+//! let mut daemon = Daemon::builder().speed(60.0).start();
+//! daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+//! daemon.kill9();
+//! daemon.restart();
+//! ```
+
+#![allow(dead_code)] // Each test module uses a different part of the harness.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// How long a daemon may take to answer on its socket after launch, or to exit when told.
+const PATIENCE: Duration = Duration::from_secs(15);
+/// How long a test waits for one reply line.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The repository's own files, which the daemon under test reads.
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+#[derive(Clone, Debug)]
+pub struct Builder {
+    config: PathBuf,
+    speed: f64,
+    extra_args: Vec<String>,
+}
+
+impl Builder {
+    /// Session time runs `speed` times faster than real time.
+    pub fn speed(mut self, speed: f64) -> Builder {
+        self.speed = speed;
+        self
+    }
+
+    /// Another config file than the repository's `config/settingd.toml`.
+    pub fn config(mut self, path: impl Into<PathBuf>) -> Builder {
+        self.config = path.into();
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Builder {
+        self.extra_args.push(arg.into());
+        self
+    }
+
+    /// Prepares the directories without launching, so a test can put files in the state
+    /// directory first; then [`Daemon::launch`].
+    pub fn prepare(self) -> Daemon {
+        let dir = tempfile::Builder::new()
+            .prefix("settingd-test-")
+            .tempdir()
+            .expect("temp dir");
+        let state_dir = dir.path().join("state");
+        fs::create_dir_all(&state_dir).expect("state dir");
+        Daemon {
+            socket: dir.path().join("run/control.sock"),
+            log: dir.path().join("settingd.log"),
+            state_dir,
+            builder: self,
+            child: None,
+            dir,
+        }
+    }
+
+    pub fn start(self) -> Daemon {
+        let mut daemon = self.prepare();
+        daemon.launch();
+        daemon
+    }
+}
+
+/// A running (or killed) `settingd` and its temporary directories.
+pub struct Daemon {
+    builder: Builder,
+    child: Option<Child>,
+    socket: PathBuf,
+    state_dir: PathBuf,
+    /// The daemon's stderr, kept across restarts and shown when a test fails.
+    log: PathBuf,
+    dir: TempDir,
+}
+
+impl Daemon {
+    pub fn builder() -> Builder {
+        Builder {
+            config: repo_path("config/settingd.toml"),
+            speed: 1.0,
+            extra_args: Vec::new(),
+        }
+    }
+
+    /// A daemon at real speed with the repository's config.
+    pub fn start() -> Daemon {
+        Daemon::builder().start()
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.builder.speed
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Starts the process and waits until its socket answers.
+    pub fn launch(&mut self) {
+        assert!(self.child.is_none(), "daemon already running");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("daemon log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_settingd"))
+            .arg("--config")
+            .arg(&self.builder.config)
+            .arg("--socket")
+            .arg(&self.socket)
+            .arg("--state-dir")
+            .arg(&self.state_dir)
+            .arg("--speed")
+            .arg(self.builder.speed.to_string())
+            .arg("--log-level")
+            .arg("debug")
+            .args(&self.builder.extra_args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("cannot run settingd");
+        self.child = Some(child);
+        self.wait_until_ready();
+    }
+
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait")) {
+                panic!("settingd exited during start-up ({status}):\n{}", self.log_text());
+            }
+            if let Ok(stream) = UnixStream::connect(&self.socket) {
+                let mut client = Client::new(stream);
+                if client.request(json!({"op": "ping"})).get("ok") == Some(&json!(true)) {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "settingd did not answer on {} within {PATIENCE:?}:\n{}",
+                    self.socket.display(),
+                    self.log_text()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A fresh connection.
+    pub fn client(&self) -> Client {
+        let stream = UnixStream::connect(&self.socket).unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to {}: {e}\n{}",
+                self.socket.display(),
+                self.log_text()
+            )
+        });
+        Client::new(stream)
+    }
+
+    /// Sends one request on a new connection and returns the whole reply.
+    pub fn request(&self, request: Value) -> Value {
+        self.client().request(request)
+    }
+
+    /// Sends a request that must succeed and returns its `result`.
+    pub fn ok(&self, request: Value) -> Value {
+        let reply = self.request(request.clone());
+        assert_eq!(reply["ok"], json!(true), "{request} was refused: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The `status` result: `{daemon, session}`.
+    pub fn status(&self) -> Value {
+        self.ok(json!({"op": "status"}))
+    }
+
+    /// Writes raw bytes on a new connection, then reads whatever comes back until the daemon
+    /// closes the connection or a newline ends the first reply.
+    pub fn raw(&self, bytes: &[u8]) -> String {
+        let mut client = self.client();
+        client.send_raw(bytes);
+        client.recv_text().unwrap_or_default()
+    }
+
+    /// SIGKILL, as a crash or power cut would: no chance to save anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9 settingd");
+            child.wait().expect("reap settingd");
+        }
+    }
+
+    /// SIGTERM, as systemd stops it; waits for the exit and returns its status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("daemon is not running");
+        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+        // SAFETY: kill(2) with a pid this test spawned and has not yet reaped, so it is ours.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM {pid}");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "settingd did not exit within {PATIENCE:?} of SIGTERM:\n{}",
+                    self.log_text()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the daemon again on the same socket and state directory.
+    pub fn restart(&mut self) {
+        if self.child.is_some() {
+            self.kill9();
+        }
+        self.launch();
+    }
+
+    /// Everything the daemon wrote to stderr so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if thread::panicking() {
+            eprintln!(
+                "--- settingd log ({}) ---\n{}",
+                self.dir.path().display(),
+                self.log_text()
+            );
+        }
+    }
+}
+
+/// One connection to the daemon, for several requests or a `watch` stream.
+pub struct Client {
+    writer: UnixStream,
+    reader: BufReader<UnixStream>,
+}
+
+impl Client {
+    fn new(stream: UnixStream) -> Client {
+        stream
+            .set_read_timeout(Some(REPLY_TIMEOUT))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(REPLY_TIMEOUT))
+            .expect("write timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone stream"));
+        Client {
+            writer: stream,
+            reader,
+        }
+    }
+
+    pub fn send(&mut self, request: &Value) {
+        let mut line = serde_json::to_vec(request).expect("json");
+        line.push(b'\n');
+        self.send_raw(&line);
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        // The daemon may close early (an oversized line); what it replied is still readable.
+        let _ = self.writer.write_all(bytes);
+        let _ = self.writer.flush();
+    }
+
+    /// The next line as text; `None` when the daemon closed the connection.
+    pub fn recv_text(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(line),
+            Err(e) => panic!("no reply line within {REPLY_TIMEOUT:?}: {e}"),
+        }
+    }
+
+    /// The next line as JSON.
+    pub fn recv(&mut self) -> Value {
+        let line = self.recv_text().expect("the daemon closed the connection");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {line:?}"))
+    }
+
+    pub fn request(&mut self, request: Value) -> Value {
+        self.send(&request);
+        self.recv()
+    }
+
+    /// True once the daemon has closed this connection (end of stream, or a reset because
+    /// it closed with our unread bytes still queued); false if it is still open and silent.
+    pub fn is_closed(&mut self) -> bool {
+        let mut byte = [0u8];
+        match self.reader.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
+    pub fn shutdown_write(&self) {
+        let _ = self.writer.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `within`.
+pub fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(25));
+    }
+}
