@@ -76,7 +76,9 @@ impl fmt::Display for Millis {
 pub enum DurationError {
     #[error("empty duration; expected a duration such as `90s`, `15m` or `1h30m`")]
     Empty,
-    #[error("`{0}` is not a duration; expected a number and a unit (h, m, s, ms), such as `90s`, `15m` or `1h30m`")]
+    #[error(
+        "`{0}` is not a duration; expected a number and a unit (h, m, s, ms), such as `90s`, `15m` or `1h30m`"
+    )]
     Malformed(String),
     #[error("`{0}` is too long a duration")]
     Overflow(String),
@@ -105,7 +107,9 @@ pub fn parse_duration(text: &str) -> Result<Millis, DurationError> {
         if start == i {
             return Err(malformed());
         }
-        let number: u64 = s[start..i].parse().map_err(|_| DurationError::Overflow(text.to_string()))?;
+        let number: u64 = s[start..i]
+            .parse()
+            .map_err(|_| DurationError::Overflow(text.to_string()))?;
         let ustart = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;
@@ -167,7 +171,10 @@ mod tests {
         for bad in ["", "15", "m", "1.5h", "30m1h", "1h1h", "10 minutes", "-5m", "5x"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(matches!(parse_duration("99999999999999999999h"), Err(DurationError::Overflow(_))));
+        assert!(matches!(
+            parse_duration("99999999999999999999h"),
+            Err(DurationError::Overflow(_))
+        ));
     }
 
     #[test]

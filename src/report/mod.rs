@@ -1,1 +1,19 @@
-//! TODO
+//! A session's story, rebuilt from its event log: phases and how each was left, marks,
+//! overrides with their durations, prompts, cues, commands, tracks and errors.
+//!
+//! The report reads only [`LogEntry`](crate::protocol::LogEntry) values, never the daemon's
+//! state, so the same code serves `setting report` against a live daemon and against an
+//! `events.jsonl` file copied off a machine that no longer runs (read with
+//! [`engine::event_log::read_log`](crate::engine::event_log::read_log)).
+
+mod build;
+mod describe;
+mod model;
+mod render;
+
+pub use describe::{describe_event, describe_source};
+pub use model::{
+    CommandRecord, CueRecord, ErrorRecord, MarkRecord, OverrideRecord, PhaseRecord, PromptRecord, Report,
+    ResumeRecord, Stamp, TimelineItem, TrackRecord,
+};
+pub use render::render_text;

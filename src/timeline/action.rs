@@ -45,7 +45,13 @@ pub struct MusicTarget {
 
 impl MusicTarget {
     pub fn silence() -> MusicTarget {
-        MusicTarget { playlist: None, level_db: 0.0, muted: false, paused: false, fade: Millis::ZERO }
+        MusicTarget {
+            playlist: None,
+            level_db: 0.0,
+            muted: false,
+            paused: false,
+            fade: Millis::ZERO,
+        }
     }
 
     /// True when the same sound would come out, whatever the fade.

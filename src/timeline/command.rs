@@ -9,21 +9,34 @@ use crate::time::Millis;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
-    Mark { mark: Mark },
+    Mark {
+        mark: Mark,
+    },
     Next,
     Hold,
     Release,
-    Extend { by: Millis },
-    Pause { walk_light: bool },
+    Extend {
+        by: Millis,
+    },
+    Pause {
+        walk_light: bool,
+    },
     /// Ends the most urgent active override (or all of them).
-    Resume { all: bool },
+    Resume {
+        all: bool,
+    },
     Check,
     Emergency,
     Mute,
     Unmute,
     Skip,
-    Volume { delta_db: f32 },
-    Light { brightness_delta: f32, kelvin_delta: i32 },
+    Volume {
+        delta_db: f32,
+    },
+    Light {
+        brightness_delta: f32,
+        kelvin_delta: i32,
+    },
     End,
     Stop,
 }
@@ -90,11 +103,17 @@ pub struct Source {
 
 impl Source {
     pub fn timer() -> Source {
-        Source { via: "timer".into(), who: None }
+        Source {
+            via: "timer".into(),
+            who: None,
+        }
     }
 
     pub fn daemon() -> Source {
-        Source { via: "daemon".into(), who: None }
+        Source {
+            via: "daemon".into(),
+            who: None,
+        }
     }
 }
 
@@ -109,6 +128,10 @@ pub struct Request {
 impl Request {
     /// A room-wide command.
     pub fn room(command: Command, source: Source) -> Request {
-        Request { command, target: Target::Room, source }
+        Request {
+            command,
+            target: Target::Room,
+            source,
+        }
     }
 }

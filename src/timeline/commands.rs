@@ -9,7 +9,7 @@ use super::command::{Command, Request, Source, Target};
 use super::core::Timeline;
 use super::error::CommandError;
 use super::event::{EventKind, OverrideKind};
-use super::state::{Nudge, Override};
+use super::state::Override;
 
 /// Light nudges glide rather than jump.
 const NUDGE_FADE: Millis = Millis(3000);
@@ -19,7 +19,11 @@ impl Timeline {
         if self.state.finished {
             return Err(CommandError::Finished);
         }
-        let Request { command, target, source } = request;
+        let Request {
+            command,
+            target,
+            source,
+        } = request;
         self.check_target(&command, &target)?;
         let detail = describe(&command, &target);
         match command {
@@ -27,7 +31,9 @@ impl Timeline {
             Command::Next => {
                 let next = self.state.phase + 1;
                 if next >= self.scene.phases.len() {
-                    return Err(CommandError::LastPhase { phase: self.scene.phases[self.state.phase].id.clone() });
+                    return Err(CommandError::LastPhase {
+                        phase: self.scene.phases[self.state.phase].id.clone(),
+                    });
                 }
                 self.log_command("next", detail, &source, out);
                 self.enter_phase(next, "therapist moved on", source, out);
@@ -97,23 +103,44 @@ impl Timeline {
                 let Some(playlist) = self.state.scene_music.playlist.clone() else {
                     return Err(CommandError::NothingToSkip);
                 };
-                let path = self.state.current_track.as_ref().filter(|(p, _)| *p == playlist).map(|(_, t)| t.clone());
-                self.log(out, EventKind::TrackSkipped { playlist: Some(playlist), path, source: source.clone() });
+                let path = self
+                    .state
+                    .current_track
+                    .as_ref()
+                    .filter(|(p, _)| *p == playlist)
+                    .map(|(_, t)| t.clone());
+                self.log(
+                    out,
+                    EventKind::TrackSkipped {
+                        playlist: Some(playlist),
+                        path,
+                        source: source.clone(),
+                    },
+                );
                 self.log_command("skip", detail, &source, out);
-                out.push(Action::Skip { crossfade: self.policy.skip_crossfade });
+                out.push(Action::Skip {
+                    crossfade: self.policy.skip_crossfade,
+                });
             }
             Command::Volume { delta_db } => {
                 let limit = self.policy.max_volume_step_db;
                 if !delta_db.is_finite() || delta_db.abs() > limit {
-                    return Err(CommandError::VolumeStepTooLarge { requested: delta_db, limit });
+                    return Err(CommandError::VolumeStepTooLarge {
+                        requested: delta_db,
+                        limit,
+                    });
                 }
-                self.state.volume_offset_db = self.clamp_volume_offset(self.state.volume_offset_db + delta_db);
+                self.state.volume_offset_db =
+                    self.clamp_volume_offset(self.state.volume_offset_db + delta_db);
                 self.log_command("volume", detail, &source, out);
                 self.sync_music(self.policy.volume_ramp, false, out);
             }
-            Command::Light { brightness_delta, kelvin_delta } => {
+            Command::Light {
+                brightness_delta,
+                kelvin_delta,
+            } => {
                 for zone in self.all_zones().into_iter().filter(|z| target.covers(z)) {
-                    let n = self.state.light_nudges.entry(zone).or_insert_with(Nudge::default);
+                    let n = self.state.light_nudges.entry(zone).or_default();
                     n.brightness = (n.brightness + brightness_delta).clamp(-100.0, 100.0);
                     n.kelvin = (n.kelvin + kelvin_delta).clamp(-5000, 5000);
                 }
@@ -123,7 +150,9 @@ impl Timeline {
             Command::End => {
                 let closing = self.scene.closing_phase;
                 if self.state.phase >= closing {
-                    return Err(CommandError::AlreadyClosing { phase: self.scene.phases[self.state.phase].id.clone() });
+                    return Err(CommandError::AlreadyClosing {
+                        phase: self.scene.phases[self.state.phase].id.clone(),
+                    });
                 }
                 self.log_command("end", detail, &source, out);
                 self.enter_phase(closing, "therapist ended the journey", source, out);
@@ -138,13 +167,21 @@ impl Timeline {
 
     fn check_target(&self, command: &Command, target: &Target) -> Result<(), CommandError> {
         let Target::Zone(zone) = target else { return Ok(()) };
-        let zoned = matches!(command, Command::Check | Command::Emergency | Command::Resume { .. } | Command::Light { .. });
+        let zoned = matches!(
+            command,
+            Command::Check | Command::Emergency | Command::Resume { .. } | Command::Light { .. }
+        );
         if !zoned {
-            return Err(CommandError::RoomOnly { command: command.name() });
+            return Err(CommandError::RoomOnly {
+                command: command.name(),
+            });
         }
         let zones = self.all_zones();
         if !zones.contains(zone) {
-            return Err(CommandError::UnknownZone { zone: zone.clone(), known: zones.join(", ") });
+            return Err(CommandError::UnknownZone {
+                zone: zone.clone(),
+                known: zones.join(", "),
+            });
         }
         Ok(())
     }
@@ -152,7 +189,8 @@ impl Timeline {
     fn mark(&mut self, mark: Mark, source: &Source, out: &mut Vec<Action>) -> Result<(), CommandError> {
         let detail = mark.name().to_string();
         if mark == Mark::Booster {
-            if !self.state.marks.contains_key(&Mark::Dose) && !self.state.marks.contains_key(&Mark::Infusion) {
+            if !self.state.marks.contains_key(&Mark::Dose) && !self.state.marks.contains_key(&Mark::Infusion)
+            {
                 return Err(CommandError::BoosterBeforeDose);
             }
             let now = self.state.timeline;
@@ -163,11 +201,20 @@ impl Timeline {
             self.state.prompted_planned = false;
             self.state.prompted_max = false;
             self.log_command("mark", detail, source, out);
-            self.log(out, EventKind::MarkSet { mark, source: source.clone() });
+            self.log(
+                out,
+                EventKind::MarkSet {
+                    mark,
+                    source: source.clone(),
+                },
+            );
             return Ok(());
         }
         if let Some(at) = self.state.marks.get(&mark) {
-            return Err(CommandError::AlreadyMarked { mark: mark.name(), at: at.to_string() });
+            return Err(CommandError::AlreadyMarked {
+                mark: mark.name(),
+                at: at.to_string(),
+            });
         }
         let Some(index) = self.scene.phases.iter().position(|p| p.sets_mark == Some(mark)) else {
             return Err(CommandError::MarkNotInScene(mark));
@@ -177,24 +224,58 @@ impl Timeline {
             self.enter_phase(index, &format!("{mark} marked"), source.clone(), out);
         } else {
             self.state.marks.insert(mark, self.state.timeline);
-            self.log(out, EventKind::MarkSet { mark, source: source.clone() });
+            self.log(
+                out,
+                EventKind::MarkSet {
+                    mark,
+                    source: source.clone(),
+                },
+            );
         }
         Ok(())
     }
 
     fn refuse_if_active(&self, kind: OverrideKind, target: &Target) -> Result<(), CommandError> {
-        if self.state.overrides.iter().any(|o| o.kind == kind && o.target == *target) {
+        if self
+            .state
+            .overrides
+            .iter()
+            .any(|o| o.kind == kind && o.target == *target)
+        {
             return Err(CommandError::AlreadyActive(kind.name()));
         }
         Ok(())
     }
 
-    fn begin_override(&mut self, kind: OverrideKind, target: Target, walk: bool, source: Source, out: &mut Vec<Action>) {
-        let repeated = self.state.overrides.iter().any(|o| o.kind == kind && o.target == target);
+    fn begin_override(
+        &mut self,
+        kind: OverrideKind,
+        target: Target,
+        walk: bool,
+        source: Source,
+        out: &mut Vec<Action>,
+    ) {
+        let repeated = self
+            .state
+            .overrides
+            .iter()
+            .any(|o| o.kind == kind && o.target == target);
         if !repeated {
-            self.state.overrides.push(Override { kind, target: target.clone(), since: self.state.now, walk_light: walk });
+            self.state.overrides.push(Override {
+                kind,
+                target: target.clone(),
+                since: self.state.now,
+                walk_light: walk,
+            });
         }
-        self.log(out, EventKind::OverrideStarted { kind, target: target.clone(), source });
+        self.log(
+            out,
+            EventKind::OverrideStarted {
+                kind,
+                target: target.clone(),
+                source,
+            },
+        );
         let urgent = kind == OverrideKind::Emergency;
         let (music_fade, light_fade) = match kind {
             OverrideKind::Emergency => (self.policy.emergency_music_fade, self.policy.emergency.fade),
@@ -222,7 +303,13 @@ impl Timeline {
             Target::Room => true,
             Target::Zone(_) => o.target == *target,
         };
-        let mut chosen: Vec<Override> = self.state.overrides.iter().filter(|o| matches(o)).cloned().collect();
+        let mut chosen: Vec<Override> = self
+            .state
+            .overrides
+            .iter()
+            .filter(|o| matches(o))
+            .cloned()
+            .collect();
         chosen.sort_by_key(|o| o.kind);
         if !all {
             chosen.truncate(1);
@@ -236,8 +323,17 @@ impl Timeline {
         }
         self.log_command("resume", detail, &source, out);
         for ended in &chosen {
-            self.state.overrides.retain(|o| !(o.kind == ended.kind && o.target == ended.target));
-            self.log(out, EventKind::OverrideEnded { kind: ended.kind, target: ended.target.clone(), source: source.clone() });
+            self.state
+                .overrides
+                .retain(|o| !(o.kind == ended.kind && o.target == ended.target));
+            self.log(
+                out,
+                EventKind::OverrideEnded {
+                    kind: ended.kind,
+                    target: ended.target.clone(),
+                    source: source.clone(),
+                },
+            );
         }
         // The scene comes back slowly, as it would now be, cues that fired underneath included.
         for ended in &chosen {
@@ -248,7 +344,14 @@ impl Timeline {
     }
 
     fn log_command(&self, command: &str, detail: String, source: &Source, out: &mut Vec<Action>) {
-        self.log(out, EventKind::Command { command: command.to_string(), detail, source: source.clone() });
+        self.log(
+            out,
+            EventKind::Command {
+                command: command.to_string(),
+                detail,
+                source: source.clone(),
+            },
+        );
     }
 }
 
@@ -259,7 +362,10 @@ fn describe(command: &Command, target: &Target) -> String {
         Command::Pause { walk_light: true } => "with walking light".into(),
         Command::Resume { all: true } => "all overrides".into(),
         Command::Volume { delta_db } => format!("{delta_db:+} dB"),
-        Command::Light { brightness_delta, kelvin_delta } => format!("brightness {brightness_delta:+} %, {kelvin_delta:+} K"),
+        Command::Light {
+            brightness_delta,
+            kelvin_delta,
+        } => format!("brightness {brightness_delta:+} %, {kelvin_delta:+} K"),
         _ => String::new(),
     };
     match (what.is_empty(), target) {

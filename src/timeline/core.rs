@@ -54,11 +54,23 @@ pub struct Timeline {
 
 impl Timeline {
     /// Begins a session at session time zero, in the scene's first phase.
-    pub fn start(scene: Scene, policy: Policy, session_id: String, source: Source) -> (Timeline, Vec<Action>) {
-        let mut tl = Timeline { scene: Arc::new(scene), policy, state: State::new(session_id), pending: Vec::new() };
+    pub fn start(
+        scene: Scene,
+        policy: Policy,
+        session_id: String,
+        source: Source,
+    ) -> (Timeline, Vec<Action>) {
+        let mut tl = Timeline {
+            scene: Arc::new(scene),
+            policy,
+            state: State::new(session_id),
+            pending: Vec::new(),
+        };
         let mut out = Vec::new();
-        let started =
-            EventKind::SessionStarted { scene: tl.scene.name.clone(), session: tl.state.session.clone() };
+        let started = EventKind::SessionStarted {
+            scene: tl.scene.name.clone(),
+            session: tl.state.session.clone(),
+        };
         tl.log(&mut out, started);
         tl.enter_phase(0, "session start", source, &mut out);
         tl.finish_output(&mut out);
@@ -75,7 +87,11 @@ impl Timeline {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { scene: (*self.scene).clone(), policy: self.policy.clone(), state: self.state.clone() }
+        Snapshot {
+            scene: (*self.scene).clone(),
+            policy: self.policy.clone(),
+            state: self.state.clone(),
+        }
     }
 
     pub fn scene(&self) -> &Scene {
@@ -107,7 +123,11 @@ impl Timeline {
         let mut caught_up = Vec::new();
         self.advance(now, &mut caught_up);
         // Intermediate looks from the downtime are history; only the present is sent.
-        out.extend(caught_up.into_iter().filter(|a| !matches!(a, Action::Light { .. } | Action::Music(_))));
+        out.extend(
+            caught_up
+                .into_iter()
+                .filter(|a| !matches!(a, Action::Light { .. } | Action::Music(_))),
+        );
         self.log(&mut out, EventKind::SessionResumed { downtime });
         if !self.state.finished {
             self.refresh_zones(&super::command::Target::Room, RESTART_LIGHT_FADE, true, &mut out);
@@ -152,9 +172,9 @@ impl Timeline {
                 self.state.current_track = Some((playlist.clone(), path.clone()));
                 EventKind::Track { playlist, path }
             }
-            DeviceEvent::TrackFailed { path, error } => {
-                EventKind::Error { message: format!("track {path} could not be played: {error}") }
-            }
+            DeviceEvent::TrackFailed { path, error } => EventKind::Error {
+                message: format!("track {path} could not be played: {error}"),
+            },
             DeviceEvent::Error { message } => EventKind::Error { message },
         };
         self.log(&mut out, kind);
@@ -198,7 +218,12 @@ impl Timeline {
     fn process(&mut self, due: Due, out: &mut Vec<Action>) {
         match due {
             Due::RampStart(zone) => {
-                if let Some(r) = self.state.scene_lights.get_mut(&zone).and_then(|z| z.ramp.as_mut()) {
+                if let Some(r) = self
+                    .state
+                    .scene_lights
+                    .get_mut(&zone)
+                    .and_then(|z| z.ramp.as_mut())
+                {
                     r.started = true;
                 }
                 self.refresh_zone(&zone, Millis::ZERO, false, out);
@@ -210,7 +235,11 @@ impl Timeline {
     }
 
     pub(super) fn log(&self, out: &mut Vec<Action>, kind: EventKind) {
-        out.push(Action::Log(Event { at: self.state.now, timeline: self.state.timeline, kind }));
+        out.push(Action::Log(Event {
+            at: self.state.now,
+            timeline: self.state.timeline,
+            kind,
+        }));
     }
 
     /// Any change was logged; a logged change must be persisted before anyone is answered,

@@ -49,7 +49,11 @@ impl Timeline {
 
     /// Repetitions already fired against the current anchor.
     pub(super) fn cue_fired(&self, cue: CueRef, anchor: Millis) -> u32 {
-        self.state.fired.get(&cue.key()).filter(|f| f.anchor == anchor).map_or(0, |f| f.count)
+        self.state
+            .fired
+            .get(&cue.key())
+            .filter(|f| f.anchor == anchor)
+            .map_or(0, |f| f.count)
     }
 
     /// When the cue next fires, in timeline time, or `None` when it is spent or unanchored.

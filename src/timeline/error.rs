@@ -28,7 +28,9 @@ pub enum CommandError {
     NotMuted,
     #[error("there is no music playing to skip")]
     NothingToSkip,
-    #[error("a volume step of {requested:+} dB is more than the {limit} dB allowed at once; nudge in smaller steps")]
+    #[error(
+        "a volume step of {requested:+} dB is more than the {limit} dB allowed at once; nudge in smaller steps"
+    )]
     VolumeStepTooLarge { requested: f32, limit: f32 },
     #[error("an extension must be longer than zero")]
     ZeroExtension,

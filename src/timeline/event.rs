@@ -39,17 +39,60 @@ impl OverrideKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    SessionStarted { scene: String, session: String },
-    SessionResumed { downtime: Millis },
-    PhaseEntered { index: usize, id: String, title: String, reason: String, source: Source },
-    MarkSet { mark: Mark, source: Source },
-    CueFired { phase: Option<String>, label: String },
-    Prompt { text: String },
-    OverrideStarted { kind: OverrideKind, target: Target, source: Source },
-    OverrideEnded { kind: OverrideKind, target: Target, source: Source },
-    Command { command: String, detail: String, source: Source },
-    Track { playlist: String, path: String },
-    TrackSkipped { playlist: Option<String>, path: Option<String>, source: Source },
-    Error { message: String },
-    SessionEnded { reason: String, source: Source },
+    SessionStarted {
+        scene: String,
+        session: String,
+    },
+    SessionResumed {
+        downtime: Millis,
+    },
+    PhaseEntered {
+        index: usize,
+        id: String,
+        title: String,
+        reason: String,
+        source: Source,
+    },
+    MarkSet {
+        mark: Mark,
+        source: Source,
+    },
+    CueFired {
+        phase: Option<String>,
+        label: String,
+    },
+    Prompt {
+        text: String,
+    },
+    OverrideStarted {
+        kind: OverrideKind,
+        target: Target,
+        source: Source,
+    },
+    OverrideEnded {
+        kind: OverrideKind,
+        target: Target,
+        source: Source,
+    },
+    Command {
+        command: String,
+        detail: String,
+        source: Source,
+    },
+    Track {
+        playlist: String,
+        path: String,
+    },
+    TrackSkipped {
+        playlist: Option<String>,
+        path: Option<String>,
+        source: Source,
+    },
+    Error {
+        message: String,
+    },
+    SessionEnded {
+        reason: String,
+        source: Source,
+    },
 }

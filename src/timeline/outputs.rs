@@ -73,7 +73,13 @@ impl Timeline {
 
     /// Sends the zone's look if it changed (or always, when `force`). A scene-level change
     /// uses `scene_fade`, stretched to the end of a running ramp so the ramp carries on.
-    pub(super) fn refresh_zone(&mut self, zone: &str, scene_fade: Millis, force: bool, out: &mut Vec<Action>) {
+    pub(super) fn refresh_zone(
+        &mut self,
+        zone: &str,
+        scene_fade: Millis,
+        force: bool,
+        out: &mut Vec<Action>,
+    ) {
         let tl = self.state.timeline;
         let (look, fade) = if let Some((_, o)) = self.override_look(zone) {
             (o.look, o.fade)
@@ -87,10 +93,20 @@ impl Timeline {
             return;
         }
         self.state.emitted_lights.insert(zone.to_string(), look);
-        out.push(Action::Light { zone: zone.to_string(), look, fade });
+        out.push(Action::Light {
+            zone: zone.to_string(),
+            look,
+            fade,
+        });
     }
 
-    pub(super) fn refresh_zones(&mut self, target: &Target, fade: Millis, force: bool, out: &mut Vec<Action>) {
+    pub(super) fn refresh_zones(
+        &mut self,
+        target: &Target,
+        fade: Millis,
+        force: bool,
+        out: &mut Vec<Action>,
+    ) {
         for zone in self.all_zones() {
             if target.covers(&zone) {
                 self.refresh_zone(&zone, fade, force, out);
@@ -101,7 +117,10 @@ impl Timeline {
     /// The music as the layers want it now.
     pub(super) fn music_target(&self, fade: Millis) -> MusicTarget {
         let room = |kind: OverrideKind| {
-            self.state.overrides.iter().any(|o| o.kind == kind && o.target == Target::Room)
+            self.state
+                .overrides
+                .iter()
+                .any(|o| o.kind == kind && o.target == Target::Room)
         };
         let scene = &self.state.scene_music;
         let mut level = (scene.level_db + self.state.volume_offset_db).min(0.0);
@@ -120,7 +139,13 @@ impl Timeline {
     /// Sends the music target if it changed (or always, when `force`).
     pub(super) fn sync_music(&mut self, fade: Millis, force: bool, out: &mut Vec<Action>) {
         let target = self.music_target(fade);
-        if !force && self.state.emitted_music.as_ref().is_some_and(|m| m.same_state(&target)) {
+        if !force
+            && self
+                .state
+                .emitted_music
+                .as_ref()
+                .is_some_and(|m| m.same_state(&target))
+        {
             return;
         }
         self.state.emitted_music = Some(target.clone());

@@ -14,7 +14,9 @@ impl Timeline {
     /// Enters phase `index` now: its mark, looks and music.
     pub(super) fn enter_phase(&mut self, index: usize, reason: &str, source: Source, out: &mut Vec<Action>) {
         let prev = self.state.phase;
-        self.state.fired.retain(|key, _| !key.starts_with(&format!("phase:{prev}:")));
+        self.state
+            .fired
+            .retain(|key, _| !key.starts_with(&format!("phase:{prev}:")));
         let now = self.state.timeline;
         self.state.phase = index;
         self.state.phase_entered = now;
@@ -47,7 +49,13 @@ impl Timeline {
                 end: now + r.start + r.over,
                 started: r.start == Millis::ZERO,
             });
-            self.state.scene_lights.insert(zone.clone(), ZoneScene { look: spec.look, ramp });
+            self.state.scene_lights.insert(
+                zone.clone(),
+                ZoneScene {
+                    look: spec.look,
+                    ramp,
+                },
+            );
             self.refresh_zone(zone, spec.fade, false, out);
         }
         match &phase.music {
@@ -56,7 +64,11 @@ impl Timeline {
                 self.state.scene_music.playlist = None;
                 self.sync_music(*fade, false, out);
             }
-            Some(MusicSpec::Playlist { name, level_db, crossfade }) => {
+            Some(MusicSpec::Playlist {
+                name,
+                level_db,
+                crossfade,
+            }) => {
                 self.state.scene_music.playlist = Some(name.clone());
                 self.state.scene_music.level_db = *level_db;
                 self.sync_music(*crossfade, false, out);
@@ -108,7 +120,10 @@ impl Timeline {
         let max = format_duration(phase.max.unwrap_or(phase.planned) + self.state.extension);
         let next = self.next_phase_hint();
         self.state.prompted_max = true;
-        self.prompt(format!("`{title}` has reached its longest planned time of {max}; {next}."), out);
+        self.prompt(
+            format!("`{title}` has reached its longest planned time of {max}; {next}."),
+            out,
+        );
     }
 
     fn next_phase_hint(&self) -> String {
@@ -125,7 +140,9 @@ impl Timeline {
     }
 
     pub(super) fn fire_cue(&mut self, cue_ref: CueRef, out: &mut Vec<Action>) {
-        let Some(anchor) = self.cue_anchor(cue_ref) else { return };
+        let Some(anchor) = self.cue_anchor(cue_ref) else {
+            return;
+        };
         let cue = self.cue(cue_ref).clone();
         // A cue come due late (a restart, a phase entered after its time) fires once, and
         // counts every repetition whose time has passed, rather than firing in a burst.
@@ -144,7 +161,13 @@ impl Timeline {
             CueRef::Phase(p, _) => Some(self.scene.phases[p].id.clone()),
             CueRef::Scene(_) => None,
         };
-        self.log(out, EventKind::CueFired { phase, label: cue.label.clone() });
+        self.log(
+            out,
+            EventKind::CueFired {
+                phase,
+                label: cue.label.clone(),
+            },
+        );
         if let Some(text) = &cue.prompt {
             self.prompt(text.clone(), out);
         }
@@ -161,7 +184,13 @@ impl Timeline {
             self.sync_music(music.ramp, false, out);
         }
         for (zone, light) in &cue.light {
-            self.state.scene_lights.insert(zone.clone(), ZoneScene { look: light.look, ramp: None });
+            self.state.scene_lights.insert(
+                zone.clone(),
+                ZoneScene {
+                    look: light.look,
+                    ramp: None,
+                },
+            );
             self.refresh_zone(zone, light.fade, false, out);
         }
     }
@@ -169,7 +198,13 @@ impl Timeline {
     /// Ends the session: the music fades out; the lights stay as they are, since plunging
     /// the room into dark or glare at the end would be an abrupt change.
     pub(super) fn finish(&mut self, reason: &str, source: Source, out: &mut Vec<Action>) {
-        self.log(out, EventKind::SessionEnded { reason: reason.to_string(), source });
+        self.log(
+            out,
+            EventKind::SessionEnded {
+                reason: reason.to_string(),
+                source,
+            },
+        );
         self.state.scene_music.playlist = None;
         self.sync_music(self.policy.stop_fade, false, out);
         self.state.finished = true;

@@ -45,10 +45,18 @@ const MAX_STEPS: usize = 100_000;
 
 /// Runs `scene` from start to finish with the therapist moving on at each planned time.
 pub fn plan(scene: &Scene, policy: &Policy) -> Plan {
-    let source = Source { via: "plan".into(), who: None };
+    let source = Source {
+        via: "plan".into(),
+        who: None,
+    };
     let (mut tl, first) = Timeline::start(scene.clone(), policy.clone(), "plan".into(), source.clone());
-    let mut plan =
-        Plan { scene: scene.name.clone(), phases: Vec::new(), marks: Vec::new(), actions: Vec::new(), total: Millis::ZERO };
+    let mut plan = Plan {
+        scene: scene.name.clone(),
+        phases: Vec::new(),
+        marks: Vec::new(),
+        actions: Vec::new(),
+        total: Millis::ZERO,
+    };
     let mut cursor = Millis::ZERO;
     record(scene, &mut plan, &mut cursor, first);
     for _ in 0..MAX_STEPS {
@@ -58,7 +66,11 @@ pub fn plan(scene: &Scene, policy: &Policy) -> Plan {
         let status = tl.status(tl.now());
         // The therapist moves on as soon as a phase that waits for them reaches its planned time.
         if status.phase.ends != PhaseEnd::Timer && status.phase.remaining == Millis::ZERO {
-            let command = if status.phase.next_phase.is_some() { Command::Next } else { Command::Stop };
+            let command = if status.phase.next_phase.is_some() {
+                Command::Next
+            } else {
+                Command::Stop
+            };
             let actions = tl.command(tl.now(), Request::room(command, source.clone()));
             record(scene, &mut plan, &mut cursor, actions.unwrap_or_default());
             continue;
@@ -87,14 +99,23 @@ fn record(scene: &Scene, plan: &mut Plan, cursor: &mut Millis, actions: Vec<Acti
                             last.end = event.at;
                         }
                         let ends = scene.phases[index].ends;
-                        plan.phases.push(PlannedPhase { id, title, ends, start: event.at, end: event.at });
+                        plan.phases.push(PlannedPhase {
+                            id,
+                            title,
+                            ends,
+                            start: event.at,
+                            end: event.at,
+                        });
                     }
                     EventKind::MarkSet { mark, .. } => plan.marks.push((mark, event.at)),
                     _ => {}
                 }
             }
             Action::Persist | Action::Finished => {}
-            other => plan.actions.push(PlannedAction { at: *cursor, action: other }),
+            other => plan.actions.push(PlannedAction {
+                at: *cursor,
+                action: other,
+            }),
         }
     }
 }

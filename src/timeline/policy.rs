@@ -43,16 +43,25 @@ impl Default for Policy {
         Policy {
             zones: vec!["room".into()],
             emergency: OverrideLook {
-                look: Look { brightness: 100.0, kelvin: 4000 },
+                look: Look {
+                    brightness: 100.0,
+                    kelvin: 4000,
+                },
                 fade: Millis(500),
             },
             check: OverrideLook {
-                look: Look { brightness: 50.0, kelvin: 3300 },
+                look: Look {
+                    brightness: 50.0,
+                    kelvin: 3300,
+                },
                 fade: Millis(2500),
             },
             check_duck_db: 18.0,
             walk: OverrideLook {
-                look: Look { brightness: 15.0, kelvin: 2400 },
+                look: Look {
+                    brightness: 15.0,
+                    kelvin: 2400,
+                },
                 fade: Millis(5000),
             },
             resume_fade: Millis::from_secs(30),

@@ -115,7 +115,10 @@ impl State {
             marks: BTreeMap::new(),
             fired: BTreeMap::new(),
             scene_lights: BTreeMap::new(),
-            scene_music: SceneMusic { playlist: None, level_db: 0.0 },
+            scene_music: SceneMusic {
+                playlist: None,
+                level_db: 0.0,
+            },
             overrides: Vec::new(),
             muted: false,
             volume_offset_db: 0.0,
@@ -131,13 +134,18 @@ impl State {
     pub fn clock_running(&self) -> bool {
         !self.finished
             && !self.overrides.iter().any(|o| {
-                o.kind == OverrideKind::Pause || (o.kind == OverrideKind::Emergency && o.target == Target::Room)
+                o.kind == OverrideKind::Pause
+                    || (o.kind == OverrideKind::Emergency && o.target == Target::Room)
             })
     }
 
     /// Timeline time at session time `now` (not before the last input).
     pub fn timeline_at(&self, now: Millis) -> Millis {
-        if self.clock_running() { self.timeline + (now - self.now) } else { self.timeline }
+        if self.clock_running() {
+            self.timeline + (now - self.now)
+        } else {
+            self.timeline
+        }
     }
 
     /// Moves the reference point to `now`; call before anything that may stop or start the clock.
@@ -154,7 +162,9 @@ impl State {
         let own = *self.marks.get(&mark)?;
         match mark {
             Mark::Booster => Some(own),
-            Mark::Dose | Mark::Infusion => Some(self.marks.get(&Mark::Booster).map_or(own, |b| (*b).max(own))),
+            Mark::Dose | Mark::Infusion => {
+                Some(self.marks.get(&Mark::Booster).map_or(own, |b| (*b).max(own)))
+            }
         }
     }
 }

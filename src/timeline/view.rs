@@ -20,7 +20,11 @@ impl Timeline {
             .state
             .overrides
             .iter()
-            .map(|o| ActiveOverride { kind: o.kind, target: o.target.clone(), since: o.since })
+            .map(|o| ActiveOverride {
+                kind: o.kind,
+                target: o.target.clone(),
+                since: o.since,
+            })
             .collect();
         overrides.sort_by_key(|o| o.kind);
         let lights = self
@@ -78,6 +82,10 @@ impl Timeline {
             }
             Due::Max => format!("prompt: longest time of `{}` reached", phase.title),
         };
-        Some(Upcoming { what, at, in_: at - tl })
+        Some(Upcoming {
+            what,
+            at,
+            in_: at - tl,
+        })
     }
 }

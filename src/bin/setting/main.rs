@@ -1,1 +1,69 @@
-fn main() {}
+//! `setting`: the therapist's, the curators' and the technicians' command line for `settingd`.
+
+mod args;
+mod client;
+mod failure;
+mod locate;
+mod plan;
+mod plan_view;
+mod report;
+mod status;
+mod steer;
+mod validate;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and are a success; a usage error is bad input.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("setting: {}", error_chain(&e));
+            failure::exit_code_of(&e)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Status => status::run(cli),
+        Command::Watch => watch::run(cli),
+        Command::Report(args) => report::run(cli, args),
+        Command::Sessions => report::sessions(cli),
+        Command::Plan { scene } => plan::run(cli, scene),
+        Command::Validate { paths } => validate::run(cli, paths),
+        other => steer::run(cli, other),
+    }
+}
+
+/// The error and its causes on one line, outermost first, skipping causes that only repeat
+/// what the line already says.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}

@@ -17,11 +17,22 @@ pub fn look(brightness: f32, kelvin: u16) -> Look {
 }
 
 fn light(zone: &str, b: f32, k: u16, fade_s: u64) -> BTreeMap<String, LightSpec> {
-    BTreeMap::from([(zone.to_string(), LightSpec { look: look(b, k), fade: Millis::from_secs(fade_s), ramp: None })])
+    BTreeMap::from([(
+        zone.to_string(),
+        LightSpec {
+            look: look(b, k),
+            fade: Millis::from_secs(fade_s),
+            ramp: None,
+        },
+    )])
 }
 
 fn playlist(name: &str, level_db: f32) -> Option<MusicSpec> {
-    Some(MusicSpec::Playlist { name: name.into(), level_db, crossfade: Millis::from_secs(10) })
+    Some(MusicSpec::Playlist {
+        name: name.into(),
+        level_db,
+        crossfade: Millis::from_secs(10),
+    })
 }
 
 fn phase(id: &str, planned: u64, max: Option<u64>, ends: PhaseEnd) -> Phase {
@@ -58,12 +69,16 @@ pub fn sublingual() -> Scene {
     arrival.music = playlist("arrival", -24.0);
     let mut intention = phase("intention", 10, None, Therapist);
     intention.light = light("room", 50.0, 3000, 45);
-    intention.music = Some(MusicSpec::Silence { fade: Millis::from_secs(10) });
+    intention.music = Some(MusicSpec::Silence {
+        fade: Millis::from_secs(10),
+    });
     let mut dosing = phase("dosing", 10, Some(15), Therapist);
     dosing.sets_mark = Some(Mark::Dose);
     dosing.light = light("room", 25.0, 2400, 60);
     dosing.music = playlist("dosing", -20.0);
-    dosing.cues.push(prompt_cue("spit out the lozenge", Anchor::Mark(Mark::Dose), m(7)));
+    dosing
+        .cues
+        .push(prompt_cue("spit out the lozenge", Anchor::Mark(Mark::Dose), m(7)));
     let mut onset = phase("onset", 10, Some(15), Prompt);
     onset.light = light("room", 10.0, 2200, 60);
     onset.music = playlist("onset", -16.0);
@@ -76,13 +91,20 @@ pub fn sublingual() -> Scene {
         LightSpec {
             look: look(5.0, 2400),
             fade: Millis::from_secs(60),
-            ramp: Some(Ramp { to: look(25.0, 2700), start: m(5), over: m(15) }),
+            ramp: Some(Ramp {
+                to: look(25.0, 2700),
+                start: m(5),
+                over: m(15),
+            }),
         },
     )]);
     ret.music = playlist("return", -16.0);
     ret.cues.push(Cue {
         label: "music lower".into(),
-        at: CueTime { anchor: Anchor::Phase, offset: m(20) },
+        at: CueTime {
+            anchor: Anchor::Phase,
+            offset: m(20),
+        },
         repeat: None,
         prompt: None,
         music: Some(crate::scene::MusicCue {
@@ -95,7 +117,9 @@ pub fn sublingual() -> Scene {
     });
     let mut integration = phase("integration", 45, None, Therapist);
     integration.light = light("room", 50.0, 2800, 60);
-    integration.music = Some(MusicSpec::Silence { fade: Millis::from_secs(20) });
+    integration.music = Some(MusicSpec::Silence {
+        fade: Millis::from_secs(20),
+    });
     let mut discharge = phase("discharge", 15, None, Therapist);
     discharge.light = light("room", 90.0, 3500, 60);
     Scene {
@@ -103,7 +127,16 @@ pub fn sublingual() -> Scene {
         title: "Sublingual".into(),
         description: String::new(),
         kind: SceneKind::Individual,
-        phases: vec![arrival, intention, dosing, onset, peak, ret, integration, discharge],
+        phases: vec![
+            arrival,
+            intention,
+            dosing,
+            onset,
+            peak,
+            ret,
+            integration,
+            discharge,
+        ],
         cues: vec![
             prompt_cue("blood-pressure check", Anchor::Mark(Mark::Dose), m(40)),
             prompt_cue("return: time to come back?", Anchor::Mark(Mark::Dose), m(75)),
@@ -128,21 +161,36 @@ pub fn group() -> Scene {
     }
     s.phases[4].cues.push(Cue {
         label: "deepen".into(),
-        at: CueTime { anchor: Anchor::Phase, offset: m(10) },
+        at: CueTime {
+            anchor: Anchor::Phase,
+            offset: m(10),
+        },
         repeat: None,
         prompt: None,
         music: None,
-        light: BTreeMap::from([("room".into(), LightCue { look: look(1.0, 2200), fade: Millis::from_secs(60) })]),
+        light: BTreeMap::from([(
+            "room".into(),
+            LightCue {
+                look: look(1.0, 2200),
+                fade: Millis::from_secs(60),
+            },
+        )]),
     });
     s
 }
 
 pub fn policy(zones: &[&str]) -> Policy {
-    Policy { zones: zones.iter().map(|z| z.to_string()).collect(), ..Policy::default() }
+    Policy {
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+        ..Policy::default()
+    }
 }
 
 pub fn therapist() -> Source {
-    Source { via: "test".into(), who: Some("therapist".into()) }
+    Source {
+        via: "test".into(),
+        who: Some("therapist".into()),
+    }
 }
 
 /// A session with everything it emitted, each action with the session time it came at.
@@ -190,7 +238,14 @@ impl Run {
         let mut all = self.run_until(at);
         let actions = self
             .tl
-            .command(at, Request { command: command.clone(), target, source: therapist() })
+            .command(
+                at,
+                Request {
+                    command: command.clone(),
+                    target,
+                    source: therapist(),
+                },
+            )
             .unwrap_or_else(|e| panic!("{command:?} at {at} refused: {e}"));
         all.extend(self.record(at, actions));
         all

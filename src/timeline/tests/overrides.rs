@@ -19,7 +19,10 @@ fn a_cue_that_fires_under_a_check_shows_when_the_check_ends() {
     run.cmd(m(5), Command::Check);
     // The peak's "deepen" cue at phase+10m changes the room look underneath the check.
     let under = run.run_until(m(20));
-    assert!(lights(&under).is_empty(), "nothing shows through the check: {under:?}");
+    assert!(
+        lights(&under).is_empty(),
+        "nothing shows through the check: {under:?}"
+    );
     let a = run.cmd(m(20), Command::Resume { all: false });
     let room: Vec<_> = lights(&a).into_iter().filter(|(z, ..)| z == "room").collect();
     assert_eq!(room, [("room".into(), look(1.0, 2200), Millis::from_secs(30))]);
@@ -31,12 +34,18 @@ fn a_zone_check_leaves_the_other_clients_alone() {
     to_peak(&mut run);
     let a = run.cmd_to(m(5), Command::Check, Target::Zone("mat-2".into()));
     assert_eq!(lights(&a), [("mat-2".into(), look(50.0, 3300), Millis(2500))]);
-    assert!(music(&a).is_empty(), "the room's music is not ducked for one client");
+    assert!(
+        music(&a).is_empty(),
+        "the room's music is not ducked for one client"
+    );
     let s = run.tl.status(m(5));
     assert_eq!(s.lights["mat-1"], look(3.0, 2200));
     assert_eq!(s.overrides[0].target, Target::Zone("mat-2".into()));
     let a = run.cmd(m(6), Command::Resume { all: false });
-    assert_eq!(lights(&a), [("mat-2".into(), look(3.0, 2200), Millis::from_secs(30))]);
+    assert_eq!(
+        lights(&a),
+        [("mat-2".into(), look(3.0, 2200), Millis::from_secs(30))]
+    );
 }
 
 #[test]
@@ -52,7 +61,15 @@ fn emergency_wins_over_check_and_is_never_refused() {
     // Resume ends the most urgent first: back to the check, then to the scene.
     let a = run.cmd(m(4), Command::Resume { all: false });
     assert_eq!(lights(&a)[0].1, look(50.0, 3300));
-    assert_eq!(run.tl.status(m(4)).overrides.iter().map(|o| o.kind).collect::<Vec<_>>(), [OverrideKind::Check]);
+    assert_eq!(
+        run.tl
+            .status(m(4))
+            .overrides
+            .iter()
+            .map(|o| o.kind)
+            .collect::<Vec<_>>(),
+        [OverrideKind::Check]
+    );
     let a = run.cmd(m(5), Command::Resume { all: false });
     assert_eq!(lights(&a)[0].1, look(50.0, 2700));
 }
@@ -81,7 +98,10 @@ fn volume_never_goes_above_the_ceiling_and_big_steps_are_refused() {
     let s = run.tl.status(m(5));
     assert_eq!(s.music.level_db, -6.0, "boost capped at +6 dB over the scene");
     let before = run.tl.snapshot();
-    let refused = run.tl.command(m(5), Request::room(Command::Volume { delta_db: 30.0 }, therapist()));
+    let refused = run.tl.command(
+        m(5),
+        Request::room(Command::Volume { delta_db: 30.0 }, therapist()),
+    );
     assert!(matches!(refused, Err(CommandError::VolumeStepTooLarge { .. })));
     assert_eq!(run.tl.snapshot(), before, "a refused command changes nothing");
     for (_, a) in &run.log {
@@ -107,7 +127,14 @@ fn refused_commands_change_nothing() {
         (Command::Next, Target::Zone("room".into())),
     ];
     for (command, target) in cases {
-        let r = run.tl.command(m(1), Request { command: command.clone(), target, source: therapist() });
+        let r = run.tl.command(
+            m(1),
+            Request {
+                command: command.clone(),
+                target,
+                source: therapist(),
+            },
+        );
         assert!(r.is_err(), "{command:?} should be refused");
         assert_eq!(run.tl.snapshot(), before, "{command:?} changed the state");
     }

@@ -28,8 +28,14 @@ fn downtime_counts_and_everything_is_reasserted() {
     // Down for 20 minutes: the spit prompt (dose+7) came due meanwhile.
     let a = restored.resumed(m(32), m(20));
     let ev: Vec<EventKind> = events(&a);
-    assert!(ev.iter().any(|e| matches!(e, EventKind::CueFired { label, .. } if label == "spit out the lozenge")));
-    assert!(ev.iter().any(|e| *e == EventKind::SessionResumed { downtime: m(20) }));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, EventKind::CueFired { label, .. } if label == "spit out the lozenge"))
+    );
+    assert!(
+        ev.iter()
+            .any(|e| *e == EventKind::SessionResumed { downtime: m(20) })
+    );
     // The check is still on: the room gets the task light again, quickly, and the music.
     assert_eq!(lights(&a), [("room".into(), look(50.0, 3300), Millis(2500))]);
     assert_eq!(music(&a).len(), 1);

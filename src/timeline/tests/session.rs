@@ -7,7 +7,11 @@ use crate::time::Millis;
 use crate::timeline::{Action, Command, EventKind, OverrideKind};
 
 fn at(run: &Run, t: Millis) -> Vec<Action> {
-    run.log.iter().filter(|(when, _)| *when == t).map(|(_, a)| a.clone()).collect()
+    run.log
+        .iter()
+        .filter(|(when, _)| *when == t)
+        .map(|(_, a)| a.clone())
+        .collect()
 }
 
 #[test]
@@ -15,10 +19,16 @@ fn a_full_sublingual_session_with_overrides() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     let first = at(&run, Millis::ZERO);
     assert_eq!(entered(&first), ["arrival"]);
-    assert_eq!(lights(&first), [("room".into(), look(50.0, 2700), Millis::from_secs(45))]);
+    assert_eq!(
+        lights(&first),
+        [("room".into(), look(50.0, 2700), Millis::from_secs(45))]
+    );
     let m0 = music(&first);
     assert_eq!(m0.len(), 1);
-    assert_eq!((m0[0].playlist.as_deref(), m0[0].level_db), (Some("arrival"), -24.0));
+    assert_eq!(
+        (m0[0].playlist.as_deref(), m0[0].level_db),
+        (Some("arrival"), -24.0)
+    );
 
     // Arrival waits for the therapist: a prompt at its planned 15 minutes, no move.
     run.run_until(m(15) - Millis(1));
@@ -48,7 +58,10 @@ fn a_full_sublingual_session_with_overrides() {
     assert_eq!(run.phase(), "onset");
     run.run_until(m(45));
     assert_eq!(entered(&at(&run, m(45))), ["peak"]);
-    assert_eq!(lights(&at(&run, m(45))), [("room".into(), look(3.0, 2200), Millis::from_secs(60))]);
+    assert_eq!(
+        lights(&at(&run, m(45))),
+        [("room".into(), look(3.0, 2200), Millis::from_secs(60))]
+    );
 
     // Check: task light, music ducked, clock running; the 40-minute check still prompts.
     let a = run.cmd(m(50), Command::Check);
@@ -57,8 +70,14 @@ fn a_full_sublingual_session_with_overrides() {
     run.run_until(m(60));
     assert_eq!(prompts(&at(&run, m(60))), ["blood-pressure check"]);
     let a = run.cmd(m(62), Command::Resume { all: false });
-    assert_eq!(lights(&a), [("room".into(), look(3.0, 2200), Millis::from_secs(30))]);
-    assert_eq!((music(&a)[0].level_db, music(&a)[0].fade), (-12.0, Millis::from_secs(30)));
+    assert_eq!(
+        lights(&a),
+        [("room".into(), look(3.0, 2200), Millis::from_secs(30))]
+    );
+    assert_eq!(
+        (music(&a)[0].level_db, music(&a)[0].fade),
+        (-12.0, Millis::from_secs(30))
+    );
 
     // A booster re-anchors the peak (40 min from now) and the dose-anchored cues.
     run.cmd(m(70), Command::Mark { mark: Mark::Booster });
@@ -70,15 +89,23 @@ fn a_full_sublingual_session_with_overrides() {
     assert_eq!(lights(&a), [("room".into(), look(100.0, 4000), Millis(500))]);
     assert!(music(&a)[0].muted);
     assert_eq!(run.tl.next_deadline(), None);
-    assert!(run.run_until(m(100)).is_empty(), "nothing happens while the clock stands still");
+    assert!(
+        run.run_until(m(100)).is_empty(),
+        "nothing happens while the clock stands still"
+    );
     let s = run.tl.status(m(100));
     assert_eq!((s.session_time, s.timeline_time), (m(100), m(90)));
     let a = run.cmd(m(100), Command::Resume { all: false });
-    assert_eq!(lights(&a), [("room".into(), look(3.0, 2200), Millis::from_secs(30))]);
+    assert_eq!(
+        lights(&a),
+        [("room".into(), look(3.0, 2200), Millis::from_secs(30))]
+    );
     assert!(!music(&a)[0].muted);
 
     let a = run.cmd(m(105), Command::Skip);
-    assert!(a.contains(&Action::Skip { crossfade: Millis::from_secs(8) }));
+    assert!(a.contains(&Action::Skip {
+        crossfade: Millis::from_secs(8)
+    }));
 
     // Booster+40 in timeline time is 10 minutes later in session time (the emergency).
     run.run_until(m(130));
@@ -88,13 +115,22 @@ fn a_full_sublingual_session_with_overrides() {
 
     // The return ramp: 5 minutes in, one long fade towards 25 % / 2700 K over 15 minutes.
     run.run_until(m(135));
-    assert_eq!(lights(&at(&run, m(135))), [("room".into(), look(25.0, 2700), m(15))]);
+    assert_eq!(
+        lights(&at(&run, m(135))),
+        [("room".into(), look(25.0, 2700), m(15))]
+    );
     let mid = run.tl.status(m(142) + Millis::from_secs(30)).lights["room"];
-    assert!((mid.brightness - 15.0).abs() < 0.01 && mid.kelvin == 2550, "{mid:?}");
+    assert!(
+        (mid.brightness - 15.0).abs() < 0.01 && mid.kelvin == 2550,
+        "{mid:?}"
+    );
 
     run.run_until(m(155));
     let music_cue = music(&at(&run, m(150)));
-    assert_eq!((music_cue[0].level_db, music_cue[0].fade), (-22.0, Millis::from_secs(30)));
+    assert_eq!(
+        (music_cue[0].level_db, music_cue[0].fade),
+        (-22.0, Millis::from_secs(30))
+    );
     let p = prompts(&at(&run, m(155)));
     assert_eq!(p.len(), 2, "{p:?}");
     assert_eq!(p[0], "return: time to come back?");
@@ -116,7 +152,13 @@ fn a_full_sublingual_session_with_overrides() {
             _ => None,
         })
         .collect();
-    assert_eq!(overrides, [(OverrideKind::Check, "test".into()), (OverrideKind::Emergency, "test".into())]);
+    assert_eq!(
+        overrides,
+        [
+            (OverrideKind::Check, "test".into()),
+            (OverrideKind::Emergency, "test".into())
+        ]
+    );
 }
 
 #[test]
@@ -126,7 +168,11 @@ fn a_timer_phase_moves_on_exactly_at_its_deadline() {
     run.cmd(m(2), Command::Next);
     run.cmd(m(3), Command::Next);
     assert_eq!(run.phase(), "peak");
-    assert_eq!(run.tl.next_deadline(), Some(m(41)), "the dose+40 check comes first");
+    assert_eq!(
+        run.tl.next_deadline(),
+        Some(m(41)),
+        "the dose+40 check comes first"
+    );
     run.run_until(m(41));
     assert_eq!(run.tl.next_deadline(), Some(m(43)));
     // A late tick still logs the move at the time it was due.
@@ -152,7 +198,11 @@ fn hold_keeps_a_timer_phase_until_release() {
     assert!(prompts(&at(&run, m(43)))[0].contains("held"));
     assert!(prompts(&at(&run, m(53)))[0].contains("longest"));
     let a = run.cmd(m(60), Command::Release);
-    assert_eq!(entered(&a), ["return"], "past its time, the phase moves on when released");
+    assert_eq!(
+        entered(&a),
+        ["return"],
+        "past its time, the phase moves on when released"
+    );
 }
 
 #[test]
@@ -164,7 +214,11 @@ fn a_three_hour_session_runs_to_its_end_on_timers_and_commands_alone() {
         run.run_until(t);
         let s = run.tl.status(t);
         if s.phase.remaining == Millis::ZERO && s.phase.ends != crate::scene::PhaseEnd::Timer {
-            let c = if s.phase.next_phase.is_some() { Command::Next } else { Command::Stop };
+            let c = if s.phase.next_phase.is_some() {
+                Command::Next
+            } else {
+                Command::Stop
+            };
             run.cmd(t, c);
         }
     }
@@ -172,7 +226,16 @@ fn a_three_hour_session_runs_to_its_end_on_timers_and_commands_alone() {
     let all: Vec<Action> = run.log.iter().map(|(_, a)| a.clone()).collect();
     assert_eq!(
         entered(&all),
-        ["arrival", "intention", "dosing", "onset", "peak", "return", "integration", "discharge"]
+        [
+            "arrival",
+            "intention",
+            "dosing",
+            "onset",
+            "peak",
+            "return",
+            "integration",
+            "discharge"
+        ]
     );
     // The arc is about three hours.
     assert!(t > m(150) && t < m(200), "{t}");
@@ -183,7 +246,10 @@ fn stop_fades_the_music_out_and_leaves_the_lights() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     let a = run.cmd(m(5), Command::Stop);
     assert_eq!(music(&a).len(), 1);
-    assert_eq!((music(&a)[0].playlist.as_ref(), music(&a)[0].fade), (None, Millis::from_secs(10)));
+    assert_eq!(
+        (music(&a)[0].playlist.as_ref(), music(&a)[0].fade),
+        (None, Millis::from_secs(10))
+    );
     assert!(lights(&a).is_empty());
     assert_eq!(a[a.len() - 2..], [Action::Persist, Action::Finished]);
 }

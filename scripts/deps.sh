@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The system packages the project needs, in one place; sourced by demo.sh and test.sh.
+# shellcheck shell=bash
+
+# "package|why", one a line.
+SETTING_PACKAGES=(
+  "pkg-config|lets the build find system libraries (audio output)"
+  "libasound2-dev|ALSA headers: the audio output is built against them"
+  "mosquitto|the MQTT broker the light tests run against"
+)
+
+# Installs whichever of SETTING_PACKAGES is missing, saying what and why. Returns non-zero,
+# with the exact command to run, when it cannot install them itself.
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps: not a Debian-like system; make sure these are installed: $(package_names "${SETTING_PACKAGES[@]}")" >&2
+    return 0
+  fi
+  local entry name why missing=()
+  for entry in "${SETTING_PACKAGES[@]}"; do
+    name=${entry%%|*}
+    if ! dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$entry")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "deps: installing missing packages:" >&2
+  for entry in "${missing[@]}"; do
+    name=${entry%%|*}
+    why=${entry#*|}
+    echo "  $name: $why" >&2
+  done
+  local names
+  names=$(package_names "${missing[@]}")
+  local command="apt-get update && apt-get install -y $names"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "deps: not root and no sudo; as root, run: $command" >&2
+      return 1
+    fi
+    # A password prompt only where someone can answer it; CI gets a plain failure instead.
+    if [ -t 0 ]; then sudo=(sudo); else sudo=(sudo -n); fi
+    command="sudo apt-get update && sudo apt-get install -y $names"
+  fi
+  # shellcheck disable=SC2086 # $names is a list of words on purpose
+  if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq $names; }; then
+    echo "deps: could not install them; run: $command" >&2
+    return 1
+  fi
+}
+
+# Checks that the Rust toolchain is there.
+ensure_cargo() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo not found: install the Rust toolchain (rustup, stable) and run this again" >&2
+    return 1
+  fi
+}
+
+package_names() {
+  local entry out=()
+  for entry in "$@"; do out+=("${entry%%|*}"); done
+  echo "${out[*]}"
+}

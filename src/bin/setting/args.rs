@@ -1,0 +1,220 @@
+//! The command line as clap reads it: global flags and one variant per command.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+use setting::scene::Mark;
+
+/// Steer the room during a ketamine-assisted psychotherapy session.
+///
+/// Commands that steer a session talk to `settingd` over its control socket. `plan`,
+/// `validate` and `report --log` work on files and need no daemon.
+///
+/// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable.
+#[derive(Debug, Parser)]
+#[command(name = "setting", version, max_term_width = 100)]
+pub struct Cli {
+    /// The daemon's control socket [default: the one named in the config].
+    #[arg(long, global = true, env = "SETTING_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// The config file, to find the socket and the scenes [default: the usual places].
+    #[arg(long, global = true, env = "SETTING_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a session with a scene (e.g. `sublingual`).
+    Start { scene: String },
+    /// Where the session stands: phase, marks, next cue, overrides, music, lights.
+    Status,
+    /// Full neutral light, music muted, clock paused, at once.
+    Emergency(ZoneArg),
+    /// Task light up and music ducked for a check; the clock keeps running.
+    Check(ZoneArg),
+    /// End the most urgent override (or all of them); the scene comes back slowly.
+    Resume(ResumeArgs),
+    /// Fade the music out; the lights stay as they are.
+    Mute,
+    /// Fade the music back in.
+    Unmute,
+    /// Cross-fade to the next track; the skipped one is flagged for the curators.
+    Skip,
+    /// Stop the timeline; the music fades out.
+    Pause(PauseArgs),
+    /// Keep the current phase from moving on by itself.
+    Hold,
+    /// Let a held phase move on by its own timing again.
+    Release,
+    /// Lengthen the current phase, e.g. `extend 10m`.
+    Extend {
+        /// How much longer: `5m`, `10m`, `1h15m`.
+        #[arg(value_name = "DURATION")]
+        by: String,
+    },
+    /// Mark the dose, a booster or the infusion start; timing after it counts from now.
+    Mark {
+        #[arg(value_enum)]
+        mark: MarkArg,
+    },
+    /// Move on to the next phase now.
+    Next,
+    /// End the journey: go to the closing phase.
+    End,
+    /// Stop the session (music fades out; lights stay).
+    Stop,
+    /// Nudge the music level in dB, e.g. `volume +3` or `volume -3`.
+    Volume {
+        /// Signed change in dB.
+        #[arg(allow_negative_numbers = true, value_parser = parse_db, value_name = "DB")]
+        delta: f32,
+    },
+    /// Nudge the lights, e.g. `light --brightness +5 --kelvin -200`.
+    Light(LightArgs),
+    /// Follow the session live, one line per event, until Ctrl-C.
+    Watch,
+    /// A session's story: phases, marks, overrides, tracks, errors.
+    Report(ReportArgs),
+    /// The sessions the daemon has logs for.
+    Sessions,
+    /// Show a scene's planned timeline (no daemon needed).
+    Plan { scene: String },
+    /// Check the config, scenes and playlists (or the given files); no daemon needed.
+    Validate {
+        /// Files to check; none checks everything the config points to.
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ZoneArg {
+    /// One zone only (group sessions); the whole room when left out.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// End every override, not just the most urgent.
+    #[arg(long)]
+    pub all: bool,
+    /// Only that zone's own overrides.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Leave a low walking light on (bathroom escort).
+    #[arg(long)]
+    pub walk: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("nudge").required(true).multiple(true).args(["brightness", "kelvin"])))]
+pub struct LightArgs {
+    /// One zone only; the whole room when left out.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+    /// Brightness change in percentage points, e.g. `+5` or `-5`.
+    #[arg(long, allow_negative_numbers = true, value_name = "PERCENT")]
+    pub brightness: Option<f32>,
+    /// Colour temperature change in Kelvin, e.g. `-200`.
+    #[arg(long, allow_negative_numbers = true, value_name = "K")]
+    pub kelvin: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A session id (see `setting sessions`); the current or latest one when left out.
+    #[arg(conflicts_with = "log")]
+    pub session: Option<String>,
+    /// Read an `events.jsonl` file directly, without a daemon.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MarkArg {
+    Dose,
+    Booster,
+    Infusion,
+}
+
+impl From<MarkArg> for Mark {
+    fn from(mark: MarkArg) -> Mark {
+        match mark {
+            MarkArg::Dose => Mark::Dose,
+            MarkArg::Booster => Mark::Booster,
+            MarkArg::Infusion => Mark::Infusion,
+        }
+    }
+}
+
+/// `+3`, `-3`, `-1.5`, with an optional `dB` that people type out of habit.
+fn parse_db(text: &str) -> Result<f32, String> {
+    let number = text
+        .trim()
+        .trim_end_matches("dB")
+        .trim_end_matches("db")
+        .trim_end();
+    match number.parse::<f32>() {
+        Ok(db) if db.is_finite() => Ok(db),
+        _ => Err(format!("`{text}` is not a change in dB; expected e.g. +3 or -3")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("setting").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn signed_nudges_parse_as_values_not_flags() {
+        let Command::Volume { delta } = parse(&["volume", "-3"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(delta, -3.0);
+        let Command::Volume { delta } = parse(&["volume", "+3dB"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(delta, 3.0);
+        let Command::Light(light) = parse(&["light", "--kelvin", "-200", "--brightness", "+5"])
+            .unwrap()
+            .command
+        else {
+            panic!()
+        };
+        assert_eq!((light.brightness, light.kelvin), (Some(5.0), Some(-200)));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_mean() {
+        assert!(parse(&["volume", "loud"]).is_err());
+        assert!(
+            parse(&["light", "--zone", "mat-1"]).is_err(),
+            "a light nudge needs something to nudge"
+        );
+        assert!(parse(&["mark", "lozenge"]).is_err());
+        assert!(parse(&["report", "s1", "--log", "events.jsonl"]).is_err());
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = parse(&["status", "--json", "--socket", "/tmp/s.sock"]).unwrap();
+        assert!(cli.json);
+        assert_eq!(cli.socket.as_deref(), Some(std::path::Path::new("/tmp/s.sock")));
+    }
+}

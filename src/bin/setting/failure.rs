@@ -1,0 +1,49 @@
+//! The ways a command fails that decide its exit code. Anything else is a plain error
+//! (`anyhow`) and exits 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use setting::protocol::{ErrorKind, ReplyError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The daemon understood and said no, or a check found problems.
+    #[error("{0}")]
+    Refused(String),
+    /// The request itself was wrong; nothing was sent, or the daemon could not read it.
+    #[error("{0}")]
+    BadInput(String),
+    #[error("settingd is not running: nothing is listening on {} (set --socket or SETTING_SOCKET){note}", socket.display())]
+    NotRunning { socket: PathBuf, note: String },
+    #[error("cannot reach settingd on {}: {reason}", socket.display())]
+    Unreachable { socket: PathBuf, reason: String },
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Refused(_) => ExitCode::from(1),
+            Failure::BadInput(_) => ExitCode::from(2),
+            Failure::NotRunning { .. } | Failure::Unreachable { .. } => ExitCode::from(3),
+        }
+    }
+
+    pub fn from_reply(error: ReplyError) -> Failure {
+        match error.kind {
+            ErrorKind::BadRequest => Failure::BadInput(error.message),
+            ErrorKind::Refused | ErrorKind::NoSession | ErrorKind::Internal => {
+                Failure::Refused(error.message)
+            }
+        }
+    }
+}
+
+/// The exit code for an error: its [`Failure`] decides, whether it is the error, a context
+/// added to it, or a cause further down; else 1.
+pub fn exit_code_of(error: &anyhow::Error) -> ExitCode {
+    error
+        .downcast_ref::<Failure>()
+        .or_else(|| error.chain().find_map(|e| e.downcast_ref::<Failure>()))
+        .map_or(ExitCode::from(1), Failure::exit_code)
+}

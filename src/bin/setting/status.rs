@@ -1,0 +1,283 @@
+//! `setting status`: where the session stands, readable at a glance, most pressing first.
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use setting::protocol::{DaemonInfo, Op, StatusReply};
+use setting::scene::PhaseEnd;
+use setting::timeline::{MusicTarget, Status};
+
+use crate::args::Cli;
+use crate::client::Client;
+use crate::locate;
+
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let target = locate::socket(cli);
+    let mut client = Client::connect(&target.path, &target.note)?;
+    let reply: StatusReply = client.request_as(&Op::Status)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+    } else {
+        print!("{}", render(&reply));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// `write!` into a String cannot fail; the results below are ignored for that reason.
+
+pub fn render(reply: &StatusReply) -> String {
+    let mut out = String::new();
+    match &reply.session {
+        Some(status) => session(status, &mut out),
+        None => {
+            let _ = writeln!(out, "no session running; `setting start SCENE` begins one");
+            daemon(&reply.daemon, &mut out);
+        }
+    }
+    for warning in &reply.daemon.warnings {
+        let _ = writeln!(out, "WARNING   {warning}");
+    }
+    out
+}
+
+fn session(s: &Status, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "scene     {} ({}), session {}",
+        s.scene, s.scene_title, s.session
+    );
+    if s.finished {
+        let _ = writeln!(out, "finished  the session is over");
+    }
+    let p = &s.phase;
+    let timing = if p.elapsed > p.planned {
+        format!("over planned time by {}", p.elapsed - p.planned)
+    } else {
+        format!("{} left", p.remaining)
+    };
+    let _ = writeln!(
+        out,
+        "phase     {}/{} {}, {} of {}, {timing}",
+        p.index + 1,
+        p.count,
+        p.title,
+        p.elapsed,
+        p.planned
+    );
+    let next = p.next_phase.as_deref().unwrap_or("the end");
+    let moves_on = match p.ends {
+        PhaseEnd::Timer if s.held => format!("held: waits for `setting release` or `setting next` ({next})"),
+        PhaseEnd::Timer => format!("moves on to {next} by itself at its planned time"),
+        PhaseEnd::Therapist => format!("waits for you: `setting next` moves on to {next}"),
+        PhaseEnd::Prompt => format!("asks you at its planned time, then moves on to {next} at its longest"),
+    };
+    let _ = writeln!(out, "          {moves_on}");
+    if let Some(prompt) = &s.pending_prompt {
+        let _ = writeln!(out, "PROMPT    {prompt}");
+    }
+    let overrides = overrides(s);
+    if !overrides.is_empty() {
+        let _ = writeln!(out, "OVERRIDE  {overrides}");
+    }
+    let flags: Vec<&str> = [(s.held, "held"), (s.paused, "paused"), (s.muted, "muted")]
+        .iter()
+        .filter(|f| f.0)
+        .map(|f| f.1)
+        .collect();
+    if !flags.is_empty() {
+        let _ = writeln!(out, "state     {}", flags.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "clock     session {}, timeline {}",
+        s.session_time, s.timeline_time
+    );
+    if !s.marks.is_empty() {
+        let marks: Vec<String> = s
+            .marks
+            .iter()
+            .map(|(mark, at)| format!("{mark} +{}", s.timeline_time - *at))
+            .collect();
+        let _ = writeln!(out, "marks     {}", marks.join(", "));
+    }
+    if let Some(next) = &s.next {
+        let _ = writeln!(
+            out,
+            "next      in {} (timeline {}): {}",
+            next.in_, next.at, next.what
+        );
+    }
+    let _ = writeln!(out, "music     {}", music(&s.music, s.volume_offset_db));
+    if !s.lights.is_empty() {
+        let lights: Vec<String> = s
+            .lights
+            .iter()
+            .map(|(zone, look)| format!("{zone} {:.0} % {} K", look.brightness, look.kelvin))
+            .collect();
+        let _ = writeln!(out, "lights    {}", lights.join("; "));
+    }
+}
+
+/// Most urgent first, each with where and for how long.
+fn overrides(s: &Status) -> String {
+    let mut active: Vec<_> = s.overrides.iter().collect();
+    active.sort_by_key(|o| o.kind);
+    let parts: Vec<String> = active
+        .iter()
+        .map(|o| {
+            format!(
+                "{} ({}) for {}",
+                o.kind.name(),
+                o.target,
+                s.session_time - o.since
+            )
+        })
+        .collect();
+    parts.join("; ")
+}
+
+fn music(m: &MusicTarget, offset_db: f32) -> String {
+    let mut text = match &m.playlist {
+        Some(playlist) => format!("{playlist} at {:.1} dB", m.level_db),
+        None => "silence".to_string(),
+    };
+    if m.muted {
+        text.push_str(", muted");
+    }
+    if m.paused {
+        text.push_str(", paused");
+    }
+    if offset_db != 0.0 {
+        let _ = write!(text, " (volume nudged {offset_db:+.1} dB)");
+    }
+    text
+}
+
+fn daemon(d: &DaemonInfo, out: &mut String) {
+    let speed = if d.speed == 1.0 {
+        String::new()
+    } else {
+        format!(", running at {}x speed", d.speed)
+    };
+    let _ = writeln!(out, "daemon    settingd {} for room {}{speed}", d.version, d.room);
+    let _ = writeln!(out, "          socket {}, state in {}", d.socket, d.state_dir);
+    let _ = writeln!(out, "          audio: {}; lights: {}", d.audio, d.lights);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use setting::scene::{Look, Mark};
+    use setting::time::Millis;
+    use setting::timeline::{ActiveOverride, OverrideKind, PhaseStatus, Target, Upcoming};
+
+    use super::*;
+
+    fn daemon_info() -> DaemonInfo {
+        DaemonInfo {
+            version: "0.1.0".into(),
+            room: "room-1".into(),
+            speed: 1.0,
+            socket: "/run/setting/settingd.sock".into(),
+            state_dir: "/var/lib/setting".into(),
+            audio: "null".into(),
+            lights: "simulated".into(),
+            warnings: vec!["the state file was damaged".into()],
+        }
+    }
+
+    fn status() -> Status {
+        Status {
+            session: "s1".into(),
+            scene: "sublingual".into(),
+            scene_title: "Sublingual lozenge".into(),
+            session_time: Millis::from_mins(70),
+            timeline_time: Millis::from_mins(65),
+            phase: PhaseStatus {
+                index: 4,
+                count: 8,
+                id: "peak".into(),
+                title: "Build and peak".into(),
+                ends: PhaseEnd::Timer,
+                elapsed: Millis::from_mins(45),
+                planned: Millis::from_mins(40),
+                max: None,
+                remaining: Millis::ZERO,
+                next_phase: Some("Return".into()),
+            },
+            marks: BTreeMap::from([(Mark::Dose, Millis::from_mins(20))]),
+            next: Some(Upcoming {
+                what: "BP check".into(),
+                at: Millis::from_mins(70),
+                in_: Millis::from_mins(5),
+            }),
+            overrides: vec![
+                ActiveOverride {
+                    kind: OverrideKind::Check,
+                    target: Target::Zone("mat-1".into()),
+                    since: Millis::from_mins(68),
+                },
+                ActiveOverride {
+                    kind: OverrideKind::Emergency,
+                    target: Target::Room,
+                    since: Millis::from_mins(69),
+                },
+            ],
+            held: true,
+            paused: false,
+            muted: true,
+            volume_offset_db: -3.0,
+            music: MusicTarget {
+                playlist: Some("peak".into()),
+                level_db: -12.0,
+                muted: true,
+                paused: false,
+                fade: Millis::ZERO,
+            },
+            lights: BTreeMap::from([(
+                "room".into(),
+                Look {
+                    brightness: 5.0,
+                    kelvin: 2200,
+                },
+            )]),
+            pending_prompt: Some("Blood pressure".into()),
+            finished: false,
+        }
+    }
+
+    #[test]
+    fn a_session_reads_at_a_glance() {
+        let text = render(&StatusReply {
+            daemon: daemon_info(),
+            session: Some(status()),
+        });
+        for expected in [
+            "phase     5/8 Build and peak, 45:00 of 40:00, over planned time by 5:00",
+            "held: waits for `setting release`",
+            "PROMPT    Blood pressure",
+            "OVERRIDE  emergency (room) for 1:00; check (zone mat-1) for 2:00",
+            "state     held, muted",
+            "clock     session 1:10:00, timeline 1:05:00",
+            "marks     dose +45:00",
+            "next      in 5:00 (timeline 1:10:00): BP check",
+            "music     peak at -12.0 dB, muted (volume nudged -3.0 dB)",
+            "lights    room 5 % 2200 K",
+            "WARNING   the state file was damaged",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn no_session_says_so_with_daemon_info() {
+        let text = render(&StatusReply {
+            daemon: daemon_info(),
+            session: None,
+        });
+        assert!(text.starts_with("no session running"), "{text}");
+        assert!(text.contains("settingd 0.1.0 for room room-1"), "{text}");
+        assert!(text.contains("/run/setting/settingd.sock"), "{text}");
+    }
+}

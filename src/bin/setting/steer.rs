@@ -1,0 +1,187 @@
+//! The commands that steer a session: each is one request and a short answer saying what
+//! the room does now and how to undo it.
+
+use std::process::ExitCode;
+
+use setting::protocol::Op;
+use setting::scene::Mark;
+use setting::time::{format_duration, parse_duration};
+use setting::timeline::Status;
+
+use crate::args::{Cli, Command};
+use crate::client::Client;
+use crate::failure::Failure;
+use crate::locate;
+
+pub fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
+    let Some(op) = op_for(command)? else {
+        anyhow::bail!("`{command:?}` does not steer a session");
+    };
+    let target = locate::socket(cli);
+    let mut client = Client::connect(&target.path, &target.note)?;
+    let result = client.request(&op)?;
+    if cli.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        // The daemon may answer with where the session now stands; use it when it does.
+        let status = serde_json::from_value::<Status>(result).ok();
+        println!("{}", answer(&op, status.as_ref()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The request for a command; a value the daemon would refuse anyway is refused here, before
+/// anything is sent.
+/// `None` for the commands that are not one plain request (status, watch, local ones).
+fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
+    Ok(Some(match command {
+        Command::Start { scene } => Op::Start { scene: scene.clone() },
+        Command::Emergency(z) => Op::Emergency { zone: z.zone.clone() },
+        Command::Check(z) => Op::Check { zone: z.zone.clone() },
+        Command::Resume(r) => Op::Resume {
+            all: r.all,
+            zone: r.zone.clone(),
+        },
+        Command::Mute => Op::Mute,
+        Command::Unmute => Op::Unmute,
+        Command::Skip => Op::Skip,
+        Command::Pause(p) => Op::Pause { walk: p.walk },
+        Command::Hold => Op::Hold,
+        Command::Release => Op::Release,
+        Command::Extend { by } => {
+            let by = parse_duration(by).map_err(|e| Failure::BadInput(e.to_string()))?;
+            Op::Extend {
+                by: format_duration(by),
+            }
+        }
+        Command::Mark { mark } => Op::Mark {
+            mark: Mark::from(*mark),
+        },
+        Command::Next => Op::Next,
+        Command::End => Op::End,
+        Command::Stop => Op::Stop,
+        Command::Volume { delta } => Op::Volume { delta_db: *delta },
+        Command::Light(l) => Op::Light {
+            zone: l.zone.clone(),
+            brightness: l.brightness.unwrap_or(0.0),
+            kelvin: l.kelvin.unwrap_or(0),
+        },
+        Command::Status
+        | Command::Watch
+        | Command::Report(_)
+        | Command::Sessions
+        | Command::Plan { .. }
+        | Command::Validate { .. } => return Ok(None),
+    }))
+}
+
+fn answer(op: &Op, status: Option<&Status>) -> String {
+    let place = |zone: &Option<String>| zone.as_ref().map_or(String::new(), |z| format!(" in zone {z}"));
+    let phase = status.map_or(String::new(), |s| {
+        format!(
+            "; now in phase {}/{}: {}",
+            s.phase.index + 1,
+            s.phase.count,
+            s.phase.title
+        )
+    });
+    match op {
+        Op::Start { scene } => {
+            format!("started scene {scene}{phase}; `setting status` shows where it stands")
+        }
+        Op::Emergency { zone } => format!(
+            "EMERGENCY{}: full neutral light, music muted, clock paused; `setting resume` when it is over",
+            place(zone)
+        ),
+        Op::Check { zone } => format!(
+            "check on{}: task light up, music ducked; `setting resume` restores the scene",
+            place(zone)
+        ),
+        Op::Resume { all: true, zone } => {
+            format!("every override ended{}; the scene comes back slowly", place(zone))
+        }
+        Op::Resume { all: false, zone } => {
+            format!(
+                "most urgent override ended{}; the scene comes back slowly",
+                place(zone)
+            )
+        }
+        Op::Mute => "muted: the music fades out; `setting unmute` brings it back".into(),
+        Op::Unmute => "unmuted: the music fades back in".into(),
+        Op::Skip => "skipping: cross-fading to the next track; the skipped one is flagged for review".into(),
+        Op::Pause { walk } => format!(
+            "paused: the timeline stands still and the music fades out{}; `setting resume` goes on",
+            if *walk { ", walking light on" } else { "" }
+        ),
+        Op::Hold => "holding: the phase will not move on by itself; `setting release` lets it go on".into(),
+        Op::Release => "released: the phase moves on by its own timing again".into(),
+        Op::Extend { by } => format!("phase extended by {by}{}", remaining(status)),
+        Op::Mark { mark } => format!("{mark} marked; timing after it counts from now{phase}"),
+        Op::Next => format!("moved on{phase}"),
+        Op::End => format!("ending the journey{phase}"),
+        Op::Stop => "session stopped: the music fades out, the lights stay as they are".into(),
+        Op::Volume { delta_db } => format!("volume {delta_db:+} dB{}", volume_now(status)),
+        Op::Light {
+            zone,
+            brightness,
+            kelvin,
+        } => {
+            let mut parts = Vec::new();
+            if *brightness != 0.0 {
+                parts.push(format!("brightness {brightness:+} %"));
+            }
+            if *kelvin != 0 {
+                parts.push(format!("colour temperature {kelvin:+} K"));
+            }
+            format!("light nudged{}: {}", place(zone), parts.join(", "))
+        }
+        Op::Status | Op::Watch | Op::Report { .. } | Op::Sessions | Op::Ping => "done".into(),
+    }
+}
+
+fn remaining(status: Option<&Status>) -> String {
+    status.map_or(String::new(), |s| {
+        format!("; {} left of `{}`", s.phase.remaining, s.phase.title)
+    })
+}
+
+fn volume_now(status: Option<&Status>) -> String {
+    status.map_or(String::new(), |s| {
+        format!("; offset now {:+.1} dB", s.volume_offset_db)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{MarkArg, ZoneArg};
+
+    #[test]
+    fn a_bad_extension_is_bad_input_before_anything_is_sent() {
+        let err = op_for(&Command::Extend {
+            by: "ten minutes".into(),
+        })
+        .unwrap_err();
+        assert!(matches!(err, Failure::BadInput(_)), "{err:?}");
+        assert_eq!(
+            op_for(&Command::Extend { by: "90m".into() }).unwrap(),
+            Some(Op::Extend { by: "1h30m".into() })
+        );
+    }
+
+    #[test]
+    fn answers_say_what_happens_and_how_to_undo_it() {
+        let check = op_for(&Command::Check(ZoneArg {
+            zone: Some("mat-2".into()),
+        }))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            answer(&check, None),
+            "check on in zone mat-2: task light up, music ducked; `setting resume` restores the scene"
+        );
+        let mark = op_for(&Command::Mark { mark: MarkArg::Dose }).unwrap().unwrap();
+        assert!(answer(&mark, None).starts_with("dose marked"));
+        assert_eq!(answer(&Op::Volume { delta_db: -3.0 }, None), "volume -3 dB");
+    }
+}

@@ -1,0 +1,69 @@
+//! `setting watch`: the session's events as they happen, one line each, until Ctrl-C.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use setting::protocol::{LogEntry, Op, Reply};
+use setting::report::describe_event;
+
+use crate::args::Cli;
+use crate::client::Client;
+use crate::failure::Failure;
+use crate::locate;
+
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let target = locate::socket(cli);
+    let mut client = Client::connect(&target.path, &target.note)?;
+    client.request(&Op::Watch)?;
+    client.wait_without_timeout()?;
+    if !cli.json {
+        println!("watching {} (Ctrl-C to stop)", target.path.display());
+    }
+    let mut stdout = std::io::stdout();
+    while let Some(line) = client.read_line()? {
+        if cli.json {
+            write!(stdout, "{line}")?;
+        } else {
+            writeln!(stdout, "{}", render_line(&line)?)?;
+        }
+        // Someone piping this into a file or a pager wants each event as it happens.
+        stdout.flush()?;
+    }
+    Err(client.closed().into())
+}
+
+/// An entry as `session-time  timeline-time  what happened`; an error reply (the watch fell
+/// behind, the daemon is stopping) ends the watch with its message.
+fn render_line(line: &str) -> Result<String, Failure> {
+    if let Ok(entry) = serde_json::from_str::<LogEntry>(line) {
+        let e = &entry.event;
+        return Ok(format!(
+            "{:>8}  {:>8}  {}",
+            e.at.to_string(),
+            e.timeline.to_string(),
+            describe_event(&e.kind)
+        ));
+    }
+    match serde_json::from_str::<Reply>(line) {
+        Ok(Reply {
+            error: Some(error), ..
+        }) => Err(Failure::from_reply(error)),
+        _ => Ok(format!("(unreadable event: {})", line.trim())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_become_one_line_and_errors_end_the_watch() {
+        let line = r#"{"wall":"2025-01-01T09:00:00.000Z","session":"s1","at":61000,"timeline":60000,"event":"mark_set","mark":"dose","source":{"via":"socket","who":"uid 1000"}}"#;
+        assert_eq!(
+            render_line(line).unwrap(),
+            "    1:01      1:00  dose marked (socket (uid 1000))"
+        );
+        let cut = r#"{"ok":false,"error":{"kind":"internal","message":"watch fell 3 entries behind"}}"#;
+        assert!(matches!(render_line(cut), Err(Failure::Refused(m)) if m.contains("fell 3")));
+    }
+}

@@ -1,0 +1,115 @@
+//! One readable line per event, shared by the report's timeline and `setting watch`, so a
+//! therapist reads the same words live and afterwards.
+
+use crate::time::format_duration;
+use crate::timeline::{EventKind, Source};
+
+/// `cli (ana)`, `timer`, ...
+pub fn describe_source(source: &Source) -> String {
+    match &source.who {
+        Some(who) => format!("{} ({who})", source.via),
+        None => source.via.clone(),
+    }
+}
+
+pub fn describe_event(kind: &EventKind) -> String {
+    match kind {
+        EventKind::SessionStarted { scene, session } => {
+            format!("session {session} started with scene {scene}")
+        }
+        EventKind::SessionResumed { downtime } => {
+            format!(
+                "session resumed after the daemon was down for {}",
+                format_duration(*downtime)
+            )
+        }
+        EventKind::PhaseEntered {
+            index,
+            title,
+            reason,
+            source,
+            ..
+        } => {
+            format!(
+                "phase {}: {title} ({reason}; {})",
+                index + 1,
+                describe_source(source)
+            )
+        }
+        EventKind::MarkSet { mark, source } => format!("{mark} marked ({})", describe_source(source)),
+        EventKind::CueFired {
+            phase: Some(phase),
+            label,
+        } => format!("cue {label} (phase {phase})"),
+        EventKind::CueFired { phase: None, label } => format!("cue {label}"),
+        EventKind::Prompt { text } => format!("PROMPT: {text}"),
+        EventKind::OverrideStarted { kind, target, source } => {
+            format!("{} on, {target} ({})", kind.name(), describe_source(source))
+        }
+        EventKind::OverrideEnded { kind, target, source } => {
+            format!("{} off, {target} ({})", kind.name(), describe_source(source))
+        }
+        EventKind::Command {
+            command,
+            detail,
+            source,
+        } if detail.is_empty() => {
+            format!("{command} ({})", describe_source(source))
+        }
+        EventKind::Command {
+            command,
+            detail,
+            source,
+        } => {
+            format!("{command} {detail} ({})", describe_source(source))
+        }
+        EventKind::Track { playlist, path } => format!("track {path} [{playlist}]"),
+        EventKind::TrackSkipped { path, source, .. } => match path {
+            Some(path) => format!("skipped {path} ({})", describe_source(source)),
+            None => format!("skipped the track ({})", describe_source(source)),
+        },
+        EventKind::Error { message } => format!("ERROR: {message}"),
+        EventKind::SessionEnded { reason, source } => {
+            format!("session ended: {reason} ({})", describe_source(source))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Millis;
+    use crate::timeline::{OverrideKind, Target};
+
+    #[test]
+    fn lines_name_what_where_and_who() {
+        let ana = Source {
+            via: "cli".into(),
+            who: Some("ana".into()),
+        };
+        let check = EventKind::OverrideStarted {
+            kind: OverrideKind::Check,
+            target: Target::Zone("mat-1".into()),
+            source: ana,
+        };
+        assert_eq!(describe_event(&check), "check on, zone mat-1 (cli (ana))");
+        let resumed = EventKind::SessionResumed {
+            downtime: Millis::from_secs(90),
+        };
+        assert_eq!(
+            describe_event(&resumed),
+            "session resumed after the daemon was down for 1m30s"
+        );
+        let entered = EventKind::PhaseEntered {
+            index: 2,
+            id: "onset".into(),
+            title: "Onset".into(),
+            reason: "planned time reached".into(),
+            source: Source::timer(),
+        };
+        assert_eq!(
+            describe_event(&entered),
+            "phase 3: Onset (planned time reached; timer)"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! The report's data: plain records, serialisable as they stand for `setting report --json`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Mark;
+use crate::time::Millis;
+use crate::timeline::{EventKind, OverrideKind, Source, Target};
+
+/// When something happened, on all three clocks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Session time: real time since the start, pauses included.
+    pub at: Millis,
+    /// Timeline time: stands still while paused.
+    pub timeline: Millis,
+    /// Wall-clock time, RFC 3339 UTC, as logged.
+    pub wall: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub session: String,
+    pub scene: String,
+    pub started: Option<Stamp>,
+    pub ended: Option<Stamp>,
+    /// Why the session ended, `None` while it runs (or when the log stops short).
+    pub end_reason: Option<String>,
+    /// Session time of the last entry: the session's length so far.
+    pub length: Millis,
+    pub phases: Vec<PhaseRecord>,
+    pub marks: Vec<MarkRecord>,
+    pub overrides: Vec<OverrideRecord>,
+    pub prompts: Vec<PromptRecord>,
+    pub cues: Vec<CueRecord>,
+    pub commands: Vec<CommandRecord>,
+    pub tracks: Vec<TrackRecord>,
+    pub resumes: Vec<ResumeRecord>,
+    pub errors: Vec<ErrorRecord>,
+    /// Everything that shaped the session, in order: the story the text report tells.
+    /// Tracks are left out (they have their own list), and so are commands whose effect is
+    /// itself an entry (a `check` command and the check override it began).
+    pub timeline: Vec<TimelineItem>,
+    /// Entries of other sessions found in the same list, left out of the story.
+    pub foreign_entries: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub at: Stamp,
+    #[serde(flatten)]
+    pub event: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    pub index: usize,
+    pub id: String,
+    pub title: String,
+    pub start: Stamp,
+    /// `None` for the phase still running when the log ends.
+    pub end: Option<Stamp>,
+    /// Session time spent in the phase, pauses included (up to the end of the log if open).
+    pub duration: Millis,
+    /// Part of `duration` during which the timeline stood still (pause, emergency).
+    pub stood_still: Millis,
+    /// Why the phase was entered (`session start`, `planned time reached`, ...).
+    pub entered_because: String,
+    pub entered_by: Source,
+    /// How it was left: the reason given when the next phase began or the session ended.
+    pub left_because: Option<String>,
+    pub left_by: Option<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarkRecord {
+    pub mark: Mark,
+    pub at: Stamp,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverrideRecord {
+    pub kind: OverrideKind,
+    pub target: Target,
+    pub start: Stamp,
+    /// `None` while still active at the end of the log.
+    pub end: Option<Stamp>,
+    pub duration: Millis,
+    pub started_by: Source,
+    pub ended_by: Option<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptRecord {
+    pub at: Stamp,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CueRecord {
+    pub at: Stamp,
+    /// The phase id for a phase cue, `None` for a session-wide one.
+    pub phase: Option<String>,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub at: Stamp,
+    pub command: String,
+    pub detail: String,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackRecord {
+    pub at: Stamp,
+    pub playlist: String,
+    pub path: String,
+    /// How long it played before the next track, a skip or the end of the log.
+    pub played: Millis,
+    /// Set when the therapist skipped it: the curators review these.
+    pub skipped_by: Option<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResumeRecord {
+    pub at: Stamp,
+    /// Session time that passed while the daemon was down.
+    pub downtime: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    pub at: Stamp,
+    pub message: String,
+}
+
+impl Report {
+    /// Tracks the therapist skipped, for the curators.
+    pub fn skipped_tracks(&self) -> impl Iterator<Item = &TrackRecord> {
+        self.tracks.iter().filter(|t| t.skipped_by.is_some())
+    }
+
+    /// True once the log records the session's end.
+    pub fn is_finished(&self) -> bool {
+        self.ended.is_some()
+    }
+}

@@ -1,0 +1,277 @@
+//! The report as the therapist reads it in a terminal: a summary, the phases as a table,
+//! then the session's timeline, the overrides, the tracks and anything that went wrong.
+
+use std::fmt::Write;
+
+use crate::time::Millis;
+
+use super::describe::{describe_event, describe_source};
+use super::model::Report;
+
+pub fn render_text(report: &Report) -> String {
+    let mut out = String::new();
+    summary(report, &mut out);
+    phases(report, &mut out);
+    marks(report, &mut out);
+    overrides(report, &mut out);
+    timeline(report, &mut out);
+    tracks(report, &mut out);
+    problems(report, &mut out);
+    out
+}
+
+// `write!` into a String cannot fail; the results below are ignored for that reason.
+
+fn summary(report: &Report, out: &mut String) {
+    let _ = writeln!(out, "session {}   scene {}", report.session, report.scene);
+    if let Some(started) = &report.started {
+        let _ = writeln!(out, "started {}", started.wall);
+    }
+    match (&report.ended, &report.end_reason) {
+        (Some(ended), Some(reason)) => {
+            let _ = writeln!(out, "ended   {} after {}: {reason}", ended.wall, report.length);
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "not ended: the log runs to {} of session time",
+                report.length
+            );
+        }
+    }
+}
+
+fn phases(report: &Report, out: &mut String) {
+    if report.phases.is_empty() {
+        return;
+    }
+    let width = report
+        .phases
+        .iter()
+        .map(|p| p.title.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let _ = writeln!(out, "\nphases");
+    let _ = writeln!(
+        out,
+        "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>8}  {:>8}  left",
+        "#", "phase", "start", "end", "length", "paused"
+    );
+    for p in &report.phases {
+        let end = p
+            .end
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |e| e.at.to_string());
+        let still = if p.stood_still == Millis::ZERO {
+            String::new()
+        } else {
+            p.stood_still.to_string()
+        };
+        let left = match (&p.left_because, &p.left_by) {
+            (Some(reason), Some(by)) => format!("{reason} ({})", describe_source(by)),
+            _ => "still running".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>8}  {:>8}  {left}",
+            p.index + 1,
+            p.title,
+            p.start.at.to_string(),
+            end,
+            p.duration.to_string(),
+            still,
+        );
+    }
+}
+
+fn marks(report: &Report, out: &mut String) {
+    if report.marks.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nmarks");
+    for m in &report.marks {
+        let _ = writeln!(
+            out,
+            "  {:<8}  {:>8}  (timeline {}, {}, {})",
+            m.mark.name(),
+            m.at.at.to_string(),
+            m.at.timeline,
+            describe_source(&m.source),
+            m.at.wall
+        );
+    }
+}
+
+fn overrides(report: &Report, out: &mut String) {
+    if report.overrides.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\noverrides");
+    for o in &report.overrides {
+        let (end, ended_by) = match (&o.end, &o.ended_by) {
+            (Some(end), Some(by)) => (end.at.to_string(), format!(", ended by {}", describe_source(by))),
+            _ => ("-".to_string(), ", still active".to_string()),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<9}  {:<12}  {:>8} to {:>8}  ({})  started by {}{ended_by}",
+            o.kind.name(),
+            o.target.to_string(),
+            o.start.at.to_string(),
+            end,
+            o.duration,
+            describe_source(&o.started_by),
+        );
+    }
+}
+
+fn timeline(report: &Report, out: &mut String) {
+    if report.timeline.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\ntimeline (session time, timeline time)");
+    for item in &report.timeline {
+        let _ = writeln!(
+            out,
+            "  {:>8}  {:>8}  {}",
+            item.at.at.to_string(),
+            item.at.timeline.to_string(),
+            describe_event(&item.event)
+        );
+    }
+}
+
+fn tracks(report: &Report, out: &mut String) {
+    if report.tracks.is_empty() {
+        return;
+    }
+    let skipped = report.skipped_tracks().count();
+    let _ = writeln!(
+        out,
+        "\ntracks ({} played, {skipped} skipped)",
+        report.tracks.len()
+    );
+    for t in &report.tracks {
+        let flag = match &t.skipped_by {
+            Some(by) => format!("  SKIPPED by {}", describe_source(by)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:>8}  {:>8}  {} [{}]{flag}",
+            t.at.at.to_string(),
+            t.played.to_string(),
+            t.path,
+            t.playlist
+        );
+    }
+}
+
+fn problems(report: &Report, out: &mut String) {
+    if !report.resumes.is_empty() {
+        let _ = writeln!(out, "\ndaemon restarts");
+        for r in &report.resumes {
+            let _ = writeln!(out, "  {:>8}  down for {}", r.at.at.to_string(), r.downtime);
+        }
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\nerrors");
+        for e in &report.errors {
+            let _ = writeln!(out, "  {:>8}  {}", e.at.at.to_string(), e.message);
+        }
+    }
+    if report.foreign_entries > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} entries of other sessions were left out",
+            report.foreign_entries
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::LogEntry;
+    use crate::timeline::{Event, EventKind, OverrideKind, Source, Target};
+
+    fn entry(secs: u64, kind: EventKind) -> LogEntry {
+        LogEntry {
+            wall: "2025-01-01T09:00:00.000Z".into(),
+            session: "s1".into(),
+            event: Event {
+                at: Millis::from_secs(secs),
+                timeline: Millis::from_secs(secs),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn the_text_names_phases_overrides_skips_and_the_end() {
+        let cli = Source {
+            via: "cli".into(),
+            who: None,
+        };
+        let log = [
+            entry(
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: "s1".into(),
+                },
+            ),
+            entry(
+                0,
+                EventKind::PhaseEntered {
+                    index: 0,
+                    id: "arrival".into(),
+                    title: "Arrival, settling".into(),
+                    reason: "session start".into(),
+                    source: cli.clone(),
+                },
+            ),
+            entry(
+                60,
+                EventKind::Track {
+                    playlist: "arrival".into(),
+                    path: "rain.flac".into(),
+                },
+            ),
+            entry(
+                90,
+                EventKind::TrackSkipped {
+                    playlist: None,
+                    path: None,
+                    source: cli.clone(),
+                },
+            ),
+            entry(
+                100,
+                EventKind::OverrideStarted {
+                    kind: OverrideKind::Check,
+                    target: Target::Room,
+                    source: cli.clone(),
+                },
+            ),
+            entry(
+                900,
+                EventKind::SessionEnded {
+                    reason: "stopped by the therapist".into(),
+                    source: cli,
+                },
+            ),
+        ];
+        let text = render_text(&Report::from_entries(&log));
+        assert!(text.contains("scene sublingual"), "{text}");
+        assert!(text.contains("Arrival, settling"), "{text}");
+        assert!(text.contains("stopped by the therapist (cli)"), "{text}");
+        assert!(text.contains("rain.flac [arrival]  SKIPPED by cli"), "{text}");
+        assert!(text.contains("check      room"), "{text}");
+        assert!(
+            text.contains("ended   2025-01-01T09:00:00.000Z after 15:00"),
+            "{text}"
+        );
+    }
+}
