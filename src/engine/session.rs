@@ -111,14 +111,13 @@ impl Engine {
         // A snapshot the core cannot take back must not crash the daemon at every start (a
         // restart loop while a client lies in the room); set it aside and start idle instead.
         let resumed = panic::catch_unwind(AssertUnwindSafe(move || {
-            let mut timeline = Timeline::restore(snapshot);
+            let mut timeline = Timeline::restore(snapshot).map_err(|e| e.to_string())?;
             let actions = timeline.resumed(now, downtime);
-            (timeline, actions)
+            Ok::<_, String>((timeline, actions))
         }));
-        let (timeline, actions) = match resumed {
+        let (timeline, actions) = match resumed.unwrap_or_else(|panic| Err(panic_message(&panic))) {
             Ok(resumed) => resumed,
-            Err(panic) => {
-                let reason = panic_message(&panic);
+            Err(reason) => {
                 let e = self
                     .state_file
                     .set_aside(format!("the timeline could not resume it: {reason}"));

@@ -34,6 +34,19 @@ pub enum DeviceEvent {
     Error { message: String },
 }
 
+/// Why a saved session cannot be taken back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    #[error("the saved scene has no phases")]
+    NoPhases,
+    #[error("the saved {what} phase is number {index}, but the scene has only {phases}")]
+    PhaseOutOfRange {
+        what: &'static str,
+        index: usize,
+        phases: usize,
+    },
+}
+
 /// Everything needed to carry a session across a restart, scene included, so that a scene
 /// edited on disk mid-session cannot change a session already under way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,13 +90,27 @@ impl Timeline {
         (tl, out)
     }
 
-    pub fn restore(snapshot: Snapshot) -> Timeline {
-        Timeline {
+    /// Takes a saved session back. A snapshot that does not hang together (a phase the scene
+    /// does not have) is refused rather than trusted, since the core indexes by it.
+    pub fn restore(snapshot: Snapshot) -> Result<Timeline, RestoreError> {
+        let phases = snapshot.scene.phases.len();
+        if phases == 0 {
+            return Err(RestoreError::NoPhases);
+        }
+        for (what, index) in [
+            ("current", snapshot.state.phase),
+            ("closing", snapshot.scene.closing_phase),
+        ] {
+            if index >= phases {
+                return Err(RestoreError::PhaseOutOfRange { what, index, phases });
+            }
+        }
+        Ok(Timeline {
             scene: Arc::new(snapshot.scene),
             policy: snapshot.policy,
             state: snapshot.state,
             pending: Vec::new(),
-        }
+        })
     }
 
     pub fn snapshot(&self) -> Snapshot {

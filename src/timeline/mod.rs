@@ -23,7 +23,7 @@ mod view;
 
 pub use action::{Action, MusicTarget};
 pub use command::{Command, Request, Source, Target};
-pub use core::{DeviceEvent, Snapshot, Timeline};
+pub use core::{DeviceEvent, RestoreError, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
 pub use policy::{OverrideLook, Policy};

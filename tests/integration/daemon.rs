@@ -324,6 +324,29 @@ fn a_corrupt_state_file_is_set_aside_and_the_daemon_starts_idle() {
 }
 
 #[test]
+fn a_state_file_naming_a_phase_the_scene_lacks_is_set_aside() {
+    let mut daemon = Daemon::start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    daemon.kill9();
+    let state_file = daemon.state_dir().join("session.json");
+    let mut saved: Value = serde_json::from_slice(&fs::read(&state_file).unwrap()).unwrap();
+    saved["snapshot"]["state"]["phase"] = json!(99);
+    fs::write(&state_file, serde_json::to_vec(&saved).unwrap()).unwrap();
+    daemon.launch();
+
+    let status = daemon.status();
+    assert_eq!(status["session"], Value::Null);
+    let warnings = status["daemon"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("phase is number 99"),
+        "{warnings:?}"
+    );
+    assert!(!state_file.exists());
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+}
+
+#[test]
 fn sigterm_saves_the_session_and_the_next_start_resumes_it() {
     let mut daemon = Daemon::builder().speed(10.0).start();
     daemon.ok(json!({"op": "start", "scene": SCENE}));

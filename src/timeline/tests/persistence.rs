@@ -12,7 +12,7 @@ fn a_restored_session_continues_identically() {
     run.cmd(m(12), Command::Check);
     let json = serde_json::to_string(&run.tl.snapshot()).unwrap();
     let snapshot: Snapshot = serde_json::from_str(&json).unwrap();
-    let mut restored = Timeline::restore(snapshot);
+    let mut restored = Timeline::restore(snapshot).unwrap();
     let a = run.tl.tick(m(90));
     let b = restored.tick(m(90));
     assert_eq!(a, b);
@@ -24,7 +24,7 @@ fn downtime_counts_and_everything_is_reasserted() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     run.cmd(m(10), Command::Mark { mark: Mark::Dose });
     run.cmd(m(12), Command::Check);
-    let mut restored = Timeline::restore(run.tl.snapshot());
+    let mut restored = Timeline::restore(run.tl.snapshot()).unwrap();
     // Down for 20 minutes: the spit prompt (dose+7) came due meanwhile.
     let a = restored.resumed(m(32), m(20));
     let ev: Vec<EventKind> = events(&a);
@@ -42,4 +42,18 @@ fn downtime_counts_and_everything_is_reasserted() {
     assert_eq!(a.last(), Some(&Action::Persist));
     let s = restored.status(m(32));
     assert_eq!((s.phase.id.as_str(), s.phase.elapsed), ("dosing", m(22)));
+}
+
+#[test]
+fn a_snapshot_that_does_not_hang_together_is_refused() {
+    let run = Run::start(sublingual(), policy(&["room"]));
+    let mut bad = run.tl.snapshot();
+    bad.state.phase = 99;
+    assert!(matches!(
+        Timeline::restore(bad),
+        Err(crate::timeline::RestoreError::PhaseOutOfRange { index: 99, .. })
+    ));
+    let mut empty = run.tl.snapshot();
+    empty.scene.phases.clear();
+    assert!(Timeline::restore(empty).is_err());
 }
