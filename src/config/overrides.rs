@@ -130,7 +130,7 @@ fn look(
         return Some(default);
     };
     let brightness = match &raw.brightness {
-        Some(b) => doc.number_in(
+        Some(b) => doc.in_range(
             b,
             &format!("{what} brightness"),
             limits.min_brightness..=100.0,
@@ -139,7 +139,7 @@ fn look(
         None => Some(f64::from(default.look.brightness)),
     };
     let kelvin = match &raw.kelvin {
-        Some(k) => doc.integer_in(k, &format!("{what} kelvin"), 1000..=10_000, " K"),
+        Some(k) => doc.in_range(k, &format!("{what} kelvin"), 1000..=10_000, " K"),
         None => Some(i64::from(default.look.kelvin)),
     };
     let fade = match &raw.fade {
@@ -161,7 +161,7 @@ fn number(
     range: std::ops::RangeInclusive<f64>,
 ) -> Option<f32> {
     match raw {
-        Some(v) => doc.number_in(v, what, range, " dB").map(|v| v as f32),
+        Some(v) => doc.in_range(v, what, range, " dB").map(|v| v as f32),
         None => Some(default),
     }
 }

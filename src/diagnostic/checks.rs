@@ -45,32 +45,17 @@ impl Document<'_> {
         Some(d)
     }
 
-    pub fn number_in(
+    /// The value, if it lies in `range`; otherwise an error at it saying what was expected.
+    pub fn in_range<T>(
         &mut self,
-        value: &Spanned<f64>,
+        value: &Spanned<T>,
         what: &str,
-        range: RangeInclusive<f64>,
+        range: RangeInclusive<T>,
         unit: &str,
-    ) -> Option<f64> {
-        let v = *value.get_ref();
-        if !range.contains(&v) {
-            let (lo, hi) = (range.start(), range.end());
-            self.error_at(
-                value,
-                format!("{what} {v} is out of range; expected {lo} to {hi}{unit}"),
-            );
-            return None;
-        }
-        Some(v)
-    }
-
-    pub fn integer_in(
-        &mut self,
-        value: &Spanned<i64>,
-        what: &str,
-        range: RangeInclusive<i64>,
-        unit: &str,
-    ) -> Option<i64> {
+    ) -> Option<T>
+    where
+        T: PartialOrd + Copy + std::fmt::Display,
+    {
         let v = *value.get_ref();
         if !range.contains(&v) {
             let (lo, hi) = (range.start(), range.end());

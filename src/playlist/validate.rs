@@ -80,7 +80,7 @@ pub fn playlist(doc: &mut Document<'_>, name: &str, raw: RawPlaylist, known: &[S
 fn track(doc: &mut Document<'_>, raw: &RawTrack) -> Option<Track> {
     let path = doc.media_path(&raw.path);
     let gain_db = match &raw.gain_db {
-        Some(g) => doc.number_in(g, "gain_db", -24.0..=12.0, " dB"),
+        Some(g) => doc.in_range(g, "gain_db", -24.0..=12.0, " dB"),
         None => Some(0.0),
     };
     let fade_in = fade(doc, raw.fade_in.as_ref(), "fade_in");

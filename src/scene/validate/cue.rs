@@ -131,7 +131,7 @@ fn repeat(doc: &mut Document<'_>, raw: &RawCue) -> Option<Option<Repeat>> {
         doc.error_at(&r.every, "repeat `every` must be longer than zero");
         return None;
     }
-    let times = doc.integer_in(&r.times, "repeat times", 1..=1000, "");
+    let times = doc.in_range(&r.times, "repeat times", 1..=1000, "");
     Some(Some(Repeat {
         every: every?,
         times: u32::try_from(times?).ok()?,

@@ -14,8 +14,8 @@ use crate::time::{Millis, format_duration};
 pub const DEFAULT_FADE: Millis = Millis::from_secs(30);
 
 pub fn look(doc: &mut Document<'_>, brightness: &Spanned<f64>, kelvin: &Spanned<i64>) -> Option<Look> {
-    let brightness = doc.number_in(brightness, "brightness", 0.0..=100.0, " %");
-    let kelvin = doc.integer_in(kelvin, "kelvin", 1000..=10_000, " K");
+    let brightness = doc.in_range(brightness, "brightness", 0.0..=100.0, " %");
+    let kelvin = doc.in_range(kelvin, "kelvin", 1000..=10_000, " K");
     Some(Look {
         brightness: brightness? as f32,
         kelvin: u16::try_from(kelvin?).ok()?,

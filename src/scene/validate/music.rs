@@ -126,7 +126,7 @@ fn is_true(flag: &Option<Spanned<bool>>) -> bool {
 
 /// Levels are relative to the room's hard ceiling, so nothing above 0 dB can be asked for.
 fn level_db(doc: &mut Document<'_>, level: &Spanned<f64>) -> Option<f32> {
-    doc.number_in(level, "level_db", -60.0..=0.0, " dB")
+    doc.in_range(level, "level_db", -60.0..=0.0, " dB")
         .map(|v| v as f32)
 }
 
