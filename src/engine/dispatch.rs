@@ -94,6 +94,14 @@ impl Engine {
         }
     }
 
+    /// Saves a running session that has not changed, so that the saved wall-clock time stays
+    /// recent (see `HEARTBEAT`).
+    pub fn heartbeat(&mut self) {
+        if self.session.is_some() {
+            self.persist();
+        }
+    }
+
     /// The session is over: nothing to resume any more. Its log stays.
     fn finish(&mut self) {
         if let Err(e) = self.state_file.remove() {

@@ -37,6 +37,11 @@ use crate::timeline::DeviceEvent;
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};
 
+/// How often a running session is saved even when nothing changed. The saved wall-clock time
+/// is what a restart measures the outage from, so this bounds how far the logged downtime can
+/// overstate it.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the engine runs with. The socket, state directory and speed start from the config and
 /// may be overridden on the command line, so tests and several rooms can be kept apart.
 pub struct EngineOptions {
@@ -83,6 +88,8 @@ pub async fn run(
     tracing::info!(room = %engine.options.config.room.name, speed = engine.options.speed, "settingd ready");
 
     tokio::pin!(shutdown);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let deadline = engine.next_deadline();
         tokio::select! {
@@ -92,6 +99,7 @@ pub async fn run(
             Some(request) = queues.normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
             Some(event) = devices.recv() => engine.device(event),
+            _ = heartbeat.tick() => engine.heartbeat(),
         }
     }
 
