@@ -6,7 +6,15 @@
 //! report trouble back as [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it
 //! was given at construction.
 
+pub mod decode;
+pub mod gain;
+pub mod limiter;
 mod logging;
+pub mod mixer;
+#[cfg(test)]
+mod test_media;
+pub mod track;
+pub mod wav;
 
 pub use logging::LoggingAudio;
 

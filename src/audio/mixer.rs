@@ -1,0 +1,355 @@
+//! The pull-based stereo mixer: a queue of prepared tracks joined gaplessly or by equal-power
+//! crossfades, with gliding level, mute and pause, under a hard ceiling.
+//!
+//! It is pure: it never reads a clock or a file. Whoever pulls it (the device callback, or an
+//! offline render) is its clock, so a render to WAV is exactly what the device would play.
+//! Gain stages, in order: the crossfade fade of each voice and its track trim, then the level
+//! (a dB ramp under the slew limit), mute and pause (equal-power fades to true silence), and
+//! last the limiter that holds the ceiling.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::gain::{Fade, GainRamp, db_to_amp};
+use super::limiter::Limiter;
+use super::track::PreparedTrack;
+
+pub const CHANNELS: usize = 2;
+
+#[derive(Debug, Clone)]
+pub struct MixerConfig {
+    pub rate: u32,
+    /// The loudest sample amplitude the room may ever get, in dBFS.
+    pub ceiling_db: f32,
+    /// Level at start, in dB relative to the ceiling (0 or below).
+    pub level_db: f32,
+    /// No level change moves faster than this, whatever it asks for.
+    pub max_slew_db_per_second: f32,
+}
+
+/// How a queued track joins the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// Its first sample follows the previous track's last sample.
+    Gapless,
+    /// It fades in while the previous one fades out over its last stretch of this length.
+    Crossfade(Duration),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixerEvent {
+    Started {
+        id: u64,
+    },
+    /// The track played to its last sample.
+    Finished {
+        id: u64,
+    },
+    /// The track was faded out before its end (skip, playlist switch, stop).
+    Abandoned {
+        id: u64,
+        at_frame: usize,
+    },
+    /// Nothing is playing and nothing is queued.
+    Idle,
+}
+
+struct Voice {
+    track: PreparedTrack,
+    position: usize,
+    trim: f32,
+    fade: Fade,
+    /// Faded out before its end, so its end is not reported as finished.
+    abandoned: bool,
+}
+
+impl Voice {
+    fn new(track: PreparedTrack, fade_in: u64) -> Self {
+        let trim = db_to_amp(track.gain_db);
+        let mut fade = Fade::at(if fade_in == 0 { 1.0 } else { 0.0 });
+        fade.restart(1.0, fade_in);
+        Voice {
+            track,
+            position: 0,
+            trim,
+            fade,
+            abandoned: false,
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.track.frames() - self.position
+    }
+
+    fn fade_out(&mut self, length: u64) {
+        let length = length.min(self.remaining() as u64);
+        self.fade.restart(0.0, length);
+    }
+
+    fn is_fading_out(&self) -> bool {
+        self.fade.target() == 0.0
+    }
+
+    fn is_silent(&self) -> bool {
+        self.fade.is_done() && self.fade.target() == 0.0
+    }
+
+    fn add_next_frame(&mut self, frame: &mut [f32; 2]) {
+        if self.position >= self.track.frames() {
+            return;
+        }
+        let gain = self.fade.next_amp() * self.trim;
+        let at = self.position * CHANNELS;
+        frame[0] += self.track.stereo[at] * gain;
+        frame[1] += self.track.stereo[at + 1] * gain;
+        self.position += 1;
+    }
+}
+
+struct Queued {
+    track: PreparedTrack,
+    join: Join,
+}
+
+pub struct Mixer {
+    rate: u32,
+    ceiling_amp: f32,
+    current: Option<Voice>,
+    /// Voices on their way out of a crossfade, still audible.
+    outgoing: Vec<Voice>,
+    queue: VecDeque<Queued>,
+    level: GainRamp,
+    mute: Fade,
+    pause: Fade,
+    paused: bool,
+    limiter: Limiter,
+    events: Vec<MixerEvent>,
+    idle_reported: bool,
+}
+
+impl Mixer {
+    pub fn new(config: &MixerConfig) -> Self {
+        let ceiling_amp = db_to_amp(config.ceiling_db.min(0.0));
+        Mixer {
+            rate: config.rate,
+            ceiling_amp,
+            current: None,
+            outgoing: Vec::new(),
+            queue: VecDeque::new(),
+            level: GainRamp::new(
+                config.level_db.min(0.0),
+                config.max_slew_db_per_second,
+                config.rate,
+            ),
+            mute: Fade::at(1.0),
+            pause: Fade::at(1.0),
+            paused: false,
+            limiter: Limiter::new(ceiling_amp, config.rate),
+            events: Vec::new(),
+            idle_reported: true,
+        }
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    pub fn ceiling_amp(&self) -> f32 {
+        self.ceiling_amp
+    }
+
+    fn frames(&self, duration: Duration) -> u64 {
+        (duration.as_secs_f64() * f64::from(self.rate)).round() as u64
+    }
+
+    /// Adds a track to the end of the queue. A track queued while nothing plays starts at once,
+    /// faded in when `join` is a crossfade.
+    pub fn enqueue(&mut self, track: PreparedTrack, join: Join) {
+        self.queue.push_back(Queued { track, join });
+        self.idle_reported = false;
+    }
+
+    /// Crossfades from what plays now to the next queued track, or fades out if none is queued.
+    /// During a crossfade the track fading in is the one skipped: it fades out from the level it
+    /// had reached, from where it is (it is never restarted), and the tracks already fading out
+    /// carry on their way.
+    pub fn skip(&mut self, crossfade: Duration) {
+        let length = self.frames(crossfade);
+        if let Some(mut voice) = self.current.take() {
+            self.events.push(MixerEvent::Abandoned {
+                id: voice.track.id,
+                at_frame: voice.position,
+            });
+            voice.abandoned = true;
+            voice.fade_out(length);
+            self.outgoing.push(voice);
+        }
+        if let Some(next) = self.queue.pop_front() {
+            self.start(next.track, length);
+        }
+    }
+
+    /// Replaces the queue with another playlist and crossfades into its first track now.
+    pub fn switch(&mut self, tracks: impl IntoIterator<Item = (PreparedTrack, Join)>, crossfade: Duration) {
+        self.queue = tracks
+            .into_iter()
+            .map(|(track, join)| Queued { track, join })
+            .collect();
+        self.idle_reported = false;
+        self.skip(crossfade);
+    }
+
+    /// Fades out what plays and forgets the queue.
+    pub fn stop(&mut self, fade: Duration) {
+        self.queue.clear();
+        self.skip(fade);
+    }
+
+    /// Glides to `level_db` relative to the ceiling (clamped to 0) over `over`, or more slowly
+    /// if the slew limit requires.
+    pub fn set_level(&mut self, level_db: f32, over: Duration) {
+        let frames = self.frames(over);
+        self.level.set_target(level_db.min(0.0), frames);
+    }
+
+    pub fn level_db(&self) -> f32 {
+        self.level.target_db()
+    }
+
+    /// Mute keeps the music running underneath; unmuting brings it back where it has got to.
+    pub fn set_muted(&mut self, muted: bool, fade: Duration) {
+        let length = self.frames(fade);
+        self.mute.restart(if muted { 0.0 } else { 1.0 }, length);
+    }
+
+    /// Pause fades out, then holds every track where it is; resuming fades back in from there.
+    pub fn set_paused(&mut self, paused: bool, fade: Duration) {
+        let length = self.frames(fade);
+        self.paused = paused;
+        self.pause.restart(if paused { 0.0 } else { 1.0 }, length);
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.current.is_none() && self.outgoing.is_empty() && self.queue.is_empty()
+    }
+
+    /// The id and frame position of the track that plays (or fades in) now.
+    pub fn now_playing(&self) -> Option<(u64, usize)> {
+        self.current.as_ref().map(|v| (v.track.id, v.position))
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, MixerEvent> {
+        self.events.drain(..)
+    }
+
+    fn start(&mut self, track: PreparedTrack, fade_in: u64) {
+        self.events.push(MixerEvent::Started { id: track.id });
+        self.current = Some(Voice::new(track, fade_in));
+    }
+
+    /// Fills `out` (interleaved stereo) with the next frames. Silence when nothing plays.
+    pub fn render(&mut self, out: &mut [f32]) {
+        let mut frames = out.chunks_exact_mut(CHANNELS);
+        for frame in &mut frames {
+            let [left, right] = self.next_frame();
+            frame[0] = left;
+            frame[1] = right;
+        }
+        frames.into_remainder().fill(0.0);
+    }
+
+    fn next_frame(&mut self) -> [f32; 2] {
+        // Frozen only once the fade has reached silence, so every faded frame still moves on.
+        let frozen = self.paused && self.pause.is_done();
+        let pause = self.pause.next_amp();
+        let mut mix = [0.0f32; 2];
+        if !frozen {
+            self.advance_queue();
+            if let Some(voice) = &mut self.current {
+                voice.add_next_frame(&mut mix);
+            }
+            for voice in &mut self.outgoing {
+                voice.add_next_frame(&mut mix);
+            }
+            self.retire_voices();
+        }
+        let gain = self.ceiling_amp * self.level.next_amp() * self.mute.next_amp() * pause;
+        let (left, right) = self.limiter.process(mix[0] * gain, mix[1] * gain);
+        [left, right]
+    }
+
+    /// Starts whatever must sound at this frame: the next track right after the last sample of
+    /// the current one (gapless), or at the start of the current one's last stretch when the
+    /// next asks for a crossfade.
+    fn advance_queue(&mut self) {
+        while let Some(next) = self.queue.front() {
+            let join = next.join;
+            let crossfade_frames = match join {
+                Join::Gapless => 0,
+                Join::Crossfade(length) => self.frames(length),
+            };
+            match (&mut self.current, join) {
+                (None, Join::Gapless) => {
+                    let next = self.queue.pop_front().expect("front exists");
+                    self.start(next.track, 0);
+                }
+                (None, Join::Crossfade(_)) => {
+                    let next = self.queue.pop_front().expect("front exists");
+                    self.start(next.track, crossfade_frames);
+                }
+                (Some(voice), Join::Gapless) if voice.remaining() == 0 => {
+                    self.events.push(MixerEvent::Finished { id: voice.track.id });
+                    self.current = None;
+                    continue;
+                }
+                (Some(voice), Join::Crossfade(_))
+                    if !voice.is_fading_out() && voice.remaining() as u64 <= crossfade_frames =>
+                {
+                    // The outgoing fade ends on its last sample; the incoming one gets the same
+                    // length so the two form one equal-power curve.
+                    let length = voice.remaining() as u64;
+                    let mut voice = self.current.take().expect("matched Some");
+                    voice.fade_out(length);
+                    self.outgoing.push(voice);
+                    let next = self.queue.pop_front().expect("front exists");
+                    self.start(next.track, length);
+                }
+                _ => break,
+            }
+            // A track shorter than nothing (empty) must not stall the queue.
+            if self.current.as_ref().is_some_and(|v| v.remaining() > 0) {
+                break;
+            }
+        }
+        if let Some(voice) = &self.current
+            && voice.remaining() == 0
+            && self.queue.is_empty()
+        {
+            self.events.push(MixerEvent::Finished { id: voice.track.id });
+            self.current = None;
+        }
+    }
+
+    fn retire_voices(&mut self) {
+        let events = &mut self.events;
+        self.outgoing.retain(|voice| {
+            let ended = voice.remaining() == 0;
+            if ended && !voice.abandoned {
+                events.push(MixerEvent::Finished { id: voice.track.id });
+            }
+            !(ended || voice.is_silent())
+        });
+        if self.is_idle() && !self.idle_reported {
+            self.idle_reported = true;
+            self.events.push(MixerEvent::Idle);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "mixer_tests.rs"]
+mod tests;

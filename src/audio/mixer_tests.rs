@@ -1,0 +1,354 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::audio::decode::decode_file;
+use crate::audio::gain::amp_to_db;
+use crate::audio::test_media::{Format, sine, write_as};
+use crate::audio::track::{Track, prepare};
+
+const RATE: u32 = 48_000;
+
+fn config() -> MixerConfig {
+    MixerConfig {
+        rate: RATE,
+        ceiling_db: 0.0,
+        level_db: 0.0,
+        max_slew_db_per_second: 120.0,
+    }
+}
+
+fn stereo(mono: &[f32]) -> Arc<[f32]> {
+    mono.iter().flat_map(|&s| [s, s]).collect()
+}
+
+fn track(id: u64, mono: &[f32]) -> PreparedTrack {
+    PreparedTrack {
+        id,
+        stereo: stereo(mono),
+        gain_db: 0.0,
+    }
+}
+
+/// A constant on one side only, so each channel of the output shows one track's gain.
+fn side(id: u64, frames: usize, left: bool) -> PreparedTrack {
+    let frame = if left { [1.0, 0.0] } else { [0.0, 1.0] };
+    PreparedTrack {
+        id,
+        stereo: (0..frames).flat_map(|_| frame).collect(),
+        gain_db: 0.0,
+    }
+}
+
+fn render(mixer: &mut Mixer, frames: usize) -> Vec<f32> {
+    let mut out = vec![f32::NAN; frames * CHANNELS];
+    mixer.render(&mut out);
+    out
+}
+
+fn left(out: &[f32]) -> Vec<f32> {
+    out.iter().step_by(2).copied().collect()
+}
+
+fn right(out: &[f32]) -> Vec<f32> {
+    out.iter().skip(1).step_by(2).copied().collect()
+}
+
+fn largest_step(samples: &[f32]) -> f32 {
+    samples
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn silence_when_nothing_plays() {
+    let mut mixer = Mixer::new(&config());
+    assert!(render(&mut mixer, 1000).iter().all(|&s| s == 0.0));
+    assert!(mixer.is_idle());
+}
+
+#[test]
+fn gapless_queue_reproduces_the_unsplit_signal_exactly() {
+    let tone = sine(10_000, RATE, 997.0, 0.5);
+    let mut mixer = Mixer::new(&config());
+    for (id, part) in [&tone[..3_333], &tone[3_333..3_334], &tone[3_334..]]
+        .into_iter()
+        .enumerate()
+    {
+        mixer.enqueue(track(id as u64, part), Join::Gapless);
+    }
+    let out = render(&mut mixer, 10_500);
+    assert_eq!(left(&out)[..10_000], tone[..]);
+    assert_eq!(right(&out)[..10_000], tone[..]);
+    assert!(out[20_000..].iter().all(|&s| s == 0.0));
+    let events: Vec<_> = mixer.drain_events().collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, MixerEvent::Finished { .. }))
+            .count(),
+        3
+    );
+    assert_eq!(events.last(), Some(&MixerEvent::Idle));
+}
+
+#[test]
+fn crossfade_between_tracks_is_equal_power_over_its_length() {
+    let fade = 4_800;
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, 20_000, true), Join::Gapless);
+    mixer.enqueue(
+        side(2, 20_000, false),
+        Join::Crossfade(Duration::from_millis(100)),
+    );
+    let out = render(&mut mixer, 40_000);
+    let (outgoing, incoming) = (left(&out), right(&out));
+    let start = 20_000 - fade;
+    assert!(outgoing[..start].iter().all(|&g| g == 1.0));
+    assert!(incoming[..start].iter().all(|&g| g == 0.0));
+    for i in start..20_000 {
+        let power = outgoing[i].powi(2) + incoming[i].powi(2);
+        assert!((power - 1.0).abs() < 1e-4, "frame {i}: power {power}");
+        assert!(outgoing[i] <= outgoing[i - 1] && incoming[i] >= incoming[i - 1]);
+    }
+    // Halfway, both are at -3 dB: the equal-power midpoint.
+    assert!((amp_to_db(outgoing[start + fade / 2]) + 3.01).abs() < 0.05);
+    assert!(outgoing[20_000..].iter().all(|&g| g == 0.0));
+    // The incoming track keeps all its frames: the mix is shorter by exactly the overlap.
+    let incoming_end = start + 20_000;
+    assert!(incoming[..incoming_end].iter().skip(20_000).all(|&g| g == 1.0));
+    assert!(incoming[incoming_end..].iter().all(|&g| g == 0.0));
+}
+
+#[test]
+fn skip_crossfades_now_and_keeps_the_queue_order() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, 100_000, true), Join::Gapless);
+    mixer.enqueue(side(2, 100_000, false), Join::Gapless);
+    render(&mut mixer, 1_000);
+    mixer.skip(Duration::from_millis(50));
+    let out = render(&mut mixer, 3_000);
+    let (outgoing, incoming) = (left(&out), right(&out));
+    for i in 0..2_400 {
+        assert!((outgoing[i].powi(2) + incoming[i].powi(2) - 1.0).abs() < 1e-4);
+    }
+    assert_eq!(outgoing[2_400], 0.0);
+    assert_eq!(incoming[2_400], 1.0);
+    assert_eq!(mixer.now_playing(), Some((2, 3_000)));
+}
+
+#[test]
+fn skip_during_a_crossfade_never_restarts_the_track_fading_in() {
+    let tone = |freq| sine(200_000, RATE, freq, 0.3);
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(track(1, &tone(110.0)), Join::Gapless);
+    mixer.enqueue(track(2, &tone(165.0)), Join::Gapless);
+    mixer.enqueue(track(3, &tone(220.0)), Join::Gapless);
+    let mut out = render(&mut mixer, 10_000);
+    mixer.skip(Duration::from_secs(1));
+    out.extend(render(&mut mixer, 24_000));
+    assert_eq!(mixer.now_playing(), Some((2, 24_000)));
+    // Halfway through, skip again: track 2 fades out from where it is, 3 fades in.
+    mixer.skip(Duration::from_secs(1));
+    out.extend(render(&mut mixer, 60_000));
+    assert_eq!(mixer.now_playing(), Some((3, 60_000)));
+    let events: Vec<_> = mixer.drain_events().collect();
+    let started: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, MixerEvent::Started { .. }))
+        .collect();
+    let ids = [1, 2, 3].map(|id| MixerEvent::Started { id });
+    assert_eq!(started, ids.iter().collect::<Vec<_>>(), "each track starts once");
+    assert!(events.contains(&MixerEvent::Abandoned {
+        id: 2,
+        at_frame: 24_000
+    }));
+    // No click anywhere: no step larger than the steepest tone's own (plus the sum of the others').
+    let own = 0.3 * std::f32::consts::TAU * (110.0 + 165.0 + 220.0) / RATE as f32;
+    let worst = largest_step(&left(&out));
+    assert!(worst <= own, "step {worst} above {own}");
+    // The outgoing voices have gone once their fades are over.
+    assert_eq!(mixer.outgoing.len(), 0);
+}
+
+#[test]
+fn switching_playlist_replaces_the_queue_with_a_crossfade() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, 100_000, true), Join::Gapless);
+    mixer.enqueue(side(2, 100_000, true), Join::Gapless);
+    render(&mut mixer, 100);
+    let new = [
+        (side(10, 50_000, false), Join::Gapless),
+        (side(11, 50_000, false), Join::Gapless),
+    ];
+    mixer.switch(new, Duration::from_millis(10));
+    let out = render(&mut mixer, 1_000);
+    assert_eq!(left(&out)[480], 0.0);
+    assert_eq!(right(&out)[480], 1.0);
+    assert_eq!(mixer.now_playing(), Some((10, 1_000)));
+    assert_eq!(mixer.queued(), 1);
+}
+
+#[test]
+fn level_ramp_is_smoother_than_the_music_itself() {
+    let tone = sine(RATE as usize * 4, RATE, 40.0, 0.8);
+    let own_step = largest_step(&tone);
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(track(1, &tone), Join::Gapless);
+    let mut out = render(&mut mixer, 4_800);
+    // A fast change (20 dB in 50 ms is faster than the slew limit allows) and back up.
+    mixer.set_level(-20.0, Duration::from_millis(50));
+    out.extend(render(&mut mixer, 48_000));
+    mixer.set_level(0.0, Duration::ZERO);
+    out.extend(render(&mut mixer, 48_000));
+    let worst = largest_step(&left(&out));
+    assert!(worst <= own_step, "ramp step {worst} above the tone's {own_step}");
+}
+
+#[test]
+fn slew_limit_stops_a_sudden_jump_in_level() {
+    let mut mixer = Mixer::new(&MixerConfig {
+        level_db: -40.0,
+        ..config()
+    });
+    mixer.enqueue(track(1, &vec![0.5; RATE as usize * 2]), Join::Gapless);
+    render(&mut mixer, 100);
+    // "volume +40" typed by mistake, asked for at once: 120 dB/s lets it rise 12 dB in 0.1 s.
+    mixer.set_level(0.0, Duration::ZERO);
+    let out = left(&render(&mut mixer, 4_800));
+    let reached = amp_to_db(*out.last().unwrap() / 0.5);
+    assert!((reached - -28.0).abs() < 0.1, "reached {reached} dB");
+}
+
+#[test]
+fn ceiling_holds_for_full_scale_input_pushed_6_db() {
+    let ceiling_db = -1.0;
+    let mut mixer = Mixer::new(&MixerConfig {
+        ceiling_db,
+        ..config()
+    });
+    let full = sine(RATE as usize, RATE, 1_000.0, 1.0);
+    mixer.enqueue(
+        PreparedTrack {
+            id: 1,
+            stereo: stereo(&full),
+            gain_db: 6.0,
+        },
+        Join::Gapless,
+    );
+    let square: Vec<f32> = full.iter().map(|s| s.signum()).collect();
+    mixer.enqueue(
+        PreparedTrack {
+            id: 2,
+            stereo: stereo(&square),
+            gain_db: 6.0,
+        },
+        Join::Gapless,
+    );
+    let out = render(&mut mixer, RATE as usize * 2);
+    let ceiling = mixer.ceiling_amp();
+    let peak = out.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(peak <= ceiling, "peak {peak} above ceiling {ceiling}");
+    // It limits rather than silences: the music stays near the ceiling.
+    assert!(peak > ceiling * 0.9);
+}
+
+#[test]
+fn pause_fades_out_holds_the_place_and_resumes_there() {
+    let tone = sine(RATE as usize * 2, RATE, 200.0, 0.5);
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(track(1, &tone), Join::Gapless);
+    render(&mut mixer, 1_000);
+    mixer.set_paused(true, Duration::from_millis(20));
+    let fading = left(&render(&mut mixer, 960));
+    assert!(largest_step(&fading) <= largest_step(&tone));
+    assert_eq!(mixer.now_playing(), Some((1, 1_960)));
+    assert!(render(&mut mixer, 10_000).iter().all(|&s| s == 0.0));
+    assert_eq!(mixer.now_playing(), Some((1, 1_960)));
+    mixer.set_paused(false, Duration::from_millis(20));
+    let resumed = left(&render(&mut mixer, 2_000));
+    assert_eq!(resumed[1_000], tone[1_960 + 1_000]);
+}
+
+#[test]
+fn mute_keeps_the_music_running_underneath() {
+    let tone = sine(RATE as usize * 2, RATE, 200.0, 0.5);
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(track(1, &tone), Join::Gapless);
+    mixer.set_muted(true, Duration::from_millis(10));
+    let out = left(&render(&mut mixer, 10_000));
+    assert!(out[480..].iter().all(|&s| s == 0.0));
+    assert_eq!(mixer.now_playing(), Some((1, 10_000)));
+    mixer.set_muted(false, Duration::from_millis(10));
+    let out = left(&render(&mut mixer, 1_000));
+    assert_eq!(out[600], tone[10_600]);
+}
+
+/// Offsets of the split points in frames: uneven, and mid-cycle for the tone.
+const SPLITS: [usize; 2] = [39_813, 92_687];
+const TOTAL: usize = 132_300;
+
+#[test]
+fn tone_split_across_three_files_plays_back_without_gap_or_overlap() {
+    let rate = 44_100;
+    let tone = sine(TOTAL, rate, 440.3, 0.5);
+    let dir = tempfile::tempdir().unwrap();
+    let bounds = [0, SPLITS[0], SPLITS[1], TOTAL];
+    for format in Format::ALL {
+        let mut mixer = Mixer::new(&MixerConfig { rate, ..config() });
+        for part in 0..3 {
+            let samples = &tone[bounds[part]..bounds[part + 1]];
+            let path = write_as(dir.path(), &format!("part{part}"), format, samples, rate);
+            let decoded = decode_file(&path).unwrap();
+            assert_eq!(decoded.frames() as usize, samples.len(), "{format:?} part {part}");
+            let prepared = prepare(&Track::from_decoded(part as u64, decoded, 0.0), rate).unwrap();
+            mixer.enqueue(prepared, Join::Gapless);
+        }
+        let out = left(&render(&mut mixer, TOTAL + 1_000));
+        assert!(
+            out[TOTAL..].iter().all(|&s| s == 0.0),
+            "{format:?}: plays past the total length"
+        );
+        if format.is_lossless() {
+            let worst = out
+                .iter()
+                .zip(&tone)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 2.0 / 32768.0, "{format:?}: off by {worst}");
+            continue;
+        }
+        // Lossy codecs change the waveform a little, so check alignment: around each join the
+        // output must match the unsplit tone best at a lag of exactly 0, on both sides.
+        for &join in &SPLITS {
+            for window in [join - 3_000..join - 500, join + 500..join + 3_000] {
+                let lag = best_lag(&out, &tone, window.clone());
+                assert_eq!(
+                    lag, 0,
+                    "{format:?}: join at {join}, window {window:?} is off by {lag}"
+                );
+            }
+            let error = rms_error(&out, &tone, join - 200..join + 200);
+            assert!(error < 0.02, "{format:?}: join at {join} differs by {error} rms");
+        }
+    }
+}
+
+fn rms_error(out: &[f32], reference: &[f32], range: std::ops::Range<usize>) -> f32 {
+    let n = range.len() as f32;
+    (range.map(|i| (out[i] - reference[i]).powi(2)).sum::<f32>() / n).sqrt()
+}
+
+fn best_lag(out: &[f32], reference: &[f32], range: std::ops::Range<usize>) -> i64 {
+    (-60i64..=60)
+        .min_by(|&a, &b| {
+            let err = |lag: i64| {
+                range
+                    .clone()
+                    .map(|i| (out[i] - reference[(i as i64 + lag) as usize]).powi(2))
+                    .sum::<f32>()
+            };
+            err(a).total_cmp(&err(b))
+        })
+        .unwrap()
+}

@@ -1,0 +1,88 @@
+//! Test audio made on the spot: sines, WAV files, and the same encoded by ffmpeg as FLAC, Ogg
+//! Vorbis and LAME MP3, so tests decode real files of every format the player takes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn sine(frames: usize, rate: u32, freq: f32, amp: f32) -> Vec<f32> {
+    let step = std::f64::consts::TAU * f64::from(freq) / f64::from(rate);
+    (0..frames)
+        .map(|i| amp * (step * i as f64).sin() as f32)
+        .collect()
+}
+
+/// Writes 16-bit PCM, the commonest WAV there is.
+pub fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        writer.write_sample((s * 32767.0).round() as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Wav,
+    Flac,
+    Vorbis,
+    Mp3,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Wav, Format::Flac, Format::Vorbis, Format::Mp3];
+
+    pub fn is_lossless(self) -> bool {
+        matches!(self, Format::Wav | Format::Flac)
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Wav => "wav",
+            Format::Flac => "flac",
+            Format::Vorbis => "ogg",
+            Format::Mp3 => "mp3",
+        }
+    }
+
+    fn ffmpeg_codec(self) -> &'static [&'static str] {
+        match self {
+            Format::Wav => &[],
+            Format::Flac => &["-c:a", "flac"],
+            Format::Vorbis => &["-c:a", "libvorbis", "-q:a", "6"],
+            // ffmpeg writes the Xing/LAME header that carries encoder delay and padding.
+            Format::Mp3 => &["-c:a", "libmp3lame", "-b:a", "192k"],
+        }
+    }
+}
+
+/// Writes `samples` as a file of `format` named `stem` in `dir`, through a WAV and ffmpeg.
+pub fn write_as(dir: &Path, stem: &str, format: Format, samples: &[f32], rate: u32) -> PathBuf {
+    let wav = dir.join(format!("{stem}.wav"));
+    write_wav(&wav, samples, rate, 1);
+    if format == Format::Wav {
+        return wav;
+    }
+    let out = dir.join(format!("{stem}.{}", format.extension()));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&wav)
+        .args(format.ffmpeg_codec())
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is needed to make test media: run scripts/deps.sh or apt-get install ffmpeg");
+    assert!(status.success(), "ffmpeg failed to write {}", out.display());
+    out
+}
+
+/// Cuts the last `fraction` of a file's bytes off, as an interrupted copy would.
+pub fn cut_tail(path: &Path, fraction: f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let keep = (bytes.len() as f64 * (1.0 - fraction)) as usize;
+    std::fs::write(path, &bytes[..keep]).unwrap();
+}
