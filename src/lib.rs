@@ -12,10 +12,13 @@
 //! - [`protocol`]: every message between `setting` and `settingd`.
 //! - [`audio`] and [`lights`]: the adapters behind small traits.
 //! - [`report`]: a session's story, rebuilt from its event log.
+//! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage and
+//!   loudness.
 
 pub mod audio;
 pub mod catalog;
 pub mod config;
+pub mod curation;
 pub mod diagnostic;
 pub mod engine;
 pub mod lights;

@@ -3,10 +3,12 @@
 
 mod error;
 mod load;
+pub mod m3u;
 mod model;
 mod raw;
 mod validate;
 
 pub use error::PlaylistError;
 pub use load::{load_playlist, parse_playlist};
+pub use m3u::{M3uError, export_m3u8, import_m3u};
 pub use model::{Playlist, Track, WhenDone};

@@ -9,7 +9,7 @@ use setting::scene::Mark;
 /// Steer the room during a ketamine-assisted psychotherapy session.
 ///
 /// Commands that steer a session talk to `settingd` over its control socket. `plan`,
-/// `validate` and `report --log` work on files and need no daemon.
+/// `validate`, `playlist` and `report --log` work on files and need no daemon.
 ///
 /// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable.
 #[derive(Debug, Parser)]
@@ -93,6 +93,9 @@ pub enum Command {
         /// Files to check; none checks everything the config points to.
         paths: Vec<PathBuf>,
     },
+    /// Curators' tools: M3U import and export, file checks, loudness; no daemon needed.
+    #[command(subcommand)]
+    Playlist(crate::playlist::PlaylistCommand),
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,10 @@ mod failure;
 mod locate;
 mod plan;
 mod plan_view;
+mod playlist;
+mod playlist_analyze;
+mod playlist_check;
+mod playlist_m3u;
 mod report;
 mod status;
 mod steer;
@@ -48,6 +52,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Sessions => report::sessions(cli),
         Command::Plan { scene } => plan::run(cli, scene),
         Command::Validate { paths } => validate::run(cli, paths),
+        Command::Playlist(command) => playlist::run(cli, command),
         other => steer::run(cli, other),
     }
 }

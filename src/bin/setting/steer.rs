@@ -71,7 +71,8 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Report(_)
         | Command::Sessions
         | Command::Plan { .. }
-        | Command::Validate { .. } => return Ok(None),
+        | Command::Validate { .. }
+        | Command::Playlist(_) => return Ok(None),
     }))
 }
 

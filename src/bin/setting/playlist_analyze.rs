@@ -1,0 +1,73 @@
+//! `setting playlist analyze [NAME]`: loudness per file, as a table or JSON.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use setting::catalog::Catalog;
+use setting::curation::{Analysis, analyze};
+
+use crate::args::Cli;
+use crate::failure::Failure;
+use crate::playlist::{files, selected};
+
+pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<ExitCode> {
+    let playlists = selected(catalog, name, false)?;
+    let media = &catalog.config().paths.media;
+    let paths = files(catalog, &playlists, name.is_none());
+    let analysis = analyze(media, &paths).context("cannot keep the loudness cache")?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else {
+        print_table(&analysis);
+    }
+    Ok(if analysis.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        Failure::Refused(String::new()).exit_code()
+    })
+}
+
+fn db(value: Option<f64>, unit: &str) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.1} {unit}"))
+}
+
+fn print_table(analysis: &Analysis) {
+    let width = analysis
+        .files
+        .iter()
+        .map(|f| f.path.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<width$}  {:>10}  {:>10}  {:>10}  source",
+        "file", "loudness", "true peak", "replaygain"
+    );
+    for f in &analysis.files {
+        let (lufs, peak) = f
+            .loudness
+            .as_ref()
+            .map_or((None, None), |l| (l.lufs, l.true_peak_dbtp));
+        let source = match (&f.error, f.cached) {
+            (Some(e), _) => format!("not measured: {e}"),
+            (None, true) => "cached".to_string(),
+            (None, false) => "measured".to_string(),
+        };
+        println!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}  {source}",
+            f.path,
+            db(lufs, "LUFS"),
+            db(peak, "dBTP"),
+            f.replaygain_db.map_or("-".to_string(), |g| format!("{g:+.1} dB")),
+        );
+    }
+    eprintln!(
+        "{} files: {} measured, {} from the cache ({}), {} not measured",
+        analysis.files.len(),
+        analysis.measured(),
+        analysis.cached(),
+        analysis.cache_file.display(),
+        analysis.failed()
+    );
+}

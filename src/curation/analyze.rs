@@ -1,0 +1,116 @@
+//! `setting playlist analyze`: loudness for every file, measured on every core, or taken from
+//! the cache when the file has not changed since.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::cache::{CacheError, FileIdentity, LoudnessCache};
+use super::decode::replaygain_tag;
+use super::loudness::{Loudness, measure};
+use super::parallel::map_parallel;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalyzedFile {
+    /// Relative to the media root.
+    pub path: String,
+    /// Taken from the cache rather than measured now.
+    pub cached: bool,
+    pub loudness: Option<Loudness>,
+    /// Why it could not be measured; its ReplayGain tag, if any, is in `replaygain_db`.
+    pub error: Option<String>,
+    /// The file's REPLAYGAIN_TRACK_GAIN, also read for files that could not be measured.
+    pub replaygain_db: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Analysis {
+    pub cache_file: PathBuf,
+    pub files: Vec<AnalyzedFile>,
+}
+
+impl Analysis {
+    pub fn measured(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.loudness.is_some() && !f.cached)
+            .count()
+    }
+    pub fn cached(&self) -> usize {
+        self.files.iter().filter(|f| f.cached).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.files.iter().filter(|f| f.error.is_some()).count()
+    }
+}
+
+/// Measures each file (paths relative to `media_root`, without duplicates) that the cache
+/// does not already hold as it is now, then saves the cache.
+pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheError> {
+    let mut cache = LoudnessCache::load(media_root)?;
+    let jobs: Vec<(String, Option<FileIdentity>, Option<Loudness>)> = files
+        .iter()
+        .map(|rel| {
+            let identity = FileIdentity::of(&media_root.join(rel)).ok();
+            let cached = identity.and_then(|id| cache.get(rel, id).cloned());
+            (rel.clone(), identity, cached)
+        })
+        .collect();
+    let results = map_parallel(&jobs, |(rel, _, cached)| match cached {
+        Some(l) => (true, Ok(l.clone())),
+        None => (false, measure(&media_root.join(rel)).map_err(|e| chain(&e))),
+    });
+    let mut out = Vec::new();
+    for ((rel, identity, _), (cached, result)) in jobs.into_iter().zip(results) {
+        let file = match result {
+            Ok(loudness) => {
+                if let (false, Some(id)) = (cached, identity) {
+                    cache.put(&rel, id, loudness.clone());
+                }
+                AnalyzedFile {
+                    replaygain_db: loudness.replaygain_db,
+                    path: rel,
+                    cached,
+                    loudness: Some(loudness),
+                    error: None,
+                }
+            }
+            Err(error) => AnalyzedFile {
+                replaygain_db: replaygain_tag(&media_root.join(&rel)),
+                path: rel,
+                cached: false,
+                loudness: None,
+                error: Some(error),
+            },
+        };
+        out.push(file);
+    }
+    cache.save(media_root)?;
+    Ok(Analysis {
+        cache_file: LoudnessCache::path(media_root),
+        files: out,
+    })
+}
+
+/// How loud a track is without decoding it: its cached measurement, else what its
+/// ReplayGain tag implies (ReplayGain 2 aims tracks at -18 LUFS).
+pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option<f64> {
+    let file = media_root.join(rel);
+    let cached = FileIdentity::of(&file)
+        .ok()
+        .and_then(|id| cache.get(rel, id))
+        .and_then(|l| l.lufs);
+    cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
+}
+
+/// An error and its causes on one line.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}

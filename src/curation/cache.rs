@@ -1,0 +1,105 @@
+//! The loudness cache: measurements keyed by file identity (path under the media root, size
+//! and modification time), kept as JSON in `<media root>/.setting-loudness.json` so that it
+//! travels with the library it describes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use super::loudness::Loudness;
+
+pub const CACHE_FILE: &str = ".setting-loudness.json";
+
+/// What makes a cached measurement still true: an edit or a replaced file changes the size
+/// or the modification time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileIdentity {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+}
+
+impl FileIdentity {
+    pub fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        let meta = std::fs::metadata(path)?;
+        let mtime_ns = meta
+            .modified()?
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        Ok(FileIdentity {
+            size: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CacheEntry {
+    pub identity: FileIdentity,
+    pub loudness: Loudness,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cannot read the loudness cache {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write the loudness cache {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct LoudnessCache {
+    /// By path relative to the media root.
+    pub files: BTreeMap<String, CacheEntry>,
+}
+
+impl LoudnessCache {
+    pub fn path(media_root: &Path) -> PathBuf {
+        media_root.join(CACHE_FILE)
+    }
+
+    /// The cache, or an empty one when there is none yet. A cache that no longer parses
+    /// (an older layout, a half-written file) is only a cache: it is started afresh.
+    pub fn load(media_root: &Path) -> Result<LoudnessCache, CacheError> {
+        let path = Self::path(media_root);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LoudnessCache::default()),
+            Err(source) => Err(CacheError::Read { path, source }),
+        }
+    }
+
+    /// Writes through a temporary file, so that a reader never sees half a cache.
+    pub fn save(&self, media_root: &Path) -> Result<(), CacheError> {
+        let path = Self::path(media_root);
+        // Per process, so that two runs at once cannot interleave their writes.
+        let tmp = media_root.join(format!("{CACHE_FILE}.{}.tmp", std::process::id()));
+        let text = serde_json::to_string_pretty(self).expect("the cache is plain data");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| CacheError::Write { path, source })
+    }
+
+    /// The cached measurement if the file is still the one measured.
+    pub fn get(&self, rel: &str, identity: FileIdentity) -> Option<&Loudness> {
+        self.files
+            .get(rel)
+            .filter(|e| e.identity == identity)
+            .map(|e| &e.loudness)
+    }
+
+    pub fn put(&mut self, rel: &str, identity: FileIdentity, loudness: Loudness) {
+        self.files
+            .insert(rel.to_string(), CacheEntry { identity, loudness });
+    }
+}

@@ -1,0 +1,18 @@
+//! The curators' tools over the media: decoding every file in full, whether playlists cover
+//! the phases that play them, and loudness measured on every core with a cache.
+
+mod analyze;
+mod cache;
+mod check;
+mod coverage;
+mod decode;
+mod loudness;
+mod parallel;
+
+pub use analyze::{Analysis, AnalyzedFile, analyze, known_lufs};
+pub use cache::{CACHE_FILE, CacheEntry, CacheError, FileIdentity, LoudnessCache};
+pub use check::{FileCheck, FileStatus, check_file, check_files};
+pub use coverage::{PhaseCoverage, Verdict, coverage, length};
+pub use decode::{DecodeError, Decoded, StreamProblem, decode_file, header_seconds, replaygain_tag};
+pub use loudness::{Loudness, LoudnessError, measure};
+pub use parallel::map_parallel;

@@ -1,0 +1,321 @@
+//! The curators' commands on real files: `setting playlist check` decoding the shipped media
+//! and naming bad files, `analyze` measuring a tone and re-using its cache, and M3U import and
+//! export.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::repo_path;
+
+fn setting(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_setting"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A room of its own: a config whose scenes, playlists and media live in a temp directory.
+struct Room {
+    dir: tempfile::TempDir,
+}
+
+impl Room {
+    fn new() -> Room {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["scenes", "playlists", "media"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let config = "[room]\nname = \"test\"\n[[room.zone]]\nname = \"room\"\ndescription = \"all\"\n\
+                      [paths]\nscenes = \"scenes\"\nplaylists = \"playlists\"\nmedia = \"media\"\n";
+        std::fs::write(dir.path().join("settingd.toml"), config).unwrap();
+        Room { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn media(&self, rel: &str, bytes: &[u8]) {
+        let path = self.path("media").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn playlist(&self, name: &str, tracks: &[&str]) {
+        let text: String = tracks
+            .iter()
+            .map(|t| format!("[[track]]\npath = \"{t}\"\n"))
+            .collect();
+        std::fs::write(self.path(&format!("playlists/{name}.toml")), text).unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        setting(&self.path("settingd.toml"), args)
+    }
+}
+
+fn shipped(rel: &str) -> Vec<u8> {
+    std::fs::read(repo_path("media").join(rel)).unwrap()
+}
+
+/// A 16-bit mono WAV of a sine; symphonia reads it like any other file.
+fn sine_wav(freq: f64, peak: f64, rate: u32, seconds: u32) -> Vec<u8> {
+    let n = rate * seconds;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + n * 2).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(n * 2).to_le_bytes());
+    for i in 0..n {
+        let x = peak * (2.0 * std::f64::consts::PI * freq * f64::from(i) / f64::from(rate)).sin();
+        out.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn the_shipped_playlists_all_play_and_report_exact_durations() {
+    let out = setting(
+        &repo_path("config/settingd.toml"),
+        &["--json", "playlist", "check"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    let files = report["files"].as_array().unwrap();
+    assert!(files.len() >= 20, "{files:?}");
+    for f in files {
+        assert_eq!(f["status"], "ok", "{f}");
+        assert!(f["seconds"].as_f64().unwrap() >= 29.9, "{f}");
+    }
+    let long_arc = files
+        .iter()
+        .find(|f| f["path"] == "peak/05-long-arc.flac")
+        .unwrap();
+    assert_eq!(long_arc["format"], "flac");
+    assert_eq!(long_arc["frames"], 90 * 22050);
+    assert!(long_arc["note"].is_null());
+    assert!(files.iter().any(|f| f["path"] == "grounding/breath.flac"));
+    // sox writes no LAME/Xing header: the check says so, since such a file cannot be gapless.
+    let mp3 = files.iter().find(|f| f["format"] == "mp3").unwrap();
+    assert!(
+        mp3["note"].as_str().unwrap().contains("no LAME/Xing header"),
+        "{mp3}"
+    );
+    let coverage = report["coverage"].as_array().unwrap();
+    let peak = coverage
+        .iter()
+        .find(|c| c["scene"] == "sublingual" && c["phase"] == "peak")
+        .unwrap();
+    assert_eq!(peak["verdict"]["verdict"], "covered");
+    assert_eq!(peak["verdict"]["loops"], true);
+    let onset = coverage
+        .iter()
+        .find(|c| c["scene"] == "sublingual" && c["phase"] == "onset")
+        .unwrap();
+    assert_eq!(onset["verdict"]["via"], serde_json::json!(["peak"]));
+}
+
+#[test]
+fn a_truncated_a_corrupt_and_a_missing_file_are_each_named_with_the_reason() {
+    let room = Room::new();
+    let flac = shipped("peak/05-long-arc.flac");
+    room.media("x/whole.flac", &flac);
+    room.media("x/cut.flac", &flac[..flac.len() * 2 / 3]);
+    room.media("x/noise.flac", &[0x5a; 4096]);
+    let mut damaged = flac.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle..middle + 2000].fill(0x55);
+    room.media("x/damaged.flac", &damaged);
+    room.playlist(
+        "bad",
+        &[
+            "x/whole.flac",
+            "x/cut.flac",
+            "x/noise.flac",
+            "x/gone.flac",
+            "x/damaged.flac",
+        ],
+    );
+
+    let out = room.run(&["--json", "playlist", "check", "bad"]);
+    assert_eq!(out.status.code(), Some(1));
+    let files = json(&out)["files"].as_array().unwrap().clone();
+    let status: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("x/whole.flac", "ok"),
+            ("x/cut.flac", "truncated"),
+            ("x/noise.flac", "corrupt"),
+            ("x/gone.flac", "missing"),
+            ("x/damaged.flac", "corrupt"),
+        ]
+    );
+    let cut = &files[1];
+    let frames = cut["frames"].as_u64().unwrap();
+    assert!(frames > 0 && frames < 90 * 22050, "{cut}");
+    assert!(
+        cut["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("truncated: {frames} of the 1984500 frames")),
+        "{cut}"
+    );
+    assert!(
+        files[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a recognised audio file")
+    );
+
+    let text = stdout(&room.run(&["playlist", "check", "bad"]));
+    for line in [
+        "truncated  x/cut.flac",
+        "corrupt    x/noise.flac",
+        "missing    x/gone.flac",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+}
+
+#[test]
+fn analyze_measures_a_tone_and_then_uses_the_cache() {
+    let room = Room::new();
+    // BS.1770: a 0 dBFS 1 kHz sine in one channel reads -3.01 LKFS, since the K-weighting
+    // gain at 1 kHz offsets the -0.691 constant; a mean square 20 dB lower reads -23.01.
+    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 6));
+    room.playlist("tone", &["tone.wav"]);
+    let first = room.run(&["--json", "playlist", "analyze", "tone"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let file = &json(&first)["files"][0];
+    assert_eq!(file["cached"], false);
+    let lufs = file["loudness"]["lufs"].as_f64().unwrap();
+    let peak = file["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+    assert!((lufs - -23.01).abs() < 0.1, "{lufs}");
+    assert!((peak - -20.0).abs() < 0.2, "{peak}");
+
+    let cache: Value =
+        serde_json::from_str(&std::fs::read_to_string(room.path("media/.setting-loudness.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        cache["files"]["tone.wav"]["loudness"]["lufs"].as_f64(),
+        Some(lufs)
+    );
+
+    let second = json(&room.run(&["--json", "playlist", "analyze", "tone"]));
+    assert_eq!(second["files"][0]["cached"], true);
+    assert_eq!(second["files"][0]["loudness"]["lufs"].as_f64(), Some(lufs));
+
+    // A changed file is measured again: 6 dB quieter reads 6 dB lower.
+    room.media("tone.wav", &sine_wav(1000.0, 0.05, 48_000, 5));
+    let third = json(&room.run(&["--json", "playlist", "analyze", "tone"]));
+    assert_eq!(third["files"][0]["cached"], false);
+    let quieter = third["files"][0]["loudness"]["lufs"].as_f64().unwrap();
+    assert!((quieter - (lufs - 6.02)).abs() < 0.1, "{quieter}");
+}
+
+#[test]
+fn m3u_import_reports_every_missing_file_and_round_trips_through_export() {
+    let room = Room::new();
+    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1));
+    room.media("b/two.wav", &sine_wav(660.0, 0.1, 8000, 1));
+    std::fs::create_dir_all(room.path("lists")).unwrap();
+    let m3u = room.path("lists/mix.m3u");
+    std::fs::write(
+        &m3u,
+        "#EXTM3U\n#EXTINF:1,One\n../media/a/one.wav\n../media/a/gone.wav\n# note\n../media/b/two.wav\n../media/b/lost.wav\n",
+    )
+    .unwrap();
+    let m3u_arg = m3u.to_str().unwrap();
+
+    let out = room.run(&["playlist", "import", m3u_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with(&format!("{m3u_arg}:4: ")) && lines[0].ends_with("a/gone.wav: no such file")
+    );
+    assert!(
+        lines[1].starts_with(&format!("{m3u_arg}:7: ")) && lines[1].ends_with("b/lost.wav: no such file")
+    );
+    assert!(!room.path("playlists/mix.toml").exists(), "nothing is written");
+
+    std::fs::write(
+        &m3u,
+        "#EXTM3U\n#EXTINF:1,One\n../media/a/one.wav\n../media/b/two.wav\n",
+    )
+    .unwrap();
+    assert!(room.run(&["playlist", "import", m3u_arg]).status.success());
+    let imported = std::fs::read_to_string(room.path("playlists/mix.toml")).unwrap();
+    assert!(
+        imported.contains("path = \"a/one.wav\"\nnote = \"One\""),
+        "{imported}"
+    );
+    assert_eq!(
+        room.run(&["playlist", "import", m3u_arg]).status.code(),
+        Some(1),
+        "no overwrite"
+    );
+    assert!(
+        room.run(&["playlist", "import", m3u_arg, "--force"])
+            .status
+            .success()
+    );
+
+    let exported = room.path("out/deep/mix.m3u8");
+    std::fs::create_dir_all(exported.parent().unwrap()).unwrap();
+    let out = room.run(&["playlist", "export", "mix", "-o", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.starts_with("#EXTM3U\n"));
+    assert!(text.contains("#EXTINF:1,One\n../../media/a/one.wav\n"), "{text}");
+
+    let back = room.run(&["playlist", "import", exported.to_str().unwrap(), "--name", "back"]);
+    assert!(back.status.success(), "{}", String::from_utf8_lossy(&back.stderr));
+    let paths = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(room.path(&format!("playlists/{name}.toml")))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("path = "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(paths("back"), paths("mix"));
+    assert_eq!(paths("mix"), ["path = \"a/one.wav\"", "path = \"b/two.wav\""]);
+}
