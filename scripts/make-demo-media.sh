@@ -2,7 +2,8 @@
 # Synthesises the demo's music with sox: quiet drones, pads and a little pink or brown noise,
 # 30-60 s each, in FLAC, Ogg Vorbis and MP3, into media/<playlist>/. Nothing here is anyone's
 # recording, so the files are free to ship. The output is committed; run this again only to
-# change it (noise is random, so the files differ from run to run).
+# change it (noise is random, so the files differ from run to run). An optional glob limits the
+# run to matching files, e.g. `scripts/make-demo-media.sh '*.mp3'`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
@@ -10,6 +11,7 @@ source scripts/deps.sh
 ensure_packages
 
 out=media
+only=${1:-*}
 # Mono at 22.05 kHz keeps the whole set at a few MB; it is background music in a quiet room.
 rate=22050
 
@@ -20,28 +22,36 @@ rate=22050
 make() {
   local path=$1 secs=$2 fade_in=$3 fade_out=$4 level=$5 trem=$6
   shift 6
+  [[ $path == $only ]] || return 0
   local voices=("$@") n=0 v
   for v in "${voices[@]}"; do
     case $v in sine | triangle | pinknoise | brownnoise | whitenoise) n=$((n + 1)) ;; esac
   done
   local opts=()
+  local target=$out/$path
   case $path in
-    *.mp3) opts=(-C 32) ;;  # kbit/s: ample for mono drones
     *.ogg) opts=(-C 0) ;;   # Vorbis quality 0, about 40 kbit/s at this rate
+    # sox writes MP3 without a LAME/Xing header, so the encoder delay and padding could not be
+    # trimmed and the track would never join its neighbours gaplessly: sox writes a WAV and
+    # ffmpeg's libmp3lame, which writes the header, encodes it.
+    *.mp3) target=$(mktemp --suffix=.wav) ;;
   esac
   mkdir -p "$out/$(dirname "$path")"
   # shellcheck disable=SC2068 # the voices are words on purpose
-  sox -q -r "$rate" -c "$n" -n "${opts[@]}" "$out/$path" \
+  sox -q -r "$rate" -c "$n" -n "${opts[@]}" "$target" \
     synth "$secs" ${voices[@]} remix - \
     lowpass 1800 tremolo "$trem" 35 reverb 60 \
     gain -n "$level" fade q "$fade_in" "$secs" "$fade_out"
+  if [[ $path == *.mp3 ]]; then
+    # 32 kbit/s is ample for mono drones.
+    ffmpeg -v error -y -i "$target" -c:a libmp3lame -b:a 32k -map_metadata -1 "$out/$path"
+    rm -f "$target"
+  fi
   echo "  $out/$path"
 }
 
 echo "== synthesising demo media into $out/"
-# sox writes MP3 without a LAME/Xing header, so the encoder delay and padding cannot be trimmed
-# and an MP3 never joins its neighbours gaplessly. MP3s therefore sit only in playlists that
-# crossfade; onset and peak, which play gaplessly, are FLAC and Ogg Vorbis.
+# Every MP3 carries a LAME/Xing header (see make), so every format here can join gaplessly.
 make arrival/01-morning-room.flac     45 5 6 -14 0.08 sine 220 sine 277.2 sine 329.6
 make arrival/02-slow-water.ogg        50 5 6 -14 0.12 sine 196 sine 293.7 brownnoise
 make arrival/03-quiet-harbour.mp3     40 5 6 -13 0.10 sine 174.6 sine 261.6 sine 349.2

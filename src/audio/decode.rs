@@ -1,5 +1,7 @@
 //! Decoding one audio file to interleaved f32 at its own rate, gapless-trimmed, telling a file
-//! that ends early apart from one that ends normally.
+//! that ends early apart from one that ends normally. Both the player and the curators' tools
+//! (`playlist check`, `analyze`) decode through here, so a file the check passes is a file
+//! that plays.
 
 use std::fs::File;
 use std::io;
@@ -10,8 +12,8 @@ use symphonia::core::codecs::{self, CODEC_TYPE_NULL, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::meta::{MetadataOptions, MetadataRevision, StandardTagKey};
+use symphonia::core::probe::{Hint, ProbeResult};
 
 /// What a file holds, as far as its headers say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct StreamInfo {
     /// Frames the header promises after gapless trimming, when the header states it exactly.
     /// `None` for an MP3 without a LAME tag, whose length symphonia only estimates.
     pub header_frames: Option<u64>,
+    /// Whether the file says how much encoder delay and padding to trim. Only MP3 can lack it
+    /// (no LAME/Xing header), and then it cannot join its neighbours gaplessly.
+    pub gapless: bool,
 }
 
 /// A whole file, decoded.
@@ -102,34 +107,18 @@ pub struct Decoder {
     next_ts: Option<u64>,
     buffer: Option<SampleBuffer<f32>>,
     finished: bool,
+    replaygain_db: Option<f64>,
 }
 
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
-        let file = File::open(path).map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => DecodeError::Missing {
-                path: path.to_owned(),
-                source,
-            },
-            _ => DecodeError::Unreadable {
-                path: path.to_owned(),
-                source,
-            },
-        })?;
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
-        // Without gapless trimming MP3 and Vorbis carry encoder delay and padding: a gap at
-        // every join of a continuous album.
-        let options = FormatOptions {
-            enable_gapless: true,
-            ..Default::default()
-        };
-        let probed = symphonia::default::get_probe()
-            .format(&hint, stream, &options, &MetadataOptions::default())
-            .map_err(|e| open_error(path, e))?;
+        let mut probed = probe(path)?;
+        // ID3 tags sit before the container and come with the probe; Vorbis comments with it.
+        let replaygain_db = probed
+            .metadata
+            .get()
+            .and_then(|m| m.current().and_then(replaygain))
+            .or_else(|| probed.format.metadata().current().and_then(replaygain));
         let reader = probed.format;
         let unsupported = |reason| DecodeError::Unsupported {
             path: path.to_owned(),
@@ -170,6 +159,7 @@ impl Decoder {
             sample_rate,
             channels,
             header_frames,
+            gapless: !is_mpeg || params.delay.is_some() || params.padding.is_some(),
         };
         let codec = registry
             .make(params, &DecoderOptions::default())
@@ -185,11 +175,17 @@ impl Decoder {
             next_ts: None,
             buffer: None,
             finished: false,
+            replaygain_db,
         })
     }
 
     pub fn info(&self) -> &StreamInfo {
         &self.info
+    }
+
+    /// REPLAYGAIN_TRACK_GAIN from the file's tags, in dB.
+    pub fn replaygain_db(&self) -> Option<f64> {
+        self.replaygain_db
     }
 
     pub fn decoded_frames(&self) -> u64 {
@@ -302,6 +298,72 @@ impl Decoder {
     fn at_end_of_data(&mut self) -> bool {
         matches!(self.reader.next_packet(), Err(SymphoniaError::IoError(_)))
     }
+}
+
+/// Opens a file's container without decoding any audio.
+fn probe(path: &Path) -> Result<ProbeResult, DecodeError> {
+    let file = File::open(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => DecodeError::Missing {
+            path: path.to_owned(),
+            source,
+        },
+        _ => DecodeError::Unreadable {
+            path: path.to_owned(),
+            source,
+        },
+    })?;
+    // Opening a directory succeeds on Unix; reading it then fails with a less helpful error.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(DecodeError::Unreadable {
+            path: path.to_owned(),
+            source: io::Error::other("is a directory"),
+        });
+    }
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    // Without gapless trimming MP3 and Vorbis carry encoder delay and padding: a gap at every
+    // join of a continuous album.
+    let options = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    symphonia::default::get_probe()
+        .format(&hint, stream, &options, &MetadataOptions::default())
+        .map_err(|e| open_error(path, e))
+}
+
+/// REPLAYGAIN_TRACK_GAIN, written like `-6.20 dB`.
+fn replaygain(revision: &MetadataRevision) -> Option<f64> {
+    revision.tags().iter().find_map(|tag| {
+        let is_gain = tag.std_key == Some(StandardTagKey::ReplayGainTrackGain)
+            || tag.key.eq_ignore_ascii_case("REPLAYGAIN_TRACK_GAIN");
+        if !is_gain {
+            return None;
+        }
+        let text = tag.value.to_string();
+        text.trim()
+            .trim_end_matches("dB")
+            .trim_end_matches("db")
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// REPLAYGAIN_TRACK_GAIN from the file's tags, read without decoding any audio.
+pub fn replaygain_tag(path: &Path) -> Option<f64> {
+    Decoder::open(path).ok()?.replaygain_db()
+}
+
+/// The length the container's header announces, without decoding: quick, and good enough for
+/// an M3U's `#EXTINF`, but only a full decode knows whether the file really is that long.
+pub fn header_seconds(path: &Path) -> Option<f64> {
+    let probed = probe(path).ok()?;
+    let params = &probed.format.default_track()?.codec_params;
+    Some(params.n_frames? as f64 / f64::from(params.sample_rate?))
 }
 
 fn open_error(path: &Path, error: SymphoniaError) -> DecodeError {

@@ -83,13 +83,60 @@ fn missing_file_is_missing() {
 fn a_directory_is_unreadable() {
     let dir = tempfile::tempdir().unwrap();
     let err = decode_file(dir.path()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DecodeError::Unreadable { .. } | DecodeError::Unsupported { .. }
-        ),
-        "{err:?}"
+    assert!(matches!(err, DecodeError::Unreadable { .. }), "{err:?}");
+}
+
+/// Re-encodes `wav` with ffmpeg and extra arguments.
+fn ffmpeg(wav: &Path, out: &Path, args: &[&str]) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(wav)
+        .args(args)
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn an_mp3_without_a_lame_header_is_flagged_as_not_gapless() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = write_as(
+        dir.path(),
+        "tone",
+        Format::Wav,
+        &sine(44_100, RATE, 440.0, 0.5),
+        RATE,
     );
+    let bare = dir.path().join("bare.mp3");
+    ffmpeg(&wav, &bare, &["-c:a", "libmp3lame", "-write_xing", "0"]);
+    let lame = write_as(
+        dir.path(),
+        "lame",
+        Format::Mp3,
+        &sine(44_100, RATE, 440.0, 0.5),
+        RATE,
+    );
+    assert!(!Decoder::open(&bare).unwrap().info().gapless);
+    assert!(Decoder::open(&lame).unwrap().info().gapless);
+    assert!(Decoder::open(&wav).unwrap().info().gapless);
+}
+
+#[test]
+fn replaygain_and_header_length_are_read_without_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = write_as(
+        dir.path(),
+        "tone",
+        Format::Wav,
+        &sine(22_050, RATE, 440.0, 0.5),
+        RATE,
+    );
+    let tagged = dir.path().join("tagged.flac");
+    ffmpeg(&wav, &tagged, &["-metadata", "REPLAYGAIN_TRACK_GAIN=-6.20 dB"]);
+    assert_eq!(replaygain_tag(&tagged), Some(-6.2));
+    assert_eq!(replaygain_tag(&wav), None);
+    assert_eq!(header_seconds(&tagged), Some(0.5));
 }
 
 #[test]

@@ -3,18 +3,27 @@
 //!
 //! It is pure: it never reads a clock or a file. Whoever pulls it (the device callback, or an
 //! offline render) is its clock, so a render to WAV is exactly what the device would play.
-//! Gain stages, in order: the crossfade fade of each voice and its track trim, then the level
-//! (a dB ramp under the slew limit), mute and pause (equal-power fades to true silence), and
-//! last the limiter that holds the ceiling.
+//! Gain stages, in order: each voice's own fade-in and fade-out (equal power, placed by its
+//! position in the track), its crossfade fade and its trim (loudness normalisation plus the
+//! playlist's trim, glided from the previous track's trim at a gapless join so that it never
+//! steps), then the level (a dB ramp under the slew limit), mute and pause (equal-power fades to
+//! true silence), and last the limiter that holds the ceiling.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::gain::{Fade, GainRamp, db_to_amp};
+use super::gain::{Fade, GainRamp, db_to_amp, equal_power};
 use super::limiter::Limiter;
 use super::track::PreparedTrack;
 
 pub const CHANNELS: usize = 2;
+
+/// How long a track's trim takes to glide from the previous track's at a gapless join. Long
+/// enough to be heard as a swell rather than a step, short enough to settle within a phrase.
+pub const TRIM_GLIDE: Duration = Duration::from_millis(500);
+
+/// Fast enough never to stretch [`TRIM_GLIDE`] for any trim a playlist can ask for.
+const TRIM_SLEW_DB_PER_SECOND: f32 = 1000.0;
 
 #[derive(Debug, Clone)]
 pub struct MixerConfig {
@@ -57,24 +66,46 @@ pub enum MixerEvent {
 struct Voice {
     track: PreparedTrack,
     position: usize,
-    trim: f32,
+    trim: GainRamp,
     fade: Fade,
+    /// The track's own fade-in and fade-out, in frames.
+    fade_in: usize,
+    fade_out: usize,
     /// Faded out before its end, so its end is not reported as finished.
     abandoned: bool,
 }
 
 impl Voice {
-    fn new(track: PreparedTrack, fade_in: u64) -> Self {
-        let trim = db_to_amp(track.gain_db);
-        let mut fade = Fade::at(if fade_in == 0 { 1.0 } else { 0.0 });
-        fade.restart(1.0, fade_in);
+    /// `trim_from_db` is where the trim starts; it glides to the track's own over `glide`.
+    fn new(track: PreparedTrack, crossfade_in: u64, trim_from_db: f32, glide: u64, rate: u32) -> Self {
+        let mut trim = GainRamp::new(trim_from_db, TRIM_SLEW_DB_PER_SECOND, rate);
+        trim.set_target(track.gain_db, glide);
+        let mut fade = Fade::at(if crossfade_in == 0 { 1.0 } else { 0.0 });
+        fade.restart(1.0, crossfade_in);
+        let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).round() as usize;
         Voice {
+            fade_in: frames(track.fade_in),
+            fade_out: frames(track.fade_out),
             track,
             position: 0,
             trim,
             fade,
             abandoned: false,
         }
+    }
+
+    /// The track's own fade at the current frame: the fade-in rises from 0 on its first frame,
+    /// the fade-out reaches 0 on its last, both on the rising half of the equal-power curve.
+    fn envelope(&self) -> f32 {
+        let mut amp = 1.0;
+        if self.position < self.fade_in {
+            amp *= equal_power(self.position as f32 / self.fade_in as f32).1;
+        }
+        let after = self.track.frames() - 1 - self.position;
+        if after < self.fade_out {
+            amp *= equal_power(after as f32 / self.fade_out as f32).1;
+        }
+        amp
     }
 
     fn remaining(&self) -> usize {
@@ -98,7 +129,7 @@ impl Voice {
         if self.position >= self.track.frames() {
             return;
         }
-        let gain = self.fade.next_amp() * self.trim;
+        let gain = self.fade.next_amp() * self.trim.next_amp() * self.envelope();
         let at = self.position * CHANNELS;
         frame[0] += self.track.stereo[at] * gain;
         frame[1] += self.track.stereo[at + 1] * gain;
@@ -125,6 +156,8 @@ pub struct Mixer {
     limiter: Limiter,
     events: Vec<MixerEvent>,
     idle_reported: bool,
+    /// The trim the last track ended on, when the next one follows it gaplessly.
+    handover_trim_db: Option<f32>,
 }
 
 impl Mixer {
@@ -147,6 +180,7 @@ impl Mixer {
             limiter: Limiter::new(ceiling_amp, config.rate),
             events: Vec::new(),
             idle_reported: true,
+            handover_trim_db: None,
         }
     }
 
@@ -246,9 +280,39 @@ impl Mixer {
         self.events.drain(..)
     }
 
+    /// Starts a track, crossfading in over `fade_in` frames. Only a gapless follower glides its
+    /// trim from its predecessor's; anything else starts from silence or under a fade.
     fn start(&mut self, track: PreparedTrack, fade_in: u64) {
         self.events.push(MixerEvent::Started { id: track.id });
-        self.current = Some(Voice::new(track, fade_in));
+        let handover = self.handover_trim_db.take().filter(|_| fade_in == 0);
+        let (from_db, glide) = match handover {
+            Some(db) => (db, self.frames(TRIM_GLIDE)),
+            None => (track.gain_db, 0),
+        };
+        self.current = Some(Voice::new(track, fade_in, from_db, glide, self.rate));
+    }
+
+    /// Whether everything queued has played to its last frame, so rendering on would only add
+    /// silence. Unlike [`Mixer::is_idle`] it is true right after the last frame, not one later.
+    pub fn is_done(&self) -> bool {
+        let ended = |v: &Voice| v.remaining() == 0 || v.is_silent();
+        self.queue.is_empty() && self.current.as_ref().is_none_or(ended) && self.outgoing.iter().all(ended)
+    }
+
+    /// Like [`Mixer::render`], but stops once [`Mixer::is_done`]; returns the frames rendered.
+    /// The rest of `out` is left as it was.
+    pub fn render_until_done(&mut self, out: &mut [f32]) -> usize {
+        let mut rendered = 0;
+        for frame in out.chunks_exact_mut(CHANNELS) {
+            if self.is_done() {
+                break;
+            }
+            let [left, right] = self.next_frame();
+            frame[0] = left;
+            frame[1] = right;
+            rendered += 1;
+        }
+        rendered
     }
 
     /// Fills `out` (interleaved stereo) with the next frames. Silence when nothing plays.
@@ -303,6 +367,7 @@ impl Mixer {
                 }
                 (Some(voice), Join::Gapless) if voice.remaining() == 0 => {
                     self.events.push(MixerEvent::Finished { id: voice.track.id });
+                    self.handover_trim_db = Some(voice.trim.current_db());
                     self.current = None;
                     continue;
                 }

@@ -26,6 +26,8 @@ fn track(id: u64, mono: &[f32]) -> PreparedTrack {
         id,
         stereo: stereo(mono),
         gain_db: 0.0,
+        fade_in: Duration::ZERO,
+        fade_out: Duration::ZERO,
     }
 }
 
@@ -36,6 +38,8 @@ fn side(id: u64, frames: usize, left: bool) -> PreparedTrack {
         id,
         stereo: (0..frames).flat_map(|_| frame).collect(),
         gain_db: 0.0,
+        fade_in: Duration::ZERO,
+        fade_out: Duration::ZERO,
     }
 }
 
@@ -233,6 +237,8 @@ fn ceiling_holds_for_full_scale_input_pushed_6_db() {
             id: 1,
             stereo: stereo(&full),
             gain_db: 6.0,
+            fade_in: Duration::ZERO,
+            fade_out: Duration::ZERO,
         },
         Join::Gapless,
     );
@@ -242,6 +248,8 @@ fn ceiling_holds_for_full_scale_input_pushed_6_db() {
             id: 2,
             stereo: stereo(&square),
             gain_db: 6.0,
+            fade_in: Duration::ZERO,
+            fade_out: Duration::ZERO,
         },
         Join::Gapless,
     );
@@ -351,4 +359,66 @@ fn best_lag(out: &[f32], reference: &[f32], range: std::ops::Range<usize>) -> i6
             err(a).total_cmp(&err(b))
         })
         .unwrap()
+}
+
+#[test]
+fn playlist_fades_follow_the_equal_power_curve_to_the_sample() {
+    let mut mixer = Mixer::new(&MixerConfig {
+        rate: 1000,
+        ..config()
+    });
+    let fades = track(1, &[0.5; 1000]).with_fades(Duration::from_millis(100), Duration::from_millis(200));
+    mixer.enqueue(fades, Join::Gapless);
+    let out = left(&render(&mut mixer, 1000));
+    let rising = |k: usize, n: usize| 0.5 * (k as f32 / n as f32 * std::f32::consts::FRAC_PI_2).sin();
+    for (i, &s) in out.iter().enumerate() {
+        let expected = if i < 100 {
+            rising(i, 100)
+        } else if i >= 800 {
+            rising(999 - i, 200)
+        } else {
+            0.5
+        };
+        assert!((s - expected).abs() < 1e-6, "frame {i}: {s} vs {expected}");
+    }
+    assert_eq!((out[0], out[999]), (0.0, 0.0), "from and to true silence");
+}
+
+#[test]
+fn a_gapless_join_glides_from_one_trim_to_the_next() {
+    let mut mixer = Mixer::new(&config());
+    let tone = sine(RATE as usize, RATE, 100.0, 0.1);
+    for (id, gain_db) in [(1, -6.0), (2, 6.0)] {
+        let mut t = track(id, &tone);
+        t.gain_db = gain_db;
+        mixer.enqueue(t, Join::Gapless);
+    }
+    let out = left(&render(&mut mixer, 2 * RATE as usize));
+    let music_step = largest_step(&tone) * db_to_amp(6.0);
+    let join = RATE as usize;
+    let step = largest_step(&out[join - 100..join + 100]);
+    assert!(
+        step <= music_step * 1.01,
+        "step {step} at the join, music {music_step}"
+    );
+    // The trim arrives at the second track's own after the glide, and no sooner.
+    let half_glide = join + (TRIM_GLIDE.as_secs_f64() * f64::from(RATE)) as usize / 2;
+    let peak = |r: std::ops::Range<usize>| out[r].iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!((amp_to_db(peak(half_glide - 480..half_glide + 480) / 0.1)).abs() < 1.0);
+    let settled = peak(join + 30_000..join + 40_000) / 0.1;
+    assert!((amp_to_db(settled) - 6.0).abs() < 0.05, "{settled}");
+}
+
+#[test]
+fn render_until_done_stops_on_the_last_frame() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(track(1, &[0.25; 300]), Join::Gapless);
+    mixer.enqueue(
+        track(2, &[0.25; 200]),
+        Join::Crossfade(Duration::from_secs_f64(100.0 / 48_000.0)),
+    );
+    let mut out = vec![f32::NAN; 2000];
+    assert_eq!(mixer.render_until_done(&mut out), 400);
+    assert!(out[800..].iter().all(|s| s.is_nan()));
+    assert!(mixer.is_done());
 }

@@ -9,6 +9,7 @@
 //! at each edge. Resampling a gapless album as one stream would fix that; not done yet.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{
@@ -42,17 +43,52 @@ impl Track {
     }
 }
 
+/// The loudness every track is levelled to when nothing else is configured: EBU R 128's
+/// programme level. Quiet, sustained music sits well there with room below the ceiling, so
+/// the limiter rarely has to act.
+pub const DEFAULT_TARGET_LUFS: f64 = -23.0;
+
+/// Normalisation never lifts a track by more than this: a near-silent track (or a wrong
+/// measurement) must not be boosted into noise.
+pub const MAX_BOOST_DB: f64 = 12.0;
+
+/// What playing mono on both speakers adds to its loudness: BS.1770 sums the channels' power,
+/// and a file is measured with the channels it has.
+const MONO_ON_TWO_SPEAKERS_DB: f64 = 3.0103;
+
+/// The static gain a track plays at: the distance from its loudness as played (measured, on
+/// `channels` channels) to the target, 0 dB when it has not been measured, plus the playlist's
+/// own trim.
+pub fn normalisation_db(target_lufs: f64, measured_lufs: Option<f64>, channels: u16, trim_db: f32) -> f32 {
+    let upmix = if channels == 1 {
+        MONO_ON_TWO_SPEAKERS_DB
+    } else {
+        0.0
+    };
+    let levelling = measured_lufs.map_or(0.0, |lufs| (target_lufs - lufs - upmix).min(MAX_BOOST_DB));
+    levelling as f32 + trim_db
+}
+
 /// A track at the mixer's rate, interleaved stereo, ready to be queued.
 #[derive(Debug, Clone)]
 pub struct PreparedTrack {
     pub id: u64,
     pub stereo: Arc<[f32]>,
     pub gain_db: f32,
+    /// The playlist's fade-in from the first frame and fade-out to the last (equal power).
+    pub fade_in: Duration,
+    pub fade_out: Duration,
 }
 
 impl PreparedTrack {
     pub fn frames(&self) -> usize {
         self.stereo.len() / 2
+    }
+
+    pub fn with_fades(mut self, fade_in: Duration, fade_out: Duration) -> Self {
+        self.fade_in = fade_in;
+        self.fade_out = fade_out;
+        self
     }
 }
 
@@ -96,6 +132,8 @@ pub fn prepare(track: &Track, output_rate: u32) -> Result<PreparedTrack, Prepare
         id,
         stereo,
         gain_db: track.gain_db,
+        fade_in: Duration::ZERO,
+        fade_out: Duration::ZERO,
     })
 }
 
@@ -140,6 +178,19 @@ mod tests {
             channels,
             gain_db: 0.0,
         }
+    }
+
+    #[test]
+    fn normalisation_levels_to_the_target_as_played() {
+        assert_eq!(normalisation_db(-23.0, Some(-13.0), 2, -1.5), -11.5);
+        assert_eq!(
+            normalisation_db(-23.0, None, 2, 2.0),
+            2.0,
+            "unmeasured: the trim alone"
+        );
+        assert_eq!(normalisation_db(-23.0, Some(-60.0), 2, 0.0), MAX_BOOST_DB as f32);
+        let mono = normalisation_db(-23.0, Some(-23.0), 1, 0.0);
+        assert!((mono + 3.01).abs() < 0.01, "{mono}");
     }
 
     #[test]

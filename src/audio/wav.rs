@@ -13,7 +13,8 @@ use super::mixer::{CHANNELS, Mixer};
 pub enum RenderLength {
     /// Exactly this many seconds, silence included.
     Seconds(f64),
-    /// Until nothing plays and nothing is queued, but never longer than this many seconds.
+    /// Until the last queued frame has played (and not a frame more), but never longer than
+    /// this many seconds.
     UntilIdle { max_seconds: f64 },
 }
 
@@ -49,14 +50,22 @@ pub fn render_to_wav(mixer: &mut Mixer, path: &Path, length: RenderLength) -> Re
     let limit = (limit.max(0.0) * f64::from(mixer.rate())).round() as u64;
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
     let mut written = 0u64;
-    while written < limit && !(until_idle && mixer.is_idle()) {
+    while written < limit {
         let frames = (limit - written).min(BLOCK_FRAMES as u64) as usize;
         let block = &mut block[..frames * CHANNELS];
-        mixer.render(block);
-        for &sample in block.iter() {
+        let rendered = if until_idle {
+            mixer.render_until_done(block)
+        } else {
+            mixer.render(block);
+            frames
+        };
+        for &sample in &block[..rendered * CHANNELS] {
             writer.write_sample(sample).map_err(error)?;
         }
-        written += frames as u64;
+        written += rendered as u64;
+        if rendered < frames {
+            break;
+        }
     }
     writer.finalize().map_err(error)?;
     Ok(written)
@@ -67,6 +76,7 @@ mod tests {
     use super::*;
     use crate::audio::mixer::{Join, MixerConfig};
     use crate::audio::track::PreparedTrack;
+    use std::time::Duration;
 
     fn mixer() -> Mixer {
         Mixer::new(&MixerConfig {
@@ -99,19 +109,20 @@ mod tests {
                 id: 1,
                 stereo: samples.clone().into(),
                 gain_db: 0.0,
+                fade_in: Duration::ZERO,
+                fade_out: Duration::ZERO,
             },
             Join::Gapless,
         );
         let limit = RenderLength::UntilIdle { max_seconds: 60.0 };
         let frames = render_to_wav(&mut mixer, &path, limit).unwrap();
-        // Whole blocks are rendered, so the file may end in a little silence, never less.
-        assert!(frames >= 3000 && frames < 3000 + BLOCK_FRAMES as u64);
+        // It ends on the track's last frame: no trailing silence, nothing cut.
+        assert_eq!(frames, 3000);
         let written: Vec<f32> = hound::WavReader::open(&path)
             .unwrap()
             .samples::<f32>()
             .map(Result::unwrap)
             .collect();
-        assert_eq!(&written[..6000], &samples[..]);
-        assert!(written[6000..].iter().all(|&s| s == 0.0));
+        assert_eq!(written, samples);
     }
 }

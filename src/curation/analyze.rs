@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::cache::{CacheError, FileIdentity, LoudnessCache};
-use super::decode::replaygain_tag;
 use super::loudness::{Loudness, measure};
 use super::parallel::map_parallel;
+use crate::audio::decode::replaygain_tag;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AnalyzedFile {

@@ -5,9 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::analyze::chain;
-use super::decode::{DecodeError, StreamProblem, decode_file};
 use super::parallel::map_parallel;
+use crate::audio::decode::{DecodeError, Decoder};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,41 +71,76 @@ pub fn check_file(media_root: &Path, rel: &str) -> FileCheck {
         reason: None,
         note: None,
     };
-    match decode_file(&media_root.join(rel), None) {
-        Ok(decoded) => {
-            check.format = Some(decoded.format.clone());
-            check.sample_rate = Some(decoded.sample_rate);
-            check.channels = Some(decoded.channels);
-            check.frames = Some(decoded.frames);
-            check.seconds = Some(decoded.seconds());
-            if !decoded.gapless_info {
-                check.note = Some(
-                    "no LAME/Xing header: the encoder's delay and padding stay in, so it cannot join \
-                     its neighbours gaplessly; give it a crossfade"
-                        .into(),
-                );
-            }
-            if let Some(problem) = &decoded.problem {
-                check.status = match problem {
-                    StreamProblem::Truncated { .. } => FileStatus::Truncated,
-                    StreamProblem::Corrupt { .. } | StreamProblem::Skipped { .. } => FileStatus::Corrupt,
-                };
-                check.reason = Some(chain(problem));
-            } else if decoded.frames == 0 {
-                check.status = FileStatus::Corrupt;
-                check.reason = Some("no audio decoded".into());
-            }
-        }
+    let mut decoder = match Decoder::open(&media_root.join(rel)) {
+        Ok(decoder) => decoder,
         Err(e) => {
-            check.status = match e {
-                DecodeError::Missing => FileStatus::Missing,
-                DecodeError::Unreadable(_) => FileStatus::Unreadable,
-                DecodeError::Unrecognised(_) | DecodeError::NoTrack | DecodeError::Unsupported(_) => {
-                    FileStatus::Corrupt
-                }
-            };
-            check.reason = Some(chain(&e));
+            fail(&mut check, &e);
+            return check;
         }
+    };
+    let info = decoder.info().clone();
+    check.format = Some(info.codec.to_string());
+    check.sample_rate = Some(info.sample_rate);
+    check.channels = Some(info.channels);
+    if !info.gapless {
+        check.note = Some(
+            "no LAME/Xing header: the encoder's delay and padding stay in, so it cannot join \
+             its neighbours gaplessly; give it a crossfade"
+                .into(),
+        );
+    }
+    // One packet at a time: a check of a whole library must not hold a whole file.
+    let mut scratch = Vec::new();
+    let result = loop {
+        scratch.clear();
+        match decoder.decode_next(&mut scratch) {
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    // For a bad file, the length of what decoded before it went wrong.
+    let frames = decoder.decoded_frames();
+    check.frames = Some(frames);
+    check.seconds = Some(frames as f64 / f64::from(info.sample_rate.max(1)));
+    match result {
+        Err(e) => fail(&mut check, &e),
+        Ok(()) if frames == 0 => {
+            check.status = FileStatus::Corrupt;
+            check.reason = Some("no audio decoded".into());
+        }
+        Ok(()) => {}
     }
     check
+}
+
+/// The status and reason for a file that failed. The reason leaves out the path, which the
+/// report already shows beside it.
+fn fail(check: &mut FileCheck, error: &DecodeError) {
+    let (status, reason) = match error {
+        DecodeError::Missing { .. } => (FileStatus::Missing, "missing: no such file".to_string()),
+        DecodeError::Unreadable { source, .. } => (FileStatus::Unreadable, format!("unreadable: {source}")),
+        DecodeError::Unsupported { reason, .. } => (
+            FileStatus::Corrupt,
+            format!("corrupt: not a recognised audio file, or an unsupported codec ({reason})"),
+        ),
+        DecodeError::Corrupt { at_frame, source, .. } => (
+            FileStatus::Corrupt,
+            format!("corrupt after {at_frame} frames: {source}"),
+        ),
+        DecodeError::Truncated {
+            decoded, expected, ..
+        } => (
+            FileStatus::Truncated,
+            match expected {
+                Some(expected) => format!(
+                    "truncated: {decoded} of the {expected} frames its header announces; it is cut \
+                     short, or damaged data was skipped"
+                ),
+                None => format!("truncated: the data ends abruptly after {decoded} frames"),
+            },
+        ),
+    };
+    check.status = status;
+    check.reason = Some(reason);
 }

@@ -5,14 +5,13 @@ mod analyze;
 mod cache;
 mod check;
 mod coverage;
-mod decode;
 mod loudness;
 mod parallel;
 
+pub use crate::audio::decode::{header_seconds, replaygain_tag};
 pub use analyze::{Analysis, AnalyzedFile, analyze, known_lufs};
 pub use cache::{CACHE_FILE, CacheEntry, CacheError, FileIdentity, LoudnessCache};
 pub use check::{FileCheck, FileStatus, check_file, check_files};
 pub use coverage::{PhaseCoverage, Verdict, coverage, length};
-pub use decode::{DecodeError, Decoded, StreamProblem, decode_file, header_seconds, replaygain_tag};
 pub use loudness::{Loudness, LoudnessError, measure};
 pub use parallel::map_parallel;

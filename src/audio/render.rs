@@ -1,0 +1,201 @@
+//! Rendering a playlist offline, exactly as it would play: each track decoded, levelled to the
+//! target loudness, faded as the playlist says and joined gaplessly or by crossfade, through the
+//! same mixer the device pulls, into a WAV file as fast as the machine goes.
+//!
+//! Tracks are loaded just ahead of the mixer rather than all at once, so a long playlist never
+//! needs more memory than a few tracks.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::decode::{DecodeError, decode_file};
+use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
+use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack, Track, normalisation_db, prepare};
+use super::wav::WavError;
+use crate::curation::{CacheError, LoudnessCache, known_lufs};
+use crate::playlist;
+
+/// How a render is made. The defaults are what the daemon plays at unless configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderOptions {
+    /// The output rate; tracks at another rate are resampled as the player would.
+    pub rate: u32,
+    pub target_lufs: f64,
+    /// The output ceiling in dBFS, as in the daemon's config.
+    pub ceiling_db: f32,
+    /// Every join this long instead of as the playlist says; zero joins them all gaplessly.
+    pub crossfade: Option<Duration>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            rate: 48_000,
+            target_lufs: DEFAULT_TARGET_LUFS,
+            ceiling_db: 0.0,
+            crossfade: None,
+        }
+    }
+}
+
+/// One track as it went into the render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedTrack {
+    pub path: String,
+    /// Its length at the output rate.
+    pub frames: u64,
+    /// Normalisation plus the playlist's trim.
+    pub gain_db: f32,
+    /// Its measured loudness, when the cache or a ReplayGain tag knew it.
+    pub lufs: Option<f64>,
+    pub join: Join,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderSummary {
+    pub rate: u32,
+    /// Frames written: the tracks' lengths less the crossfades' overlaps.
+    pub frames: u64,
+    pub tracks: Vec<RenderedTrack>,
+}
+
+impl RenderSummary {
+    pub fn seconds(&self) -> f64 {
+        self.frames as f64 / f64::from(self.rate)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("the playlist has no tracks")]
+    Empty,
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("cannot play {path}")]
+    Decode {
+        path: String,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("cannot play {path}")]
+    Prepare {
+        path: String,
+        #[source]
+        source: PrepareError,
+    },
+    #[error(transparent)]
+    Wav(#[from] WavError),
+}
+
+const BLOCK_FRAMES: usize = 4096;
+
+/// Tracks queued ahead of the one playing: enough that a crossfade never waits for a load.
+const LOAD_AHEAD: usize = 2;
+
+/// Renders `tracks` (paths relative to `media_root`) once through into `wav`. A file that does
+/// not decode fully stops the render: a curator listens to hear the real thing.
+pub fn render_playlist(
+    tracks: &[playlist::Track],
+    media_root: &Path,
+    wav: &Path,
+    options: &RenderOptions,
+) -> Result<RenderSummary, RenderError> {
+    if tracks.is_empty() {
+        return Err(RenderError::Empty);
+    }
+    let cache = LoudnessCache::load(media_root)?;
+    let mut mixer = Mixer::new(&MixerConfig {
+        rate: options.rate,
+        ceiling_db: options.ceiling_db,
+        level_db: 0.0,
+        max_slew_db_per_second: 60.0,
+    });
+    let wav_error = |source| WavError::Write {
+        path: wav.to_owned(),
+        source,
+    };
+    let spec = hound::WavSpec {
+        channels: CHANNELS as u16,
+        sample_rate: options.rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(wav, spec).map_err(wav_error)?;
+    let mut summary = RenderSummary {
+        rate: options.rate,
+        frames: 0,
+        tracks: Vec::new(),
+    };
+    let mut pending = tracks.iter().enumerate();
+    let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
+    loop {
+        while mixer.queued() < LOAD_AHEAD
+            && let Some((index, track)) = pending.next()
+        {
+            let join = join_before(tracks, index, options.crossfade);
+            let (prepared, rendered) = load(track, index, join, media_root, &cache, options)?;
+            mixer.enqueue(prepared, join);
+            summary.tracks.push(rendered);
+        }
+        let rendered = mixer.render_until_done(&mut block);
+        for &sample in &block[..rendered * CHANNELS] {
+            writer.write_sample(sample).map_err(wav_error)?;
+        }
+        summary.frames += rendered as u64;
+        if rendered < BLOCK_FRAMES && summary.tracks.len() == tracks.len() {
+            break;
+        }
+    }
+    writer.finalize().map_err(wav_error)?;
+    Ok(summary)
+}
+
+/// How track `index` joins the one before it: the earlier track's crossfade is its overlap
+/// with the next, as the playlist file says, unless one length is imposed on every join.
+pub fn join_before(tracks: &[playlist::Track], index: usize, imposed: Option<Duration>) -> Join {
+    let Some(before) = index.checked_sub(1).map(|i| &tracks[i]) else {
+        return Join::Gapless;
+    };
+    let length = imposed.or_else(|| before.crossfade.map(|c| c.to_duration()));
+    match length {
+        Some(length) if !length.is_zero() => Join::Crossfade(length),
+        _ => Join::Gapless,
+    }
+}
+
+fn load(
+    track: &playlist::Track,
+    index: usize,
+    join: Join,
+    media_root: &Path,
+    cache: &LoudnessCache,
+    options: &RenderOptions,
+) -> Result<(PreparedTrack, RenderedTrack), RenderError> {
+    let path = track.path.clone();
+    let file: PathBuf = track.file(media_root);
+    let decoded = decode_file(&file).map_err(|source| RenderError::Decode {
+        path: path.clone(),
+        source,
+    })?;
+    let lufs = known_lufs(media_root, &track.path, cache);
+    let gain_db = normalisation_db(options.target_lufs, lufs, decoded.info.channels, track.gain_db);
+    let decoded = Track::from_decoded(index as u64, decoded, gain_db);
+    let prepared = prepare(&decoded, options.rate)
+        .map_err(|source| RenderError::Prepare {
+            path: path.clone(),
+            source,
+        })?
+        .with_fades(track.fade_in.to_duration(), track.fade_out.to_duration());
+    let rendered = RenderedTrack {
+        path,
+        frames: prepared.frames() as u64,
+        gain_db,
+        lufs,
+        join,
+    };
+    Ok((prepared, rendered))
+}
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

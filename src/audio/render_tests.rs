@@ -1,0 +1,118 @@
+use ebur128::{EbuR128, Mode};
+
+use super::*;
+use crate::audio::test_media::{sine, write_wav};
+use crate::time::Millis;
+
+const RATE: u32 = 48_000;
+
+fn entry(path: &str) -> playlist::Track {
+    playlist::Track {
+        path: path.into(),
+        gain_db: 0.0,
+        fade_in: Millis::ZERO,
+        fade_out: Millis::ZERO,
+        crossfade: None,
+        note: None,
+    }
+}
+
+fn lufs(stereo: &[f32]) -> f64 {
+    let mut meter = EbuR128::new(2, RATE, Mode::I).unwrap();
+    meter.add_frames_f32(stereo).unwrap();
+    meter.loudness_global().unwrap()
+}
+
+fn read(wav: &Path) -> Vec<f32> {
+    hound::WavReader::open(wav)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn tracks_10_db_apart_come_out_within_1_lu_of_the_target_and_each_other() {
+    let media = tempfile::tempdir().unwrap();
+    let seconds = 8;
+    let frames = seconds * RATE as usize;
+    write_wav(
+        &media.path().join("loud.wav"),
+        &sine(frames, RATE, 220.0, 0.5),
+        RATE,
+        1,
+    );
+    write_wav(
+        &media.path().join("quiet.wav"),
+        &sine(frames, RATE, 330.0, 0.158),
+        RATE,
+        1,
+    );
+    let files = vec!["loud.wav".to_string(), "quiet.wav".to_string()];
+    crate::curation::analyze(media.path(), &files).unwrap();
+
+    let wav = media.path().join("out.wav");
+    let tracks = [entry("loud.wav"), entry("quiet.wav")];
+    let summary = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    let (a, b) = (summary.tracks[0].lufs.unwrap(), summary.tracks[1].lufs.unwrap());
+    assert!((a - b - 10.0).abs() < 0.2, "the sources differ by {} LU", a - b);
+
+    let out = read(&wav);
+    assert_eq!(out.len(), 2 * 2 * frames, "gapless: the two lengths, exactly");
+    let (first, second) = out.split_at(2 * frames);
+    let (first, second) = (lufs(first), lufs(second));
+    let target = DEFAULT_TARGET_LUFS;
+    assert!((first - target).abs() < 1.0, "first at {first} LUFS");
+    assert!((second - target).abs() < 1.0, "second at {second} LUFS");
+    assert!((first - second).abs() < 1.0, "{first} vs {second}");
+}
+
+#[test]
+fn a_crossfade_shortens_the_render_by_its_overlap_and_gapless_does_not() {
+    let media = tempfile::tempdir().unwrap();
+    let tone = sine(RATE as usize, RATE, 220.0, 0.3);
+    for name in ["a.wav", "b.wav", "c.wav"] {
+        write_wav(&media.path().join(name), &tone, RATE, 1);
+    }
+    let mut tracks = vec![entry("a.wav"), entry("b.wav"), entry("c.wav")];
+    tracks[0].crossfade = Some(Millis(250));
+    let wav = media.path().join("out.wav");
+    let summary = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    assert_eq!(summary.frames, 3 * 48_000 - 12_000);
+    assert_eq!(read(&wav).len() as u64, 2 * summary.frames);
+    assert_eq!(
+        summary.tracks[1].join,
+        Join::Crossfade(Duration::from_millis(250))
+    );
+    assert_eq!(summary.tracks[2].join, Join::Gapless);
+
+    let imposed = RenderOptions {
+        crossfade: Some(Duration::from_millis(500)),
+        ..RenderOptions::default()
+    };
+    let summary = render_playlist(&tracks, media.path(), &wav, &imposed).unwrap();
+    assert_eq!(summary.frames, 3 * 48_000 - 2 * 24_000);
+    let gapless = RenderOptions {
+        crossfade: Some(Duration::ZERO),
+        ..RenderOptions::default()
+    };
+    let summary = render_playlist(&tracks, media.path(), &wav, &gapless).unwrap();
+    assert_eq!(summary.frames, 3 * 48_000);
+}
+
+#[test]
+fn a_missing_file_names_the_track() {
+    let media = tempfile::tempdir().unwrap();
+    let wav = media.path().join("out.wav");
+    let err = render_playlist(
+        &[entry("gone.flac")],
+        media.path(),
+        &wav,
+        &RenderOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Decode { path, source: DecodeError::Missing { .. } } if path == "gone.flac"),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,111 @@
+//! `setting render PLAYLIST --wav FILE`: a playlist played offline into a WAV file, so curators
+//! can listen to its joins and tests can measure them.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use setting::audio::render::{RenderError, RenderOptions, RenderSummary, render_playlist};
+use setting::config::Config;
+use setting::playlist::{Track, import_m3u};
+use setting::time::Millis;
+
+use crate::args::Cli;
+use crate::failure::Failure;
+use crate::playlist::{catalog, clock, find};
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A playlist's name, or the path of an .m3u or .m3u8 file.
+    pub playlist: String,
+    /// The WAV file to write (32-bit float, stereo).
+    #[arg(long, value_name = "FILE")]
+    pub wav: PathBuf,
+    /// Join every track with a crossfade this long instead of as the playlist says; 0 joins
+    /// them all gaplessly.
+    #[arg(long, value_name = "SECONDS")]
+    pub crossfade: Option<f64>,
+    /// The output sample rate.
+    #[arg(long, value_name = "HZ", default_value_t = 48_000)]
+    pub rate: u32,
+}
+
+pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::locate::load(cli.config.as_deref())?;
+    let tracks = tracks(&config, &args.playlist)?;
+    let crossfade = match args.crossfade {
+        Some(s) if !(s.is_finite() && s >= 0.0) => {
+            return Err(Failure::BadInput(format!("--crossfade {s}: expected seconds, 0 or more")).into());
+        }
+        other => other.map(Duration::from_secs_f64),
+    };
+    if !(8_000..=384_000).contains(&args.rate) {
+        return Err(Failure::BadInput(format!("--rate {}: expected 8000 to 384000 Hz", args.rate)).into());
+    }
+    let options = RenderOptions {
+        rate: args.rate,
+        crossfade,
+        ..RenderOptions::default()
+    };
+    let summary = match render_playlist(&tracks, &config.paths.media, &args.wav, &options) {
+        Ok(summary) => summary,
+        Err(e @ (RenderError::Decode { .. } | RenderError::Prepare { .. })) => {
+            return Err(anyhow::Error::new(e).context(Failure::Refused(format!(
+                "{} is not rendered in full",
+                args.wav.display()
+            ))));
+        }
+        Err(e) => return Err(e).context(format!("cannot render to {}", args.wav.display())),
+    };
+    print_summary(&summary, &args.wav);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A playlist by name from the catalog, or the tracks of an M3U file as a plain playlist
+/// would hold them: no trims, no fades, gapless unless `--crossfade` says otherwise.
+fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
+    let is_m3u = Path::new(playlist)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("m3u") || e.eq_ignore_ascii_case("m3u8"));
+    if !is_m3u {
+        let catalog = catalog(config)?;
+        return Ok(find(&catalog, playlist)?.tracks.clone());
+    }
+    let imported = import_m3u(Path::new(playlist), &config.paths.media)
+        .with_context(|| Failure::BadInput(format!("cannot use {playlist}")))?;
+    Ok(imported
+        .into_iter()
+        .map(|t| Track {
+            path: t.path,
+            gain_db: 0.0,
+            fade_in: Millis::ZERO,
+            fade_out: Millis::ZERO,
+            crossfade: None,
+            note: t.title,
+        })
+        .collect())
+}
+
+fn print_summary(summary: &RenderSummary, wav: &Path) {
+    for track in &summary.tracks {
+        let lufs = track
+            .lufs
+            .map_or("not analysed".to_string(), |l| format!("{l:.1} LUFS"));
+        println!(
+            "{:>9}  {:+6.1} dB  ({lufs})  {}",
+            clock(track.frames as f64 / f64::from(summary.rate)),
+            track.gain_db,
+            track.path
+        );
+    }
+    println!(
+        "rendered {} tracks, {} at {} Hz, to {}",
+        summary.tracks.len(),
+        clock(summary.seconds()),
+        summary.rate,
+        wav.display()
+    );
+}
