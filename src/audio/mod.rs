@@ -11,6 +11,9 @@ pub mod gain;
 pub mod limiter;
 mod logging;
 pub mod mixer;
+pub mod output;
+pub mod player;
+pub mod render;
 #[cfg(test)]
 mod test_media;
 pub mod track;

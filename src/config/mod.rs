@@ -2,6 +2,7 @@
 //! listens and keeps state, where scenes, playlists and media live, and the clinic's override
 //! policy. Located, read in two stages (raw, then validated) like every file people write.
 
+mod audio;
 mod defaults;
 mod error;
 mod load;
@@ -15,7 +16,7 @@ pub use defaults::Environment;
 pub use error::ConfigError;
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
-pub use model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
+pub use model::{AudioConfig, Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 
 #[cfg(test)]
 mod tests;

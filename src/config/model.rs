@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::audio::output::OutputSpec;
 use crate::timeline::Policy;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -11,6 +12,7 @@ pub struct Config {
     pub room: RoomConfig,
     pub daemon: DaemonConfig,
     pub paths: PathsConfig,
+    pub audio: AudioConfig,
     /// Override looks, fades and volume limits, with `zones` filled from the room.
     pub policy: Policy,
 }
@@ -47,6 +49,16 @@ pub struct PathsConfig {
     pub scenes: PathBuf,
     pub playlists: PathBuf,
     pub media: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioConfig {
+    /// Where the music goes; a `wav:` path is resolved against the config file's directory.
+    pub output: OutputSpec,
+    /// The loudest sample the room may ever get, in dBFS.
+    pub ceiling_db: f32,
+    /// The rate the mixer and the output run at; tracks are resampled to it when loaded.
+    pub rate: u32,
 }
 
 impl Config {

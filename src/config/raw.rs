@@ -15,6 +15,8 @@ pub struct RawConfig {
     pub paths: RawPaths,
     #[serde(default)]
     pub overrides: RawOverrides,
+    #[serde(default)]
+    pub audio: RawAudio,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,4 +78,12 @@ pub struct RawOverrideLook {
     pub brightness: Option<Spanned<f64>>,
     pub kelvin: Option<Spanned<i64>>,
     pub fade: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudio {
+    pub output: Option<Spanned<String>>,
+    pub ceiling_db: Option<Spanned<f64>>,
+    pub rate: Option<Spanned<i64>>,
 }

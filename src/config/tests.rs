@@ -140,3 +140,44 @@ fn unknown_keys_and_missing_sections() {
     );
     assert_eq!(one("[daemon]\n"), "1:1: missing field `room`");
 }
+
+#[test]
+fn audio_defaults_to_the_default_device_at_48k_under_minus_one_db() {
+    let c = parse(ROOM).unwrap();
+    assert_eq!(c.audio.output, crate::audio::output::OutputSpec::Default);
+    assert_eq!(c.audio.rate, 48_000);
+    assert_eq!(c.audio.ceiling_db, -1.0);
+}
+
+#[test]
+fn audio_wav_paths_count_from_the_config_file() {
+    let text = format!("{ROOM}[audio]\noutput = \"wav:rec/out.wav\"\nceiling_db = -6\nrate = 44100\n");
+    let c = parse(&text).unwrap();
+    assert_eq!(
+        c.audio.output,
+        crate::audio::output::OutputSpec::Wav(PathBuf::from("/etc/setting/rec/out.wav"))
+    );
+    assert_eq!((c.audio.ceiling_db, c.audio.rate), (-6.0, 44_100));
+    let named = parse(&format!("{ROOM}[audio]\noutput = \"device:hw:1,0\"\n")).unwrap();
+    assert_eq!(
+        named.audio.output,
+        crate::audio::output::OutputSpec::Device("hw:1,0".into())
+    );
+}
+
+#[test]
+fn audio_rejects_a_bad_output_a_positive_ceiling_and_a_strange_rate() {
+    assert_eq!(
+        one(&format!("{ROOM}[audio]\noutput = \"speakers\"\n")),
+        "8:10: `speakers` is not an audio output; expected `default`, `null`, `wav:PATH` or `device:NAME`"
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[audio]\nceiling_db = 3\n")),
+        "8:14: ceiling_db 3 is out of range; expected -60 to 0 dBFS"
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[audio]\nrate = 100\n")),
+        "8:8: rate 100 is out of range; expected 8000 to 192000 Hz"
+    );
+    assert!(one(&format!("{ROOM}[audio]\nvolume = 3\n")).contains("volume"));
+}

@@ -8,8 +8,8 @@ use serde_spanned::Spanned;
 
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
-use super::overrides;
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
+use super::{audio, overrides};
 use crate::diagnostic::Document;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
@@ -19,13 +19,15 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let daemon = daemon(doc, &raw.daemon, base, env);
     let paths = paths(&raw.paths, base);
     let policy = overrides::policy(doc, &raw.overrides);
-    let (room, daemon, mut policy) = (room?, daemon?, policy?);
+    let audio = audio::audio(doc, &raw.audio, base);
+    let (room, daemon, mut policy, audio) = (room?, daemon?, policy?, audio?);
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
     Some(Config {
         path: path.to_path_buf(),
         room,
         daemon,
         paths,
+        audio,
         policy,
     })
 }

@@ -96,6 +96,9 @@ pub enum Command {
     /// Curators' tools: M3U import and export, file checks, loudness; no daemon needed.
     #[command(subcommand)]
     Playlist(crate::playlist::PlaylistCommand),
+    /// Render a playlist (a name, or an .m3u/.m3u8 file) offline to a WAV file, exactly as it
+    /// would play; no daemon needed.
+    Render(crate::render::RenderArgs),
 }
 
 #[derive(Debug, Args)]

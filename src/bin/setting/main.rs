@@ -10,6 +10,7 @@ mod playlist;
 mod playlist_analyze;
 mod playlist_check;
 mod playlist_m3u;
+mod render;
 mod report;
 mod status;
 mod steer;
@@ -53,6 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Plan { scene } => plan::run(cli, scene),
         Command::Validate { paths } => validate::run(cli, paths),
         Command::Playlist(command) => playlist::run(cli, command),
+        Command::Render(args) => render::run(cli, args),
         other => steer::run(cli, other),
     }
 }

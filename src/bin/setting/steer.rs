@@ -72,7 +72,8 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Sessions
         | Command::Plan { .. }
         | Command::Validate { .. }
-        | Command::Playlist(_) => return Ok(None),
+        | Command::Playlist(_)
+        | Command::Render(_) => return Ok(None),
     }))
 }
 

@@ -11,8 +11,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tracing_subscriber::EnvFilter;
 
-use setting::audio::LoggingAudio;
-use setting::config::{load_config, locate_config};
+use setting::audio::output::{DeviceEvents, OutputOptions, OutputSpec, OutputSpecError, Pace, open_output};
+use setting::audio::player::{Player, PlayerSetup};
+use setting::audio::{AudioOutput, LoggingAudio};
+use setting::catalog::Catalog;
+use setting::config::{Config, load_config, locate_config};
 use setting::engine::{self, EngineOptions};
 use setting::lights::LoggingLights;
 
@@ -33,6 +36,10 @@ struct Args {
     /// Run session time N times faster (rehearsals, tests), instead of the config's `daemon.speed`.
     #[arg(long, value_name = "N", value_parser = parse_speed)]
     speed: Option<f64>,
+    /// Where the music goes, instead of the config's `audio.output`: `default`, `null`,
+    /// `wav:PATH`, `device:NAME`, or `log` to only log what would play.
+    #[arg(long, value_name = "OUTPUT", value_parser = parse_audio)]
+    audio: Option<AudioChoice>,
     /// Log filter: a level (`info`, `debug`) or tracing directives (`setting=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info", env = "SETTINGD_LOG")]
     log_level: String,
@@ -43,6 +50,21 @@ fn parse_speed(text: &str) -> Result<f64, String> {
         Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
         _ => Err(format!("`{text}` is not a positive number")),
     }
+}
+
+#[derive(Debug, Clone)]
+enum AudioChoice {
+    Log,
+    Output(OutputSpec),
+}
+
+fn parse_audio(text: &str) -> Result<AudioChoice, String> {
+    if text.trim() == "log" {
+        return Ok(AudioChoice::Log);
+    }
+    text.parse()
+        .map(AudioChoice::Output)
+        .map_err(|e: OutputSpecError| format!("{e}, or `log`"))
 }
 
 fn main() -> ExitCode {
@@ -99,8 +121,9 @@ fn run(args: Args) -> Result<()> {
         let listener = engine::bind_socket(&socket, mode, group.as_deref())?;
         tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
         let shutdown = shutdown_signal()?;
-        // The logging adapters never report anything; real ones get clones of this sender.
-        let (_device_events, device_rx) = mpsc::channel(64);
+        let (device_events, device_rx) = mpsc::channel(64);
+        let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events))?;
+        tracing::info!(audio = %audio.describe(), "music output");
         let options = EngineOptions {
             config,
             socket: socket.clone(),
@@ -110,7 +133,7 @@ fn run(args: Args) -> Result<()> {
         let result = engine::run(
             options,
             listener,
-            Box::new(LoggingAudio::new()),
+            audio,
             Box::new(LoggingLights::new()),
             device_rx,
             shutdown,
@@ -120,6 +143,30 @@ fn run(args: Args) -> Result<()> {
         let _ = std::fs::remove_file(&socket);
         result.context("the engine failed")
     })
+}
+
+/// The music adapter: `--audio` if given, else the config's `audio.output`.
+fn audio_output(
+    config: &Config,
+    choice: Option<AudioChoice>,
+    events: DeviceEvents,
+) -> Result<Box<dyn AudioOutput>> {
+    let spec = match choice {
+        Some(AudioChoice::Log) => return Ok(Box::new(LoggingAudio::new())),
+        Some(AudioChoice::Output(spec)) => spec,
+        None => config.audio.output.clone(),
+    };
+    let catalog = Catalog::load(config).context("cannot load the playlists for the player")?;
+    let setup = PlayerSetup::from_catalog(&catalog);
+    let options = OutputOptions {
+        rate: setup.rate,
+        pace: Pace::RealTime,
+        events: events.clone(),
+    };
+    let output =
+        open_output(&spec, &options).with_context(|| format!("cannot open the audio output `{spec}`"))?;
+    let player = Player::start(setup, output, events).context("cannot start the audio player")?;
+    Ok(Box::new(player))
 }
 
 /// Completes at the first SIGTERM (systemd stopping us) or SIGINT (Ctrl-C).

@@ -1,0 +1,113 @@
+//! [`Cursor`]: which track of which playlist comes next, following each playlist's order and
+//! its `when_done` (loop, hold silence, or continue into another playlist).
+
+use std::collections::BTreeMap;
+
+use crate::playlist::{Playlist, Track, WhenDone};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    playlist: String,
+    index: usize,
+}
+
+/// One track to play, with the playlist it is played as part of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upcoming {
+    pub playlist: String,
+    pub track: Track,
+}
+
+impl Cursor {
+    pub fn new(playlist: &str) -> Self {
+        Cursor {
+            playlist: playlist.to_string(),
+            index: 0,
+        }
+    }
+
+    /// The playlist the next track comes from.
+    pub fn playlist(&self) -> &str {
+        &self.playlist
+    }
+
+    /// Moves on to the next track; `None` once the music ends here (silence, or an unknown
+    /// playlist).
+    pub fn next(&mut self, playlists: &BTreeMap<String, Playlist>) -> Option<Upcoming> {
+        // Every playlist has a track, so each hop either finds one or ends; the bound only
+        // guards against a catalog that breaks that promise.
+        for _ in 0..=playlists.len() {
+            let playlist = playlists.get(&self.playlist)?;
+            if let Some(track) = playlist.tracks.get(self.index) {
+                self.index += 1;
+                return Some(Upcoming {
+                    playlist: self.playlist.clone(),
+                    track: track.clone(),
+                });
+            }
+            match &playlist.when_done {
+                WhenDone::Loop if !playlist.tracks.is_empty() => self.index = 0,
+                WhenDone::Loop | WhenDone::Silence => return None,
+                WhenDone::Continue(next) => {
+                    self.playlist = next.clone();
+                    self.index = 0;
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Millis;
+
+    fn playlist(name: &str, paths: &[&str], when_done: WhenDone) -> (String, Playlist) {
+        let tracks = paths
+            .iter()
+            .map(|p| Track {
+                path: p.to_string(),
+                gain_db: 0.0,
+                fade_in: Millis::ZERO,
+                fade_out: Millis::ZERO,
+                crossfade: None,
+                note: None,
+            })
+            .collect();
+        let p = Playlist {
+            name: name.into(),
+            title: name.into(),
+            when_done,
+            tracks,
+        };
+        (name.to_string(), p)
+    }
+
+    fn take(cursor: &mut Cursor, playlists: &BTreeMap<String, Playlist>, n: usize) -> Vec<String> {
+        (0..n)
+            .map_while(|_| cursor.next(playlists))
+            .map(|u| format!("{}/{}", u.playlist, u.track.path))
+            .collect()
+    }
+
+    #[test]
+    fn loops_holds_silence_or_continues() {
+        let playlists: BTreeMap<_, _> = [
+            playlist("a", &["1", "2"], WhenDone::Loop),
+            playlist("b", &["1"], WhenDone::Silence),
+            playlist("c", &["1"], WhenDone::Continue("a".into())),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            take(&mut Cursor::new("a"), &playlists, 5),
+            ["a/1", "a/2", "a/1", "a/2", "a/1"]
+        );
+        assert_eq!(take(&mut Cursor::new("b"), &playlists, 5), ["b/1"]);
+        let mut c = Cursor::new("c");
+        assert_eq!(take(&mut c, &playlists, 4), ["c/1", "a/1", "a/2", "a/1"]);
+        assert_eq!(c.playlist(), "a");
+        assert!(Cursor::new("nope").next(&playlists).is_none());
+    }
+}

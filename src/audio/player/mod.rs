@@ -1,0 +1,150 @@
+//! [`Player`]: the real music adapter. A handle that sends commands to a player thread, which
+//! owns the mixer and an output; a loader thread decodes tracks ahead of it. Nothing here
+//! blocks the engine, and nothing on the audio path touches a file.
+
+mod cursor;
+mod loader;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::AudioOutput;
+use super::mixer::{Mixer, MixerConfig};
+use super::output::{DeviceEvents, Output, error_chain};
+use crate::catalog::Catalog;
+use crate::playlist::Playlist;
+use crate::time::Millis;
+use crate::timeline::MusicTarget;
+
+pub use cursor::{Cursor, Upcoming};
+pub use loader::LoadError;
+use worker::{Command, PlayState, Worker};
+
+/// No level change moves faster than this: a typo such as `volume +30` takes seconds to be
+/// heard in full, and can be taken back before it is.
+const MAX_SLEW_DB_PER_SECOND: f32 = 12.0;
+
+/// What the player plays from, and how loud it may ever get.
+#[derive(Debug, Clone)]
+pub struct PlayerSetup {
+    pub playlists: BTreeMap<String, Playlist>,
+    pub media_root: PathBuf,
+    /// The output's rate: every track is resampled to it once, when loaded.
+    pub rate: u32,
+    /// The hard ceiling in dBFS (0 or below).
+    pub ceiling_db: f32,
+}
+
+impl PlayerSetup {
+    pub fn from_catalog(catalog: &Catalog) -> Self {
+        let config = catalog.config();
+        PlayerSetup {
+            playlists: catalog.playlists().clone(),
+            media_root: config.paths.media.clone(),
+            rate: config.audio.rate,
+            ceiling_db: config.audio.ceiling_db,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlayerError {
+    #[error("cannot start the {what} thread")]
+    Thread {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct Player {
+    commands: Sender<Command>,
+    status: Arc<Mutex<String>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Player {
+    /// Starts the player and loader threads. `output` must play at `setup.rate`.
+    pub fn start(
+        setup: PlayerSetup,
+        output: Box<dyn Output>,
+        events: DeviceEvents,
+    ) -> Result<Player, PlayerError> {
+        let loader = loader::Loader::spawn(setup.rate).map_err(|source| PlayerError::Thread {
+            what: "audio loader",
+            source,
+        })?;
+        let mixer = Mixer::new(&MixerConfig {
+            rate: setup.rate,
+            ceiling_db: setup.ceiling_db.min(0.0),
+            level_db: 0.0,
+            max_slew_db_per_second: MAX_SLEW_DB_PER_SECOND,
+        });
+        let status = Arc::new(Mutex::new(output.describe()));
+        let worker = Worker {
+            mixer,
+            output,
+            playlists: setup.playlists,
+            media_root: setup.media_root,
+            events,
+            status: status.clone(),
+            loader,
+            state: PlayState::default(),
+        };
+        let (commands, inbox) = channel();
+        let thread = std::thread::Builder::new()
+            .name("audio-player".into())
+            .spawn(move || worker.run(inbox))
+            .map_err(|source| PlayerError::Thread {
+                what: "audio player",
+                source,
+            })?;
+        Ok(Player {
+            commands,
+            status,
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, command: Command) {
+        if self.commands.send(command).is_err() {
+            tracing::error!("the audio player thread has stopped; the music cannot be steered");
+        }
+    }
+}
+
+impl AudioOutput for Player {
+    fn apply(&mut self, target: &MusicTarget) {
+        self.send(Command::Apply(target.clone()));
+    }
+
+    fn skip(&mut self, crossfade: Millis) {
+        self.send(Command::Skip(crossfade));
+    }
+
+    fn describe(&self) -> String {
+        match self.status.lock() {
+            Ok(status) => status.clone(),
+            Err(_) => "audio player stopped".into(),
+        }
+    }
+}
+
+impl Drop for Player {
+    /// Lets the last fade (the daemon's stop fade) play out before the output closes.
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the audio player thread panicked");
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The player driven by music targets, as the engine drives it, into unpaced null and WAV
+//! outputs: the demo playlists play, and bad files are skipped while the music goes on.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::audio::gain::db_to_amp;
+use crate::audio::output::{NullOutput, Pace, WavOutput};
+use crate::audio::test_media::{sine, write_wav};
+use crate::catalog::Catalog;
+use crate::config::load_config;
+use crate::playlist::{Track, WhenDone};
+use crate::timeline::DeviceEvent;
+
+const RATE: u32 = 48_000;
+/// The demo media's own rate: resampling them is slow in a debug build, and tested elsewhere.
+const DEMO_RATE: u32 = 22_050;
+
+fn demo_setup(ceiling_db: f32) -> PlayerSetup {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = load_config(&root.join("config/settingd.toml")).unwrap();
+    let catalog = Catalog::load(&config).unwrap();
+    PlayerSetup {
+        rate: DEMO_RATE,
+        ceiling_db,
+        ..PlayerSetup::from_catalog(&catalog)
+    }
+}
+
+fn play(playlist: &str) -> MusicTarget {
+    MusicTarget {
+        playlist: Some(playlist.into()),
+        ..MusicTarget::silence()
+    }
+}
+
+/// Collects events until `done` says enough. The deadline only stops a broken player from
+/// hanging the test run.
+fn wait_for(
+    events: &mut mpsc::Receiver<DeviceEvent>,
+    done: impl Fn(&[DeviceEvent]) -> bool,
+) -> Vec<DeviceEvent> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while !done(&seen) {
+        match events.try_recv() {
+            Ok(event) => seen.push(event),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => panic!("the player never got there; events so far: {seen:#?}"),
+        }
+    }
+    seen
+}
+
+fn started(events: &[DeviceEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DeviceEvent::TrackStarted { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failed(events: &[DeviceEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DeviceEvent::TrackFailed { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn plays_the_demo_playlist_into_a_wav_under_the_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("arrival.wav");
+    let ceiling_db = -6.0;
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = WavOutput::create(&wav, DEMO_RATE, Pace::Unpaced).unwrap();
+    let mut player = Player::start(demo_setup(ceiling_db), Box::new(output), DeviceEvents::new(tx)).unwrap();
+    assert_eq!(player.describe(), format!("wav: recording to {}", wav.display()));
+    player.apply(&play("arrival"));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 3);
+    assert_eq!(
+        started(&events),
+        [
+            "arrival/01-morning-room.flac",
+            "arrival/02-slow-water.ogg",
+            "arrival/03-quiet-harbour.mp3"
+        ]
+    );
+    assert!(failed(&events).is_empty(), "{events:#?}");
+    drop(player);
+
+    let samples: Vec<f32> = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+    let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    let ceiling = db_to_amp(ceiling_db);
+    assert!(
+        peak <= ceiling * 1.0001,
+        "peak {peak} above the ceiling {ceiling}"
+    );
+    // Real music, not a trickle: it reaches within 20 dB of the ceiling.
+    assert!(peak > ceiling * 0.1, "peak {peak} is next to silence");
+}
+
+fn track(path: &str) -> Track {
+    Track {
+        path: path.into(),
+        gain_db: 0.0,
+        fade_in: Millis::ZERO,
+        fade_out: Millis::ZERO,
+        crossfade: None,
+        note: None,
+    }
+}
+
+#[test]
+fn missing_and_corrupt_files_are_reported_and_skipped() {
+    let media = tempfile::tempdir().unwrap();
+    let tone = sine(RATE as usize / 2, RATE, 440.0, 0.5);
+    write_wav(&media.path().join("first.wav"), &tone, RATE, 1);
+    write_wav(&media.path().join("last.wav"), &tone, RATE, 1);
+    std::fs::write(
+        media.path().join("corrupt.ogg"),
+        b"OggS but not really an ogg file",
+    )
+    .unwrap();
+    let playlist = Playlist {
+        name: "bad".into(),
+        title: "bad files".into(),
+        when_done: WhenDone::Silence,
+        tracks: ["first.wav", "missing.flac", "corrupt.ogg", "last.wav"]
+            .into_iter()
+            .map(track)
+            .collect(),
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("bad".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: -1.0,
+    };
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = NullOutput::new(RATE, Pace::Unpaced, None);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    assert_eq!(player.describe(), "null: the music plays to nowhere");
+    player.apply(&play("bad"));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 2);
+    assert_eq!(started(&events), ["first.wav", "last.wav"]);
+    assert_eq!(failed(&events), ["missing.flac", "corrupt.ogg"]);
+    let reasons: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            DeviceEvent::TrackFailed { error, .. } => Some(error),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons[0].contains("no such file"), "{reasons:?}");
+}
+
+#[test]
+fn an_unknown_playlist_is_reported_and_a_new_target_still_plays() {
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = NullOutput::new(DEMO_RATE, Pace::Unpaced, None);
+    let mut player = Player::start(demo_setup(-1.0), Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("no-such-playlist"));
+    let events = wait_for(&mut rx, |seen| !seen.is_empty());
+    assert!(
+        matches!(&events[0], DeviceEvent::Error { message } if message.contains("no-such-playlist")),
+        "{events:#?}"
+    );
+    player.apply(&play("dosing"));
+    let events = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    assert_eq!(started(&events), ["dosing/01-rain-on-leaves.ogg"]);
+}
+
+#[test]
+fn tracks_with_no_crossfade_join_without_a_gap() {
+    let media = tempfile::tempdir().unwrap();
+    // One tone cut in two files: played gaplessly it is one unbroken sine.
+    let tone = sine(RATE as usize * 3 / 2, RATE, 440.0, 0.5);
+    let (head, tail) = tone.split_at(RATE as usize);
+    write_wav(&media.path().join("head.wav"), head, RATE, 1);
+    write_wav(&media.path().join("tail.wav"), tail, RATE, 1);
+    let playlist = Playlist {
+        name: "tone".into(),
+        title: "a split tone".into(),
+        when_done: WhenDone::Silence,
+        tracks: vec![track("head.wav"), track("tail.wav")],
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: 0.0,
+    };
+    let wav = media.path().join("out.wav");
+    // Paced, so that the second track is loaded long before the first ends, as in a session.
+    let output = WavOutput::create(&wav, RATE, Pace::RealTime).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("tone"));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 2);
+    assert_eq!(started(&events), ["head.wav", "tail.wav"]);
+    drop(player);
+
+    let left: Vec<f32> = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .step_by(2)
+        .collect();
+    let onset = left.iter().position(|&s| s != 0.0).expect("the tone was played");
+    // From the onset to 100 ms past the join: no silence and no jump bigger than the tone's own.
+    let join = onset + RATE as usize;
+    let span = &left[onset..join + RATE as usize / 10];
+    let largest_tone_step = 0.5 * std::f32::consts::TAU * 440.0 / RATE as f32;
+    let largest_step = span.windows(2).fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
+    assert!(
+        largest_step <= largest_tone_step * 1.05,
+        "a step of {largest_step} against the tone's {largest_tone_step}"
+    );
+    let zero_run = span.split(|&s| s != 0.0).map(<[f32]>::len).max().unwrap_or(0);
+    assert!(zero_run < 3, "{zero_run} silent samples in a row");
+}

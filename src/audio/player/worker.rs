@@ -1,0 +1,341 @@
+//! The player thread: owns the mixer, turns targets and skips into mixer moves, keeps the
+//! loader a track or two ahead, reports what starts and what fails, and feeds the output.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::cursor::{Cursor, Upcoming};
+use super::loader::{LoadRequest, Loaded, Loader};
+use crate::audio::mixer::{Join, Mixer, MixerEvent};
+use crate::audio::output::{DeviceEvents, NullOutput, Output, Pace};
+use crate::playlist::Playlist;
+use crate::time::Millis;
+use crate::timeline::{DeviceEvent, MusicTarget};
+
+/// About 21 ms at 48 kHz: how often commands are looked at, and the unit the output takes.
+pub const BLOCK_FRAMES: usize = 1024;
+/// Tracks decoded and waiting, beyond the one that plays.
+const LOOKAHEAD: usize = 2;
+/// A cut of a sounding track clicks; even a "0 s" change gets this much of a fade.
+const MIN_FADE: Duration = Duration::from_millis(100);
+/// Crossfade into the track after one that failed, when the playlist gives none.
+const FAILURE_CROSSFADE: Duration = Duration::from_secs(3);
+/// On shutdown, after the last fade asked for: fades out whatever still sounds.
+const SHUTDOWN_FADE: Duration = Duration::from_millis(500);
+/// On shutdown, at most this long is played out waiting for a fade to end: the longest
+/// `stop_fade` the config allows.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(60);
+
+pub enum Command {
+    Apply(MusicTarget),
+    Skip(Millis),
+    Shutdown,
+}
+
+/// Where a loaded or loading track came from.
+struct Slot {
+    playlist: String,
+    path: String,
+    crossfade_after: Option<Millis>,
+}
+
+pub struct Worker {
+    pub mixer: Mixer,
+    pub output: Box<dyn Output>,
+    pub playlists: BTreeMap<String, Playlist>,
+    pub media_root: PathBuf,
+    pub events: DeviceEvents,
+    pub status: Arc<Mutex<String>>,
+    pub loader: Loader,
+    pub state: PlayState,
+}
+
+/// What the worker tracks between blocks.
+#[derive(Default)]
+pub struct PlayState {
+    generation: u64,
+    cursor: Option<Cursor>,
+    /// The crossfade into a newly chosen playlist, waiting for its first track to load.
+    pending_switch: Option<Duration>,
+    in_flight: usize,
+    slots: HashMap<u64, Slot>,
+    next_id: u64,
+    /// The crossfade setting of the last track queued: how the next one joins it.
+    last_crossfade: Option<Millis>,
+    after_failure: bool,
+    failures_in_a_row: usize,
+    applied: Option<MusicTarget>,
+    rendered: u64,
+    /// The frame by which the fade last asked for (the daemon's stop fade, on shutdown) ends.
+    last_fade_ends_at: u64,
+}
+
+impl Worker {
+    pub fn run(mut self, commands: Receiver<Command>) {
+        let mut block = vec![0.0f32; BLOCK_FRAMES * 2];
+        let mut shutdown_at: Option<u64> = None;
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(Command::Apply(target)) => self.apply(&target),
+                    Ok(Command::Skip(crossfade)) => self.skip(crossfade),
+                    Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => {
+                        if shutdown_at.is_none() {
+                            let limit = self.state.rendered + self.frames(SHUTDOWN_LIMIT);
+                            shutdown_at = Some(self.state.last_fade_ends_at.min(limit));
+                        }
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            while let Ok(loaded) = self.loader.results.try_recv() {
+                self.on_loaded(loaded);
+            }
+            self.fill();
+            if let Some(at) = shutdown_at
+                && (self.state.rendered >= at || !self.output.is_heard())
+            {
+                break;
+            }
+            self.render(&mut block);
+        }
+        if self.output.is_heard() {
+            self.play_out(&mut block);
+        }
+        if let Err(e) = self.output.finish() {
+            tracing::warn!("{e}");
+        }
+    }
+
+    /// Fades out what still sounds and plays the fade to the end.
+    fn play_out(&mut self, block: &mut [f32]) {
+        self.mixer.stop(SHUTDOWN_FADE);
+        let end = self.state.rendered + self.frames(SHUTDOWN_FADE + MIN_FADE);
+        while self.state.rendered < end {
+            self.render(block);
+        }
+    }
+
+    fn render(&mut self, block: &mut [f32]) {
+        self.mixer.render(block);
+        self.state.rendered += (block.len() / 2) as u64;
+        let events: Vec<MixerEvent> = self.mixer.drain_events().collect();
+        for event in events {
+            self.on_mixer_event(event);
+        }
+        if let Err(e) = self.output.write(block) {
+            let reason = super::error_chain(&e);
+            self.events.send(DeviceEvent::Error {
+                message: format!("audio output failed, the music goes on to nowhere: {reason}"),
+            });
+            let rate = self.mixer.rate();
+            self.output = Box::new(NullOutput::new(rate, Pace::RealTime, Some(reason)));
+        }
+        let description = self.output.describe();
+        if let Ok(mut status) = self.status.lock()
+            && *status != description
+        {
+            *status = description;
+        }
+    }
+
+    fn frames(&self, duration: Duration) -> u64 {
+        (duration.as_secs_f64() * f64::from(self.mixer.rate())).round() as u64
+    }
+
+    fn note_fade(&mut self, fade: Duration) {
+        self.state.last_fade_ends_at = self.state.rendered + self.frames(fade);
+    }
+
+    fn apply(&mut self, target: &MusicTarget) {
+        let fade = Duration::from_millis(target.fade.0);
+        let previous = self.state.applied.take();
+        if previous.as_ref().is_none_or(|p| p.playlist != target.playlist) {
+            self.start_playlist(target.playlist.as_deref(), fade);
+        }
+        // The first target sets the level at once: nothing sounds yet, and a glide from the
+        // start level would be heard over the fade-in.
+        let level_over = if previous.is_some() { fade } else { Duration::ZERO };
+        if previous.as_ref().is_none_or(|p| p.level_db != target.level_db) {
+            self.mixer.set_level(target.level_db, level_over);
+        }
+        if previous.as_ref().is_none_or(|p| p.muted != target.muted) {
+            self.mixer.set_muted(target.muted, fade);
+        }
+        if previous.as_ref().is_none_or(|p| p.paused != target.paused) {
+            self.mixer.set_paused(target.paused, fade);
+        }
+        self.note_fade(fade);
+        self.state.applied = Some(target.clone());
+    }
+
+    fn skip(&mut self, crossfade: Millis) {
+        let crossfade = Duration::from_millis(crossfade.0).max(MIN_FADE);
+        self.mixer.skip(crossfade);
+        self.note_fade(crossfade);
+    }
+
+    fn start_playlist(&mut self, name: Option<&str>, fade: Duration) {
+        let fade = fade.max(MIN_FADE);
+        let state = &mut self.state;
+        state.generation += 1;
+        self.loader.generation.store(state.generation, Ordering::Release);
+        state.in_flight = 0;
+        state.failures_in_a_row = 0;
+        state.after_failure = false;
+        state.pending_switch = None;
+        state.cursor = None;
+        match name {
+            Some(name) if self.playlists.contains_key(name) => {
+                state.cursor = Some(Cursor::new(name));
+                state.pending_switch = Some(fade);
+            }
+            Some(name) => {
+                self.events.send(DeviceEvent::Error {
+                    message: format!("no playlist `{name}` to play; the music fades out"),
+                });
+                self.mixer.stop(fade);
+            }
+            None => self.mixer.stop(fade),
+        }
+        self.note_fade(fade);
+    }
+
+    /// Asks the loader for tracks until enough are decoded or on their way.
+    fn fill(&mut self) {
+        loop {
+            let state = &mut self.state;
+            // Until the switch, what the mixer holds belongs to the playlist being left.
+            let queued = if state.pending_switch.is_some() {
+                0
+            } else {
+                self.mixer.queued()
+            };
+            if state.in_flight + queued >= LOOKAHEAD {
+                return;
+            }
+            let Some(cursor) = &mut state.cursor else {
+                return;
+            };
+            let Some(Upcoming { playlist, track }) = cursor.next(&self.playlists) else {
+                state.cursor = None;
+                return;
+            };
+            state.next_id += 1;
+            let id = state.next_id;
+            let request = LoadRequest {
+                id,
+                generation: state.generation,
+                file: track.file(&self.media_root),
+                gain_db: track.gain_db,
+            };
+            state.slots.insert(
+                id,
+                Slot {
+                    playlist,
+                    path: track.path.clone(),
+                    crossfade_after: track.crossfade,
+                },
+            );
+            if self.loader.requests.send(request).is_err() {
+                self.events.send(DeviceEvent::Error {
+                    message: "the audio loader stopped; no further tracks can load".into(),
+                });
+                state.cursor = None;
+                return;
+            }
+            state.in_flight += 1;
+        }
+    }
+
+    fn on_loaded(&mut self, loaded: Loaded) {
+        let state = &mut self.state;
+        match loaded {
+            Loaded::Ready { generation, track } if generation == state.generation => {
+                state.in_flight -= 1;
+                state.failures_in_a_row = 0;
+                let crossfade_after = state.slots.get(&track.id).and_then(|s| s.crossfade_after);
+                if let Some(fade) = state.pending_switch.take() {
+                    self.mixer.switch([(track, Join::Gapless)], fade);
+                } else {
+                    let join = match (state.last_crossfade, state.after_failure) {
+                        (Some(c), _) => Join::Crossfade(Duration::from_millis(c.0)),
+                        (None, true) => Join::Crossfade(FAILURE_CROSSFADE),
+                        (None, false) => Join::Gapless,
+                    };
+                    self.mixer.enqueue(track, join);
+                }
+                state.last_crossfade = crossfade_after;
+                state.after_failure = false;
+            }
+            Loaded::Failed {
+                generation,
+                id,
+                error,
+            } if generation == state.generation => {
+                state.in_flight -= 1;
+                state.failures_in_a_row += 1;
+                state.after_failure = true;
+                let slot = state.slots.remove(&id);
+                let path = slot.as_ref().map(|s| s.path.clone()).unwrap_or_default();
+                tracing::warn!(path, "track skipped: {}", super::error_chain(&error));
+                self.events.send(DeviceEvent::TrackFailed {
+                    path,
+                    error: super::error_chain(&error),
+                });
+                self.give_up_if_all_fail(slot.map(|s| s.playlist));
+            }
+            // From a playlist since left.
+            Loaded::Ready { track, .. } => {
+                state.slots.remove(&track.id);
+            }
+            Loaded::Failed { id, .. } => {
+                state.slots.remove(&id);
+            }
+        }
+    }
+
+    /// A playlist whose every file fails would otherwise be retried for ever.
+    fn give_up_if_all_fail(&mut self, playlist: Option<String>) {
+        let tracks = playlist
+            .as_ref()
+            .and_then(|p| self.playlists.get(p))
+            .map_or(1, |p| p.tracks.len());
+        if self.state.failures_in_a_row < tracks {
+            return;
+        }
+        self.events.send(DeviceEvent::Error {
+            message: format!(
+                "no track of playlist `{}` could be played; the music fades out",
+                playlist.unwrap_or_default()
+            ),
+        });
+        self.state.cursor = None;
+        if let Some(fade) = self.state.pending_switch.take() {
+            self.mixer.stop(fade);
+        }
+    }
+
+    fn on_mixer_event(&mut self, event: MixerEvent) {
+        match event {
+            MixerEvent::Started { id } => {
+                if let Some(slot) = self.state.slots.get(&id) {
+                    tracing::info!(playlist = slot.playlist, path = slot.path, "track started");
+                    self.events.send(DeviceEvent::TrackStarted {
+                        playlist: slot.playlist.clone(),
+                        path: slot.path.clone(),
+                    });
+                }
+            }
+            MixerEvent::Finished { id } | MixerEvent::Abandoned { id, .. } => {
+                self.state.slots.remove(&id);
+            }
+            MixerEvent::Idle => {}
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The `[audio]` section: which output the music goes to, the hard ceiling and the rate.
+
+use std::path::Path;
+
+use super::model::AudioConfig;
+use super::raw::RawAudio;
+use crate::audio::output::OutputSpec;
+use crate::diagnostic::Document;
+
+/// A ceiling this low is a typo (a missing minus sign goes the other way and is caught too):
+/// the room would hear next to nothing.
+const LOWEST_CEILING_DB: f64 = -60.0;
+const DEFAULT_CEILING_DB: f32 = -1.0;
+const DEFAULT_RATE: u32 = 48_000;
+
+pub fn audio(doc: &mut Document<'_>, raw: &RawAudio, base: &Path) -> Option<AudioConfig> {
+    let output = match &raw.output {
+        Some(text) => match text.get_ref().parse::<OutputSpec>() {
+            Ok(OutputSpec::Wav(path)) => Some(OutputSpec::Wav(base.join(path))),
+            Ok(spec) => Some(spec),
+            Err(e) => {
+                doc.error_at(text, e.to_string());
+                None
+            }
+        },
+        None => Some(OutputSpec::Default),
+    };
+    let ceiling_db = match &raw.ceiling_db {
+        Some(c) => doc
+            .in_range(c, "ceiling_db", LOWEST_CEILING_DB..=0.0, " dBFS")
+            .map(|c| c as f32),
+        None => Some(DEFAULT_CEILING_DB),
+    };
+    let rate = match &raw.rate {
+        Some(r) => doc.in_range(r, "rate", 8_000..=192_000, " Hz").map(|r| r as u32),
+        None => Some(DEFAULT_RATE),
+    };
+    Some(AudioConfig {
+        output: output?,
+        ceiling_db: ceiling_db?,
+        rate: rate?,
+    })
+}
