@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod gain;
+pub mod levelled;
 pub mod limiter;
 mod logging;
 pub mod mixer;

@@ -5,14 +5,15 @@
 //! Tracks are loaded just ahead of the mixer rather than all at once, so a long playlist never
 //! needs more memory than a few tracks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use super::decode::{DecodeError, decode_file};
+use super::decode::DecodeError;
+use super::levelled::{Levelled, Levelling, LoadError, load_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
-use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack, Track, normalisation_db, prepare};
+use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack};
 use super::wav::WavError;
-use crate::curation::{CacheError, LoudnessCache, known_lufs};
+use crate::curation::{CacheError, LoudnessCache};
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
@@ -172,20 +173,25 @@ fn load(
     options: &RenderOptions,
 ) -> Result<(PreparedTrack, RenderedTrack), RenderError> {
     let path = track.path.clone();
-    let file: PathBuf = track.file(media_root);
-    let decoded = decode_file(&file).map_err(|source| RenderError::Decode {
-        path: path.clone(),
-        source,
-    })?;
-    let lufs = known_lufs(media_root, &track.path, cache);
-    let gain_db = normalisation_db(options.target_lufs, lufs, decoded.info.channels, track.gain_db);
-    let decoded = Track::from_decoded(index as u64, decoded, gain_db);
-    let prepared = prepare(&decoded, options.rate)
-        .map_err(|source| RenderError::Prepare {
+    let levelling = Levelling {
+        media_root,
+        cache,
+        target_lufs: options.target_lufs,
+    };
+    let Levelled {
+        track: prepared,
+        gain_db,
+        lufs,
+    } = load_levelled(track, index as u64, options.rate, &levelling).map_err(|e| match e {
+        LoadError::Decode(source) => RenderError::Decode {
             path: path.clone(),
             source,
-        })?
-        .with_fades(track.fade_in.to_duration(), track.fade_out.to_duration());
+        },
+        LoadError::Prepare(source) => RenderError::Prepare {
+            path: path.clone(),
+            source,
+        },
+    })?;
     let rendered = RenderedTrack {
         path,
         frames: prepared.frames() as u64,

@@ -6,16 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use crate::audio::decode::{DecodeError, decode_file};
-use crate::audio::track::{PrepareError, PreparedTrack, Track, prepare};
+pub use crate::audio::levelled::LoadError;
+use crate::audio::levelled::{Levelling, load_levelled};
+use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
+use crate::curation::LoudnessCache;
+use crate::playlist;
 
 #[derive(Debug)]
 pub struct LoadRequest {
     pub id: u64,
     /// Which playlist start asked for it; a newer start makes it stale.
     pub generation: u64,
-    pub file: PathBuf,
-    pub gain_db: f32,
+    pub track: playlist::Track,
 }
 
 #[derive(Debug)]
@@ -31,14 +33,6 @@ pub enum Loaded {
     },
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    #[error(transparent)]
-    Prepare(#[from] PrepareError),
-}
-
 pub struct Loader {
     pub requests: Sender<LoadRequest>,
     pub results: Receiver<Loaded>,
@@ -47,7 +41,7 @@ pub struct Loader {
 }
 
 impl Loader {
-    pub fn spawn(rate: u32) -> std::io::Result<Loader> {
+    pub fn spawn(rate: u32, media_root: PathBuf) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
         let generation = Arc::new(AtomicU64::new(0));
@@ -62,7 +56,7 @@ impl Loader {
                     }
                     let generation = request.generation;
                     let id = request.id;
-                    let loaded = match load(&request, rate) {
+                    let loaded = match load(&request, rate, &media_root) {
                         Ok(track) => Loaded::Ready { generation, track },
                         Err(error) => Loaded::Failed {
                             generation,
@@ -83,8 +77,14 @@ impl Loader {
     }
 }
 
-fn load(request: &LoadRequest, rate: u32) -> Result<PreparedTrack, LoadError> {
-    let decoded = decode_file(&request.file)?;
-    let track = Track::from_decoded(request.id, decoded, request.gain_db);
-    Ok(prepare(&track, rate)?)
+fn load(request: &LoadRequest, rate: u32, media_root: &std::path::Path) -> Result<PreparedTrack, LoadError> {
+    // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
+    // a missing or unreadable cache only means unlevelled tracks, never silence.
+    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    let levelling = Levelling {
+        media_root,
+        cache: &cache,
+        target_lufs: DEFAULT_TARGET_LUFS,
+    };
+    Ok(load_levelled(&request.track, request.id, rate, &levelling)?.track)
 }

@@ -77,10 +77,11 @@ impl Player {
         output: Box<dyn Output>,
         events: DeviceEvents,
     ) -> Result<Player, PlayerError> {
-        let loader = loader::Loader::spawn(setup.rate).map_err(|source| PlayerError::Thread {
-            what: "audio loader",
-            source,
-        })?;
+        let loader =
+            loader::Loader::spawn(setup.rate, setup.media_root).map_err(|source| PlayerError::Thread {
+                what: "audio loader",
+                source,
+            })?;
         let mixer = Mixer::new(&MixerConfig {
             rate: setup.rate,
             ceiling_db: setup.ceiling_db.min(0.0),
@@ -92,7 +93,6 @@ impl Player {
             mixer,
             output,
             playlists: setup.playlists,
-            media_root: setup.media_root,
             events,
             status: status.clone(),
             loader,

@@ -2,7 +2,6 @@
 //! loader a track or two ahead, reports what starts and what fails, and feeds the output.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -47,7 +46,6 @@ pub struct Worker {
     pub mixer: Mixer,
     pub output: Box<dyn Output>,
     pub playlists: BTreeMap<String, Playlist>,
-    pub media_root: PathBuf,
     pub events: DeviceEvents,
     pub status: Arc<Mutex<String>>,
     pub loader: Loader,
@@ -231,8 +229,7 @@ impl Worker {
             let request = LoadRequest {
                 id,
                 generation: state.generation,
-                file: track.file(&self.media_root),
-                gain_db: track.gain_db,
+                track: track.clone(),
             };
             state.slots.insert(
                 id,
