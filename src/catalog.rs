@@ -143,7 +143,7 @@ impl Catalog {
             match self.load_scene(name) {
                 Ok(_) => {}
                 Err(CatalogError::Scene(SceneError::Invalid(d))) => all.extend(d),
-                Err(e) => all.push(Diagnostic::new(path, files::chain(&e))),
+                Err(e) => all.push(Diagnostic::new(path, crate::error_text::error_chain(&e))),
             }
         }
         all

@@ -21,6 +21,7 @@ pub mod config;
 pub mod curation;
 pub mod diagnostic;
 pub mod engine;
+pub mod error_text;
 pub mod lights;
 pub mod playlist;
 pub mod protocol;

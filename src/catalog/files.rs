@@ -36,15 +36,3 @@ pub fn is_scene_name(name: &str) -> bool {
         && !name.contains(['/', '\\', '\0'])
         && name.chars().all(|c| !c.is_control())
 }
-
-/// An error and its causes on one line, for a diagnostic.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}

@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::files::{chain, toml_files};
+use super::files::toml_files;
 use crate::config::{Config, parse_config};
 use crate::diagnostic::{Diagnostic, Document};
+use crate::error_text::error_chain as chain;
 use crate::playlist::parse_playlist;
 use crate::scene::{SceneContext, parse_scene};
 

@@ -9,6 +9,7 @@ use super::cache::{CacheError, FileIdentity, LoudnessCache};
 use super::loudness::{Loudness, measure};
 use super::parallel::map_parallel;
 use crate::audio::decode::replaygain_tag;
+use crate::error_text::error_chain;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AnalyzedFile {
@@ -58,7 +59,7 @@ pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheErr
         .collect();
     let results = map_parallel(&jobs, |(rel, _, cached)| match cached {
         Some(l) => (true, Ok(l.clone())),
-        None => (false, measure(&media_root.join(rel)).map_err(|e| chain(&e))),
+        None => (false, measure(&media_root.join(rel)).map_err(|e| error_chain(&e))),
     });
     let mut out = Vec::new();
     for ((rel, identity, _), (cached, result)) in jobs.into_iter().zip(results) {
@@ -101,16 +102,4 @@ pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option
         .and_then(|id| cache.get(rel, id))
         .and_then(|l| l.lufs);
     cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
-}
-
-/// An error and its causes on one line.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

@@ -8,10 +8,10 @@ use std::time::SystemTime;
 use crate::protocol::LogEntry;
 use crate::timeline::{Action, Event};
 
-use super::error_chain;
 use super::event_log::wall_string;
 use super::persist::{STATE_VERSION, SavedSession, unix_millis};
 use super::session::Engine;
+use crate::error_text::error_chain;
 
 impl Engine {
     pub fn dispatch(&mut self, actions: Vec<Action>) {

@@ -118,15 +118,3 @@ async fn sleep_until(deadline: Option<(Millis, Instant)>) -> Millis {
         None => std::future::pending().await,
     }
 }
-
-/// An error with all its causes, `a: b: c`, for logs and replies.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}

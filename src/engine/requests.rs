@@ -5,9 +5,9 @@ use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
 use crate::timeline::{MusicTarget, Source};
 
 use super::control::ControlRequest;
-use super::error_chain;
 use super::history::HistoryError;
 use super::session::Engine;
+use crate::error_text::error_chain;
 
 pub const NO_SESSION: &str = "no session is running; start one with `setting start SCENE`";
 

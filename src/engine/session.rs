@@ -15,11 +15,12 @@ use crate::protocol::{DaemonInfo, LogEntry};
 use crate::time::{Millis, format_duration};
 use crate::timeline::{DeviceEvent, Event, EventKind, Source, Status, Timeline};
 
+use super::EngineOptions;
 use super::clock::SessionClock;
 use super::event_log::EventLog;
 use super::history::History;
 use super::persist::{self, SavedSession, StateFile, unix_millis};
-use super::{EngineOptions, error_chain};
+use crate::error_text::error_chain;
 
 pub struct Engine {
     pub(super) options: EngineOptions,

@@ -15,7 +15,8 @@ use rodio::cpal::traits::{DeviceTrait, HostTrait};
 use rodio::{CpalErrorKind, DeviceSinkBuilder, DeviceSinkError, MixerDeviceSink, Source};
 
 use super::pace::Pacer;
-use super::{DeviceEvents, Output, OutputError, OutputOptions, error_chain};
+use super::{DeviceEvents, Output, OutputError, OutputOptions};
+use crate::error_text::error_chain;
 use crate::timeline::DeviceEvent;
 
 /// Blocks waiting for the device: with the mixer's blocks of ~20 ms, about 100 ms of cushion

@@ -13,6 +13,8 @@ mod wav;
 
 use std::path::PathBuf;
 
+use crate::error_text::error_chain;
+
 pub use device::{DeviceError, DeviceOutput};
 pub use events::DeviceEvents;
 pub use null::NullOutput;
@@ -76,16 +78,4 @@ pub fn open_output(spec: &OutputSpec, options: &OutputOptions) -> Result<Box<dyn
             }
         },
     })
-}
-
-/// An error and its causes on one line, for status and event logs.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }

@@ -17,8 +17,9 @@ use std::thread::JoinHandle;
 
 use super::AudioOutput;
 use super::mixer::{Mixer, MixerConfig};
-use super::output::{DeviceEvents, Output, error_chain};
+use super::output::{DeviceEvents, Output};
 use crate::catalog::Catalog;
+use crate::error_text::error_chain;
 use crate::playlist::Playlist;
 use crate::time::Millis;
 use crate::timeline::MusicTarget;
