@@ -85,6 +85,20 @@ impl PreparedTrack {
         self.stereo.len() / 2
     }
 
+    /// The rest of the track from `frame` on, or `None` if it ends before then. The track's
+    /// own fade-in is dropped: it belongs to its first frame, and a start mid-track brings its
+    /// own fade. Copies the tail, so it is for a one-off start, not the audio path.
+    pub fn from_frame(self, frame: usize) -> Option<Self> {
+        if frame >= self.frames() {
+            return None;
+        }
+        Some(PreparedTrack {
+            stereo: self.stereo[frame * 2..].into(),
+            fade_in: Duration::ZERO,
+            ..self
+        })
+    }
+
     pub fn with_fades(mut self, fade_in: Duration, fade_out: Duration) -> Self {
         self.fade_in = fade_in;
         self.fade_out = fade_out;

@@ -41,6 +41,17 @@ pub struct MusicTarget {
     pub paused: bool,
     /// How long the glide to this state takes (a crossfade if the playlist changes).
     pub fade: Millis,
+    /// After a restart only: where in `playlist` the music had got to, so that the player
+    /// starts there rather than at the first track. Ignored unless the playlist changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_from: Option<TrackPosition>,
+}
+
+/// A point in a track: its path as the playlist names it, and how far into it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackPosition {
+    pub path: String,
+    pub offset: Millis,
 }
 
 impl MusicTarget {
@@ -51,10 +62,12 @@ impl MusicTarget {
             muted: false,
             paused: false,
             fade: Millis::ZERO,
+            resume_from: None,
         }
     }
 
-    /// True when the same sound would come out, whatever the fade.
+    /// True when the same sound would come out, whatever the fade (and wherever a restart
+    /// would resume).
     pub fn same_state(&self, other: &MusicTarget) -> bool {
         self.playlist == other.playlist
             && self.muted == other.muted

@@ -107,8 +107,8 @@ impl Timeline {
                     .state
                     .current_track
                     .as_ref()
-                    .filter(|(p, _)| *p == playlist)
-                    .map(|(_, t)| t.clone());
+                    .filter(|t| t.playlist == playlist)
+                    .map(|t| t.path.clone());
                 self.log(
                     out,
                     EventKind::TrackSkipped {

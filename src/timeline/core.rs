@@ -14,7 +14,7 @@ use super::due::Due;
 use super::error::CommandError;
 use super::event::{Event, EventKind};
 use super::policy::Policy;
-use super::state::State;
+use super::state::{CurrentTrack, State};
 use super::status::Status;
 
 /// Lights come back quickly after a restart: the room should be right again at once.
@@ -158,7 +158,7 @@ impl Timeline {
         self.log(&mut out, EventKind::SessionResumed { downtime });
         if !self.state.finished {
             self.refresh_zones(&super::command::Target::Room, RESTART_LIGHT_FADE, true, &mut out);
-            self.sync_music(RESTART_MUSIC_FADE, true, &mut out);
+            self.resume_music(RESTART_MUSIC_FADE, &mut out);
         }
         self.finish_output(&mut out);
         out
@@ -196,7 +196,7 @@ impl Timeline {
         self.advance(now, &mut out);
         let kind = match event {
             DeviceEvent::TrackStarted { playlist, path } => {
-                self.state.current_track = Some((playlist.clone(), path.clone()));
+                self.track_started(&playlist, &path);
                 EventKind::Track { playlist, path }
             }
             DeviceEvent::TrackFailed { path, error } => EventKind::Error {
@@ -207,6 +207,26 @@ impl Timeline {
         self.log(&mut out, kind);
         self.finish_output(&mut out);
         out
+    }
+
+    /// Notes the track that plays now and when it started, unless this start is the
+    /// resumption a restart asked for: that track started back then, not now.
+    fn track_started(&mut self, playlist: &str, path: &str) {
+        let timeline = self.state.timeline;
+        let current = &mut self.state.current_track;
+        if let Some(track) = current.as_mut().filter(|t| t.resuming)
+            && track.playlist == playlist
+            && track.path == path
+        {
+            track.resuming = false;
+            return;
+        }
+        *current = Some(CurrentTrack {
+            playlist: playlist.to_string(),
+            path: path.to_string(),
+            started_at: Some(timeline),
+            resuming: false,
+        });
     }
 
     /// When the core next wants a tick, in session time; `None` while nothing can come due

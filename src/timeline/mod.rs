@@ -21,13 +21,13 @@ mod state;
 mod status;
 mod view;
 
-pub use action::{Action, MusicTarget};
+pub use action::{Action, MusicTarget, TrackPosition};
 pub use command::{Command, Request, Source, Target};
 pub use core::{DeviceEvent, RestoreError, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
 pub use policy::{OverrideLook, Policy};
-pub use state::State;
+pub use state::{CurrentTrack, State};
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::scene::Look;
 use crate::time::Millis;
 
-use super::action::{Action, MusicTarget};
+use super::action::{Action, MusicTarget, TrackPosition};
 use super::command::Target;
 use super::core::Timeline;
 use super::event::OverrideKind;
@@ -133,6 +133,7 @@ impl Timeline {
             muted: self.state.muted || room(OverrideKind::Emergency),
             paused: room(OverrideKind::Pause),
             fade,
+            resume_from: None,
         }
     }
 
@@ -150,6 +151,33 @@ impl Timeline {
         }
         self.state.emitted_music = Some(target.clone());
         out.push(Action::Music(target));
+    }
+
+    /// After a restart: always sends the music target, telling the player where in the
+    /// playlist the music had got to, since it starts from nothing.
+    pub(super) fn resume_music(&mut self, fade: Millis, out: &mut Vec<Action>) {
+        let mut target = self.music_target(fade);
+        target.resume_from = self.resume_position(target.playlist.as_deref());
+        if target.resume_from.is_some()
+            && let Some(track) = &mut self.state.current_track
+        {
+            track.resuming = true;
+        }
+        self.state.emitted_music = Some(target.clone());
+        out.push(Action::Music(target));
+    }
+
+    /// Where the current track has got to, if it belongs to `playlist` and its start is known.
+    /// Counted in timeline time, which ran on through the downtime as the session did.
+    fn resume_position(&self, playlist: Option<&str>) -> Option<TrackPosition> {
+        let track = self.state.current_track.as_ref()?;
+        if playlist != Some(track.playlist.as_str()) {
+            return None;
+        }
+        Some(TrackPosition {
+            path: track.path.clone(),
+            offset: self.state.timeline - track.started_at?,
+        })
     }
 
     /// Clamps a nudge of the volume offset to the room's limits.

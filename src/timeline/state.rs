@@ -50,7 +50,27 @@ pub struct State {
     pub emitted_lights: BTreeMap<String, Look>,
     pub emitted_music: Option<MusicTarget>,
     pub pending_prompt: Option<String>,
-    pub current_track: Option<(String, String)>,
+    /// The track the player last reported starting, so that a restart can carry on with it.
+    pub current_track: Option<CurrentTrack>,
+}
+
+/// The track that plays now, as the player reported it. Saved by older versions as a
+/// `[playlist, path]` pair, which still reads (serde takes a sequence for a struct), with no
+/// start time and so no resumption.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentTrack {
+    pub playlist: String,
+    pub path: String,
+    /// Timeline time it started. The timeline stands still while paused, as the track does,
+    /// and runs on through a mute, as the track does underneath; through a room-wide emergency
+    /// the timeline stops while the muted track runs on, so a resumption after one comes back
+    /// that much early.
+    #[serde(default)]
+    pub started_at: Option<Millis>,
+    /// A restart asked the player to carry on with this track: its next start report is that
+    /// resumption, not a new start, and must not reset `started_at`.
+    #[serde(default)]
+    pub resuming: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

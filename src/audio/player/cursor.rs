@@ -26,6 +26,19 @@ impl Cursor {
         }
     }
 
+    /// A cursor whose next track is `path` in `playlist`, if the playlist has it.
+    pub fn at_track(playlist: &str, path: &str, playlists: &BTreeMap<String, Playlist>) -> Option<Self> {
+        let index = playlists
+            .get(playlist)?
+            .tracks
+            .iter()
+            .position(|t| t.path == path)?;
+        Some(Cursor {
+            playlist: playlist.to_string(),
+            index,
+        })
+    }
+
     /// The playlist the next track comes from.
     pub fn playlist(&self) -> &str {
         &self.playlist
@@ -109,5 +122,16 @@ mod tests {
         assert_eq!(take(&mut c, &playlists, 4), ["c/1", "a/1", "a/2", "a/1"]);
         assert_eq!(c.playlist(), "a");
         assert!(Cursor::new("nope").next(&playlists).is_none());
+    }
+
+    #[test]
+    fn starts_at_a_named_track_and_carries_on_from_it() {
+        let playlists: BTreeMap<_, _> = [playlist("a", &["1", "2", "3"], WhenDone::Loop)]
+            .into_iter()
+            .collect();
+        let mut at = Cursor::at_track("a", "2", &playlists).unwrap();
+        assert_eq!(take(&mut at, &playlists, 3), ["a/2", "a/3", "a/1"]);
+        assert!(Cursor::at_track("a", "gone", &playlists).is_none());
+        assert!(Cursor::at_track("nope", "1", &playlists).is_none());
     }
 }

@@ -233,3 +233,107 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
     let zero_run = span.split(|&s| s != 0.0).map(<[f32]>::len).max().unwrap_or(0);
     assert!(zero_run < 3, "{zero_run} silent samples in a row");
 }
+
+/// Three tracks for the resume tests: the second a slow ramp, so that any sample of it says
+/// how far into it the player was.
+fn resume_setup(media: &Path) -> PlayerSetup {
+    let two: Vec<f32> = (0..2 * RATE).map(|i| ramp_value(i as usize)).collect();
+    write_wav(
+        &media.join("one.wav"),
+        &sine(RATE as usize, RATE, 440.0, 0.5),
+        RATE,
+        1,
+    );
+    write_wav(&media.join("two.wav"), &two, RATE, 1);
+    write_wav(
+        &media.join("three.wav"),
+        &sine(RATE as usize, RATE, 660.0, 0.5),
+        RATE,
+        1,
+    );
+    let playlist = Playlist {
+        name: "three".into(),
+        title: "three tracks".into(),
+        when_done: WhenDone::Silence,
+        tracks: vec![track("one.wav"), track("two.wav"), track("three.wav")],
+    };
+    PlayerSetup {
+        playlists: BTreeMap::from([("three".to_string(), playlist)]),
+        media_root: media.to_owned(),
+        rate: RATE,
+        ceiling_db: 0.0,
+    }
+}
+
+/// The second track's sample at `frame`: 0.1 rising to 0.4 over its two seconds.
+fn ramp_value(frame: usize) -> f32 {
+    0.1 + 0.3 * frame as f32 / (2 * RATE) as f32
+}
+
+fn resume(path: &str, offset: Millis) -> MusicTarget {
+    MusicTarget {
+        resume_from: Some(crate::timeline::TrackPosition {
+            path: path.into(),
+            offset,
+        }),
+        fade: Millis(100),
+        ..play("three")
+    }
+}
+
+#[test]
+fn a_restart_resumes_at_the_track_and_point_it_had_reached() {
+    let media = tempfile::tempdir().unwrap();
+    let wav = media.path().join("out.wav");
+    let output = WavOutput::create(&wav, RATE, Pace::Unpaced).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(
+        resume_setup(media.path()),
+        Box::new(output),
+        DeviceEvents::new(tx),
+    )
+    .unwrap();
+    player.apply(&resume("two.wav", Millis::from_secs(1)));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 2);
+    assert_eq!(started(&events), ["two.wav", "three.wav"]);
+    drop(player);
+
+    let left: Vec<f32> = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .step_by(2)
+        .collect();
+    let onset = left.iter().position(|&s| s != 0.0).expect("the track was played");
+    // Past the fade-in: the ramp's value there says where in the track the player is.
+    let after = RATE as usize / 5;
+    let heard = left[onset + after];
+    let expected = ramp_value(RATE as usize + after);
+    let per_10_ms = ramp_value(RATE as usize / 100) - ramp_value(0);
+    assert!(
+        (heard - expected).abs() < per_10_ms,
+        "heard {heard}, expected {expected}: not 1.2 s into the second track"
+    );
+}
+
+#[test]
+fn a_resume_point_past_the_track_s_end_starts_the_next_track() {
+    let media = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = NullOutput::new(RATE, Pace::Unpaced, None);
+    let mut player = Player::start(
+        resume_setup(media.path()),
+        Box::new(output),
+        DeviceEvents::new(tx),
+    )
+    .unwrap();
+    player.apply(&resume("two.wav", Millis::from_secs(5)));
+    let events = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    assert_eq!(started(&events), ["three.wav"]);
+
+    // A track the playlist no longer has: the playlist starts from its top.
+    player.apply(&MusicTarget::silence());
+    player.apply(&resume("gone.wav", Millis::from_secs(1)));
+    let events = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    assert_eq!(started(&events), ["one.wav"]);
+}

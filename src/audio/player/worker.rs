@@ -11,9 +11,10 @@ use super::cursor::{Cursor, Upcoming};
 use super::loader::{LoadRequest, Loaded, Loader};
 use crate::audio::mixer::{Join, Mixer, MixerEvent};
 use crate::audio::output::{DeviceEvents, NullOutput, Output, Pace};
+use crate::audio::track::PreparedTrack;
 use crate::playlist::Playlist;
 use crate::time::Millis;
-use crate::timeline::{DeviceEvent, MusicTarget};
+use crate::timeline::{DeviceEvent, MusicTarget, TrackPosition};
 
 /// About 21 ms at 48 kHz: how often commands are looked at, and the unit the output takes.
 pub const BLOCK_FRAMES: usize = 1024;
@@ -59,6 +60,8 @@ pub struct PlayState {
     cursor: Option<Cursor>,
     /// The crossfade into a newly chosen playlist, waiting for its first track to load.
     pending_switch: Option<Duration>,
+    /// After a restart: how far into that first track to start, to carry on where it was.
+    resume_at: Option<Duration>,
     in_flight: usize,
     slots: HashMap<u64, Slot>,
     next_id: u64,
@@ -154,7 +157,7 @@ impl Worker {
         let fade = Duration::from_millis(target.fade.0);
         let previous = self.state.applied.take();
         if previous.as_ref().is_none_or(|p| p.playlist != target.playlist) {
-            self.start_playlist(target.playlist.as_deref(), fade);
+            self.start_playlist(target.playlist.as_deref(), target.resume_from.as_ref(), fade);
         }
         // The first target sets the level at once: nothing sounds yet, and a glide from the
         // start level would be heard over the fade-in.
@@ -178,7 +181,8 @@ impl Worker {
         self.note_fade(crossfade);
     }
 
-    fn start_playlist(&mut self, name: Option<&str>, fade: Duration) {
+    /// Starts `name` from its first track, or from `resume` (a restart's) if it has that track.
+    fn start_playlist(&mut self, name: Option<&str>, resume: Option<&TrackPosition>, fade: Duration) {
         let fade = fade.max(MIN_FADE);
         let state = &mut self.state;
         state.generation += 1;
@@ -187,10 +191,21 @@ impl Worker {
         state.failures_in_a_row = 0;
         state.after_failure = false;
         state.pending_switch = None;
+        state.resume_at = None;
         state.cursor = None;
         match name {
             Some(name) if self.playlists.contains_key(name) => {
-                state.cursor = Some(Cursor::new(name));
+                let resumed = resume.and_then(|r| {
+                    let cursor = Cursor::at_track(name, &r.path, &self.playlists);
+                    if cursor.is_none() {
+                        // The catalog changed under the session: start the playlist afresh.
+                        tracing::info!(path = r.path, "track to resume is not in `{name}` any more");
+                    }
+                    Some((cursor?, r.offset.to_duration()))
+                });
+                let (cursor, resume_at) = resumed.unzip();
+                state.cursor = Some(cursor.unwrap_or_else(|| Cursor::new(name)));
+                state.resume_at = resume_at;
                 state.pending_switch = Some(fade);
             }
             Some(name) => {
@@ -256,19 +271,9 @@ impl Worker {
             Loaded::Ready { generation, track } if generation == state.generation => {
                 state.in_flight -= 1;
                 state.failures_in_a_row = 0;
-                let crossfade_after = state.slots.get(&track.id).and_then(|s| s.crossfade_after);
-                if let Some(fade) = state.pending_switch.take() {
-                    self.mixer.switch([(track, Join::Gapless)], fade);
-                } else {
-                    let join = match (state.last_crossfade, state.after_failure) {
-                        (Some(c), _) => Join::Crossfade(Duration::from_millis(c.0)),
-                        (None, true) => Join::Crossfade(FAILURE_CROSSFADE),
-                        (None, false) => Join::Gapless,
-                    };
-                    self.mixer.enqueue(track, join);
+                if let Some(track) = self.resume_cut(track) {
+                    self.queue_loaded(track);
                 }
-                state.last_crossfade = crossfade_after;
-                state.after_failure = false;
             }
             Loaded::Failed {
                 generation,
@@ -278,6 +283,8 @@ impl Worker {
                 state.in_flight -= 1;
                 state.failures_in_a_row += 1;
                 state.after_failure = true;
+                // The track to resume in cannot play: the next one starts from its top.
+                state.resume_at = None;
                 let slot = state.slots.remove(&id);
                 let path = slot.as_ref().map(|s| s.path.clone()).unwrap_or_default();
                 tracing::warn!(path, "track skipped: {}", super::error_chain(&error));
@@ -295,6 +302,39 @@ impl Worker {
                 state.slots.remove(&id);
             }
         }
+    }
+
+    /// After a restart the first track starts where the music had got to; one that would have
+    /// ended meanwhile is dropped, and the next track starts the playlist instead.
+    fn resume_cut(&mut self, track: PreparedTrack) -> Option<PreparedTrack> {
+        let Some(at) = self.state.resume_at.take() else {
+            return Some(track);
+        };
+        let id = track.id;
+        let cut = track.from_frame(self.frames(at) as usize);
+        if cut.is_none() {
+            self.state.slots.remove(&id);
+        }
+        cut
+    }
+
+    /// Starts a loaded track (the first of a newly chosen playlist) or queues it behind the
+    /// last, joined as the playlist says.
+    fn queue_loaded(&mut self, track: PreparedTrack) {
+        let state = &mut self.state;
+        let crossfade_after = state.slots.get(&track.id).and_then(|s| s.crossfade_after);
+        if let Some(fade) = state.pending_switch.take() {
+            self.mixer.switch([(track, Join::Gapless)], fade);
+        } else {
+            let join = match (state.last_crossfade, state.after_failure) {
+                (Some(c), _) => Join::Crossfade(Duration::from_millis(c.0)),
+                (None, true) => Join::Crossfade(FAILURE_CROSSFADE),
+                (None, false) => Join::Gapless,
+            };
+            self.mixer.enqueue(track, join);
+        }
+        state.last_crossfade = crossfade_after;
+        state.after_failure = false;
     }
 
     /// A playlist whose every file fails would otherwise be retried for ever.

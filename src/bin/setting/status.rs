@@ -234,6 +234,7 @@ mod tests {
                 muted: true,
                 paused: false,
                 fade: Millis::ZERO,
+                resume_from: None,
             },
             lights: BTreeMap::from([(
                 "room".into(),

@@ -3,7 +3,7 @@
 use super::fixture::*;
 use crate::scene::Mark;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, EventKind, Snapshot, Timeline};
+use crate::timeline::{Action, Command, DeviceEvent, EventKind, Snapshot, Timeline, TrackPosition};
 
 #[test]
 fn a_restored_session_continues_identically() {
@@ -56,4 +56,80 @@ fn a_snapshot_that_does_not_hang_together_is_refused() {
     let mut empty = run.tl.snapshot();
     empty.scene.phases.clear();
     assert!(Timeline::restore(empty).is_err());
+}
+
+/// Takes the session through a state file and back, as a crash and restart would.
+fn crash_and_restore(tl: &Timeline) -> Timeline {
+    let json = serde_json::to_string(&tl.snapshot()).unwrap();
+    Timeline::restore(serde_json::from_str(&json).unwrap()).unwrap()
+}
+
+fn track_started(path: &str) -> DeviceEvent {
+    DeviceEvent::TrackStarted {
+        playlist: "arrival".into(),
+        path: path.into(),
+    }
+}
+
+fn resume_from(actions: &[Action]) -> Option<TrackPosition> {
+    let targets = music(actions);
+    assert_eq!(targets.len(), 1, "{actions:#?}");
+    targets[0].resume_from.clone()
+}
+
+#[test]
+fn the_music_resumes_at_the_track_and_point_it_had_reached() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    run.tl.device(m(4), track_started("arrival/02.ogg"));
+    // Killed at 5 minutes, back at 7: the track ran on through the downtime.
+    run.run_until(m(5));
+    let mut restored = crash_and_restore(&run.tl);
+    let a = restored.resumed(m(7), m(2));
+    let position = TrackPosition {
+        path: "arrival/02.ogg".into(),
+        offset: m(3),
+    };
+    assert_eq!(resume_from(&a), Some(position.clone()));
+
+    // The player's report of that resumption is not a new start: a second crash still
+    // counts from the track's real start.
+    restored.device(m(7), track_started("arrival/02.ogg"));
+    let a = crash_and_restore(&restored).resumed(m(8), m(1));
+    assert_eq!(resume_from(&a).map(|p| p.offset), Some(m(4)));
+}
+
+#[test]
+fn time_paused_does_not_count_towards_the_resume_point() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    run.cmd(m(2), Command::Pause { walk_light: false });
+    run.cmd(m(6), Command::Resume { all: false });
+    let a = crash_and_restore(&run.tl).resumed(m(8), m(2));
+    let offset = resume_from(&a).map(|p| p.offset);
+    assert_eq!(
+        offset,
+        Some(m(3)),
+        "1 min before the pause, 2 after it, none during"
+    );
+}
+
+#[test]
+fn a_new_playlist_or_an_old_state_file_starts_the_playlist_afresh() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    // Into silence and on to dosing: the arrival track has nothing to do with it.
+    run.cmd(m(2), Command::Next);
+    run.cmd(m(3), Command::Next);
+    let a = crash_and_restore(&run.tl).resumed(m(4), m(1));
+    assert_eq!(resume_from(&a), None);
+
+    // A state file from before start times were kept: the pair still reads, and the
+    // playlist starts from its first track as it used to.
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    let mut json = serde_json::to_value(run.tl.snapshot()).unwrap();
+    json["state"]["current_track"] = serde_json::json!(["arrival", "arrival/01.flac"]);
+    let mut restored = Timeline::restore(serde_json::from_value(json).unwrap()).unwrap();
+    assert_eq!(resume_from(&restored.resumed(m(2), m(1))), None);
 }
