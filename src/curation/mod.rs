@@ -1,5 +1,6 @@
 //! The curators' tools over the media: decoding every file in full, whether playlists cover
-//! the phases that play them, and loudness measured on every core with a cache.
+//! the phases that play them, loudness measured on every core with a cache, and which tracks
+//! therapists skipped across sessions.
 
 mod analyze;
 mod cache;
@@ -7,6 +8,7 @@ mod check;
 mod coverage;
 mod loudness;
 mod parallel;
+mod skips;
 
 pub use crate::audio::decode::{header_seconds, replaygain_tag};
 pub use analyze::{Analysis, AnalyzedFile, analyze, known_lufs};
@@ -15,3 +17,4 @@ pub use check::{FileCheck, FileStatus, check_file, check_files};
 pub use coverage::{PhaseCoverage, Verdict, coverage, length};
 pub use loudness::{Loudness, LoudnessError, measure};
 pub use parallel::map_parallel;
+pub use skips::{LogProblem, SkipReport, SkippedTrack, skips};

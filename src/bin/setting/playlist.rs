@@ -13,7 +13,7 @@ use setting::playlist::{Playlist, WhenDone};
 
 use crate::args::Cli;
 use crate::failure::Failure;
-use crate::{locate, playlist_analyze, playlist_check, playlist_m3u};
+use crate::{locate, playlist_analyze, playlist_check, playlist_m3u, playlist_skips};
 
 #[derive(Debug, Subcommand)]
 pub enum PlaylistCommand {
@@ -45,9 +45,21 @@ pub enum PlaylistCommand {
         /// One playlist; all when left out.
         name: Option<String>,
     },
+    /// The tracks therapists skipped, across every recorded session, most-skipped first.
+    Skips {
+        /// Only tracks skipped while playing from this playlist; all when left out.
+        name: Option<String>,
+        /// Read the sessions here [default: the config's `daemon.state_dir`].
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 pub fn run(cli: &Cli, command: &PlaylistCommand) -> anyhow::Result<ExitCode> {
+    if let PlaylistCommand::Skips { name, state_dir } = command {
+        // Needs no config when given the state directory.
+        return playlist_skips::run(cli, name.as_deref(), state_dir.as_deref());
+    }
     let config = locate::load(cli.config.as_deref())?;
     match command {
         PlaylistCommand::Import { file, name, force } => {
@@ -59,6 +71,7 @@ pub fn run(cli: &Cli, command: &PlaylistCommand) -> anyhow::Result<ExitCode> {
         }
         PlaylistCommand::Check { name } => playlist_check::run(cli, &catalog(&config)?, name.as_deref()),
         PlaylistCommand::Analyze { name } => playlist_analyze::run(cli, &catalog(&config)?, name.as_deref()),
+        PlaylistCommand::Skips { .. } => unreachable!("handled above"),
     }
 }
 
