@@ -7,6 +7,7 @@
 //! was given at construction.
 
 pub mod decode;
+pub mod dry_run;
 pub mod gain;
 pub mod levelled;
 pub mod limiter;

@@ -3,5 +3,7 @@
 mod cli;
 mod curation;
 mod daemon;
+mod dry_run;
 mod shipped_files;
+mod skips;
 mod support;

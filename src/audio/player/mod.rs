@@ -14,9 +14,10 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::AudioOutput;
-use super::mixer::{Mixer, MixerConfig};
+use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output};
 use crate::catalog::Catalog;
 use crate::error_text::error_chain;
@@ -26,11 +27,12 @@ use crate::timeline::MusicTarget;
 
 pub use cursor::{Cursor, Upcoming};
 pub use loader::LoadError;
+pub use worker::MIN_FADE;
 use worker::{Command, PlayState, Worker};
 
 /// No level change moves faster than this: a typo such as `volume +30` takes seconds to be
 /// heard in full, and can be taken back before it is.
-const MAX_SLEW_DB_PER_SECOND: f32 = 12.0;
+pub const MAX_SLEW_DB_PER_SECOND: f32 = 12.0;
 
 /// What the player plays from, and how loud it may ever get.
 #[derive(Debug, Clone)]
@@ -147,5 +149,32 @@ impl Drop for Player {
         {
             tracing::error!("the audio player thread panicked");
         }
+    }
+}
+
+/// Moves the mixer's level, mute and pause to `target`'s, touching only what changed since
+/// `previous`. The playlist is the caller's: the live worker loads on a thread, a dry run inline.
+/// The first target sets the level at once: nothing sounds yet, and a glide from the start
+/// level would be heard over the fade-in.
+pub fn glide_to(mixer: &mut Mixer, previous: Option<&MusicTarget>, target: &MusicTarget, fade: Duration) {
+    let level_over = if previous.is_some() { fade } else { Duration::ZERO };
+    if previous.is_none_or(|p| p.level_db != target.level_db) {
+        mixer.set_level(target.level_db, level_over);
+    }
+    if previous.is_none_or(|p| p.muted != target.muted) {
+        mixer.set_muted(target.muted, fade);
+    }
+    if previous.is_none_or(|p| p.paused != target.paused) {
+        mixer.set_paused(target.paused, fade);
+    }
+}
+
+/// How a track joins the one queued before it: that track's crossfade setting, else a short
+/// crossfade over the gap a failed track left, else gaplessly.
+pub fn join_after(last_crossfade: Option<Millis>, after_failure: bool) -> Join {
+    match (last_crossfade, after_failure) {
+        (Some(c), _) => Join::Crossfade(c.to_duration()),
+        (None, true) => Join::Crossfade(worker::FAILURE_CROSSFADE),
+        (None, false) => Join::Gapless,
     }
 }

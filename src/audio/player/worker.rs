@@ -21,9 +21,9 @@ pub const BLOCK_FRAMES: usize = 1024;
 /// Tracks decoded and waiting, beyond the one that plays.
 const LOOKAHEAD: usize = 2;
 /// A cut of a sounding track clicks; even a "0 s" change gets this much of a fade.
-const MIN_FADE: Duration = Duration::from_millis(100);
+pub const MIN_FADE: Duration = Duration::from_millis(100);
 /// Crossfade into the track after one that failed, when the playlist gives none.
-const FAILURE_CROSSFADE: Duration = Duration::from_secs(3);
+pub(super) const FAILURE_CROSSFADE: Duration = Duration::from_secs(3);
 /// On shutdown, after the last fade asked for: fades out whatever still sounds.
 const SHUTDOWN_FADE: Duration = Duration::from_millis(500);
 /// On shutdown, at most this long is played out waiting for a fade to end: the longest
@@ -159,18 +159,7 @@ impl Worker {
         if previous.as_ref().is_none_or(|p| p.playlist != target.playlist) {
             self.start_playlist(target.playlist.as_deref(), target.resume_from.as_ref(), fade);
         }
-        // The first target sets the level at once: nothing sounds yet, and a glide from the
-        // start level would be heard over the fade-in.
-        let level_over = if previous.is_some() { fade } else { Duration::ZERO };
-        if previous.as_ref().is_none_or(|p| p.level_db != target.level_db) {
-            self.mixer.set_level(target.level_db, level_over);
-        }
-        if previous.as_ref().is_none_or(|p| p.muted != target.muted) {
-            self.mixer.set_muted(target.muted, fade);
-        }
-        if previous.as_ref().is_none_or(|p| p.paused != target.paused) {
-            self.mixer.set_paused(target.paused, fade);
-        }
+        super::glide_to(&mut self.mixer, previous.as_ref(), target, fade);
         self.note_fade(fade);
         self.state.applied = Some(target.clone());
     }
@@ -326,11 +315,7 @@ impl Worker {
         if let Some(fade) = state.pending_switch.take() {
             self.mixer.switch([(track, Join::Gapless)], fade);
         } else {
-            let join = match (state.last_crossfade, state.after_failure) {
-                (Some(c), _) => Join::Crossfade(Duration::from_millis(c.0)),
-                (None, true) => Join::Crossfade(FAILURE_CROSSFADE),
-                (None, false) => Join::Gapless,
-            };
+            let join = super::join_after(state.last_crossfade, state.after_failure);
             self.mixer.enqueue(track, join);
         }
         state.last_crossfade = crossfade_after;

@@ -99,6 +99,9 @@ pub enum Command {
     /// Render a playlist (a name, or an .m3u/.m3u8 file) offline to a WAV file, exactly as it
     /// would play; no daemon needed.
     Render(crate::render::RenderArgs),
+    /// Play a whole session offline, each phase at its planned length: the music into a WAV
+    /// file, the light commands into a CSV timeline; no daemon needed.
+    DryRun(crate::dry_run::DryRunArgs),
 }
 
 #[derive(Debug, Args)]

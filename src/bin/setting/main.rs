@@ -2,6 +2,7 @@
 
 mod args;
 mod client;
+mod dry_run;
 mod failure;
 mod locate;
 mod plan;
@@ -10,6 +11,7 @@ mod playlist;
 mod playlist_analyze;
 mod playlist_check;
 mod playlist_m3u;
+mod playlist_skips;
 mod render;
 mod report;
 mod status;
@@ -55,6 +57,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { paths } => validate::run(cli, paths),
         Command::Playlist(command) => playlist::run(cli, command),
         Command::Render(args) => render::run(cli, args),
+        Command::DryRun(args) => dry_run::run(cli, args),
         other => steer::run(cli, other),
     }
 }

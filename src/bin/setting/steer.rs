@@ -73,7 +73,8 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Plan { .. }
         | Command::Validate { .. }
         | Command::Playlist(_)
-        | Command::Render(_) => return Ok(None),
+        | Command::Render(_)
+        | Command::DryRun(_) => return Ok(None),
     }))
 }
 

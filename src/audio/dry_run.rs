@@ -1,0 +1,271 @@
+//! A whole session played offline: the scene's [`Plan`] drives a mixer through its music
+//! actions at their session times, faster than real time, into a WAV file, and its light
+//! actions go to a CSV timeline beside it, for review and tests.
+//!
+//! The mixer is rendered up to each action's time, the action applied, and so on to the end.
+//! Targets reach the mixer through the same code as the live player's ([`glide_to`],
+//! [`join_after`], [`Cursor`]); tracks load inline, just ahead of the mixer, so a three-hour
+//! session never needs more memory than a few tracks.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::levelled::{Levelling, LoadError, load_levelled};
+use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
+use super::player::{Cursor, MAX_SLEW_DB_PER_SECOND, MIN_FADE, Upcoming, glide_to, join_after};
+use super::track::DEFAULT_TARGET_LUFS;
+use crate::curation::LoudnessCache;
+use crate::playlist::Playlist;
+use crate::time::Millis;
+use crate::timeline::plan::Plan;
+use crate::timeline::{Action, MusicTarget};
+
+pub const DEFAULT_RATE: u32 = 22_050;
+
+const BLOCK_FRAMES: usize = 4096;
+/// Tracks queued ahead of the one playing, as the live player keeps them.
+const LOOKAHEAD: usize = 2;
+
+/// What a dry run plays from and where it writes.
+pub struct DryRunSetup<'a> {
+    pub playlists: &'a BTreeMap<String, Playlist>,
+    pub media_root: &'a Path,
+    pub rate: u32,
+    pub ceiling_db: f32,
+    pub wav: &'a Path,
+    pub lights: &'a Path,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRunSummary {
+    pub rate: u32,
+    pub frames: u64,
+    /// Tracks started, in order, as `playlist/path`.
+    pub tracks: Vec<String>,
+    pub light_commands: usize,
+    /// Tracks that could not be played and were passed over, as the live player would.
+    pub failed: Vec<String>,
+}
+
+impl DryRunSummary {
+    pub fn seconds(&self) -> f64 {
+        self.frames as f64 / f64::from(self.rate)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    #[error("{}: cannot write WAV", path.display())]
+    Wav {
+        path: PathBuf,
+        #[source]
+        source: hound::Error,
+    },
+    #[error("{}: cannot write the light timeline", path.display())]
+    Lights {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+struct Driver<'a> {
+    setup: &'a DryRunSetup<'a>,
+    cache: LoudnessCache,
+    mixer: Mixer,
+    cursor: Option<Cursor>,
+    applied: Option<MusicTarget>,
+    /// The crossfade into a newly chosen playlist, for its first track.
+    pending_switch: Option<Duration>,
+    last_crossfade: Option<Millis>,
+    after_failure: bool,
+    failures_in_a_row: usize,
+    next_id: u64,
+    summary: DryRunSummary,
+}
+
+/// Plays `plan` into `setup.wav` (16-bit stereo at `setup.rate`, exactly `plan.total` long) and
+/// writes its light actions to `setup.lights` as CSV.
+pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, DryRunError> {
+    let wav_error = |source| DryRunError::Wav {
+        path: setup.wav.to_owned(),
+        source,
+    };
+    let lights_error = |source| DryRunError::Lights {
+        path: setup.lights.to_owned(),
+        source,
+    };
+    let mut lights = BufWriter::new(File::create(setup.lights).map_err(lights_error)?);
+    writeln!(lights, "time_s,zone,brightness,kelvin,fade_s").map_err(lights_error)?;
+    let spec = hound::WavSpec {
+        channels: CHANNELS as u16,
+        sample_rate: setup.rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(setup.wav, spec).map_err(wav_error)?;
+    let mut driver = Driver {
+        setup,
+        // A missing cache only means unlevelled tracks, as in the live player.
+        cache: LoudnessCache::load(setup.media_root).unwrap_or_default(),
+        mixer: Mixer::new(&MixerConfig {
+            rate: setup.rate,
+            ceiling_db: setup.ceiling_db.min(0.0),
+            level_db: 0.0,
+            max_slew_db_per_second: MAX_SLEW_DB_PER_SECOND,
+        }),
+        cursor: None,
+        applied: None,
+        pending_switch: None,
+        last_crossfade: None,
+        after_failure: false,
+        failures_in_a_row: 0,
+        next_id: 0,
+        summary: DryRunSummary {
+            rate: setup.rate,
+            frames: 0,
+            tracks: Vec::new(),
+            light_commands: 0,
+            failed: Vec::new(),
+        },
+    };
+    let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
+    for planned in &plan.actions {
+        driver.render_to(driver.frame_at(planned.at), &mut block, &mut writer)?;
+        match &planned.action {
+            Action::Music(target) => driver.apply(target),
+            Action::Skip { crossfade } => driver.mixer.skip(crossfade.to_duration().max(MIN_FADE)),
+            Action::Light { zone, look, fade } => {
+                writeln!(
+                    lights,
+                    "{:.3},{zone},{},{},{:.3}",
+                    planned.at.as_secs_f64(),
+                    look.brightness,
+                    look.kelvin,
+                    fade.as_secs_f64()
+                )
+                .map_err(lights_error)?;
+                driver.summary.light_commands += 1;
+            }
+            _ => {}
+        }
+    }
+    driver.render_to(driver.frame_at(plan.total), &mut block, &mut writer)?;
+    writer.finalize().map_err(wav_error)?;
+    lights.flush().map_err(lights_error)?;
+    Ok(driver.summary)
+}
+
+impl Driver<'_> {
+    fn frame_at(&self, at: Millis) -> u64 {
+        (at.as_secs_f64() * f64::from(self.setup.rate)).round() as u64
+    }
+
+    fn render_to(
+        &mut self,
+        end: u64,
+        block: &mut [f32],
+        writer: &mut hound::WavWriter<BufWriter<File>>,
+    ) -> Result<(), DryRunError> {
+        while self.summary.frames < end {
+            self.fill();
+            let frames = (end - self.summary.frames).min(BLOCK_FRAMES as u64) as usize;
+            let block = &mut block[..frames * CHANNELS];
+            self.mixer.render(block);
+            self.mixer.drain_events().for_each(drop);
+            for &sample in block.iter() {
+                let int = (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16;
+                writer.write_sample(int).map_err(|source| DryRunError::Wav {
+                    path: self.setup.wav.to_owned(),
+                    source,
+                })?;
+            }
+            self.summary.frames += frames as u64;
+        }
+        Ok(())
+    }
+
+    /// As the live worker's `apply`, with the playlist's first track loaded at once.
+    fn apply(&mut self, target: &MusicTarget) {
+        let fade = target.fade.to_duration();
+        let previous = self.applied.take();
+        if previous.as_ref().is_none_or(|p| p.playlist != target.playlist) {
+            self.start_playlist(target.playlist.as_deref(), fade);
+        }
+        glide_to(&mut self.mixer, previous.as_ref(), target, fade);
+        self.applied = Some(target.clone());
+    }
+
+    fn start_playlist(&mut self, name: Option<&str>, fade: Duration) {
+        let fade = fade.max(MIN_FADE);
+        self.cursor = None;
+        self.pending_switch = None;
+        self.failures_in_a_row = 0;
+        self.after_failure = false;
+        match name {
+            Some(name) if self.setup.playlists.contains_key(name) => {
+                self.cursor = Some(Cursor::new(name));
+                self.pending_switch = Some(fade);
+                self.fill();
+            }
+            _ => self.mixer.stop(fade),
+        }
+    }
+
+    /// Loads tracks until the mixer has enough queued, as the live loader would have them.
+    fn fill(&mut self) {
+        loop {
+            let queued = if self.pending_switch.is_some() {
+                0
+            } else {
+                self.mixer.queued()
+            };
+            if queued >= LOOKAHEAD {
+                return;
+            }
+            let Some(cursor) = &mut self.cursor else { return };
+            let Some(Upcoming { playlist, track }) = cursor.next(self.setup.playlists) else {
+                self.cursor = None;
+                return;
+            };
+            self.next_id += 1;
+            let levelling = Levelling {
+                media_root: self.setup.media_root,
+                cache: &self.cache,
+                target_lufs: DEFAULT_TARGET_LUFS,
+            };
+            let name = format!("{playlist}/{}", track.path);
+            match load_levelled(&track, self.next_id, self.setup.rate, &levelling) {
+                Ok(levelled) => {
+                    self.failures_in_a_row = 0;
+                    if let Some(fade) = self.pending_switch.take() {
+                        self.mixer.switch([(levelled.track, Join::Gapless)], fade);
+                    } else {
+                        let join = join_after(self.last_crossfade, self.after_failure);
+                        self.mixer.enqueue(levelled.track, join);
+                    }
+                    self.last_crossfade = track.crossfade;
+                    self.after_failure = false;
+                    self.summary.tracks.push(name);
+                }
+                Err(LoadError::Decode(_) | LoadError::Prepare(_)) => {
+                    self.failures_in_a_row += 1;
+                    self.after_failure = true;
+                    self.summary.failed.push(name);
+                    let tracks = self.setup.playlists.get(&playlist).map_or(1, |p| p.tracks.len());
+                    if self.failures_in_a_row >= tracks {
+                        // Every track fails: the music fades out, as live.
+                        self.cursor = None;
+                        if let Some(fade) = self.pending_switch.take() {
+                            self.mixer.stop(fade);
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

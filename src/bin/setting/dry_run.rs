@@ -1,0 +1,72 @@
+//! `setting dry-run SCENE --wav FILE`: a whole session played offline, the scene's planned
+//! timeline driving the music into a WAV file and its light commands into a CSV beside it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use setting::audio::dry_run::{DEFAULT_RATE, DryRunSetup, dry_run};
+use setting::catalog::Catalog;
+use setting::timeline::plan::plan;
+
+use crate::args::Cli;
+use crate::failure::Failure;
+use crate::playlist::clock;
+
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    /// The scene to play through, each phase at its planned length.
+    pub scene: String,
+    /// The WAV file to write (16-bit stereo).
+    #[arg(long, value_name = "FILE")]
+    pub wav: PathBuf,
+    /// The output sample rate; low rates render faster.
+    #[arg(long, value_name = "HZ", default_value_t = DEFAULT_RATE)]
+    pub rate: u32,
+    /// The light timeline (CSV) [default: <wav>.lights.csv].
+    #[arg(long, value_name = "FILE")]
+    pub lights: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
+    if !(8_000..=384_000).contains(&args.rate) {
+        return Err(Failure::BadInput(format!("--rate {}: expected 8000 to 384000 Hz", args.rate)).into());
+    }
+    let config = crate::locate::load(cli.config.as_deref())?;
+    let catalog =
+        Catalog::load(&config).context(Failure::BadInput("cannot read the scenes and playlists".into()))?;
+    let scene = catalog
+        .load_scene(&args.scene)
+        .with_context(|| Failure::BadInput(format!("cannot load scene `{}`", args.scene)))?;
+    let planned = plan(&scene, &config.policy);
+    let lights = args.lights.clone().unwrap_or_else(|| {
+        let mut name = args.wav.clone().into_os_string();
+        name.push(".lights.csv");
+        PathBuf::from(name)
+    });
+    let setup = DryRunSetup {
+        playlists: catalog.playlists(),
+        media_root: &config.paths.media,
+        rate: args.rate,
+        ceiling_db: config.audio.ceiling_db,
+        wav: &args.wav,
+        lights: &lights,
+    };
+    let summary = dry_run(&planned, &setup).context("dry run failed")?;
+    for failed in &summary.failed {
+        eprintln!("setting: cannot play {failed}; passed over as the daemon would");
+    }
+    println!(
+        "{}: {} at {} Hz to {}; {} tracks started, {} light commands to {}",
+        args.scene,
+        clock(summary.seconds()),
+        summary.rate,
+        args.wav.display(),
+        summary.tracks.len(),
+        summary.light_commands,
+        lights.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
