@@ -7,14 +7,7 @@ use crate::time::Millis;
 const RATE: u32 = 48_000;
 
 fn entry(path: &str) -> playlist::Track {
-    playlist::Track {
-        path: path.into(),
-        gain_db: 0.0,
-        fade_in: Millis::ZERO,
-        fade_out: Millis::ZERO,
-        crossfade: None,
-        note: None,
-    }
+    playlist::Track::plain(path)
 }
 
 fn lufs(stereo: &[f32]) -> f64 {

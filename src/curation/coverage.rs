@@ -142,12 +142,8 @@ mod tests {
         let tracks = tracks
             .iter()
             .map(|(path, crossfade)| Track {
-                path: path.to_string(),
-                gain_db: 0.0,
-                fade_in: Millis::ZERO,
-                fade_out: Millis::ZERO,
                 crossfade: crossfade.map(Millis::from_secs),
-                note: None,
+                ..Track::plain(*path)
             })
             .collect();
         (

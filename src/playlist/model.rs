@@ -41,6 +41,19 @@ pub struct Track {
 }
 
 impl Track {
+    /// A track with no settings of its own, as an M3U line gives it: full level, no fades,
+    /// joined gaplessly to the next.
+    pub fn plain(path: impl Into<String>) -> Track {
+        Track {
+            path: path.into(),
+            gain_db: 0.0,
+            fade_in: Millis::ZERO,
+            fade_out: Millis::ZERO,
+            crossfade: None,
+            note: None,
+        }
+    }
+
     pub fn file(&self, media_root: &Path) -> PathBuf {
         media_root.join(&self.path)
     }

@@ -74,20 +74,9 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Millis;
 
     fn playlist(name: &str, paths: &[&str], when_done: WhenDone) -> (String, Playlist) {
-        let tracks = paths
-            .iter()
-            .map(|p| Track {
-                path: p.to_string(),
-                gain_db: 0.0,
-                fade_in: Millis::ZERO,
-                fade_out: Millis::ZERO,
-                crossfade: None,
-                note: None,
-            })
-            .collect();
+        let tracks = paths.iter().map(|p| Track::plain(*p)).collect();
         let p = Playlist {
             name: name.into(),
             title: name.into(),

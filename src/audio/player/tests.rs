@@ -98,11 +98,7 @@ fn plays_the_demo_playlist_into_a_wav_under_the_ceiling() {
     assert!(failed(&events).is_empty(), "{events:#?}");
     drop(player);
 
-    let samples: Vec<f32> = hound::WavReader::open(&wav)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .collect();
+    let samples = recorded(&wav);
     let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     let ceiling = db_to_amp(ceiling_db);
     assert!(
@@ -113,15 +109,17 @@ fn plays_the_demo_playlist_into_a_wav_under_the_ceiling() {
     assert!(peak > ceiling * 0.1, "peak {peak} is next to silence");
 }
 
+/// Every sample the WAV output recorded, interleaved.
+fn recorded(wav: &std::path::Path) -> Vec<f32> {
+    hound::WavReader::open(wav)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
 fn track(path: &str) -> Track {
-    Track {
-        path: path.into(),
-        gain_db: 0.0,
-        fade_in: Millis::ZERO,
-        fade_out: Millis::ZERO,
-        crossfade: None,
-        note: None,
-    }
+    Track::plain(path)
 }
 
 #[test]
@@ -214,12 +212,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
     assert_eq!(started(&events), ["head.wav", "tail.wav"]);
     drop(player);
 
-    let left: Vec<f32> = hound::WavReader::open(&wav)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .step_by(2)
-        .collect();
+    let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
     let onset = left.iter().position(|&s| s != 0.0).expect("the tone was played");
     // From the onset to 100 ms past the join: no silence and no jump bigger than the tone's own.
     let join = onset + RATE as usize;
@@ -298,12 +291,7 @@ fn a_restart_resumes_at_the_track_and_point_it_had_reached() {
     assert_eq!(started(&events), ["two.wav", "three.wav"]);
     drop(player);
 
-    let left: Vec<f32> = hound::WavReader::open(&wav)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .step_by(2)
-        .collect();
+    let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
     let onset = left.iter().position(|&s| s != 0.0).expect("the track was played");
     // Past the fade-in: the ramp's value there says where in the track the player is.
     let after = RATE as usize / 5;

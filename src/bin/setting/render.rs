@@ -11,7 +11,6 @@ use clap::Args;
 use setting::audio::render::{RenderError, RenderOptions, RenderSummary, render_playlist};
 use setting::config::Config;
 use setting::playlist::{Track, import_m3u};
-use setting::time::Millis;
 
 use crate::args::Cli;
 use crate::failure::Failure;
@@ -79,12 +78,8 @@ fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
     Ok(imported
         .into_iter()
         .map(|t| Track {
-            path: t.path,
-            gain_db: 0.0,
-            fade_in: Millis::ZERO,
-            fade_out: Millis::ZERO,
-            crossfade: None,
             note: t.title,
+            ..Track::plain(t.path)
         })
         .collect())
 }
