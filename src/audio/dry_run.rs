@@ -137,7 +137,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         driver.render_to(driver.frame_at(planned.at), &mut block, &mut writer)?;
         match &planned.action {
             Action::Music(target) => driver.apply(target),
-            Action::Skip { crossfade } => driver.mixer.skip(crossfade.to_duration().max(MIN_FADE)),
+            Action::Skip { crossfade, .. } => driver.mixer.skip(crossfade.to_duration().max(MIN_FADE)),
             Action::Light { zone, look, fade } => {
                 writeln!(
                     lights,

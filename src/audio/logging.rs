@@ -40,8 +40,8 @@ impl AudioOutput for LoggingAudio {
         self.last = Some(target.clone());
     }
 
-    fn skip(&mut self, crossfade: Millis) {
-        tracing::info!(crossfade = %format_duration(crossfade), "audio: skip to the next track");
+    fn skip(&mut self, crossfade: Millis, to: Option<&str>) {
+        tracing::info!(crossfade = %format_duration(crossfade), to, "audio: skip");
         self.skips += 1;
     }
 
@@ -62,7 +62,7 @@ mod tests {
         target.playlist = Some("onset".into());
         target.level_db = -12.0;
         audio.apply(&target);
-        audio.skip(Millis::from_secs(8));
+        audio.skip(Millis::from_secs(8), None);
         assert_eq!(audio.last_target(), Some(&target));
         assert_eq!(audio.skips(), 1);
     }

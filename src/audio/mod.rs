@@ -31,8 +31,9 @@ pub trait AudioOutput: Send {
     /// adapter that lost its device can reach it again without history.
     fn apply(&mut self, target: &MusicTarget);
 
-    /// Cross-fade to the next track of the current playlist.
-    fn skip(&mut self, crossfade: Millis);
+    /// Cross-fade to the next track of the current playlist, or first to `to`, a path under
+    /// the media root (the scene's grounding track), played once before the playlist goes on.
+    fn skip(&mut self, crossfade: Millis, to: Option<&str>);
 
     /// One line for `status`: what this output is and where it plays.
     fn describe(&self) -> String;

@@ -21,7 +21,7 @@ impl Engine {
             match action {
                 Action::Light { zone, look, fade } => self.lights.set(zone, *look, *fade),
                 Action::Music(target) => self.audio.apply(target),
-                Action::Skip { crossfade } => self.audio.skip(*crossfade),
+                Action::Skip { crossfade, to } => self.audio.skip(*crossfade, to.as_deref()),
                 Action::Prompt { text } => tracing::warn!(prompt = %text, "prompt for the therapist"),
                 Action::Log(_) | Action::Persist | Action::Finished => {}
             }

@@ -50,7 +50,11 @@ pub enum Op {
     },
     Mute,
     Unmute,
-    Skip,
+    Skip {
+        /// To the scene's grounding track first, then on with the playlist.
+        #[serde(default)]
+        grounding: bool,
+    },
     Volume {
         delta_db: f32,
     },
@@ -99,7 +103,7 @@ impl Op {
             Op::Emergency { zone: z } => (Command::Emergency, zone(z)),
             Op::Mute => (Command::Mute, Target::Room),
             Op::Unmute => (Command::Unmute, Target::Room),
-            Op::Skip => (Command::Skip, Target::Room),
+            Op::Skip { grounding } => (Command::Skip { grounding: *grounding }, Target::Room),
             Op::Volume { delta_db } => {
                 if !delta_db.is_finite() {
                     return Err("field `delta_db`: expected a finite number of dB".into());

@@ -15,8 +15,13 @@ pub enum Action {
     Light { zone: String, look: Look, fade: Millis },
     /// The music as it should now be; the adapter glides to it.
     Music(MusicTarget),
-    /// Cross-fade to the next track.
-    Skip { crossfade: Millis },
+    /// Cross-fade to the next track, or first to `to` (the scene's grounding track, a path
+    /// under the media root) and then on with the playlist.
+    Skip {
+        crossfade: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// Tell the therapist something (shown on status and watch).
     Prompt { text: String },
     /// Append to the session's event log.

@@ -29,7 +29,11 @@ pub enum Command {
     Emergency,
     Mute,
     Unmute,
-    Skip,
+    /// The next track, or the scene's grounding track first when `grounding`.
+    Skip {
+        #[serde(default)]
+        grounding: bool,
+    },
     Volume {
         delta_db: f32,
     },
@@ -55,7 +59,7 @@ impl Command {
             Command::Emergency => "emergency",
             Command::Mute => "mute",
             Command::Unmute => "unmute",
-            Command::Skip => "skip",
+            Command::Skip { .. } => "skip",
             Command::Volume { .. } => "volume",
             Command::Light { .. } => "light",
             Command::End => "end",

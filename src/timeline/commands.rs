@@ -99,7 +99,13 @@ impl Timeline {
                 self.log_command("unmute", detail, &source, out);
                 self.sync_music(self.policy.mute_fade, false, out);
             }
-            Command::Skip => {
+            Command::Skip { grounding } => {
+                let to = if grounding {
+                    let track = self.scene.grounding_track.clone();
+                    Some(track.ok_or(CommandError::NoGroundingTrack)?)
+                } else {
+                    None
+                };
                 let Some(playlist) = self.state.scene_music.playlist.clone() else {
                     return Err(CommandError::NothingToSkip);
                 };
@@ -120,6 +126,7 @@ impl Timeline {
                 self.log_command("skip", detail, &source, out);
                 out.push(Action::Skip {
                     crossfade: self.policy.skip_crossfade,
+                    to,
                 });
             }
             Command::Volume { delta_db } => {

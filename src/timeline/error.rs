@@ -28,6 +28,8 @@ pub enum CommandError {
     NotMuted,
     #[error("there is no music playing to skip")]
     NothingToSkip,
+    #[error("this scene names no grounding track (`grounding_track` in the scene file)")]
+    NoGroundingTrack,
     #[error(
         "a volume step of {requested:+} dB is more than the {limit} dB allowed at once; nudge in smaller steps"
     )]

@@ -128,8 +128,8 @@ impl AudioOutput for Player {
         self.send(Command::Apply(target.clone()));
     }
 
-    fn skip(&mut self, crossfade: Millis) {
-        self.send(Command::Skip(crossfade));
+    fn skip(&mut self, crossfade: Millis, to: Option<&str>) {
+        self.send(Command::Skip(crossfade, to.map(str::to_string)));
     }
 
     fn describe(&self) -> String {

@@ -32,7 +32,8 @@ const SHUTDOWN_LIMIT: Duration = Duration::from_secs(60);
 
 pub enum Command {
     Apply(MusicTarget),
-    Skip(Millis),
+    /// A cross-fade length, and the media path to play first (the grounding track).
+    Skip(Millis, Option<String>),
     Shutdown,
 }
 
@@ -83,7 +84,7 @@ impl Worker {
             loop {
                 match commands.try_recv() {
                     Ok(Command::Apply(target)) => self.apply(&target),
-                    Ok(Command::Skip(crossfade)) => self.skip(crossfade),
+                    Ok(Command::Skip(crossfade, _to)) => self.skip(crossfade),
                     Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => {
                         if shutdown_at.is_none() {
                             let limit = self.state.rendered + self.frames(SHUTDOWN_LIMIT);

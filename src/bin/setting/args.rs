@@ -48,7 +48,7 @@ pub enum Command {
     /// Fade the music back in.
     Unmute,
     /// Cross-fade to the next track; the skipped one is flagged for the curators.
-    Skip,
+    Skip(SkipArgs),
     /// Stop the timeline; the music fades out.
     Pause(PauseArgs),
     /// Keep the current phase from moving on by itself.
@@ -119,6 +119,13 @@ pub struct ResumeArgs {
     /// Only that zone's own overrides.
     #[arg(long, value_name = "ZONE")]
     pub zone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SkipArgs {
+    /// Cross-fade to the scene's grounding track instead, then on with the playlist.
+    #[arg(long)]
+    pub grounding: bool,
 }
 
 #[derive(Debug, Args)]

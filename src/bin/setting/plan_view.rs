@@ -109,7 +109,10 @@ fn describe(action: &Action) -> Option<String> {
             )
         }
         Action::Music(music) => format!("music: {}", music_text(music)),
-        Action::Skip { crossfade } => format!("skip track{}", over(*crossfade)),
+        Action::Skip { crossfade, to } => match to {
+            Some(to) => format!("skip to {to}{}", over(*crossfade)),
+            None => format!("skip track{}", over(*crossfade)),
+        },
         Action::Prompt { text } => format!("PROMPT: {text}"),
         Action::Finished => "session ends".into(),
         Action::Log(_) | Action::Persist => return None,

@@ -44,7 +44,9 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         },
         Command::Mute => Op::Mute,
         Command::Unmute => Op::Unmute,
-        Command::Skip => Op::Skip,
+        Command::Skip(args) => Op::Skip {
+            grounding: args.grounding,
+        },
         Command::Pause(p) => Op::Pause { walk: p.walk },
         Command::Hold => Op::Hold,
         Command::Release => Op::Release,
@@ -111,7 +113,12 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         }
         Op::Mute => "muted: the music fades out; `setting unmute` brings it back".into(),
         Op::Unmute => "unmuted: the music fades back in".into(),
-        Op::Skip => "skipping: cross-fading to the next track; the skipped one is flagged for review".into(),
+        Op::Skip { grounding: false } => {
+            "skipping: cross-fading to the next track; the skipped one is flagged for review".into()
+        }
+        Op::Skip { grounding: true } => {
+            "skipping: cross-fading to the grounding track, then on with the playlist; the skipped one is flagged for review".into()
+        }
         Op::Pause { walk } => format!(
             "paused: the timeline stands still and the music fades out{}; `setting resume` goes on",
             if *walk { ", walking light on" } else { "" }

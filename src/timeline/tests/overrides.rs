@@ -145,3 +145,27 @@ fn refused_commands_change_nothing() {
     let r = run.tl.command(m(3), Request::room(Command::Next, therapist()));
     assert!(matches!(r, Err(CommandError::LastPhase { .. })));
 }
+
+#[test]
+fn a_grounding_skip_names_the_scenes_track_and_is_refused_without_one() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.run_until(m(2));
+    let before = run.tl.snapshot();
+    let refused = run.tl.command(m(2), Request::room(Command::Skip { grounding: true }, therapist()));
+    assert!(matches!(refused, Err(CommandError::NoGroundingTrack)));
+    assert_eq!(run.tl.snapshot(), before, "a refused command changes nothing");
+
+    let mut scene = sublingual();
+    scene.grounding_track = Some("grounding/breath.flac".into());
+    let mut run = Run::start(scene, policy(&["room"]));
+    run.run_until(m(2));
+    let a = run.cmd(m(2), Command::Skip { grounding: true });
+    let skips: Vec<_> = a.iter().filter(|a| matches!(a, Action::Skip { .. })).collect();
+    assert_eq!(
+        skips,
+        [&Action::Skip {
+            crossfade: Millis::from_secs(8),
+            to: Some("grounding/breath.flac".into()),
+        }]
+    );
+}

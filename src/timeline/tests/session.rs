@@ -102,9 +102,10 @@ fn a_full_sublingual_session_with_overrides() {
     );
     assert!(!music(&a)[0].muted);
 
-    let a = run.cmd(m(105), Command::Skip);
+    let a = run.cmd(m(105), Command::Skip { grounding: false });
     assert!(a.contains(&Action::Skip {
-        crossfade: Millis::from_secs(8)
+        crossfade: Millis::from_secs(8),
+        to: None,
     }));
 
     // Booster+40 in timeline time is 10 minutes later in session time (the emergency).
