@@ -5,9 +5,14 @@
 //! (which owns the command budget and native transitions) and reports trouble back as
 //! [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it was given.
 
+pub mod driver;
 mod logging;
+pub mod model;
+mod status;
+pub mod traffic;
 
 pub use logging::LoggingLights;
+pub use status::{LightError, LightStatus, LightsReport};
 
 use crate::scene::Look;
 use crate::time::Millis;
@@ -18,4 +23,19 @@ pub trait LightOutput: Send {
 
     /// One line for `status`: what this output is and where it sends.
     fn describe(&self) -> String;
+
+    /// Each light's availability, desired, estimated and reported state.
+    fn report(&self) -> LightsReport {
+        LightsReport {
+            summary: self.describe(),
+            ..LightsReport::default()
+        }
+    }
+
+    /// Moves one light (or one zone, by name) to `look`, outside any scene: the technicians'
+    /// `lights set`, `lights test` and `lights calibrate`.
+    fn set_light(&mut self, name: &str, look: Look, fade: Millis) -> Result<(), LightError> {
+        let _ = (look, fade);
+        Err(LightError::Unsupported(name.to_string()))
+    }
 }

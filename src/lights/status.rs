@@ -1,0 +1,51 @@
+//! What the lights adapter reports about each light, for `status`, `setting lights list` and
+//! `setting lights watch`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::Look;
+
+/// One light as the adapter knows it now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LightStatus {
+    pub name: String,
+    pub zone: String,
+    /// The config's family name (`zigbee2mqtt`, ...).
+    pub family: String,
+    pub topic: String,
+    /// `None` until the device (or its bridge) has said.
+    pub available: Option<bool>,
+    /// The look it is heading for, in perceived terms.
+    pub desired: Option<Look>,
+    /// Where the planner reckons it is now, part way through a fade.
+    pub estimated: Option<Look>,
+    /// What the device last reported: level as a fraction of its range, and Kelvin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_level: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_kelvin: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_on: Option<bool>,
+    /// Commands sent to it since the daemon started.
+    pub commands: u64,
+}
+
+/// The adapter as a whole: where it sends, whether it is connected, and each light.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct LightsReport {
+    /// One line: the broker and whether it is connected, or "logging only".
+    pub summary: String,
+    pub connected: bool,
+    pub lights: Vec<LightStatus>,
+    /// Commands sent in all, and commands the budget held back and merged into later ones.
+    pub commands_sent: u64,
+    pub commands_merged: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LightError {
+    #[error("no light or zone named `{0}`")]
+    Unknown(String),
+    #[error("this lights output cannot address single lights ({0})")]
+    Unsupported(String),
+}
