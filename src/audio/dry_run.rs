@@ -138,7 +138,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         match &planned.action {
             Action::Music(target) => driver.apply(target),
             Action::Skip { crossfade, .. } => driver.mixer.skip(crossfade.to_duration().max(MIN_FADE)),
-            Action::Light { zone, look, fade } => {
+            Action::Light { zone, look, fade, .. } => {
                 writeln!(
                     lights,
                     "{:.3},{zone},{},{},{:.3}",

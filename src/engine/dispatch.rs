@@ -19,7 +19,12 @@ impl Engine {
         // light coming up. Each group keeps the core's order.
         for action in &actions {
             match action {
-                Action::Light { zone, look, fade } => self.lights.set(zone, *look, *fade),
+                Action::Light {
+                    zone,
+                    look,
+                    fade,
+                    urgent,
+                } => self.lights.set(zone, *look, *fade, *urgent),
                 Action::Music(target) => self.audio.apply(target),
                 Action::Skip { crossfade, to } => self.audio.skip(*crossfade, to.as_deref()),
                 Action::Prompt { text } => tracing::warn!(prompt = %text, "prompt for the therapist"),

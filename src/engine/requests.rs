@@ -120,7 +120,7 @@ impl Engine {
             "EMERGENCY with no session running: full light, music muted"
         );
         for zone in &zones {
-            self.lights.set(zone, look.look, look.fade);
+            self.lights.set(zone, look.look, look.fade, true);
         }
         self.audio.apply(&music);
         Reply::ok(

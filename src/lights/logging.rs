@@ -25,12 +25,13 @@ impl LoggingLights {
 }
 
 impl LightOutput for LoggingLights {
-    fn set(&mut self, zone: &str, look: Look, fade: Millis) {
+    fn set(&mut self, zone: &str, look: Look, fade: Millis, urgent: bool) {
         tracing::info!(
             zone,
             brightness = look.brightness,
             kelvin = look.kelvin,
             fade = %format_duration(fade),
+            urgent,
             "lights: set look"
         );
         self.zones.insert(zone.to_string(), look);
@@ -56,9 +57,9 @@ mod tests {
             brightness: 100.0,
             kelvin: 4000,
         };
-        lights.set("room", dim, Millis::from_secs(30));
-        lights.set("mat-1", dim, Millis::ZERO);
-        lights.set("room", full, Millis(500));
+        lights.set("room", dim, Millis::from_secs(30), false);
+        lights.set("mat-1", dim, Millis::ZERO, true);
+        lights.set("room", full, Millis(500), false);
         assert_eq!(lights.zones().get("room"), Some(&full));
         assert_eq!(lights.zones().get("mat-1"), Some(&dim));
     }

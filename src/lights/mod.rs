@@ -18,8 +18,9 @@ use crate::scene::Look;
 use crate::time::Millis;
 
 pub trait LightOutput: Send {
-    /// Move `zone` to `look` over `fade` (zero means at once).
-    fn set(&mut self, zone: &str, look: Look, fade: Millis);
+    /// Move `zone` to `look` over `fade` (zero means at once). `urgent` (an emergency) goes
+    /// ahead of anything waiting and preempts a running fade at once.
+    fn set(&mut self, zone: &str, look: Look, fade: Millis, urgent: bool);
 
     /// One line for `status`: what this output is and where it sends.
     fn describe(&self) -> String;

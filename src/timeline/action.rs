@@ -11,8 +11,15 @@ use super::event::Event;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    /// Move one zone's lights to a look over `fade` (a ramp is one long fade).
-    Light { zone: String, look: Look, fade: Millis },
+    /// Move one zone's lights to a look over `fade` (a ramp is one long fade). `urgent` for an
+    /// emergency: it goes ahead of everything else the lights have waiting.
+    Light {
+        zone: String,
+        look: Look,
+        fade: Millis,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        urgent: bool,
+    },
     /// The music as it should now be; the adapter glides to it.
     Music(MusicTarget),
     /// Cross-fade to the next track, or first to `to` (the scene's grounding track, a path

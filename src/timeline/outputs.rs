@@ -81,11 +81,11 @@ impl Timeline {
         out: &mut Vec<Action>,
     ) {
         let tl = self.state.timeline;
-        let (look, fade) = if let Some((_, o)) = self.override_look(zone) {
-            (o.look, o.fade)
+        let (look, fade, urgent) = if let Some((o, look)) = self.override_look(zone) {
+            (look.look, look.fade, o.kind == OverrideKind::Emergency)
         } else if let Some((look, remaining)) = self.scene_target(zone, tl) {
             let fade = scene_fade.max(MIN_SCENE_FADE);
-            (look, remaining.map_or(fade, |r| r.max(fade)))
+            (look, remaining.map_or(fade, |r| r.max(fade)), false)
         } else {
             return;
         };
@@ -97,6 +97,7 @@ impl Timeline {
             zone: zone.to_string(),
             look,
             fade,
+            urgent,
         });
     }
 

@@ -100,7 +100,7 @@ fn timeline(plan: &Plan, out: &mut String) {
 
 fn describe(action: &Action) -> Option<String> {
     Some(match action {
-        Action::Light { zone, look, fade } => {
+        Action::Light { zone, look, fade, .. } => {
             format!(
                 "light {zone}: {:.0} % {} K{}",
                 look.brightness,

@@ -260,7 +260,7 @@ pub fn lights(actions: &[Action]) -> Vec<(String, Look, Millis)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Light { zone, look, fade } => Some((zone.clone(), *look, *fade)),
+            Action::Light { zone, look, fade, .. } => Some((zone.clone(), *look, *fade)),
             _ => None,
         })
         .collect()
