@@ -39,4 +39,12 @@ pub trait LightOutput: Send {
         let _ = (look, fade);
         Err(LightError::Unsupported(name.to_string()))
     }
+
+    /// Sends one light a raw device level (a fraction of its range), bypassing its curve and
+    /// calibrated minimum: `setting lights calibrate` steps through low levels with it so the
+    /// technician can find the lowest usable one.
+    fn calibrate(&mut self, light: &str, level: f32) -> Result<(), LightError> {
+        let _ = level;
+        Err(LightError::Unsupported(light.to_string()))
+    }
 }
