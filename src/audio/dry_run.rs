@@ -4,8 +4,9 @@
 //!
 //! The mixer is rendered up to each action's time, the action applied, and so on to the end.
 //! Targets reach the mixer through the same code as the live player's ([`glide_to`],
-//! [`join_after`], [`Cursor`]); tracks load inline, just ahead of the mixer, so a three-hour
-//! session never needs more memory than a few tracks.
+//! [`join_after`], [`Cursor`]); tracks open inline, just ahead of the mixer, and stream through
+//! the player's bounded read-ahead, moved on between blocks, so a three-hour session never needs
+//! more memory than a few read-aheads. A grounding skip plays its track once, as live.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -13,12 +14,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::levelled::{Levelling, LoadError, load_levelled};
+use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::player::{Cursor, MAX_SLEW_DB_PER_SECOND, MIN_FADE, Upcoming, glide_to, join_after};
+use super::stream::{Step, TrackStream};
 use super::track::DEFAULT_TARGET_LUFS;
 use crate::curation::LoudnessCache;
-use crate::playlist::Playlist;
+use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::plan::Plan;
 use crate::timeline::{Action, MusicTarget};
@@ -84,6 +86,8 @@ struct Driver<'a> {
     after_failure: bool,
     failures_in_a_row: usize,
     next_id: u64,
+    /// The tracks on their way into the mixer, by name, moved on before every block.
+    streams: Vec<(String, TrackStream)>,
     summary: DryRunSummary,
 }
 
@@ -124,6 +128,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         after_failure: false,
         failures_in_a_row: 0,
         next_id: 0,
+        streams: Vec::new(),
         summary: DryRunSummary {
             rate: setup.rate,
             frames: 0,
@@ -137,7 +142,9 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         driver.render_to(driver.frame_at(planned.at), &mut block, &mut writer)?;
         match &planned.action {
             Action::Music(target) => driver.apply(target),
-            Action::Skip { crossfade, .. } => driver.mixer.skip(crossfade.to_duration().max(MIN_FADE)),
+            Action::Skip { crossfade, to } => {
+                driver.skip(crossfade.to_duration().max(MIN_FADE), to.as_deref())
+            }
             Action::Light { zone, look, fade, .. } => {
                 writeln!(
                     lights,
@@ -172,6 +179,7 @@ impl Driver<'_> {
     ) -> Result<(), DryRunError> {
         while self.summary.frames < end {
             self.fill();
+            self.pump();
             let frames = (end - self.summary.frames).min(BLOCK_FRAMES as u64) as usize;
             let block = &mut block[..frames * CHANNELS];
             self.mixer.render(block);
@@ -215,6 +223,54 @@ impl Driver<'_> {
         }
     }
 
+    /// Fills every read-ahead, as the live loader keeps them full; a file found cut short is
+    /// reported failed, as live, and plays up to where it stops.
+    fn pump(&mut self) {
+        let failed = &mut self.summary.failed;
+        self.streams.retain_mut(|(name, stream)| match stream.fill() {
+            Ok(step) => step != Step::Done,
+            Err(_) => {
+                failed.push(name.clone());
+                true
+            }
+        });
+    }
+
+    /// Opens one track, levelled as every track is.
+    fn open(&mut self, track: &playlist::Track) -> Result<Levelled, LoadError> {
+        self.next_id += 1;
+        let levelling = Levelling {
+            media_root: self.setup.media_root,
+            cache: &self.cache,
+            target_lufs: DEFAULT_TARGET_LUFS,
+        };
+        open_levelled(
+            track,
+            self.next_id,
+            self.setup.rate,
+            &levelling,
+            Opening::default(),
+        )
+    }
+
+    /// A skip, or a grounding skip: `to` once, then the playlist goes on. A grounding track that
+    /// cannot play makes it a plain skip.
+    fn skip(&mut self, crossfade: Duration, to: Option<&str>) {
+        let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path))));
+        match grounding {
+            Some((path, Ok(levelled))) => {
+                self.streams.push((path.to_string(), levelled.stream));
+                self.summary.tracks.push(format!("grounding/{path}"));
+                self.mixer.skip_to(levelled.track, crossfade);
+            }
+            Some((path, Err(_))) => {
+                self.summary.failed.push(format!("grounding/{path}"));
+                self.mixer.skip(crossfade);
+            }
+            None => self.mixer.skip(crossfade),
+        }
+    }
+
     /// Loads tracks until the mixer has enough queued, as the live loader would have them.
     fn fill(&mut self) {
         loop {
@@ -231,16 +287,11 @@ impl Driver<'_> {
                 self.cursor = None;
                 return;
             };
-            self.next_id += 1;
-            let levelling = Levelling {
-                media_root: self.setup.media_root,
-                cache: &self.cache,
-                target_lufs: DEFAULT_TARGET_LUFS,
-            };
             let name = format!("{playlist}/{}", track.path);
-            match load_levelled(&track, self.next_id, self.setup.rate, &levelling) {
+            match self.open(&track) {
                 Ok(levelled) => {
                     self.failures_in_a_row = 0;
+                    self.streams.push((name.clone(), levelled.stream));
                     if let Some(fade) = self.pending_switch.take() {
                         self.mixer.switch([(levelled.track, Join::Gapless)], fade);
                     } else {

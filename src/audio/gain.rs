@@ -42,6 +42,8 @@ pub struct GainRamp {
     target_db: f32,
     step_db: f32,
     max_step_db: f32,
+    /// `current_db` as an amplitude: a settled ramp (nearly always) costs no `powf` a sample.
+    amp: f32,
 }
 
 impl GainRamp {
@@ -54,6 +56,7 @@ impl GainRamp {
             target_db: initial,
             step_db: max_step_db,
             max_step_db,
+            amp: db_to_amp(initial),
         }
     }
 
@@ -83,13 +86,17 @@ impl GainRamp {
 
     /// The amplitude for the next sample, advancing the ramp by one sample.
     pub fn next_amp(&mut self) -> f32 {
+        if self.current_db == self.target_db {
+            return self.amp;
+        }
         let delta = self.target_db - self.current_db;
         if delta.abs() <= self.step_db {
             self.current_db = self.target_db;
         } else {
             self.current_db += self.step_db.copysign(delta);
         }
-        db_to_amp(self.current_db)
+        self.amp = db_to_amp(self.current_db);
+        self.amp
     }
 }
 

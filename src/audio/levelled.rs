@@ -1,14 +1,25 @@
-//! A playlist's track made ready to play: decoded, levelled to the loudness target (measured
-//! loudness from the analysis cache, else ReplayGain tags), trimmed, faded as the playlist says
-//! and at the output rate. The player and the offline render both load through here, so a
+//! A playlist's track made ready to play: opened, levelled to the loudness target (measured
+//! loudness from the analysis cache, else ReplayGain tags), trimmed, faded as the playlist says,
+//! and streaming at the output rate through a bounded read-ahead. The player and the offline
+//! renders all open tracks here and move them on with the same [`TrackStream`] steps, so a
 //! render sounds exactly as the room will.
 
 use std::path::Path;
+use std::time::Duration;
 
-use super::decode::{DecodeError, decode_file};
-use super::track::{PrepareError, PreparedTrack, Track, normalisation_db, prepare};
+use super::decode::{DecodeError, Decoder};
+use super::feed::feed;
+use super::stream::{StreamError, TrackStream};
+use super::track::{PrepareError, PreparedTrack, normalisation_db};
 use crate::curation::{LoudnessCache, known_lufs};
 use crate::playlist;
+
+/// Read-ahead beyond the longest fade a track needs to see coming before its end (its
+/// fade-out, its crossfade into the next): the end must be known before the mixer reaches the
+/// point where that fade starts, and the loader reaches it this long before. It also covers the
+/// crossfade away from a file found cut short, and rides out a loader stalled this long (a
+/// slow disk) before the mixer meets an underrun. About 7.7 MB a track at 48 kHz.
+pub const READ_AHEAD_MARGIN: Duration = Duration::from_secs(20);
 
 /// What levelling a track needs to know.
 pub struct Levelling<'a> {
@@ -17,9 +28,20 @@ pub struct Levelling<'a> {
     pub target_lufs: f64,
 }
 
-/// A loaded track with the figures that went into its level.
+/// Where to start a track and how far ahead to read it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opening {
+    /// Into the track (a restart's resume point); its fade-in is then dropped.
+    pub start_at: Duration,
+    /// A crossfade into the next track imposed on every join (a render's `--crossfade`).
+    pub imposed_crossfade: Option<Duration>,
+}
+
+/// An opened track: the mixer's end and the loader's end of it, with the figures that went
+/// into its level.
 pub struct Levelled {
     pub track: PreparedTrack,
+    pub stream: TrackStream,
     /// The gain applied: levelling plus the playlist's trim.
     pub gain_db: f32,
     /// The loudness it was levelled from, when known.
@@ -34,19 +56,56 @@ pub enum LoadError {
     Prepare(#[from] PrepareError),
 }
 
-pub fn load_levelled(
+impl From<StreamError> for LoadError {
+    fn from(error: StreamError) -> Self {
+        match error {
+            StreamError::Decode(e) => LoadError::Decode(e),
+            StreamError::Prepare(e) => LoadError::Prepare(e),
+        }
+    }
+}
+
+/// The longest stretch before `track`'s end that the mixer must see coming.
+pub fn end_lead(track: &playlist::Track, imposed_crossfade: Option<Duration>) -> Duration {
+    let crossfade = imposed_crossfade.or(track.crossfade.map(|c| c.to_duration()));
+    track.fade_out.to_duration().max(crossfade.unwrap_or_default())
+}
+
+/// Opens `track` and fills its read-ahead, so that it can start at once. A file that stops
+/// early within that first read-ahead fails here, as one that does not open at all; one that
+/// stops later plays up to where it stops.
+pub fn open_levelled(
     track: &playlist::Track,
     id: u64,
     rate: u32,
     levelling: &Levelling<'_>,
+    opening: Opening,
 ) -> Result<Levelled, LoadError> {
-    let decoded = decode_file(&track.file(levelling.media_root))?;
+    let decoder = Decoder::open(&track.file(levelling.media_root))?;
+    let info = decoder.info().clone();
     let lufs = known_lufs(levelling.media_root, &track.path, levelling.cache);
-    let gain_db = normalisation_db(levelling.target_lufs, lufs, decoded.info.channels, track.gain_db);
-    let prepared = prepare(&Track::from_decoded(id, decoded, gain_db), rate)?
-        .with_fades(track.fade_in.to_duration(), track.fade_out.to_duration());
+    let gain_db = normalisation_db(levelling.target_lufs, lufs, info.channels, track.gain_db);
+    let lead = end_lead(track, opening.imposed_crossfade) + READ_AHEAD_MARGIN;
+    let (writer, reader) = feed((lead.as_secs_f64() * f64::from(rate)).ceil() as u64);
+    let skip = (opening.start_at.as_secs_f64() * f64::from(info.sample_rate)).round() as u64;
+    let mut stream = TrackStream::new(decoder, rate, skip, writer)?;
+    stream.fill()?;
+    let fade_in = if opening.start_at.is_zero() {
+        track.fade_in.to_duration()
+    } else {
+        Duration::ZERO
+    };
+    let prepared = PreparedTrack {
+        id,
+        feed: reader,
+        gain_db,
+        fade_in: Duration::ZERO,
+        fade_out: Duration::ZERO,
+    }
+    .with_fades(fade_in, track.fade_out.to_duration());
     Ok(Levelled {
         track: prepared,
+        stream,
         gain_db,
         lufs,
     })

@@ -3,6 +3,9 @@
 //!
 //! It is pure: it never reads a clock or a file. Whoever pulls it (the device callback, or an
 //! offline render) is its clock, so a render to WAV is exactly what the device would play.
+//! Tracks arrive through bounded feeds that the loader fills; the mixer only copies frames that
+//! are ready. A track found cut short crossfades into the next from where it stops, and one
+//! whose feed is about to run dry (the loader fell behind) fades out over what it has.
 //! Gain stages, in order: each voice's own fade-in and fade-out (equal power, placed by its
 //! position in the track), its crossfade fade and its trim (loudness normalisation plus the
 //! playlist's trim, glided from the previous track's trim at a gapless join so that it never
@@ -24,6 +27,14 @@ pub const TRIM_GLIDE: Duration = Duration::from_millis(500);
 
 /// Fast enough never to stretch [`TRIM_GLIDE`] for any trim a playlist can ask for.
 const TRIM_SLEW_DB_PER_SECOND: f32 = 1000.0;
+
+/// The crossfade from a track found cut short (a truncated or damaged file) into the next, over
+/// the last of what it has; its fade-out when nothing follows.
+pub const CUT_CROSSFADE: Duration = Duration::from_secs(3);
+
+/// How far ahead of running dry a track starts to fade out when the loader has fallen behind:
+/// long enough to be a fade rather than a click, short against the read-ahead it has run down.
+pub const UNDERRUN_GUARD: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone)]
 pub struct MixerConfig {
@@ -59,6 +70,12 @@ pub enum MixerEvent {
         id: u64,
         at_frame: usize,
     },
+    /// The loader fell behind: the track was faded out over the last frames it had, and the
+    /// next one faded in, rather than let it run dry mid-waveform.
+    Underrun {
+        id: u64,
+        at_frame: usize,
+    },
     /// Nothing is playing and nothing is queued.
     Idle,
 }
@@ -71,6 +88,19 @@ struct Voice {
     /// The track's own fade-in and fade-out, in frames.
     fade_in: usize,
     fade_out: usize,
+    /// The fade-out a track found cut short gets when nothing crossfades over its end.
+    cut_fade: usize,
+    /// Frames the feed is known to hold beyond `position`: the loader's count is only read
+    /// again once this runs down to the guard.
+    known_available: usize,
+    /// Within this many frames of running dry with no end in sight, the voice fades out.
+    guard: usize,
+    /// Met an underrun and is fading out over what the loader had made.
+    starved: bool,
+    /// The end and the cut as last read from the feed, once a frame, so that one frame's
+    /// gains all come from the same reading.
+    end: Option<usize>,
+    cut: bool,
     /// Faded out before its end, so its end is not reported as finished.
     abandoned: bool,
 }
@@ -83,37 +113,75 @@ impl Voice {
         let mut fade = Fade::at(if crossfade_in == 0 { 1.0 } else { 0.0 });
         fade.restart(1.0, crossfade_in);
         let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).round() as usize;
-        Voice {
+        let mut voice = Voice {
             fade_in: frames(track.fade_in),
             fade_out: frames(track.fade_out),
+            cut_fade: frames(CUT_CROSSFADE),
+            known_available: 0,
+            guard: frames(UNDERRUN_GUARD),
+            starved: false,
+            end: None,
+            cut: false,
             track,
             position: 0,
             trim,
             fade,
             abandoned: false,
+        };
+        voice.refresh();
+        voice
+    }
+
+    /// Reads the end from the feed: the loader learns it from the header at once, or from the
+    /// end of the file a read-ahead early; a cut brings an earlier end. A cut found too late for
+    /// its whole fade-out fades over what is left, so the gain never steps.
+    fn refresh(&mut self) {
+        let cut = self.track.feed.is_cut();
+        self.end = self.track.feed.end().map(|end| end as usize);
+        if cut && !self.cut {
+            self.cut = true;
+            let remaining = self.remaining().unwrap_or(0);
+            self.cut_fade = self.cut_fade.min(remaining);
+            self.fade_out = self.fade_out.min(remaining);
         }
     }
 
+    fn is_cut(&self) -> bool {
+        self.cut
+    }
+
     /// The track's own fade at the current frame: the fade-in rises from 0 on its first frame,
-    /// the fade-out reaches 0 on its last, both on the rising half of the equal-power curve.
-    fn envelope(&self) -> f32 {
+    /// the fade-out reaches 0 on its last, both on the rising half of the equal-power curve. A
+    /// track found cut short fades out over its last stretch too, unless a crossfade already
+    /// takes it out.
+    fn envelope(&self, end: usize) -> f32 {
         let mut amp = 1.0;
         if self.position < self.fade_in {
             amp *= equal_power(self.position as f32 / self.fade_in as f32).1;
         }
-        let after = self.track.frames() - 1 - self.position;
-        if after < self.fade_out {
-            amp *= equal_power(after as f32 / self.fade_out as f32).1;
+        let fade_out = if self.cut && !self.is_fading_out() {
+            self.fade_out.max(self.cut_fade)
+        } else {
+            self.fade_out
+        };
+        let after = end - 1 - self.position;
+        if after < fade_out {
+            amp *= equal_power(after as f32 / fade_out as f32).1;
         }
         amp
     }
 
-    fn remaining(&self) -> usize {
-        self.track.frames() - self.position
+    /// Frames left to play, once the end is known.
+    fn remaining(&self) -> Option<usize> {
+        self.end.map(|end| end.saturating_sub(self.position))
+    }
+
+    fn has_ended(&self) -> bool {
+        self.remaining() == Some(0)
     }
 
     fn fade_out(&mut self, length: u64) {
-        let length = length.min(self.remaining() as u64);
+        let length = self.remaining().map_or(length, |r| length.min(r as u64));
         self.fade.restart(0.0, length);
     }
 
@@ -125,15 +193,41 @@ impl Voice {
         self.fade.is_done() && self.fade.target() == 0.0
     }
 
-    fn add_next_frame(&mut self, frame: &mut [f32; 2]) {
-        if self.position >= self.track.frames() {
-            return;
+    /// Adds the next frame to `frame`; true when it has just met an underrun.
+    fn add_next_frame(&mut self, frame: &mut [f32; 2]) -> bool {
+        self.refresh();
+        let end = self.end;
+        if end.is_some_and(|end| self.position >= end) {
+            return false;
         }
-        let gain = self.fade.next_amp() * self.trim.next_amp() * self.envelope();
-        let at = self.position * CHANNELS;
-        frame[0] += self.track.stereo[at] * gain;
-        frame[1] += self.track.stereo[at + 1] * gain;
+        let starved_now = self.watch_supply(end);
+        let Some([left, right]) = self.track.feed.next_frame() else {
+            // Dry: the guard's fade has already reached silence, so nothing is lost.
+            return starved_now;
+        };
+        self.known_available = self.known_available.saturating_sub(1);
+        let envelope = end.map_or(1.0, |end| self.envelope(end));
+        let gain = self.fade.next_amp() * self.trim.next_amp() * envelope;
+        frame[0] += left * gain;
+        frame[1] += right * gain;
         self.position += 1;
+        starved_now
+    }
+
+    /// Notices an underrun coming while there are still frames to fade out over: a voice that
+    /// ran dry mid-waveform would click.
+    fn watch_supply(&mut self, end: Option<usize>) -> bool {
+        if self.known_available > self.guard || self.starved {
+            return false;
+        }
+        self.known_available = self.track.feed.available() as usize;
+        let all_there = end.is_some_and(|end| self.position + self.known_available >= end);
+        if all_there || self.known_available > self.guard {
+            return false;
+        }
+        self.starved = true;
+        self.fade.restart(0.0, self.known_available as u64);
+        true
     }
 }
 
@@ -223,6 +317,17 @@ impl Mixer {
         }
     }
 
+    /// Crossfades from what plays now into `track`, played once, after which the queue goes on
+    /// as it was (the grounding track of a skip).
+    pub fn skip_to(&mut self, track: PreparedTrack, crossfade: Duration) {
+        self.queue.push_front(Queued {
+            track,
+            join: Join::Gapless,
+        });
+        self.idle_reported = false;
+        self.skip(crossfade);
+    }
+
     /// Replaces the queue with another playlist and crossfades into its first track now.
     pub fn switch(&mut self, tracks: impl IntoIterator<Item = (PreparedTrack, Join)>, crossfade: Duration) {
         self.queue = tracks
@@ -272,6 +377,18 @@ impl Mixer {
         self.current.as_ref().map(|v| (v.track.id, v.position))
     }
 
+    /// Whether every track the next `frames` may read has them ready (or ends sooner), beyond
+    /// the underrun guard. For an unpaced render, which can afford to wait for the loader.
+    pub fn is_supplied(&self, frames: usize) -> bool {
+        let needed = (frames as u64) + self.frames(UNDERRUN_GUARD) + 1;
+        let voices = self.current.iter().chain(&self.outgoing).filter(|v| !v.starved);
+        let queued = self.queue.iter().take(2).map(|q| &q.track.feed);
+        voices
+            .map(|v| &v.track.feed)
+            .chain(queued)
+            .all(|feed| feed.can_supply(needed))
+    }
+
     pub fn queued(&self) -> usize {
         self.queue.len()
     }
@@ -295,7 +412,7 @@ impl Mixer {
     /// Whether everything queued has played to its last frame, so rendering on would only add
     /// silence. Unlike [`Mixer::is_idle`] it is true right after the last frame, not one later.
     pub fn is_done(&self) -> bool {
-        let ended = |v: &Voice| v.remaining() == 0 || v.is_silent();
+        let ended = |v: &Voice| v.has_ended() || v.is_silent();
         self.queue.is_empty() && self.current.as_ref().is_none_or(ended) && self.outgoing.iter().all(ended)
     }
 
@@ -333,11 +450,20 @@ impl Mixer {
         let mut mix = [0.0f32; 2];
         if !frozen {
             self.advance_queue();
-            if let Some(voice) = &mut self.current {
-                voice.add_next_frame(&mut mix);
-            }
+            let starved = self
+                .current
+                .as_mut()
+                .is_some_and(|voice| voice.add_next_frame(&mut mix));
             for voice in &mut self.outgoing {
-                voice.add_next_frame(&mut mix);
+                if voice.add_next_frame(&mut mix) {
+                    self.events.push(MixerEvent::Underrun {
+                        id: voice.track.id,
+                        at_frame: voice.position,
+                    });
+                }
+            }
+            if starved {
+                self.on_underrun();
             }
             self.retire_voices();
         }
@@ -346,37 +472,64 @@ impl Mixer {
         [left, right]
     }
 
+    /// The track playing met an underrun and fades out over what it has: it is let go as a
+    /// failed track, and the next one crossfades in over the same stretch.
+    fn on_underrun(&mut self) {
+        let Some(mut voice) = self.current.take() else {
+            return;
+        };
+        let length = voice.known_available as u64;
+        self.events.push(MixerEvent::Underrun {
+            id: voice.track.id,
+            at_frame: voice.position,
+        });
+        self.events.push(MixerEvent::Abandoned {
+            id: voice.track.id,
+            at_frame: voice.position,
+        });
+        voice.abandoned = true;
+        self.outgoing.push(voice);
+        if let Some(next) = self.queue.pop_front() {
+            self.start(next.track, length.max(1));
+        }
+    }
+
     /// Starts whatever must sound at this frame: the next track right after the last sample of
     /// the current one (gapless), or at the start of the current one's last stretch when the
     /// next asks for a crossfade.
     fn advance_queue(&mut self) {
         while let Some(next) = self.queue.front() {
             let join = next.join;
-            let crossfade_frames = match join {
+            let mut crossfade_frames = match join {
                 Join::Gapless => 0,
                 Join::Crossfade(length) => self.frames(length),
             };
-            match (&mut self.current, join) {
-                (None, Join::Gapless) => {
-                    let next = self.queue.pop_front().expect("front exists");
-                    self.start(next.track, 0);
-                }
-                (None, Join::Crossfade(_)) => {
+            // A track found cut short never joins gaplessly: it ends where it breaks off.
+            let cut = self.current.as_ref().is_some_and(Voice::is_cut);
+            if cut {
+                crossfade_frames = crossfade_frames.max(self.frames(CUT_CROSSFADE));
+            }
+            match &mut self.current {
+                None => {
                     let next = self.queue.pop_front().expect("front exists");
                     self.start(next.track, crossfade_frames);
                 }
-                (Some(voice), Join::Gapless) if voice.remaining() == 0 => {
+                Some(voice) if voice.has_ended() => {
                     self.events.push(MixerEvent::Finished { id: voice.track.id });
-                    self.handover_trim_db = Some(voice.trim.current_db());
+                    if crossfade_frames == 0 {
+                        self.handover_trim_db = Some(voice.trim.current_db());
+                    }
                     self.current = None;
                     continue;
                 }
-                (Some(voice), Join::Crossfade(_))
-                    if !voice.is_fading_out() && voice.remaining() as u64 <= crossfade_frames =>
+                Some(voice)
+                    if crossfade_frames > 0
+                        && !voice.is_fading_out()
+                        && voice.remaining().is_some_and(|r| r as u64 <= crossfade_frames) =>
                 {
                     // The outgoing fade ends on its last sample; the incoming one gets the same
                     // length so the two form one equal-power curve.
-                    let length = voice.remaining() as u64;
+                    let length = voice.remaining().expect("guarded") as u64;
                     let mut voice = self.current.take().expect("matched Some");
                     voice.fade_out(length);
                     self.outgoing.push(voice);
@@ -386,12 +539,12 @@ impl Mixer {
                 _ => break,
             }
             // A track shorter than nothing (empty) must not stall the queue.
-            if self.current.as_ref().is_some_and(|v| v.remaining() > 0) {
+            if self.current.as_ref().is_some_and(|v| !v.has_ended()) {
                 break;
             }
         }
         if let Some(voice) = &self.current
-            && voice.remaining() == 0
+            && voice.has_ended()
             && self.queue.is_empty()
         {
             self.events.push(MixerEvent::Finished { id: voice.track.id });
@@ -402,7 +555,7 @@ impl Mixer {
     fn retire_voices(&mut self) {
         let events = &mut self.events;
         self.outgoing.retain(|voice| {
-            let ended = voice.remaining() == 0;
+            let ended = voice.has_ended();
             if ended && !voice.abandoned {
                 events.push(MixerEvent::Finished { id: voice.track.id });
             }

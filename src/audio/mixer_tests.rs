@@ -1,10 +1,9 @@
-use std::sync::Arc;
-
 use super::*;
-use crate::audio::decode::decode_file;
+use crate::audio::decode::Decoder;
+use crate::audio::feed::feed;
 use crate::audio::gain::amp_to_db;
+use crate::audio::stream::TrackStream;
 use crate::audio::test_media::{Format, sine, write_as};
-use crate::audio::track::{Track, prepare};
 
 const RATE: u32 = 48_000;
 
@@ -17,30 +16,19 @@ fn config() -> MixerConfig {
     }
 }
 
-fn stereo(mono: &[f32]) -> Arc<[f32]> {
+fn stereo(mono: &[f32]) -> Vec<f32> {
     mono.iter().flat_map(|&s| [s, s]).collect()
 }
 
 fn track(id: u64, mono: &[f32]) -> PreparedTrack {
-    PreparedTrack {
-        id,
-        stereo: stereo(mono),
-        gain_db: 0.0,
-        fade_in: Duration::ZERO,
-        fade_out: Duration::ZERO,
-    }
+    PreparedTrack::in_memory(id, &stereo(mono))
 }
 
 /// A constant on one side only, so each channel of the output shows one track's gain.
 fn side(id: u64, frames: usize, left: bool) -> PreparedTrack {
     let frame = if left { [1.0, 0.0] } else { [0.0, 1.0] };
-    PreparedTrack {
-        id,
-        stereo: (0..frames).flat_map(|_| frame).collect(),
-        gain_db: 0.0,
-        fade_in: Duration::ZERO,
-        fade_out: Duration::ZERO,
-    }
+    let samples: Vec<f32> = (0..frames).flat_map(|_| frame).collect();
+    PreparedTrack::in_memory(id, &samples)
 }
 
 fn render(mixer: &mut Mixer, frames: usize) -> Vec<f32> {
@@ -234,22 +222,16 @@ fn ceiling_holds_for_full_scale_input_pushed_6_db() {
     let full = sine(RATE as usize, RATE, 1_000.0, 1.0);
     mixer.enqueue(
         PreparedTrack {
-            id: 1,
-            stereo: stereo(&full),
             gain_db: 6.0,
-            fade_in: Duration::ZERO,
-            fade_out: Duration::ZERO,
+            ..PreparedTrack::in_memory(1, &stereo(&full))
         },
         Join::Gapless,
     );
     let square: Vec<f32> = full.iter().map(|s| s.signum()).collect();
     mixer.enqueue(
         PreparedTrack {
-            id: 2,
-            stereo: stereo(&square),
             gain_db: 6.0,
-            fade_in: Duration::ZERO,
-            fade_out: Duration::ZERO,
+            ..PreparedTrack::in_memory(2, &stereo(&square))
         },
         Join::Gapless,
     );
@@ -307,10 +289,18 @@ fn tone_split_across_three_files_plays_back_without_gap_or_overlap() {
         for part in 0..3 {
             let samples = &tone[bounds[part]..bounds[part + 1]];
             let path = write_as(dir.path(), &format!("part{part}"), format, samples, rate);
-            let decoded = decode_file(&path).unwrap();
-            assert_eq!(decoded.frames() as usize, samples.len(), "{format:?} part {part}");
-            let prepared = prepare(&Track::from_decoded(part as u64, decoded, 0.0), rate).unwrap();
-            mixer.enqueue(prepared, Join::Gapless);
+            let decoder = Decoder::open(&path).unwrap();
+            let (writer, reader) = feed(TOTAL as u64);
+            let mut stream = TrackStream::new(decoder, rate, 0, writer).unwrap();
+            stream.fill().unwrap();
+            assert_eq!(stream.frames() as usize, samples.len(), "{format:?} part {part}");
+            mixer.enqueue(
+                PreparedTrack {
+                    feed: reader,
+                    ..PreparedTrack::in_memory(part as u64, &[])
+                },
+                Join::Gapless,
+            );
         }
         let out = left(&render(&mut mixer, TOTAL + 1_000));
         assert!(
@@ -421,4 +411,28 @@ fn render_until_done_stops_on_the_last_frame() {
     assert_eq!(mixer.render_until_done(&mut out), 400);
     assert!(out[800..].iter().all(|s| s.is_nan()));
     assert!(mixer.is_done());
+}
+
+#[test]
+fn skip_to_plays_the_grounding_track_once_then_the_queue_goes_on() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, 10_000, true), Join::Gapless);
+    mixer.enqueue(side(2, 1_000, true), Join::Gapless);
+    render(&mut mixer, 2_000);
+    mixer.skip_to(side(9, 3_000, false), Duration::from_millis(10));
+    let out = render(&mut mixer, 5_000);
+    let fade = 480;
+    // The grounding track (right) fades in while the first (left) fades out, plays whole, and
+    // the next playlist track (left) follows it gaplessly.
+    assert_eq!(right(&out)[fade..3_000], vec![1.0; 3_000 - fade][..]);
+    assert!(left(&out)[fade..3_000].iter().all(|&s| s == 0.0));
+    assert_eq!(left(&out)[3_000..4_000], vec![1.0; 1_000][..]);
+    let started: Vec<u64> = mixer
+        .drain_events()
+        .filter_map(|e| match e {
+            MixerEvent::Started { id } => Some(id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, [1, 9, 2]);
 }

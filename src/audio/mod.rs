@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod dry_run;
+pub mod feed;
 pub mod gain;
 pub mod levelled;
 pub mod limiter;
@@ -16,6 +17,8 @@ pub mod mixer;
 pub mod output;
 pub mod player;
 pub mod render;
+pub mod resample;
+pub mod stream;
 #[cfg(test)]
 mod test_media;
 pub mod track;

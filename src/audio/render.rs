@@ -2,15 +2,16 @@
 //! target loudness, faded as the playlist says and joined gaplessly or by crossfade, through the
 //! same mixer the device pulls, into a WAV file as fast as the machine goes.
 //!
-//! Tracks are loaded just ahead of the mixer rather than all at once, so a long playlist never
-//! needs more memory than a few tracks.
+//! Tracks are opened just ahead of the mixer and stream through the same bounded read-ahead as
+//! in the player, moved on between blocks, so memory stays bounded however long the tracks.
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::decode::DecodeError;
-use super::levelled::{Levelled, Levelling, LoadError, load_levelled};
+use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
+use super::stream::{Step, TrackStream};
 use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack};
 use super::wav::WavError;
 use crate::curation::{CacheError, LoudnessCache};
@@ -128,15 +129,33 @@ pub fn render_playlist(
         tracks: Vec::new(),
     };
     let mut pending = tracks.iter().enumerate();
+    let mut streams: Vec<(usize, TrackStream)> = Vec::new();
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
     loop {
         while mixer.queued() < LOAD_AHEAD
             && let Some((index, track)) = pending.next()
         {
             let join = join_before(tracks, index, options.crossfade);
-            let (prepared, rendered) = load(track, index, join, media_root, &cache, options)?;
+            let (prepared, stream, rendered) = load(track, index, join, media_root, &cache, options)?;
             mixer.enqueue(prepared, join);
+            streams.push((index, stream));
             summary.tracks.push(rendered);
+        }
+        // Every read-ahead full before the block: the mixer never waits, and never runs dry.
+        let mut done = Vec::new();
+        for (at, (index, stream)) in streams.iter_mut().enumerate() {
+            let step = stream
+                .fill()
+                .map_err(|e| load_error(&tracks[*index].path, e.into()))?;
+            if stream.is_decoded() {
+                summary.tracks[*index].frames = stream.frames();
+            }
+            if step == Step::Done {
+                done.push(at);
+            }
+        }
+        for at in done.into_iter().rev() {
+            streams.remove(at);
         }
         let rendered = mixer.render_until_done(&mut block);
         for &sample in &block[..rendered * CHANNELS] {
@@ -171,35 +190,39 @@ fn load(
     media_root: &Path,
     cache: &LoudnessCache,
     options: &RenderOptions,
-) -> Result<(PreparedTrack, RenderedTrack), RenderError> {
-    let path = track.path.clone();
+) -> Result<(PreparedTrack, TrackStream, RenderedTrack), RenderError> {
     let levelling = Levelling {
         media_root,
         cache,
         target_lufs: options.target_lufs,
     };
+    let opening = Opening {
+        imposed_crossfade: options.crossfade,
+        ..Opening::default()
+    };
     let Levelled {
         track: prepared,
+        stream,
         gain_db,
         lufs,
-    } = load_levelled(track, index as u64, options.rate, &levelling).map_err(|e| match e {
-        LoadError::Decode(source) => RenderError::Decode {
-            path: path.clone(),
-            source,
-        },
-        LoadError::Prepare(source) => RenderError::Prepare {
-            path: path.clone(),
-            source,
-        },
-    })?;
+    } = open_levelled(track, index as u64, options.rate, &levelling, opening)
+        .map_err(|e| load_error(&track.path, e))?;
     let rendered = RenderedTrack {
-        path,
-        frames: prepared.frames() as u64,
+        path: track.path.clone(),
+        frames: prepared.feed.end().unwrap_or(0),
         gain_db,
         lufs,
         join,
     };
-    Ok((prepared, rendered))
+    Ok((prepared, stream, rendered))
+}
+
+fn load_error(path: &str, error: LoadError) -> RenderError {
+    let path = path.to_string();
+    match error {
+        LoadError::Decode(source) => RenderError::Decode { path, source },
+        LoadError::Prepare(source) => RenderError::Prepare { path, source },
+    }
 }
 
 #[cfg(test)]

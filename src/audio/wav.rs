@@ -76,7 +76,6 @@ mod tests {
     use super::*;
     use crate::audio::mixer::{Join, MixerConfig};
     use crate::audio::track::PreparedTrack;
-    use std::time::Duration;
 
     fn mixer() -> Mixer {
         Mixer::new(&MixerConfig {
@@ -104,16 +103,7 @@ mod tests {
         let path = dir.path().join("track.wav");
         let samples: Vec<f32> = (0..6000).map(|i| (i % 100) as f32 / 1000.0).collect();
         let mut mixer = mixer();
-        mixer.enqueue(
-            PreparedTrack {
-                id: 1,
-                stereo: samples.clone().into(),
-                gain_db: 0.0,
-                fade_in: Duration::ZERO,
-                fade_out: Duration::ZERO,
-            },
-            Join::Gapless,
-        );
+        mixer.enqueue(PreparedTrack::in_memory(1, &samples), Join::Gapless);
         let limit = RenderLength::UntilIdle { max_seconds: 60.0 };
         let frames = render_to_wav(&mut mixer, &path, limit).unwrap();
         // It ends on the track's last frame: no trailing silence, nothing cut.

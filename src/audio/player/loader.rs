@@ -1,16 +1,23 @@
-//! The loader thread: decodes and prepares tracks ahead of time, in the order asked, so the
-//! mixer thread never touches a file and the device callback never waits for one.
+//! The loader thread: opens tracks in the order asked, fills each one's read-ahead before handing
+//! it to the player, then keeps every open track's read-ahead full, so the mixer thread never
+//! touches a file and only ever copies ready frames.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::time::Duration;
 
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, load_levelled};
+use crate::audio::levelled::{Levelling, Opening, open_levelled};
+use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
 use crate::curation::LoudnessCache;
 use crate::playlist;
+
+/// How long the loader rests when every read-ahead is full. The shortest read-ahead holds tens
+/// of seconds, so waking this often keeps each one all but full at no cost worth measuring.
+const IDLE_POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -18,6 +25,8 @@ pub struct LoadRequest {
     /// Which playlist start asked for it; a newer start makes it stale.
     pub generation: u64,
     pub track: playlist::Track,
+    /// Where to start in the track: a restart's resume point, else zero.
+    pub start_at: Duration,
 }
 
 #[derive(Debug)]
@@ -26,8 +35,19 @@ pub enum Loaded {
         generation: u64,
         track: PreparedTrack,
     },
+    /// The resume point is past the track's end: the next track starts instead.
+    Passed {
+        generation: u64,
+        id: u64,
+    },
     Failed {
         generation: u64,
+        id: u64,
+        error: LoadError,
+    },
+    /// A track already handed over stops early (a truncated or damaged file): it plays up to
+    /// where it stops, and the mixer crossfades from there into the next.
+    Cut {
         id: u64,
         error: LoadError,
     },
@@ -40,6 +60,12 @@ pub struct Loader {
     pub generation: Arc<AtomicU64>,
 }
 
+/// A track handed to the player and still being read.
+struct Open {
+    id: u64,
+    stream: TrackStream,
+}
+
 impl Loader {
     pub fn spawn(rate: u32, media_root: PathBuf) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
@@ -49,26 +75,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || {
-                for request in inbox {
-                    if request.generation < current.load(Ordering::Acquire) {
-                        continue;
-                    }
-                    let generation = request.generation;
-                    let id = request.id;
-                    let loaded = match load(&request, rate, &media_root) {
-                        Ok(track) => Loaded::Ready { generation, track },
-                        Err(error) => Loaded::Failed {
-                            generation,
-                            id,
-                            error,
-                        },
-                    };
-                    if outbox.send(loaded).is_err() {
-                        break;
-                    }
-                }
-            })?;
+            .spawn(move || run(&inbox, &outbox, &current, rate, &media_root))?;
         Ok(Loader {
             requests,
             results,
@@ -77,7 +84,70 @@ impl Loader {
     }
 }
 
-fn load(request: &LoadRequest, rate: u32, media_root: &std::path::Path) -> Result<PreparedTrack, LoadError> {
+fn run(inbox: &Receiver<LoadRequest>, outbox: &Sender<Loaded>, current: &AtomicU64, rate: u32, root: &Path) {
+    let mut open: Vec<Open> = Vec::new();
+    let mut busy = false;
+    loop {
+        let request = if busy {
+            match inbox.try_recv() {
+                Ok(request) => Some(request),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        } else {
+            match inbox.recv_timeout(IDLE_POLL) {
+                Ok(request) => Some(request),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        };
+        if let Some(request) = request
+            && request.generation >= current.load(Ordering::Acquire)
+        {
+            let (loaded, stream) = load(request, rate, root);
+            if let Some(stream) = stream {
+                open.push(stream);
+            }
+            if outbox.send(loaded).is_err() {
+                return;
+            }
+        }
+        busy = false;
+        let mut index = 0;
+        while index < open.len() {
+            let track = &mut open[index];
+            match track.stream.step() {
+                Ok(Step::Progressed) => busy = true,
+                Ok(Step::Full) => {}
+                Ok(Step::Done) => {
+                    open.swap_remove(index);
+                    continue;
+                }
+                Err(error) => {
+                    tracing::debug!(id = track.id, "track cut short while streaming");
+                    let cut = Loaded::Cut {
+                        id: track.id,
+                        error: error.into(),
+                    };
+                    if outbox.send(cut).is_err() {
+                        return;
+                    }
+                    busy = true;
+                }
+            }
+            index += 1;
+        }
+    }
+}
+
+/// Opens and primes one track; the stream comes back to be kept full while it plays.
+fn load(request: LoadRequest, rate: u32, media_root: &Path) -> (Loaded, Option<Open>) {
+    let LoadRequest {
+        id,
+        generation,
+        track,
+        start_at,
+    } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
     // a missing or unreadable cache only means unlevelled tracks, never silence.
     let cache = LoudnessCache::load(media_root).unwrap_or_default();
@@ -86,5 +156,32 @@ fn load(request: &LoadRequest, rate: u32, media_root: &std::path::Path) -> Resul
         cache: &cache,
         target_lufs: DEFAULT_TARGET_LUFS,
     };
-    Ok(load_levelled(&request.track, request.id, rate, &levelling)?.track)
+    let opening = Opening {
+        start_at,
+        ..Opening::default()
+    };
+    match open_levelled(&track, id, rate, &levelling, opening) {
+        Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
+            (Loaded::Passed { generation, id }, None)
+        }
+        Ok(levelled) => {
+            let open = Open {
+                id,
+                stream: levelled.stream,
+            };
+            let ready = Loaded::Ready {
+                generation,
+                track: levelled.track,
+            };
+            (ready, Some(open))
+        }
+        Err(error) => (
+            Loaded::Failed {
+                generation,
+                id,
+                error,
+            },
+            None,
+        ),
+    }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use super::AudioOutput;
 use super::mixer::{Join, Mixer, MixerConfig};
-use super::output::{DeviceEvents, Output};
+use super::output::{DeviceEvents, Output, Pace};
 use crate::catalog::Catalog;
 use crate::error_text::error_chain;
 use crate::playlist::Playlist;
@@ -39,10 +39,12 @@ pub const MAX_SLEW_DB_PER_SECOND: f32 = 12.0;
 pub struct PlayerSetup {
     pub playlists: BTreeMap<String, Playlist>,
     pub media_root: PathBuf,
-    /// The output's rate: every track is resampled to it once, when loaded.
+    /// The output's rate: every track is resampled to it as it streams in.
     pub rate: u32,
     /// The hard ceiling in dBFS (0 or below).
     pub ceiling_db: f32,
+    /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
+    pub pace: Pace,
 }
 
 impl PlayerSetup {
@@ -53,6 +55,7 @@ impl PlayerSetup {
             media_root: config.paths.media.clone(),
             rate: config.audio.rate,
             ceiling_db: config.audio.ceiling_db,
+            pace: Pace::RealTime,
         }
     }
 }
@@ -100,6 +103,7 @@ impl Player {
             status: status.clone(),
             loader,
             state: PlayState::default(),
+            wait_for_loader: setup.pace == Pace::Unpaced,
         };
         let (commands, inbox) = channel();
         let thread = std::thread::Builder::new()

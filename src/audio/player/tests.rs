@@ -27,6 +27,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
     PlayerSetup {
         rate: DEMO_RATE,
         ceiling_db,
+        pace: Pace::Unpaced,
         ..PlayerSetup::from_catalog(&catalog)
     }
 }
@@ -147,6 +148,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         media_root: media.path().to_owned(),
         rate: RATE,
         ceiling_db: -1.0,
+        pace: Pace::Unpaced,
     };
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::Unpaced, None);
@@ -201,6 +203,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         media_root: media.path().to_owned(),
         rate: RATE,
         ceiling_db: 0.0,
+        pace: Pace::RealTime,
     };
     let wav = media.path().join("out.wav");
     // Paced, so that the second track is loaded long before the first ends, as in a session.
@@ -255,6 +258,7 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         media_root: media.to_owned(),
         rate: RATE,
         ceiling_db: 0.0,
+        pace: Pace::Unpaced,
     }
 }
 
@@ -324,4 +328,115 @@ fn a_resume_point_past_the_track_s_end_starts_the_next_track() {
     player.apply(&resume("gone.wav", Millis::from_secs(1)));
     let events = wait_for(&mut rx, |seen| !started(seen).is_empty());
     assert_eq!(started(&events), ["one.wav"]);
+}
+
+#[test]
+fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
+    let media = tempfile::tempdir().unwrap();
+    let rate = 8_000;
+    for (name, freq) in [("one.wav", 220.0), ("two.wav", 330.0), ("ground.wav", 110.0)] {
+        write_wav(
+            &media.path().join(name),
+            &sine(10 * rate as usize, rate, freq, 0.5),
+            rate,
+            1,
+        );
+    }
+    let playlist = Playlist {
+        name: "two".into(),
+        title: "two tracks".into(),
+        when_done: WhenDone::Silence,
+        tracks: vec![track("one.wav"), track("two.wav")],
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("two".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate,
+        ceiling_db: 0.0,
+        pace: Pace::RealTime,
+    };
+    // Paced, so that each skip lands while the track it skips plays.
+    let output = NullOutput::new(rate, Pace::RealTime, None);
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("two"));
+    let mut events = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    player.skip(Millis(100), Some("ground.wav"));
+    events.extend(wait_for(&mut rx, |seen| !started(seen).is_empty()));
+    // A skip during the grounding track goes on with the playlist.
+    player.skip(Millis(100), None);
+    events.extend(wait_for(&mut rx, |seen| !started(seen).is_empty()));
+    assert_eq!(started(&events), ["one.wav", "ground.wav", "two.wav"]);
+    assert!(failed(&events).is_empty(), "{events:#?}");
+}
+
+#[test]
+fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_silence() {
+    let media = tempfile::tempdir().unwrap();
+    let rate = 8_000;
+    write_wav(
+        &media.path().join("long.wav"),
+        &sine(40 * rate as usize, rate, 220.0, 0.5),
+        rate,
+        1,
+    );
+    // An interrupted copy: the header promises 40 s, the data stops after about 24, past the
+    // first read-ahead, so the track is already playing when the loader finds the cut.
+    crate::audio::test_media::cut_tail(&media.path().join("long.wav"), 0.4);
+    write_wav(
+        &media.path().join("next.wav"),
+        &sine(5 * rate as usize, rate, 330.0, 0.5),
+        rate,
+        1,
+    );
+    // Started only once the next track has played to its end.
+    write_wav(
+        &media.path().join("tail.wav"),
+        &sine(rate as usize, rate, 330.0, 0.5),
+        rate,
+        1,
+    );
+    let playlist = Playlist {
+        name: "cut".into(),
+        title: "a cut file".into(),
+        when_done: WhenDone::Silence,
+        tracks: vec![track("long.wav"), track("next.wav"), track("tail.wav")],
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("cut".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate,
+        ceiling_db: 0.0,
+        pace: Pace::Unpaced,
+    };
+    let wav = media.path().join("out.wav");
+    let output = WavOutput::create(&wav, rate, Pace::Unpaced).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("cut"));
+    let events = wait_for(&mut rx, |seen| {
+        started(seen).len() >= 3 && !failed(seen).is_empty()
+    });
+    assert_eq!(started(&events), ["long.wav", "next.wav", "tail.wav"]);
+    assert_eq!(failed(&events), ["long.wav"]);
+    drop(player);
+
+    let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
+    let heard = |s: &f32| s.abs() > 1e-3;
+    let onset = left.iter().position(heard).expect("the music was played");
+    let last = left.iter().rposition(heard).unwrap();
+    // About 24 s of the cut track, less the 3 s crossfade, then the next track's 5 s.
+    assert!(
+        last - onset > 25 * rate as usize,
+        "the next track was not heard through"
+    );
+    let longest_quiet = left[onset..=last]
+        .split(heard)
+        .map(<[f32]>::len)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        longest_quiet <= 2 * rate as usize,
+        "{longest_quiet} frames of silence"
+    );
 }

@@ -1,24 +1,26 @@
 //! The player thread: owns the mixer, turns targets and skips into mixer moves, keeps the
 //! loader a track or two ahead, reports what starts and what fails, and feeds the output.
+//! Tracks stream in from the loader through bounded read-aheads; an unpaced output (tests)
+//! has no real time to keep, so there the worker waits for the loader instead of racing it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::cursor::{Cursor, Upcoming};
-use super::loader::{LoadRequest, Loaded, Loader};
+use super::loader::{LoadError, LoadRequest, Loaded, Loader};
 use crate::audio::mixer::{Join, Mixer, MixerEvent};
 use crate::audio::output::{DeviceEvents, NullOutput, Output, Pace};
 use crate::audio::track::PreparedTrack;
-use crate::playlist::Playlist;
+use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::{DeviceEvent, MusicTarget, TrackPosition};
 
 /// About 21 ms at 48 kHz: how often commands are looked at, and the unit the output takes.
 pub const BLOCK_FRAMES: usize = 1024;
-/// Tracks decoded and waiting, beyond the one that plays.
+/// Tracks opened (their read-ahead filled) and waiting, beyond the one that plays.
 const LOOKAHEAD: usize = 2;
 /// A cut of a sounding track clicks; even a "0 s" change gets this much of a fade.
 pub const MIN_FADE: Duration = Duration::from_millis(100);
@@ -29,6 +31,9 @@ const SHUTDOWN_FADE: Duration = Duration::from_millis(500);
 /// On shutdown, at most this long is played out waiting for a fade to end: the longest
 /// `stop_fade` the config allows.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(60);
+/// Unpaced, the longest the worker waits for the loader before letting the mixer meet the
+/// underrun: only a loader that has hung takes this long.
+const UNPACED_WAIT_LIMIT: Duration = Duration::from_secs(30);
 
 pub enum Command {
     Apply(MusicTarget),
@@ -52,6 +57,8 @@ pub struct Worker {
     pub status: Arc<Mutex<String>>,
     pub loader: Loader,
     pub state: PlayState,
+    /// The output is unpaced: the mixer waits for the loader rather than outrun it.
+    pub wait_for_loader: bool,
 }
 
 /// What the worker tracks between blocks.
@@ -74,6 +81,8 @@ pub struct PlayState {
     rendered: u64,
     /// The frame by which the fade last asked for (the daemon's stop fade, on shutdown) ends.
     last_fade_ends_at: u64,
+    /// The grounding track being loaded, and the crossfade to play it in with.
+    grounding: Option<(u64, Duration)>,
 }
 
 impl Worker {
@@ -84,7 +93,7 @@ impl Worker {
             loop {
                 match commands.try_recv() {
                     Ok(Command::Apply(target)) => self.apply(&target),
-                    Ok(Command::Skip(crossfade, _to)) => self.skip(crossfade),
+                    Ok(Command::Skip(crossfade, to)) => self.skip(crossfade, to),
                     Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => {
                         if shutdown_at.is_none() {
                             let limit = self.state.rendered + self.frames(SHUTDOWN_LIMIT);
@@ -124,6 +133,9 @@ impl Worker {
     }
 
     fn render(&mut self, block: &mut [f32]) {
+        if self.wait_for_loader {
+            self.wait_for_feeds(block.len() / 2);
+        }
         self.mixer.render(block);
         self.state.rendered += (block.len() / 2) as u64;
         let events: Vec<MixerEvent> = self.mixer.drain_events().collect();
@@ -146,6 +158,14 @@ impl Worker {
         }
     }
 
+    /// Unpaced only: waits until every track the next block reads has its frames ready.
+    fn wait_for_feeds(&self, frames: usize) {
+        let started = Instant::now();
+        while !self.mixer.is_supplied(frames) && started.elapsed() < UNPACED_WAIT_LIMIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     fn frames(&self, duration: Duration) -> u64 {
         (duration.as_secs_f64() * f64::from(self.mixer.rate())).round() as u64
     }
@@ -165,10 +185,44 @@ impl Worker {
         self.state.applied = Some(target.clone());
     }
 
-    fn skip(&mut self, crossfade: Millis) {
+    /// A plain skip crossfades into the next track at once. A grounding skip first loads its
+    /// track (a moment's decoding, while the music goes on), then crossfades into it; the
+    /// playlist goes on after it. One that cannot load becomes a plain skip.
+    fn skip(&mut self, crossfade: Millis, to: Option<String>) {
         let crossfade = Duration::from_millis(crossfade.0).max(MIN_FADE);
-        self.mixer.skip(crossfade);
-        self.note_fade(crossfade);
+        let Some(path) = to else {
+            self.mixer.skip(crossfade);
+            self.note_fade(crossfade);
+            return;
+        };
+        let state = &mut self.state;
+        state.next_id += 1;
+        let id = state.next_id;
+        let request = LoadRequest {
+            id,
+            generation: state.generation,
+            track: playlist::Track::plain(path.as_str()),
+            start_at: Duration::ZERO,
+        };
+        let playlist = state
+            .applied
+            .as_ref()
+            .and_then(|t| t.playlist.clone())
+            .unwrap_or_default();
+        state.slots.insert(
+            id,
+            Slot {
+                playlist,
+                path,
+                crossfade_after: None,
+            },
+        );
+        if self.loader.requests.send(request).is_err() {
+            self.mixer.skip(crossfade);
+            self.note_fade(crossfade);
+            return;
+        }
+        self.state.grounding = Some((id, crossfade));
     }
 
     /// Starts `name` from its first track, or from `resume` (a restart's) if it has that track.
@@ -235,6 +289,7 @@ impl Worker {
                 id,
                 generation: state.generation,
                 track: track.clone(),
+                start_at: state.resume_at.take().unwrap_or_default(),
             };
             state.slots.insert(
                 id,
@@ -257,13 +312,44 @@ impl Worker {
 
     fn on_loaded(&mut self, loaded: Loaded) {
         let state = &mut self.state;
+        let grounding = state.grounding.map(|(id, _)| id);
         match loaded {
+            Loaded::Ready { generation, track }
+                if generation == state.generation && grounding == Some(track.id) =>
+            {
+                let (_, crossfade) = state.grounding.take().expect("matched");
+                self.mixer.skip_to(track, crossfade);
+                self.note_fade(crossfade);
+            }
+            Loaded::Failed {
+                generation,
+                id,
+                error,
+            } if generation == state.generation && grounding == Some(id) => {
+                let (_, crossfade) = state.grounding.take().expect("matched");
+                self.report_failed(id, &error);
+                self.mixer.skip(crossfade);
+                self.note_fade(crossfade);
+            }
             Loaded::Ready { generation, track } if generation == state.generation => {
                 state.in_flight -= 1;
                 state.failures_in_a_row = 0;
-                if let Some(track) = self.resume_cut(track) {
-                    self.queue_loaded(track);
-                }
+                self.queue_loaded(track);
+            }
+            Loaded::Passed { generation, id } if generation == state.generation => {
+                state.in_flight -= 1;
+                state.failures_in_a_row = 0;
+                state.slots.remove(&id);
+            }
+            Loaded::Cut { id, error } => {
+                // Already queued or playing: the mixer crossfades away from where it stops. One
+                // no longer in a slot has already been let go, and is no news.
+                let Some(path) = state.slots.get(&id).map(|s| s.path.clone()) else {
+                    return;
+                };
+                let error = super::error_chain(&error);
+                tracing::warn!(path, "track stops early, crossfading to the next: {error}");
+                self.events.send(DeviceEvent::TrackFailed { path, error });
             }
             Loaded::Failed {
                 generation,
@@ -273,39 +359,29 @@ impl Worker {
                 state.in_flight -= 1;
                 state.failures_in_a_row += 1;
                 state.after_failure = true;
-                // The track to resume in cannot play: the next one starts from its top.
-                state.resume_at = None;
-                let slot = state.slots.remove(&id);
-                let path = slot.as_ref().map(|s| s.path.clone()).unwrap_or_default();
-                tracing::warn!(path, "track skipped: {}", super::error_chain(&error));
-                self.events.send(DeviceEvent::TrackFailed {
-                    path,
-                    error: super::error_chain(&error),
-                });
-                self.give_up_if_all_fail(slot.map(|s| s.playlist));
+                let playlist = self.report_failed(id, &error);
+                self.give_up_if_all_fail(playlist);
             }
             // From a playlist since left.
             Loaded::Ready { track, .. } => {
                 state.slots.remove(&track.id);
             }
-            Loaded::Failed { id, .. } => {
+            Loaded::Failed { id, .. } | Loaded::Passed { id, .. } => {
                 state.slots.remove(&id);
             }
         }
     }
 
-    /// After a restart the first track starts where the music had got to; one that would have
-    /// ended meanwhile is dropped, and the next track starts the playlist instead.
-    fn resume_cut(&mut self, track: PreparedTrack) -> Option<PreparedTrack> {
-        let Some(at) = self.state.resume_at.take() else {
-            return Some(track);
-        };
-        let id = track.id;
-        let cut = track.from_frame(self.frames(at) as usize);
-        if cut.is_none() {
-            self.state.slots.remove(&id);
-        }
-        cut
+    /// Logs and reports a track that cannot play; returns the playlist it was part of.
+    fn report_failed(&mut self, id: u64, error: &LoadError) -> Option<String> {
+        let slot = self.state.slots.remove(&id);
+        let path = slot.as_ref().map(|s| s.path.clone()).unwrap_or_default();
+        tracing::warn!(path, "track skipped: {}", super::error_chain(error));
+        self.events.send(DeviceEvent::TrackFailed {
+            path,
+            error: super::error_chain(error),
+        });
+        slot.map(|s| s.playlist)
     }
 
     /// Starts a loaded track (the first of a newly chosen playlist) or queues it behind the
@@ -357,6 +433,10 @@ impl Worker {
             }
             MixerEvent::Finished { id } | MixerEvent::Abandoned { id, .. } => {
                 self.state.slots.remove(&id);
+            }
+            MixerEvent::Underrun { id, at_frame } => {
+                // The loader fell behind (a stalled disk): the track was faded out, not cut.
+                tracing::warn!(id, at_frame, "audio underrun: track faded out, the next faded in");
             }
             MixerEvent::Idle => {}
         }

@@ -1,0 +1,172 @@
+//! One track on its way into the mixer: decoded packet by packet, converted to stereo at the
+//! output rate and written into its [`feed`](super::feed) as far as the read-ahead allows.
+//! Whoever owns it (the player's loader thread, or an offline render between two blocks) calls
+//! [`TrackStream::step`] to move it on; the same steps give the same samples either way.
+
+use super::decode::{DecodeError, Decoder};
+use super::feed::{CHUNK_FRAMES, FeedWriter};
+use super::resample::{Converter, PrepareError, output_frames};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Moved the track on: decoded a packet or published a chunk.
+    Progressed,
+    /// The read-ahead is full: nothing to do until the mixer reads on.
+    Full,
+    /// Every frame is in the feed, or the mixer has let the track go.
+    Done,
+}
+
+pub struct TrackStream {
+    decoder: Decoder,
+    converter: Converter,
+    writer: FeedWriter,
+    /// One packet's frames at the file's rate.
+    packet: Vec<f32>,
+    /// Converted frames not yet in the feed, from `staged_at` on.
+    staged: Vec<f32>,
+    staged_at: usize,
+    /// Frames at the file's rate still to drop before the first one played (a resume point).
+    skip: u64,
+    decoding: bool,
+}
+
+impl TrackStream {
+    /// Starts converting `decoder`'s track to `rate`, from `skip` frames (at the file's rate)
+    /// into it. The feed learns the track's end at once when the header states it exactly.
+    pub fn new(decoder: Decoder, rate: u32, skip: u64, mut writer: FeedWriter) -> Result<Self, PrepareError> {
+        let info = decoder.info();
+        let converter = Converter::new(info.sample_rate, rate, info.channels)?;
+        if let Some(frames) = info.header_frames {
+            writer.finish(
+                output_frames(frames.saturating_sub(skip), info.sample_rate, rate),
+                false,
+            );
+        }
+        Ok(TrackStream {
+            decoder,
+            converter,
+            writer,
+            packet: Vec::new(),
+            staged: Vec::with_capacity(CHUNK_FRAMES * 4),
+            staged_at: 0,
+            skip,
+            decoding: true,
+        })
+    }
+
+    /// Moves the track on by one packet or one chunk. An error is a file that stops early: what
+    /// came before it is still played, the feed is marked cut at its real end, and the error is
+    /// returned once, to be reported; later steps carry on with what is staged.
+    pub fn step(&mut self) -> Result<Step, StreamError> {
+        if self.writer.is_closed() {
+            return Ok(Step::Done);
+        }
+        let staged = (self.staged.len() - self.staged_at) / 2;
+        if staged >= CHUNK_FRAMES || (!self.decoding && staged > 0) {
+            let written = self.writer.write(&self.staged[self.staged_at..]);
+            if written == 0 {
+                return Ok(if self.writer.is_closed() {
+                    Step::Done
+                } else {
+                    Step::Full
+                });
+            }
+            self.staged_at += written * 2;
+            if self.staged_at == self.staged.len() {
+                self.staged.clear();
+                self.staged_at = 0;
+            }
+            return Ok(Step::Progressed);
+        }
+        if !self.decoding {
+            return Ok(Step::Done);
+        }
+        if !self.writer.has_room() {
+            // Decoding on would only grow the staging: wait until the feed has room.
+            return Ok(Step::Full);
+        }
+        self.decode_packet()?;
+        Ok(Step::Progressed)
+    }
+
+    fn decode_packet(&mut self) -> Result<(), StreamError> {
+        if self.staged_at > 0 {
+            self.staged.drain(..self.staged_at);
+            self.staged_at = 0;
+        }
+        self.packet.clear();
+        let more = match self.decoder.decode_next(&mut self.packet) {
+            Ok(more) => more,
+            Err(error) => {
+                self.end(true)?;
+                return Err(error.into());
+            }
+        };
+        let channels = usize::from(self.decoder.info().channels);
+        let mut input = &self.packet[..];
+        if self.skip > 0 {
+            let frames = (input.len() / channels) as u64;
+            let dropped = self.skip.min(frames);
+            self.skip -= dropped;
+            input = &input[dropped as usize * channels..];
+        }
+        self.converter.push(input, &mut self.staged)?;
+        if !more {
+            self.end(false)?;
+        }
+        Ok(())
+    }
+
+    /// The file has ended (early, if `cut`): flushes the converter and tells the feed the end.
+    fn end(&mut self, cut: bool) -> Result<(), PrepareError> {
+        self.decoding = false;
+        let flushed = self.converter.finish(&mut self.staged);
+        let end = self.converter.emitted();
+        self.writer.finish(end, cut);
+        flushed
+    }
+
+    /// Steps until the read-ahead is full or the track is all in the feed; returns which.
+    pub fn fill(&mut self) -> Result<Step, StreamError> {
+        loop {
+            match self.step()? {
+                Step::Progressed => continue,
+                done => return Ok(done),
+            }
+        }
+    }
+
+    /// The most frames its feed can ever hold.
+    pub fn bound(&self) -> u64 {
+        self.writer.bound()
+    }
+
+    /// The most frames its feed has held at once.
+    pub fn high_water(&self) -> u64 {
+        self.writer.high_water()
+    }
+
+    /// Frames converted so far: the track's whole length once it is decoded.
+    pub fn frames(&self) -> u64 {
+        self.converter.emitted()
+    }
+
+    /// Whether the whole file has been read (the end is known, frames may still be staged).
+    pub fn is_decoded(&self) -> bool {
+        !self.decoding
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;
