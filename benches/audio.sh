@@ -4,7 +4,9 @@
 #      peak on, over the same files, both on all cores;
 #   2. `analyze` again, warm (every file a cache hit), vs the cold run;
 #   3. `setting dry-run sublingual` (the shipped 3 h scene) at its default rate (22050 Hz) and at
-#      the room's 48000 Hz, vs the session's length.
+#      the room's 48000 Hz, vs the session's length;
+#   4. playing a playlist in real time, CPU and peak RSS, vs MPD playing the same playlist to a
+#      null output (benches/playback_vs_mpd.sh, run last; SKIP_MPD=1 leaves it out).
 #
 # Usage: benches/audio.sh            (from anywhere; needs ffmpeg, see scripts/deps.sh)
 #   RUNS=3         timed runs of each command; the median is reported
@@ -154,3 +156,9 @@ printf '  dry-run sublingual    %6s s  %7s KB peak, %s s of session at %s Hz\n' 
 printf '  -> %sx real time (bar: 3 h in under 60 s, i.e. 180x)\n' "$(ratio "${session_s%.*}" "$DRY")"
 printf '  dry-run --rate 48000  %6s s  %7s KB peak (the room'"'"'s output rate)\n' "$DRY48" "$DRY48_RSS"
 printf '  -> %sx real time\n' "$(ratio "${session_s%.*}" "$DRY48")"
+
+if [ -z "${SKIP_MPD:-}" ]; then
+  echo
+  echo "== 4. playing a playlist vs MPD (benches/playback_vs_mpd.sh)"
+  "$ROOT/benches/playback_vs_mpd.sh"
+fi

@@ -192,6 +192,10 @@ impl Builder {
                 at,
                 message: message.clone(),
             }),
+            EventKind::DeviceRestored { message } => self.report.restored.push(ErrorRecord {
+                at,
+                message: message.clone(),
+            }),
             EventKind::SessionEnded { reason, source } => {
                 self.close_phase(&at, reason, source);
                 self.stop_track(at.at);

@@ -69,6 +69,7 @@ pub fn describe_event(kind: &EventKind) -> String {
             None => format!("skipped the track ({})", describe_source(source)),
         },
         EventKind::Error { message } => format!("ERROR: {message}"),
+        EventKind::DeviceRestored { message } => format!("restored: {message}"),
         EventKind::SessionEnded { reason, source } => {
             format!("session ended: {reason} ({})", describe_source(source))
         }

@@ -36,6 +36,9 @@ pub struct Report {
     pub tracks: Vec<TrackRecord>,
     pub resumes: Vec<ResumeRecord>,
     pub errors: Vec<ErrorRecord>,
+    /// Devices that came back after an error (the sound card, the broker).
+    #[serde(default)]
+    pub restored: Vec<ErrorRecord>,
     /// Everything that shaped the session, in order: the story the text report tells.
     /// Tracks are left out (they have their own list), and so are commands whose effect is
     /// itself an entry (a `check` command and the check override it began).

@@ -32,6 +32,8 @@ pub enum DeviceEvent {
     TrackStarted { playlist: String, path: String },
     TrackFailed { path: String, error: String },
     Error { message: String },
+    /// A device reported by an `Error` works again.
+    Restored { message: String },
 }
 
 /// Why a saved session cannot be taken back.
@@ -203,6 +205,7 @@ impl Timeline {
                 message: format!("track {path} could not be played: {error}"),
             },
             DeviceEvent::Error { message } => EventKind::Error { message },
+            DeviceEvent::Restored { message } => EventKind::DeviceRestored { message },
         };
         self.log(&mut out, kind);
         self.finish_output(&mut out);

@@ -91,6 +91,11 @@ pub enum EventKind {
     Error {
         message: String,
     },
+    /// A device that failed (the sound card, the broker) works again: not an error, but the
+    /// report shows when the outage ended.
+    DeviceRestored {
+        message: String,
+    },
     SessionEnded {
         reason: String,
         source: Source,

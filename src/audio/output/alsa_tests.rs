@@ -6,15 +6,26 @@ use std::process::Command;
 
 use super::*;
 
-const CHILD: &str = "SETTING_ALSA_TEST_CHILD";
+pub(super) const CHILD: &str = "SETTING_ALSA_TEST_CHILD";
 
 /// Runs the child test `name` with `asoundrc` as its ALSA config; returns its stdout.
-fn run_child(name: &str, asoundrc: &str, home: &std::path::Path) -> String {
+pub(super) fn run_child(name: &str, asoundrc: &str, home: &std::path::Path) -> String {
+    run_child_with(name, asoundrc, home, &[])
+}
+
+/// [`run_child`], with more variables in the child's environment.
+pub(super) fn run_child_with(
+    name: &str,
+    asoundrc: &str,
+    home: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> String {
     std::fs::write(home.join(".asoundrc"), asoundrc).unwrap();
     let output = Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--nocapture"])
         .env("HOME", home)
         .env(CHILD, "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();

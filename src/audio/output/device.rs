@@ -1,19 +1,24 @@
 //! [`DeviceOutput`]: a sound card through rodio, kept open and playing silence when nothing
-//! plays, reopened a few seconds after it fails.
+//! plays, reopened every few seconds after it fails.
 //!
 //! The mixer thread renders blocks and hands them over a bounded channel; the device callback
 //! only copies samples out of them and hands the emptied blocks back for reuse, so it never
 //! decodes, allocates or waits. The channel being full is what paces the mixer.
+//!
+//! While the device is down the session goes on: a pacer keeps the mixer rendering in real
+//! time to nowhere, so when the device comes back the music is where the session is, and it
+//! fades in rather than jumping in at full level. The loss and the return are both reported.
 
 use std::num::NonZero;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
-use rodio::{CpalErrorKind, DeviceSinkBuilder, DeviceSinkError, MixerDeviceSink, Source};
+use rodio::{CpalErrorKind, DeviceSinkBuilder, DeviceSinkError, MixerDeviceSink};
 
+use super::block_source::BlockSource;
+use super::fade_in::FadeIn;
 use super::pace::Pacer;
 use super::{DeviceEvents, Output, OutputError, OutputOptions};
 use crate::error_text::error_chain;
@@ -24,7 +29,11 @@ use crate::timeline::DeviceEvent;
 const QUEUE_BLOCKS: usize = 5;
 /// A device that takes nothing for this long has stopped without saying so.
 const STALL: Duration = Duration::from_secs(2);
+/// How often a lost device is tried again: soon enough that a replugged card plays within
+/// seconds, seldom enough that a missing one costs nothing.
 const RETRY_EVERY: Duration = Duration::from_secs(3);
+/// The music's rise when the device comes back after a loss.
+const RETURN_FADE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
@@ -43,11 +52,14 @@ enum State {
         _sink: MixerDeviceSink,
         blocks: SyncSender<Vec<f32>>,
         spare: Receiver<Vec<f32>>,
-        failed: Arc<AtomicBool>,
+        /// Set once by the error callback, with what the device said.
+        fault: Arc<OnceLock<String>>,
         what: String,
     },
     Down {
-        reason: String,
+        /// Why the last attempt failed; `None` before the first.
+        reason: Option<String>,
+        /// When it was last tried.
         since: Instant,
     },
 }
@@ -60,33 +72,39 @@ pub struct DeviceOutput {
     state: State,
     /// Keeps time while the device is down, so the session's music goes on where it should be.
     pacer: Pacer,
+    /// Frames the mixer owes the session for time it stood still, waiting on a device that
+    /// failed: rendered to nowhere at once, without pacing, when the device goes down.
+    behind: u64,
+    /// Runs after a return, so the music comes back rising from silence.
+    fade: FadeIn,
 }
 
 impl DeviceOutput {
     /// Opens the device now or fails.
     pub fn open(name: Option<String>, options: &OutputOptions) -> Result<Self, DeviceError> {
-        let state = open_state(name.as_deref(), options.rate, &options.events)?;
-        Ok(DeviceOutput {
+        let state = open_state(name.as_deref(), options.rate)?;
+        Ok(DeviceOutput::new(name, options, state))
+    }
+
+    fn new(name: Option<String>, options: &OutputOptions, state: State) -> Self {
+        DeviceOutput {
             name,
             rate: options.rate,
             events: options.events.clone(),
             state,
             pacer: Pacer::new(options.pace, options.rate),
-        })
+            behind: 0,
+            fade: FadeIn::none(),
+        }
     }
 
     /// Opens the device, or starts down and keeps trying.
     pub fn open_or_retry(name: Option<String>, options: &OutputOptions) -> Self {
-        let mut output = DeviceOutput {
-            name,
-            rate: options.rate,
-            events: options.events.clone(),
-            state: State::Down {
-                reason: String::new(),
-                since: Instant::now(),
-            },
-            pacer: Pacer::new(options.pace, options.rate),
+        let down = State::Down {
+            reason: None,
+            since: Instant::now(),
         };
+        let mut output = DeviceOutput::new(name, options, down);
         output.reopen();
         output
     }
@@ -98,64 +116,101 @@ impl DeviceOutput {
         }
     }
 
+    fn frames_in(&self, duration: Duration) -> u64 {
+        (duration.as_secs_f64() * f64::from(self.rate)).round() as u64
+    }
+
+    /// Tries the device (again). Coming back after a failure, it says so and fades the music
+    /// in; failing the first time, it says it will keep trying. Failed retries say nothing
+    /// more: the loss is already in the log, and `status` shows the latest reason.
     fn reopen(&mut self) {
-        match open_state(self.name.as_deref(), self.rate, &self.events) {
+        let State::Down { reason: before, .. } = &self.state else {
+            return;
+        };
+        let returning = before.is_some();
+        match open_state(self.name.as_deref(), self.rate) {
             Ok(state) => {
                 tracing::info!("{}: playing", self.label());
+                if let (true, State::Open { what, .. }) = (returning, &state) {
+                    self.events.send(back_event(&self.label(), what));
+                    self.fade = FadeIn::new(self.frames_in(RETURN_FADE) as usize);
+                }
                 self.state = state;
+                // The device sets the pace again; nothing is left to catch up.
+                self.behind = 0;
             }
             Err(e) => {
                 let reason = error_chain(&e);
-                let first = matches!(&self.state, State::Down { reason, .. } if reason.is_empty())
-                    || matches!(self.state, State::Open { .. });
-                if first {
+                if !returning {
                     self.events.send(DeviceEvent::Error {
-                        message: format!("{}: {reason}; retrying every few seconds", self.label()),
+                        message: format!("{}: {reason}; {}", self.label(), retrying()),
                     });
                 }
                 self.state = State::Down {
-                    reason,
+                    reason: Some(reason),
                     since: Instant::now(),
                 };
             }
         }
     }
 
-    fn lose(&mut self, reason: String) {
+    /// The device has gone. `stood_still` is how long the mixer waited on it before giving up:
+    /// that much music is owed to the session, and is rendered to nowhere straight away.
+    fn lose(&mut self, reason: String, stood_still: Duration) {
+        tracing::warn!("{} lost: {reason}", self.label());
         self.events.send(DeviceEvent::Error {
-            message: format!("{} lost: {reason}; retrying every few seconds", self.label()),
+            message: format!(
+                "{} lost: {reason}; the session goes on, {}",
+                self.label(),
+                retrying()
+            ),
         });
         self.pacer.restart();
-        self.state = State::Down {
-            reason,
-            since: Instant::now(),
-        };
+        self.behind = self.frames_in(stood_still);
+        let lost = std::mem::replace(
+            &mut self.state,
+            State::Down {
+                reason: Some(reason),
+                since: Instant::now(),
+            },
+        );
+        // Closing a stream waits for its thread, which a hung driver may never let go: close
+        // it on a thread of its own, so the player never waits on a dead device.
+        let closing = std::thread::Builder::new()
+            .name("sound-device-close".into())
+            .spawn(move || drop(lost));
+        if let Err(e) = closing {
+            tracing::warn!("cannot close the lost sound device apart: {e}");
+        }
     }
 
     /// Hands one block to the callback; `Err` with the reason when the device has gone.
     fn hand_over(&mut self, block: &[f32]) -> Result<(), String> {
         let State::Open {
-            blocks,
-            spare,
-            failed,
-            ..
+            blocks, spare, fault, ..
         } = &mut self.state
         else {
             return Ok(());
         };
-        if failed.load(Ordering::Acquire) {
-            return Err("the device reported an error".into());
+        let reported =
+            |fault: &OnceLock<String>| fault.get().map(|e| format!("the device reported an error: {e}"));
+        if let Some(reason) = reported(fault) {
+            return Err(reason);
         }
         let mut buffer = spare.try_recv().unwrap_or_default();
         buffer.clear();
         buffer.extend_from_slice(block);
+        self.fade.apply(&mut buffer);
         let poll = Duration::from_secs_f64(block.len() as f64 / 2.0 / f64::from(self.rate) / 4.0);
         let deadline = Instant::now() + STALL;
         loop {
             match blocks.try_send(buffer) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(back)) => {
-                    if Instant::now() > deadline || failed.load(Ordering::Acquire) {
+                    if let Some(reason) = reported(fault) {
+                        return Err(reason);
+                    }
+                    if Instant::now() > deadline {
                         return Err("the device stopped taking samples".into());
                     }
                     buffer = back;
@@ -169,18 +224,26 @@ impl DeviceOutput {
 
 impl Output for DeviceOutput {
     fn write(&mut self, block: &[f32]) -> Result<(), OutputError> {
+        let frames = block.len() / 2;
         if let State::Down { since, .. } = &self.state
             && since.elapsed() >= RETRY_EVERY
         {
+            let began = Instant::now();
             self.reopen();
-        }
-        match self.state {
-            State::Open { .. } => {
-                if let Err(reason) = self.hand_over(block) {
-                    self.lose(reason);
-                }
+            if !self.is_heard() {
+                // The mixer stood still while the device was tried.
+                self.behind += self.frames_in(began.elapsed());
             }
-            State::Down { .. } => self.pacer.wait(block.len() / 2),
+        }
+        if self.is_heard() {
+            let began = Instant::now();
+            if let Err(reason) = self.hand_over(block) {
+                self.lose(reason, began.elapsed());
+            }
+        } else if self.behind > 0 {
+            self.behind = self.behind.saturating_sub(frames as u64);
+        } else {
+            self.pacer.wait(frames);
         }
         Ok(())
     }
@@ -192,10 +255,24 @@ impl Output for DeviceOutput {
     fn describe(&self) -> String {
         match &self.state {
             State::Open { what, .. } => format!("device: {what}"),
-            State::Down { reason, .. } => {
-                format!("device: {} unavailable, retrying ({reason})", self.label())
-            }
+            State::Down { reason, .. } => format!(
+                "device: {} unavailable, {} ({})",
+                self.label(),
+                retrying(),
+                reason.as_deref().unwrap_or("not tried yet")
+            ),
         }
+    }
+}
+
+fn retrying() -> String {
+    format!("retrying every {} s", RETRY_EVERY.as_secs())
+}
+
+/// The device's return, for the session's log: with the loss before it, the whole outage.
+fn back_event(label: &str, what: &str) -> DeviceEvent {
+    DeviceEvent::Restored {
+        message: format!("{label} is back ({what}); the music fades in where the session is"),
     }
 }
 
@@ -218,22 +295,21 @@ fn find_device(name: Option<&str>) -> Result<rodio::Device, DeviceError> {
         })
 }
 
-fn open_state(name: Option<&str>, rate: u32, events: &DeviceEvents) -> Result<State, DeviceError> {
+fn open_state(name: Option<&str>, rate: u32) -> Result<State, DeviceError> {
     let device = find_device(name)?;
-    let failed = Arc::new(AtomicBool::new(false));
+    let fault = Arc::new(OnceLock::new());
+    // Only notes the fault: the mixer thread finds it at its next block and reports the loss
+    // once, with this as its reason. A failing stream may call this in a loop until closed.
     let on_error = {
-        let failed = failed.clone();
-        let events = events.clone();
+        let fault = fault.clone();
         move |e: rodio::CpalError| match e.kind() {
             // Glitches and reroutes: the stream plays on.
             CpalErrorKind::Xrun | CpalErrorKind::DeviceChanged | CpalErrorKind::RealtimeDenied => {
                 tracing::debug!("sound device: {e}");
             }
             _ => {
-                if !failed.swap(true, Ordering::AcqRel) {
-                    events.send(DeviceEvent::Error {
-                        message: format!("sound device error: {e}"),
-                    });
+                if fault.get().is_none() {
+                    let _ = fault.set(e.to_string());
                 }
             }
         }
@@ -257,13 +333,8 @@ fn open_state(name: Option<&str>, rate: u32, events: &DeviceEvents) -> Result<St
     let config = *sink.config();
     let (blocks_tx, blocks_rx) = sync_channel(QUEUE_BLOCKS);
     let (spare_tx, spare_rx) = sync_channel(QUEUE_BLOCKS + 2);
-    sink.mixer().add(BlockSource {
-        blocks: blocks_rx,
-        spare: spare_tx,
-        current: Vec::new(),
-        at: 0,
-        rate: wanted_rate,
-    });
+    sink.mixer()
+        .add(BlockSource::new(blocks_rx, spare_tx, wanted_rate));
     let label = device
         .description()
         .map(|d| d.name().to_string())
@@ -277,64 +348,11 @@ fn open_state(name: Option<&str>, rate: u32, events: &DeviceEvents) -> Result<St
         _sink: sink,
         blocks: blocks_tx,
         spare: spare_rx,
-        failed,
+        fault,
         what: format!(
             "{label} at {} Hz, {} channels{resampled}",
             config.sample_rate(),
             config.channel_count()
         ),
     })
-}
-
-/// The one source the device plays, for ever: ready samples, or silence when none are ready.
-struct BlockSource {
-    blocks: Receiver<Vec<f32>>,
-    spare: SyncSender<Vec<f32>>,
-    current: Vec<f32>,
-    at: usize,
-    rate: rodio::SampleRate,
-}
-
-impl Iterator for BlockSource {
-    type Item = rodio::Sample;
-
-    fn next(&mut self) -> Option<rodio::Sample> {
-        if self.at >= self.current.len() {
-            if self.current.capacity() > 0 {
-                // Handing the block back keeps freeing memory off this thread.
-                let _ = self.spare.try_send(std::mem::take(&mut self.current));
-            }
-            match self.blocks.try_recv() {
-                Ok(block) => {
-                    self.current = block;
-                    self.at = 0;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Some(0.0),
-            }
-            if self.current.is_empty() {
-                return Some(0.0);
-            }
-        }
-        let sample = self.current[self.at];
-        self.at += 1;
-        Some(sample)
-    }
-}
-
-impl Source for BlockSource {
-    fn current_span_len(&self) -> Option<usize> {
-        None
-    }
-
-    fn channels(&self) -> rodio::ChannelCount {
-        NonZero::new(2).expect("two is not zero")
-    }
-
-    fn sample_rate(&self) -> rodio::SampleRate {
-        self.rate
-    }
-
-    fn total_duration(&self) -> Option<Duration> {
-        None
-    }
 }

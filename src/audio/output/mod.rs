@@ -4,8 +4,12 @@
 
 #[cfg(test)]
 mod alsa_tests;
+mod block_source;
 mod device;
+#[cfg(test)]
+mod device_loss_tests;
 mod events;
+mod fade_in;
 mod null;
 mod pace;
 mod spec;
