@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::audio::output::OutputSpec;
+use crate::lights::model::LightsConfig;
 use crate::timeline::Policy;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +16,9 @@ pub struct Config {
     pub audio: AudioConfig,
     /// Override looks, fades and volume limits, with `zones` filled from the room.
     pub policy: Policy,
+    /// The room's lights, the broker and the network budgets. No lights: the daemon only
+    /// logs what it would set. Lights and no broker: the demo's private broker.
+    pub lights: LightsConfig,
 }
 
 #[derive(Clone, Debug, PartialEq)]

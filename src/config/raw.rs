@@ -1,9 +1,11 @@
 //! The config file as written: serde structures that mirror the TOML and reject unknown keys.
-//! Sections are tables so that later additions (lights per zone, a `[broker]`) are new keys,
-//! not a new layout.
+//! Sections are tables so that additions are new keys, not a new layout; the lights' part
+//! lives in `raw_lights`.
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
+
+use super::raw_lights::{RawLight, RawLights, RawMqtt};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +19,9 @@ pub struct RawConfig {
     pub overrides: RawOverrides,
     #[serde(default)]
     pub audio: RawAudio,
+    pub mqtt: Option<Spanned<RawMqtt>>,
+    #[serde(default)]
+    pub lights: RawLights,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +38,8 @@ pub struct RawZone {
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
+    pub light: Vec<Spanned<RawLight>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

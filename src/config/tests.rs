@@ -14,10 +14,10 @@ fn env() -> Environment {
     }
 }
 
-const ROOM: &str =
+pub(super) const ROOM: &str =
     "[room]\nname = \"demo-room\"\n[[room.zone]]\nname = \"room\"\n[[room.zone]]\nname = \"mat-1\"\n";
 
-fn parse(text: &str) -> Result<Config, Vec<String>> {
+pub(super) fn parse(text: &str) -> Result<Config, Vec<String>> {
     parse_config_in(Path::new("/etc/setting/settingd.toml"), text, &env()).map_err(|e| {
         e.iter()
             .map(|d| d.to_string().replace("/etc/setting/settingd.toml:", ""))
@@ -25,7 +25,7 @@ fn parse(text: &str) -> Result<Config, Vec<String>> {
     })
 }
 
-fn one(text: &str) -> String {
+pub(super) fn one(text: &str) -> String {
     let p = parse(text).unwrap_err();
     assert_eq!(p.len(), 1, "{p:#?}");
     p[0].clone()

@@ -1,5 +1,6 @@
 //! From the raw config to [`Config`]: the room and its zones, the daemon's socket and state,
-//! and paths resolved against the config file's directory.
+//! and paths resolved against the config file's directory; the other sections (audio,
+//! overrides, lights, broker, networks) are checked by their own modules.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,8 +10,9 @@ use serde_spanned::Spanned;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
-use super::{audio, overrides};
+use super::{audio, broker, lights, networks, overrides};
 use crate::diagnostic::Document;
+use crate::lights::model::LightsConfig;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
     // Relative paths count from the config file, not from wherever the daemon was started.
@@ -20,7 +22,8 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let paths = paths(&raw.paths, base);
     let policy = overrides::policy(doc, &raw.overrides);
     let audio = audio::audio(doc, &raw.audio, base);
-    let (room, daemon, mut policy, audio) = (room?, daemon?, policy?, audio?);
+    let lights = room_lights(doc, &raw, base, room.as_ref().map(|r| r.name.as_str()));
+    let (room, daemon, mut policy, audio, lights) = (room?, daemon?, policy?, audio?, lights?);
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
     Some(Config {
         path: path.to_path_buf(),
@@ -29,6 +32,23 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
         paths,
         audio,
         policy,
+        lights,
+    })
+}
+
+fn room_lights(
+    doc: &mut Document<'_>,
+    raw: &RawConfig,
+    base: &Path,
+    room: Option<&str>,
+) -> Option<LightsConfig> {
+    let broker = broker::broker(doc, raw.mqtt.as_ref(), base, room);
+    let networks = networks::networks(doc, &raw.lights.network);
+    let lights = lights::lights(doc, &raw.room.get_ref().zone, networks.as_deref());
+    Some(LightsConfig {
+        broker: broker?,
+        lights: lights?,
+        networks: networks?,
     })
 }
 
