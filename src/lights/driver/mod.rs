@@ -2,6 +2,25 @@
 //! MQTT messages and reads its family's state and availability messages back. Pure code, no
 //! I/O, so every payload is pinned by golden tests and every decoder can be fuzzed.
 
+mod decode;
+pub mod home_assistant;
+mod json_schema;
+pub mod shelly_gen1;
+pub mod shelly_gen2;
+pub mod tasmota;
+mod units;
+pub mod wled;
+pub mod zigbee2mqtt;
+
+#[cfg(test)]
+mod decode_tests;
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod malformed_tests;
+
 use std::time::Duration;
 
 use super::model::{Family, LightConfig};
@@ -66,11 +85,18 @@ pub trait Driver: Send + Sync {
     /// Reads a message that arrived on one of `subscriptions`. `Ok(None)` for a message that
     /// is not about this light or carries nothing of use; `Err` for a malformed one, which the
     /// caller logs and ignores.
-    fn decode(&self, light: &LightConfig, topic: &str, payload: &[u8]) -> Result<Option<Report>, DecodeError>;
+    fn decode(&self, light: &LightConfig, topic: &str, payload: &[u8])
+    -> Result<Option<Report>, DecodeError>;
 }
 
 /// The driver for a family.
 pub fn driver(family: Family) -> &'static dyn Driver {
-    let _ = family;
-    todo!("drivers land with the family modules")
+    match family {
+        Family::Zigbee2Mqtt => &zigbee2mqtt::Zigbee2Mqtt,
+        Family::Tasmota => &tasmota::Tasmota,
+        Family::ShellyGen1 => &shelly_gen1::ShellyGen1,
+        Family::ShellyGen2 => &shelly_gen2::ShellyGen2,
+        Family::Wled => &wled::Wled,
+        Family::HomeAssistant => &home_assistant::HomeAssistant,
+    }
 }

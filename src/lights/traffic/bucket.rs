@@ -1,0 +1,148 @@
+//! The command budget of one network: a token bucket with a reserve only emergencies may
+//! draw on, and the defaults for networks the config does not describe.
+
+use crate::lights::model::{Family, NetworkConfig};
+use crate::time::Millis;
+
+/// Tokens are fractional while they refill; this much short of a whole one still counts, so
+/// that rounding in the refill arithmetic cannot hold a command back by a millisecond.
+const EPSILON: f64 = 1e-6;
+
+/// The budget for a network the config names but does not describe, by the family of its
+/// lights: a Zigbee coordinator sustains well under one command a second and its broadcast
+/// table holds only a handful, so burst 5 at 1/s; Wi-Fi devices each take their own
+/// commands, so burst 10 at 5/s. A network with lights of several families gets the
+/// strictest of them.
+pub fn default_budget(family: Family) -> (u32, f32) {
+    match family {
+        Family::Zigbee2Mqtt => (5, 1.0),
+        Family::Tasmota | Family::ShellyGen1 | Family::ShellyGen2 | Family::Wled | Family::HomeAssistant => {
+            (10, 5.0)
+        }
+    }
+}
+
+/// How many tokens ordinary traffic must leave for emergencies: two (an emergency may need a
+/// stop and its target) out of a burst of four or more, one out of two or three, none out of
+/// a burst of one, where an emergency simply goes first.
+pub fn reserve_for(burst: u32) -> u32 {
+    match burst {
+        0 | 1 => 0,
+        2 | 3 => 1,
+        _ => 2,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub name: String,
+    burst: f64,
+    per_ms: f64,
+    reserve: f64,
+    tokens: f64,
+    /// When `tokens` was last brought up to date.
+    at: Millis,
+}
+
+impl Bucket {
+    /// Full at time zero, as after a quiet spell.
+    pub fn new(config: &NetworkConfig) -> Bucket {
+        let burst = config.burst.max(1);
+        // A zero or negative rate would never refill: a budget that stops the lights for good
+        // is worse than a slow one.
+        let per_second = if config.per_second.is_finite() && config.per_second > 0.0 {
+            config.per_second as f64
+        } else {
+            0.01
+        };
+        Bucket {
+            name: config.name.clone(),
+            burst: burst as f64,
+            per_ms: per_second / 1000.0,
+            reserve: reserve_for(burst) as f64,
+            tokens: burst as f64,
+            at: Millis::ZERO,
+        }
+    }
+
+    fn refill(&mut self, now: Millis) {
+        if now > self.at {
+            let gained = (now.0 - self.at.0) as f64 * self.per_ms;
+            self.tokens = (self.tokens + gained).min(self.burst);
+            self.at = now;
+        }
+    }
+
+    /// Tokens held back from `urgent == false` traffic.
+    fn floor(&self, urgent: bool) -> f64 {
+        if urgent { 0.0 } else { self.reserve }
+    }
+
+    /// Takes `cost` tokens if they are free now; ordinary traffic cannot take the reserve.
+    pub fn try_take(&mut self, now: Millis, cost: u32, urgent: bool) -> bool {
+        self.refill(now);
+        let cost = cost as f64;
+        if self.tokens - cost + EPSILON >= self.floor(urgent) {
+            self.tokens = (self.tokens - cost).max(0.0);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The earliest time `cost` tokens will be free for this kind of traffic, with nothing
+    /// else taken meanwhile.
+    pub fn ready_at(&self, cost: u32, urgent: bool) -> Millis {
+        let needed = cost as f64 + self.floor(urgent);
+        // A cost above the burst can never be met in full; it goes when the bucket is full.
+        let needed = needed.min(self.burst);
+        let short = needed - self.tokens - EPSILON;
+        if short <= 0.0 {
+            return self.at;
+        }
+        Millis(self.at.0 + (short / self.per_ms).ceil() as u64)
+    }
+
+    /// The cost of a command after clamping it to what this bucket can ever hold, so that a
+    /// light needing two messages still moves on a network with a burst of one.
+    pub fn fit(&self, cost: u32, urgent: bool) -> u32 {
+        let room = (self.burst - self.floor(urgent)).max(1.0) as u32;
+        cost.min(room)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(burst: u32, per_second: f32) -> NetworkConfig {
+        NetworkConfig {
+            name: "zigbee".into(),
+            per_second,
+            burst,
+        }
+    }
+
+    #[test]
+    fn ordinary_traffic_leaves_the_reserve() {
+        let mut b = Bucket::new(&net(5, 1.0));
+        let taken = (0..10).filter(|_| b.try_take(Millis::ZERO, 1, false)).count();
+        assert_eq!(taken, 3);
+        assert!(
+            b.try_take(Millis::ZERO, 2, true),
+            "the reserve is there for an emergency"
+        );
+        assert!(!b.try_take(Millis::ZERO, 1, true));
+    }
+
+    #[test]
+    fn refills_at_the_rate_and_says_when() {
+        let mut b = Bucket::new(&net(1, 2.0));
+        assert!(b.try_take(Millis::ZERO, 1, false));
+        assert!(!b.try_take(Millis(100), 1, false));
+        let ready = b.ready_at(1, false);
+        assert_eq!(ready, Millis(500));
+        assert!(!b.try_take(Millis(ready.0 - 1), 1, false));
+        assert!(b.try_take(ready, 1, false));
+    }
+}
