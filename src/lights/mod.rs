@@ -5,13 +5,18 @@
 //! (which owns the command budget and native transitions) and reports trouble back as
 //! [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it was given.
 
+pub mod broker;
 pub mod driver;
+pub mod level;
 mod logging;
 pub mod model;
+pub mod mqtt;
+pub mod sim;
 mod status;
 pub mod traffic;
 
 pub use logging::LoggingLights;
+pub use mqtt::{MqttLights, MqttSetup, MqttTask};
 pub use status::{LightError, LightStatus, LightsReport};
 
 use crate::scene::Look;

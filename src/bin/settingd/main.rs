@@ -1,6 +1,8 @@
 //! `settingd`: the room daemon. Reads the config, binds the control socket, resumes any
 //! session a previous run left, and runs the engine until SIGTERM or SIGINT.
 
+mod lights;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +19,6 @@ use setting::audio::{AudioOutput, LoggingAudio};
 use setting::catalog::Catalog;
 use setting::config::{Config, load_config, locate_config};
 use setting::engine::{self, EngineOptions};
-use setting::lights::LoggingLights;
 
 /// The room daemon for ketamine-assisted psychotherapy sessions: runs the scene, the music
 /// and the lights; `setting` steers it.
@@ -40,6 +41,10 @@ struct Args {
     /// `wav:PATH`, `device:NAME`, or `log` to only log what would play.
     #[arg(long, value_name = "OUTPUT", value_parser = parse_audio)]
     audio: Option<AudioChoice>,
+    /// The MQTT broker for the lights, instead of the config's `[mqtt]` host and port
+    /// (credentials and TLS stay as configured).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_mqtt)]
+    mqtt: Option<(String, u16)>,
     /// Log filter: a level (`info`, `debug`) or tracing directives (`setting=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info", env = "SETTINGD_LOG")]
     log_level: String,
@@ -50,6 +55,10 @@ fn parse_speed(text: &str) -> Result<f64, String> {
         Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
         _ => Err(format!("`{text}` is not a positive number")),
     }
+}
+
+fn parse_mqtt(text: &str) -> Result<(String, u16), String> {
+    setting::config::broker_override(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone)]
@@ -100,8 +109,11 @@ fn run(args: Args) -> Result<()> {
         Some(path) => path,
         None => locate_config(None).context("cannot find a config file; pass --config FILE")?,
     };
-    let config = load_config(&config_path)
+    let mut config = load_config(&config_path)
         .with_context(|| format!("cannot load the config {}", config_path.display()))?;
+    if let Some((host, port)) = args.mqtt {
+        config.override_broker(host, port);
+    }
     let socket = args.socket.unwrap_or_else(|| config.daemon.socket.clone());
     let state_dir = args.state_dir.unwrap_or_else(|| config.daemon.state_dir.clone());
     let speed = args.speed.unwrap_or(config.daemon.speed);
@@ -122,23 +134,17 @@ fn run(args: Args) -> Result<()> {
         tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
         let shutdown = shutdown_signal()?;
         let (device_events, device_rx) = mpsc::channel(64);
-        let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events))?;
+        let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events.clone()))?;
         tracing::info!(audio = %audio.describe(), "music output");
+        let lights = lights::lights_output(&config, &state_dir, speed, device_events).await;
         let options = EngineOptions {
             config,
             socket: socket.clone(),
             state_dir,
             speed,
         };
-        let result = engine::run(
-            options,
-            listener,
-            audio,
-            Box::new(LoggingLights::new()),
-            device_rx,
-            shutdown,
-        )
-        .await;
+        let result = engine::run(options, listener, audio, lights.output, device_rx, shutdown).await;
+        lights.running.finish().await;
         // A clean exit leaves no socket behind for clients to knock on.
         let _ = std::fs::remove_file(&socket);
         result.context("the engine failed")

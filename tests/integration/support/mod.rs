@@ -11,6 +11,8 @@
 
 #![allow(dead_code)] // Each test module uses a different part of the harness.
 
+pub mod broker;
+
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;

@@ -1,0 +1,156 @@
+//! Choosing the lights adapter: MQTT to the configured broker; with lights but no broker, the
+//! demo's private Mosquitto with simulated lights; with no lights (or no Mosquitto for the
+//! demo), logging only. One line at start-up says which.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use setting::config::{Config, default_client_id};
+use setting::error_text::error_chain;
+use setting::lights::broker::PrivateBroker;
+use setting::lights::model::{BrokerConfig, Family, MqttVersion};
+use setting::lights::sim::SimulatedLights;
+use setting::lights::{LightOutput, LoggingLights, MqttLights, MqttSetup, MqttTask};
+use setting::timeline::DeviceEvent;
+
+/// How long a stopping daemon gives the MQTT task to say `offline` and disconnect.
+const MQTT_GOODBYE: Duration = Duration::from_secs(2);
+
+/// The adapter for the engine, and what must outlive it.
+pub struct Lights {
+    pub output: Box<dyn LightOutput>,
+    pub running: Running,
+}
+
+/// The MQTT task and the demo's broker and simulated lights, stopped after the engine.
+#[derive(Default)]
+pub struct Running {
+    task: Option<MqttTask>,
+    simulated: Option<SimulatedLights>,
+    broker: Option<PrivateBroker>,
+}
+
+impl Running {
+    /// Call once the engine has returned (and so dropped the adapter).
+    pub async fn finish(self) {
+        if let Some(task) = self.task {
+            task.finish(MQTT_GOODBYE).await;
+        }
+        drop(self.simulated);
+        drop(self.broker);
+    }
+}
+
+pub async fn lights_output(
+    config: &Config,
+    state_dir: &Path,
+    speed: f64,
+    events: mpsc::Sender<DeviceEvent>,
+) -> Lights {
+    let lights = &config.lights;
+    if lights.lights.is_empty() {
+        tracing::info!("lights: none configured, logging only");
+        return logging();
+    }
+    let count = lights.lights.len();
+    if let Some(broker) = &lights.broker {
+        let label = format!("{}:{}", broker.host, broker.port);
+        return match start_mqtt(config, broker.clone(), speed, events) {
+            Ok((output, task)) => {
+                tracing::info!("lights: broker {label}, {count} lights");
+                Lights {
+                    output,
+                    running: Running {
+                        task: Some(task),
+                        ..Running::default()
+                    },
+                }
+            }
+            Err(e) => {
+                tracing::error!("lights: cannot use the broker {label} ({e}); logging only");
+                logging()
+            }
+        };
+    }
+    let broker = match PrivateBroker::start(&state_dir.join("demo-broker")) {
+        Ok(broker) => broker,
+        Err(e) => {
+            tracing::warn!(
+                "lights: {count} lights configured but no broker, and the demo broker cannot start ({}); logging only",
+                error_chain(&e)
+            );
+            return logging();
+        }
+    };
+    let simulated = match SimulatedLights::start(broker.host(), broker.port(), &lights.lights).await {
+        Ok(simulated) => simulated,
+        Err(e) => {
+            tracing::warn!(
+                "lights: the demo's simulated lights cannot start ({}); logging only",
+                error_chain(&e)
+            );
+            return logging();
+        }
+    };
+    let demo = BrokerConfig {
+        host: broker.host().to_string(),
+        port: broker.port(),
+        tls: None,
+        username: None,
+        password: None,
+        client_id: default_client_id(&config.room.name),
+        version: MqttVersion::V5,
+    };
+    let simulated_count = lights
+        .lights
+        .iter()
+        .filter(|l| l.family == Family::Zigbee2Mqtt)
+        .count();
+    match start_mqtt(config, demo, speed, events) {
+        Ok((output, task)) => {
+            tracing::info!(
+                "lights: demo — private broker on {}:{} with {simulated_count} simulated lights",
+                broker.host(),
+                broker.port()
+            );
+            Lights {
+                output,
+                running: Running {
+                    task: Some(task),
+                    simulated: Some(simulated),
+                    broker: Some(broker),
+                },
+            }
+        }
+        Err(e) => {
+            tracing::warn!("lights: cannot connect to the demo broker ({e}); logging only");
+            logging()
+        }
+    }
+}
+
+fn start_mqtt(
+    config: &Config,
+    broker: BrokerConfig,
+    speed: f64,
+    events: mpsc::Sender<DeviceEvent>,
+) -> Result<(Box<dyn LightOutput>, MqttTask), String> {
+    let setup = MqttSetup {
+        room: config.room.name.clone(),
+        broker,
+        lights: config.lights.lights.clone(),
+        networks: config.lights.networks.clone(),
+        speed,
+    };
+    let (output, task) = MqttLights::start(setup, events).map_err(|e| error_chain(&e))?;
+    Ok((Box::new(output), task))
+}
+
+fn logging() -> Lights {
+    Lights {
+        output: Box::new(LoggingLights::new()),
+        running: Running::default(),
+    }
+}

@@ -1,0 +1,217 @@
+//! The connection's options from the validated broker config: client id, credentials (the
+//! password read from its secret source, never kept in the config), the retained status topic
+//! and its last will, and TLS through rustls with the ring provider.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{QoS, TlsConfiguration, Transport, v5};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::{SecretError, read_secret};
+use crate::lights::model::{BrokerConfig, MqttVersion, TlsConfig};
+
+/// Long enough to spare the broker, short enough that a dead link is noticed within a phase.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The daemon's own retained status: `online` while connected, `offline` by its last will.
+pub fn status_topic(room: &str) -> String {
+    format!("setting/{room}/status")
+}
+
+pub const ONLINE: &str = "online";
+pub const OFFLINE: &str = "offline";
+
+pub enum ConnectOptions {
+    V5(Box<v5::MqttOptions>),
+    V311(Box<rumqttc::MqttOptions>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("cannot read the broker password")]
+    Secret(#[source] SecretError),
+    #[error("cannot read the TLS file {path}")]
+    TlsFile {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("the TLS file {0} holds no certificate")]
+    NoCertificate(PathBuf),
+    #[error("cannot set up TLS for the broker")]
+    Tls(#[source] rustls::Error),
+    #[error("cannot start the MQTT task")]
+    Task(#[source] std::io::Error),
+}
+
+/// Everything needed to connect `room`'s daemon to `broker`.
+pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptions, OptionsError> {
+    let password = broker
+        .password
+        .as_ref()
+        .map(read_secret)
+        .transpose()
+        .map_err(OptionsError::Secret)?;
+    let transport = match &broker.tls {
+        Some(tls) => Some(Transport::Tls(TlsConfiguration::Rustls(Arc::new(tls_config(
+            tls,
+        )?)))),
+        None => None,
+    };
+    let status = status_topic(room);
+    Ok(match broker.version {
+        MqttVersion::V5 => {
+            let mut options = v5::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
+            options
+                .set_keep_alive(KEEP_ALIVE)
+                .set_clean_start(true)
+                .set_last_will(v5::mqttbytes::v5::LastWill::new(
+                    status,
+                    OFFLINE,
+                    v5::mqttbytes::QoS::AtLeastOnce,
+                    true,
+                    None,
+                ));
+            if let Some(user) = &broker.username {
+                options.set_credentials(user, password.unwrap_or_default());
+            }
+            if let Some(transport) = transport {
+                options.set_transport(transport);
+            }
+            ConnectOptions::V5(Box::new(options))
+        }
+        MqttVersion::V311 => {
+            let mut options = rumqttc::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
+            options
+                .set_keep_alive(KEEP_ALIVE)
+                .set_clean_session(true)
+                .set_last_will(rumqttc::LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
+            if let Some(user) = &broker.username {
+                options.set_credentials(user, password.unwrap_or_default());
+            }
+            if let Some(transport) = transport {
+                options.set_transport(transport);
+            }
+            ConnectOptions::V311(Box::new(options))
+        }
+    })
+}
+
+fn tls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, OptionsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certificates(&tls.ca)? {
+        roots.add(cert).map_err(OptionsError::Tls)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(OptionsError::Tls)?
+        .with_root_certificates(roots);
+    match &tls.client_cert {
+        None => Ok(builder.with_no_client_auth()),
+        Some((cert, key)) => {
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|source| OptionsError::TlsFile {
+                path: key.clone(),
+                source,
+            })?;
+            builder
+                .with_client_auth_cert(certificates(cert)?, key)
+                .map_err(OptionsError::Tls)
+        }
+    }
+}
+
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, OptionsError> {
+    let file_error = |source| OptionsError::TlsFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(file_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(file_error)?;
+    if certs.is_empty() {
+        return Err(OptionsError::NoCertificate(path.to_path_buf()));
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_text::error_chain;
+    use crate::lights::model::SecretSource;
+
+    fn broker(version: MqttVersion) -> BrokerConfig {
+        BrokerConfig {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            tls: None,
+            username: Some("room-1".into()),
+            password: None,
+            client_id: "settingd-room-1".into(),
+            version,
+        }
+    }
+
+    #[test]
+    fn the_last_will_marks_the_status_offline_and_retained() {
+        let Ok(ConnectOptions::V5(options)) = connect_options(&broker(MqttVersion::V5), "room-1") else {
+            panic!("expected v5 options");
+        };
+        let will = options.last_will().expect("a last will");
+        assert_eq!(&will.topic[..], b"setting/room-1/status");
+        assert_eq!(&will.message[..], b"offline");
+        assert!(will.retain);
+        let Ok(ConnectOptions::V311(options)) = connect_options(&broker(MqttVersion::V311), "room-1") else {
+            panic!("expected 3.1.1 options");
+        };
+        assert_eq!(
+            options.last_will().expect("a last will").topic,
+            "setting/room-1/status"
+        );
+    }
+
+    #[test]
+    fn the_password_comes_from_its_file_without_the_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password");
+        std::fs::write(&path, "s3cret\n").unwrap();
+        let mut config = broker(MqttVersion::V5);
+        config.password = Some(SecretSource::File(path));
+        let Ok(ConnectOptions::V5(options)) = connect_options(&config, "room-1") else {
+            panic!("expected v5 options");
+        };
+        let login = options.credentials().expect("credentials");
+        assert_eq!(
+            (login.username.as_str(), login.password.as_str()),
+            ("room-1", "s3cret")
+        );
+    }
+
+    #[test]
+    fn a_missing_password_file_is_an_error_naming_the_file() {
+        let mut config = broker(MqttVersion::V5);
+        config.password = Some(SecretSource::File("/nonexistent/setting-password".into()));
+        let error = connect_options(&config, "room-1").err().expect("an error");
+        let text = error_chain(&error);
+        assert!(text.contains("/nonexistent/setting-password"), "{text}");
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate\n").unwrap();
+        let mut config = broker(MqttVersion::V5);
+        config.tls = Some(TlsConfig {
+            ca,
+            client_cert: None,
+        });
+        let error = connect_options(&config, "room-1").err().expect("an error");
+        assert!(matches!(error, OptionsError::NoCertificate(_)), "{error}");
+    }
+}

@@ -1,0 +1,378 @@
+//! The one task that meets the broker: it owns rumqttc's event loop and the traffic plan,
+//! takes the engine's orders, publishes what the plan says is due, reads devices' reports,
+//! and recovers from a lost broker (backoff, resubscribe, status, re-assert).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::lights::driver::Report;
+use crate::lights::traffic::{PlannedKind, Planner};
+use crate::scene::Look;
+use crate::time::Millis;
+use crate::timeline::DeviceEvent;
+
+use super::acks::{Acks, Sent};
+use super::backoff::Backoff;
+use super::board::Board;
+use super::link::{Events, Link, LinkError, LinkEvent, Refusal};
+use super::options::{OFFLINE, ONLINE};
+use super::routes::{DriverFor, Routes};
+
+/// How long a stopping daemon waits for its `offline` status to leave.
+const GOODBYE: Duration = Duration::from_secs(1);
+/// A denied command is reported once per light in this span, not once per fade segment.
+const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
+
+/// The event loop's next poll, owning the loop until it completes.
+type Polling = Pin<Box<dyn Future<Output = (Events, Result<LinkEvent, LinkError>)> + Send>>;
+
+/// What the engine (through [`super::MqttLights`]) asks of the task.
+#[derive(Debug)]
+pub enum Order {
+    Zone {
+        zone: String,
+        look: Look,
+        fade: Millis,
+        urgent: bool,
+    },
+    Light {
+        name: String,
+        look: Look,
+        fade: Millis,
+    },
+    Calibrate {
+        light: String,
+        level: f32,
+    },
+}
+
+pub struct Task {
+    pub link: Link,
+    pub plan: Planner,
+    pub routes: Routes,
+    pub driver_for: DriverFor,
+    pub board: Board,
+    pub device_events: mpsc::Sender<DeviceEvent>,
+    pub status_topic: String,
+    /// `127.0.0.1:1883`, for messages.
+    pub broker: String,
+    pub username: Option<String>,
+    pub started: Instant,
+    pub connected: bool,
+    pub ever_connected: bool,
+    /// The last connection failure said, so a broker that stays down is not reported again
+    /// at every retry.
+    pub last_failure: Option<String>,
+    pub acks: Acks,
+    pub backoff: Backoff,
+    pub last_denial: HashMap<usize, Millis>,
+    /// The filters of the last SUBSCRIBE, in order, to name the ones refused.
+    pub subscribed: Vec<String>,
+}
+
+impl Task {
+    pub async fn run(mut self, events: Events, mut orders: mpsc::UnboundedReceiver<Order>) {
+        let mut polling: Polling = Box::pin(events.next(None));
+        loop {
+            // A deadline already passed is one the last flush could not meet (the budget's
+            // rounding): look again a millisecond on rather than spin.
+            let floor = self.now() + Millis(1);
+            let deadline = self.plan.next_deadline().filter(|_| self.connected);
+            let wake = deadline.map(|d| self.started + d.max(floor).to_duration());
+            tokio::select! {
+                order = orders.recv() => {
+                    let Some(order) = order else { break };
+                    self.apply(order);
+                    // Everything already waiting goes into the plan before anything is sent,
+                    // so an emergency never waits behind older orders' publishes and a later
+                    // order is never overtaken by an earlier one.
+                    while let Ok(order) = orders.try_recv() {
+                        self.apply(order);
+                    }
+                    self.flush();
+                }
+                (events, result) = &mut polling => {
+                    let wait = self.on_link(result);
+                    polling = Box::pin(events.next(wait));
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.flush();
+                }
+            }
+        }
+        self.goodbye(polling).await;
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    fn apply(&mut self, order: Order) {
+        let now = self.now();
+        let result = match order {
+            Order::Zone {
+                zone,
+                look,
+                fade,
+                urgent,
+            } => {
+                if self.plan.set_zone(now, &zone, look, fade, urgent) == 0 {
+                    tracing::debug!(zone, "lights: no lights in this zone");
+                }
+                Ok(())
+            }
+            Order::Light { name, look, fade } => self.plan.set_light(now, &name, look, fade, false),
+            Order::Calibrate { light, level } => self.plan.calibrate(now, &light, level),
+        };
+        if let Err(e) = result {
+            tracing::warn!("lights: {e}");
+        }
+        self.show_looks(now);
+    }
+
+    /// Publishes whatever the plan says is due. Nothing goes while disconnected: rumqttc would
+    /// queue it and flush stale steps in a burst on reconnect; the plan keeps the desired
+    /// state instead and it is re-asserted after the ConnAck.
+    fn flush(&mut self) {
+        if !self.connected {
+            return;
+        }
+        let now = self.now();
+        for planned in self.plan.poll(now) {
+            let light = &self.plan.lights()[planned.light];
+            let driver = (self.driver_for)(light.family);
+            let messages = match &planned.kind {
+                PlannedKind::Set(command) => driver.encode(light, command),
+                PlannedKind::Stop => driver.stop(light),
+            };
+            let name = light.name.clone();
+            for message in messages {
+                self.publish(Some(&name), message.topic, message.payload, false);
+            }
+            if let PlannedKind::Set(_) = planned.kind {
+                self.board.sent(planned.light);
+            }
+        }
+        self.show_looks(now);
+    }
+
+    fn show_looks(&self, now: Millis) {
+        let count = self.plan.lights().len();
+        self.board
+            .looks((0..count).map(|i| (self.plan.desired(i), self.plan.estimated(i, now))));
+        self.board.merged(self.plan.merged());
+    }
+
+    fn publish(&mut self, light: Option<&str>, topic: String, payload: Vec<u8>, retain: bool) {
+        match self.link.publish(&topic, payload, retain) {
+            Ok(()) => self.acks.queued(Sent {
+                light: light.map(str::to_string),
+                topic,
+            }),
+            // The plan re-sends the latest state on the next change or reconnect; a stale
+            // step is worth less than a clear queue.
+            Err(e) => tracing::warn!(topic, "lights: command dropped: {e}"),
+        }
+    }
+
+    /// Handles what the connection said; returns how long to wait before polling again.
+    fn on_link(&mut self, result: Result<LinkEvent, LinkError>) -> Option<Duration> {
+        match result {
+            Ok(LinkEvent::Connected) => self.on_connected(),
+            Ok(LinkEvent::Message { topic, payload }) => self.on_message(&topic, &payload),
+            Ok(LinkEvent::Sent { pkid }) => self.acks.left(pkid),
+            Ok(LinkEvent::Acked { pkid, refused }) => {
+                if let (Some(sent), Some(refusal)) = (self.acks.acked(pkid), refused) {
+                    self.on_refused(sent, refusal);
+                }
+            }
+            Ok(LinkEvent::Subscribed { refused }) => self.on_subscribed(&refused),
+            Ok(LinkEvent::Other) => {}
+            Err(error) => return Some(self.on_link_error(error)),
+        }
+        None
+    }
+
+    fn on_connected(&mut self) {
+        let again = self.ever_connected;
+        self.connected = true;
+        self.ever_connected = true;
+        self.last_failure = None;
+        self.backoff.reset();
+        self.board.connected(true);
+        tracing::info!(broker = %self.broker, "lights: connected to the broker");
+        // A clean session has no subscriptions: make them on every ConnAck.
+        self.subscribed = self.routes.topics();
+        if let Err(e) = self.link.subscribe(&self.subscribed) {
+            tracing::warn!("lights: cannot subscribe to the lights' state: {e}");
+        }
+        let status = self.status_topic.clone();
+        self.publish(None, status, ONLINE.into(), true);
+        let now = self.now();
+        // The broker (or the devices behind it) may have restarted and lost what they were
+        // told; the plan's latest state goes out again, never the steps missed meanwhile.
+        self.plan.reassert_all(now);
+        if again {
+            self.report(format!(
+                "lights: reconnected to the broker {}; every light's look re-asserted",
+                self.broker
+            ));
+        }
+        self.flush();
+    }
+
+    fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        let now = self.now();
+        let reports = self
+            .routes
+            .decode(self.plan.lights(), self.driver_for, now, topic, payload);
+        let mut back_online = Vec::new();
+        for (index, report) in reports {
+            let before = self.board.heard(index, report);
+            if let Report::State(state) = &report {
+                self.plan.observe(now, index, state);
+            }
+            let name = &self.plan.lights()[index].name;
+            if report == Report::Availability(true) && before == Some(false) {
+                tracing::info!(light = %name, "lights: light back online; re-asserting its look");
+                back_online.push(index);
+            } else if report == Report::Availability(false) && before != Some(false) {
+                tracing::warn!(light = %name, "lights: light offline");
+            }
+        }
+        for &index in &back_online {
+            self.plan.reassert(now, index);
+        }
+        if !back_online.is_empty() {
+            self.flush();
+        }
+    }
+
+    /// Without its subscriptions the adapter is blind to availability and state: re-asserting
+    /// a light that comes back depends on them.
+    fn on_subscribed(&mut self, refused: &[usize]) {
+        if refused.is_empty() {
+            return;
+        }
+        let topics: Vec<&str> = refused
+            .iter()
+            .filter_map(|&i| self.subscribed.get(i).map(String::as_str))
+            .collect();
+        let message = format!(
+            "lights: the broker refused the subscriptions to {}; those lights' state and availability are not seen",
+            topics.join(", ")
+        );
+        tracing::warn!("{message}");
+        self.board.trouble(message.clone());
+        self.report(message);
+    }
+
+    fn on_refused(&mut self, sent: Sent, refusal: Refusal) {
+        let Refusal { code, name } = refusal;
+        let topic = &sent.topic;
+        let Some(light) = sent.light else {
+            tracing::warn!(
+                topic,
+                code,
+                "lights: the broker refused the daemon's status ({name})"
+            );
+            return;
+        };
+        let message = format!(
+            "lights: the broker refused the command to light `{light}` on {topic}: reason {code} {name}"
+        );
+        tracing::warn!("{message}");
+        self.board.trouble(message.clone());
+        let index = self.plan.lights().iter().position(|l| l.name == light);
+        let now = self.now();
+        if let Some(index) = index {
+            let last = self.last_denial.get(&index).copied();
+            if last.is_some_and(|at| now.saturating_sub(at) < DENIAL_REPORT_EVERY) {
+                return;
+            }
+            self.last_denial.insert(index, now);
+        }
+        self.report(message);
+    }
+
+    fn on_link_error(&mut self, error: LinkError) -> Duration {
+        let wait = self.backoff.next_wait();
+        self.acks.clear();
+        let (message, report) = match &error {
+            LinkError::Refused {
+                bad_credentials: true,
+                reason,
+            } => {
+                let user = self.username.as_deref().unwrap_or("(none)");
+                (
+                    format!(
+                        "lights: the broker {} refused user `{user}`: bad username or password ({reason}); retrying",
+                        self.broker
+                    ),
+                    true,
+                )
+            }
+            _ if self.connected => (
+                format!(
+                    "lights: lost the connection to the broker {}: {}; retrying",
+                    self.broker,
+                    crate::error_text::error_chain(&error)
+                ),
+                true,
+            ),
+            _ => (
+                format!(
+                    "lights: cannot reach the broker {}: {}; retrying",
+                    self.broker,
+                    crate::error_text::error_chain(&error)
+                ),
+                !self.ever_connected,
+            ),
+        };
+        self.connected = false;
+        self.board.connected(false);
+        self.board.trouble(message.clone());
+        if self.last_failure.as_deref() == Some(message.as_str()) {
+            tracing::debug!(retry_in = ?wait, "{message}");
+        } else {
+            tracing::warn!(retry_in = ?wait, "{message}");
+            if report {
+                self.report(message.clone());
+            }
+            self.last_failure = Some(message);
+        }
+        wait
+    }
+
+    fn report(&self, message: String) {
+        if let Err(e) = self.device_events.try_send(DeviceEvent::Error { message }) {
+            tracing::debug!("lights: event for the engine dropped: {e}");
+        }
+    }
+
+    /// The daemon is stopping: say `offline` (a clean disconnect suppresses the last will),
+    /// then disconnect, waiting only briefly for both to leave.
+    async fn goodbye(mut self, mut polling: Polling) {
+        if !self.connected {
+            return;
+        }
+        let status = self.status_topic.clone();
+        self.publish(None, status, OFFLINE.into(), true);
+        self.link.disconnect();
+        let _ = tokio::time::timeout(GOODBYE, async {
+            loop {
+                let (events, result) = (&mut polling).await;
+                if result.is_err() {
+                    break;
+                }
+                polling = Box::pin(events.next(None));
+            }
+        })
+        .await;
+    }
+}
