@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs a demo session with no hardware: settingd at 120 times speed on a temporary socket
-# (lights and music are only logged), and a sublingual session steered with `setting` from
-# arrival to the end, then the session report. Takes about three minutes.
+# Runs a demo session with no hardware: settingd at 120 times speed on a temporary socket (its
+# lights are simulated fixtures on a private loopback Mosquitto that settingd starts itself,
+# since the demo config names lights but no broker), and a sublingual session steered with
+# `setting` from arrival to the end, then the session report. Takes about three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
@@ -72,6 +73,10 @@ watch_pid=$!
 sleep 0.3
 
 say start sublingual
+sleep 0.5
+echo
+echo "== the room's lights as the technician sees them (the scene owns them now)"
+say lights list
 let_time_pass 7 "arrival: the client settles in"
 say next
 let_time_pass 6 "vitals and intention"
@@ -113,3 +118,5 @@ echo "== the session report"
 say report
 echo
 echo "== done; settingd is stopped and $tmp removed"
+echo "   While a session runs, follow the lights live from another terminal: setting lights watch"
+echo "   (technicians: setting lights list|test|set|calibrate; see docs/commands.md)"

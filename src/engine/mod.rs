@@ -14,6 +14,7 @@ mod control;
 mod dispatch;
 pub mod event_log;
 pub mod history;
+mod lights_requests;
 mod line;
 pub mod persist;
 mod requests;

@@ -36,6 +36,7 @@ impl Engine {
                     &StatusReply {
                         daemon: self.daemon_info(),
                         session,
+                        lights: Some(self.lights.report()),
                     },
                 )
             }
@@ -54,6 +55,9 @@ impl Engine {
                 ErrorKind::BadRequest,
                 "`watch` must be the only request on its connection",
             ),
+            op @ (Op::Lights | Op::LightsSet { .. } | Op::LightsTest { .. } | Op::LightsCalibrate { .. }) => {
+                self.lights_request(id, op)
+            }
             op => self.command(id, &op, source),
         }
     }

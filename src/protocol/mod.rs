@@ -6,11 +6,15 @@
 //! misspelt `zone` cannot silently widen a check to the whole room.
 
 mod codec;
+mod lights;
 mod log_entry;
 mod reply;
 mod request;
 
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
+pub use lights::{
+    KELVIN_RANGE, LightOrder, LightsCalibrateReply, LightsTestReply, TestStep, check_raw_level, test_pattern,
+};
 pub use log_entry::LogEntry;
 pub use reply::{DaemonInfo, ErrorKind, Reply, ReplyError, ReportReply, SessionSummary, StatusReply};
 pub use request::{Envelope, Op};

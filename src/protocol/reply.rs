@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lights::LightsReport;
 use crate::timeline::Status;
 
 use super::log_entry::LogEntry;
@@ -67,6 +68,9 @@ pub struct StatusReply {
     pub daemon: DaemonInfo,
     /// `None` when no session is running.
     pub session: Option<Status>,
+    /// Each light as the adapter knows it; left out by daemons older than the lights report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lights: Option<LightsReport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

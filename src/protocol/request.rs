@@ -79,6 +79,28 @@ pub enum Op {
     /// Sessions the daemon has logs for.
     Sessions,
     Ping,
+    /// Each light's availability, desired and reported state: the adapter's `LightsReport`.
+    Lights,
+    /// Technicians: move a zone or one light to a look, outside any session. `fade` in the
+    /// human form (`30s`), at once when left out.
+    LightsSet {
+        target: String,
+        brightness: f32,
+        kelvin: u16,
+        #[serde(default)]
+        fade: Option<String>,
+    },
+    /// Technicians: a gentle test pattern on a zone or light, or on every zone when `None`.
+    LightsTest {
+        #[serde(default)]
+        target: Option<String>,
+    },
+    /// Technicians: one light to a raw device level (a fraction 0-1 of its range), bypassing
+    /// its curve and calibrated minimum.
+    LightsCalibrate {
+        light: String,
+        level: f32,
+    },
 }
 
 impl Op {
@@ -103,7 +125,12 @@ impl Op {
             Op::Emergency { zone: z } => (Command::Emergency, zone(z)),
             Op::Mute => (Command::Mute, Target::Room),
             Op::Unmute => (Command::Unmute, Target::Room),
-            Op::Skip { grounding } => (Command::Skip { grounding: *grounding }, Target::Room),
+            Op::Skip { grounding } => (
+                Command::Skip {
+                    grounding: *grounding,
+                },
+                Target::Room,
+            ),
             Op::Volume { delta_db } => {
                 if !delta_db.is_finite() {
                     return Err("field `delta_db`: expected a finite number of dB".into());
@@ -128,9 +155,16 @@ impl Op {
             }
             Op::End => (Command::End, Target::Room),
             Op::Stop => (Command::Stop, Target::Room),
-            Op::Start { .. } | Op::Status | Op::Watch | Op::Report { .. } | Op::Sessions | Op::Ping => {
-                return Ok(None);
-            }
+            Op::Start { .. }
+            | Op::Status
+            | Op::Watch
+            | Op::Report { .. }
+            | Op::Sessions
+            | Op::Ping
+            | Op::Lights
+            | Op::LightsSet { .. }
+            | Op::LightsTest { .. }
+            | Op::LightsCalibrate { .. } => return Ok(None),
         };
         Ok(Some(Request {
             command,

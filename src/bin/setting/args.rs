@@ -102,6 +102,10 @@ pub enum Command {
     /// Play a whole session offline, each phase at its planned length: the music into a WAV
     /// file, the light commands into a CSV timeline; no daemon needed.
     DryRun(crate::dry_run::DryRunArgs),
+    /// Technicians' tools for the room's lights: list, set, test, watch, calibrate. Refused
+    /// while a session runs, except `list` and `watch`.
+    #[command(subcommand)]
+    Lights(crate::lights::LightsCommand),
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,9 @@ mod args;
 mod client;
 mod dry_run;
 mod failure;
+mod lights;
+mod lights_calibrate;
+mod lights_watch;
 mod locate;
 mod plan;
 mod plan_view;
@@ -58,6 +61,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Playlist(command) => playlist::run(cli, command),
         Command::Render(args) => render::run(cli, args),
         Command::DryRun(args) => dry_run::run(cli, args),
+        Command::Lights(command) => lights::run(cli, command),
         other => steer::run(cli, other),
     }
 }

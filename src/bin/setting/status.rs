@@ -3,6 +3,7 @@
 use std::fmt::Write;
 use std::process::ExitCode;
 
+use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::{DaemonInfo, Op, StatusReply};
 use setting::scene::PhaseEnd;
 use setting::timeline::{MusicTarget, Status};
@@ -33,6 +34,9 @@ pub fn render(reply: &StatusReply) -> String {
             let _ = writeln!(out, "no session running; `setting start SCENE` begins one");
             daemon(&reply.daemon, &mut out);
         }
+    }
+    if let Some(report) = &reply.lights {
+        lights_by_zone(report, &mut out);
     }
     for warning in &reply.daemon.warnings {
         let _ = writeln!(out, "WARNING   {warning}");
@@ -153,6 +157,35 @@ fn music(m: &MusicTarget, offset_db: f32) -> String {
     text
 }
 
+/// One line per zone from the lights adapter: how many of its lights are available and the
+/// look they are heading for.
+fn lights_by_zone(report: &LightsReport, out: &mut String) {
+    if report.lights.is_empty() {
+        return;
+    }
+    if !report.connected {
+        let _ = writeln!(out, "LIGHTS    not connected: {}", report.summary);
+    }
+    let mut zones: Vec<&str> = report.lights.iter().map(|l| l.zone.as_str()).collect();
+    zones.sort_unstable();
+    zones.dedup();
+    for zone in zones {
+        let lights: Vec<&LightStatus> = report.lights.iter().filter(|l| l.zone == zone).collect();
+        let up = lights.iter().filter(|l| l.available == Some(true)).count();
+        let look = lights
+            .iter()
+            .find_map(|l| l.desired)
+            .map_or("no look set".to_string(), |look| {
+                format!("heading for {:.0} % {} K", look.brightness, look.kelvin)
+            });
+        let _ = writeln!(
+            out,
+            "zone      {zone}: {up} of {} lights available, {look}",
+            lights.len()
+        );
+    }
+}
+
 fn daemon(d: &DaemonInfo, out: &mut String) {
     let speed = if d.speed == 1.0 {
         String::new()
@@ -253,6 +286,7 @@ mod tests {
         let text = render(&StatusReply {
             daemon: daemon_info(),
             session: Some(status()),
+            lights: None,
         });
         for expected in [
             "phase     5/8 Build and peak, 45:00 of 40:00, over planned time by 5:00",
@@ -272,10 +306,53 @@ mod tests {
     }
 
     #[test]
+    fn lights_show_one_line_per_zone() {
+        let light = |name: &str, zone: &str, available| setting::lights::LightStatus {
+            name: name.into(),
+            zone: zone.into(),
+            family: "zigbee2mqtt".into(),
+            topic: name.into(),
+            available,
+            desired: Some(Look {
+                brightness: 40.0,
+                kelvin: 2700,
+            }),
+            estimated: None,
+            reported_level: None,
+            reported_kelvin: None,
+            reported_on: None,
+            commands: 1,
+        };
+        let text = render(&StatusReply {
+            daemon: daemon_info(),
+            session: None,
+            lights: Some(setting::lights::LightsReport {
+                summary: "mqtt 127.0.0.1:1883".into(),
+                connected: false,
+                lights: vec![
+                    light("a", "room", Some(true)),
+                    light("b", "mat-1", None),
+                    light("c", "room", Some(false)),
+                ],
+                commands_sent: 3,
+                commands_merged: 0,
+            }),
+        });
+        for expected in [
+            "LIGHTS    not connected: mqtt 127.0.0.1:1883",
+            "zone      mat-1: 0 of 1 lights available, heading for 40 % 2700 K",
+            "zone      room: 1 of 2 lights available, heading for 40 % 2700 K",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
     fn no_session_says_so_with_daemon_info() {
         let text = render(&StatusReply {
             daemon: daemon_info(),
             session: None,
+            lights: None,
         });
         assert!(text.starts_with("no session running"), "{text}");
         assert!(text.contains("settingd 0.1.0 for room room-1"), "{text}");

@@ -76,7 +76,8 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Validate { .. }
         | Command::Playlist(_)
         | Command::Render(_)
-        | Command::DryRun(_) => return Ok(None),
+        | Command::DryRun(_)
+        | Command::Lights(_) => return Ok(None),
     }))
 }
 
@@ -145,7 +146,15 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
             }
             format!("light nudged{}: {}", place(zone), parts.join(", "))
         }
-        Op::Status | Op::Watch | Op::Report { .. } | Op::Sessions | Op::Ping => "done".into(),
+        Op::Status
+        | Op::Watch
+        | Op::Report { .. }
+        | Op::Sessions
+        | Op::Ping
+        | Op::Lights
+        | Op::LightsSet { .. }
+        | Op::LightsTest { .. }
+        | Op::LightsCalibrate { .. } => "done".into(),
     }
 }
 
