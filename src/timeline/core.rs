@@ -29,11 +29,21 @@ const MAX_STEPS_PER_ADVANCE: usize = 100_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "device", rename_all = "snake_case")]
 pub enum DeviceEvent {
-    TrackStarted { playlist: String, path: String },
-    TrackFailed { path: String, error: String },
-    Error { message: String },
+    TrackStarted {
+        playlist: String,
+        path: String,
+    },
+    TrackFailed {
+        path: String,
+        error: String,
+    },
+    Error {
+        message: String,
+    },
     /// A device reported by an `Error` works again.
-    Restored { message: String },
+    Restored {
+        message: String,
+    },
 }
 
 /// Why a saved session cannot be taken back.

@@ -151,7 +151,10 @@ fn a_grounding_skip_names_the_scenes_track_and_is_refused_without_one() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     run.run_until(m(2));
     let before = run.tl.snapshot();
-    let refused = run.tl.command(m(2), Request::room(Command::Skip { grounding: true }, therapist()));
+    let refused = run.tl.command(
+        m(2),
+        Request::room(Command::Skip { grounding: true }, therapist()),
+    );
     assert!(matches!(refused, Err(CommandError::NoGroundingTrack)));
     assert_eq!(run.tl.snapshot(), before, "a refused command changes nothing");
 
