@@ -209,14 +209,8 @@ fn kelvin(doc: &mut Document<'_>, value: &Spanned<Vec<Spanned<i64>>>) -> Option<
 fn max_transition(doc: &mut Document<'_>, value: &Spanned<String>, family: Family) -> Option<Duration> {
     let limit = device_limit(family);
     let limit_ms = Millis(limit.as_millis() as u64);
+    // Zero is a fixture without transitions of its own: the planner steps it in software, slowly.
     let d = doc.duration(value)?;
-    if d == Millis::ZERO {
-        doc.error_at(
-            value,
-            "max_transition must be longer than zero: a light that cannot fade would jump",
-        );
-        return None;
-    }
     if d > limit_ms {
         let msg = format!(
             "max_transition of {} is longer than a {} device carries out; expected at most {}",

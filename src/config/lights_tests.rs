@@ -242,11 +242,9 @@ fn min_level_is_a_percentage_up_to_half() {
 }
 
 #[test]
-fn max_transition_is_above_zero_and_within_the_device_limit() {
-    assert_eq!(
-        one(&lit("max_transition = \"0s\"\n", "")),
-        "8:18: max_transition must be longer than zero: a light that cannot fade would jump"
-    );
+fn max_transition_is_within_the_device_limit_and_zero_means_stepped() {
+    let stepped = parse(&lit("max_transition = \"0s\"\n", "")).expect("zero is a light without transitions");
+    assert_eq!(stepped.lights.lights[0].max_transition, Duration::ZERO);
     assert_eq!(
         one(&lit("", "max_transition = \"30s\"\n")),
         "13:18: max_transition of 30s is longer than a tasmota device carries out; expected at most 20s"
