@@ -587,3 +587,64 @@ fn tls_connects_with_the_configured_ca() {
     assert!(message.to_lowercase().contains("certificate"), "{message}");
     assert!(!untrusting.report().connected);
 }
+
+/// A burst of overrides through the real broker: what reaches the wire never exceeds the
+/// network's budget, and the last command each light gets is the latest look, not a stale one.
+#[test]
+fn a_burst_of_overrides_keeps_to_the_budget_and_ends_on_the_latest_look() {
+    let broker = open_broker();
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let names = ["burst a", "burst b", "burst c"];
+    let lights: Vec<LightConfig> = names.iter().map(|n| light(n, Family::Zigbee2Mqtt, n)).collect();
+    let mut adapter = Adapter::start(
+        room_broker(&broker, "room-password", MqttVersion::V5),
+        lights,
+        1.0,
+    );
+    adapter.connected();
+    let started = std::time::Instant::now();
+    // A hundred nudges at once, all dimmer than the last one, which is full light.
+    for step in 0..100 {
+        let brightness = 10.0 + (step % 50) as f32;
+        adapter
+            .lights()
+            .set("room", look(brightness, 2700), Millis::ZERO, false);
+    }
+    adapter
+        .lights()
+        .set("room", look(100.0, 2700), Millis::ZERO, false);
+    for name in names {
+        let topic = format!("zigbee2mqtt/{name}/set");
+        let landed = spy.wait_for(Duration::from_secs(60), |s| {
+            s.topic == topic && json(&s.payload)["brightness"] == json!(254)
+        });
+        assert!(
+            landed.is_some(),
+            "{name} never got the latest look: {:?}",
+            spy.on(&topic)
+        );
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let sets: Vec<_> = spy
+        .seen()
+        .into_iter()
+        .filter(|s| s.topic.ends_with("/set"))
+        .collect();
+    // Delivery delays only lengthen `elapsed`, so this bound can only be generous.
+    let (burst, per_second) = setting::lights::traffic::default_budget(Family::Zigbee2Mqtt);
+    let allowed = burst as f64 + per_second as f64 * elapsed;
+    assert!(
+        sets.len() as f64 <= allowed,
+        "{} commands in {elapsed:.1} s; the budget allows {allowed:.1}: {sets:?}",
+        sets.len()
+    );
+    for name in names {
+        let topic = format!("zigbee2mqtt/{name}/set");
+        let last = spy.on(&topic).pop().expect("seen above");
+        assert_eq!(
+            json(&last.payload)["brightness"],
+            json!(254),
+            "stale step after the latest look"
+        );
+    }
+}

@@ -166,6 +166,7 @@ impl Daemon {
             if let Ok(stream) = UnixStream::connect(&self.socket) {
                 let mut client = Client::new(stream);
                 if client.request(json!({"op": "ping"})).get("ok") == Some(&json!(true)) {
+                    self.wait_for_lights();
                     return;
                 }
             }
@@ -175,6 +176,21 @@ impl Daemon {
                     self.socket.display(),
                     self.log_text()
                 );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Gives lights on a broker a few seconds to connect, so that a test starts from a settled
+    /// room rather than one whose status changes under it; a broker that refuses the daemon
+    /// (as some tests arrange) just ends the wait.
+    fn wait_for_lights(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let status = self.request(json!({"op": "status"}));
+            let lights = &status["result"]["lights"];
+            if lights.is_null() || lights["connected"] == json!(true) {
+                return;
             }
             thread::sleep(Duration::from_millis(20));
         }
