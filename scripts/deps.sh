@@ -6,9 +6,10 @@
 SETTING_PACKAGES=(
   "pkg-config|lets the build find system libraries (audio output)"
   "libasound2-dev|ALSA headers: the audio output is built against them"
-  "mosquitto|the real MQTT broker for the lights (the light adapter and its tests are being built next)"
+  "mosquitto|the MQTT broker: the demo's private broker for its simulated lights, and the lights tests"
   "sox|synthesises the demo music (scripts/make-demo-media.sh) and the test media"
   "libsox-fmt-mp3|lets sox write MP3, one of the demo formats"
+  "openssl|makes the throwaway certificates the TLS test of the broker connection uses"
   "ffmpeg|makes the FLAC, Ogg Vorbis and LAME-tagged MP3 test files the audio tests decode (sox writes MP3 without the LAME header gapless playback needs)"
 )
 
