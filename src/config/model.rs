@@ -43,6 +43,8 @@ pub struct DaemonConfig {
     pub socket_mode: u32,
     /// Group that owns the socket, so therapists' accounts can steer the daemon.
     pub socket_group: Option<String>,
+    /// Lets `socket_mode` give write access to every local account; off unless asked for.
+    pub allow_world_writable_socket: bool,
     pub state_dir: PathBuf,
     /// Rehearsal speed: 1.0 is real time.
     pub speed: f64,

@@ -50,6 +50,7 @@ pub struct RawDaemon {
     pub socket_group: Option<Spanned<String>>,
     pub state_dir: Option<String>,
     pub speed: Option<Spanned<f64>>,
+    pub allow_world_writable_socket: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

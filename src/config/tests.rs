@@ -136,7 +136,7 @@ fn override_limits() {
 fn unknown_keys_and_missing_sections() {
     assert_eq!(
         one(&format!("{ROOM}[daemon]\nsokcet = \"x\"\n")),
-        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `state_dir`, `speed`"
+        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `state_dir`, `speed`, `allow_world_writable_socket`"
     );
     assert_eq!(one("[daemon]\n"), "1:1: missing field `room`");
 }

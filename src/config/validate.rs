@@ -100,6 +100,24 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
         Some(mode) => socket_mode(doc, mode),
         None => Some(0o660),
     };
+    let allow_world_writable_socket = raw
+        .allow_world_writable_socket
+        .as_ref()
+        .is_some_and(|a| *a.get_ref());
+    if let (Some(mode), Some(raw_mode)) = (socket_mode, &raw.socket_mode)
+        && mode & 0o002 != 0
+        && !allow_world_writable_socket
+    {
+        // Any local account could then steer the room, or silence an emergency.
+        doc.error_at(
+            raw_mode,
+            format!(
+                "socket_mode `{}` lets every local account write to the control socket; \
+                 use \"0660\" with socket_group, or set allow_world_writable_socket = true",
+                raw_mode.get_ref().trim()
+            ),
+        );
+    }
     let socket_group = match &raw.socket_group {
         Some(g) if g.get_ref().trim().is_empty() => {
             doc.error_at(g, "socket_group is empty; give a group name or leave the key out");
@@ -126,6 +144,7 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
         socket,
         socket_mode: socket_mode?,
         socket_group: socket_group?,
+        allow_world_writable_socket,
         state_dir,
         speed: speed?,
     })

@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tokio::net::UnixListener;
@@ -13,6 +13,13 @@ use tokio::net::UnixListener;
 pub enum SocketError {
     #[error("cannot create the socket directory {path}")]
     Directory { path: PathBuf, source: io::Error },
+    #[error(
+        "the socket directory {path} {why}, so another account could replace the socket and \
+         receive the therapists' commands; fix its owner or mode, or choose another --socket"
+    )]
+    UnsafeDirectory { path: PathBuf, why: String },
+    #[error("cannot check the socket directory {path}")]
+    CheckDirectory { path: PathBuf, source: io::Error },
     #[error("another settingd is already listening on {0}; stop it first or choose another --socket")]
     InUse(PathBuf),
     #[error("{0} exists and is not a socket; refusing to replace it")]
@@ -42,12 +49,16 @@ pub enum SocketError {
 /// Binds `path` with `mode` (e.g. 0o660) and, if given, hands it to `group` (a name or a gid).
 /// Must be called inside a tokio runtime.
 pub fn bind_socket(path: &Path, mode: u32, group: Option<&str>) -> Result<UnixListener, SocketError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|source| SocketError::Directory {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
+    // A bare file name lives in the working directory, which needs the same check.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|source| SocketError::Directory {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    check_directory(dir)?;
     remove_stale(path)?;
     let listener = UnixListener::bind(path).map_err(|source| SocketError::Bind {
         path: path.to_path_buf(),
@@ -67,6 +78,44 @@ pub fn bind_socket(path: &Path, mode: u32, group: Option<&str>) -> Result<UnixLi
         })?;
     }
     Ok(listener)
+}
+
+/// Whoever can write to the socket's directory, or to any directory above it, can swap the
+/// socket for their own and hear every command meant for the room, an emergency included. So
+/// each of them must belong to this daemon's user or to root, and be writable by nobody else
+/// unless it is sticky (as `/tmp` is: others may add files there but not move ours).
+fn check_directory(dir: &Path) -> Result<(), SocketError> {
+    fn checked(path: &Path) -> impl FnOnce(io::Error) -> SocketError + '_ {
+        move |source| SocketError::CheckDirectory {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    // Symlinks resolved first: what matters is the directories the socket really lives in.
+    let real = fs::canonicalize(dir).map_err(checked(dir))?;
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    for ancestor in real.ancestors() {
+        let meta = fs::metadata(ancestor).map_err(checked(ancestor))?;
+        let unsafe_because = |why: String| SocketError::UnsafeDirectory {
+            path: ancestor.to_path_buf(),
+            why,
+        };
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(unsafe_because(format!(
+                "belongs to uid {}, not to this daemon's user (uid {me}) or root",
+                meta.uid()
+            )));
+        }
+        let mode = meta.mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(unsafe_because(format!(
+                "has mode {:o}: writable by its group or by everyone, without the sticky bit",
+                mode & 0o7777
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A socket file left by a crashed daemon blocks `bind`; one that still answers belongs to a
@@ -154,6 +203,49 @@ mod tests {
             Err(SocketError::NotASocket(_))
         ));
         assert_eq!(fs::read(&path).unwrap(), b"keep me");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_directory_others_can_write_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = bind_socket(&open.join("control.sock"), 0o660, None).unwrap_err();
+        assert!(
+            matches!(&err, SocketError::UnsafeDirectory { path, .. } if path.ends_with("open")),
+            "{err}"
+        );
+        assert!(!open.join("control.sock").exists());
+
+        // Below it, a private directory is no safer: the open one can be renamed away.
+        let below = open.join("private");
+        fs::create_dir(&below).unwrap();
+        fs::set_permissions(&below, fs::Permissions::from_mode(0o700)).unwrap();
+        let err = bind_socket(&below.join("control.sock"), 0o660, None).unwrap_err();
+        assert!(
+            matches!(&err, SocketError::UnsafeDirectory { path, .. } if path.ends_with("open")),
+            "{err}"
+        );
+
+        // Sticky, as /tmp is: others cannot move what is ours.
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
+        let _listener = bind_socket(&below.join("control.sock"), 0o660, None).unwrap();
+    }
+
+    #[tokio::test]
+    async fn refuses_a_directory_owned_by_another_account() {
+        // SAFETY: geteuid(2) has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            // Only root can give a directory away; the ownership rule is tried when it can be.
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("theirs");
+        fs::create_dir(&theirs).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let err = bind_socket(&theirs.join("control.sock"), 0o660, None).unwrap_err();
+        assert!(err.to_string().contains("uid 65534"), "{err}");
     }
 
     #[test]
