@@ -79,6 +79,8 @@ pub enum Op {
     /// Sessions the daemon has logs for.
     Sessions,
     Ping,
+    /// Read the config, scenes and playlists again; refused, changing nothing, if any has an error.
+    Reload,
     /// Each light's availability, desired and reported state: the adapter's `LightsReport`.
     Lights,
     /// Technicians: move a zone or one light to a look, outside any session. `fade` in the
@@ -161,6 +163,7 @@ impl Op {
             | Op::Report { .. }
             | Op::Sessions
             | Op::Ping
+            | Op::Reload
             | Op::Lights
             | Op::LightsSet { .. }
             | Op::LightsTest { .. }

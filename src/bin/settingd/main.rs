@@ -2,6 +2,7 @@
 //! session a previous run left, and runs the engine until SIGTERM or SIGINT.
 
 mod lights;
+mod sighup;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -111,7 +112,7 @@ fn run(args: Args) -> Result<()> {
     };
     let mut config = load_config(&config_path)
         .with_context(|| format!("cannot load the config {}", config_path.display()))?;
-    if let Some((host, port)) = args.mqtt {
+    if let Some((host, port)) = args.mqtt.clone() {
         config.override_broker(host, port);
     }
     let socket = args.socket.unwrap_or_else(|| config.daemon.socket.clone());
@@ -133,6 +134,7 @@ fn run(args: Args) -> Result<()> {
         let listener = engine::bind_socket(&socket, mode, group.as_deref())?;
         tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
         let shutdown = shutdown_signal()?;
+        sighup::reload_on_sighup(socket.clone())?;
         let (device_events, device_rx) = mpsc::channel(64);
         let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events.clone()))?;
         tracing::info!(audio = %audio.describe(), "music output");
@@ -142,6 +144,7 @@ fn run(args: Args) -> Result<()> {
             socket: socket.clone(),
             state_dir,
             speed,
+            broker_override: args.mqtt,
         };
         let result = engine::run(options, listener, audio, lights.output, device_rx, shutdown).await;
         lights.running.finish().await;

@@ -1,0 +1,36 @@
+//! `setting reload`: the daemon reads its config, scenes and playlists again. A refusal lists
+//! every problem as `file:line:col: message`, and the daemon keeps what it had.
+
+use std::process::ExitCode;
+
+use setting::engine::ReloadReply;
+use setting::protocol::Op;
+
+use crate::args::Cli;
+use crate::client::Client;
+use crate::locate;
+
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let target = locate::socket(cli);
+    let mut client = Client::connect(&target.path, &target.note)?;
+    let reply: ReloadReply = client.request_as(&Op::Reload)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "reloaded: {} scenes, {} playlists; new sessions use them",
+        reply.scenes.len(),
+        reply.playlists.len()
+    );
+    for part in &reply.applied {
+        println!("  applied: {part}");
+    }
+    for part in &reply.needs_restart {
+        println!("  needs a restart (the daemon keeps the old one until then): {part}");
+    }
+    if reply.applied.is_empty() && reply.needs_restart.is_empty() {
+        println!("  the config itself is unchanged");
+    }
+    Ok(ExitCode::SUCCESS)
+}
