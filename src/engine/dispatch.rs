@@ -102,6 +102,7 @@ impl Engine {
     /// Saves a running session that has not changed, so that the saved wall-clock time stays
     /// recent (see `HEARTBEAT`).
     pub fn heartbeat(&mut self) {
+        self.honour_marker_while_running();
         if self.session.is_some() {
             self.persist();
         }

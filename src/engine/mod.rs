@@ -8,6 +8,7 @@
 //!   append-only log ([`history`] lists and reads them).
 //! - [`socket`], [`server`], [`line`] and [`control`]: the control socket and the channels to
 //!   the loop; `session`, `dispatch` and `requests`: the loop's state and how it answers.
+//! - `watchdog`: readiness, status and watchdog pings to systemd, from the loop itself.
 
 pub mod clock;
 mod control;
@@ -16,11 +17,14 @@ pub mod event_log;
 pub mod history;
 mod lights_requests;
 mod line;
+pub mod marker;
 pub mod persist;
+mod reload;
 mod requests;
 mod server;
 mod session;
 pub mod socket;
+mod watchdog;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -35,6 +39,7 @@ use crate::lights::LightOutput;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
+pub use reload::{ReloadRefused, ReloadReply};
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};
 
@@ -51,6 +56,8 @@ pub struct EngineOptions {
     pub state_dir: PathBuf,
     /// Session seconds per real second: 1 for a session, more for a rehearsal.
     pub speed: f64,
+    /// `--mqtt HOST:PORT`, applied again to the config a `reload` reads.
+    pub broker_override: Option<(String, u16)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +94,8 @@ pub async fn run(
     engine.recover();
     let server = tokio::spawn(server::serve(listener, handle));
     tracing::info!(room = %engine.options.config.room.name, speed = engine.options.speed, "settingd ready");
+    let mut systemd = watchdog::Notifier::from_env();
+    systemd.ready();
 
     tokio::pin!(shutdown);
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
@@ -97,12 +106,18 @@ pub async fn run(
             biased;
             Some(request) = queues.urgent.recv() => engine.handle(request),
             _ = &mut shutdown => break,
+            // Ahead of the client queue, so a flood of requests (a busy loop, not a hung one)
+            // cannot starve the pings and get the daemon restarted.
+            _ = systemd.tick() => systemd.ping(),
             Some(request) = queues.normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
             Some(event) = devices.recv() => engine.device(event),
             _ = heartbeat.tick() => engine.heartbeat(),
         }
+        systemd.session(engine.session.as_ref().map(|r| r.timeline.session_id()));
     }
+
+    systemd.stopping();
 
     server.abort();
     engine.stop_daemon();

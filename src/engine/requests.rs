@@ -29,6 +29,7 @@ impl Engine {
     fn answer(&mut self, id: Option<u64>, op: Op, source: Source) -> Reply {
         match op {
             Op::Ping => Reply::ok(id, &serde_json::json!({ "pong": true })),
+            Op::Reload => self.reload(id, source),
             Op::Status => {
                 let session = self.status();
                 Reply::ok(

@@ -103,6 +103,8 @@ impl Engine {
                 self.warnings.standing.push(error_chain(&e));
             }
         }
+        // An emergency sent around the daemon while it was away (see `marker`).
+        self.honour_marker_when_idle();
     }
 
     fn resume(&mut self, saved: SavedSession) {
@@ -137,7 +139,7 @@ impl Engine {
             log,
             last_now: now,
         });
-        self.dispatch(actions);
+        self.dispatch_resumed(actions, now);
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {

@@ -187,6 +187,8 @@ fn spawn(program: &Path, config_path: &Path) -> io::Result<Child> {
     command
         .arg("-c")
         .arg(config_path)
+        // Mosquitto speaks sd_notify too: only the daemon may tell systemd it is ready.
+        .env_remove("NOTIFY_SOCKET")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -6,6 +6,7 @@
 //! [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it was given.
 
 pub mod broker;
+pub mod direct;
 pub mod driver;
 pub mod level;
 mod logging;

@@ -38,7 +38,7 @@ pub enum Command {
     /// Where the session stands: phase, marks, next cue, overrides, music, lights.
     Status,
     /// Full neutral light, music muted, clock paused, at once.
-    Emergency(ZoneArg),
+    Emergency(crate::emergency::EmergencyArgs),
     /// Task light up and music ducked for a check; the clock keeps running.
     Check(ZoneArg),
     /// End the most urgent override (or all of them); the scene comes back slowly.
@@ -86,6 +86,9 @@ pub enum Command {
     Report(ReportArgs),
     /// The sessions the daemon has logs for.
     Sessions,
+    /// Make the daemon read its config, scenes and playlists again (as SIGHUP does); refused,
+    /// with every problem shown, if any has an error.
+    Reload,
     /// Show a scene's planned timeline (no daemon needed).
     Plan { scene: String },
     /// Check the config, scenes and playlists (or the given files); no daemon needed.

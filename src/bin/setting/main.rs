@@ -3,6 +3,8 @@
 mod args;
 mod client;
 mod dry_run;
+mod emergency;
+mod emergency_direct;
 mod failure;
 mod lights;
 mod lights_calibrate;
@@ -15,6 +17,7 @@ mod playlist_analyze;
 mod playlist_check;
 mod playlist_m3u;
 mod playlist_skips;
+mod reload;
 mod render;
 mod report;
 mod status;
@@ -53,9 +56,11 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Status => status::run(cli),
+        Command::Emergency(args) => emergency::run(cli, args),
         Command::Watch => watch::run(cli),
         Command::Report(args) => report::run(cli, args),
         Command::Sessions => report::sessions(cli),
+        Command::Reload => reload::run(cli),
         Command::Plan { scene } => plan::run(cli, scene),
         Command::Validate { paths } => validate::run(cli, paths),
         Command::Playlist(command) => playlist::run(cli, command),

@@ -36,7 +36,6 @@ pub fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
 fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
     Ok(Some(match command {
         Command::Start { scene } => Op::Start { scene: scene.clone() },
-        Command::Emergency(z) => Op::Emergency { zone: z.zone.clone() },
         Command::Check(z) => Op::Check { zone: z.zone.clone() },
         Command::Resume(r) => Op::Resume {
             all: r.all,
@@ -69,9 +68,11 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
             kelvin: l.kelvin.unwrap_or(0),
         },
         Command::Status
+        | Command::Emergency(_)
         | Command::Watch
         | Command::Report(_)
         | Command::Sessions
+        | Command::Reload
         | Command::Plan { .. }
         | Command::Validate { .. }
         | Command::Playlist(_)
@@ -151,6 +152,7 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         | Op::Report { .. }
         | Op::Sessions
         | Op::Ping
+        | Op::Reload
         | Op::Lights
         | Op::LightsSet { .. }
         | Op::LightsTest { .. }

@@ -13,3 +13,4 @@ mod task;
 
 pub use handle::{MqttLights, MqttSetup, MqttTask};
 pub use options::{OptionsError, status_topic};
+pub(crate) use options::tls_config;

@@ -100,7 +100,7 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
     })
 }
 
-fn tls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, OptionsError> {
+pub(crate) fn tls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, OptionsError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in certificates(&tls.ca)? {
         roots.add(cert).map_err(OptionsError::Tls)?;

@@ -39,6 +39,7 @@ pub struct Builder {
     config: PathBuf,
     speed: f64,
     extra_args: Vec<String>,
+    envs: Vec<(String, String)>,
 }
 
 impl Builder {
@@ -56,6 +57,12 @@ impl Builder {
 
     pub fn arg(mut self, arg: impl Into<String>) -> Builder {
         self.extra_args.push(arg.into());
+        self
+    }
+
+    /// An environment variable for the daemon (as systemd sets `NOTIFY_SOCKET`).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Builder {
+        self.envs.push((key.into(), value.into()));
         self
     }
 
@@ -102,6 +109,7 @@ impl Daemon {
             config: repo_path("config/settingd.toml"),
             speed: 1.0,
             extra_args: Vec::new(),
+            envs: Vec::new(),
         }
     }
 
@@ -148,6 +156,7 @@ impl Daemon {
             // The real player, but never through the speakers of whoever runs the tests.
             .args(["--audio", "null"])
             .args(&self.builder.extra_args)
+            .envs(self.builder.envs.clone())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)

@@ -1,0 +1,158 @@
+//! `setting emergency`: through the daemon when it answers within a short timeout, else
+//! straight to the lights through the broker (`emergency_direct`), saying plainly which path
+//! it took. An emergency that reaches nothing exits with its own code and tells the therapist
+//! to switch the lights on by hand.
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use clap::Args;
+
+use setting::protocol::{Op, Reply, encode_line};
+
+use crate::args::Cli;
+use crate::failure::Failure;
+use crate::{emergency_direct, locate};
+
+/// How long the daemon has to answer before the CLI goes to the lights itself.
+const DAEMON_TIMEOUT_MS: u64 = 500;
+
+#[derive(Debug, Args)]
+pub struct EmergencyArgs {
+    /// One zone only (group sessions); the whole room when left out.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+    /// How long settingd has to answer before the lights are sent the emergency directly
+    /// through the broker, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = DAEMON_TIMEOUT_MS)]
+    pub timeout: u64,
+    /// The MQTT broker for the direct path, instead of the config's `[mqtt]` host and port
+    /// (as `settingd --mqtt`).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_mqtt)]
+    pub mqtt: Option<(String, u16)>,
+    /// Where the daemon keeps its state, for the marker the direct path leaves
+    /// [default: the config's].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+fn parse_mqtt(text: &str) -> Result<(String, u16), String> {
+    setting::config::broker_override(text).map_err(|e| e.to_string())
+}
+
+/// Why the daemon path did not do it.
+enum NoAnswer {
+    /// Nobody there (the reason), or no answer in time (`None`): the lights are tried directly.
+    Silent(Option<String>),
+    /// The daemon answered and said no (an unknown zone): nothing else to try.
+    Refused(Failure),
+}
+
+pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
+    let target = locate::socket(cli);
+    let timeout = Duration::from_millis(args.timeout.max(1));
+    let op = Op::Emergency {
+        zone: args.zone.clone(),
+    };
+    match ask_daemon(&target.path, &op, timeout) {
+        Ok(result) => {
+            if cli.json {
+                println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
+            } else {
+                println!("{}", through_daemon(args.zone.as_deref(), &result));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(NoAnswer::Refused(failure)) => Err(failure.into()),
+        Err(NoAnswer::Silent(reason)) => {
+            let why = match reason {
+                None => format!("the daemon did not answer within {} ms", timeout.as_millis()),
+                Some(reason) => format!("the daemon did not answer: {reason}"),
+            };
+            eprintln!("setting: {why}; sending the emergency straight to the lights");
+            Ok(emergency_direct::run(cli, args, &why))
+        }
+    }
+}
+
+fn through_daemon(zone: Option<&str>, result: &serde_json::Value) -> String {
+    let place = zone.map_or(String::new(), |z| format!(" in zone {z}"));
+    if result.get("session").is_some_and(serde_json::Value::is_null) {
+        format!("EMERGENCY{place} sent through settingd: full light, music muted (no session is running)")
+    } else {
+        format!(
+            "EMERGENCY{place} sent through settingd: full neutral light, music muted, clock paused; \
+             `setting resume` when it is over"
+        )
+    }
+}
+
+/// One request on the control socket, all of it (connect, send, reply) within `timeout`. The
+/// exchange runs on a thread that is left behind if it takes longer: a hung daemon that wakes
+/// up later still gets the emergency, which does no harm.
+fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::Value, NoAnswer> {
+    let (tx, rx) = mpsc::channel();
+    let socket = socket.to_path_buf();
+    let mut request = serde_json::to_value(op).expect("an op is always JSON");
+    request["id"] = 1.into();
+    let line = encode_line(&request);
+    std::thread::spawn(move || {
+        let exchange = || -> std::io::Result<String> {
+            let mut stream = UnixStream::connect(&socket)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", socket.display())))?;
+            stream.write_all(&line)?;
+            let mut reply = String::new();
+            BufReader::new(stream).read_line(&mut reply)?;
+            Ok(reply)
+        };
+        let _ = tx.send(exchange());
+    });
+    let line = match rx.recv_timeout(timeout) {
+        Ok(Ok(line)) => line,
+        Ok(Err(e)) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
+            return Err(NoAnswer::Silent(Some(format!("it is not running ({e})"))));
+        }
+        Ok(Err(e)) => return Err(NoAnswer::Silent(Some(e.to_string()))),
+        Err(_) => return Err(NoAnswer::Silent(None)),
+    };
+    if line.trim().is_empty() {
+        return Err(NoAnswer::Silent(Some(
+            "it closed the connection without a reply".into(),
+        )));
+    }
+    let reply: Reply = serde_json::from_str(&line)
+        .map_err(|e| NoAnswer::Silent(Some(format!("its reply could not be read: {e}"))))?;
+    match (reply.ok, reply.error) {
+        (true, _) => Ok(reply.result.unwrap_or(serde_json::Value::Null)),
+        (false, Some(error)) => Err(NoAnswer::Refused(Failure::from_reply(error))),
+        (false, None) => Err(NoAnswer::Silent(Some("it refused without saying why".into()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_socket_is_silence_not_a_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let op = Op::Emergency { zone: None };
+        let outcome = ask_daemon(&dir.path().join("none.sock"), &op, Duration::from_millis(500));
+        assert!(matches!(outcome, Err(NoAnswer::Silent(Some(_)))));
+    }
+
+    #[test]
+    fn a_listener_that_never_answers_is_silence_within_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hung.sock");
+        // Bound and never accepted from: a daemon that hangs.
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let op = Op::Emergency { zone: None };
+        let outcome = ask_daemon(&path, &op, Duration::from_millis(200));
+        assert!(matches!(outcome, Err(NoAnswer::Silent(None))));
+    }
+}

@@ -1,0 +1,192 @@
+//! The emergency's second path: the daemon did not answer, so the CLI reads the room's config,
+//! publishes the emergency look to every light of the target zones through the broker itself,
+//! and leaves the marker that the daemon honours when it comes back.
+
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use setting::config::Config;
+use setting::engine::marker::{DirectEmergency, marker_path};
+use setting::engine::persist::unix_millis;
+use setting::lights::direct::{self, DirectReport};
+
+use crate::args::Cli;
+use crate::emergency::EmergencyArgs;
+use crate::locate;
+
+/// Neither the daemon nor the lights took the emergency: the therapist must act by hand.
+const NOT_DELIVERED: u8 = 4;
+
+const BY_HAND: &str = "TURN THE ROOM LIGHTS ON BY HAND NOW (wall switch) and stop the music at the amplifier; \
+                       then call the technician";
+
+/// `why` says why the daemon was gone around, for the therapist.
+pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str) -> ExitCode {
+    let config = match locate::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            return not_delivered(&format!(
+                "the config could not be read, so the lights cannot be reached either: {}",
+                crate::error_chain(&e)
+            ));
+        }
+    };
+    let mut config = config;
+    if let Some((host, port)) = &args.mqtt {
+        config.override_broker(host.clone(), *port);
+    }
+    let zones = match zones(&config, args.zone.as_deref()) {
+        Ok(zones) => zones,
+        Err(message) => {
+            eprintln!("setting: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let marker = leave_marker(&config, args, &zones);
+    let Some(broker) = &config.lights.broker else {
+        let why = if config.lights.lights.is_empty() {
+            "the config names no lights".to_string()
+        } else {
+            "the config has no [mqtt] broker: the demo's private broker lives inside settingd and \
+             cannot be reached from here (give one with --mqtt HOST:PORT)"
+                .to_string()
+        };
+        return not_delivered(&why);
+    };
+    let look = config.policy.emergency.look;
+    let report = direct::publish_emergency(
+        broker,
+        &config.lights.lights,
+        &zones,
+        look,
+        direct::DEFAULT_DEADLINE,
+    );
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => return not_delivered(&crate::error_chain(&anyhow::Error::from(e))),
+    };
+    let lit = report.acknowledged();
+    if lit.is_empty() {
+        return not_delivered(&format!(
+            "the broker at {} acknowledged none of the lights: {}",
+            report.address,
+            problems(&report)
+        ));
+    }
+    if cli.json {
+        println!("{}", json_of(&report, marker.as_deref()));
+    } else {
+        println!(
+            "EMERGENCY sent directly to the lights through the broker at {} ({why}): {}. \
+             Music could not be muted by this path.",
+            report.address,
+            lit.join(", ")
+        );
+    }
+    if lit.len() < report.lights.len() {
+        eprintln!("setting: NOT LIT: {}. Turn those on by hand.", problems(&report));
+    }
+    match marker {
+        Some(path) => eprintln!(
+            "setting: settingd will keep the room in emergency when it comes back (marker {})",
+            path
+        ),
+        None => eprintln!(
+            "setting: settingd may dim the room again when it comes back: the marker could not be left"
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+fn zones(config: &Config, zone: Option<&str>) -> Result<Vec<String>, String> {
+    let all = config.zone_names();
+    match zone {
+        None => Ok(all),
+        Some(zone) if all.iter().any(|z| z == zone) => Ok(vec![zone.to_string()]),
+        Some(zone) => Err(format!(
+            "unknown zone `{zone}`; this room has: {}",
+            all.join(", ")
+        )),
+    }
+}
+
+/// Written before anything is sent: whatever the broker does, the therapist asked for an
+/// emergency, and a daemon that comes back must honour it.
+fn leave_marker(config: &Config, args: &EmergencyArgs, zones: &[String]) -> Option<String> {
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| config.daemon.state_dir.clone());
+    let broker = config
+        .lights
+        .broker
+        .as_ref()
+        .map_or("no broker".to_string(), |b| format!("{}:{}", b.host, b.port));
+    let marker = DirectEmergency {
+        sent_unix_ms: unix_millis(SystemTime::now()),
+        whole_room: args.zone.is_none(),
+        zones: zones.to_vec(),
+        lights: config
+            .lights
+            .lights
+            .iter()
+            .filter(|l| zones.contains(&l.zone))
+            .map(|l| l.name.clone())
+            .collect(),
+        user: user(),
+        broker,
+    };
+    match marker.write(&state_dir) {
+        Ok(()) => Some(marker_path(&state_dir).display().to_string()),
+        Err(e) => {
+            eprintln!("setting: {}", crate::error_chain(&anyhow::Error::from(e)));
+            None
+        }
+    }
+}
+
+fn user() -> Option<String> {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        // SAFETY: getuid(2) has no preconditions and cannot fail.
+        .or_else(|| Some(format!("uid {}", unsafe { libc::getuid() })))
+}
+
+fn problems(report: &DirectReport) -> String {
+    report
+        .lights
+        .iter()
+        .filter(|l| !l.acknowledged)
+        .map(|l| format!("{} ({})", l.light, l.problem.as_deref().unwrap_or("no answer")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn json_of(report: &DirectReport, marker: Option<&str>) -> serde_json::Value {
+    let lights: Vec<_> = report
+        .lights
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "light": l.light,
+                "zone": l.zone,
+                "acknowledged": l.acknowledged,
+                "problem": l.problem,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "path": "direct",
+        "broker": report.address,
+        "lights": lights,
+        "music_muted": false,
+        "marker": marker,
+    })
+}
+
+fn not_delivered(why: &str) -> ExitCode {
+    eprintln!("setting: EMERGENCY NOT DELIVERED: neither settingd nor the lights could be reached: {why}.");
+    eprintln!("setting: {BY_HAND}.");
+    ExitCode::from(NOT_DELIVERED)
+}

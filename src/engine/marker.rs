@@ -1,0 +1,307 @@
+//! The marker a direct emergency leaves in the state directory: when `setting emergency` could
+//! not reach the daemon and lit the room through the broker itself, it says so here, and the
+//! daemon that comes back applies the emergency itself (audited as `cli-direct`) instead of
+//! dimming the room back to the scene.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Millis;
+use crate::timeline::{Action, Command, MusicTarget, Request, Source, Target};
+
+use super::session::Engine;
+use crate::error_text::error_chain;
+
+pub const MARKER_FILE: &str = "emergency-direct.json";
+/// The event log's `source.via` for an emergency that went around the daemon.
+pub const DIRECT_SOURCE: &str = "cli-direct";
+
+/// An emergency sent straight to the lights while the daemon did not answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DirectEmergency {
+    /// Wall time it was sent, in milliseconds since the Unix epoch.
+    pub sent_unix_ms: u64,
+    /// The whole room; else only `zones`.
+    pub whole_room: bool,
+    pub zones: Vec<String>,
+    /// The lights the broker acknowledged.
+    pub lights: Vec<String>,
+    /// Who sent it (the login name or uid).
+    pub user: Option<String>,
+    /// The broker it went through, `host:port`.
+    pub broker: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarkerError {
+    #[error("cannot write the emergency marker {}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read the emergency marker {}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot remove the emergency marker {}", path.display())]
+    Remove { path: PathBuf, source: io::Error },
+}
+
+pub fn marker_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(MARKER_FILE)
+}
+
+impl DirectEmergency {
+    /// Writes the marker, joined with one already there: two direct emergencies for two
+    /// zones before the daemon returns must both be honoured.
+    pub fn write(&self, state_dir: &Path) -> Result<(), MarkerError> {
+        let path = marker_path(state_dir);
+        let err = |source| MarkerError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut marker = self.clone();
+        if let Ok(Some(Read::Marker(earlier))) = read(state_dir) {
+            marker.whole_room |= earlier.whole_room;
+            for zone in earlier.zones {
+                if !marker.zones.contains(&zone) {
+                    marker.zones.push(zone);
+                }
+            }
+            for light in earlier.lights {
+                if !marker.lights.contains(&light) {
+                    marker.lights.push(light);
+                }
+            }
+        }
+        fs::create_dir_all(state_dir).map_err(err)?;
+        let json = serde_json::to_vec_pretty(&marker).map_err(|e| err(io::Error::other(e)))?;
+        let tmp = path.with_extension("json.tmp");
+        let mut file = File::create(&tmp).map_err(err)?;
+        file.write_all(&json).map_err(err)?;
+        file.sync_all().map_err(err)?;
+        drop(file);
+        fs::rename(&tmp, &path).map_err(err)
+    }
+}
+
+/// What the state directory holds.
+#[derive(Debug, PartialEq)]
+pub enum Read {
+    Marker(DirectEmergency),
+    /// A marker that cannot be read is still a marker: it is honoured as a whole-room
+    /// emergency, since dimming a room someone lit in an emergency is the worse mistake.
+    Unreadable(String),
+}
+
+pub fn read(state_dir: &Path) -> Result<Option<Read>, MarkerError> {
+    let path = marker_path(state_dir);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(MarkerError::Read { path, source }),
+    };
+    Ok(Some(match serde_json::from_slice(&bytes) {
+        Ok(marker) => Read::Marker(marker),
+        Err(e) => Read::Unreadable(e.to_string()),
+    }))
+}
+
+pub fn remove(state_dir: &Path) -> Result<(), MarkerError> {
+    let path = marker_path(state_dir);
+    match fs::remove_file(&path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(MarkerError::Remove { path, source: e }),
+        _ => Ok(()),
+    }
+}
+
+/// The marker as the engine applies it: targets and who to name in the audit.
+struct Honour {
+    targets: Vec<Target>,
+    source: Source,
+    said: String,
+}
+
+impl Honour {
+    fn covers(&self, zone: &str) -> bool {
+        self.targets
+            .iter()
+            .any(|t| *t == Target::Room || *t == Target::Zone(zone.to_string()))
+    }
+}
+
+impl Engine {
+    /// Dispatches a resumed session's actions with a direct emergency applied on top of them.
+    /// The scene's looks for the zones the emergency covers are dropped rather than sent and
+    /// then overridden, so the room is never dimmed in between.
+    pub(super) fn dispatch_resumed(&mut self, actions: Vec<Action>, now: Millis) {
+        let Some(honour) = self.pending_marker() else {
+            self.dispatch(actions);
+            return;
+        };
+        let kept = actions
+            .into_iter()
+            .filter(|a| !matches!(a, Action::Light { zone, .. } if honour.covers(zone)))
+            .collect();
+        self.dispatch(kept);
+        self.apply_to_session(honour, now);
+    }
+
+    /// A daemon that was only hung (stopped, swapped out) and runs on finds the marker at its
+    /// next heartbeat: it applies the emergency itself, so the session cannot dim the room at
+    /// its next cue, the audit has it, and a later restart does not apply a stale one again.
+    pub(super) fn honour_marker_while_running(&mut self) {
+        if !marker_path(&self.options.state_dir).exists() {
+            return;
+        }
+        match self.advance() {
+            Some(now) => {
+                if let Some(honour) = self.pending_marker() {
+                    self.apply_to_session(honour, now);
+                }
+            }
+            None => self.honour_marker_when_idle(),
+        }
+    }
+
+    fn apply_to_session(&mut self, honour: Honour, now: Millis) {
+        tracing::warn!(said = %honour.said, "EMERGENCY sent directly while the daemon did not answer: applying it to the session");
+        for target in honour.targets {
+            let request = Request {
+                command: Command::Emergency,
+                target,
+                source: honour.source.clone(),
+            };
+            let Some(running) = self.session.as_mut() else {
+                break;
+            };
+            match running.timeline.command(now, request) {
+                Ok(actions) => self.dispatch(actions),
+                Err(e) => tracing::error!(error = %e, "the direct emergency could not be applied"),
+            }
+        }
+        self.remove_marker();
+    }
+
+    /// With no session to resume, a direct emergency still leaves the room lit and the music
+    /// muted, as an emergency with no session does; the daemon log records it.
+    pub(super) fn honour_marker_when_idle(&mut self) {
+        if self.session.is_some() {
+            return;
+        }
+        let Some(honour) = self.pending_marker() else {
+            return;
+        };
+        let policy = &self.options.config.policy;
+        let look = policy.emergency;
+        let zones: Vec<String> = policy
+            .zones
+            .iter()
+            .filter(|z| honour.covers(z))
+            .cloned()
+            .collect();
+        let mut music = MusicTarget::silence();
+        music.muted = true;
+        music.fade = policy.emergency_music_fade;
+        tracing::warn!(
+            said = %honour.said,
+            ?zones,
+            "EMERGENCY sent directly while the daemon was away, no session running: full light, music muted"
+        );
+        for zone in &zones {
+            self.lights.set(zone, look.look, look.fade, true);
+        }
+        self.audio.apply(&music);
+        self.remove_marker();
+    }
+
+    fn pending_marker(&mut self) -> Option<Honour> {
+        let read = match read(&self.options.state_dir) {
+            Ok(read) => read?,
+            Err(e) => {
+                // Cannot tell: err towards the emergency.
+                tracing::error!(error = %error_chain(&e), "cannot read the emergency marker; honouring it");
+                Read::Unreadable(error_chain(&e))
+            }
+        };
+        Some(match read {
+            Read::Marker(marker) => Honour {
+                targets: if marker.whole_room {
+                    vec![Target::Room]
+                } else {
+                    marker.zones.iter().cloned().map(Target::Zone).collect()
+                },
+                said: format!(
+                    "by {} at {} ms since 1970 through {}: {}",
+                    marker.user.as_deref().unwrap_or("someone"),
+                    marker.sent_unix_ms,
+                    marker.broker,
+                    marker.lights.join(", ")
+                ),
+                source: Source {
+                    via: DIRECT_SOURCE.into(),
+                    who: marker.user,
+                },
+            },
+            Read::Unreadable(reason) => Honour {
+                targets: vec![Target::Room],
+                said: format!("marker unreadable ({reason}); the whole room"),
+                source: Source {
+                    via: DIRECT_SOURCE.into(),
+                    who: None,
+                },
+            },
+        })
+    }
+
+    /// Once applied (and saved), the marker goes. If it cannot, the next start applies the
+    /// emergency again: the safe way round, but worth a warning.
+    fn remove_marker(&mut self) {
+        if let Err(e) = remove(&self.options.state_dir) {
+            tracing::error!(error = %error_chain(&e), "the emergency marker stays; the next start applies it again");
+            self.warnings.standing.push(error_chain(&e));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(whole_room: bool, zones: &[&str]) -> DirectEmergency {
+        DirectEmergency {
+            sent_unix_ms: 1_700_000_000_000,
+            whole_room,
+            zones: zones.iter().map(|z| z.to_string()).collect(),
+            lights: zones.iter().map(|z| format!("{z}-lamp")).collect(),
+            user: Some("therapist".into()),
+            broker: "127.0.0.1:1883".into(),
+        }
+    }
+
+    #[test]
+    fn a_second_marker_joins_the_first_and_removal_clears_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path()).unwrap(), None);
+        marker(false, &["mat-1"]).write(dir.path()).unwrap();
+        marker(false, &["mat-2"]).write(dir.path()).unwrap();
+        let Some(Read::Marker(joined)) = read(dir.path()).unwrap() else {
+            panic!("a marker")
+        };
+        assert_eq!(joined.zones, ["mat-2", "mat-1"]);
+        assert!(!joined.whole_room);
+        marker(true, &["room"]).write(dir.path()).unwrap();
+        let Some(Read::Marker(joined)) = read(dir.path()).unwrap() else {
+            panic!("a marker")
+        };
+        assert!(joined.whole_room);
+        remove(dir.path()).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), None);
+        remove(dir.path()).expect("removing what is gone is fine");
+    }
+
+    #[test]
+    fn a_damaged_marker_is_still_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(marker_path(dir.path()), "{half a").unwrap();
+        assert!(matches!(read(dir.path()).unwrap(), Some(Read::Unreadable(_))));
+    }
+}

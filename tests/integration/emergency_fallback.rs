@@ -1,0 +1,346 @@
+//! `setting emergency` when the daemon does not answer: the CLI lights the room through a real
+//! Mosquitto itself, leaves the marker, says which path it took; the daemon that comes back
+//! keeps the room in emergency and audits it as `cli-direct`; with nothing reachable, a loud
+//! instruction and its own exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::broker::{Broker, Spy};
+use crate::support::{Daemon, eventually, repo_path};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+const ROOM: &str = "fallback-room";
+const LIGHTS: [&str; 3] = ["ceiling-1", "ceiling-2", "mat-lamp"];
+/// The exit code of an emergency that reached nothing.
+const NOT_DELIVERED: i32 = 4;
+
+/// A room of three Zigbee2MQTT lights (two in `room`, one in `mat-1`) whose `[mqtt]` names the
+/// test broker and logs in as the room with the password in a file.
+fn room_config(dir: &Path, broker: &Broker) -> PathBuf {
+    room_config_with(dir, broker, "")
+}
+
+/// [`room_config`] with more lines for `[mqtt]` (TLS, version).
+fn room_config_with(dir: &Path, broker: &Broker, mqtt_extra: &str) -> PathBuf {
+    let password_file = dir.join("mqtt-password");
+    std::fs::write(&password_file, "room-password\n").expect("password file");
+    let path = dir.join("settingd.toml");
+    let text = format!(
+        r#"[room]
+name = "{ROOM}"
+
+[[room.zone]]
+name = "room"
+
+[[room.zone.light]]
+name = "ceiling-1"
+family = "zigbee2mqtt"
+kelvin = [2200, 4000]
+
+[[room.zone.light]]
+name = "ceiling-2"
+family = "zigbee2mqtt"
+kelvin = [2200, 4000]
+
+[[room.zone]]
+name = "mat-1"
+
+[[room.zone.light]]
+name = "mat-lamp"
+family = "zigbee2mqtt"
+kelvin = [2200, 4000]
+
+[mqtt]
+host = "{host}"
+port = {port}
+username = "{ROOM}"
+password_file = "{password_file}"
+{mqtt_extra}
+
+[paths]
+scenes = "{scenes}"
+playlists = "{playlists}"
+media = "{media}"
+
+[audio]
+output = "null"
+"#,
+        host = broker.host(),
+        port = broker.port(),
+        password_file = password_file.display(),
+        scenes = repo_path("scenes").display(),
+        playlists = repo_path("playlists").display(),
+        media = repo_path("media").display(),
+    );
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+fn room_broker() -> Broker {
+    let acl = format!(
+        "user {ROOM}\ntopic readwrite setting/{ROOM}/#\ntopic read zigbee2mqtt/#\ntopic write zigbee2mqtt/+/set\n"
+    );
+    Broker::builder().user(ROOM, "room-password").acl(&acl).start()
+}
+
+/// `setting --config CONFIG --socket (the daemon's) emergency --state-dir (the daemon's) ARGS`.
+fn emergency(config: &Path, daemon: &Daemon, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_setting"))
+        .arg("--config")
+        .arg(config)
+        .arg("--socket")
+        .arg(daemon.socket())
+        .arg("emergency")
+        .arg("--state-dir")
+        .arg(daemon.state_dir())
+        .args(args)
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn marker(daemon: &Daemon) -> PathBuf {
+    daemon.state_dir().join("emergency-direct.json")
+}
+
+/// Full light: what the emergency look (100 %) is for a Zigbee2MQTT light.
+fn is_full(payload: &str) -> bool {
+    json_of(payload)["brightness"] == json!(254)
+}
+
+/// A command that takes a light below full or off.
+fn dims(payload: &str) -> bool {
+    let value = json_of(payload);
+    value["state"] == json!("OFF") || value["brightness"].as_u64().is_some_and(|b| b < 254)
+}
+
+fn assert_every_light_lit(spy: &Spy) {
+    for light in LIGHTS {
+        let topic = format!("zigbee2mqtt/{light}/set");
+        let full = spy.wait_for(PATIENCE, |s| s.topic == topic && is_full(&s.payload));
+        assert!(full.is_some(), "no full light on {topic}: {:?}", spy.seen());
+    }
+}
+
+fn assert_direct_path(out: &Output) {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights through the broker at")
+            && stdout.contains("Music could not be muted"),
+        "{stdout}"
+    );
+    for light in LIGHTS {
+        assert!(stdout.contains(light), "{light} not named: {stdout}");
+    }
+    assert!(stderr.contains("the daemon did not answer"), "{stderr}");
+}
+
+#[test]
+fn with_the_daemon_down_the_cli_lights_every_light_itself_and_leaves_the_marker() {
+    let broker = room_broker();
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let mut daemon = Daemon::builder().config(&config).prepare();
+
+    let out = emergency(&config, &daemon, &[]);
+    assert_direct_path(&out);
+    assert_every_light_lit(&spy);
+    let written: Value = json_of(&std::fs::read_to_string(marker(&daemon)).expect("the marker"));
+    assert_eq!(written["whole_room"], json!(true), "{written}");
+    assert_eq!(written["zones"], json!(["room", "mat-1"]), "{written}");
+
+    // With no session to resume, the daemon that starts lights the room itself and says so.
+    spy.clear();
+    daemon.launch();
+    assert_every_light_lit(&spy);
+    assert!(!marker(&daemon).exists(), "the marker must go once honoured");
+    assert!(
+        daemon
+            .log_text()
+            .contains("no session running: full light, music muted"),
+        "{}",
+        daemon.log_text()
+    );
+}
+
+#[test]
+fn a_hung_daemon_is_given_up_on_and_takes_the_emergency_over_when_it_runs_again() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let mut daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let pid = libc::pid_t::try_from(daemon.pid().expect("running")).expect("pid fits");
+    // SAFETY: kill(2) on the daemon this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+
+    let out = emergency(&config, &daemon, &["--zone", "room"]);
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("EMERGENCY sent directly"), "{stdout}");
+    assert!(
+        stdout.contains("(the daemon did not answer within 500 ms)"),
+        "{stdout}"
+    );
+    for light in ["ceiling-1", "ceiling-2"] {
+        let topic = format!("zigbee2mqtt/{light}/set");
+        let full = spy.wait_for(PATIENCE, |s| s.topic == topic && is_full(&s.payload));
+        assert!(full.is_some(), "no full light on {topic}: {:?}", spy.seen());
+    }
+    assert!(!stdout.contains("mat-lamp"), "only the zone asked for: {stdout}");
+
+    // Running again, the daemon takes the marker at its next heartbeat and audits it.
+    let gone = eventually(PATIENCE, || (!marker(&daemon).exists()).then_some(()));
+    assert!(
+        gone.is_some(),
+        "the marker is still there:\n{}",
+        daemon.log_text()
+    );
+    let report = daemon.ok(json!({"op": "report"}));
+    let audited = report["entries"].as_array().expect("entries").iter().any(|e| {
+        e["event"] == "override_started"
+            && e["source"]["via"] == "cli-direct"
+            && e["target"]["zone"] == "room"
+    });
+    assert!(audited, "no cli-direct emergency in the log: {report}");
+    // The request the CLI left on the socket is carried out too, once the daemon reads it.
+    let queued = eventually(PATIENCE, || {
+        let report = daemon.ok(json!({"op": "report"}));
+        let entries = report["entries"].as_array().cloned().unwrap_or_default();
+        entries
+            .iter()
+            .any(|e| e["event"] == "override_started" && e["source"]["via"] == "socket")
+            .then_some(())
+    });
+    assert!(queued.is_some(), "{}", daemon.ok(json!({"op": "report"})));
+    daemon.kill9();
+}
+
+#[test]
+fn a_daemon_that_comes_back_keeps_the_room_in_emergency_and_audits_it() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let mut daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let session = daemon.status()["session"]["session"].clone();
+    daemon.kill9();
+
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let out = emergency(&config, &daemon, &[]);
+    assert_direct_path(&out);
+    assert_every_light_lit(&spy);
+    assert!(marker(&daemon).exists());
+    spy.clear();
+
+    daemon.launch();
+    let status = daemon.status();
+    assert_eq!(status["session"]["session"], session, "{status}");
+    let kinds: Vec<_> = status["session"]["overrides"]
+        .as_array()
+        .expect("overrides")
+        .iter()
+        .map(|o| o["kind"].clone())
+        .collect();
+    assert!(kinds.contains(&json!("emergency")), "{status}");
+    assert!(!marker(&daemon).exists(), "the marker must go once honoured");
+    let report = daemon.ok(json!({"op": "report"}));
+    let audited = report["entries"].as_array().expect("entries").iter().any(|e| {
+        e["event"] == "override_started" && e["kind"] == "emergency" && e["source"]["via"] == "cli-direct"
+    });
+    assert!(audited, "no cli-direct emergency in the log: {report}");
+    // The daemon's own emergency re-asserts full light; nothing may dim the room meanwhile.
+    assert_every_light_lit(&spy);
+    let dimmed: Vec<_> = spy
+        .seen()
+        .into_iter()
+        .filter(|s| s.topic.ends_with("/set") && dims(&s.payload))
+        .collect();
+    assert!(dimmed.is_empty(), "the room was dimmed again: {dimmed:?}");
+}
+
+#[test]
+fn with_neither_daemon_nor_broker_it_says_to_light_the_room_by_hand() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let daemon = Daemon::builder().config(&config).prepare();
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+
+    let out = emergency(&config, &daemon, &["--mqtt", &format!("127.0.0.1:{port}")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(NOT_DELIVERED), "{stderr}");
+    assert!(stderr.contains("EMERGENCY NOT DELIVERED"), "{stderr}");
+    assert!(stderr.contains("BY HAND"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    // Still left for the daemon: the therapist asked for an emergency.
+    assert!(marker(&daemon).exists());
+}
+
+#[test]
+fn with_the_daemon_up_the_normal_path_is_taken_and_said() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+
+    let out = emergency(&config, &daemon, &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("sent through settingd"), "{stdout}");
+    assert!(!stderr.contains("did not answer"), "{stderr}");
+    assert!(!marker(&daemon).exists(), "no marker on the normal path");
+    assert_every_light_lit(&spy);
+    let kinds = daemon.status()["session"]["overrides"].to_string();
+    assert!(kinds.contains("emergency"), "{kinds}");
+}
+
+#[test]
+fn the_direct_path_speaks_tls_and_mqtt_3_1_1_with_the_rooms_login() {
+    let acl = format!("user {ROOM}\ntopic readwrite setting/{ROOM}/#\ntopic write zigbee2mqtt/+/set\n");
+    let broker = Broker::builder()
+        .user(ROOM, "room-password")
+        .acl(&acl)
+        .tls()
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let tls = format!(
+        "version = \"3.1.1\"\n\n[mqtt.tls]\nca = \"{}\"",
+        broker.ca().display()
+    );
+    let config = room_config_with(dir.path(), &broker, &tls);
+    let daemon = Daemon::builder().config(&config).prepare();
+
+    // Acknowledged by the broker over TLS, as the room's user: every light is named as lit.
+    assert_direct_path(&emergency(&config, &daemon, &[]));
+
+    // A wrong password is a refused connection: nothing lit, and said so.
+    std::fs::write(dir.path().join("mqtt-password"), "wrong\n").unwrap();
+    let out = emergency(&config, &daemon, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(NOT_DELIVERED), "{stderr}");
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+}
