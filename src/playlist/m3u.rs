@@ -114,7 +114,10 @@ pub fn parse_m3u(text: &str) -> Result<Vec<M3uEntry>, Vec<M3uProblem>> {
             continue;
         }
         let (seconds, title) = pending.take().unwrap_or((None, None));
-        if text.contains("://") {
+        // Players on Windows write backslashes; on this side they only mean separators. Turned
+        // first, so that `http:\\host\path` is seen as the URL it is.
+        let location = text.replace('\\', "/");
+        if location.contains("://") {
             problems.push(M3uProblem {
                 line,
                 kind: M3uProblemKind::Url(text.to_string()),
@@ -123,8 +126,7 @@ pub fn parse_m3u(text: &str) -> Result<Vec<M3uEntry>, Vec<M3uProblem>> {
         }
         entries.push(M3uEntry {
             line,
-            // Players on Windows write backslashes; on this side they only mean separators.
-            location: text.replace('\\', "/"),
+            location,
             title,
             seconds,
         });

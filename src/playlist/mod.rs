@@ -2,6 +2,8 @@
 //! run out, and per-track trims and fades. Read in two stages like every file people write.
 
 mod error;
+#[cfg(test)]
+mod fuzz_regressions;
 mod load;
 pub mod m3u;
 mod model;

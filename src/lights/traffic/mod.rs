@@ -35,6 +35,8 @@ mod light;
 pub mod ramp;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_budget;

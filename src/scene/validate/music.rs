@@ -35,7 +35,7 @@ pub fn phase(
                 ok = false;
             }
         }
-        let fade = doc.duration_or(m.fade.as_ref(), DEFAULT_FADE);
+        let fade = music_fade(doc, m.fade.as_ref(), DEFAULT_FADE, "fade");
         return if ok {
             Some(MusicSpec::Silence { fade: fade? })
         } else {
@@ -66,7 +66,7 @@ pub fn phase(
             None
         }
     };
-    let crossfade = doc.duration_or(m.crossfade.as_ref(), DEFAULT_CROSSFADE);
+    let crossfade = music_fade(doc, m.crossfade.as_ref(), DEFAULT_CROSSFADE, "crossfade");
     if m.fade.is_some() {
         return None;
     }
@@ -107,7 +107,7 @@ pub fn cue(doc: &mut Document<'_>, raw: &Spanned<RawCueMusic>, ctx: &SceneContex
         Some(level) => level_db(doc, level).map(Some),
         None => Some(None),
     };
-    let ramp = doc.duration_or(m.ramp.as_ref(), DEFAULT_RAMP);
+    let ramp = music_fade(doc, m.ramp.as_ref(), DEFAULT_RAMP, "ramp");
     if !ok {
         return None;
     }
@@ -144,4 +144,30 @@ fn playlist(doc: &mut Document<'_>, name: &Spanned<String>, ctx: &SceneContext<'
         format!("unknown playlist `{}`; known playlists: {known}", name.get_ref()),
     );
     None
+}
+
+/// The shortest music change a scene may ask for: every level change must glide, and a change
+/// of many dB in under a second is heard as a jump.
+const MIN_MUSIC_FADE: Millis = Millis(1000);
+
+fn music_fade(
+    doc: &mut Document<'_>,
+    value: Option<&Spanned<String>>,
+    default: Millis,
+    what: &str,
+) -> Option<Millis> {
+    let d = doc.duration_or(value, default)?;
+    if d < MIN_MUSIC_FADE
+        && let Some(value) = value
+    {
+        doc.error_at(
+            value,
+            format!(
+                "`{what}` of {} would change the music's level at once; every change must glide: use at least 1s",
+                value.get_ref()
+            ),
+        );
+        return None;
+    }
+    Some(d)
 }

@@ -3,4 +3,7 @@
 mod fixture;
 mod overrides;
 mod persistence;
+mod properties;
+mod properties_gen;
+mod properties_regressions;
 mod session;
