@@ -12,5 +12,5 @@ mod routes;
 mod task;
 
 pub use handle::{MqttLights, MqttSetup, MqttTask};
-pub use options::{OptionsError, status_topic};
 pub(crate) use options::tls_config;
+pub use options::{OptionsError, status_topic};

@@ -42,7 +42,10 @@ fn a_zero_crossfade_in_a_scene_jumps_the_gain() {
         // The validator refuses it, naming the field and where it is.
         Err(e) => {
             let text = e.to_string();
-            assert!(text.contains("zero.toml:17:61:") && text.contains("crossfade"), "{text}");
+            assert!(
+                text.contains("zero.toml:17:61:") && text.contains("crossfade"),
+                "{text}"
+            );
             return;
         }
         Ok(scene) => scene,
