@@ -27,6 +27,8 @@ struct Shared {
     cut: AtomicBool,
     /// The reader is gone: the writer can stop.
     closed: AtomicBool,
+    /// The reader has taken its first chunk: the track plays, and gets its whole read-ahead.
+    started: AtomicBool,
     /// The most frames ever buffered at once, for the tests of the bound.
     high_water: AtomicU64,
 }
@@ -39,7 +41,15 @@ struct Chunk {
 /// Makes a pipe that buffers at most `read_ahead` frames (rounded up to whole chunks) beyond
 /// the chunk the reader is in.
 pub fn feed(read_ahead: u64) -> (FeedWriter, FeedReader) {
-    let pool = usize::try_from(read_ahead.div_ceil(CHUNK_FRAMES as u64)).unwrap_or(usize::MAX) + 1;
+    primed_feed(read_ahead, read_ahead)
+}
+
+/// Like [`feed`], but until the reader starts, at most `prime` frames are buffered: a track
+/// queued behind another waits minutes before it plays, and needs only enough to start on.
+pub fn primed_feed(read_ahead: u64, prime: u64) -> (FeedWriter, FeedReader) {
+    let chunks = |frames: u64| usize::try_from(frames.div_ceil(CHUNK_FRAMES as u64)).unwrap_or(usize::MAX);
+    let pool = chunks(read_ahead).saturating_add(1);
+    let prime_pool = chunks(prime.min(read_ahead)).saturating_add(1);
     let (full_tx, full_rx) = sync_channel(pool);
     let (empty_tx, empty_rx) = sync_channel(pool);
     let shared = Arc::new(Shared {
@@ -48,6 +58,7 @@ pub fn feed(read_ahead: u64) -> (FeedWriter, FeedReader) {
         end: AtomicU64::new(UNKNOWN),
         cut: AtomicBool::new(false),
         closed: AtomicBool::new(false),
+        started: AtomicBool::new(false),
         high_water: AtomicU64::new(0),
     });
     let writer = FeedWriter {
@@ -55,6 +66,7 @@ pub fn feed(read_ahead: u64) -> (FeedWriter, FeedReader) {
         empty: empty_rx,
         shared: shared.clone(),
         pool,
+        prime_pool,
         allocated: 0,
         spare: None,
     };
@@ -86,6 +98,8 @@ pub struct FeedWriter {
     empty: Receiver<Chunk>,
     shared: Arc<Shared>,
     pool: usize,
+    /// The pool while the reader has not started.
+    prime_pool: usize,
     allocated: usize,
     spare: Option<Chunk>,
 }
@@ -96,7 +110,7 @@ impl FeedWriter {
         if self.spare.is_none() {
             self.spare = match self.empty.try_recv() {
                 Ok(chunk) => Some(chunk),
-                Err(_) if self.allocated < self.pool => {
+                Err(_) if self.allocated < self.pool_now() => {
                     self.allocated += 1;
                     Some(Chunk {
                         samples: vec![0.0; CHUNK_FRAMES * 2].into_boxed_slice(),
@@ -107,6 +121,16 @@ impl FeedWriter {
             };
         }
         self.spare.is_some()
+    }
+
+    /// Chunks in a reader that has not started never come back, so counting the chunks made
+    /// is enough to hold it to its prime.
+    fn pool_now(&self) -> usize {
+        if self.shared.started.load(Ordering::Acquire) {
+            self.pool
+        } else {
+            self.prime_pool
+        }
     }
 
     /// Publishes up to a chunk of `stereo`'s frames; returns how many, 0 when the read-ahead is
@@ -192,6 +216,9 @@ impl FeedReader {
             Ok(chunk) => chunk,
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => return None,
         };
+        if self.current.is_none() {
+            self.shared.started.store(true, Ordering::Release);
+        }
         if let Some(used) = self.current.replace(next) {
             self.shared
                 .consumed
@@ -287,6 +314,22 @@ mod tests {
         writer.finish(10 * CHUNK_FRAMES as u64, false);
         assert_eq!(reader.end(), Some(10 * CHUNK_FRAMES as u64));
         assert!(!reader.is_cut());
+    }
+
+    #[test]
+    fn a_primed_feed_holds_its_prime_until_read_then_its_whole_read_ahead() {
+        let (mut writer, mut reader) = primed_feed(8 * CHUNK_FRAMES as u64, 2 * CHUNK_FRAMES as u64);
+        let frames = vec![0.25f32; 20 * CHUNK_FRAMES * 2];
+        let mut sent = 0;
+        while writer.write(&frames[sent * 2..]) > 0 {
+            sent = writer.buffered() as usize;
+        }
+        assert_eq!(sent, 3 * CHUNK_FRAMES, "the prime plus the chunk to be read");
+        assert_eq!(reader.next_frame(), Some([0.25, 0.25]));
+        while writer.write(&frames[sent * 2..]) > 0 {
+            sent = writer.buffered() as usize;
+        }
+        assert_eq!(sent as u64, writer.bound(), "once read, the whole pool");
     }
 
     #[test]

@@ -134,7 +134,9 @@ impl Fade {
     }
 
     pub fn value(&self) -> f32 {
-        if self.position >= self.length {
+        // A "fade" to where it already is (unmuting what was never muted) is the same number
+        // every sample: no curve to work out.
+        if self.position >= self.length || self.from == self.to {
             return self.to;
         }
         let (falling, rising) = equal_power(self.position as f32 / self.length as f32);
@@ -147,6 +149,18 @@ impl Fade {
 
     pub fn is_done(&self) -> bool {
         self.position >= self.length
+    }
+
+    /// Whether every sample from here on has the same amplitude: arrived, or going nowhere.
+    pub fn is_constant(&self) -> bool {
+        self.is_done() || self.from == self.to
+    }
+
+    /// Moves on `samples` samples at once, exactly as that many [`Fade::next_amp`] calls.
+    pub fn advance(&mut self, samples: u64) {
+        if self.position < self.length {
+            self.position = (self.position + samples).min(self.length);
+        }
     }
 
     pub fn target(&self) -> f32 {
@@ -229,6 +243,21 @@ mod tests {
         }
         assert!(down.is_done() && up.is_done());
         assert_eq!((down.next_amp(), up.next_amp()), (0.0, 1.0));
+    }
+
+    #[test]
+    fn a_fade_to_where_it_is_is_constant_and_advances_as_sample_by_sample() {
+        let mut stepped = Fade::at(1.0);
+        stepped.restart(1.0, 100);
+        let mut jumped = stepped.clone();
+        assert!(stepped.is_constant() && !stepped.is_done());
+        for _ in 0..60 {
+            assert_eq!(stepped.next_amp(), 1.0);
+        }
+        jumped.advance(60);
+        assert_eq!(jumped.position, stepped.position);
+        jumped.advance(1000);
+        assert!(jumped.is_done());
     }
 
     #[test]

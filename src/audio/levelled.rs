@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::decode::{DecodeError, Decoder};
-use super::feed::feed;
+use super::feed::primed_feed;
 use super::stream::{StreamError, TrackStream};
 use super::track::{PrepareError, PreparedTrack, normalisation_db};
 use crate::curation::{LoudnessCache, known_lufs};
@@ -20,6 +20,12 @@ use crate::playlist;
 /// crossfade away from a file found cut short, and rides out a loader stalled this long (a
 /// slow disk) before the mixer meets an underrun. About 7.7 MB a track at 48 kHz.
 pub const READ_AHEAD_MARGIN: Duration = Duration::from_secs(20);
+
+/// A track queued behind another holds only this much beyond its end lead until it starts
+/// (minutes of 20-second read-aheads waiting would be most of the player's memory): enough to
+/// start on and to see its end coming while the loader, woken at least once a second, fills the
+/// rest of its read-ahead.
+pub const PRIME_MARGIN: Duration = Duration::from_secs(5);
 
 /// What levelling a track needs to know.
 pub struct Levelling<'a> {
@@ -71,9 +77,9 @@ pub fn end_lead(track: &playlist::Track, imposed_crossfade: Option<Duration>) ->
     track.fade_out.to_duration().max(crossfade.unwrap_or_default())
 }
 
-/// Opens `track` and fills its read-ahead, so that it can start at once. A file that stops
-/// early within that first read-ahead fails here, as one that does not open at all; one that
-/// stops later plays up to where it stops.
+/// Opens `track` and primes its read-ahead, so that it can start at once. A file that stops
+/// early within that prime fails here, as one that does not open at all; one that stops later
+/// plays up to where it stops.
 pub fn open_levelled(
     track: &playlist::Track,
     id: u64,
@@ -86,7 +92,9 @@ pub fn open_levelled(
     let lufs = known_lufs(levelling.media_root, &track.path, levelling.cache);
     let gain_db = normalisation_db(levelling.target_lufs, lufs, info.channels, track.gain_db);
     let lead = end_lead(track, opening.imposed_crossfade) + READ_AHEAD_MARGIN;
-    let (writer, reader) = feed((lead.as_secs_f64() * f64::from(rate)).ceil() as u64);
+    let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).ceil() as u64;
+    let prime = end_lead(track, opening.imposed_crossfade) + PRIME_MARGIN;
+    let (writer, reader) = primed_feed(frames(lead), frames(prime));
     let skip = (opening.start_at.as_secs_f64() * f64::from(info.sample_rate)).round() as u64;
     let mut stream = TrackStream::new(decoder, rate, skip, writer)?;
     stream.fill()?;

@@ -36,6 +36,10 @@ pub const CUT_CROSSFADE: Duration = Duration::from_secs(3);
 /// long enough to be a fade rather than a click, short against the read-ahead it has run down.
 pub const UNDERRUN_GUARD: Duration = Duration::from_millis(50);
 
+/// Frames rendered one by one before the mixer asks again whether it is steady: short against
+/// any fade, long enough that asking costs nothing.
+const UNSTEADY_FRAMES: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct MixerConfig {
     pub rate: u32,
@@ -434,13 +438,24 @@ impl Mixer {
 
     /// Fills `out` (interleaved stereo) with the next frames. Silence when nothing plays.
     pub fn render(&mut self, out: &mut [f32]) {
-        let mut frames = out.chunks_exact_mut(CHANNELS);
-        for frame in &mut frames {
-            let [left, right] = self.next_frame();
-            frame[0] = left;
-            frame[1] = right;
+        let frames = out.len() / CHANNELS;
+        let mut at = 0;
+        while at < frames {
+            let steady = self.steady_frames(frames - at);
+            if steady > 0 {
+                at += self.render_steady(&mut out[at * CHANNELS..(at + steady) * CHANNELS]);
+                continue;
+            }
+            // Not steady (a fade, a join): frame by frame for a while before asking again.
+            let end = frames.min(at + UNSTEADY_FRAMES);
+            for frame in out[at * CHANNELS..end * CHANNELS].chunks_exact_mut(CHANNELS) {
+                let [left, right] = self.next_frame();
+                frame[0] = left;
+                frame[1] = right;
+            }
+            at = end;
         }
-        frames.into_remainder().fill(0.0);
+        out[frames * CHANNELS..].fill(0.0);
     }
 
     fn next_frame(&mut self) -> [f32; 2] {
@@ -567,6 +582,9 @@ impl Mixer {
         }
     }
 }
+
+#[path = "mixer_steady.rs"]
+mod steady;
 
 #[cfg(test)]
 #[path = "mixer_tests.rs"]

@@ -436,3 +436,58 @@ fn skip_to_plays_the_grounding_track_once_then_the_queue_goes_on() {
         .collect();
     assert_eq!(started, [1, 9, 2]);
 }
+
+#[test]
+fn rendering_in_blocks_gives_the_very_samples_of_rendering_frame_by_frame() {
+    // Fades, a gapless trim glide, a crossfade, a level glide, mute and pause: the block path
+    // takes its steady stretches between them, the frame-by-frame path never does.
+    let build = || {
+        let mut mixer = Mixer::new(&config());
+        let first = PreparedTrack {
+            gain_db: -3.0,
+            ..track(1, &sine(RATE as usize, RATE, 440.0, 0.9))
+        };
+        let second = PreparedTrack {
+            gain_db: -9.0,
+            ..track(2, &sine(RATE as usize, RATE, 550.0, 0.9))
+        };
+        let third = track(3, &sine(2 * RATE as usize, RATE, 660.0, 0.9));
+        let fades = (Duration::from_millis(100), Duration::from_millis(200));
+        mixer.enqueue(first.with_fades(fades.0, fades.1), Join::Gapless);
+        mixer.enqueue(second, Join::Gapless);
+        mixer.enqueue(third, Join::Crossfade(Duration::from_millis(300)));
+        mixer
+    };
+    let (mut blocks, mut frames) = (build(), build());
+    let (mut by_block, mut by_frame) = (Vec::new(), Vec::new());
+    for step in 0..200 {
+        for mixer in [&mut blocks, &mut frames] {
+            match step {
+                10 => mixer.set_level(-6.0, Duration::from_millis(200)),
+                30 => mixer.set_muted(true, Duration::from_millis(50)),
+                35 => mixer.set_muted(false, Duration::from_millis(50)),
+                50 => mixer.set_paused(true, Duration::from_millis(50)),
+                55 => mixer.set_paused(false, Duration::from_millis(50)),
+                _ => {}
+            }
+        }
+        let mut out = vec![0.0; 1000 * CHANNELS];
+        blocks.render(&mut out);
+        by_block.extend_from_slice(&out);
+        let rendered = frames.render_until_done(&mut out);
+        by_frame.extend_from_slice(&out[..rendered * CHANNELS]);
+        if rendered < 1000 {
+            break;
+        }
+    }
+    assert!(
+        by_frame.len() > 3 * RATE as usize * CHANNELS,
+        "{}",
+        by_frame.len()
+    );
+    let bits = |samples: &[f32]| samples.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+    assert!(
+        bits(&by_block[..by_frame.len()]) == bits(&by_frame),
+        "the two paths differ"
+    );
+}

@@ -40,6 +40,12 @@ pub trait Output: Send {
         true
     }
 
+    /// The frames it would like per `write`, given the player's own block. An output nobody
+    /// hears can take larger blocks: its latency costs nothing, and each block is a wake-up.
+    fn block_frames(&self, player_block: usize) -> usize {
+        player_block
+    }
+
     /// Completes what was written (a WAV header); called once, last.
     fn finish(&mut self) -> Result<(), OutputError> {
         Ok(())

@@ -15,9 +15,14 @@ use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
 use crate::curation::LoudnessCache;
 use crate::playlist;
 
-/// How long the loader rests when every read-ahead is full. The shortest read-ahead holds tens
-/// of seconds, so waking this often keeps each one all but full at no cost worth measuring.
-const IDLE_POLL: Duration = Duration::from_millis(10);
+/// How long the loader rests when every read-ahead is full, in real time. The shortest
+/// read-ahead holds tens of seconds, so a second's rest costs it a second at most; each wake-up
+/// then refills a second's chunks in one go rather than one chunk in a hundred wake-ups.
+pub const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Unpaced (tests), the mixer outruns real time and waits for the loader: a short rest keeps
+/// the waits short.
+pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -67,7 +72,8 @@ struct Open {
 }
 
 impl Loader {
-    pub fn spawn(rate: u32, media_root: PathBuf) -> std::io::Result<Loader> {
+    /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
+    pub fn spawn(rate: u32, media_root: PathBuf, idle: Duration) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
         let generation = Arc::new(AtomicU64::new(0));
@@ -75,7 +81,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, rate, &media_root))?;
+            .spawn(move || run(&inbox, &outbox, &current, rate, &media_root, idle))?;
         Ok(Loader {
             requests,
             results,
@@ -84,7 +90,14 @@ impl Loader {
     }
 }
 
-fn run(inbox: &Receiver<LoadRequest>, outbox: &Sender<Loaded>, current: &AtomicU64, rate: u32, root: &Path) {
+fn run(
+    inbox: &Receiver<LoadRequest>,
+    outbox: &Sender<Loaded>,
+    current: &AtomicU64,
+    rate: u32,
+    root: &Path,
+    idle: Duration,
+) {
     let mut open: Vec<Open> = Vec::new();
     let mut busy = false;
     loop {
@@ -95,7 +108,7 @@ fn run(inbox: &Receiver<LoadRequest>, outbox: &Sender<Loaded>, current: &AtomicU
                 Err(TryRecvError::Disconnected) => return,
             }
         } else {
-            match inbox.recv_timeout(IDLE_POLL) {
+            match inbox.recv_timeout(idle) {
                 Ok(request) => Some(request),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => return,

@@ -83,11 +83,16 @@ impl Player {
         output: Box<dyn Output>,
         events: DeviceEvents,
     ) -> Result<Player, PlayerError> {
-        let loader =
-            loader::Loader::spawn(setup.rate, setup.media_root).map_err(|source| PlayerError::Thread {
+        let idle = match setup.pace {
+            Pace::RealTime => loader::IDLE_POLL,
+            Pace::Unpaced => loader::UNPACED_IDLE_POLL,
+        };
+        let loader = loader::Loader::spawn(setup.rate, setup.media_root, idle).map_err(|source| {
+            PlayerError::Thread {
                 what: "audio loader",
                 source,
-            })?;
+            }
+        })?;
         let mixer = Mixer::new(&MixerConfig {
             rate: setup.rate,
             ceiling_db: setup.ceiling_db.min(0.0),

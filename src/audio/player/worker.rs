@@ -18,7 +18,8 @@ use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::{DeviceEvent, MusicTarget, TrackPosition};
 
-/// About 21 ms at 48 kHz: how often commands are looked at, and the unit the output takes.
+/// About 21 ms at 48 kHz: how often commands are looked at, and the unit the output takes,
+/// unless the output asks for larger blocks (one nobody hears).
 pub const BLOCK_FRAMES: usize = 1024;
 /// Tracks opened (their read-ahead filled) and waiting, beyond the one that plays.
 const LOOKAHEAD: usize = 2;
@@ -87,9 +88,11 @@ pub struct PlayState {
 
 impl Worker {
     pub fn run(mut self, commands: Receiver<Command>) {
-        let mut block = vec![0.0f32; BLOCK_FRAMES * 2];
+        let mut block = Vec::new();
         let mut shutdown_at: Option<u64> = None;
         loop {
+            // Asked each time round: a failed card is replaced by the null output.
+            block.resize(self.output.block_frames(BLOCK_FRAMES) * 2, 0.0);
             loop {
                 match commands.try_recv() {
                     Ok(Command::Apply(target)) => self.apply(&target),
