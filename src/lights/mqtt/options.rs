@@ -16,6 +16,10 @@ use crate::lights::model::{BrokerConfig, MqttVersion, TlsConfig};
 /// Long enough to spare the broker, short enough that a dead link is noticed within a phase.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
+/// Publishes awaiting their acknowledgement. The planner keeps light traffic to each network's
+/// budget, far below this; left unset, rumqttc sizes its table for 65,535 (14 MB).
+const MAX_INFLIGHT: u16 = 256;
+
 /// The daemon's own retained status: `online` while connected, `offline` by its last will.
 pub fn status_topic(room: &str) -> String {
     format!("setting/{room}/status")
@@ -67,6 +71,7 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
             let mut options = v5::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
             options
                 .set_keep_alive(KEEP_ALIVE)
+                .set_outgoing_inflight_upper_limit(MAX_INFLIGHT)
                 .set_clean_start(true)
                 .set_last_will(v5::mqttbytes::v5::LastWill::new(
                     status,

@@ -103,6 +103,9 @@ impl SimulatedLights {
         let n = INSTANCES.fetch_add(1, Ordering::Relaxed);
         let mut options = MqttOptions::new(format!("setting-sim-{}-{n}", std::process::id()), host, port);
         options.set_keep_alive(Duration::from_secs(30));
+        // A handful of bulbs report a few states a second; left unset, rumqttc sizes its table of
+        // unacknowledged publishes for 65,535 (14 MB).
+        options.set_outgoing_inflight_upper_limit(64);
         options.set_last_will(LastWill::new(
             bridge_state_topic(),
             OFFLINE,
