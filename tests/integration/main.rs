@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod cli;
+mod cli_extras;
 mod curation;
 mod daemon;
 mod dry_run;
@@ -12,6 +13,7 @@ mod lights_cli;
 mod mosquitto_example;
 mod reload;
 mod security;
+mod settingd_check;
 mod shipped_files;
 mod skips;
 mod support;

@@ -109,6 +109,10 @@ pub enum Command {
     /// while a session runs, except `list` and `watch`.
     #[command(subcommand)]
     Lights(crate::lights::LightsCommand),
+    /// Print a shell completion script (bash, zsh, fish) to stdout.
+    Completions(crate::completions::CompletionsArgs),
+    /// Write man pages for `setting` and each of its commands.
+    Man(crate::man_pages::ManArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod args;
 mod client;
+mod completions;
 mod dry_run;
 mod emergency;
 mod emergency_direct;
@@ -10,6 +11,7 @@ mod lights;
 mod lights_calibrate;
 mod lights_watch;
 mod locate;
+mod man_pages;
 mod plan;
 mod plan_view;
 mod playlist;
@@ -67,6 +69,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(cli, args),
         Command::DryRun(args) => dry_run::run(cli, args),
         Command::Lights(command) => lights::run(cli, command),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man_pages::run(args),
         other => steer::run(cli, other),
     }
 }

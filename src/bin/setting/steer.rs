@@ -78,7 +78,9 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Playlist(_)
         | Command::Render(_)
         | Command::DryRun(_)
-        | Command::Lights(_) => return Ok(None),
+        | Command::Lights(_)
+        | Command::Completions(_)
+        | Command::Man(_) => return Ok(None),
     }))
 }
 

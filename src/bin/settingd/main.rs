@@ -1,10 +1,11 @@
 //! `settingd`: the room daemon. Reads the config, binds the control socket, resumes any
 //! session a previous run left, and runs the engine until SIGTERM or SIGINT.
 
+mod check;
 mod lights;
+mod logging;
 mod sighup;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +13,6 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
-use tracing_subscriber::EnvFilter;
 
 use setting::audio::output::{DeviceEvents, OutputOptions, OutputSpec, OutputSpecError, Pace, open_output};
 use setting::audio::player::{Player, PlayerSetup};
@@ -20,6 +20,8 @@ use setting::audio::{AudioOutput, LoggingAudio};
 use setting::catalog::Catalog;
 use setting::config::{Config, load_config, locate_config};
 use setting::engine::{self, EngineOptions};
+
+use logging::LogFormat;
 
 /// The room daemon for ketamine-assisted psychotherapy sessions: runs the scene, the music
 /// and the lights; `setting` steers it.
@@ -49,6 +51,13 @@ struct Args {
     /// Log filter: a level (`info`, `debug`) or tracing directives (`setting=debug`).
     #[arg(long, value_name = "FILTER", default_value = "info", env = "SETTINGD_LOG")]
     log_level: String,
+    /// Log lines as `text` (for the journal or a terminal) or `json` (one object per line).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Check the config, scenes and playlists, print every problem, and exit: 0 when there
+    /// are none, 2 when there are. Binds nothing and starts nothing.
+    #[arg(long)]
+    check: bool,
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {
@@ -79,9 +88,12 @@ fn parse_audio(text: &str) -> Result<AudioChoice, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(e) = init_logging(&args.log_level) {
+    if let Err(e) = logging::init(&args.log_level, args.log_format) {
         eprintln!("settingd: error: {e:#}");
         return ExitCode::FAILURE;
+    }
+    if args.check {
+        return check::run(args.config.as_deref());
     }
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,18 +103,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(filter: &str) -> Result<()> {
-    let filter = EnvFilter::try_new(filter).with_context(|| format!("bad --log-level `{filter}`"))?;
-    // Colour codes only for a person at a terminal, not in the journal or a test's log file.
-    let ansi = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
-    Ok(())
 }
 
 fn run(args: Args) -> Result<()> {
