@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
-use crate::support::{Daemon, eventually, repo_path};
+use crate::support::room::Room;
+use crate::support::{Daemon, eventually};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const ROOM: &str = "fallback-room";
@@ -26,58 +27,14 @@ fn room_config(dir: &Path, broker: &Broker) -> PathBuf {
 
 /// [`room_config`] with more lines for `[mqtt]` (TLS, version).
 fn room_config_with(dir: &Path, broker: &Broker, mqtt_extra: &str) -> PathBuf {
-    let password_file = dir.join("mqtt-password");
-    std::fs::write(&password_file, "room-password\n").expect("password file");
-    let path = dir.join("settingd.toml");
-    let text = format!(
-        r#"[room]
-name = "{ROOM}"
-
-[[room.zone]]
-name = "room"
-
-[[room.zone.light]]
-name = "ceiling-1"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[[room.zone.light]]
-name = "ceiling-2"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[[room.zone]]
-name = "mat-1"
-
-[[room.zone.light]]
-name = "mat-lamp"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[mqtt]
-host = "{host}"
-port = {port}
-username = "{ROOM}"
-password_file = "{password_file}"
-{mqtt_extra}
-
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
-        host = broker.host(),
-        port = broker.port(),
-        password_file = password_file.display(),
-        scenes = repo_path("scenes").display(),
-        playlists = repo_path("playlists").display(),
-        media = repo_path("media").display(),
-    );
-    std::fs::write(&path, text).expect("config");
-    path
+    Room {
+        name: ROOM,
+        password: "room-password",
+        zones: &[("room", &["ceiling-1", "ceiling-2"]), ("mat-1", &["mat-lamp"])],
+        broker: (broker.host(), broker.port()),
+        mqtt_extra,
+    }
+    .write(dir)
 }
 
 fn room_broker() -> Broker {

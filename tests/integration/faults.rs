@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
+use crate::support::room::Room;
 use crate::support::{Daemon, eventually, repo_path};
 
 const SCENE: &str = "sublingual";
@@ -131,49 +132,14 @@ const ROOM: &str = "fault-room";
 
 /// A room of two Zigbee2MQTT lights that logs in to the broker as itself.
 fn lit_config(dir: &Path) -> PathBuf {
-    let password_file = dir.join("mqtt-password");
-    fs::write(&password_file, "room-password\n").expect("password file");
-    let path = dir.join("settingd.toml");
-    let text = format!(
-        r#"[room]
-name = "{ROOM}"
-
-[[room.zone]]
-name = "room"
-
-[[room.zone.light]]
-name = "ceiling"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[[room.zone]]
-name = "mat-1"
-
-[[room.zone.light]]
-name = "mat-lamp"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[mqtt]
-host = "192.0.2.1"
-username = "{ROOM}"
-password_file = "{password_file}"
-
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
-        password_file = password_file.display(),
-        scenes = repo_path("scenes").display(),
-        playlists = repo_path("playlists").display(),
-        media = repo_path("media").display(),
-    );
-    fs::write(&path, text).expect("config");
-    path
+    Room {
+        name: ROOM,
+        password: "room-password",
+        zones: &[("room", &["ceiling"]), ("mat-1", &["mat-lamp"])],
+        broker: ("192.0.2.1", 1883),
+        mqtt_extra: "",
+    }
+    .write(dir)
 }
 
 fn json_of(text: &str) -> Value {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
+use crate::support::room::Room;
 use crate::support::{Daemon, eventually, repo_path};
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -17,49 +18,14 @@ const ROOM: &str = "lit-room";
 /// `[mqtt]` logs in as the room with the password in a file; the host and port come from
 /// `settingd --mqtt`, as a technician pointing the daemon at a test broker would.
 fn lit_config(dir: &Path, password: &str) -> PathBuf {
-    let password_file = dir.join("mqtt-password");
-    std::fs::write(&password_file, format!("{password}\n")).expect("password file");
-    let path = dir.join("settingd.toml");
-    let text = format!(
-        r#"[room]
-name = "{ROOM}"
-
-[[room.zone]]
-name = "room"
-
-[[room.zone.light]]
-name = "ceiling"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[[room.zone]]
-name = "mat-1"
-
-[[room.zone.light]]
-name = "mat-lamp"
-family = "zigbee2mqtt"
-kelvin = [2200, 4000]
-
-[mqtt]
-host = "192.0.2.1"
-username = "{ROOM}"
-password_file = "{password_file}"
-
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
-        password_file = password_file.display(),
-        scenes = repo_path("scenes").display(),
-        playlists = repo_path("playlists").display(),
-        media = repo_path("media").display(),
-    );
-    std::fs::write(&path, text).expect("config");
-    path
+    Room {
+        name: ROOM,
+        password,
+        zones: &[("room", &["ceiling"]), ("mat-1", &["mat-lamp"])],
+        broker: ("192.0.2.1", 1883),
+        mqtt_extra: "",
+    }
+    .write(dir)
 }
 
 /// A broker on which the room may command `allowed` lights only (`ceiling`), and read

@@ -12,6 +12,7 @@
 #![allow(dead_code)] // Each test module uses a different part of the harness.
 
 pub mod broker;
+pub mod room;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
