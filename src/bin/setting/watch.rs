@@ -1,6 +1,7 @@
-//! `setting watch`: the session's events as they happen, one line each, until Ctrl-C.
+//! `setting watch`: the session's events as they happen, one line each, until Ctrl-C; in a
+//! terminal, the full-screen view of `watch_view` instead.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use setting::protocol::{LogEntry, Op, Reply};
@@ -11,7 +12,11 @@ use crate::client::Client;
 use crate::failure::Failure;
 use crate::locate;
 
-pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Cli, plain: bool) -> anyhow::Result<ExitCode> {
+    // Scripts, pipes and `--json` readers want the lines; only a person at a terminal gets the view.
+    if !plain && !cli.json && std::io::stdout().is_terminal() {
+        return crate::watch_view::run(cli);
+    }
     let target = locate::socket(cli);
     let mut client = Client::connect(&target.path, &target.note)?;
     client.request(&Op::Watch)?;
@@ -34,7 +39,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 /// An entry as `session-time  timeline-time  what happened`; an error reply (the watch fell
 /// behind, the daemon is stopping) ends the watch with its message.
-fn render_line(line: &str) -> Result<String, Failure> {
+pub fn render_line(line: &str) -> Result<String, Failure> {
     if let Ok(entry) = serde_json::from_str::<LogEntry>(line) {
         let e = &entry.event;
         return Ok(format!(

@@ -1,0 +1,220 @@
+//! The watch view drawn into ratatui's test backend from a known state.
+
+use std::collections::BTreeMap;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use setting::lights::{LightStatus, LightsReport};
+use setting::protocol::DaemonInfo;
+use setting::scene::{Look, PhaseEnd};
+use setting::timeline::{MusicTarget, PhaseStatus};
+
+use super::*;
+
+fn status(session_mins: u64) -> Status {
+    Status {
+        session: "s1".into(),
+        scene: "sublingual".into(),
+        scene_title: "Sublingual lozenge".into(),
+        session_time: Millis::from_mins(session_mins),
+        timeline_time: Millis::from_mins(session_mins),
+        phase: PhaseStatus {
+            index: 1,
+            count: 3,
+            id: "peak".into(),
+            title: "Build and peak".into(),
+            ends: PhaseEnd::Timer,
+            elapsed: Millis::from_mins(session_mins.saturating_sub(20)),
+            planned: Millis::from_mins(40),
+            max: None,
+            remaining: Millis::from_mins(60u64.saturating_sub(session_mins)),
+            next_phase: Some("Return".into()),
+        },
+        marks: BTreeMap::new(),
+        next: None,
+        overrides: Vec::new(),
+        held: false,
+        paused: false,
+        muted: true,
+        volume_offset_db: 0.0,
+        music: MusicTarget {
+            playlist: Some("peak".into()),
+            level_db: -12.0,
+            muted: true,
+            paused: false,
+            fade: Millis::ZERO,
+            resume_from: None,
+        },
+        lights: BTreeMap::from([
+            (
+                "room".into(),
+                Look {
+                    brightness: 5.0,
+                    kelvin: 2200,
+                },
+            ),
+            (
+                "mat-1".into(),
+                Look {
+                    brightness: 10.0,
+                    kelvin: 2000,
+                },
+            ),
+        ]),
+        pending_prompt: Some("Blood pressure".into()),
+        finished: false,
+    }
+}
+
+fn light(name: &str, zone: &str, available: bool) -> LightStatus {
+    LightStatus {
+        name: name.into(),
+        zone: zone.into(),
+        family: "zigbee2mqtt".into(),
+        topic: name.into(),
+        available: Some(available),
+        desired: None,
+        estimated: None,
+        reported_level: None,
+        reported_kelvin: None,
+        reported_on: None,
+        commands: 0,
+    }
+}
+
+fn view(session_mins: u64) -> View {
+    View {
+        reply: Some(StatusReply {
+            daemon: DaemonInfo {
+                version: "0.1.0".into(),
+                room: "room-1".into(),
+                speed: 1.0,
+                socket: "/run/setting/settingd.sock".into(),
+                state_dir: "/var/lib/setting".into(),
+                audio: "null".into(),
+                lights: "simulated".into(),
+                warnings: Vec::new(),
+            },
+            session: Some(status(session_mins)),
+            lights: Some(LightsReport {
+                summary: "simulated".into(),
+                connected: true,
+                lights: vec![light("a", "room", true), light("b", "reading-lamp", false)],
+                commands_sent: 0,
+                commands_merged: 0,
+            }),
+        }),
+        arc: Some(Arc {
+            phases: vec![
+                ("Arrive".into(), Millis::ZERO, Millis::from_mins(20)),
+                (
+                    "Build and peak".into(),
+                    Millis::from_mins(20),
+                    Millis::from_mins(60),
+                ),
+                ("Return".into(), Millis::from_mins(60), Millis::from_mins(100)),
+            ],
+            total: Millis::from_mins(100),
+        }),
+        track: Some("01-drift.flac".into()),
+        events: VecDeque::from(["    1:01      1:00  dose marked".to_string()]),
+        unreachable: None,
+    }
+}
+
+fn screen(view: &View, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(view, f.area(), f.buffer_mut())).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            (area.left()..area.right())
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect()
+}
+
+/// The column of the "now" marker on the arc's third row.
+fn marker_column(buf: &Buffer) -> u16 {
+    let row = 3;
+    (0..buf.area.width)
+        .find(|&x| buf[(x, row)].symbol() == "▲")
+        .unwrap_or_else(|| panic!("no marker in\n{}", text(buf)))
+}
+
+#[test]
+fn the_prompt_phase_zones_music_and_events_are_shown() {
+    let shown = text(&screen(&view(30), 100, 30));
+    for expected in [
+        "BLOOD PRESSURE",
+        "Build and peak",
+        "room",
+        "mat-1",
+        "reading-lamp",
+        "0/1 up",
+        "-12.0 dB muted",
+        "01-drift.flac",
+        "dose marked",
+        "phase 2/3",
+    ] {
+        assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+    }
+}
+
+#[test]
+fn the_marker_moves_along_the_arc_with_session_time() {
+    let early = marker_column(&screen(&view(25), 100, 30));
+    let later = marker_column(&screen(&view(50), 100, 30));
+    // 25 of 100 minutes across 100 columns is column 25; 50 is column 50.
+    assert_eq!((early, later), (25, 50));
+}
+
+#[test]
+fn nothing_is_drawn_outside_the_area() {
+    let mut buf = Buffer::empty(Rect::new(0, 0, 120, 40));
+    let area = Rect::new(7, 4, 90, 28);
+    draw(&view(30), area, &mut buf);
+    for y in 0..40 {
+        for x in 0..120 {
+            if !area.contains((x, y).into()) {
+                assert_eq!(buf[(x, y)], Default::default(), "cell {x},{y} was drawn on");
+            }
+        }
+    }
+    assert!(text(&buf).contains("BLOOD PRESSURE"));
+}
+
+#[test]
+fn a_narrow_terminal_still_shows_the_prompt() {
+    let shown = text(&screen(&view(30), 60, 20));
+    assert!(shown.contains("BLOOD PRESSURE"), "{shown}");
+    assert!(shown.contains("Build and peak"), "{shown}");
+}
+
+#[test]
+fn no_cell_has_a_bright_background() {
+    let buf = screen(&view(30), 100, 30);
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.bg, Color::Black | Color::Reset),
+            "background {:?}",
+            cell.bg
+        );
+    }
+}
+
+#[test]
+fn a_lost_daemon_is_said_while_the_last_state_stays() {
+    let mut lost = view(30);
+    lost.unreachable = Some("connection refused".into());
+    let shown = text(&screen(&lost, 120, 30));
+    assert!(shown.contains("daemon not answering"), "{shown}");
+    assert!(shown.contains("BLOOD PRESSURE"), "{shown}");
+}
