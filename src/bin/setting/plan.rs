@@ -1,6 +1,7 @@
 //! `setting plan SCENE`: the scene's planned timeline, computed here with no daemon, so staff
 //! can check a scene before any client is in the room.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,9 +11,9 @@ use setting::timeline::plan::plan;
 
 use crate::args::Cli;
 use crate::failure::Failure;
-use crate::{locate, plan_view};
+use crate::{arc_chart, locate, plan_svg, plan_view};
 
-pub fn run(cli: &Cli, scene_name: &str) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Cli, scene_name: &str, svg: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = locate::load(cli.config.as_deref())?;
     let catalog =
         Catalog::load(&config).context(Failure::BadInput("cannot read the scenes and playlists".into()))?;
@@ -20,7 +21,10 @@ pub fn run(cli: &Cli, scene_name: &str) -> anyhow::Result<ExitCode> {
         .load_scene(scene_name)
         .with_context(|| Failure::BadInput(format!("cannot load scene `{scene_name}`")))?;
     let planned = plan(&scene, &config.policy);
-    if cli.json {
+    if let Some(path) = svg {
+        arc_chart::write(&plan_svg::arc(&scene, &planned), path)?;
+        println!("plan of {scene_name} drawn into {}", path.display());
+    } else if cli.json {
         println!("{}", serde_json::to_string_pretty(&planned)?);
     } else {
         print!("{}", plan_view::render(&scene, &planned));

@@ -12,7 +12,7 @@ use setting::report::{Report, render_text};
 use crate::args::{Cli, ReportArgs};
 use crate::client::Client;
 use crate::failure::Failure;
-use crate::locate;
+use crate::{arc_chart, locate, report_export, report_svg};
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let (entries, skipped) = match &args.log {
@@ -38,6 +38,27 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let report = Report::from_entries(&entries);
+    let exporting = args.csv || args.markdown || args.svg.is_some();
+    if exporting && skipped > 0 {
+        // Said on stderr so the export itself stays clean to redirect into a file.
+        eprintln!("setting: {skipped} unreadable lines of the log were left out (torn by a crash?)");
+    }
+    if args.csv {
+        print!("{}", report_export::csv(&entries));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.markdown {
+        print!(
+            "{}",
+            report_export::markdown(&report, planned(cli, &report.scene).as_ref())
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(path) = &args.svg {
+        arc_chart::write(&report_svg::arc(&report), path)?;
+        println!("session {} drawn into {}", report.session, path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -47,6 +68,17 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scene's plan, to set the planned lengths beside the real ones; `None` when the config
+/// or the scene cannot be read here (a log copied off another machine).
+fn planned(cli: &Cli, scene: &str) -> Option<setting::timeline::plan::Plan> {
+    let config = locate::load(cli.config.as_deref()).ok()?;
+    let scene = setting::catalog::Catalog::load(&config)
+        .ok()?
+        .load_scene(scene)
+        .ok()?;
+    Some(setting::timeline::plan::plan(&scene, &config.policy))
 }
 
 pub fn sessions(cli: &Cli) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,184 @@
+//! `setting plan SCENE --svg FILE`: the planned session as a picture for clinic staff, with
+//! brightness and colour temperature per zone, the music level and the marks and prompts.
+
+use std::collections::BTreeMap;
+
+use setting::scene::Scene;
+use setting::time::Millis;
+use setting::timeline::plan::Plan;
+use setting::timeline::{Action, MusicTarget};
+
+use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone, minutes};
+
+/// The floor the music line drops to in silence: quieter than any planned level.
+const SILENT_DB: f64 = -60.0;
+
+pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
+    let mut brightness: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut kelvin: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut music: Vec<(f64, f64)> = Vec::new();
+    let mut notes = Vec::new();
+    let mut shades = Vec::new();
+    let mut ticks: Vec<Tick> = plan
+        .marks
+        .iter()
+        .map(|(mark, at)| Tick {
+            at: *at,
+            label: format!("mark {mark}"),
+        })
+        .collect();
+    let mut playlist: Option<String> = None;
+    let mut silent_since: Option<Millis> = Some(Millis::ZERO);
+    for planned in &plan.actions {
+        let at = planned.at;
+        match &planned.action {
+            Action::Light { zone, look, fade, .. } => {
+                ramp(
+                    brightness.entry(zone.clone()).or_default(),
+                    at,
+                    *fade,
+                    f64::from(look.brightness),
+                );
+                ramp(
+                    kelvin.entry(zone.clone()).or_default(),
+                    at,
+                    *fade,
+                    f64::from(look.kelvin),
+                );
+            }
+            Action::Music(target) => {
+                ramp(&mut music, at, target.fade, level(target));
+                let silent = audible(target).is_none();
+                match (silent, silent_since) {
+                    (true, None) => silent_since = Some(at),
+                    (false, Some(since)) => {
+                        shades.push(silence(since, at));
+                        silent_since = None;
+                    }
+                    _ => {}
+                }
+                if let Some(name) = audible(target)
+                    && playlist.as_deref() != Some(name)
+                {
+                    notes.push(Tick {
+                        at,
+                        label: format!("{name} {:.0} dB", target.level_db),
+                    });
+                    playlist = Some(name.to_owned());
+                }
+                if silent {
+                    playlist = None;
+                }
+            }
+            Action::Skip { to, .. } => ticks.push(Tick {
+                at,
+                label: match to {
+                    Some(to) => format!("skip to {to}"),
+                    None => "skip".into(),
+                },
+            }),
+            Action::Prompt { text } => ticks.push(Tick {
+                at,
+                label: format!("prompt: {text}"),
+            }),
+            Action::Finished | Action::Log(_) | Action::Persist => {}
+        }
+    }
+    if let Some(since) = silent_since {
+        shades.push(silence(since, plan.total));
+    }
+    ticks.sort_by_key(|t| t.at);
+    let end = plan.total;
+    for series in brightness.values_mut().chain(kelvin.values_mut()) {
+        hold_to(series, end);
+    }
+    hold_to(&mut music, end);
+    let (k_low, k_high) = span(kelvin.values().flatten().map(|p| p.1), (1800.0, 6500.0));
+    let (db_low, _) = span(music.iter().map(|p| p.1), (SILENT_DB, 0.0));
+    Arc {
+        title: format!(
+            "{} ({}): the planned session, {}",
+            plan.scene, scene.title, plan.total
+        ),
+        total: end,
+        phases: plan
+            .phases
+            .iter()
+            .map(|p| Band {
+                start: p.start,
+                end: p.end,
+                label: p.title.clone(),
+            })
+            .collect(),
+        shades,
+        ticks,
+        panels: vec![
+            Panel {
+                y_desc: "brightness %".into(),
+                y_range: (0.0, 100.0),
+                series: brightness.into_iter().collect(),
+                notes: Vec::new(),
+            },
+            Panel {
+                y_desc: "colour temperature K".into(),
+                y_range: (k_low - 200.0, k_high + 200.0),
+                series: kelvin.into_iter().collect(),
+                notes: Vec::new(),
+            },
+            Panel {
+                y_desc: "music level dB".into(),
+                y_range: (db_low.min(SILENT_DB), 3.0),
+                series: vec![("music dB (silence at the floor)".into(), music)],
+                notes,
+            },
+        ],
+    }
+}
+
+fn audible(target: &MusicTarget) -> Option<&str> {
+    target
+        .playlist
+        .as_deref()
+        .filter(|_| !target.muted && !target.paused)
+}
+
+fn level(target: &MusicTarget) -> f64 {
+    match audible(target) {
+        Some(_) => f64::from(target.level_db).max(SILENT_DB),
+        None => SILENT_DB,
+    }
+}
+
+fn silence(start: Millis, end: Millis) -> Shade {
+    Shade {
+        start,
+        end,
+        tone: Tone::Silence,
+        label: String::new(),
+    }
+}
+
+/// A fade is a straight ramp from the value held until then to the new one.
+fn ramp(series: &mut Vec<(f64, f64)>, at: Millis, fade: Millis, value: f64) {
+    if let Some(&(_, held)) = series.last() {
+        series.push((minutes(at), held));
+    }
+    series.push((minutes(at + fade), value));
+}
+
+fn hold_to(series: &mut Vec<(f64, f64)>, end: Millis) {
+    if let Some(&(x, held)) = series.last()
+        && x < minutes(end)
+    {
+        series.push((minutes(end), held));
+    }
+}
+
+fn span(values: impl Iterator<Item = f64>, empty: (f64, f64)) -> (f64, f64) {
+    values
+        .fold(None, |acc: Option<(f64, f64)>, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+        .unwrap_or(empty)
+}

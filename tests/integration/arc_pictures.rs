@@ -1,0 +1,225 @@
+//! `setting plan --svg`, `setting report --svg`, `--markdown` and `--csv`: the pictures and
+//! exports clinic staff read, made by the real binary from the shipped scene and from a real
+//! session run through the daemon.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::{Daemon, repo_path};
+
+fn setting(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args(args)
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting");
+    assert!(
+        out.status.success(),
+        "setting {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn local(args: &[&str]) -> Output {
+    let config = repo_path("config/settingd.toml");
+    let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    setting(&all)
+}
+
+fn against(daemon: &Daemon, args: &[&str]) -> Output {
+    let mut all = vec!["--socket", daemon.socket().to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    setting(&all)
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}
+
+/// How SVG text spells a title.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Structural checks standing in for an XML parser: one root, every text element closed.
+fn assert_svg(svg: &str) {
+    assert!(
+        svg.trim_start().starts_with("<svg"),
+        "{}",
+        &svg[..svg.len().min(200)]
+    );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+}
+
+#[test]
+fn the_planned_sublingual_session_as_a_picture() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("arc.svg");
+    local(&["plan", "sublingual", "--svg", path.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&path).expect("the picture was written");
+    assert_svg(&svg);
+
+    let plan: Value = serde_json::from_str(&text(&local(&["plan", "sublingual", "--json"]))).unwrap();
+    let phases = plan["phases"].as_array().expect("phases");
+    assert!(phases.len() >= 5);
+    for phase in phases {
+        let title = phase["title"].as_str().unwrap();
+        assert!(
+            svg.contains(&escaped(title)),
+            "phase `{title}` missing from the picture"
+        );
+    }
+    let zones: Vec<&str> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"]["action"] == "light")
+        .filter_map(|a| a["action"]["zone"].as_str())
+        .collect();
+    assert!(!zones.is_empty(), "the plan moves some lights");
+    for zone in zones {
+        assert!(svg.contains(zone), "zone `{zone}` missing from the picture");
+    }
+    for word in ["dB", "brightness %", "colour temperature K", "00:00"] {
+        assert!(svg.contains(word), "`{word}` missing from the picture");
+    }
+}
+
+#[test]
+fn a_real_session_as_picture_markdown_and_csv() {
+    let daemon = Daemon::builder().speed(60.0).start();
+    against(&daemon, &["start", "sublingual"]);
+    against(&daemon, &["mark", "dose"]);
+    against(&daemon, &["check"]);
+    against(&daemon, &["resume"]);
+    against(&daemon, &["next"]);
+    against(&daemon, &["emergency"]);
+    against(&daemon, &["resume"]);
+    against(&daemon, &["stop"]);
+
+    let report: Value = serde_json::from_str(&text(&against(&daemon, &["report", "--json"]))).unwrap();
+    let session = report["session"].as_str().unwrap();
+    let titles: Vec<&str> = report["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.len() >= 2, "the session moved on once: {report}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("session.svg");
+    against(&daemon, &["report", "--svg", path.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&path).expect("the picture was written");
+    assert_svg(&svg);
+    for title in &titles {
+        assert!(
+            svg.contains(&escaped(title)),
+            "phase `{title}` missing from the picture"
+        );
+    }
+    for word in ["emergency", "check", "mark dose"] {
+        assert!(svg.contains(word), "`{word}` missing from the picture");
+    }
+
+    let markdown = text(&against(&daemon, &["report", "--markdown"]));
+    assert!(
+        markdown.starts_with(&format!("# Session {session}")),
+        "{markdown}"
+    );
+    for title in &titles {
+        assert!(markdown.contains(title), "phase `{title}` missing:\n{markdown}");
+    }
+    let overrides: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.starts_with("| emergency |") || l.starts_with("| check |"))
+        .collect();
+    assert_eq!(overrides.len(), 2, "one row per override:\n{markdown}");
+    assert!(markdown.contains("dose at"), "{markdown}");
+    // With the scene at hand, each phase's planned length stands beside the actual one.
+    let config = repo_path("config/settingd.toml");
+    let config = config.to_str().unwrap();
+    let socket = daemon.socket().to_str().unwrap();
+    let with_plan = text(&setting(&[
+        "--config",
+        config,
+        "--socket",
+        socket,
+        "report",
+        "--markdown",
+    ]));
+    assert!(
+        with_plan.contains(&format!("| 1 | {} | 15:00 |", titles[0])),
+        "planned length of the first phase:\n{with_plan}"
+    );
+
+    let log = daemon
+        .state_dir()
+        .join("sessions")
+        .join(session)
+        .join("events.jsonl");
+    assert!(Path::new(&log).exists(), "{}", log.display());
+    let lines = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    for csv in [
+        text(&against(&daemon, &["report", "--csv"])),
+        text(&setting(&["report", "--csv", "--log", log.to_str().unwrap()])),
+    ] {
+        let rows = parse_csv(&csv);
+        assert_eq!(
+            rows[0],
+            ["wall", "session_time", "session_ms", "kind", "detail", "source"]
+        );
+        assert_eq!(rows.len() - 1, lines, "one row per event line:\n{csv}");
+        assert!(
+            rows.iter().all(|r| r.len() == 6),
+            "every row has six fields:\n{csv}"
+        );
+        let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+        for kind in ["session_started", "mark_set", "override_started", "phase_entered"] {
+            assert!(kinds.contains(&kind), "no `{kind}` row:\n{csv}");
+        }
+    }
+}
+
+/// RFC 4180 as far as the export uses it: quoted fields, doubled quotes, line breaks inside.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let (mut row, mut field) = (Vec::new(), String::new());
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && row.is_empty(),
+        "the CSV ends mid-row"
+    );
+    rows
+}
