@@ -39,6 +39,9 @@ pub struct DryRunSetup<'a> {
     pub ceiling_db: f32,
     pub wav: &'a Path,
     pub lights: &'a Path,
+    /// Called with the frames written so far after each block, so a command line can show
+    /// how far it is.
+    pub progress: Option<&'a dyn Fn(u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +195,9 @@ impl Driver<'_> {
                 })?;
             }
             self.summary.frames += frames as u64;
+            if let Some(progress) = self.setup.progress {
+                progress(self.summary.frames);
+            }
         }
         Ok(())
     }

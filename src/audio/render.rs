@@ -102,6 +102,18 @@ pub fn render_playlist(
     wav: &Path,
     options: &RenderOptions,
 ) -> Result<RenderSummary, RenderError> {
+    render_playlist_with_progress(tracks, media_root, wav, options, &mut |_| {})
+}
+
+/// [`render_playlist`], calling `frames_written` with the frames written so far after each
+/// block, so a command line can show how far it is.
+pub fn render_playlist_with_progress(
+    tracks: &[playlist::Track],
+    media_root: &Path,
+    wav: &Path,
+    options: &RenderOptions,
+    frames_written: &mut dyn FnMut(u64),
+) -> Result<RenderSummary, RenderError> {
     if tracks.is_empty() {
         return Err(RenderError::Empty);
     }
@@ -162,6 +174,7 @@ pub fn render_playlist(
             writer.write_sample(sample).map_err(wav_error)?;
         }
         summary.frames += rendered as u64;
+        frames_written(summary.frames);
         if rendered < BLOCK_FRAMES && summary.tracks.len() == tracks.len() {
             break;
         }

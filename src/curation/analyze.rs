@@ -48,6 +48,16 @@ impl Analysis {
 /// Measures each file (paths relative to `media_root`, without duplicates) that the cache
 /// does not already hold as it is now, then saves the cache.
 pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheError> {
+    analyze_with_progress(media_root, files, &|| {})
+}
+
+/// [`analyze`], calling `file_done` as each file is measured or found in the cache, from
+/// whichever thread did it, so a command line can show how far it is.
+pub fn analyze_with_progress(
+    media_root: &Path,
+    files: &[String],
+    file_done: &(dyn Fn() + Sync),
+) -> Result<Analysis, CacheError> {
     let mut cache = LoudnessCache::load(media_root)?;
     let jobs: Vec<(String, Option<FileIdentity>, Option<Loudness>)> = files
         .iter()
@@ -57,9 +67,13 @@ pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheErr
             (rel.clone(), identity, cached)
         })
         .collect();
-    let results = map_parallel(&jobs, |(rel, _, cached)| match cached {
-        Some(l) => (true, Ok(l.clone())),
-        None => (false, measure(&media_root.join(rel)).map_err(|e| error_chain(&e))),
+    let results = map_parallel(&jobs, |(rel, _, cached)| {
+        let result = match cached {
+            Some(l) => (true, Ok(l.clone())),
+            None => (false, measure(&media_root.join(rel)).map_err(|e| error_chain(&e))),
+        };
+        file_done();
+        result
     });
     let mut out = Vec::new();
     for ((rel, identity, _), (cached, result)) in jobs.into_iter().zip(results) {

@@ -56,7 +56,20 @@ impl FileCheck {
 
 /// Decodes each file (relative to `media_root`) on every core.
 pub fn check_files(media_root: &Path, files: &[String]) -> Vec<FileCheck> {
-    map_parallel(files, |rel| check_file(media_root, rel))
+    check_files_with_progress(media_root, files, &|| {})
+}
+
+/// [`check_files`], calling `file_done` as each file is decoded, from whichever thread did it.
+pub fn check_files_with_progress(
+    media_root: &Path,
+    files: &[String],
+    file_done: &(dyn Fn() + Sync),
+) -> Vec<FileCheck> {
+    map_parallel(files, |rel| {
+        let check = check_file(media_root, rel);
+        file_done();
+        check
+    })
 }
 
 pub fn check_file(media_root: &Path, rel: &str) -> FileCheck {

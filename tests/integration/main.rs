@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod arc_pictures;
 mod cli;
 mod cli_extras;
 mod curation;
@@ -7,6 +8,7 @@ mod daemon;
 mod dry_run;
 mod emergency_fallback;
 mod faults;
+mod json_everywhere;
 mod lights;
 mod lights_adapter;
 mod lights_cli;
@@ -17,4 +19,5 @@ mod settingd_check;
 mod shipped_files;
 mod skips;
 mod support;
+mod watch_view;
 mod watchdog;

@@ -80,8 +80,13 @@ pub enum Command {
     },
     /// Nudge the lights, e.g. `light --brightness +5 --kelvin -200`.
     Light(LightArgs),
-    /// Follow the session live, one line per event, until Ctrl-C.
-    Watch,
+    /// Follow the session live: a full-screen view in a terminal (q quits), else one line per
+    /// event until Ctrl-C.
+    Watch {
+        /// One line per event even in a terminal, as when piped.
+        #[arg(long)]
+        plain: bool,
+    },
     /// A session's story: phases, marks, overrides, tracks, errors.
     Report(ReportArgs),
     /// The sessions the daemon has logs for.
@@ -90,7 +95,12 @@ pub enum Command {
     /// with every problem shown, if any has an error.
     Reload,
     /// Show a scene's planned timeline (no daemon needed).
-    Plan { scene: String },
+    Plan {
+        scene: String,
+        /// Draw the plan as an SVG picture into FILE instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+    },
     /// Check the config, scenes and playlists (or the given files); no daemon needed.
     Validate {
         /// Files to check; none checks everything the config points to.
@@ -168,6 +178,15 @@ pub struct ReportArgs {
     /// Read an `events.jsonl` file directly, without a daemon.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Draw the session as an SVG picture into FILE instead of printing the report.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Print the report as Markdown, for clinical notes.
+    #[arg(long, conflicts_with_all = ["csv", "svg"])]
+    pub markdown: bool,
+    /// Print one CSV row per event of the log.
+    #[arg(long, conflicts_with = "svg")]
+    pub csv: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

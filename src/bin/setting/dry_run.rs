@@ -14,6 +14,7 @@ use setting::timeline::plan::plan;
 use crate::args::Cli;
 use crate::failure::Failure;
 use crate::playlist::clock;
+use crate::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct DryRunArgs {
@@ -46,6 +47,10 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         name.push(".lights.csv");
         PathBuf::from(name)
     });
+    // The WAV is exactly the plan's length, so the bar's end is known.
+    let total_frames = (planned.total.as_secs_f64() * f64::from(args.rate)).round() as u64;
+    let progress = Progress::audio(cli, "playing", Some(total_frames), args.rate);
+    let written = |frames| progress.frames(frames, args.rate, Some(total_frames));
     let setup = DryRunSetup {
         playlists: catalog.playlists(),
         media_root: &config.paths.media,
@@ -53,8 +58,25 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         ceiling_db: config.audio.ceiling_db,
         wav: &args.wav,
         lights: &lights,
+        progress: Some(&written),
     };
     let summary = dry_run(&planned, &setup).context("dry run failed")?;
+    progress.finish();
+    if cli.json {
+        let json = serde_json::json!({
+            "scene": args.scene,
+            "wav": args.wav,
+            "lights": lights,
+            "rate": summary.rate,
+            "frames": summary.frames,
+            "seconds": summary.seconds(),
+            "tracks": summary.tracks,
+            "light_commands": summary.light_commands,
+            "failed": summary.failed,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     for failed in &summary.failed {
         eprintln!("setting: cannot play {failed}; passed over as the daemon would");
     }

@@ -29,6 +29,16 @@ impl Failure {
         }
     }
 
+    /// The `kind` a `--json` error names, stable for scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Refused(_) => "refused",
+            Failure::BadInput(_) => "bad_input",
+            Failure::NotRunning { .. } => "not_running",
+            Failure::Unreachable { .. } => "unreachable",
+        }
+    }
+
     pub fn from_reply(error: ReplyError) -> Failure {
         match error.kind {
             ErrorKind::BadRequest => Failure::BadInput(error.message),
@@ -42,8 +52,16 @@ impl Failure {
 /// The exit code for an error: its [`Failure`] decides, whether it is the error, a context
 /// added to it, or a cause further down; else 1.
 pub fn exit_code_of(error: &anyhow::Error) -> ExitCode {
+    failure_of(error).map_or(ExitCode::from(1), Failure::exit_code)
+}
+
+/// The error's `kind` for `--json`: its [`Failure`]'s, else `error`.
+pub fn kind_of(error: &anyhow::Error) -> &'static str {
+    failure_of(error).map_or("error", Failure::kind)
+}
+
+fn failure_of(error: &anyhow::Error) -> Option<&Failure> {
     error
         .downcast_ref::<Failure>()
         .or_else(|| error.chain().find_map(|e| e.downcast_ref::<Failure>()))
-        .map_or(ExitCode::from(1), Failure::exit_code)
 }

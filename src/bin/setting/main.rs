@@ -1,5 +1,6 @@
 //! `setting`: the therapist's, the curators' and the technicians' command line for `settingd`.
 
+mod arc_chart;
 mod args;
 mod client;
 mod completions;
@@ -13,19 +14,25 @@ mod lights_watch;
 mod locate;
 mod man_pages;
 mod plan;
+mod plan_svg;
 mod plan_view;
 mod playlist;
 mod playlist_analyze;
 mod playlist_check;
 mod playlist_m3u;
 mod playlist_skips;
+mod progress;
 mod reload;
 mod render;
 mod report;
+mod report_export;
+mod report_svg;
 mod status;
 mod steer;
 mod validate;
 mod watch;
+mod watch_layout;
+mod watch_view;
 
 use std::process::ExitCode;
 
@@ -38,6 +45,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout and are a success; a usage error is bad input.
+            // The flags are not parsed yet, so `--json` is looked for among the raw words.
+            if e.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+                print_json_error("bad_input", e.to_string().trim_end());
+                return ExitCode::from(2);
+            }
             let _ = e.print();
             return if e.use_stderr() {
                 ExitCode::from(2)
@@ -49,21 +61,33 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("setting: {}", error_chain(&e));
+            if cli.json {
+                print_json_error(failure::kind_of(&e), &error_chain(&e));
+            } else {
+                eprintln!("setting: {}", error_chain(&e));
+            }
             failure::exit_code_of(&e)
         }
     }
+}
+
+/// With `--json` an error is one document on stdout, where the script already reads.
+fn print_json_error(kind: &str, message: &str) {
+    println!(
+        "{}",
+        serde_json::json!({ "error": { "kind": kind, "message": message } })
+    );
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Status => status::run(cli),
         Command::Emergency(args) => emergency::run(cli, args),
-        Command::Watch => watch::run(cli),
+        Command::Watch { plain } => watch::run(cli, *plain),
         Command::Report(args) => report::run(cli, args),
         Command::Sessions => report::sessions(cli),
         Command::Reload => reload::run(cli),
-        Command::Plan { scene } => plan::run(cli, scene),
+        Command::Plan { scene, svg } => plan::run(cli, scene, svg.as_deref()),
         Command::Validate { paths } => validate::run(cli, paths),
         Command::Playlist(command) => playlist::run(cli, command),
         Command::Render(args) => render::run(cli, args),

@@ -67,7 +67,7 @@ pub fn run(cli: &Cli, command: &PlaylistCommand) -> anyhow::Result<ExitCode> {
         }
         PlaylistCommand::Export { name, output } => {
             let catalog = catalog(&config)?;
-            playlist_m3u::export(&config, find(&catalog, name)?, output.as_deref())
+            playlist_m3u::export(cli, &config, find(&catalog, name)?, output.as_deref())
         }
         PlaylistCommand::Check { name } => playlist_check::run(cli, &catalog(&config)?, name.as_deref()),
         PlaylistCommand::Analyze { name } => playlist_analyze::run(cli, &catalog(&config)?, name.as_deref()),

@@ -5,17 +5,21 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use setting::catalog::Catalog;
-use setting::curation::{Analysis, analyze};
+use setting::curation::{Analysis, analyze_with_progress};
 
 use crate::args::Cli;
 use crate::failure::Failure;
 use crate::playlist::{files, selected};
+use crate::progress::Progress;
 
 pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<ExitCode> {
     let playlists = selected(catalog, name, false)?;
     let media = &catalog.config().paths.media;
     let paths = files(catalog, &playlists, name.is_none());
-    let analysis = analyze(media, &paths).context("cannot keep the loudness cache")?;
+    let progress = Progress::files(cli, "measuring", paths.len());
+    let analysis = analyze_with_progress(media, &paths, &|| progress.tick())
+        .context("cannot keep the loudness cache")?;
+    progress.finish();
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {

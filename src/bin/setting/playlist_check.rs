@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use setting::catalog::Catalog;
-use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files, coverage};
+use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage};
 use setting::scene::Scene;
 use setting::time::{Millis, format_duration};
 
 use crate::args::Cli;
 use crate::failure::Failure;
 use crate::playlist::{clock, files, selected};
+use crate::progress::Progress;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -25,7 +26,9 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
     let playlists = selected(catalog, name, true)?;
     let media = &catalog.config().paths.media;
     let paths = files(catalog, &playlists, name.is_none());
-    let checks = check_files(media, &paths);
+    let progress = Progress::files(cli, "checking", paths.len());
+    let checks = check_files_with_progress(media, &paths, &|| progress.tick());
+    progress.finish();
     let lengths: HashMap<&str, f64> = checks
         .iter()
         .filter(|c| c.is_ok())

@@ -67,7 +67,12 @@ pub fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(config: &Config, playlist: &Playlist, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn export(
+    cli: &Cli,
+    config: &Config,
+    playlist: &Playlist,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let dir = match output {
         Some(file) => file
             .parent()
@@ -77,10 +82,25 @@ pub fn export(config: &Config, playlist: &Playlist, output: Option<&Path>) -> an
     };
     let media = &config.paths.media;
     let text = export_m3u8(playlist, media, dir, &|rel| header_seconds(&media.join(rel)));
+    let tracks = playlist.tracks.len();
     match output {
         Some(file) => {
             std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))?;
-            eprintln!("wrote {} ({} tracks)", file.display(), playlist.tracks.len());
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "playlist": playlist.name, "file": file, "tracks": tracks })
+                );
+            } else {
+                eprintln!("wrote {} ({tracks} tracks)", file.display());
+            }
+        }
+        // The M3U8 text rides inside the JSON, so stdout stays one document.
+        None if cli.json => {
+            println!(
+                "{}",
+                serde_json::json!({ "playlist": playlist.name, "tracks": tracks, "m3u8": text })
+            );
         }
         None => print!("{text}"),
     }

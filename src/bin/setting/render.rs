@@ -8,13 +8,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use setting::audio::render::{RenderError, RenderOptions, RenderSummary, render_playlist};
+use setting::audio::render::{RenderError, RenderOptions, RenderSummary, render_playlist_with_progress};
 use setting::config::Config;
 use setting::playlist::{Track, import_m3u};
 
 use crate::args::Cli;
 use crate::failure::Failure;
 use crate::playlist::{catalog, clock, find};
+use crate::progress::Progress;
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -49,7 +50,13 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         crossfade,
         ..RenderOptions::default()
     };
-    let summary = match render_playlist(&tracks, &config.paths.media, &args.wav, &options) {
+    // How long the render comes out is known only as it goes: a spinner, not a bar.
+    let progress = Progress::audio(cli, "rendering", None, args.rate);
+    let mut written = |frames| progress.frames(frames, args.rate, None);
+    let rendered =
+        render_playlist_with_progress(&tracks, &config.paths.media, &args.wav, &options, &mut written);
+    progress.finish();
+    let summary = match rendered {
         Ok(summary) => summary,
         Err(e @ (RenderError::Decode { .. } | RenderError::Prepare { .. })) => {
             return Err(anyhow::Error::new(e).context(Failure::Refused(format!(
@@ -59,7 +66,11 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context(format!("cannot render to {}", args.wav.display())),
     };
-    print_summary(&summary, &args.wav);
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&json_of(&summary, &args.wav))?);
+    } else {
+        print_summary(&summary, &args.wav);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -82,6 +93,30 @@ fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
             ..Track::plain(t.path)
         })
         .collect())
+}
+
+/// The summary for scripts: the library's type stays free of serde, so the shape is kept here.
+fn json_of(summary: &RenderSummary, wav: &Path) -> serde_json::Value {
+    let tracks: Vec<serde_json::Value> = summary
+        .tracks
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "path": t.path,
+                "frames": t.frames,
+                "seconds": t.frames as f64 / f64::from(summary.rate),
+                "gain_db": t.gain_db,
+                "lufs": t.lufs,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "wav": wav,
+        "rate": summary.rate,
+        "frames": summary.frames,
+        "seconds": summary.seconds(),
+        "tracks": tracks,
+    })
 }
 
 fn print_summary(summary: &RenderSummary, wav: &Path) {

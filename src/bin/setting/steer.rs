@@ -69,7 +69,7 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         },
         Command::Status
         | Command::Emergency(_)
-        | Command::Watch
+        | Command::Watch { .. }
         | Command::Report(_)
         | Command::Sessions
         | Command::Reload
