@@ -67,6 +67,17 @@ fn the_planned_sublingual_session_as_a_picture() {
     local(&["plan", "sublingual", "--svg", path.to_str().unwrap()]);
     let svg = std::fs::read_to_string(&path).expect("the picture was written");
     assert_svg(&svg);
+    let second = dir.path().join("again.svg");
+    let said: Value = serde_json::from_str(&text(&local(&[
+        "--json",
+        "plan",
+        "sublingual",
+        "--svg",
+        second.to_str().unwrap(),
+    ])))
+    .expect("--json with --svg is one JSON document");
+    assert_eq!(said["svg"], second.to_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&second).expect("written"), svg);
 
     let plan: Value = serde_json::from_str(&text(&local(&["plan", "sublingual", "--json"]))).unwrap();
     let phases = plan["phases"].as_array().expect("phases");
@@ -173,9 +184,19 @@ fn a_real_session_as_picture_markdown_and_csv() {
         .lines()
         .filter(|l| !l.trim().is_empty())
         .count();
+    let as_json: Value = serde_json::from_str(&text(&setting(&[
+        "--json",
+        "report",
+        "--csv",
+        "--log",
+        log.to_str().unwrap(),
+    ])))
+    .expect("--json with --csv is one JSON document");
+    let csv_in_json = as_json["csv"].as_str().expect("the CSV in its field").to_string();
     for csv in [
         text(&against(&daemon, &["report", "--csv"])),
         text(&setting(&["report", "--csv", "--log", log.to_str().unwrap()])),
+        csv_in_json,
     ] {
         let rows = parse_csv(&csv);
         assert_eq!(

@@ -23,7 +23,11 @@ pub fn run(cli: &Cli, scene_name: &str, svg: Option<&Path>) -> anyhow::Result<Ex
     let planned = plan(&scene, &config.policy);
     if let Some(path) = svg {
         arc_chart::write(&plan_svg::arc(&scene, &planned), path)?;
-        println!("plan of {scene_name} drawn into {}", path.display());
+        if cli.json {
+            println!("{}", serde_json::json!({ "scene": scene_name, "svg": path }));
+        } else {
+            println!("plan of {scene_name} drawn into {}", path.display());
+        }
     } else if cli.json {
         println!("{}", serde_json::to_string_pretty(&planned)?);
     } else {

@@ -43,20 +43,38 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         // Said on stderr so the export itself stays clean to redirect into a file.
         eprintln!("setting: {skipped} unreadable lines of the log were left out (torn by a crash?)");
     }
+    // With `--json` an export still comes as one JSON document, its text in a field.
+    let export = |format: &str, text: String| {
+        if cli.json {
+            println!(
+                "{}",
+                serde_json::json!({ "session": report.session, format: text })
+            );
+        } else {
+            print!("{text}");
+        }
+    };
     if args.csv {
-        print!("{}", report_export::csv(&entries));
+        export("csv", report_export::csv(&entries));
         return Ok(ExitCode::SUCCESS);
     }
     if args.markdown {
-        print!(
-            "{}",
-            report_export::markdown(&report, planned(cli, &report.scene).as_ref())
+        export(
+            "markdown",
+            report_export::markdown(&report, planned(cli, &report.scene).as_ref()),
         );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(path) = &args.svg {
         arc_chart::write(&report_svg::arc(&report), path)?;
-        println!("session {} drawn into {}", report.session, path.display());
+        if cli.json {
+            println!(
+                "{}",
+                serde_json::json!({ "session": report.session, "svg": path })
+            );
+        } else {
+            println!("session {} drawn into {}", report.session, path.display());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if cli.json {
