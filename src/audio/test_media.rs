@@ -11,6 +11,22 @@ pub fn sine(frames: usize, rate: u32, freq: f32, amp: f32) -> Vec<f32> {
         .collect()
 }
 
+/// The shift, within `±max_lag` frames, at which `out` best matches `reference` over `range`
+/// (least squared error, so loud passages weigh most).
+pub fn best_lag(out: &[f32], reference: &[f32], range: std::ops::Range<usize>, max_lag: i64) -> i64 {
+    (-max_lag..=max_lag)
+        .min_by(|&a, &b| {
+            let err = |lag: i64| {
+                range
+                    .clone()
+                    .map(|i| (out[i] - reference[(i as i64 + lag) as usize]).powi(2))
+                    .sum::<f32>()
+            };
+            err(a).total_cmp(&err(b))
+        })
+        .expect("a lag range is never empty")
+}
+
 /// Writes 16-bit PCM, the commonest WAV there is.
 pub fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16) {
     let spec = hound::WavSpec {
