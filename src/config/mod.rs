@@ -24,7 +24,7 @@ pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
 pub use broker_override::{BrokerOverrideError, broker_override};
 pub use defaults::Environment;
 pub use error::ConfigError;
-pub use family_limits::{default_max_transition, device_limit};
+pub use family_limits::{default_max_transition, default_network, device_limit};
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
 pub use model::{AudioConfig, Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};

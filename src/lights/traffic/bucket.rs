@@ -8,18 +8,17 @@ use crate::time::Millis;
 /// that rounding in the refill arithmetic cannot hold a command back by a millisecond.
 const EPSILON: f64 = 1e-6;
 
-/// The budget for a network the config names but does not describe, by the family of its
-/// lights: a Zigbee coordinator sustains well under one command a second and its broadcast
-/// table holds only a handful, so burst 5 at 1/s; Wi-Fi devices each take their own
-/// commands, so burst 10 at 5/s. A network with lights of several families gets the
-/// strictest of them.
+/// The budget for a network the planner was given no description of, by the family of its
+/// lights: the config's built-in network for that family (`zigbee` or `wifi`), so that a
+/// planner built without networks keeps to the same budget as the daemon. A network with
+/// lights of several families gets the strictest of them.
 pub fn default_budget(family: Family) -> (u32, f32) {
-    match family {
-        Family::Zigbee2Mqtt => (5, 1.0),
-        Family::Tasmota | Family::ShellyGen1 | Family::ShellyGen2 | Family::Wled | Family::HomeAssistant => {
-            (10, 5.0)
-        }
-    }
+    let name = crate::config::default_network(family);
+    crate::config::default_networks()
+        .into_iter()
+        .find(|n| n.name == name)
+        .map(|n| (n.burst, n.per_second))
+        .expect("every family's default network is built in")
 }
 
 /// How many tokens ordinary traffic must leave for emergencies: two (an emergency may need a
