@@ -49,6 +49,12 @@ pub struct Catalog {
     problems: Vec<Diagnostic>,
 }
 
+/// The scenes `start` accepts, by name, without reading any of them: for lists that are
+/// refreshed often, such as the room's state on the broker.
+pub fn scene_names(config: &Config) -> Result<Vec<String>, CatalogError> {
+    Ok(files::toml_files(&config.paths.scenes, "scenes")?.into_keys().collect())
+}
+
 impl Catalog {
     /// Lists the scenes and loads every playlist. Fails only when a directory cannot be
     /// listed: a playlist a curator broke is left out and reported in [`Catalog::problems`],

@@ -10,6 +10,8 @@
 //! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
 //!   socket, the state file and event log, and the adapters.
 //! - [`protocol`]: every message between `setting` and `settingd`.
+//! - [`remote`]: the same protocol over the clinic's MQTT broker (`setting --room`), the
+//!   room's retained state, and Home Assistant discovery.
 //! - [`audio`] and [`lights`]: the adapters behind small traits.
 //! - [`report`]: a session's story, rebuilt from its event log.
 //! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage and
@@ -25,6 +27,7 @@ pub mod error_text;
 pub mod lights;
 pub mod playlist;
 pub mod protocol;
+pub mod remote;
 pub mod report;
 pub mod scene;
 pub mod time;

@@ -17,6 +17,7 @@ mod networks;
 mod overrides;
 mod raw;
 mod raw_lights;
+mod remote;
 mod secret;
 mod validate;
 
@@ -27,7 +28,7 @@ pub use error::ConfigError;
 pub use family_limits::{default_max_transition, default_network, device_limit};
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
-pub use model::{AudioConfig, Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
+pub use model::{AudioConfig, Config, DaemonConfig, PathsConfig, RemoteConfig, RoomConfig, ZoneConfig};
 pub use networks::default_networks;
 pub use secret::{SecretError, read_secret};
 

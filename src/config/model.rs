@@ -19,6 +19,9 @@ pub struct Config {
     /// The room's lights, the broker and the network budgets. No lights: the daemon only
     /// logs what it would set. Lights and no broker: the demo's private broker.
     pub lights: LightsConfig,
+    /// Steering over the broker (`setting --room`) and Home Assistant discovery; off unless
+    /// the `[remote]` section turns it on, and only with a real `[mqtt]` broker.
+    pub remote: RemoteConfig,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +68,29 @@ pub struct AudioConfig {
     pub ceiling_db: f32,
     /// The rate the mixer and the output run at; tracks are resampled to it when loaded.
     pub rate: u32,
+}
+
+/// The `[remote]` section, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemoteConfig {
+    pub enabled: bool,
+    /// Publish Home Assistant MQTT discovery for the room (one device).
+    pub home_assistant: bool,
+    /// Home Assistant's discovery prefix: `homeassistant` unless changed there.
+    pub discovery_prefix: String,
+    /// The first level of every topic of this product: `setting`.
+    pub topic_prefix: String,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> RemoteConfig {
+        RemoteConfig {
+            enabled: false,
+            home_assistant: false,
+            discovery_prefix: "homeassistant".into(),
+            topic_prefix: "setting".into(),
+        }
+    }
 }
 
 impl Config {

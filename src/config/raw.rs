@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub mqtt: Option<Spanned<RawMqtt>>,
     #[serde(default)]
     pub lights: RawLights,
+    pub remote: Option<Spanned<RawRemote>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,4 +95,14 @@ pub struct RawAudio {
     pub output: Option<Spanned<String>>,
     pub ceiling_db: Option<Spanned<f64>>,
     pub rate: Option<Spanned<i64>>,
+}
+
+/// `[remote]`: steering the room over the clinic's broker, and Home Assistant discovery.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRemote {
+    pub enabled: Option<Spanned<bool>>,
+    pub home_assistant: Option<Spanned<bool>>,
+    pub discovery_prefix: Option<Spanned<String>>,
+    pub topic_prefix: Option<Spanned<String>>,
 }

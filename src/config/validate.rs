@@ -10,7 +10,7 @@ use serde_spanned::Spanned;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
-use super::{audio, broker, lights, networks, overrides};
+use super::{audio, broker, lights, networks, overrides, remote};
 use crate::diagnostic::Document;
 use crate::lights::model::LightsConfig;
 
@@ -23,7 +23,9 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let policy = overrides::policy(doc, &raw.overrides);
     let audio = audio::audio(doc, &raw.audio, base);
     let lights = room_lights(doc, &raw, base, room.as_ref().map(|r| r.name.as_str()));
-    let (room, daemon, mut policy, audio, lights) = (room?, daemon?, policy?, audio?, lights?);
+    let remote = remote::remote(doc, raw.remote.as_ref(), raw.mqtt.as_ref());
+    let (room, daemon, mut policy, audio, lights, remote) =
+        (room?, daemon?, policy?, audio?, lights?, remote?);
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
     Some(Config {
         path: path.to_path_buf(),
@@ -33,6 +35,7 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
         audio,
         policy,
         lights,
+        remote,
     })
 }
 

@@ -39,6 +39,7 @@ use crate::lights::LightOutput;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
+pub use control::EngineHandle;
 pub use reload::{ReloadRefused, ReloadReply};
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};

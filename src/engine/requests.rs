@@ -59,8 +59,22 @@ impl Engine {
             op @ (Op::Lights | Op::LightsSet { .. } | Op::LightsTest { .. } | Op::LightsCalibrate { .. }) => {
                 self.lights_request(id, op)
             }
+            Op::VolumeTo { db } => self.volume_to(id, db, source),
             op => self.command(id, &op, source),
         }
+    }
+
+    /// `volume_to` as the `volume` step towards it, no larger than the policy allows.
+    fn volume_to(&mut self, id: Option<u64>, db: f32, source: Source) -> Reply {
+        if !db.is_finite() {
+            return Reply::error(id, ErrorKind::BadRequest, "field `db`: expected a finite number of dB");
+        }
+        let Some(current) = self.status().map(|s| s.volume_offset_db) else {
+            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
+        };
+        let step = self.options.config.policy.max_volume_step_db;
+        let delta_db = (db - current).clamp(-step, step);
+        self.command(id, &Op::Volume { delta_db }, source)
     }
 
     fn command(&mut self, id: Option<u64>, op: &Op, source: Source) -> Reply {

@@ -58,6 +58,12 @@ pub enum Op {
     Volume {
         delta_db: f32,
     },
+    /// The volume offset to reach, in dB from the scene's level, for controls that set a
+    /// value (Home Assistant's slider). It moves at most the policy's largest step per
+    /// request, like `volume`, so a dragged slider can never make the music jump.
+    VolumeTo {
+        db: f32,
+    },
     Light {
         #[serde(default)]
         zone: Option<String>,
@@ -158,6 +164,7 @@ impl Op {
             Op::End => (Command::End, Target::Room),
             Op::Stop => (Command::Stop, Target::Room),
             Op::Start { .. }
+            | Op::VolumeTo { .. }
             | Op::Status
             | Op::Watch
             | Op::Report { .. }

@@ -135,6 +135,7 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         Op::End => format!("ending the journey{phase}"),
         Op::Stop => "session stopped: the music fades out, the lights stay as they are".into(),
         Op::Volume { delta_db } => format!("volume {delta_db:+} dB{}", volume_now(status)),
+        Op::VolumeTo { db } => format!("volume towards {db:+} dB{}", volume_now(status)),
         Op::Light {
             zone,
             brightness,
