@@ -76,6 +76,9 @@ pub struct RemoteConfig {
     pub enabled: bool,
     /// Publish Home Assistant MQTT discovery for the room (one device).
     pub home_assistant: bool,
+    /// Home Assistant's broker account: its buttons publish requests under this name, so the
+    /// broker's ACL and the audit trail treat it like any other sender.
+    pub home_assistant_user: String,
     /// Home Assistant's discovery prefix: `homeassistant` unless changed there.
     pub discovery_prefix: String,
     /// The first level of every topic of this product: `setting`.
@@ -87,6 +90,7 @@ impl Default for RemoteConfig {
         RemoteConfig {
             enabled: false,
             home_assistant: false,
+            home_assistant_user: "homeassistant".into(),
             discovery_prefix: "homeassistant".into(),
             topic_prefix: "setting".into(),
         }

@@ -103,6 +103,7 @@ pub struct RawAudio {
 pub struct RawRemote {
     pub enabled: Option<Spanned<bool>>,
     pub home_assistant: Option<Spanned<bool>>,
+    pub home_assistant_user: Option<Spanned<String>>,
     pub discovery_prefix: Option<Spanned<String>>,
     pub topic_prefix: Option<Spanned<String>>,
 }

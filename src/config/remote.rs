@@ -37,6 +37,15 @@ pub fn remote(
             ok = false;
         }
     }
+    if let Some(user) = &r.home_assistant_user {
+        match crate::remote::topics::user_level_problem(user.get_ref()) {
+            None => config.home_assistant_user = user.get_ref().clone(),
+            Some(problem) => {
+                doc.error_at(user, format!("`home_assistant_user` {problem}"));
+                ok = false;
+            }
+        }
+    }
     for (field, value, target) in [
         ("discovery_prefix", &r.discovery_prefix, &mut config.discovery_prefix),
         ("topic_prefix", &r.topic_prefix, &mut config.topic_prefix),

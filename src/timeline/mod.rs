@@ -26,6 +26,7 @@ pub use command::{Command, Request, Source, Target};
 pub use core::{DeviceEvent, RestoreError, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
+pub use outputs::MIN_VOLUME_OFFSET_DB;
 pub use policy::{OverrideLook, Policy};
 pub use state::{CurrentTrack, State};
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};

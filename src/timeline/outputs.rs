@@ -14,7 +14,7 @@ use super::state::{Nudge, Override, mix};
 /// Fastest a scene-level change may be: the brief forbids abrupt changes.
 const MIN_SCENE_FADE: Millis = Millis(1000);
 /// The volume floor of the nudges, in dB: below this the therapist should mute instead.
-const MIN_VOLUME_OFFSET_DB: f32 = -40.0;
+pub const MIN_VOLUME_OFFSET_DB: f32 = -40.0;
 
 impl Timeline {
     /// Every zone of the room plus any the scene names.
