@@ -86,6 +86,10 @@ pub enum Command {
         /// One line per event even in a terminal, as when piped.
         #[arg(long)]
         plain: bool,
+        /// Print one frame of the full-screen view at this size (`100x30`) as plain text, and
+        /// exit: for notes, support requests and screen readers.
+        #[arg(long, value_name = "COLSxROWS", conflicts_with = "plain")]
+        frame: Option<String>,
     },
     /// A session's story: phases, marks, overrides, tracks, errors.
     Report(ReportArgs),

@@ -83,7 +83,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Status => status::run(cli),
         Command::Emergency(args) => emergency::run(cli, args),
-        Command::Watch { plain } => watch::run(cli, *plain),
+        Command::Watch { plain, frame } => watch::run(cli, *plain, frame.as_deref()),
         Command::Report(args) => report::run(cli, args),
         Command::Sessions => report::sessions(cli),
         Command::Reload => reload::run(cli),

@@ -12,7 +12,10 @@ use crate::client::Client;
 use crate::failure::Failure;
 use crate::locate;
 
-pub fn run(cli: &Cli, plain: bool) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(size) = frame {
+        anyhow::bail!("--frame {size}: not available yet");
+    }
     // Scripts, pipes and `--json` readers want the lines; only a person at a terminal gets the view.
     if !plain && !cli.json && std::io::stdout().is_terminal() {
         return crate::watch_view::run(cli);
