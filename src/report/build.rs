@@ -5,7 +5,8 @@ use crate::time::Millis;
 use crate::timeline::{EventKind, OverrideKind, Source, Target};
 
 use super::model::{
-    CommandRecord, CueRecord, ErrorRecord, MarkRecord, OverrideRecord, PhaseRecord, PromptRecord, Report,
+    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
+    PromptRecord, Report,
     ResumeRecord, Stamp, TimelineItem, TrackRecord,
 };
 
@@ -66,7 +67,7 @@ impl Builder {
         };
         self.report.length = self.report.length.max(at.at);
         let shown = match &entry.event.kind {
-            EventKind::Track { .. } => false,
+            EventKind::Track { .. } | EventKind::LookSet { .. } | EventKind::MusicSet { .. } => false,
             EventKind::Command { command, .. } => !SHOWN_BY_EFFECT.contains(&command.as_str()),
             _ => true,
         };
@@ -202,6 +203,32 @@ impl Builder {
                 self.report.end_reason = Some(reason.clone());
                 self.report.ended = Some(at);
             }
+            EventKind::LookSet {
+                zone,
+                brightness,
+                kelvin,
+                fade,
+            } => self.report.looks.push(LookRecord {
+                at: at.at,
+                zone: zone.clone(),
+                brightness: *brightness,
+                kelvin: *kelvin,
+                fade: *fade,
+            }),
+            EventKind::MusicSet {
+                playlist,
+                level_db,
+                muted,
+                paused,
+                fade,
+            } => self.report.music.push(MusicRecord {
+                at: at.at,
+                playlist: playlist.clone(),
+                level_db: *level_db,
+                muted: *muted,
+                paused: *paused,
+                fade: *fade,
+            }),
         }
     }
 
@@ -697,5 +724,52 @@ mod tests {
         let report = Report::from_entries(&[]);
         assert!(report.phases.is_empty());
         assert_eq!(report.length, Millis::ZERO);
+    }
+
+    #[test]
+    fn levels_are_collected_apart_from_the_story() {
+        let start = EventKind::SessionStarted {
+            scene: "sublingual".into(),
+            session: SESSION.into(),
+        };
+        let log = [
+            entry(0, 0, start),
+            entry(
+                1,
+                1,
+                EventKind::LookSet {
+                    zone: "ceiling".into(),
+                    brightness: 40.0,
+                    kelvin: 2700,
+                    fade: Millis::from_mins(2),
+                },
+            ),
+            entry(
+                1,
+                1,
+                EventKind::MusicSet {
+                    playlist: Some("arrival".into()),
+                    level_db: -12.0,
+                    muted: false,
+                    paused: false,
+                    fade: Millis::from_mins(1),
+                },
+            ),
+        ];
+        let report = Report::from_entries(&log);
+        assert_eq!(report.looks.len(), 1);
+        assert_eq!(
+            (report.looks[0].zone.as_str(), report.looks[0].brightness, report.looks[0].kelvin),
+            ("ceiling", 40.0, 2700)
+        );
+        assert_eq!(report.music.len(), 1);
+        assert_eq!(report.music[0].playlist.as_deref(), Some("arrival"));
+        assert!(
+            report
+                .timeline
+                .iter()
+                .all(|i| !matches!(i.event, EventKind::LookSet { .. } | EventKind::MusicSet { .. })),
+            "levels are drawn, not told"
+        );
     }
 }

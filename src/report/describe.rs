@@ -73,6 +73,30 @@ pub fn describe_event(kind: &EventKind) -> String {
         EventKind::SessionEnded { reason, source } => {
             format!("session ended: {reason} ({})", describe_source(source))
         }
+        EventKind::LookSet {
+            zone,
+            brightness,
+            kelvin,
+            fade,
+        } => format!(
+            "lights {zone} to {brightness:.0} % {kelvin} K over {}",
+            format_duration(*fade)
+        ),
+        EventKind::MusicSet {
+            playlist,
+            level_db,
+            muted,
+            paused,
+            fade,
+        } => {
+            let state = match (playlist, *paused, *muted) {
+                (None, ..) => "silent".to_string(),
+                (Some(_), true, _) => "paused".to_string(),
+                (Some(_), false, true) => "muted".to_string(),
+                (Some(playlist), false, false) => format!("{playlist} at {level_db:.1} dB"),
+            };
+            format!("music {state} over {}", format_duration(*fade))
+        }
     }
 }
 

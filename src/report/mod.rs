@@ -13,7 +13,8 @@ mod render;
 
 pub use describe::{describe_event, describe_source};
 pub use model::{
-    CommandRecord, CueRecord, ErrorRecord, MarkRecord, OverrideRecord, PhaseRecord, PromptRecord, Report,
+    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
+    PromptRecord, Report,
     ResumeRecord, Stamp, TimelineItem, TrackRecord,
 };
 pub use render::render_text;

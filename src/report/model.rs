@@ -39,12 +39,39 @@ pub struct Report {
     /// Devices that came back after an error (the sound card, the broker).
     #[serde(default)]
     pub restored: Vec<ErrorRecord>,
+    /// Each look a zone's lights were sent to, in order: the levels the picture draws.
+    #[serde(default)]
+    pub looks: Vec<LookRecord>,
+    /// Each level the music was sent to, in order.
+    #[serde(default)]
+    pub music: Vec<MusicRecord>,
     /// Everything that shaped the session, in order: the story the text report tells.
     /// Tracks are left out (they have their own list), and so are commands whose effect is
     /// itself an entry (a `check` command and the check override it began).
     pub timeline: Vec<TimelineItem>,
     /// Entries of other sessions found in the same list, left out of the story.
     pub foreign_entries: usize,
+}
+
+/// A zone's lights sent to a look, reached after `fade`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LookRecord {
+    pub at: Millis,
+    pub zone: String,
+    pub brightness: f32,
+    pub kelvin: u16,
+    pub fade: Millis,
+}
+
+/// The music sent to a level, reached after `fade`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MusicRecord {
+    pub at: Millis,
+    pub playlist: Option<String>,
+    pub level_db: f32,
+    pub muted: bool,
+    pub paused: bool,
+    pub fade: Millis,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

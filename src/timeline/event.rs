@@ -100,4 +100,22 @@ pub enum EventKind {
         reason: String,
         source: Source,
     },
+    /// A zone's lights were sent to a look: the levels the report draws. Not in the report's
+    /// story of the session, which tells why (the cue, the command) rather than this.
+    LookSet {
+        zone: String,
+        brightness: f32,
+        kelvin: u16,
+        fade: Millis,
+    },
+    /// The music was sent to a level (dB below the ceiling), muted or paused.
+    MusicSet {
+        /// `None`: silence, whatever the level.
+        #[serde(default)]
+        playlist: Option<String>,
+        level_db: f32,
+        muted: bool,
+        paused: bool,
+        fade: Millis,
+    },
 }

@@ -7,7 +7,7 @@ use crate::time::Millis;
 use super::action::{Action, MusicTarget, TrackPosition};
 use super::command::Target;
 use super::core::Timeline;
-use super::event::OverrideKind;
+use super::event::{EventKind, OverrideKind};
 use super::policy::OverrideLook;
 use super::state::{Nudge, Override, mix};
 
@@ -99,6 +99,15 @@ impl Timeline {
             fade,
             urgent,
         });
+        self.log(
+            out,
+            EventKind::LookSet {
+                zone: zone.to_string(),
+                brightness: look.brightness,
+                kelvin: look.kelvin,
+                fade,
+            },
+        );
     }
 
     pub(super) fn refresh_zones(
@@ -150,8 +159,22 @@ impl Timeline {
         {
             return;
         }
+        self.log_music(&target, out);
         self.state.emitted_music = Some(target.clone());
         out.push(Action::Music(target));
+    }
+
+    fn log_music(&self, target: &MusicTarget, out: &mut Vec<Action>) {
+        self.log(
+            out,
+            EventKind::MusicSet {
+                playlist: target.playlist.clone(),
+                level_db: target.level_db,
+                muted: target.muted,
+                paused: target.paused,
+                fade: target.fade,
+            },
+        );
     }
 
     /// After a restart: always sends the music target, telling the player where in the
@@ -164,9 +187,11 @@ impl Timeline {
         {
             track.resuming = true;
         }
+        self.log_music(&target, out);
         self.state.emitted_music = Some(target.clone());
         out.push(Action::Music(target));
     }
+
 
     /// Where the current track has got to, if it belongs to `playlist` and its start is known.
     /// Counted in timeline time, which ran on through the downtime as the session did.

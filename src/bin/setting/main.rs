@@ -10,6 +10,7 @@ mod emergency_direct;
 mod failure;
 mod lights;
 mod lights_calibrate;
+mod level_lines;
 mod lights_watch;
 mod locate;
 mod man_pages;

@@ -8,10 +8,9 @@ use setting::time::Millis;
 use setting::timeline::plan::Plan;
 use setting::timeline::{Action, MusicTarget};
 
-use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone, minutes};
+use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
+use crate::level_lines::{SILENT_DB, hold_to, ramp, span};
 
-/// The floor the music line drops to in silence: quieter than any planned level.
-const SILENT_DB: f64 = -60.0;
 
 pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
     let mut brightness: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
@@ -156,29 +155,4 @@ fn silence(start: Millis, end: Millis) -> Shade {
         tone: Tone::Silence,
         label: String::new(),
     }
-}
-
-/// A fade is a straight ramp from the value held until then to the new one.
-fn ramp(series: &mut Vec<(f64, f64)>, at: Millis, fade: Millis, value: f64) {
-    if let Some(&(_, held)) = series.last() {
-        series.push((minutes(at), held));
-    }
-    series.push((minutes(at + fade), value));
-}
-
-fn hold_to(series: &mut Vec<(f64, f64)>, end: Millis) {
-    if let Some(&(x, held)) = series.last()
-        && x < minutes(end)
-    {
-        series.push((minutes(end), held));
-    }
-}
-
-fn span(values: impl Iterator<Item = f64>, empty: (f64, f64)) -> (f64, f64) {
-    values
-        .fold(None, |acc: Option<(f64, f64)>, v| match acc {
-            None => Some((v, v)),
-            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-        })
-        .unwrap_or(empty)
 }

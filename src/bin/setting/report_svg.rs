@@ -1,11 +1,14 @@
 //! `setting report --svg FILE`: what really happened, drawn like the plan: the phases at their
-//! real starts and ends, overrides as shaded spans, marks, skips and prompts as ticks, and the
-//! tracks played.
+//! real starts and ends, overrides as shaded spans, marks, skips and prompts as ticks, the
+//! levels the lights and the music were really sent to, and the tracks played.
 
-use setting::report::Report;
+use std::collections::BTreeMap;
+
+use setting::report::{MusicRecord, Report};
 use setting::timeline::OverrideKind;
 
 use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
+use crate::level_lines::{SILENT_DB, hold_to, ramp, span};
 
 pub fn arc(report: &Report) -> Arc {
     let end = report.length;
@@ -65,14 +68,67 @@ pub fn arc(report: &Report) -> Arc {
             .collect(),
         shades,
         ticks,
-        // The log records what happened, not the levels, so the one panel carries the
-        // tracks; the plan's picture has the levels.
-        panels: vec![Panel {
-            y_desc: "events and tracks".into(),
+        panels: level_panels(report, tracks),
+    }
+}
+
+/// Brightness and colour temperature per zone and the music level, as sent; a log from before
+/// levels were recorded has none, and then one panel carries the tracks alone.
+fn level_panels(report: &Report, tracks: Vec<Tick>) -> Vec<Panel> {
+    let end = report.length;
+    if report.looks.is_empty() && report.music.is_empty() {
+        return vec![Panel {
+            y_desc: "tracks (this log has no levels)".into(),
             y_range: (0.0, 1.0),
             series: Vec::new(),
             notes: tracks,
-        }],
+        }];
+    }
+    let mut brightness: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut kelvin: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for look in &report.looks {
+        let b = brightness.entry(look.zone.clone()).or_default();
+        ramp(b, look.at, look.fade, f64::from(look.brightness));
+        let k = kelvin.entry(look.zone.clone()).or_default();
+        ramp(k, look.at, look.fade, f64::from(look.kelvin));
+    }
+    let mut music = Vec::new();
+    for m in &report.music {
+        ramp(&mut music, m.at, m.fade, heard_db(m));
+    }
+    for line in brightness.values_mut().chain(kelvin.values_mut()) {
+        hold_to(line, end);
+    }
+    hold_to(&mut music, end);
+    let (k_low, k_high) = span(kelvin.values().flatten().map(|p| p.1), (1800.0, 6500.0));
+    vec![
+        Panel {
+            y_desc: "brightness %".into(),
+            y_range: (0.0, 100.0),
+            series: brightness.into_iter().collect(),
+            notes: Vec::new(),
+        },
+        Panel {
+            y_desc: "colour temperature K".into(),
+            y_range: (k_low - 200.0, k_high + 200.0),
+            series: kelvin.into_iter().collect(),
+            notes: Vec::new(),
+        },
+        Panel {
+            y_desc: "music level dB".into(),
+            y_range: (SILENT_DB, 3.0),
+            series: vec![("music dB (silence at the floor)".into(), music)],
+            notes: tracks,
+        },
+    ]
+}
+
+/// The level heard: the floor when muted, paused or silent.
+fn heard_db(m: &MusicRecord) -> f64 {
+    if m.playlist.is_none() || m.muted || m.paused {
+        SILENT_DB
+    } else {
+        f64::from(m.level_db).max(SILENT_DB)
     }
 }
 
