@@ -1,7 +1,7 @@
 //! The faults a session must survive, each against the real daemon through its real socket:
 //! kill -9 at random points, a broker that is down or flaps, a state directory that cannot be
-//! written, a wall clock that jumps, and a crowd of clients hammering the socket during an
-//! emergency.
+//! written, a file-size limit the event log runs into, a wall clock that jumps, and a crowd of
+//! clients hammering the socket during an emergency.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -296,6 +296,72 @@ fn an_unwritable_state_directory_is_loud_and_persistence_resumes_when_it_is_fixe
         daemon.status()["session"]["marks"]["dose"],
         marked,
         "the mark set while nothing could be saved was saved once it could"
+    );
+}
+
+/// A daemon whose files may grow to `limit` bytes at most (`ulimit -f`, systemd's
+/// `LimitFSIZE=`); without a life of its own beyond the limit, like `FakedDaemon`'s.
+fn start_with_file_size_limit(dir: &Path, limit: u64) -> FakedDaemon {
+    use std::os::unix::process::CommandExt;
+    let socket = dir.join("control.sock");
+    let log = dir.join("settingd.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_settingd"));
+    command
+        .arg("--config")
+        .arg(repo_path("config/settingd.toml"))
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .args(["--speed", "60", "--audio", "null", "--log-level", "warn"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).expect("log"));
+    // SAFETY: between fork and exec only setrlimit(2) runs, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            let rlimit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().expect("run settingd");
+    let daemon = FakedDaemon { child, socket, log };
+    let ready = eventually(PATIENCE, || daemon.try_request(&json!({"op": "ping"})));
+    assert!(ready.is_some(), "settingd did not answer:\n{}", daemon.log_text());
+    daemon
+}
+
+#[test]
+fn an_event_log_at_the_file_size_limit_is_a_warning_not_the_end_of_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut daemon = start_with_file_size_limit(dir.path(), 32 * 1024);
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    // Each nudge adds a command and a music level to the log: far past 32 KB.
+    for i in 0..200 {
+        let delta = if i % 2 == 0 { -1.0 } else { 1.0 };
+        let reply = daemon.try_request(&json!({"op": "volume", "delta_db": delta}));
+        assert!(
+            reply.is_some(),
+            "settingd stopped answering after {i} nudges:\n{}",
+            daemon.log_text()
+        );
+    }
+    let status = daemon.ok(json!({"op": "status"}));
+    let warnings = status["daemon"]["warnings"].to_string();
+    assert!(
+        warnings.contains("not being recorded"),
+        "the full log is reported: {warnings}"
+    );
+    assert!(status["session"].is_object(), "the session goes on: {status}");
+    assert!(
+        daemon.child.try_wait().expect("wait").is_none(),
+        "the daemon is still running"
     );
 }
 

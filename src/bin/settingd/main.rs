@@ -87,6 +87,7 @@ fn parse_audio(text: &str) -> Result<AudioChoice, String> {
 }
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let args = Args::parse();
     if let Err(e) = logging::init(&args.log_level, args.log_format) {
         eprintln!("settingd: error: {e:#}");
@@ -176,6 +177,17 @@ fn audio_output(
         open_output(&spec, &options).with_context(|| format!("cannot open the audio output `{spec}`"))?;
     let player = Player::start(setup, output, events).context("cannot start the audio player")?;
     Ok(Box::new(player))
+}
+
+/// A file-size limit (`ulimit -f`, `LimitFSIZE=`) reached by the event log would otherwise
+/// kill the daemon in the middle of a session; ignored, the write fails with EFBIG instead,
+/// which the engine reports as a warning while the session goes on.
+fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code, and this
+    // runs before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Completes at the first SIGTERM (systemd stopping us) or SIGINT (Ctrl-C).
