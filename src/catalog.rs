@@ -52,7 +52,9 @@ pub struct Catalog {
 /// The scenes `start` accepts, by name, without reading any of them: for lists that are
 /// refreshed often, such as the room's state on the broker.
 pub fn scene_names(config: &Config) -> Result<Vec<String>, CatalogError> {
-    Ok(files::toml_files(&config.paths.scenes, "scenes")?.into_keys().collect())
+    Ok(files::toml_files(&config.paths.scenes, "scenes")?
+        .into_keys()
+        .collect())
 }
 
 impl Catalog {

@@ -47,7 +47,11 @@ pub fn remote(
         }
     }
     for (field, value, target) in [
-        ("discovery_prefix", &r.discovery_prefix, &mut config.discovery_prefix),
+        (
+            "discovery_prefix",
+            &r.discovery_prefix,
+            &mut config.discovery_prefix,
+        ),
         ("topic_prefix", &r.topic_prefix, &mut config.topic_prefix),
     ] {
         if let Some(value) = value {
@@ -84,5 +88,135 @@ fn topic_level_problem(prefix: &str) -> Option<&'static str> {
         Some("must not contain spaces or control characters")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RemoteConfig;
+    use super::super::tests::{ROOM, one, parse};
+
+    /// The demo room (6 lines) with a broker on lines 7-8 and `[remote]` from line 9.
+    fn with_broker(remote: &str) -> String {
+        format!("{ROOM}[mqtt]\nhost = \"broker.clinic.lan\"\n[remote]\n{remote}")
+    }
+
+    fn remote(text: &str) -> RemoteConfig {
+        parse(text).unwrap().remote
+    }
+
+    #[test]
+    fn without_the_section_remote_control_is_off() {
+        assert_eq!(remote(ROOM), RemoteConfig::default());
+        assert!(!RemoteConfig::default().enabled);
+        assert_eq!(
+            remote(&format!("{ROOM}[mqtt]\nhost = \"b\"\n")),
+            RemoteConfig::default()
+        );
+    }
+
+    #[test]
+    fn a_section_is_on_unless_it_says_otherwise_and_takes_the_defaults() {
+        assert_eq!(
+            remote(&with_broker("")),
+            RemoteConfig {
+                enabled: true,
+                home_assistant: false,
+                home_assistant_user: "homeassistant".into(),
+                discovery_prefix: "homeassistant".into(),
+                topic_prefix: "setting".into(),
+            }
+        );
+        assert!(!remote(&with_broker("enabled = false\n")).enabled);
+    }
+
+    #[test]
+    fn everything_given() {
+        assert_eq!(
+            remote(&with_broker(
+                "enabled = true\nhome_assistant = true\nhome_assistant_user = \"ha\"\n\
+                 discovery_prefix = \"ha-discovery\"\ntopic_prefix = \"clinic\"\n"
+            )),
+            RemoteConfig {
+                enabled: true,
+                home_assistant: true,
+                home_assistant_user: "ha".into(),
+                discovery_prefix: "ha-discovery".into(),
+                topic_prefix: "clinic".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn enabled_without_a_broker_is_refused_where_it_is_turned_on() {
+        let err = one(&format!("{ROOM}[remote]\nenabled = true\n"));
+        assert!(
+            err.starts_with("8:11: `[remote]` needs an `[mqtt]` broker"),
+            "{err}"
+        );
+        // A section that does not say `enabled` is refused at the section.
+        let err = one(&format!("{ROOM}[remote]\nhome_assistant = true\n"));
+        assert!(
+            err.starts_with("7:1: `[remote]` needs an `[mqtt]` broker"),
+            "{err}"
+        );
+        // Turned off, it needs nothing.
+        assert!(!remote(&format!("{ROOM}[remote]\nenabled = false\n")).enabled);
+    }
+
+    #[test]
+    fn home_assistant_needs_remote_control_on() {
+        let err = one(&with_broker("enabled = false\nhome_assistant = true\n"));
+        assert!(
+            err.starts_with("11:18: `home_assistant = true` needs `enabled = true`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn prefixes_must_be_one_plain_topic_level() {
+        for (value, problem) in [
+            ("", "must not be empty"),
+            ("a/b", "must be one topic level"),
+            ("a+", "must be one topic level"),
+            ("#", "must be one topic level"),
+            ("$SYS", "must not start with `$`"),
+            ("my prefix", "must not contain spaces"),
+        ] {
+            for field in ["topic_prefix", "discovery_prefix"] {
+                let err = one(&with_broker(&format!("{field} = \"{value}\"\n")));
+                let at = format!("10:{}: `{field}` {problem}", field.len() + 4);
+                assert!(err.starts_with(&at), "{field} = {value:?}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_remote_control_guides_examples_are_valid() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/remote.md")).unwrap();
+        let blocks: Vec<&str> = doc
+            .split("```toml\n")
+            .skip(1)
+            .map(|rest| &rest[..rest.find("```").unwrap()])
+            .collect();
+        assert!(!blocks.is_empty());
+        for block in blocks {
+            let config = parse(&format!("{ROOM}{block}")).unwrap_or_else(|e| panic!("{e:#?}\n{block}"));
+            assert!(config.remote.enabled, "{block}");
+        }
+    }
+
+    #[test]
+    fn the_home_assistant_user_must_be_one_topic_level() {
+        for (value, problem) in [
+            ("", "is empty"),
+            ("ha/x", "contains `/`"),
+            ("ha+", "contains `/`, `+` or `#`"),
+            ("h\\u0007a", "contains control characters"),
+        ] {
+            let err = one(&with_broker(&format!("home_assistant_user = \"{value}\"\n")));
+            let at = "10:23: `home_assistant_user` ";
+            assert!(err.starts_with(&format!("{at}{problem}")), "{value:?}: {err}");
+        }
     }
 }

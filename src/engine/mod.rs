@@ -91,6 +91,7 @@ pub async fn run(
     })?;
 
     let (handle, mut queues) = control::channels();
+    let remote = crate::remote::spawn(&options.config, handle.clone());
     let mut engine = session::Engine::new(options, audio, lights, handle.log_sender());
     engine.recover();
     let server = tokio::spawn(server::serve(listener, handle));
@@ -121,6 +122,9 @@ pub async fn run(
     systemd.stopping();
 
     server.abort();
+    if let Some(remote) = remote {
+        remote.stop().await;
+    }
     engine.stop_daemon();
     Ok(())
 }

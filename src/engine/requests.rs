@@ -67,7 +67,11 @@ impl Engine {
     /// `volume_to` as the `volume` step towards it, no larger than the policy allows.
     fn volume_to(&mut self, id: Option<u64>, db: f32, source: Source) -> Reply {
         if !db.is_finite() {
-            return Reply::error(id, ErrorKind::BadRequest, "field `db`: expected a finite number of dB");
+            return Reply::error(
+                id,
+                ErrorKind::BadRequest,
+                "field `db`: expected a finite number of dB",
+            );
         }
         let Some(current) = self.status().map(|s| s.volume_offset_db) else {
             return Reply::error(id, ErrorKind::NoSession, NO_SESSION);

@@ -81,7 +81,9 @@ impl RoomTopics {
         response_topic
             .strip_prefix(branch.as_str())
             .and_then(|rest| rest.strip_prefix('/'))
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['+', '#']) && !rest.split('/').any(str::is_empty))
+            .is_some_and(|rest| {
+                !rest.is_empty() && !rest.contains(['+', '#']) && !rest.split('/').any(str::is_empty)
+            })
     }
 }
 

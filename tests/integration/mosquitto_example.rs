@@ -11,16 +11,19 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, PubAckReason};
+use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, PubAckReason, PublishProperties};
 use rumqttc::v5::{Client, ConnectionError, Event, MqttOptions};
 
 use crate::support::{Daemon, eventually, repo_path};
 
 const WAIT: Duration = Duration::from_secs(10);
-const USERS: [(&str, &str); 3] = [
+const USERS: [(&str, &str); 6] = [
     ("room-a", "room-a-test-password"),
     ("room-b", "room-b-test-password"),
     ("zigbee2mqtt", "zigbee2mqtt-test-password"),
+    ("ana", "ana-test-password"),
+    ("bob", "bob-test-password"),
+    ("homeassistant", "homeassistant-test-password"),
 ];
 
 /// Mosquitto running the shipped files; killed (this process only) on drop.
@@ -208,6 +211,86 @@ fn publish_as(broker: &ExampleBroker, name: &str, topic: &str) -> PubAckReason {
 /// A payload [`publish_as`] sent for a room's user, not for Zigbee2MQTT.
 fn from_a_room(payload: &[u8]) -> bool {
     payload.starts_with(b"from room-")
+}
+
+/// Whether the broker took a publish (it may have had nobody to route it to).
+fn accepted(reason: PubAckReason) -> bool {
+    matches!(
+        reason,
+        PubAckReason::Success | PubAckReason::NoMatchingSubscribers
+    )
+}
+
+#[test]
+fn therapists_and_home_assistant_send_requests_only_under_their_own_names() {
+    let broker = ExampleBroker::start();
+    for (user, topic, allowed) in [
+        ("ana", "setting/room-a/request/ana", true),
+        ("ana", "setting/room-b/request/ana", true),
+        ("bob", "setting/room-b/request/bob", true),
+        // bob does not work in room A.
+        ("bob", "setting/room-a/request/bob", false),
+        // Nobody sends under another's name, or as the room itself.
+        ("ana", "setting/room-a/request/bob", false),
+        ("ana", "setting/room-a/request/homeassistant", false),
+        ("homeassistant", "setting/room-a/request/ana", false),
+        ("ana", "setting/room-a/state", false),
+        ("ana", "setting/room-a/status", false),
+        ("ana", "setting/room-a/reply/ana/x", false),
+        ("ana", "zigbee2mqtt/room-a/ceiling-1/set", false),
+        ("homeassistant", "setting/room-a/request/homeassistant", true),
+        ("homeassistant", "setting/room-b/request/homeassistant", true),
+        ("homeassistant", "zigbee2mqtt/room-a/ceiling-1/set", false),
+        // Each room publishes its own discovery documents, not another room's.
+        ("room-a", "homeassistant/select/setting_room-a/scene/config", true),
+        (
+            "room-a",
+            "homeassistant/select/setting_room-b/scene/config",
+            false,
+        ),
+        ("room-a", "homeassistant/status", false),
+        ("homeassistant", "homeassistant/status", true),
+        // A room does not steer another room.
+        ("room-a", "setting/room-b/request/room-a", false),
+    ] {
+        let reason = publish_as(&broker, user, topic);
+        assert_eq!(accepted(reason), allowed, "{user} on {topic}: {reason:?}");
+    }
+}
+
+#[test]
+fn a_therapist_reads_the_rooms_state_and_only_their_own_replies() {
+    let broker = ExampleBroker::start();
+    let (ana, heard) = broker.connect(Some(user("ana")));
+    ana.subscribe("setting/#", QoS::AtLeastOnce).expect("subscribe");
+    next(&heard, |p| matches!(p, Packet::SubAck(_)).then_some(()));
+    let sent = [
+        ("room-a", "setting/room-a/reply/bob/1"),
+        ("room-a", "setting/room-a/request/homeassistant"),
+        ("homeassistant", "setting/room-a/request/homeassistant"),
+        ("room-a", "setting/room-a/status"),
+        ("room-b", "setting/room-b/reply/ana/2"),
+        ("room-a", "setting/room-a/state"),
+        ("room-a", "setting/room-a/reply/ana/1"),
+    ];
+    for (by, topic) in sent {
+        assert!(accepted(publish_as(&broker, by, topic)), "{by} on {topic}");
+    }
+    let mut delivered = Vec::new();
+    while delivered.last().map(String::as_str) != Some("setting/room-a/reply/ana/1") {
+        delivered.push(next(&heard, |p| match p {
+            Packet::Publish(publish) => Some(String::from_utf8_lossy(&publish.topic).into_owned()),
+            _ => None,
+        }));
+    }
+    assert_eq!(
+        delivered,
+        [
+            "setting/room-b/reply/ana/2",
+            "setting/room-a/state",
+            "setting/room-a/reply/ana/1"
+        ]
+    );
 }
 
 #[test]
@@ -419,4 +502,65 @@ fn a_room_daemon_drives_its_lights_through_the_example_broker() {
     });
     assert_eq!(status, "online");
     assert!(!lights().contains("refused"), "{}", lights());
+}
+
+#[test]
+fn a_therapist_steers_room_a_through_the_example_broker() {
+    let broker = ExampleBroker::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = room_a_config(dir.path());
+    let mut text = fs::read_to_string(&config).expect("config");
+    text.push_str("\n[remote]\nenabled = true\nhome_assistant = true\n");
+    fs::write(&config, text).expect("config");
+    let (ana, heard) = broker.connect(Some(user("ana")));
+    for filter in ["setting/room-a/state", "setting/room-a/reply/ana/#"] {
+        ana.subscribe(filter, QoS::AtLeastOnce).expect("subscribe");
+        next(&heard, |p| matches!(p, Packet::SubAck(_)).then_some(()));
+    }
+    let daemon = Daemon::builder()
+        .config(config)
+        .arg("--mqtt")
+        .arg(format!("127.0.0.1:{}", broker.port))
+        .start();
+    // The room's state, once published, says the daemon has subscribed to its requests.
+    let online = next(&heard, |p| match p {
+        Packet::Publish(publish) if &publish.topic[..] == b"setting/room-a/state" => {
+            serde_json::from_slice::<serde_json::Value>(&publish.payload).ok()
+        }
+        _ => None,
+    });
+    assert_eq!(online["online"], serde_json::json!(true), "{online}");
+
+    let properties = PublishProperties {
+        response_topic: Some("setting/room-a/reply/ana/cli".into()),
+        correlation_data: Some(b"req-1".to_vec().into()),
+        ..PublishProperties::default()
+    };
+    ana.publish_with_properties(
+        "setting/room-a/request/ana",
+        QoS::AtLeastOnce,
+        false,
+        br#"{"id":1,"op":"emergency"}"#.to_vec(),
+        properties,
+    )
+    .expect("publish");
+    let (reply, correlation) = next(&heard, |p| match p {
+        Packet::Publish(publish) if &publish.topic[..] == b"setting/room-a/reply/ana/cli" => Some((
+            serde_json::from_slice::<serde_json::Value>(&publish.payload).expect("a JSON reply"),
+            publish
+                .properties
+                .and_then(|p| p.correlation_data)
+                .unwrap_or_default(),
+        )),
+        _ => None,
+    });
+    assert_eq!(
+        reply["ok"],
+        serde_json::json!(true),
+        "{reply}\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(&correlation[..], b"req-1");
+    let log = daemon.log_text();
+    assert!(!log.contains("refused"), "{log}");
 }

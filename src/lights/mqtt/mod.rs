@@ -11,6 +11,7 @@ mod options;
 mod routes;
 mod task;
 
+pub(crate) use backoff::Backoff;
 pub use handle::{MqttLights, MqttSetup, MqttTask};
 pub(crate) use options::tls_config;
 pub use options::{OptionsError, status_topic};

@@ -1,0 +1,188 @@
+//! The room's retained state and Home Assistant's discovery documents, kept current: the
+//! state after each change in the engine's log (a burst of changes is one publish), every 10 s
+//! while a session runs (its clock), and in full after every ConnAck; discovery after every
+//! ConnAck, when Home Assistant comes back online, and when the scene list changes. Nothing is
+//! published that is the same as the last time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::v5::AsyncClient;
+use rumqttc::v5::mqttbytes::QoS;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::engine::EngineHandle;
+use crate::protocol::{Op, StatusReply};
+use crate::remote::home_assistant;
+use crate::remote::state::RoomState;
+use crate::remote::topics::RoomTopics;
+use crate::timeline::Source;
+
+/// Changes that come together (a phase change and its cues) are published as one state.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+/// How often the state is refreshed while a session runs, for the session-time sensor.
+const SESSION_CLOCK: Duration = Duration::from_secs(10);
+
+/// What the connection's task tells the publisher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nudge {
+    /// A new connection (a clean start): publish everything again.
+    Connected,
+    /// Home Assistant restarted and asks for discovery again.
+    HomeAssistantOnline,
+}
+
+pub struct Publisher {
+    client: AsyncClient,
+    topics: RoomTopics,
+    config: Arc<Config>,
+    handle: EngineHandle,
+    connected: watch::Receiver<bool>,
+    /// The last state document published, and whether it had a session.
+    last_state: Option<Vec<u8>>,
+    session_running: bool,
+    /// The scenes the last discovery documents were made with.
+    last_discovery: Option<Vec<String>>,
+    scenes: Vec<String>,
+}
+
+impl Publisher {
+    pub fn new(
+        client: AsyncClient,
+        topics: RoomTopics,
+        config: Arc<Config>,
+        handle: EngineHandle,
+        connected: watch::Receiver<bool>,
+    ) -> Publisher {
+        Publisher {
+            client,
+            topics,
+            config,
+            handle,
+            connected,
+            last_state: None,
+            session_running: false,
+            last_discovery: None,
+            scenes: Vec::new(),
+        }
+    }
+
+    pub async fn run(mut self, mut nudges: mpsc::UnboundedReceiver<Nudge>) {
+        let mut log = self.handle.watch();
+        let mut log_open = true;
+        let mut due: Option<Instant> = None;
+        let mut clock = tokio::time::interval(SESSION_CLOCK);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                nudge = nudges.recv() => match nudge {
+                    None => return,
+                    Some(Nudge::Connected) => {
+                        // A clean start may follow a broker restart that lost every retained
+                        // message: nothing counts as published any more.
+                        self.last_state = None;
+                        self.last_discovery = None;
+                        self.refresh().await;
+                    }
+                    Some(Nudge::HomeAssistantOnline) => {
+                        self.last_discovery = None;
+                        if self.last_state.is_none() {
+                            self.refresh().await;
+                        } else {
+                            self.discovery();
+                        }
+                    }
+                },
+                entry = log.recv(), if log_open => match entry {
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                        due.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                    }
+                    Err(RecvError::Closed) => log_open = false,
+                },
+                _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    due = None;
+                    self.refresh().await;
+                }
+                _ = clock.tick(), if self.session_running => self.refresh().await,
+            }
+        }
+    }
+
+    /// Asks the engine where the room stands and publishes it (and discovery) if it changed.
+    async fn refresh(&mut self) {
+        if !*self.connected.borrow() {
+            return;
+        }
+        let reply = self.handle.request(None, Op::Status, Source::daemon()).await;
+        let status: StatusReply = match reply.result.map(serde_json::from_value) {
+            Some(Ok(status)) => status,
+            Some(Err(e)) => {
+                tracing::warn!("remote: cannot read the daemon's status: {e}");
+                return;
+            }
+            None => {
+                let message = reply.error.map(|e| e.message).unwrap_or_default();
+                tracing::debug!("remote: no status for the room's state: {message}");
+                return;
+            }
+        };
+        match crate::catalog::scene_names(&self.config) {
+            Ok(scenes) => self.scenes = scenes,
+            // The last list known is better than none; the directory may be back next time.
+            Err(e) => tracing::warn!(
+                "remote: cannot list the scenes: {}",
+                crate::error_text::error_chain(&e)
+            ),
+        }
+        let state = RoomState::from_status(&status, self.scenes.clone());
+        self.session_running = state.session.is_some();
+        let json = state.to_json();
+        if self.last_state.as_ref() != Some(&json) {
+            let topic = self.topics.state();
+            if self.publish(&topic, json.clone()) {
+                self.last_state = Some(json);
+            }
+        }
+        self.discovery();
+    }
+
+    /// Publishes the discovery documents when Home Assistant is on and they would change.
+    fn discovery(&mut self) {
+        let remote = &self.config.remote;
+        if !remote.home_assistant || self.last_discovery.as_ref() == Some(&self.scenes) {
+            return;
+        }
+        if !*self.connected.borrow() {
+            return;
+        }
+        let documents = home_assistant::discovery(
+            &self.topics,
+            remote,
+            &self.scenes,
+            self.config.policy.max_volume_boost_db,
+            env!("CARGO_PKG_VERSION"),
+        );
+        let mut all_sent = true;
+        for document in documents {
+            all_sent &= self.publish(&document.topic, document.payload);
+        }
+        if all_sent {
+            self.last_discovery = Some(self.scenes.clone());
+        }
+    }
+
+    /// Queues a retained publish; false when the queue would not take it (it is tried again
+    /// at the next refresh).
+    fn publish(&self, topic: &str, payload: Vec<u8>) -> bool {
+        match self.client.try_publish(topic, QoS::AtLeastOnce, true, payload) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(topic, "remote: cannot publish: {e}");
+                false
+            }
+        }
+    }
+}
