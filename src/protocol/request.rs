@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scene::Mark;
 use crate::time::{Millis, parse_duration};
-use crate::timeline::{Command, Request, Source, Target};
+use crate::timeline::{Command, OverrideKind, Request, Source, Target};
 
 /// A request with its optional correlation id.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +39,10 @@ pub enum Op {
         all: bool,
         #[serde(default)]
         zone: Option<String>,
+        /// Only overrides of this kind (`pause`, `check`, `emergency`): what a pause switch
+        /// sends, so that switching it off can never end an emergency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<OverrideKind>,
     },
     Check {
         #[serde(default)]
@@ -128,7 +132,13 @@ impl Op {
                 (Command::Extend { by }, Target::Room)
             }
             Op::Pause { walk } => (Command::Pause { walk_light: *walk }, Target::Room),
-            Op::Resume { all, zone: z } => (Command::Resume { all: *all }, zone(z)),
+            Op::Resume { all, zone: z, kind } => (
+                Command::Resume {
+                    all: *all,
+                    only: *kind,
+                },
+                zone(z),
+            ),
             Op::Check { zone: z } => (Command::Check, zone(z)),
             Op::Emergency { zone: z } => (Command::Emergency, zone(z)),
             Op::Mute => (Command::Mute, Target::Room),

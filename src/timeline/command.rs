@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Mark;
 use crate::time::Millis;
 
+use super::event::OverrideKind;
+
 /// A therapist command. Overrides carry their [`Target`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
@@ -21,9 +23,12 @@ pub enum Command {
     Pause {
         walk_light: bool,
     },
-    /// Ends the most urgent active override (or all of them).
+    /// Ends the most urgent active override (or all of them), or only those of `only`'s kind:
+    /// a control that means "end the pause" must never end an emergency.
     Resume {
         all: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<OverrideKind>,
     },
     Check,
     Emergency,

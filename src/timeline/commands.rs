@@ -72,7 +72,7 @@ impl Timeline {
                 self.log_command("pause", detail, &source, out);
                 self.begin_override(OverrideKind::Pause, Target::Room, walk_light, source, out);
             }
-            Command::Resume { all } => self.resume(all, &target, detail, source, out)?,
+            Command::Resume { all, only } => self.resume(all, only, &target, detail, source, out)?,
             Command::Check => {
                 self.refuse_if_active(OverrideKind::Check, &target)?;
                 self.log_command("check", detail, &source, out);
@@ -300,15 +300,19 @@ impl Timeline {
     fn resume(
         &mut self,
         all: bool,
+        only: Option<OverrideKind>,
         target: &Target,
         detail: String,
         source: Source,
         out: &mut Vec<Action>,
     ) -> Result<(), CommandError> {
         // With no zone, the most urgent override anywhere; with a zone, only that zone's own.
-        let matches = |o: &Override| match target {
-            Target::Room => true,
-            Target::Zone(_) => o.target == *target,
+        let matches = |o: &Override| {
+            only.is_none_or(|kind| o.kind == kind)
+                && match target {
+                    Target::Room => true,
+                    Target::Zone(_) => o.target == *target,
+                }
         };
         let mut chosen: Vec<Override> = self
             .state
@@ -322,9 +326,10 @@ impl Timeline {
             chosen.truncate(1);
         }
         if chosen.is_empty() {
+            let kind = only.map_or(String::new(), |k| format!(" {}", k.name()));
             let hint = match target {
-                Target::Room => String::new(),
-                Target::Zone(z) => format!(" in zone {z}"),
+                Target::Room => kind,
+                Target::Zone(z) => format!("{kind} in zone {z}"),
             };
             return Err(CommandError::NothingToResume(hint));
         }
@@ -367,7 +372,14 @@ fn describe(command: &Command, target: &Target) -> String {
         Command::Mark { mark } => mark.name().to_string(),
         Command::Extend { by } => format!("by {}", format_duration(*by)),
         Command::Pause { walk_light: true } => "with walking light".into(),
-        Command::Resume { all: true } => "all overrides".into(),
+        Command::Resume {
+            all: true,
+            only: None,
+        } => "all overrides".into(),
+        Command::Resume {
+            all: _,
+            only: Some(kind),
+        } => format!("{} only", kind.name()),
         Command::Volume { delta_db } => format!("{delta_db:+} dB"),
         Command::Light {
             brightness_delta,

@@ -192,7 +192,6 @@ impl Timeline {
         out.push(Action::Music(target));
     }
 
-
     /// Where the current track has got to, if it belongs to `playlist` and its start is known.
     /// Counted in timeline time, which ran on through the downtime as the session did.
     fn resume_position(&self, playlist: Option<&str>) -> Option<TrackPosition> {

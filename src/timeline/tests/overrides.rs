@@ -23,7 +23,13 @@ fn a_cue_that_fires_under_a_check_shows_when_the_check_ends() {
         lights(&under).is_empty(),
         "nothing shows through the check: {under:?}"
     );
-    let a = run.cmd(m(20), Command::Resume { all: false });
+    let a = run.cmd(
+        m(20),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     let room: Vec<_> = lights(&a).into_iter().filter(|(z, ..)| z == "room").collect();
     assert_eq!(room, [("room".into(), look(1.0, 2200), Millis::from_secs(30))]);
 }
@@ -41,7 +47,13 @@ fn a_zone_check_leaves_the_other_clients_alone() {
     let s = run.tl.status(m(5));
     assert_eq!(s.lights["mat-1"], look(3.0, 2200));
     assert_eq!(s.overrides[0].target, Target::Zone("mat-2".into()));
-    let a = run.cmd(m(6), Command::Resume { all: false });
+    let a = run.cmd(
+        m(6),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert_eq!(
         lights(&a),
         [("mat-2".into(), look(3.0, 2200), Millis::from_secs(30))]
@@ -59,7 +71,13 @@ fn emergency_wins_over_check_and_is_never_refused() {
     assert_eq!(lights(&a), [("room".into(), look(100.0, 4000), Millis(500))]);
     assert!(music(&a)[0].muted);
     // Resume ends the most urgent first: back to the check, then to the scene.
-    let a = run.cmd(m(4), Command::Resume { all: false });
+    let a = run.cmd(
+        m(4),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert_eq!(lights(&a)[0].1, look(50.0, 3300));
     assert_eq!(
         run.tl
@@ -70,7 +88,13 @@ fn emergency_wins_over_check_and_is_never_refused() {
             .collect::<Vec<_>>(),
         [OverrideKind::Check]
     );
-    let a = run.cmd(m(5), Command::Resume { all: false });
+    let a = run.cmd(
+        m(5),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert_eq!(lights(&a)[0].1, look(50.0, 2700));
 }
 
@@ -81,7 +105,13 @@ fn pause_holds_the_timeline_and_the_music() {
     assert!(music(&a)[0].paused);
     assert_eq!(lights(&a)[0].1, look(15.0, 2400));
     run.run_until(m(30));
-    let a = run.cmd(m(30), Command::Resume { all: false });
+    let a = run.cmd(
+        m(30),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert!(!music(&a)[0].paused);
     // 25 minutes paused: the arrival's planned 15 minutes end at 40 in session time.
     assert_eq!(run.tl.next_deadline(), Some(m(40)));
@@ -119,7 +149,13 @@ fn refused_commands_change_nothing() {
     let cases = [
         (Command::Release, Target::Room),
         (Command::Unmute, Target::Room),
-        (Command::Resume { all: false }, Target::Room),
+        (
+            Command::Resume {
+                all: false,
+                only: None,
+            },
+            Target::Room,
+        ),
         (Command::Mark { mark: Mark::Booster }, Target::Room),
         (Command::Mark { mark: Mark::Infusion }, Target::Room),
         (Command::Extend { by: Millis::ZERO }, Target::Room),
@@ -171,4 +207,26 @@ fn a_grounding_skip_names_the_scenes_track_and_is_refused_without_one() {
             to: Some("grounding/breath.flac".into()),
         }]
     );
+}
+
+#[test]
+fn a_resume_limited_to_the_pause_leaves_an_emergency_in_place() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.cmd(m(5), Command::Pause { walk_light: false });
+    run.cmd(m(6), Command::Emergency);
+    let only_pause = Command::Resume {
+        all: false,
+        only: Some(OverrideKind::Pause),
+    };
+    run.cmd(m(7), only_pause.clone());
+    let kinds: Vec<OverrideKind> = run.tl.status(m(7)).overrides.iter().map(|o| o.kind).collect();
+    assert_eq!(kinds, vec![OverrideKind::Emergency], "only the pause ended");
+    run.run_until(m(8));
+    let before = run.tl.snapshot();
+    let again = run.tl.command(m(8), Request::room(only_pause, therapist()));
+    assert!(
+        matches!(again, Err(CommandError::NothingToResume(_))),
+        "{again:?}"
+    );
+    assert_eq!(run.tl.snapshot(), before, "a refused resume changes nothing");
 }

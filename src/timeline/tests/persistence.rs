@@ -104,7 +104,13 @@ fn time_paused_does_not_count_towards_the_resume_point() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     run.tl.device(m(1), track_started("arrival/01.flac"));
     run.cmd(m(2), Command::Pause { walk_light: false });
-    run.cmd(m(6), Command::Resume { all: false });
+    run.cmd(
+        m(6),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     let a = crash_and_restore(&run.tl).resumed(m(8), m(2));
     let offset = resume_from(&a).map(|p| p.offset);
     assert_eq!(

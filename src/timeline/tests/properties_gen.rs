@@ -191,7 +191,7 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         3 => Just(Command::Emergency),
         3 => Just(Command::Check),
-        3 => any::<bool>().prop_map(|all| Command::Resume { all }),
+        3 => any::<bool>().prop_map(|all| Command::Resume { all, only: None }),
         2 => any::<bool>().prop_map(|walk_light| Command::Pause { walk_light }),
         1 => Just(Command::Mark { mark: Mark::Dose }),
         1 => Just(Command::Mark { mark: Mark::Booster }),

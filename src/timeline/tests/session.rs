@@ -69,7 +69,13 @@ fn a_full_sublingual_session_with_overrides() {
     assert_eq!(music(&a)[0].level_db, -12.0 - 18.0);
     run.run_until(m(60));
     assert_eq!(prompts(&at(&run, m(60))), ["blood-pressure check"]);
-    let a = run.cmd(m(62), Command::Resume { all: false });
+    let a = run.cmd(
+        m(62),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert_eq!(
         lights(&a),
         [("room".into(), look(3.0, 2200), Millis::from_secs(30))]
@@ -95,7 +101,13 @@ fn a_full_sublingual_session_with_overrides() {
     );
     let s = run.tl.status(m(100));
     assert_eq!((s.session_time, s.timeline_time), (m(100), m(90)));
-    let a = run.cmd(m(100), Command::Resume { all: false });
+    let a = run.cmd(
+        m(100),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
     assert_eq!(
         lights(&a),
         [("room".into(), look(3.0, 2200), Millis::from_secs(30))]
