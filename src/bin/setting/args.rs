@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+use setting::config::BrokerOverrideError;
 use setting::scene::Mark;
 
 /// Steer the room during a ketamine-assisted psychotherapy session.
 ///
-/// Commands that steer a session talk to `settingd` over its control socket. `plan`,
-/// `validate`, `playlist` and `report --log` work on files and need no daemon.
+/// Commands that steer a session talk to `settingd` over its control socket, or with `--room`
+/// to that room's `settingd` over the clinic's MQTT broker. `plan`, `validate`, `playlist` and
+/// `report --log` work on files and need no daemon.
 ///
 /// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable.
 #[derive(Debug, Parser)]
@@ -26,6 +28,53 @@ pub struct Cli {
     /// Machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Steer this room over the clinic's MQTT broker instead of the local control socket.
+    #[arg(
+        long,
+        global = true,
+        env = "SETTING_ROOM",
+        value_name = "NAME",
+        help_heading = "Remote rooms"
+    )]
+    pub room: Option<String>,
+
+    /// The broker for `--room` and `rooms` [default: the config's `[mqtt]` host and port; the
+    /// port defaults to 8883 with `--broker-ca`, else 1883].
+    #[arg(
+        long,
+        global = true,
+        env = "SETTING_BROKER",
+        value_name = "HOST[:PORT]",
+        value_parser = parse_broker,
+        help_heading = "Remote rooms"
+    )]
+    pub broker: Option<BrokerArg>,
+
+    /// The broker account to log in with (the password from SETTING_BROKER_PASSWORD or
+    /// `--broker-password-file`); anonymous when left out.
+    #[arg(
+        long,
+        global = true,
+        env = "SETTING_BROKER_USER",
+        value_name = "NAME",
+        help_heading = "Remote rooms"
+    )]
+    pub broker_user: Option<String>,
+
+    /// A file holding the broker password (one line), instead of SETTING_BROKER_PASSWORD.
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Remote rooms")]
+    pub broker_password_file: Option<PathBuf>,
+
+    /// Talk TLS to the broker, trusting this CA certificate (PEM).
+    #[arg(
+        long,
+        global = true,
+        env = "SETTING_BROKER_CA",
+        value_name = "FILE",
+        help_heading = "Remote rooms"
+    )]
+    pub broker_ca: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -119,6 +168,8 @@ pub enum Command {
     /// Play a whole session offline, each phase at its planned length: the music into a WAV
     /// file, the light commands into a CSV timeline; no daemon needed.
     DryRun(crate::dry_run::DryRunArgs),
+    /// The rooms on the clinic's broker: online or not, scene, phase, session time, mode.
+    Rooms,
     /// Technicians' tools for the room's lights: list, set, test, watch, calibrate. Refused
     /// while a session runs, except `list` and `watch`.
     #[command(subcommand)]
@@ -210,6 +261,33 @@ impl From<MarkArg> for Mark {
     }
 }
 
+/// A broker address as typed: a host, and a port when given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerArg {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// `broker.lan`, `broker.lan:8883`, `192.0.2.7`, `[fd00::7]`, `[fd00::7]:1883`.
+fn parse_broker(text: &str) -> Result<BrokerArg, String> {
+    let bare_v6 = text.starts_with('[') && text.ends_with(']');
+    if text.contains(':') && !bare_v6 {
+        let (host, port) = setting::config::broker_override(text).map_err(|e| e.to_string())?;
+        return Ok(BrokerArg {
+            host,
+            port: Some(port),
+        });
+    }
+    // The same checks on the host as with a port: any valid port will do for them.
+    match setting::config::broker_override(&format!("{text}:1")) {
+        Ok((host, _)) => Ok(BrokerArg { host, port: None }),
+        Err(BrokerOverrideError::Host { problem, .. }) => Err(format!("`{text}`: the host {problem}")),
+        Err(_) => Err(format!(
+            "`{text}` is not HOST[:PORT]; expected e.g. broker.lan, broker.lan:8883 or [fd00::7]:1883"
+        )),
+    }
+}
+
 /// `+3`, `-3`, `-1.5`, with an optional `dB` that people type out of habit.
 fn parse_db(text: &str) -> Result<f32, String> {
     let number = text
@@ -259,6 +337,55 @@ mod tests {
         );
         assert!(parse(&["mark", "lozenge"]).is_err());
         assert!(parse(&["report", "s1", "--log", "events.jsonl"]).is_err());
+    }
+
+    #[test]
+    fn the_remote_flags_are_global_and_the_broker_port_optional() {
+        let cli = parse(&[
+            "start",
+            "sublingual",
+            "--room",
+            "room-a",
+            "--broker",
+            "broker.lan",
+            "--broker-user",
+            "ana",
+            "--broker-ca",
+            "/etc/ssl/clinic-ca.pem",
+        ])
+        .unwrap();
+        assert_eq!(cli.room.as_deref(), Some("room-a"));
+        assert_eq!(
+            cli.broker,
+            Some(BrokerArg {
+                host: "broker.lan".into(),
+                port: None
+            })
+        );
+        assert_eq!(cli.broker_user.as_deref(), Some("ana"));
+        assert!(cli.broker_ca.is_some());
+        let cli = parse(&["--broker", "[fd00::7]:1884", "rooms"]).unwrap();
+        assert!(matches!(cli.command, Command::Rooms));
+        assert_eq!(
+            cli.broker,
+            Some(BrokerArg {
+                host: "fd00::7".into(),
+                port: Some(1884)
+            })
+        );
+        let cli = parse(&["--broker", "[fd00::7]", "rooms"]).unwrap();
+        assert_eq!(cli.broker.unwrap().host, "fd00::7");
+    }
+
+    #[test]
+    fn a_broker_address_that_cannot_be_one_is_refused() {
+        assert!(parse(&["--broker", "broker.lan:0", "rooms"]).is_err());
+        assert!(parse(&["--broker", "broker.lan:port", "rooms"]).is_err());
+        assert!(
+            parse(&["--broker", "fd00::7", "rooms"]).is_err(),
+            "IPv6 needs brackets"
+        );
+        assert!(parse(&["--broker", "", "rooms"]).is_err());
     }
 
     #[test]

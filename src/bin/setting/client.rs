@@ -1,5 +1,6 @@
 //! Talking to `settingd`: connect, one request line, one reply line, with short timeouts so
-//! a therapist is never left waiting on a stuck daemon.
+//! a therapist is never left waiting on a stuck daemon. With `--room`, the same requests and
+//! replies go to that room's `settingd` over the clinic's broker instead.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -11,19 +12,53 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 
 use setting::protocol::{Op, Reply, encode_line};
+use setting::remote::client as remote;
 
+use crate::args::Cli;
 use crate::failure::Failure;
+use crate::locate::{self, BrokerTarget};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Client {
-    socket: PathBuf,
-    reader: BufReader<UnixStream>,
+    transport: Transport,
     next_id: u64,
 }
 
+enum Transport {
+    Socket {
+        socket: PathBuf,
+        reader: BufReader<UnixStream>,
+    },
+    /// Each request is its own short broker connection: nothing is held open between them.
+    Broker { target: BrokerTarget, room: String },
+}
+
 impl Client {
+    /// The room the command line points at: over the broker with `--room`, else the socket.
+    pub fn for_cli(cli: &Cli) -> anyhow::Result<Client> {
+        match &cli.room {
+            Some(room) => Ok(Client::over_broker(locate::broker(cli)?, room)),
+            None => {
+                let target = locate::socket(cli);
+                Ok(Client::connect(&target.path, &target.note)?)
+            }
+        }
+    }
+
+    /// `room`'s daemon over the broker. Nothing is sent until the first request, so a
+    /// broker that cannot be reached shows up there.
+    pub fn over_broker(target: BrokerTarget, room: &str) -> Client {
+        Client {
+            transport: Transport::Broker {
+                target,
+                room: room.to_string(),
+            },
+            next_id: 1,
+        }
+    }
+
     /// `note` is added to the "not running" message (where the socket path came from).
     pub fn connect(socket: &Path, note: &str) -> Result<Client, Failure> {
         let stream = connect_within(socket, CONNECT_TIMEOUT).map_err(|e| classify(socket, note, e))?;
@@ -38,8 +73,10 @@ impl Client {
             .set_write_timeout(Some(REPLY_TIMEOUT))
             .map_err(unreachable)?;
         Ok(Client {
-            socket: socket.to_path_buf(),
-            reader: BufReader::new(stream),
+            transport: Transport::Socket {
+                socket: socket.to_path_buf(),
+                reader: BufReader::new(stream),
+            },
             next_id: 1,
         })
     }
@@ -65,9 +102,21 @@ impl Client {
     fn exchange(&mut self, op: &Op) -> anyhow::Result<Reply> {
         let id = self.next_id;
         self.next_id += 1;
+        if let Transport::Broker { target, room } = &self.transport {
+            let reply = remote::request(
+                &target.access,
+                &target.prefix,
+                room,
+                op,
+                id,
+                remote::REPLY_TIMEOUT,
+            )
+            .map_err(Failure::Remote)?;
+            return Ok(reply);
+        }
         let mut request = serde_json::to_value(op).context("encoding the request")?;
         request["id"] = id.into();
-        self.reader
+        self.reader()?
             .get_mut()
             .write_all(&encode_line(&request))
             .map_err(|e| self.unreachable(e))?;
@@ -90,12 +139,12 @@ impl Client {
     /// The next line, `None` at end of stream.
     pub fn read_line(&mut self) -> Result<Option<String>, Failure> {
         let mut line = String::new();
-        match self.reader.read_line(&mut line) {
+        match self.reader()?.read_line(&mut line) {
             Ok(0) => Ok(None),
             Ok(_) => Ok(Some(line)),
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 Err(Failure::Unreachable {
-                    socket: self.socket.clone(),
+                    socket: self.socket(),
                     reason: format!("no answer within {} s", REPLY_TIMEOUT.as_secs()),
                 })
             }
@@ -105,7 +154,7 @@ impl Client {
 
     /// After the first reply of a stream (`watch`): wait as long as it takes for the next.
     pub fn wait_without_timeout(&mut self) -> Result<(), Failure> {
-        self.reader
+        self.reader()?
             .get_ref()
             .set_read_timeout(None)
             .map_err(|e| self.unreachable(e))
@@ -113,17 +162,41 @@ impl Client {
 
     pub fn closed(&self) -> Failure {
         Failure::Unreachable {
-            socket: self.socket.clone(),
+            socket: self.socket(),
             reason: "settingd closed the connection".into(),
         }
     }
 
     fn unreachable(&self, e: io::Error) -> Failure {
         Failure::Unreachable {
-            socket: self.socket.clone(),
+            socket: self.socket(),
             reason: e.to_string(),
         }
     }
+
+    /// The socket's stream; a stream of lines (`watch`) does not exist over the broker.
+    fn reader(&mut self) -> Result<&mut BufReader<UnixStream>, Failure> {
+        match &mut self.transport {
+            Transport::Socket { reader, .. } => Ok(reader),
+            Transport::Broker { target, room } => Err(needs_socket(&target.prefix, room)),
+        }
+    }
+
+    fn socket(&self) -> PathBuf {
+        match &self.transport {
+            Transport::Socket { socket, .. } => socket.clone(),
+            Transport::Broker { .. } => PathBuf::new(),
+        }
+    }
+}
+
+/// Why a live stream is refused with `--room`, and where to look instead.
+pub fn needs_socket(prefix: &str, room: &str) -> Failure {
+    Failure::BadInput(format!(
+        "following a room live needs its control socket, on the room's own machine; from here, \
+         `setting rooms` shows where room {room} stands, and the retained topic {} follows it",
+        setting::remote::RoomTopics::new(prefix, room).state()
+    ))
 }
 
 /// A Unix socket connect has no timeout of its own and can block when the daemon's backlog

@@ -2,6 +2,10 @@
 //! straight to the lights through the broker (`emergency_direct`), saying plainly which path
 //! it took. An emergency that reaches nothing exits with its own code and tells the therapist
 //! to switch the lights on by hand.
+//!
+//! With `--room`, the emergency goes to that room's daemon over the broker. There is no second
+//! path from afar (the room's lights and their config are in the room), so silence there is
+//! said at once, with what to do by hand.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -13,6 +17,7 @@ use std::time::Duration;
 use clap::Args;
 
 use setting::protocol::{Op, Reply, encode_line};
+use setting::remote::client as remote;
 
 use crate::args::Cli;
 use crate::failure::Failure;
@@ -20,6 +25,10 @@ use crate::{emergency_direct, locate};
 
 /// How long the daemon has to answer before the CLI goes to the lights itself.
 const DAEMON_TIMEOUT_MS: u64 = 500;
+
+/// How long a room has to answer over the broker, connection included, before the therapist
+/// is told to act by hand.
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
 pub struct EmergencyArgs {
@@ -53,18 +62,17 @@ enum NoAnswer {
 }
 
 pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
-    let target = locate::socket(cli);
-    let timeout = Duration::from_millis(args.timeout.max(1));
     let op = Op::Emergency {
         zone: args.zone.clone(),
     };
+    if let Some(room) = &cli.room {
+        return over_broker(cli, room, &op, args.zone.as_deref());
+    }
+    let target = locate::socket(cli);
+    let timeout = Duration::from_millis(args.timeout.max(1));
     match ask_daemon(&target.path, &op, timeout) {
         Ok(result) => {
-            if cli.json {
-                println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
-            } else {
-                println!("{}", through_daemon(args.zone.as_deref(), &result));
-            }
+            print_sent(cli, args.zone.as_deref(), &result, "settingd");
             Ok(ExitCode::SUCCESS)
         }
         Err(NoAnswer::Refused(failure)) => Err(failure.into()),
@@ -79,16 +87,75 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn through_daemon(zone: Option<&str>, result: &serde_json::Value) -> String {
+fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through: &str) {
+    if cli.json {
+        println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
+    } else {
+        println!("{}", through_daemon(zone, result, through));
+    }
+}
+
+/// `through` names the daemon: `settingd`, or a room's over the broker.
+fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str) -> String {
     let place = zone.map_or(String::new(), |z| format!(" in zone {z}"));
     if result.get("session").is_some_and(serde_json::Value::is_null) {
-        format!("EMERGENCY{place} sent through settingd: full light, music muted (no session is running)")
+        format!("EMERGENCY{place} sent through {through}: full light, music muted (no session is running)")
     } else {
         format!(
-            "EMERGENCY{place} sent through settingd: full neutral light, music muted, clock paused; \
+            "EMERGENCY{place} sent through {through}: full neutral light, music muted, clock paused; \
              `setting resume` when it is over"
         )
     }
+}
+
+/// The emergency to `room`'s daemon over the broker. A refusal by the daemon itself (an
+/// unknown zone) is an ordinary refusal; anything that kept it from the daemon is an emergency
+/// not delivered.
+fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Result<ExitCode> {
+    let target = locate::broker(cli)?;
+    let reply = match remote::request(&target.access, &target.prefix, room, op, 1, REMOTE_TIMEOUT) {
+        Ok(reply) => reply,
+        Err(e) => {
+            return Ok(not_delivered(
+                cli,
+                room,
+                &crate::error_chain(&anyhow::Error::from(e)),
+            ));
+        }
+    };
+    match (reply.ok, reply.error) {
+        (true, _) => {
+            let result = reply.result.unwrap_or(serde_json::Value::Null);
+            print_sent(
+                cli,
+                zone,
+                &result,
+                &format!("room {room}'s settingd over the broker"),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        (false, Some(error)) => Err(Failure::from_reply(error).into()),
+        (false, None) => Ok(not_delivered(
+            cli,
+            room,
+            "its settingd refused without saying why",
+        )),
+    }
+}
+
+fn not_delivered(cli: &Cli, room: &str, why: &str) -> ExitCode {
+    let message = format!("EMERGENCY NOT DELIVERED to room {room}: {why}");
+    let by_hand = "SOMEONE IN THE ROOM MUST TURN THE LIGHTS ON BY HAND NOW (wall switch) and stop the \
+                   music at the amplifier; then call the technician";
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({ "error": { "kind": "not_delivered", "message": format!("{message}. {by_hand}.") } })
+        );
+    }
+    eprintln!("setting: {message}.");
+    eprintln!("setting: {by_hand}.");
+    ExitCode::from(crate::emergency_direct::NOT_DELIVERED)
 }
 
 /// One request on the control socket, all of it (connect, send, reply) within `timeout`. The

@@ -15,7 +15,7 @@ use crate::emergency::EmergencyArgs;
 use crate::locate;
 
 /// Neither the daemon nor the lights took the emergency: the therapist must act by hand.
-const NOT_DELIVERED: u8 = 4;
+pub(crate) const NOT_DELIVERED: u8 = 4;
 
 const BY_HAND: &str = "TURN THE ROOM LIGHTS ON BY HAND NOW (wall switch) and stop the music at the amplifier; \
                        then call the technician";

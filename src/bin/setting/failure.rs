@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use setting::protocol::{ErrorKind, ReplyError};
+use setting::remote::client::{RemoteError, RemoteErrorClass};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
@@ -18,6 +19,10 @@ pub enum Failure {
     NotRunning { socket: PathBuf, note: String },
     #[error("cannot reach settingd on {}: {reason}", socket.display())]
     Unreachable { socket: PathBuf, reason: String },
+    /// A room over the broker (`--room`, `rooms`): the error says whether the account, the
+    /// ACL, the broker or the room's daemon is the cause.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
 }
 
 impl Failure {
@@ -26,6 +31,11 @@ impl Failure {
             Failure::Refused(_) => ExitCode::from(1),
             Failure::BadInput(_) => ExitCode::from(2),
             Failure::NotRunning { .. } | Failure::Unreachable { .. } => ExitCode::from(3),
+            Failure::Remote(e) => match e.class() {
+                RemoteErrorClass::BadInput => ExitCode::from(2),
+                RemoteErrorClass::Unreachable => ExitCode::from(3),
+                RemoteErrorClass::Refused | RemoteErrorClass::Other => ExitCode::from(1),
+            },
         }
     }
 
@@ -36,6 +46,12 @@ impl Failure {
             Failure::BadInput(_) => "bad_input",
             Failure::NotRunning { .. } => "not_running",
             Failure::Unreachable { .. } => "unreachable",
+            Failure::Remote(e) => match e.class() {
+                RemoteErrorClass::BadInput => "bad_input",
+                RemoteErrorClass::Refused => "refused",
+                RemoteErrorClass::Unreachable => "unreachable",
+                RemoteErrorClass::Other => "error",
+            },
         }
     }
 

@@ -14,7 +14,6 @@ use setting::time::parse_duration;
 use crate::args::Cli;
 use crate::client::Client;
 use crate::failure::Failure;
-use crate::locate;
 
 #[derive(Debug, Subcommand)]
 pub enum LightsCommand {
@@ -66,9 +65,8 @@ pub fn run(cli: &Cli, command: &LightsCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// A connection to the daemon the command line points at.
-pub fn connect(cli: &Cli) -> Result<Client, Failure> {
-    let target = locate::socket(cli);
-    Client::connect(&target.path, &target.note)
+pub fn connect(cli: &Cli) -> anyhow::Result<Client> {
+    Client::for_cli(cli)
 }
 
 fn list(cli: &Cli) -> anyhow::Result<ExitCode> {

@@ -8,9 +8,9 @@ mod dry_run;
 mod emergency;
 mod emergency_direct;
 mod failure;
+mod level_lines;
 mod lights;
 mod lights_calibrate;
-mod level_lines;
 mod lights_watch;
 mod locate;
 mod man_pages;
@@ -28,6 +28,7 @@ mod render;
 mod report;
 mod report_export;
 mod report_svg;
+mod rooms;
 mod status;
 mod steer;
 mod validate;
@@ -81,6 +82,11 @@ fn print_json_error(kind: &str, message: &str) {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Some(room) = &cli.room
+        && follows_live(&cli.command)
+    {
+        return Err(client::needs_socket(&locate::broker_prefix(cli), room).into());
+    }
     match &cli.command {
         Command::Status => status::run(cli),
         Command::Emergency(args) => emergency::run(cli, args),
@@ -94,10 +100,20 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(cli, args),
         Command::DryRun(args) => dry_run::run(cli, args),
         Command::Lights(command) => lights::run(cli, command),
+        Command::Rooms => rooms::run(cli),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man_pages::run(args),
         other => steer::run(cli, other),
     }
+}
+
+/// The commands that follow the room live: a stream of lines the socket carries and the
+/// broker does not.
+fn follows_live(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Watch { .. } | Command::Lights(lights::LightsCommand::Watch)
+    )
 }
 
 /// The error and its causes on one line, outermost first, skipping causes that only repeat

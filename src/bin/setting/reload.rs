@@ -8,11 +8,9 @@ use setting::protocol::Op;
 
 use crate::args::Cli;
 use crate::client::Client;
-use crate::locate;
 
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let target = locate::socket(cli);
-    let mut client = Client::connect(&target.path, &target.note)?;
+    let mut client = Client::for_cli(cli)?;
     let reply: ReloadReply = client.request_as(&Op::Reload)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&reply)?);

@@ -29,8 +29,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             (log.entries, log.skipped)
         }
         None => {
-            let target = locate::socket(cli);
-            let mut client = Client::connect(&target.path, &target.note)?;
+            let mut client = Client::for_cli(cli)?;
             let reply: ReportReply = client.request_as(&Op::Report {
                 session: args.session.clone(),
             })?;
@@ -100,8 +99,7 @@ fn planned(cli: &Cli, scene: &str) -> Option<setting::timeline::plan::Plan> {
 }
 
 pub fn sessions(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let target = locate::socket(cli);
-    let mut client = Client::connect(&target.path, &target.note)?;
+    let mut client = Client::for_cli(cli)?;
     let sessions: Vec<SessionSummary> = client.request_as(&Op::Sessions)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);

@@ -10,11 +10,9 @@ use setting::timeline::{MusicTarget, Status};
 
 use crate::args::Cli;
 use crate::client::Client;
-use crate::locate;
 
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let target = locate::socket(cli);
-    let mut client = Client::connect(&target.path, &target.note)?;
+    let mut client = Client::for_cli(cli)?;
     let reply: StatusReply = client.request_as(&Op::Status)?;
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&reply)?);

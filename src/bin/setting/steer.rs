@@ -11,14 +11,12 @@ use setting::timeline::Status;
 use crate::args::{Cli, Command};
 use crate::client::Client;
 use crate::failure::Failure;
-use crate::locate;
 
 pub fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
     let Some(op) = op_for(command)? else {
         anyhow::bail!("`{command:?}` does not steer a session");
     };
-    let target = locate::socket(cli);
-    let mut client = Client::connect(&target.path, &target.note)?;
+    let mut client = Client::for_cli(cli)?;
     let result = client.request(&op)?;
     if cli.json {
         println!("{}", serde_json::to_string(&result)?);
@@ -40,6 +38,7 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         Command::Resume(r) => Op::Resume {
             all: r.all,
             zone: r.zone.clone(),
+            kind: None,
         },
         Command::Mute => Op::Mute,
         Command::Unmute => Op::Unmute,
@@ -79,6 +78,7 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Render(_)
         | Command::DryRun(_)
         | Command::Lights(_)
+        | Command::Rooms
         | Command::Completions(_)
         | Command::Man(_) => return Ok(None),
     }))
@@ -106,10 +106,10 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
             "check on{}: task light up, music ducked; `setting resume` restores the scene",
             place(zone)
         ),
-        Op::Resume { all: true, zone } => {
+        Op::Resume { all: true, zone, .. } => {
             format!("every override ended{}; the scene comes back slowly", place(zone))
         }
-        Op::Resume { all: false, zone } => {
+        Op::Resume { all: false, zone, .. } => {
             format!(
                 "most urgent override ended{}; the scene comes back slowly",
                 place(zone)

@@ -1,0 +1,131 @@
+//! The CLI's side of remote control: one request to a room over the broker and its reply,
+//! matched by MQTT 5 correlation data; and the rooms online, from their retained state.
+//!
+//! Blocking, for the synchronous CLI: each call opens its own short MQTT 5 connection (clean
+//! start, no last will: this client's going says nothing about any room) and closes it.
+//!
+//! - [`BrokerAccess`]: where the broker is and who logs in.
+//! - [`request`]: one request, one reply.
+//! - [`list_rooms`]: every room's retained state.
+
+mod error;
+mod room_request;
+mod rooms;
+mod session;
+
+use std::path::PathBuf;
+
+pub use error::{RemoteError, RemoteErrorClass};
+pub use room_request::{REPLY_TIMEOUT, request};
+pub use rooms::{QUIET, RoomList, list_rooms};
+
+use crate::remote::topics;
+
+/// The broker and the account the CLI logs in with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerAccess {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    /// The password itself, read by the caller from wherever it is kept.
+    pub password: Option<String>,
+    /// The CA that signed the broker's certificate: TLS when given.
+    pub ca: Option<PathBuf>,
+    pub client_id: String,
+}
+
+impl BrokerAccess {
+    /// `host:port` as people write it, brackets around an IPv6 address.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The name requests are sent under: the broker account, or [`topics::ANONYMOUS`].
+    pub fn user_level(&self) -> Result<&str, RemoteError> {
+        let user = self.username.as_deref().unwrap_or(topics::ANONYMOUS);
+        match topics::user_level_problem(user) {
+            None => Ok(user),
+            Some(problem) => Err(RemoteError::BadUser {
+                user: user.to_string(),
+                problem,
+            }),
+        }
+    }
+}
+
+/// A client id no other client holds: the broker would throw the older one off otherwise.
+pub fn fresh_client_id(stem: &str) -> String {
+    format!("{stem}-{}", token())
+}
+
+/// 128 bits that differ from call to call and process to process: reply topics, correlation
+/// data and client ids must not collide. They need not be secret: the broker's ACL, not the
+/// name, keeps other accounts from reading a reply branch.
+pub(crate) fn token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let half = || {
+        // Each `RandomState` is seeded afresh from the system's randomness.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.write_u128(now.as_nanos());
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(), half())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(user: Option<&str>) -> BrokerAccess {
+        BrokerAccess {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            username: user.map(str::to_string),
+            password: None,
+            ca: None,
+            client_id: "setting-test".into(),
+        }
+    }
+
+    #[test]
+    fn requests_go_under_the_account_or_anonymous() {
+        assert_eq!(access(Some("ana")).user_level().unwrap(), "ana");
+        assert_eq!(access(None).user_level().unwrap(), topics::ANONYMOUS);
+        let error = access(Some("ana/b")).user_level().unwrap_err();
+        assert!(matches!(error, RemoteError::BadUser { .. }), "{error}");
+    }
+
+    #[test]
+    fn tokens_do_not_repeat() {
+        let a = token();
+        let b = token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert!(
+            topics::user_level_problem(&a).is_none(),
+            "a token is one topic level"
+        );
+    }
+
+    #[test]
+    fn addresses_bracket_ipv6() {
+        assert_eq!(access(None).address(), "127.0.0.1:1883");
+        let mut v6 = access(None);
+        v6.host = "::1".into();
+        assert_eq!(v6.address(), "[::1]:1883");
+    }
+}
+
+#[cfg(test)]
+mod tests_broker;
