@@ -6,8 +6,7 @@ use crate::timeline::{EventKind, OverrideKind, Source, Target};
 
 use super::model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report,
-    ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
 };
 
 /// Commands whose effect is logged as its own entry, source included; the timeline shows
@@ -759,7 +758,11 @@ mod tests {
         let report = Report::from_entries(&log);
         assert_eq!(report.looks.len(), 1);
         assert_eq!(
-            (report.looks[0].zone.as_str(), report.looks[0].brightness, report.looks[0].kelvin),
+            (
+                report.looks[0].zone.as_str(),
+                report.looks[0].brightness,
+                report.looks[0].kelvin
+            ),
             ("ceiling", 40.0, 2700)
         );
         assert_eq!(report.music.len(), 1);

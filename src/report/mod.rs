@@ -14,7 +14,6 @@ mod render;
 pub use describe::{describe_event, describe_source};
 pub use model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report,
-    ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
 };
 pub use render::render_text;

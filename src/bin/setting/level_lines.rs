@@ -80,8 +80,14 @@ mod tests {
         ramp(&mut line, mins(10), mins(1), 40.0);
         assert_eq!(line.last(), Some(&(11.0, 40.0)));
         let cut = line[line.len() - 2];
-        assert!((cut.0 - 10.0).abs() < 1e-9 && (cut.1 - 50.0).abs() < 1e-9, "{line:?}");
-        assert!(line.windows(2).all(|w| w[0].0 <= w[1].0), "time never runs back: {line:?}");
+        assert!(
+            (cut.0 - 10.0).abs() < 1e-9 && (cut.1 - 50.0).abs() < 1e-9,
+            "{line:?}"
+        );
+        assert!(
+            line.windows(2).all(|w| w[0].0 <= w[1].0),
+            "time never runs back: {line:?}"
+        );
     }
 
     #[test]

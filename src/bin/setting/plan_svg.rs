@@ -11,7 +11,6 @@ use setting::timeline::{Action, MusicTarget};
 use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
 use crate::level_lines::{SILENT_DB, hold_to, ramp, span};
 
-
 pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
     let mut brightness: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut kelvin: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
