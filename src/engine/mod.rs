@@ -18,6 +18,7 @@ pub mod history;
 mod lights_requests;
 mod line;
 pub mod marker;
+mod peer;
 pub mod persist;
 mod reload;
 mod requests;

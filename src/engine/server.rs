@@ -111,7 +111,10 @@ fn close_quietest(open: &mut HashMap<tokio::task::Id, (AbortHandle, Arc<Activity
 
 /// Who is at the other end, for the event log.
 fn source_of(stream: &UnixStream) -> Source {
-    let who = stream.peer_cred().ok().map(|cred| format!("uid {}", cred.uid()));
+    let who = stream
+        .peer_cred()
+        .ok()
+        .map(|cred| super::peer::account_name(cred.uid()));
     Source {
         via: "socket".into(),
         who,

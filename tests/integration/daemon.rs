@@ -116,9 +116,14 @@ fn start_check_resume_and_emergency_show_in_status_and_log() {
         .find(|e| e["event"] == "override_started" && e["kind"] == "check")
         .expect("the check is in the log");
     assert_eq!(started_check["source"]["via"], "socket");
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    assert_eq!(started_check["source"]["who"], json!(format!("uid {uid}")));
+    // The account's name, as `id` reads it from the same user database.
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    let me = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    assert!(!me.is_empty(), "id -un names this account");
+    assert_eq!(started_check["source"]["who"], json!(me));
     assert!(entries.iter().all(|e| e["session"] == json!(session)));
     assert!(has_event(&entries, "session_started"));
     assert!(
