@@ -105,6 +105,57 @@ fn the_planned_sublingual_session_as_a_picture() {
     }
 }
 
+/// The README shows `docs/img/sublingual-arc.svg`; drawing is deterministic, so the committed
+/// picture must be exactly what the shipped scene draws now, or the README tells a stale story.
+#[test]
+fn the_readme_arc_picture_is_what_the_shipped_scene_draws_now() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("arc.svg");
+    local(&["plan", "sublingual", "--svg", path.to_str().unwrap()]);
+    let now = std::fs::read_to_string(&path).expect("the picture was written");
+    let committed = std::fs::read_to_string(repo_path("docs/img/sublingual-arc.svg"))
+        .expect("docs/img/sublingual-arc.svg is committed");
+    assert!(
+        committed == now,
+        "docs/img/sublingual-arc.svg is stale: run scripts/screenshots.sh"
+    );
+}
+
+/// The README's live view is a frame of a real session, so its clock times vary by run; what
+/// must hold is its size and that it shows the shipped scene's phases.
+#[test]
+fn the_readme_live_view_is_a_frame_of_the_shipped_scene() {
+    let frame = std::fs::read_to_string(repo_path("docs/img/live-view.txt"))
+        .expect("docs/img/live-view.txt is committed");
+    let lines: Vec<&str> = frame.lines().collect();
+    assert_eq!(lines.len(), 28, "a 100x28 frame:\n{frame}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 100), "{frame}");
+    let scene: toml::Table = std::fs::read_to_string(repo_path("scenes/sublingual.toml"))
+        .expect("the shipped scene")
+        .parse()
+        .expect("TOML");
+    let scene_title = scene["title"].as_str().expect("the scene's title");
+    assert!(lines[0].starts_with(scene_title), "{frame}");
+    let plan: Value = serde_json::from_str(&text(&local(&["plan", "sublingual", "--json"]))).unwrap();
+    let phases = plan["phases"].as_array().expect("phases");
+    let shown = phases.iter().enumerate().any(|(i, p)| {
+        let line = format!(
+            "phase {}/{}  {}",
+            i + 1,
+            phases.len(),
+            p["title"].as_str().unwrap()
+        );
+        lines.iter().any(|l| l.starts_with(&line))
+    });
+    assert!(shown, "no phase of the plan is the current one:\n{frame}");
+    let readme = std::fs::read_to_string(repo_path("README.md")).expect("README.md");
+    assert!(
+        readme.contains(frame.trim_end()),
+        "README.md shows another frame than docs/img/live-view.txt"
+    );
+    assert!(readme.contains("(docs/img/sublingual-arc.svg)"));
+}
+
 #[test]
 fn a_real_session_as_picture_markdown_and_csv() {
     let daemon = Daemon::builder().speed(60.0).start();

@@ -1,15 +1,20 @@
 //! `setting watch` away from a terminal: piped or with `--plain`, it still streams one line per
-//! event from the real daemon, as scripts/demo.sh relies on.
+//! event from the real daemon, as scripts/demo.sh relies on; `--frame` prints one frame of the
+//! full-screen view as text; and the full-screen view, run in a real pseudo-terminal, gives the
+//! terminal back when it is told to stop by a signal.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::Daemon;
+use crate::support::{Daemon, repo_path};
 
 const SCENE: &str = "sublingual";
 
@@ -91,4 +96,218 @@ fn piped_watch_without_flags_is_still_lines_and_json_stays_json() {
     assert!(line_with(&plain_rx, "mute", 200).is_some());
     let entry: serde_json::Value = serde_json::from_str(&entry).expect("a JSON line");
     assert!(entry["session"].is_string(), "{entry}");
+}
+
+fn frame(daemon: &Daemon, size: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_setting"))
+        .arg("--config")
+        .arg(repo_path("config/settingd.toml"))
+        .arg("--socket")
+        .arg(daemon.socket())
+        .args(["watch", "--frame", size])
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting watch --frame")
+}
+
+#[test]
+fn a_frame_of_the_live_view_shows_the_scene_the_phase_and_the_events_as_text() {
+    let daemon = Daemon::start();
+    let idle = frame(&daemon, "100x28");
+    assert!(idle.status.success(), "{}", String::from_utf8_lossy(&idle.stderr));
+    assert!(String::from_utf8_lossy(&idle.stdout).contains("no session running"));
+
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    daemon.ok(json!({"op": "next"}));
+    daemon.ok(json!({"op": "mark", "mark": "dose"}));
+    let status = daemon.status();
+    let session = &status["session"];
+    let scene_title = session["scene_title"].as_str().expect("scene title");
+    let phase_title = session["phase"]["title"].as_str().expect("phase title");
+
+    let out = frame(&daemon, "100x28");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8 frame");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 28, "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.chars().count() <= 100 && !l.ends_with(' ')),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "escape codes in the frame:\n{text}");
+    assert!(lines[0].contains(scene_title), "{text}");
+    assert!(
+        text.contains(phase_title),
+        "phase `{phase_title}` missing:\n{text}"
+    );
+    // The arc is drawn from the local plan: the next phases are named on it too.
+    assert!(text.contains("Build and peak"), "{text}");
+    assert!(text.contains("PROMPT"), "{text}");
+    assert!(text.contains("dose marked"), "the events so far:\n{text}");
+}
+
+#[test]
+fn a_frame_of_a_size_that_makes_no_sense_is_bad_input() {
+    let daemon = Daemon::start();
+    for size in ["100", "100x", "0x28", "100by28", "5000x28"] {
+        let out = frame(&daemon, size);
+        assert_eq!(out.status.code(), Some(2), "--frame {size}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("COLSxROWS"), "--frame {size}: {said}");
+        assert!(out.stdout.is_empty(), "--frame {size}");
+    }
+}
+
+/// A pseudo-terminal of a known size; the side that a terminal window holds is `master`.
+struct Pty {
+    master: OwnedFd,
+    slave: OwnedFd,
+}
+
+impl Pty {
+    fn open(cols: u16, rows: u16) -> Pty {
+        let (mut master, mut slave) = (-1, -1);
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: both fds are written by openpty before use; no name buffer or termios is passed.
+        let done = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(done, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: openpty just returned these open fds, and nothing else owns them.
+        unsafe {
+            Pty {
+                master: OwnedFd::from_raw_fd(master),
+                slave: OwnedFd::from_raw_fd(slave),
+            }
+        }
+    }
+
+    /// The terminal's local modes: canonical input and echo are what a shell needs back.
+    fn local_modes(&self) -> libc::tcflag_t {
+        // SAFETY: a zeroed termios is a valid buffer for tcgetattr to fill.
+        let mut modes: libc::termios = unsafe { std::mem::zeroed() };
+        let got = unsafe { libc::tcgetattr(self.slave.as_raw_fd(), &mut modes) };
+        assert_eq!(got, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+        modes.c_lflag
+    }
+
+    fn cooked(&self) -> bool {
+        let modes = self.local_modes();
+        modes & libc::ICANON != 0 && modes & libc::ECHO != 0
+    }
+}
+
+/// Everything the program wrote to the terminal so far, read on a thread so it never blocks
+/// on a full terminal buffer.
+fn screen_output(master: &OwnedFd) -> Receiver<Vec<u8>> {
+    let mut reader = File::from(master.try_clone().expect("dup master"));
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        // Ends with an error (EIO) once nothing holds the terminal's other side.
+        while let Ok(n @ 1..) = reader.read(&mut chunk) {
+            if tx.send(chunk[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn the_full_screen_view_gives_the_terminal_back_on_sigterm_and_sighup() {
+    let daemon = Daemon::start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let pty = Pty::open(100, 30);
+        assert!(pty.cooked(), "a fresh terminal is in canonical mode with echo");
+        let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
+        command
+            .arg("--socket")
+            .arg(daemon.socket())
+            .arg("watch")
+            .env_remove("SETTING_SOCKET")
+            .env_remove("SETTING_CONFIG")
+            .env("TERM", "xterm-256color")
+            .stdin(stdio())
+            .stdout(stdio())
+            .stderr(stdio());
+        // SAFETY: only async-signal-safe calls between fork and exec. The view gets a session
+        // of its own with this terminal as its controlling one, as in a terminal window, so
+        // it never touches the terminal the tests run in.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("cannot run setting watch");
+        // The command keeps its copies of the terminal until dropped; the end of the output is
+        // only seen once the test's own copy is the last one and closes.
+        drop(command);
+        let output = screen_output(&pty.master);
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !String::from_utf8_lossy(&seen).contains("PROMPT") && Instant::now() < deadline {
+            if let Ok(chunk) = output.recv_timeout(Duration::from_millis(200)) {
+                seen.extend(chunk);
+            }
+        }
+        let shown = String::from_utf8_lossy(&seen).into_owned();
+        assert!(
+            shown.contains("PROMPT"),
+            "the view never drew the session:\n{shown:?}"
+        );
+        assert!(!pty.cooked(), "the view runs the terminal raw");
+
+        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill -{signal} {pid}");
+        let status = wait_exit(&mut child, Duration::from_secs(30));
+        if status.is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let status = status.unwrap_or_else(|| panic!("setting watch ignored signal {signal}"));
+        assert_eq!(
+            status.code(),
+            Some(128 + signal),
+            "ended by signal {signal}: {status}"
+        );
+        assert!(pty.cooked(), "signal {signal} left the terminal raw");
+        drop(pty);
+        let rest: Vec<u8> = output.iter().flatten().collect();
+        let rest = String::from_utf8_lossy(&rest);
+        assert!(
+            rest.contains("\u{1b}[?1049l"),
+            "signal {signal}: the alternate screen was not left: {rest:?}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! `setting watch`: the session's events as they happen, one line each, until Ctrl-C; in a
-//! terminal, the full-screen view of `watch_view` instead.
+//! terminal, the full-screen view of `watch_view` instead, or one frame of it with `--frame`.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use crate::locate;
 
 pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCode> {
     if let Some(size) = frame {
-        anyhow::bail!("--frame {size}: not available yet");
+        return crate::watch_view::frame(cli, size);
     }
     // Scripts, pipes and `--json` readers want the lines; only a person at a terminal gets the view.
     if !plain && !cli.json && std::io::stdout().is_terminal() {
@@ -44,13 +44,7 @@ pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCo
 /// behind, the daemon is stopping) ends the watch with its message.
 pub fn render_line(line: &str) -> Result<String, Failure> {
     if let Ok(entry) = serde_json::from_str::<LogEntry>(line) {
-        let e = &entry.event;
-        return Ok(format!(
-            "{:>8}  {:>8}  {}",
-            e.at.to_string(),
-            e.timeline.to_string(),
-            describe_event(&e.kind)
-        ));
+        return Ok(render_entry(&entry));
     }
     match serde_json::from_str::<Reply>(line) {
         Ok(Reply {
@@ -58,6 +52,16 @@ pub fn render_line(line: &str) -> Result<String, Failure> {
         }) => Err(Failure::from_reply(error)),
         _ => Ok(format!("(unreadable event: {})", line.trim())),
     }
+}
+
+pub fn render_entry(entry: &LogEntry) -> String {
+    let e = &entry.event;
+    format!(
+        "{:>8}  {:>8}  {}",
+        e.at.to_string(),
+        e.timeline.to_string(),
+        describe_event(&e.kind)
+    )
 }
 
 #[cfg(test)]

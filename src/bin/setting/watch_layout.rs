@@ -337,6 +337,26 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).block(frame(" events ")).render(area, buf);
 }
 
+/// The buffer as text, one string per row with its trailing spaces trimmed; a wide symbol's
+/// hidden neighbours are left out so that each row reads as the screen shows it.
+pub fn text_lines(buf: &Buffer) -> Vec<String> {
+    let width = usize::from(buf.area.width.max(1));
+    buf.content
+        .chunks(width)
+        .map(|row| {
+            let mut line = String::new();
+            let mut hidden = 0;
+            for cell in row {
+                if hidden == 0 {
+                    line.push_str(cell.symbol());
+                }
+                hidden = hidden.max(Span::raw(cell.symbol()).width()).saturating_sub(1);
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "watch_layout_tests.rs"]
 mod tests;

@@ -218,3 +218,21 @@ fn a_lost_daemon_is_said_while_the_last_state_stays() {
     assert!(shown.contains("daemon not answering"), "{shown}");
     assert!(shown.contains("BLOOD PRESSURE"), "{shown}");
 }
+
+#[test]
+fn a_frame_as_text_is_the_screen_row_by_row_without_trailing_spaces() {
+    let buf = screen(&view(30), 100, 30);
+    let lines = text_lines(&buf);
+    assert_eq!(lines.len(), 30);
+    let screen_rows: Vec<String> = text(&buf).lines().map(|l| l.trim_end().to_string()).collect();
+    assert_eq!(lines, screen_rows);
+    assert!(lines.iter().all(|l| !l.ends_with(' ')));
+    assert!(lines.iter().any(|l| l.contains("BLOOD PRESSURE")), "{lines:#?}");
+}
+
+#[test]
+fn a_wide_symbol_in_a_frame_hides_the_cell_it_covers() {
+    let mut buf = Buffer::empty(Rect::new(0, 0, 6, 1));
+    buf.set_string(0, 0, "日本a", Style::new());
+    assert_eq!(text_lines(&buf), ["日本a"]);
+}

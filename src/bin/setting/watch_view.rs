@@ -1,24 +1,29 @@
 //! `setting watch` in a terminal: the full-screen view, fed by `status` every 500 ms and the
-//! event stream, until q or Ctrl-C; a daemon that goes away is shown and retried, not fatal.
+//! event stream, until q, Ctrl-C, SIGTERM or SIGHUP; a daemon that goes away is shown and
+//! retried, not fatal. Also `--frame`: one frame of the same view, printed as text.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
 
 use setting::catalog::Catalog;
-use setting::protocol::{LogEntry, Op, StatusReply};
+use setting::protocol::{LogEntry, Op, ReportReply, StatusReply};
 use setting::timeline::EventKind;
 use setting::timeline::plan::plan;
 
 use crate::args::Cli;
 use crate::client::Client;
+use crate::failure::Failure;
 use crate::locate;
-use crate::watch::render_line;
+use crate::watch::{render_entry, render_line};
 use crate::watch_layout::{self, Arc, EVENTS_KEPT, View};
 
 const STATUS_EVERY: Duration = Duration::from_millis(500);
@@ -42,7 +47,35 @@ impl Drop for Restore {
     }
 }
 
+/// The signal that asked the view to stop, 0 while none has. Raw mode leaves the terminal
+/// unusable if the process just dies, so SIGTERM and SIGHUP (a `timeout`, a closed window) only
+/// set this, and the loop ends the way q does, through [`Restore`].
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note_stop_signal(signal: libc::c_int) {
+    // An atomic store is all a signal handler may safely do here.
+    STOP_SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+fn catch_stop_signals() -> anyhow::Result<()> {
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores into an atomic, which is async-signal-safe; a zeroed
+        // `sigaction` with an empty mask and no flags is a valid one to fill in.
+        let failed = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = note_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut()) != 0
+        };
+        if failed {
+            return Err(std::io::Error::last_os_error().into());
+        }
+    }
+    Ok(())
+}
+
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    catch_stop_signals()?;
     let socket = locate::socket(cli);
     let (tx, rx) = mpsc::channel();
     // Both feeders block on the socket, so they get threads; the screen stays responsive to q.
@@ -56,8 +89,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut view = View::default();
     let mut plans = Plans::new(cli);
     loop {
+        let signal = STOP_SIGNAL.load(Ordering::SeqCst);
+        if signal != 0 {
+            // As a shell reports a process ended by that signal.
+            return Ok(ExitCode::from(128 + signal as u8));
+        }
         take_in(&rx, &mut view, &mut plans);
         terminal.draw(|frame| watch_layout::draw(&view, frame.area(), frame.buffer_mut()))?;
+        // A signal arriving during the wait cuts it short (crossterm treats EINTR as no event).
         if event::poll(KEY_WAIT)?
             && let Event::Key(key) = event::read()?
             && key.kind == KeyEventKind::Press
@@ -67,6 +106,82 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
         }
+    }
+}
+
+/// `setting watch --frame COLSxROWS`: the view as it would be drawn now, from one `status` and
+/// the running session's log so far, printed as text without colours or trailing spaces.
+pub fn frame(cli: &Cli, size: &str) -> anyhow::Result<ExitCode> {
+    let (cols, rows) = parse_size(size)?;
+    let socket = locate::socket(cli);
+    let mut client = Client::connect(&socket.path, &socket.note)?;
+    let reply: Box<StatusReply> = client.request_as(&Op::Status)?;
+    let (tx, rx) = mpsc::channel();
+    let running = reply.session.as_ref().map(|s| s.session.clone());
+    tx.send(Message::Status(Ok(reply)))?;
+    // The live view collects events from when it starts; a frame stands for one that has been
+    // open since the session began. Without the log the events pane is just empty.
+    if let Some(session) = running
+        && let Ok(log) = client.request_as::<ReportReply>(&Op::Report {
+            session: Some(session),
+        })
+    {
+        for entry in &log.entries {
+            if let Some(name) = track_name(entry) {
+                tx.send(Message::Track(name))?;
+            }
+        }
+        let shown: Vec<&LogEntry> = log.entries.iter().filter(|e| in_events_pane(e)).collect();
+        let first = shown.len().saturating_sub(EVENTS_KEPT);
+        for entry in &shown[first..] {
+            tx.send(Message::Line(render_entry(entry)))?;
+        }
+    }
+    let mut view = View::default();
+    take_in(&rx, &mut view, &mut Plans::new(cli));
+    let mut buf = Buffer::empty(Rect::new(0, 0, cols, rows));
+    watch_layout::draw(&view, buf.area, &mut buf);
+    let lines = watch_layout::text_lines(&buf);
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({ "cols": cols, "rows": rows, "lines": lines })
+        );
+    } else {
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The smallest and largest frame side: smaller shows nothing useful, larger is a typo.
+const FRAME_SIDES: std::ops::RangeInclusive<u16> = 10..=1000;
+
+/// `100x28` (or `100X28`) as columns and rows.
+pub fn parse_size(size: &str) -> Result<(u16, u16), Failure> {
+    let bad = || {
+        Failure::BadInput(format!(
+            "--frame {size}: expected COLSxROWS, each from {} to {}, e.g. 100x28",
+            FRAME_SIDES.start(),
+            FRAME_SIDES.end()
+        ))
+    };
+    let (cols, rows) = size.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let side = |text: &str| {
+        text.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|n| FRAME_SIDES.contains(n))
+            .ok_or_else(bad)
+    };
+    Ok((side(cols)?, side(rows)?))
+}
+
+fn track_name(entry: &LogEntry) -> Option<String> {
+    match &entry.event.kind {
+        EventKind::Track { path, .. } => Some(path.rsplit('/').next().unwrap_or(path).to_string()),
+        _ => None,
     }
 }
 
@@ -150,6 +265,15 @@ fn poll_status(path: PathBuf, note: String, tx: Sender<Message>) {
     }
 }
 
+/// The levels sent to the lights and the music have panes of their own; in the events pane
+/// they would push out the prompts and marks the therapist is looking for.
+fn in_events_pane(entry: &LogEntry) -> bool {
+    !matches!(
+        entry.event.kind,
+        EventKind::LookSet { .. } | EventKind::MusicSet { .. }
+    )
+}
+
 /// Follows the event stream, starting it again whenever it ends (daemon restarted, watch fell
 /// behind); the view learns of the daemon being away from the status polls.
 fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
@@ -159,11 +283,13 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
             && client.wait_without_timeout().is_ok()
         {
             while let Ok(Some(line)) = client.read_line() {
-                if let Ok(entry) = serde_json::from_str::<LogEntry>(&line)
-                    && let EventKind::Track { path, .. } = &entry.event.kind
-                {
-                    let name = path.rsplit('/').next().unwrap_or(path);
-                    let _ = tx.send(Message::Track(name.to_string()));
+                if let Ok(entry) = serde_json::from_str::<LogEntry>(&line) {
+                    if let Some(name) = track_name(&entry) {
+                        let _ = tx.send(Message::Track(name));
+                    }
+                    if !in_events_pane(&entry) {
+                        continue;
+                    }
                 }
                 let text = render_line(&line).unwrap_or_else(|e| format!("(stream ended: {e})"));
                 if tx.send(Message::Line(text)).is_err() {
@@ -172,5 +298,27 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
             }
         }
         thread::sleep(RECONNECT_AFTER);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_sizes_are_columns_by_rows_within_reason() {
+        assert_eq!(parse_size("100x28").unwrap(), (100, 28));
+        assert_eq!(parse_size(" 80X24 ").unwrap(), (80, 24));
+        assert_eq!(parse_size("10x1000").unwrap(), (10, 1000));
+        for bad in [
+            "", "100", "100x", "x28", "100x28x2", "-1x28", "9x28", "100x1001", "ax b", "100*28",
+        ] {
+            let failure = parse_size(bad).expect_err(bad);
+            assert!(
+                matches!(&failure, Failure::BadInput(m) if m.contains("COLSxROWS")),
+                "{bad}"
+            );
+            assert_eq!(failure.exit_code(), ExitCode::from(2));
+        }
     }
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Makes the README's pictures again: docs/img/sublingual-arc.svg, the planned sublingual session
+# (`setting plan sublingual --svg`, the same every time; a test compares it with the committed
+# one), and docs/img/live-view.txt, the live view eight minutes after the dose mark (`setting
+# watch --frame 100x28`, from its own settingd at 120 times speed; its clock times differ a
+# little from run to run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+ensure_packages
+ensure_cargo
+
+SPEED=120
+cargo build --quiet --bins
+bin="${CARGO_TARGET_DIR:-target}/debug"
+setting_bin="$bin/setting"
+config="$(pwd)/config/settingd.toml"
+mkdir -p docs/img
+
+"$setting_bin" --config "$config" plan sublingual --svg docs/img/sublingual-arc.svg
+
+tmp=$(mktemp -d -t setting-screenshots.XXXXXX)
+daemon_pid=""
+cleanup() {
+  # Only the daemon this script started, by its PID.
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export SETTING_SOCKET="$tmp/settingd.sock"
+export SETTING_CONFIG="$config"
+# Silent: a picture needs no music through the speakers.
+"$bin/settingd" --config "$config" --socket "$SETTING_SOCKET" --state-dir "$tmp/state" \
+  --speed "$SPEED" --audio null 2>"$tmp/settingd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+  if "$setting_bin" status >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$daemon_pid" 2>/dev/null; then
+    echo "settingd exited during start-up:" >&2
+    cat "$tmp/settingd.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+# Long enough for the simulated lights to answer, so that the frame shows them up.
+sleep 1
+
+"$setting_bin" start sublingual >/dev/null
+sleep 7
+"$setting_bin" next >/dev/null
+sleep 6
+"$setting_bin" mark dose >/dev/null
+# Dose +8 min of session time: the spit prompt is up and the first tracks have started.
+sleep 4
+"$setting_bin" watch --frame 100x28 >docs/img/live-view.txt
+"$setting_bin" stop >/dev/null
+echo "wrote docs/img/sublingual-arc.svg and docs/img/live-view.txt"
