@@ -117,7 +117,8 @@ struct Changes {
 
 /// The config the daemon runs with after a reload: `fresh`, except for the parts held by
 /// things set up once at start-up (the socket and state directory, the room's zones and
-/// topics, the broker and lights, the music player with its playlists and media), which stay
+/// topics, the broker and lights, the remote link, the music player with its playlists and
+/// media), which stay
 /// as they are in `running`.
 fn take_on(running: &Config, mut fresh: Config) -> (Config, Changes) {
     let mut changes = Changes::default();
@@ -138,6 +139,8 @@ fn take_on(running: &Config, mut fresh: Config) -> (Config, Changes) {
         fresh.paths.playlists != running.paths.playlists,
     );
     needs_restart("paths.media", fresh.paths.media != running.paths.media);
+    needs_restart("remote", fresh.remote != running.remote);
+    fresh.remote = running.remote.clone();
     fresh.daemon = running.daemon.clone();
     fresh.room = running.room.clone();
     fresh.audio = running.audio.clone();
@@ -207,5 +210,18 @@ name = "ceiling"
         let (now, changes) = take_on(&running, running.clone());
         assert_eq!(now, running);
         assert_eq!(changes, Changes::default());
+    }
+
+    #[test]
+    fn turning_remote_control_on_waits_for_a_restart() {
+        let running = config("");
+        let fresh = config("[mqtt]\nhost = \"127.0.0.1\"\n[remote]\nenabled = true\n");
+        assert!(fresh.remote.enabled);
+        let (now, changes) = take_on(&running, fresh);
+        assert!(!now.remote.enabled, "the link is set up at start-up only");
+        assert!(
+            changes.needs_restart.contains(&"remote".to_string()),
+            "{changes:?}"
+        );
     }
 }

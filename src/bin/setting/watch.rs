@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use setting::protocol::{LogEntry, Op, Reply};
 use setting::report::describe_event;
+use setting::timeline::EventKind;
 
 use crate::args::Cli;
 use crate::client::Client;
@@ -32,12 +33,26 @@ pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCo
         if cli.json {
             write!(stdout, "{line}")?;
         } else {
+            if serde_json::from_str::<LogEntry>(&line).is_ok_and(|entry| !worth_a_line(&entry)) {
+                continue;
+            }
             writeln!(stdout, "{}", render_line(&line)?)?;
         }
         // Someone piping this into a file or a pager wants each event as it happens.
         stdout.flush()?;
     }
     Err(client.closed().into())
+}
+
+/// Whether a person following the session wants a line for the entry. The levels sent to the
+/// lights and the music are left out: every phase change sends one per zone, and they would
+/// bury the prompts and marks (`status`, `lights watch` and the report's picture show them;
+/// `--json` keeps every entry).
+pub fn worth_a_line(entry: &LogEntry) -> bool {
+    !matches!(
+        entry.event.kind,
+        EventKind::LookSet { .. } | EventKind::MusicSet { .. }
+    )
 }
 
 /// An entry as `session-time  timeline-time  what happened`; an error reply (the watch fell
@@ -77,5 +92,23 @@ mod tests {
         );
         let cut = r#"{"ok":false,"error":{"kind":"internal","message":"watch fell 3 entries behind"}}"#;
         assert!(matches!(render_line(cut), Err(Failure::Refused(m)) if m.contains("fell 3")));
+    }
+
+    #[test]
+    fn levels_are_left_out_of_the_lines_and_marks_are_not() {
+        let entry = |event: &str| -> LogEntry {
+            serde_json::from_str(&format!(
+                r#"{{"wall":"2025-01-01T09:00:00.000Z","session":"s1","at":0,"timeline":0,{event}}}"#
+            ))
+            .unwrap()
+        };
+        let look = entry(r#""event":"look_set","zone":"room","brightness":40.0,"kelvin":2700,"fade":1000"#);
+        let music = entry(
+            r#""event":"music_set","playlist":"peak","level_db":-12.0,"muted":false,"paused":false,"fade":1000"#,
+        );
+        let mark = entry(r#""event":"mark_set","mark":"dose","source":{"via":"socket","who":"ana"}"#);
+        assert!(!worth_a_line(&look));
+        assert!(!worth_a_line(&music));
+        assert!(worth_a_line(&mark));
     }
 }

@@ -131,7 +131,11 @@ pub fn frame(cli: &Cli, size: &str) -> anyhow::Result<ExitCode> {
                 tx.send(Message::Track(name))?;
             }
         }
-        let shown: Vec<&LogEntry> = log.entries.iter().filter(|e| in_events_pane(e)).collect();
+        let shown: Vec<&LogEntry> = log
+            .entries
+            .iter()
+            .filter(|e| crate::watch::worth_a_line(e))
+            .collect();
         let first = shown.len().saturating_sub(EVENTS_KEPT);
         for entry in &shown[first..] {
             tx.send(Message::Line(render_entry(entry)))?;
@@ -265,15 +269,6 @@ fn poll_status(path: PathBuf, note: String, tx: Sender<Message>) {
     }
 }
 
-/// The levels sent to the lights and the music have panes of their own; in the events pane
-/// they would push out the prompts and marks the therapist is looking for.
-fn in_events_pane(entry: &LogEntry) -> bool {
-    !matches!(
-        entry.event.kind,
-        EventKind::LookSet { .. } | EventKind::MusicSet { .. }
-    )
-}
-
 /// Follows the event stream, starting it again whenever it ends (daemon restarted, watch fell
 /// behind); the view learns of the daemon being away from the status polls.
 fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
@@ -287,7 +282,7 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
                     if let Some(name) = track_name(&entry) {
                         let _ = tx.send(Message::Track(name));
                     }
-                    if !in_events_pane(&entry) {
+                    if !crate::watch::worth_a_line(&entry) {
                         continue;
                     }
                 }
