@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
+# shellcheck source=scripts/daemon.sh
+source scripts/daemon.sh
 ensure_packages
 ensure_cargo
 
@@ -38,15 +40,7 @@ export SETTING_CONFIG="$config"
 "$bin/settingd" --config "$config" --socket "$SETTING_SOCKET" --state-dir "$tmp/state" \
   --speed "$SPEED" --audio null 2>"$tmp/settingd.log" &
 daemon_pid=$!
-for _ in $(seq 100); do
-  if "$setting_bin" status >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$daemon_pid" 2>/dev/null; then
-    echo "settingd exited during start-up:" >&2
-    cat "$tmp/settingd.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_for_settingd "$setting_bin" "$daemon_pid" "$tmp/settingd.log"
 # Long enough for the simulated lights to answer, so that the frame shows them up.
 sleep 1
 

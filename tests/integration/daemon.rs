@@ -51,11 +51,6 @@ fn without_clock(mut status: Value) -> Value {
     status
 }
 
-fn events(daemon: &Daemon) -> Vec<Value> {
-    let report = daemon.ok(json!({"op": "report"}));
-    report["entries"].as_array().expect("entries").clone()
-}
-
 fn has_event(entries: &[Value], event: &str) -> bool {
     entries.iter().any(|e| e["event"] == event)
 }
@@ -110,7 +105,7 @@ fn start_check_resume_and_emergency_show_in_status_and_log() {
     assert_eq!(kinds(&status["session"]["overrides"]), ["emergency"]);
     assert_eq!(status["session"]["overrides"][0]["target"], "room");
 
-    let entries = events(&daemon);
+    let entries = daemon.entries();
     let started_check = entries
         .iter()
         .find(|e| e["event"] == "override_started" && e["kind"] == "check")
@@ -286,7 +281,7 @@ fn kill_9_mid_session_resumes_phase_marks_and_overrides_with_the_downtime_counte
         "session time {now} after restart, expected at least {at_least}"
     );
 
-    let entries = events(&daemon);
+    let entries = daemon.entries();
     assert!(
         entries
             .iter()
@@ -385,7 +380,7 @@ fn sigterm_saves_the_session_and_the_next_start_resumes_it() {
     assert_eq!(after["phase"]["id"], before["phase"]["id"]);
     assert_eq!(after["held"], true);
     assert!(after["session_time"].as_u64() >= before["session_time"].as_u64());
-    let entries = events(&daemon);
+    let entries = daemon.entries();
     assert!(
         entries
             .iter()

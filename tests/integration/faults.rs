@@ -64,13 +64,6 @@ fn random_command(rng: &mut Rng) -> (&'static str, Value) {
     }
 }
 
-fn entries(daemon: &Daemon) -> Vec<Value> {
-    daemon.ok(json!({"op": "report"}))["entries"]
-        .as_array()
-        .expect("entries")
-        .clone()
-}
-
 #[test]
 fn kill_9_at_five_random_points_loses_nothing_acknowledged() {
     let seed = seed();
@@ -113,7 +106,7 @@ fn kill_9_at_five_random_points_loses_nothing_acknowledged() {
         );
     }
 
-    let log = entries(&daemon);
+    let log = daemon.entries();
     for (name, told) in &acked {
         let logged = log
             .iter()
@@ -232,7 +225,7 @@ fn the_session_rides_out_a_broker_that_is_down_then_flaps_and_an_emergency_witho
         session["overrides"].to_string().contains("emergency"),
         "status shows the emergency: {session}"
     );
-    let log = entries(&daemon);
+    let log = daemon.entries();
     assert!(
         log.iter()
             .any(|e| e["event"] == "override_started" && e["kind"] == "emergency"),
@@ -300,41 +293,24 @@ fn an_unwritable_state_directory_is_loud_and_persistence_resumes_when_it_is_fixe
 }
 
 /// A daemon whose files may grow to `limit` bytes at most (`ulimit -f`, systemd's
-/// `LimitFSIZE=`); without a life of its own beyond the limit, like `FakedDaemon`'s.
-fn start_with_file_size_limit(dir: &Path, limit: u64) -> FakedDaemon {
+/// `LimitFSIZE=`).
+fn start_with_file_size_limit(dir: &Path, limit: u64) -> OwnDaemon {
     use std::os::unix::process::CommandExt;
-    let socket = dir.join("control.sock");
-    let log = dir.join("settingd.log");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_settingd"));
-    command
-        .arg("--config")
-        .arg(repo_path("config/settingd.toml"))
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .args(["--speed", "60", "--audio", "null", "--log-level", "warn"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log).expect("log"));
-    // SAFETY: between fork and exec only setrlimit(2) runs, which is async-signal-safe.
-    unsafe {
-        command.pre_exec(move || {
-            let rlimit = libc::rlimit {
-                rlim_cur: limit,
-                rlim_max: limit,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let child = command.spawn().expect("run settingd");
-    let daemon = FakedDaemon { child, socket, log };
-    let ready = eventually(PATIENCE, || daemon.try_request(&json!({"op": "ping"})));
-    assert!(ready.is_some(), "settingd did not answer:\n{}", daemon.log_text());
-    daemon
+    OwnDaemon::launch(dir, 60.0, "warn", |command| {
+        // SAFETY: between fork and exec only setrlimit(2) runs, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                let rlimit = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    })
 }
 
 #[test]
@@ -365,9 +341,9 @@ fn an_event_log_at_the_file_size_limit_is_a_warning_not_the_end_of_the_session()
     );
 }
 
-/// `settingd` under libfaketime: only the wall clock is faked, read from `clock_file` at every
-/// call, so a test can move it while the daemon runs.
-struct FakedDaemon {
+/// A `settingd` this file starts itself, for what the harness's `Daemon` cannot set up: a
+/// faked wall clock, a file-size limit.
+struct OwnDaemon {
     child: Child,
     socket: PathBuf,
     log: PathBuf,
@@ -375,42 +351,43 @@ struct FakedDaemon {
 
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
-impl FakedDaemon {
-    fn start(dir: &Path, clock_file: &Path, speed: f64) -> FakedDaemon {
+impl OwnDaemon {
+    /// Starts it with the repository's config in `dir`, `setup` adding what the test needs,
+    /// and waits until it answers.
+    fn launch(dir: &Path, speed: f64, log_level: &str, setup: impl FnOnce(&mut Command)) -> OwnDaemon {
         let socket = dir.join("control.sock");
         let log = dir.join("settingd.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_settingd"));
+        command
             .arg("--config")
             .arg(repo_path("config/settingd.toml"))
             .arg("--socket")
             .arg(&socket)
             .arg("--state-dir")
             .arg(dir.join("state"))
-            .args([
-                "--speed",
-                &speed.to_string(),
-                "--audio",
-                "null",
-                "--log-level",
-                "debug",
-            ])
-            .env("LD_PRELOAD", LIBFAKETIME)
-            .env("FAKETIME_TIMESTAMP_FILE", clock_file)
-            .env("FAKETIME_NO_CACHE", "1")
-            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .args(["--speed", &speed.to_string(), "--audio", "null"])
+            .args(["--log-level", log_level])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("run settingd");
-        let daemon = FakedDaemon { child, socket, log };
+            .stderr(fs::File::create(&log).expect("log"));
+        setup(&mut command);
+        let child = command.spawn().expect("run settingd");
+        let daemon = OwnDaemon { child, socket, log };
         let ready = eventually(PATIENCE, || daemon.try_request(&json!({"op": "ping"})));
-        assert!(
-            ready.is_some(),
-            "settingd under faketime did not answer:\n{}",
-            daemon.log_text()
-        );
+        assert!(ready.is_some(), "settingd did not answer:\n{}", daemon.log_text());
         daemon
+    }
+
+    /// Under libfaketime: only the wall clock is faked, read from `clock_file` at every call,
+    /// so a test can move it while the daemon runs.
+    fn faked(dir: &Path, clock_file: &Path, speed: f64) -> OwnDaemon {
+        OwnDaemon::launch(dir, speed, "debug", |command| {
+            command
+                .env("LD_PRELOAD", LIBFAKETIME)
+                .env("FAKETIME_TIMESTAMP_FILE", clock_file)
+                .env("FAKETIME_NO_CACHE", "1")
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        })
     }
 
     fn try_request(&self, request: &Value) -> Option<Value> {
@@ -438,7 +415,7 @@ impl FakedDaemon {
     }
 }
 
-impl Drop for FakedDaemon {
+impl Drop for OwnDaemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -446,7 +423,7 @@ impl Drop for FakedDaemon {
 }
 
 /// Seconds the wall time of the daemon's newest log entry is ahead of the real clock.
-fn wall_offset_of_last_entry(daemon: &FakedDaemon) -> f64 {
+fn wall_offset_of_last_entry(daemon: &OwnDaemon) -> f64 {
     let report = daemon.ok(json!({"op": "report"}));
     let last = report["entries"]
         .as_array()
@@ -471,7 +448,7 @@ fn a_wall_clock_jump_of_an_hour_either_way_leaves_session_time_alone() {
     let dir = tempfile::tempdir().unwrap();
     let clock_file = dir.path().join("faketime");
     fs::write(&clock_file, "+0\n").unwrap();
-    let daemon = FakedDaemon::start(dir.path(), &clock_file, speed);
+    let daemon = OwnDaemon::faked(dir.path(), &clock_file, speed);
     daemon.ok(json!({"op": "start", "scene": SCENE}));
 
     for (offset, jump) in [("+1h", 3600.0), ("-1h", -3600.0)] {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use setting::lights::level::device_level;
 
-use crate::support::{Daemon, eventually, repo_path};
+use crate::support::{Daemon, assert_code, eventually, repo_path};
 
 /// A room with zones but no lights: the daemon only logs what it would set.
 fn config_without_lights(dir: &Path) -> PathBuf {
@@ -67,17 +67,6 @@ fn setting(daemon: &Daemon, args: &[&str], stdin: &str) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, expected: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(expected),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 #[test]

@@ -165,13 +165,6 @@ impl Sender {
     }
 }
 
-fn entries(daemon: &Daemon) -> Vec<Value> {
-    daemon.ok(json!({"op": "report"}))["entries"]
-        .as_array()
-        .expect("entries")
-        .clone()
-}
-
 #[test]
 fn a_request_is_answered_with_its_correlation_data_and_the_sender_is_in_the_event_log() {
     let broker = remote_broker();
@@ -188,7 +181,8 @@ fn a_request_is_answered_with_its_correlation_data_and_the_sender_is_in_the_even
     let (reply, correlation) = ana.request(json!({"id": 8, "op": "check"}), b"\x00binary\xff");
     assert_eq!(reply["ok"], json!(true), "{reply}");
     assert_eq!(correlation, b"\x00binary\xff");
-    let check = entries(&daemon)
+    let check = daemon
+        .entries()
         .into_iter()
         .find(|e| e["event"] == "override_started" && e["kind"] == "check")
         .expect("the check is in the log");
@@ -267,7 +261,8 @@ fn home_assistant_sets_the_volume_without_a_response_topic() {
         (v != -4.0).then_some(v)
     });
     assert_eq!(volume, Some(-10.0));
-    let volume = entries(&daemon)
+    let volume = daemon
+        .entries()
         .into_iter()
         .find(|e| e["event"] == "command" && e["command"] == "volume")
         .expect("the volume change is in the log");

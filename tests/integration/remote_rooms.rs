@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::Broker;
-use crate::support::{Daemon, eventually, repo_path};
+use crate::support::{Daemon, assert_code, eventually, repo_path};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -107,17 +107,6 @@ fn setting(broker: &Broker, user: &str, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, expected: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(expected),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 fn json_of(out: &Output) -> Value {

@@ -2,9 +2,14 @@
 //! a straight ramp over its fade from wherever the level was, even when it cuts a slower fade
 //! short (an emergency in the middle of a dusk ramp).
 
+use std::collections::BTreeMap;
+
 use setting::time::Millis;
 
-use crate::arc_chart::minutes;
+use crate::arc_chart::{Panel, Tick, minutes};
+
+/// A line of (minutes, value) points.
+pub type Line = Vec<(f64, f64)>;
 
 /// The floor the music line drops to when nothing is heard, in dB.
 pub const SILENT_DB: f64 = -60.0;
@@ -52,6 +57,38 @@ pub fn span(values: impl Iterator<Item = f64>, empty: (f64, f64)) -> (f64, f64) 
             Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
         })
         .unwrap_or(empty)
+}
+
+/// The three panels both pictures draw: brightness and colour temperature per zone, and the
+/// music level with `notes` (playlists or tracks) written in it.
+pub fn level_panels(
+    brightness: BTreeMap<String, Line>,
+    kelvin: BTreeMap<String, Line>,
+    music: Line,
+    notes: Vec<Tick>,
+) -> Vec<Panel> {
+    let (k_low, k_high) = span(kelvin.values().flatten().map(|p| p.1), (1800.0, 6500.0));
+    let (db_low, _) = span(music.iter().map(|p| p.1), (SILENT_DB, 0.0));
+    vec![
+        Panel {
+            y_desc: "brightness %".into(),
+            y_range: (0.0, 100.0),
+            series: brightness.into_iter().collect(),
+            notes: Vec::new(),
+        },
+        Panel {
+            y_desc: "colour temperature K".into(),
+            y_range: (k_low - 200.0, k_high + 200.0),
+            series: kelvin.into_iter().collect(),
+            notes: Vec::new(),
+        },
+        Panel {
+            y_desc: "music level dB".into(),
+            y_range: (db_low.min(SILENT_DB), 3.0),
+            series: vec![("music dB (silence at the floor)".into(), music)],
+            notes,
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use setting::time::Millis;
 use setting::timeline::plan::Plan;
 use setting::timeline::{Action, MusicTarget};
 
-use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
-use crate::level_lines::{SILENT_DB, hold_to, ramp, span};
+use crate::arc_chart::{Arc, Band, Shade, Tick, Tone};
+use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
 
 pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
     let mut brightness: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
@@ -91,8 +91,6 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
         hold_to(series, end);
     }
     hold_to(&mut music, end);
-    let (k_low, k_high) = span(kelvin.values().flatten().map(|p| p.1), (1800.0, 6500.0));
-    let (db_low, _) = span(music.iter().map(|p| p.1), (SILENT_DB, 0.0));
     Arc {
         title: format!(
             "{} ({}): the planned session, {}",
@@ -110,26 +108,7 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
             .collect(),
         shades,
         ticks,
-        panels: vec![
-            Panel {
-                y_desc: "brightness %".into(),
-                y_range: (0.0, 100.0),
-                series: brightness.into_iter().collect(),
-                notes: Vec::new(),
-            },
-            Panel {
-                y_desc: "colour temperature K".into(),
-                y_range: (k_low - 200.0, k_high + 200.0),
-                series: kelvin.into_iter().collect(),
-                notes: Vec::new(),
-            },
-            Panel {
-                y_desc: "music level dB".into(),
-                y_range: (db_low.min(SILENT_DB), 3.0),
-                series: vec![("music dB (silence at the floor)".into(), music)],
-                notes,
-            },
-        ],
+        panels: level_panels(brightness, kelvin, music, notes),
     }
 }
 

@@ -8,7 +8,7 @@ use setting::report::{MusicRecord, Report};
 use setting::timeline::OverrideKind;
 
 use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
-use crate::level_lines::{SILENT_DB, hold_to, ramp, span};
+use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
 
 pub fn arc(report: &Report) -> Arc {
     let end = report.length;
@@ -68,13 +68,13 @@ pub fn arc(report: &Report) -> Arc {
             .collect(),
         shades,
         ticks,
-        panels: level_panels(report, tracks),
+        panels: sent_levels(report, tracks),
     }
 }
 
 /// Brightness and colour temperature per zone and the music level, as sent; a log from before
 /// levels were recorded has none, and then one panel carries the tracks alone.
-fn level_panels(report: &Report, tracks: Vec<Tick>) -> Vec<Panel> {
+fn sent_levels(report: &Report, tracks: Vec<Tick>) -> Vec<Panel> {
     let end = report.length;
     if report.looks.is_empty() && report.music.is_empty() {
         return vec![Panel {
@@ -100,27 +100,7 @@ fn level_panels(report: &Report, tracks: Vec<Tick>) -> Vec<Panel> {
         hold_to(line, end);
     }
     hold_to(&mut music, end);
-    let (k_low, k_high) = span(kelvin.values().flatten().map(|p| p.1), (1800.0, 6500.0));
-    vec![
-        Panel {
-            y_desc: "brightness %".into(),
-            y_range: (0.0, 100.0),
-            series: brightness.into_iter().collect(),
-            notes: Vec::new(),
-        },
-        Panel {
-            y_desc: "colour temperature K".into(),
-            y_range: (k_low - 200.0, k_high + 200.0),
-            series: kelvin.into_iter().collect(),
-            notes: Vec::new(),
-        },
-        Panel {
-            y_desc: "music level dB".into(),
-            y_range: (SILENT_DB, 3.0),
-            series: vec![("music dB (silence at the floor)".into(), music)],
-            notes: tracks,
-        },
-    ]
+    level_panels(brightness, kelvin, music, tracks)
 }
 
 /// The level heard: the floor when muted, paused or silent.

@@ -230,6 +230,14 @@ impl Daemon {
         reply["result"].clone()
     }
 
+    /// The current (or latest) session's event log, entry by entry.
+    pub fn entries(&self) -> Vec<Value> {
+        self.ok(json!({"op": "report"}))["entries"]
+            .as_array()
+            .expect("entries")
+            .clone()
+    }
+
     /// The `status` result: `{daemon, session}`.
     pub fn status(&self) -> Value {
         self.ok(json!({"op": "status"}))
@@ -389,4 +397,16 @@ pub fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> 
         }
         thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Asserts a command's exit code, showing what it printed when it is not the one expected.
+#[track_caller]
+pub fn assert_code(out: &std::process::Output, expected: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(expected),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
