@@ -86,6 +86,16 @@ impl Timeline {
         } else if let Some((look, remaining)) = self.scene_target(zone, tl) {
             let fade = scene_fade.max(MIN_SCENE_FADE);
             (look, remaining.map_or(fade, |r| r.max(fade)), false)
+        } else if let Some(lit) = self.state.emitted_lights.get(zone) {
+            // The scene does not light this zone, but an override did (a check or an emergency
+            // on the whole room lights the mats' lamps too): when it ends, the zone goes back
+            // to dark, slowly and in the same colour, rather than staying lit for the rest of
+            // the session.
+            let dark = Look {
+                brightness: 0.0,
+                kelvin: lit.kelvin,
+            };
+            (dark, scene_fade.max(MIN_SCENE_FADE), false)
         } else {
             return;
         };

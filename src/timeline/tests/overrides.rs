@@ -230,3 +230,40 @@ fn a_resume_limited_to_the_pause_leaves_an_emergency_in_place() {
     );
     assert_eq!(run.tl.snapshot(), before, "a refused resume changes nothing");
 }
+
+#[test]
+fn a_zone_the_scene_does_not_light_goes_dark_again_when_the_emergency_ends() {
+    // The sublingual scene lights only `room`; the mats' lamps are lit by the emergency alone.
+    let mut run = Run::start(sublingual(), policy(&["room", "mat-1"]));
+    let lit = run.cmd(m(5), Command::Emergency);
+    assert!(
+        lights(&lit)
+            .iter()
+            .any(|(z, look, _)| z == "mat-1" && look.brightness == 100.0),
+        "the emergency lights every zone: {lit:?}"
+    );
+    let resumed = run.cmd(
+        m(6),
+        Command::Resume {
+            all: false,
+            only: None,
+        },
+    );
+    let mat: Vec<_> = lights(&resumed)
+        .into_iter()
+        .filter(|(z, ..)| z == "mat-1")
+        .collect();
+    assert_eq!(mat.len(), 1, "the mat's lamp is sent back: {resumed:?}");
+    let (_, look, fade) = &mat[0];
+    assert_eq!(look.brightness, 0.0, "to dark");
+    assert_eq!(
+        look.kelvin, 4000,
+        "in the colour it had, so only the brightness moves"
+    );
+    assert!(*fade >= Millis::from_secs(1), "never abruptly: {fade}");
+    let later = run.run_until(m(30));
+    assert!(
+        lights(&later).iter().all(|(z, ..)| z != "mat-1"),
+        "and left alone after that: {later:?}"
+    );
+}
