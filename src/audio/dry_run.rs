@@ -18,7 +18,6 @@ use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::player::{Cursor, MAX_SLEW_DB_PER_SECOND, MIN_FADE, Upcoming, glide_to, join_after};
 use super::stream::{Step, TrackStream};
-use super::track::DEFAULT_TARGET_LUFS;
 use crate::curation::LoudnessCache;
 use crate::playlist::{self, Playlist};
 use crate::time::Millis;
@@ -37,6 +36,8 @@ pub struct DryRunSetup<'a> {
     pub media_root: &'a Path,
     pub rate: u32,
     pub ceiling_db: f32,
+    /// The loudness analysed tracks are levelled to, in LUFS, as the player levels them.
+    pub target_lufs: f64,
     pub wav: &'a Path,
     pub lights: &'a Path,
     /// Called with the frames written so far after each block, so a command line can show
@@ -248,7 +249,7 @@ impl Driver<'_> {
         let levelling = Levelling {
             media_root: self.setup.media_root,
             cache: &self.cache,
-            target_lufs: DEFAULT_TARGET_LUFS,
+            target_lufs: self.setup.target_lufs,
         };
         open_levelled(
             track,

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::model::AudioConfig;
 use super::raw::RawAudio;
 use crate::audio::output::OutputSpec;
+use crate::audio::track::DEFAULT_TARGET_LUFS;
 use crate::diagnostic::Document;
 
 /// A ceiling this low is a typo (a missing minus sign goes the other way and is caught too):
@@ -12,6 +13,9 @@ use crate::diagnostic::Document;
 const LOWEST_CEILING_DB: f64 = -60.0;
 const DEFAULT_CEILING_DB: f32 = -1.0;
 const DEFAULT_RATE: u32 = 48_000;
+/// Quieter than -40 LUFS most tracks would need more than the levelling's largest boost;
+/// louder than -10 leaves no headroom under the ceiling for the scenes' levels to matter.
+const TARGET_LUFS_RANGE: std::ops::RangeInclusive<f64> = -40.0..=-10.0;
 
 pub fn audio(doc: &mut Document<'_>, raw: &RawAudio, base: &Path) -> Option<AudioConfig> {
     let output = match &raw.output {
@@ -35,9 +39,14 @@ pub fn audio(doc: &mut Document<'_>, raw: &RawAudio, base: &Path) -> Option<Audi
         Some(r) => doc.in_range(r, "rate", 8_000..=192_000, " Hz").map(|r| r as u32),
         None => Some(DEFAULT_RATE),
     };
+    let target_lufs = match &raw.target_lufs {
+        Some(t) => doc.in_range(t, "target_lufs", TARGET_LUFS_RANGE, " LUFS"),
+        None => Some(DEFAULT_TARGET_LUFS),
+    };
     Some(AudioConfig {
         output: output?,
         ceiling_db: ceiling_db?,
         rate: rate?,
+        target_lufs: target_lufs?,
     })
 }

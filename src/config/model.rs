@@ -68,6 +68,8 @@ pub struct AudioConfig {
     pub ceiling_db: f32,
     /// The rate the mixer and the output run at; tracks are resampled to it when loaded.
     pub rate: u32,
+    /// The loudness every analysed track is levelled to, in LUFS.
+    pub target_lufs: f64,
 }
 
 /// The `[remote]` section, validated.

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, open_levelled};
 use crate::audio::stream::{Step, TrackStream};
-use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
+use crate::audio::track::PreparedTrack;
 use crate::curation::LoudnessCache;
 use crate::playlist;
 
@@ -73,7 +73,12 @@ struct Open {
 
 impl Loader {
     /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
-    pub fn spawn(rate: u32, media_root: PathBuf, idle: Duration) -> std::io::Result<Loader> {
+    pub fn spawn(
+        rate: u32,
+        media_root: PathBuf,
+        target_lufs: f64,
+        idle: Duration,
+    ) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
         let generation = Arc::new(AtomicU64::new(0));
@@ -81,7 +86,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, rate, &media_root, idle))?;
+            .spawn(move || run(&inbox, &outbox, &current, (rate, target_lufs), &media_root, idle))?;
         Ok(Loader {
             requests,
             results,
@@ -94,7 +99,7 @@ fn run(
     inbox: &Receiver<LoadRequest>,
     outbox: &Sender<Loaded>,
     current: &AtomicU64,
-    rate: u32,
+    (rate, target_lufs): (u32, f64),
     root: &Path,
     idle: Duration,
 ) {
@@ -117,7 +122,7 @@ fn run(
         if let Some(request) = request
             && request.generation >= current.load(Ordering::Acquire)
         {
-            let (loaded, stream) = load(request, rate, root);
+            let (loaded, stream) = load(request, (rate, target_lufs), root);
             if let Some(stream) = stream {
                 open.push(stream);
             }
@@ -154,7 +159,8 @@ fn run(
 }
 
 /// Opens and primes one track; the stream comes back to be kept full while it plays.
-fn load(request: LoadRequest, rate: u32, media_root: &Path) -> (Loaded, Option<Open>) {
+/// `rate` and `target_lufs` are the output's rate and the loudness tracks are levelled to.
+fn load(request: LoadRequest, (rate, target_lufs): (u32, f64), media_root: &Path) -> (Loaded, Option<Open>) {
     let LoadRequest {
         id,
         generation,
@@ -167,7 +173,7 @@ fn load(request: LoadRequest, rate: u32, media_root: &Path) -> (Loaded, Option<O
     let levelling = Levelling {
         media_root,
         cache: &cache,
-        target_lufs: DEFAULT_TARGET_LUFS,
+        target_lufs,
     };
     let opening = Opening {
         start_at,

@@ -43,6 +43,8 @@ pub struct PlayerSetup {
     pub rate: u32,
     /// The hard ceiling in dBFS (0 or below).
     pub ceiling_db: f32,
+    /// The loudness analysed tracks are levelled to, in LUFS.
+    pub target_lufs: f64,
     /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
     pub pace: Pace,
 }
@@ -55,6 +57,7 @@ impl PlayerSetup {
             media_root: config.paths.media.clone(),
             rate: config.audio.rate,
             ceiling_db: config.audio.ceiling_db,
+            target_lufs: config.audio.target_lufs,
             pace: Pace::RealTime,
         }
     }
@@ -87,12 +90,12 @@ impl Player {
             Pace::RealTime => loader::IDLE_POLL,
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
-        let loader = loader::Loader::spawn(setup.rate, setup.media_root, idle).map_err(|source| {
-            PlayerError::Thread {
+        let loader = loader::Loader::spawn(setup.rate, setup.media_root, setup.target_lufs, idle).map_err(
+            |source| PlayerError::Thread {
                 what: "audio loader",
                 source,
-            }
-        })?;
+            },
+        )?;
         let mixer = Mixer::new(&MixerConfig {
             rate: setup.rate,
             ceiling_db: setup.ceiling_db.min(0.0),

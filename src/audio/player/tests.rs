@@ -11,6 +11,7 @@ use super::*;
 use crate::audio::gain::db_to_amp;
 use crate::audio::output::{NullOutput, Pace, WavOutput};
 use crate::audio::test_media::{sine, write_wav};
+use crate::audio::track::DEFAULT_TARGET_LUFS;
 use crate::catalog::Catalog;
 use crate::config::load_config;
 use crate::playlist::{Track, WhenDone};
@@ -27,6 +28,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
     PlayerSetup {
         rate: DEMO_RATE,
         ceiling_db,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::Unpaced,
         ..PlayerSetup::from_catalog(&catalog)
     }
@@ -148,6 +150,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         media_root: media.path().to_owned(),
         rate: RATE,
         ceiling_db: -1.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::Unpaced,
     };
     let (tx, mut rx) = mpsc::channel(256);
@@ -203,6 +206,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         media_root: media.path().to_owned(),
         rate: RATE,
         ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::RealTime,
     };
     let wav = media.path().join("out.wav");
@@ -258,6 +262,7 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         media_root: media.to_owned(),
         rate: RATE,
         ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::Unpaced,
     }
 }
@@ -353,6 +358,7 @@ fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
         media_root: media.path().to_owned(),
         rate,
         ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::RealTime,
     };
     // Paced, so that each skip lands while the track it skips plays.
@@ -407,6 +413,7 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         media_root: media.path().to_owned(),
         rate,
         ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
         pace: Pace::Unpaced,
     };
     let wav = media.path().join("out.wav");

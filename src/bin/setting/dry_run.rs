@@ -56,6 +56,7 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         media_root: &config.paths.media,
         rate: args.rate,
         ceiling_db: config.audio.ceiling_db,
+        target_lufs: config.audio.target_lufs,
         wav: &args.wav,
         lights: &lights,
         progress: Some(&written),

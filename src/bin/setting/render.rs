@@ -45,10 +45,12 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
     if !(8_000..=384_000).contains(&args.rate) {
         return Err(Failure::BadInput(format!("--rate {}: expected 8000 to 384000 Hz", args.rate)).into());
     }
+    // Levelled and capped as the room's player would: the config's target and ceiling.
     let options = RenderOptions {
         rate: args.rate,
         crossfade,
-        ..RenderOptions::default()
+        target_lufs: config.audio.target_lufs,
+        ceiling_db: config.audio.ceiling_db,
     };
     // How long the render comes out is known only as it goes: a spinner, not a bar.
     let progress = Progress::audio(cli, "rendering", None, args.rate);
