@@ -123,10 +123,11 @@ pub async fn run(
     systemd.stopping();
 
     server.abort();
+    // The music's fade-out and the save first: a slow broker must not hold them up.
+    engine.stop_daemon();
     if let Some(remote) = remote {
         remote.stop().await;
     }
-    engine.stop_daemon();
     Ok(())
 }
 

@@ -307,6 +307,36 @@ fn a_response_topic_outside_the_senders_branch_is_refused_and_nothing_is_done() 
 }
 
 #[test]
+fn a_retained_request_is_not_carried_out_even_while_the_room_is_connected() {
+    let broker = remote_broker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let daemon = remote_daemon(&broker, dir.path());
+    let ana = Sender::connect(&broker, "ana", "ana-password");
+
+    let properties = PublishProperties {
+        response_topic: Some(format!("setting/{ROOM}/reply/ana/retained")),
+        correlation_data: Some(b"r".to_vec().into()),
+        ..PublishProperties::default()
+    };
+    ana.client
+        .publish_with_properties(
+            format!("setting/{ROOM}/request/ana"),
+            QoS::AtLeastOnce,
+            true,
+            serde_json::to_vec(&json!({"op": "start", "scene": "sublingual"})).expect("json"),
+            properties,
+        )
+        .expect("publish");
+    // Requests from one client are handled in order: once a later one is answered, the
+    // retained one was seen.
+    let (reply, _) = ana.request(json!({"op": "ping"}), b"after");
+    assert_eq!(reply["ok"], json!(true), "{reply}");
+    assert_eq!(daemon.status()["session"], Value::Null, "{}", daemon.log_text());
+    let log = daemon.log_text();
+    assert!(log.contains("a retained request from `ana`"), "{log}");
+}
+
+#[test]
 fn an_emergency_over_mqtt_lights_the_room_with_no_session() {
     let broker = remote_broker();
     let dir = tempfile::tempdir().expect("temp dir");

@@ -271,6 +271,28 @@ fn a_wrong_password_is_named_as_such_and_a_silent_room_as_silent() {
 }
 
 #[test]
+fn an_emergency_with_no_broker_to_send_it_to_says_to_act_by_hand() {
+    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args(["--room", "room-a", "emergency"])
+        .env("SETTING_CONFIG", "/nonexistent/settingd.toml")
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_ROOM")
+        .env_remove("SETTING_BROKER")
+        .env_remove("SETTING_BROKER_USER")
+        .env_remove("SETTING_BROKER_CA")
+        .output()
+        .expect("cannot run setting");
+    assert_code(&out, 4);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("EMERGENCY NOT DELIVERED to room room-a"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("which broker?"), "{stderr}");
+    assert!(stderr.contains("BY HAND"), "{stderr}");
+}
+
+#[test]
 fn rooms_over_tls_with_the_clinics_ca() {
     let broker = Broker::builder()
         .user("ana", "ana-password")

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use setting::protocol::{Op, Reply, encode_line};
+use setting::protocol::{ErrorKind as ReplyErrorKind, Op, Reply, encode_line};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
@@ -112,7 +112,12 @@ fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str)
 /// unknown zone) is an ordinary refusal; anything that kept it from the daemon is an emergency
 /// not delivered.
 fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Result<ExitCode> {
-    let target = locate::broker(cli)?;
+    // No broker to send it to (none given or configured, an unreadable password file) is an
+    // emergency not delivered like any other: whoever is in the room must act by hand.
+    let target = match locate::broker(cli) {
+        Ok(target) => target,
+        Err(e) => return Ok(not_delivered(cli, room, &crate::error_chain(&e))),
+    };
     let reply = match remote::request(&target.access, &target.prefix, room, op, 1, REMOTE_TIMEOUT) {
         Ok(reply) => reply,
         Err(e) => {
@@ -123,9 +128,8 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
             ));
         }
     };
-    match (reply.ok, reply.error) {
-        (true, _) => {
-            let result = reply.result.unwrap_or(serde_json::Value::Null);
+    match remote_outcome(reply) {
+        RemoteOutcome::Sent(result) => {
             print_sent(
                 cli,
                 zone,
@@ -134,12 +138,30 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
             );
             Ok(ExitCode::SUCCESS)
         }
-        (false, Some(error)) => Err(Failure::from_reply(error).into()),
-        (false, None) => Ok(not_delivered(
-            cli,
-            room,
-            "its settingd refused without saying why",
-        )),
+        RemoteOutcome::Refused(failure) => Err(failure.into()),
+        RemoteOutcome::NotDelivered(why) => Ok(not_delivered(cli, room, &why)),
+    }
+}
+
+/// What a room's reply to a remote emergency means.
+#[derive(Debug)]
+enum RemoteOutcome {
+    Sent(serde_json::Value),
+    /// The daemon said no to the request itself (an unknown zone): it is not stuck.
+    Refused(Failure),
+    /// The daemon could not carry it out (stopping, or its engine is not taking emergencies):
+    /// someone must act by hand.
+    NotDelivered(String),
+}
+
+fn remote_outcome(reply: Reply) -> RemoteOutcome {
+    match (reply.ok, reply.error) {
+        (true, _) => RemoteOutcome::Sent(reply.result.unwrap_or(serde_json::Value::Null)),
+        (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
+            RemoteOutcome::NotDelivered(format!("its settingd could not carry it out: {}", error.message))
+        }
+        (false, Some(error)) => RemoteOutcome::Refused(Failure::from_reply(error)),
+        (false, None) => RemoteOutcome::NotDelivered("its settingd refused without saying why".into()),
     }
 }
 
@@ -195,6 +217,11 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
         .map_err(|e| NoAnswer::Silent(Some(format!("its reply could not be read: {e}"))))?;
     match (reply.ok, reply.error) {
         (true, _) => Ok(reply.result.unwrap_or(serde_json::Value::Null)),
+        // A daemon failing inside (shutting down, its engine stuck) has not lit the room: go
+        // to the lights directly, as for one that does not answer.
+        (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
+            Err(NoAnswer::Silent(Some(error.message)))
+        }
         (false, Some(error)) => Err(NoAnswer::Refused(Failure::from_reply(error))),
         (false, None) => Err(NoAnswer::Silent(Some("it refused without saying why".into()))),
     }
@@ -203,6 +230,21 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_emergency_the_daemon_could_not_carry_out_is_not_delivered() {
+        // What a stopping daemon answers (`EngineHandle::request`).
+        let stopping = Reply::error(Some(1), ReplyErrorKind::Internal, "the daemon is shutting down");
+        let outcome = remote_outcome(stopping);
+        assert!(
+            matches!(&outcome, RemoteOutcome::NotDelivered(why) if why.contains("shutting down")),
+            "{outcome:?}"
+        );
+        let unknown_zone = Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`");
+        assert!(matches!(remote_outcome(unknown_zone), RemoteOutcome::Refused(_)));
+        let sent = Reply::ok(Some(1), &serde_json::json!({ "session": null }));
+        assert!(matches!(remote_outcome(sent), RemoteOutcome::Sent(_)));
+    }
 
     #[test]
     fn a_missing_socket_is_silence_not_a_refusal() {

@@ -20,7 +20,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let target = locate::broker(cli)?;
     let list = list_rooms(&target.access, &target.prefix, WAIT).map_err(Failure::Remote)?;
     for topic in &list.unreadable {
-        eprintln!("setting: the state on {topic} could not be read (another version of settingd?)");
+        eprintln!(
+            "setting: the state on {topic} could not be read, or names another room (another \
+             version of settingd, or a copy?)"
+        );
     }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&list.rooms)?);
@@ -60,6 +63,8 @@ fn render(list: &RoomList, prefix: &str) -> String {
     out
 }
 
+/// The documents come from the network: numbers are not trusted to be small (a wrapped or
+/// panicking sum would hide every other room).
 fn row(room: &RoomState) -> [String; 6] {
     let online = if room.online { "yes" } else { "no" }.to_string();
     match &room.session {
@@ -67,8 +72,13 @@ fn row(room: &RoomState) -> [String; 6] {
             room.room.clone(),
             online,
             s.scene.clone(),
-            format!("{}/{} {}", s.phase_index + 1, s.phase_count, s.phase_title),
-            Millis(s.session_seconds * 1000).to_string(),
+            format!(
+                "{}/{} {}",
+                s.phase_index.saturating_add(1),
+                s.phase_count,
+                s.phase_title
+            ),
+            Millis(s.session_seconds.saturating_mul(1000)).to_string(),
             s.mode.clone(),
         ],
         None => {
@@ -134,6 +144,30 @@ mod tests {
         );
         assert!(lines[2].starts_with("room-b  no "), "{text}");
         assert!(lines[3].ends_with("no session"), "{text}");
+    }
+
+    #[test]
+    fn numbers_from_a_foreign_document_do_not_overflow() {
+        let mut a = RoomState::offline("room-a");
+        a.online = true;
+        a.session = Some(SessionState {
+            phase_index: usize::MAX,
+            session_seconds: u64::MAX,
+            ..session()
+        });
+        let text = render(
+            &RoomList {
+                rooms: vec![a],
+                unreadable: Vec::new(),
+            },
+            "setting",
+        );
+        let line = text.lines().nth(1).expect("room-a's line");
+        assert!(
+            line.contains(&format!("{}/8 Build and peak", usize::MAX)),
+            "{text}"
+        );
+        assert!(line.contains(&Millis(u64::MAX).to_string()), "{text}");
     }
 
     #[test]

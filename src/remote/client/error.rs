@@ -11,6 +11,8 @@ use crate::lights::mqtt::OptionsError;
 pub enum RemoteError {
     #[error("`{user}` cannot name a sender on the broker: it {problem}")]
     BadUser { user: String, problem: &'static str },
+    #[error("--room `{room}` cannot name a room on the broker: it {problem}")]
+    BadRoom { room: String, problem: &'static str },
     #[error("cannot set up TLS for the broker")]
     Tls(#[source] OptionsError),
     #[error("cannot reach the broker at {address}")]
@@ -21,6 +23,10 @@ pub enum RemoteError {
     },
     #[error("the broker at {address} did not accept the connection within {} s", secs(.within))]
     BrokerSilent { address: String, within: Duration },
+    #[error(
+        "the broker at {address} let the CLI in but did not confirm its subscription to {filter} in time"
+    )]
+    SubscribeSilent { address: String, filter: String },
     #[error(
         "the broker at {address} refused the login of {}: wrong user name or password \
          (--broker-user, SETTING_BROKER_PASSWORD or --broker-password-file)",
@@ -91,7 +97,9 @@ pub enum RemoteErrorClass {
 impl RemoteError {
     pub fn class(&self) -> RemoteErrorClass {
         match self {
-            RemoteError::BadUser { .. } | RemoteError::Tls(_) => RemoteErrorClass::BadInput,
+            RemoteError::BadUser { .. } | RemoteError::BadRoom { .. } | RemoteError::Tls(_) => {
+                RemoteErrorClass::BadInput
+            }
             RemoteError::BadCredentials { .. }
             | RemoteError::ConnectRefused { .. }
             | RemoteError::NotAllowed { .. }
@@ -99,6 +107,7 @@ impl RemoteError {
             | RemoteError::PublishRefused { .. } => RemoteErrorClass::Refused,
             RemoteError::Connect { .. }
             | RemoteError::BrokerSilent { .. }
+            | RemoteError::SubscribeSilent { .. }
             | RemoteError::NotListening { .. }
             | RemoteError::NoAnswer { .. }
             | RemoteError::Lost { .. } => RemoteErrorClass::Unreachable,

@@ -21,8 +21,8 @@ pub use rooms::{QUIET, RoomList, list_rooms};
 
 use crate::remote::topics;
 
-/// The broker and the account the CLI logs in with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The broker and the account the CLI logs in with. Its `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct BrokerAccess {
     pub host: String,
     pub port: u16,
@@ -32,6 +32,19 @@ pub struct BrokerAccess {
     /// The CA that signed the broker's certificate: TLS when given.
     pub ca: Option<PathBuf>,
     pub client_id: String,
+}
+
+impl std::fmt::Debug for BrokerAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerAccess")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("ca", &self.ca)
+            .field("client_id", &self.client_id)
+            .finish()
+    }
 }
 
 impl BrokerAccess {
@@ -104,6 +117,36 @@ mod tests {
         assert_eq!(access(None).user_level().unwrap(), topics::ANONYMOUS);
         let error = access(Some("ana/b")).user_level().unwrap_err();
         assert!(matches!(error, RemoteError::BadUser { .. }), "{error}");
+    }
+
+    #[test]
+    fn debug_output_leaves_the_password_out() {
+        let mut with_password = access(Some("ana"));
+        with_password.password = Some("s3cret-pw".into());
+        let shown = format!("{with_password:?}");
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(shown.contains("ana") && shown.contains("(hidden)"), "{shown}");
+    }
+
+    #[test]
+    fn a_room_name_that_is_not_one_topic_level_is_refused_before_connecting() {
+        // Nothing listens on port 9: a connection attempt would fail differently.
+        let mut nowhere = access(Some("ana"));
+        nowhere.port = 9;
+        for room in ["", "room-a/request/bob", "+", "#"] {
+            let error = request(
+                &nowhere,
+                "setting",
+                room,
+                &crate::protocol::Op::Status,
+                1,
+                REPLY_TIMEOUT,
+            )
+            .unwrap_err();
+            assert!(matches!(error, RemoteError::BadRoom { .. }), "{room:?}: {error}");
+            assert_eq!(error.class(), RemoteErrorClass::BadInput);
+            assert!(error.to_string().contains("--room"), "{error}");
+        }
     }
 
     #[test]

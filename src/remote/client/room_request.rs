@@ -27,6 +27,14 @@ pub fn request(
 ) -> Result<Reply, RemoteError> {
     let deadline = Instant::now() + timeout;
     let user = access.user_level()?.to_string();
+    // A room name with `/`, `+` or `#` would send the request, and listen for the reply,
+    // somewhere else than the room's own topics.
+    if let Some(problem) = crate::remote::topics::user_level_problem(room) {
+        return Err(RemoteError::BadRoom {
+            room: room.to_string(),
+            problem,
+        });
+    }
     let topics = RoomTopics::new(prefix, room);
     let mut request = serde_json::to_value(op).expect("an op is always JSON");
     request["id"] = id.into();

@@ -13,7 +13,8 @@ use crate::remote::topics;
 /// long, there are no more.
 pub const QUIET: Duration = Duration::from_millis(500);
 
-/// The rooms found, and the state topics whose document could not be read.
+/// The rooms found, and the state topics whose document could not be read or names another
+/// room.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoomList {
     /// Sorted by room name.
@@ -50,16 +51,19 @@ fn collect(session: &mut Session, user: &str, prefix: &str, wait: Duration) -> R
             continue;
         };
         let topic = String::from_utf8_lossy(&publish.topic).into_owned();
-        if topics::room_of_state(prefix, &topic).is_none() {
+        let Some(room) = topics::room_of_state(prefix, &topic) else {
             continue;
-        }
+        };
+        // The topic says which room a document is about: one that names another room (a
+        // copy, or a daemon named otherwise than its broker account) must not stand in for it.
         match serde_json::from_slice::<RoomState>(&publish.payload) {
-            Ok(state) => {
+            Ok(state) if state.room == room => {
                 // A live update after the retained one replaces it.
                 list.rooms.retain(|r| r.room != state.room);
                 list.rooms.push(state);
             }
-            Err(_) => list.unreadable.push(topic),
+            _ if list.unreadable.contains(&topic) => {}
+            _ => list.unreadable.push(topic),
         }
     }
     list.rooms.sort_by(|a, b| a.room.cmp(&b.room));

@@ -33,7 +33,9 @@ impl Session {
         let address = access.address();
         let mut options = v5::MqttOptions::new(&access.client_id, &access.host, access.port);
         let left = deadline.saturating_duration_since(Instant::now());
+        let network = crate::lights::mqtt::without_nagle(options.network_options());
         options
+            .set_network_options(network)
             .set_clean_start(true)
             .set_keep_alive(Duration::from_secs(30))
             .set_connection_timeout(left.as_secs().max(1));
@@ -90,9 +92,9 @@ impl Session {
         loop {
             match self.next_raw(deadline)? {
                 None => {
-                    return Err(RemoteError::BrokerSilent {
+                    return Err(RemoteError::SubscribeSilent {
                         address: self.address.clone(),
-                        within: Duration::ZERO,
+                        filter: filter.to_string(),
                     });
                 }
                 Some(Packet::SubAck(ack)) => {

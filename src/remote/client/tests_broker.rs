@@ -152,6 +152,8 @@ fn the_rooms_come_from_their_retained_state_sorted() {
         ("setting/room-a/state", RoomState::offline("room-a").to_json()),
         ("setting/room-c/state", b"not json".to_vec()),
         ("other/room-d/state", RoomState::offline("room-d").to_json()),
+        // On room-e's topic, a document about room-b: it must not stand in for room-b.
+        ("setting/room-e/state", RoomState::offline("room-b").to_json()),
     ] {
         publisher.publish(topic, QoS::AtLeastOnce, true, payload).unwrap();
     }
@@ -159,7 +161,7 @@ fn the_rooms_come_from_their_retained_state_sorted() {
     for event in connection.iter() {
         if let Ok(Event::Incoming(Packet::PubAck(_))) = event {
             acks += 1;
-            if acks == 4 {
+            if acks == 5 {
                 break;
             }
         }
@@ -167,5 +169,46 @@ fn the_rooms_come_from_their_retained_state_sorted() {
     let list = list_rooms(&access(&broker), "setting", Duration::from_secs(10)).unwrap();
     let rooms: Vec<(&str, bool)> = list.rooms.iter().map(|r| (r.room.as_str(), r.online)).collect();
     assert_eq!(rooms, [("room-a", false), ("room-b", true)]);
-    assert_eq!(list.unreadable, ["setting/room-c/state"]);
+    let mut unreadable = list.unreadable.clone();
+    unreadable.sort();
+    assert_eq!(unreadable, ["setting/room-c/state", "setting/room-e/state"]);
+}
+
+/// A broker that lets the client in and then never answers: it accepts one connection, sends
+/// an MQTT 5 CONNACK, and reads whatever comes until the client goes (or a minute passes).
+fn broker_that_never_acks_a_subscription() -> (u16, JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut buf = [0u8; 1024];
+        // The CONNECT; the CONNACK: session not present, success, no properties.
+        let _ = stream.read(&mut buf);
+        stream.write_all(&[0x20, 0x03, 0x00, 0x00, 0x00]).unwrap();
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    (port, thread)
+}
+
+#[test]
+fn a_subscription_the_broker_never_confirms_is_named_as_such() {
+    let (port, thread) = broker_that_never_acks_a_subscription();
+    let silent = BrokerAccess {
+        host: "127.0.0.1".into(),
+        port,
+        username: None,
+        password: None,
+        ca: None,
+        client_id: fresh_client_id("setting-test"),
+    };
+    let error = list_rooms(&silent, "setting", Duration::from_secs(2)).unwrap_err();
+    assert!(
+        matches!(&error, RemoteError::SubscribeSilent { filter, .. } if filter == "setting/+/state"),
+        "{error}"
+    );
+    assert_eq!(error.class(), RemoteErrorClass::Unreachable);
+    assert!(error.to_string().contains("setting/+/state"), "{error}");
+    thread.join().unwrap();
 }

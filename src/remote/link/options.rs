@@ -54,7 +54,9 @@ pub fn connect_options(
         true,
         None,
     );
+    let network = crate::lights::mqtt::without_nagle(options.network_options());
     options
+        .set_network_options(network)
         .set_keep_alive(KEEP_ALIVE)
         .set_clean_start(true)
         .set_max_packet_size(Some((MAX_LINE_BYTES + PACKET_OVERHEAD) as u32))

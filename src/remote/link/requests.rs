@@ -2,10 +2,12 @@
 //! where the reply may go, whether it decodes), and carrying it out through the engine apart
 //! from the connection's task, so a slow request never holds up the connection.
 
+use std::sync::Arc;
+
 use rumqttc::v5::AsyncClient;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::engine::EngineHandle;
 use crate::protocol::{ErrorKind, Op, Reply, decode_request};
@@ -15,6 +17,10 @@ use crate::timeline::Source;
 /// Requests waiting for the engine; more are refused with a reply until some are done, so a
 /// runaway script cannot pile them up. Emergencies never wait here.
 const QUEUE: usize = 32;
+/// Emergencies on their way to the engine at once. One is enough to put the room in
+/// emergency; the bound keeps a flood from piling up tasks and filling the engine's urgent
+/// lane, which the room's own socket shares.
+const EMERGENCIES: usize = 4;
 
 /// Where a reply goes: the request's response topic, with its correlation data echoed.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +146,7 @@ pub struct Requests {
     topics: RoomTopics,
     handle: EngineHandle,
     queue: mpsc::Sender<Job>,
+    emergencies: Arc<Semaphore>,
 }
 
 impl Requests {
@@ -151,6 +158,7 @@ impl Requests {
             topics,
             handle,
             queue,
+            emergencies: Arc::new(Semaphore::new(EMERGENCIES)),
         }
     }
 
@@ -207,7 +215,24 @@ impl Requests {
                 };
                 // The emergency waits behind nothing: it takes the engine's urgent lane now.
                 if matches!(job.op, Op::Emergency { .. }) {
-                    tokio::spawn(run(self.handle.clone(), self.client.clone(), job));
+                    match Arc::clone(&self.emergencies).try_acquire_owned() {
+                        Ok(permit) => {
+                            let (handle, client) = (self.handle.clone(), self.client.clone());
+                            tokio::spawn(async move {
+                                run(handle, client, job).await;
+                                drop(permit);
+                            });
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                room,
+                                "remote: too many emergencies waiting for the engine; refused"
+                            );
+                            if let Some(reply_to) = job.reply_to {
+                                self.answer(reply_to, emergencies_waiting(id));
+                            }
+                        }
+                    }
                     return;
                 }
                 match self.queue.try_send(job) {
@@ -227,10 +252,31 @@ impl Requests {
         }
     }
 
+    /// Answers at once, from the connection's task: a reply that the client's queue cannot
+    /// take is dropped with a warning rather than kept in a task of its own, so a flood of
+    /// bad requests cannot pile up tasks.
     fn answer(&self, reply_to: ReplyTo, reply: Reply) {
-        let client = self.client.clone();
-        tokio::spawn(async move { publish_reply(&client, reply_to, &reply).await });
+        let (topic, payload, properties) = reply_message(reply_to, &reply);
+        if let Err(e) =
+            self.client
+                .try_publish_with_properties(&topic, QoS::AtLeastOnce, false, payload, properties)
+        {
+            tracing::warn!(%topic, "remote: cannot send a reply: {e}");
+        }
     }
+}
+
+/// The refusal of an emergency past [`EMERGENCIES`] in flight (waiting for the engine, or for
+/// their replies to leave). `internal`: the room is not keeping up, so the CLI tells whoever is
+/// in the room to act by hand rather than report an ordinary refusal.
+fn emergencies_waiting(id: Option<u64>) -> Reply {
+    Reply::error(
+        id,
+        ErrorKind::Internal,
+        format!(
+            "{EMERGENCIES} emergencies sent over the broker are still being carried out; this one was not taken"
+        ),
+    )
 }
 
 /// The worker: one request at a time, in order, until the link stops.
@@ -248,18 +294,24 @@ async fn run(handle: EngineHandle, client: AsyncClient, job: Job) {
 }
 
 async fn publish_reply(client: &AsyncClient, reply_to: ReplyTo, reply: &Reply) {
+    let (topic, payload, properties) = reply_message(reply_to, reply);
+    if let Err(e) = client
+        .publish_with_properties(&topic, QoS::AtLeastOnce, false, payload, properties)
+        .await
+    {
+        tracing::warn!(%topic, "remote: cannot send a reply: {e}");
+    }
+}
+
+/// A reply's topic, payload and properties: the correlation data echoed.
+fn reply_message(reply_to: ReplyTo, reply: &Reply) -> (String, Vec<u8>, PublishProperties) {
     let properties = PublishProperties {
         correlation_data: reply_to.correlation.map(Into::into),
         content_type: Some("application/json".into()),
         ..PublishProperties::default()
     };
     let payload = serde_json::to_vec(reply).expect("protocol types serialise");
-    if let Err(e) = client
-        .publish_with_properties(&reply_to.topic, QoS::AtLeastOnce, false, payload, properties)
-        .await
-    {
-        tracing::warn!(topic = %reply_to.topic, "remote: cannot send a reply: {e}");
-    }
+    (reply_to.topic, payload, properties)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! state after each change in the engine's log (a burst of changes is one publish), every 10 s
 //! while a session runs (its clock), and in full after every ConnAck; discovery after every
 //! ConnAck, when Home Assistant comes back online, and when the scene list changes. Nothing is
-//! published that is the same as the last time.
+//! published that is the same as the last time; a document the client's queue would not take
+//! is tried again a second later.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,9 @@ use crate::timeline::Source;
 const DEBOUNCE: Duration = Duration::from_millis(200);
 /// How often the state is refreshed while a session runs, for the session-time sensor.
 const SESSION_CLOCK: Duration = Duration::from_secs(10);
+/// When the client's queue would not take a document, how soon it is tried again: an idle
+/// room has no other change coming that would retry it, and would stay shown as offline.
+const RETRY: Duration = Duration::from_secs(1);
 
 /// What the connection's task tells the publisher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +89,19 @@ impl Publisher {
                         // message: nothing counts as published any more.
                         self.last_state = None;
                         self.last_discovery = None;
-                        self.refresh().await;
+                        if !self.refresh().await {
+                            due = Some(Instant::now() + RETRY);
+                        }
                     }
                     Some(Nudge::HomeAssistantOnline) => {
                         self.last_discovery = None;
-                        if self.last_state.is_none() {
-                            self.refresh().await;
+                        let sent = if self.last_state.is_none() {
+                            self.refresh().await
                         } else {
-                            self.discovery();
+                            self.discovery()
+                        };
+                        if !sent {
+                            due = Some(Instant::now() + RETRY);
                         }
                     }
                 },
@@ -103,30 +112,35 @@ impl Publisher {
                     Err(RecvError::Closed) => log_open = false,
                 },
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                    due = None;
-                    self.refresh().await;
+                    due = (!self.refresh().await).then(|| Instant::now() + RETRY);
                 }
-                _ = clock.tick(), if self.session_running => self.refresh().await,
+                _ = clock.tick(), if self.session_running => {
+                    if !self.refresh().await {
+                        due.get_or_insert_with(|| Instant::now() + RETRY);
+                    }
+                }
             }
         }
     }
 
     /// Asks the engine where the room stands and publishes it (and discovery) if it changed.
-    async fn refresh(&mut self) {
+    /// False when a document could not be queued and should be tried again soon; not
+    /// connected counts as done (the next connection publishes everything).
+    async fn refresh(&mut self) -> bool {
         if !*self.connected.borrow() {
-            return;
+            return true;
         }
         let reply = self.handle.request(None, Op::Status, Source::daemon()).await;
         let status: StatusReply = match reply.result.map(serde_json::from_value) {
             Some(Ok(status)) => status,
             Some(Err(e)) => {
                 tracing::warn!("remote: cannot read the daemon's status: {e}");
-                return;
+                return true;
             }
             None => {
                 let message = reply.error.map(|e| e.message).unwrap_or_default();
                 tracing::debug!("remote: no status for the room's state: {message}");
-                return;
+                return true;
             }
         };
         match crate::catalog::scene_names(&self.config) {
@@ -140,23 +154,26 @@ impl Publisher {
         let state = RoomState::from_status(&status, self.scenes.clone());
         self.session_running = state.session.is_some();
         let json = state.to_json();
+        let mut sent = true;
         if self.last_state.as_ref() != Some(&json) {
             let topic = self.topics.state();
-            if self.publish(&topic, json.clone()) {
+            sent = self.publish(&topic, json.clone());
+            if sent {
                 self.last_state = Some(json);
             }
         }
-        self.discovery();
+        self.discovery() && sent
     }
 
-    /// Publishes the discovery documents when Home Assistant is on and they would change.
-    fn discovery(&mut self) {
+    /// Publishes the discovery documents when Home Assistant is on and they would change;
+    /// false when some could not be queued.
+    fn discovery(&mut self) -> bool {
         let remote = &self.config.remote;
         if !remote.home_assistant || self.last_discovery.as_ref() == Some(&self.scenes) {
-            return;
+            return true;
         }
         if !*self.connected.borrow() {
-            return;
+            return true;
         }
         let documents = home_assistant::discovery(
             &self.topics,
@@ -172,6 +189,7 @@ impl Publisher {
         if all_sent {
             self.last_discovery = Some(self.scenes.clone());
         }
+        all_sent
     }
 
     /// Queues a retained publish; false when the queue would not take it (it is tried again

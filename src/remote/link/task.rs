@@ -111,12 +111,27 @@ impl Task {
         self.last_failure = None;
         self.connected.send_replace(true);
         tracing::info!(broker = %self.broker, room = self.topics.room(), "remote: connected to the broker");
-        let mut filters = vec![Filter::new(self.topics.request_filter(), QoS::AtLeastOnce)];
+        // Retain as published: without it the broker clears the retain flag of a request
+        // sent while the room is connected, and a retained request would be carried out then
+        // (and ignored only at the next connection).
+        let requests = Filter {
+            preserve_retain: true,
+            ..Filter::new(self.topics.request_filter(), QoS::AtLeastOnce)
+        };
+        let mut filters = vec![requests];
         if let Some(status) = &self.ha_status {
             filters.push(Filter::new(status.clone(), QoS::AtLeastOnce));
         }
-        if let Err(e) = self.client.try_subscribe_many(filters) {
-            tracing::warn!("remote: cannot subscribe to the room's requests: {e}");
+        if self.client.try_subscribe_many(filters.clone()).is_err() {
+            // The client's queue is full (replies and states queued while the link was down):
+            // the subscription waits for room rather than leaving the room deaf until the
+            // next reconnect.
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                if let Err(e) = client.subscribe_many(filters).await {
+                    tracing::warn!("remote: cannot subscribe to the room's requests: {e}");
+                }
+            });
         }
         let _ = self.nudges.send(Nudge::Connected);
     }
