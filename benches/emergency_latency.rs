@@ -1,7 +1,8 @@
 //! Emergency latency: from `setting emergency` to the light command arriving at a subscriber
 //! on the broker, with the daemon up; beside it, the same subscriber's latency for a plain
 //! publish on the same broker, and the daemon's part alone (the request written straight to
-//! its socket, no CLI process).
+//! its socket, no CLI process). The same over the broker, as from another machine of the
+//! clinic: `setting --room`, and a bare request published to the room's request topic.
 //!
 //! Written as an ignored test so that it needs no harness of its own; run it with
 //! `cargo test --release --bench emergency_latency -- --ignored --nocapture` (RUNS=100 by
@@ -21,6 +22,8 @@ use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use setting::lights::broker::PrivateBroker;
 
 const TOPIC: &str = "zigbee2mqtt/bench-lamp/set";
+/// The room's request topic for a client without a broker account.
+const REQUESTS: &str = "setting/bench-room/request/anonymous";
 const WAIT: Duration = Duration::from_secs(10);
 
 struct Killed(Child);
@@ -77,6 +80,31 @@ fn emergency_latency() {
     let direct = measure(runs, &arrivals, || {
         request(&socket, r#"{"op":"emergency"}"#);
     });
+    let remote_ready = Instant::now() + WAIT;
+    while !remote_cli(broker.port(), "status") {
+        assert!(
+            Instant::now() < remote_ready,
+            "the room never answered over the broker"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let remote = measure(runs, &arrivals, || {
+        assert!(remote_cli(broker.port(), "emergency"));
+    });
+    // From a connection of its own, as Home Assistant's would be: sent from the subscriber's,
+    // the light command would queue behind the broker's PUBACK to it (Nagle on the broker's
+    // side, delayed ACK on ours) and measure 40 ms of TCP instead of the room.
+    let requester = requester(broker.port());
+    let remote_direct = measure(runs, &arrivals, || {
+        requester
+            .publish(
+                REQUESTS,
+                QoS::AtLeastOnce,
+                false,
+                br#"{"op":"emergency"}"#.to_vec(),
+            )
+            .expect("publish");
+    });
     let plain = measure(runs, &arrivals, || {
         subscriber
             .publish(TOPIC, QoS::AtLeastOnce, false, b"{}".to_vec())
@@ -106,6 +134,14 @@ fn emergency_latency() {
         (
             "emergency request on the socket → light command at a subscriber",
             direct,
+        ),
+        (
+            "`setting --room bench-room emergency` (CLI process, over the broker) → light command at a subscriber",
+            remote,
+        ),
+        (
+            "emergency request published to the room's request topic → light command at a subscriber",
+            remote_direct,
         ),
         (
             "plain MQTT publish → the same subscriber (broker baseline)",
@@ -149,6 +185,9 @@ burst = 100
 host = "127.0.0.1"
 port = {port}
 
+[remote]
+enabled = true
+
 [paths]
 scenes = "{scenes}"
 playlists = "{playlists}"
@@ -160,6 +199,25 @@ media = "{media}"
     );
     std::fs::write(&path, text).expect("config");
     path
+}
+
+/// `setting --room bench-room COMMAND` through the broker; whether it succeeded.
+fn remote_cli(port: u16, command: &str) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args([
+            "--room",
+            "bench-room",
+            "--broker",
+            &format!("127.0.0.1:{port}"),
+            command,
+        ])
+        .env_remove("SETTING_CONFIG")
+        .env_remove("SETTING_BROKER_USER")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("setting --room")
+        .success()
 }
 
 fn request(socket: &Path, line: &str) -> String {
@@ -181,6 +239,18 @@ fn lights_connected(socket: &Path) -> bool {
         thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// A client of its own for sending requests to the room, its connection driven by a thread.
+fn requester(port: u16) -> Client {
+    let options = MqttOptions::new(
+        format!("bench-requests-{}", std::process::id()),
+        "127.0.0.1",
+        port,
+    );
+    let (client, mut connection) = Client::new(options, 64);
+    thread::spawn(move || for _ in connection.iter() {});
+    client
 }
 
 /// A client subscribed to the light's command topic, sending the arrival time of each message.

@@ -118,7 +118,11 @@ pub fn publish_emergency(
     let mut link = match broker.version {
         MqttVersion::V5 => {
             let mut options = v5::MqttOptions::new(client_id, &broker.host, broker.port);
-            options.set_clean_start(true).set_connection_timeout(1);
+            let network = crate::lights::mqtt::without_nagle(options.network_options());
+            options
+                .set_network_options(network)
+                .set_clean_start(true)
+                .set_connection_timeout(1);
             if let Some(user) = &broker.username {
                 options.set_credentials(user, password.clone().unwrap_or_default());
             }

@@ -84,7 +84,9 @@ pub fn open(options: ConnectOptions) -> (Link, Events) {
             (Link::V5(client), Events::V5(Box::new(events)))
         }
         ConnectOptions::V311(options) => {
-            let (client, events) = rumqttc::AsyncClient::new(*options, REQUEST_CAPACITY);
+            let (client, mut events) = rumqttc::AsyncClient::new(*options, REQUEST_CAPACITY);
+            // 3.1.1 keeps the socket options on the event loop rather than in the options.
+            events.network_options = super::options::without_nagle(events.network_options.clone());
             (Link::V311(client), Events::V311(Box::new(events)))
         }
     }

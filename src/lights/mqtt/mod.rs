@@ -13,5 +13,5 @@ mod task;
 
 pub(crate) use backoff::Backoff;
 pub use handle::{MqttLights, MqttSetup, MqttTask};
-pub(crate) use options::tls_config;
 pub use options::{OptionsError, status_topic};
+pub(crate) use options::{tls_config, without_nagle};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{QoS, TlsConfiguration, Transport, v5};
+use rumqttc::{NetworkOptions, QoS, TlsConfiguration, Transport, v5};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -19,6 +19,14 @@ const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Publishes awaiting their acknowledgement. The planner keeps light traffic to each network's
 /// budget, far below this; left unset, rumqttc sizes its table for 65,535 (14 MB).
 const MAX_INFLIGHT: u16 = 256;
+
+/// The connection's socket options with Nagle's algorithm off. Every message of ours is small
+/// and wanted now: held back until the previous one's TCP acknowledgement, an emergency's
+/// light command can wait a round trip, or the 40 ms of a delayed ACK.
+pub(crate) fn without_nagle(mut network: NetworkOptions) -> NetworkOptions {
+    network.set_tcp_nodelay(true);
+    network
+}
 
 /// The daemon's own retained status: `online` while connected, `offline` by its last will.
 pub fn status_topic(room: &str) -> String {
@@ -69,7 +77,9 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
     Ok(match broker.version {
         MqttVersion::V5 => {
             let mut options = v5::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
+            let network = without_nagle(options.network_options());
             options
+                .set_network_options(network)
                 .set_keep_alive(KEEP_ALIVE)
                 .set_outgoing_inflight_upper_limit(MAX_INFLIGHT)
                 .set_clean_start(true)
