@@ -5,8 +5,9 @@ use crate::lights::model::{Family, NetworkConfig};
 use crate::time::Millis;
 
 /// Tokens are fractional while they refill; this much short of a whole one still counts, so
-/// that rounding in the refill arithmetic cannot hold a command back by a millisecond.
-const EPSILON: f64 = 1e-6;
+/// that rounding in the refill arithmetic cannot hold a command back by a millisecond. The
+/// shortfall is carried (tokens may dip this far below zero), so it never adds up.
+const EPSILON: f64 = 1e-9;
 
 /// The budget for a network the planner was given no description of, by the family of its
 /// lights: the config's built-in network for that family (`zigbee` or `wifi`), so that a
@@ -82,7 +83,8 @@ impl Bucket {
         self.refill(now);
         let cost = cost as f64;
         if self.tokens - cost + EPSILON >= self.floor(urgent) {
-            self.tokens = (self.tokens - cost).max(0.0);
+            // Not clamped at zero: a take a hair short is paid back before the next one.
+            self.tokens -= cost;
             true
         } else {
             false
@@ -143,5 +145,29 @@ mod tests {
         assert_eq!(ready, Millis(500));
         assert!(!b.try_take(Millis(ready.0 - 1), 1, false));
         assert!(b.try_take(ready, 1, false));
+    }
+
+    #[test]
+    fn taking_as_soon_as_ready_never_overdraws_even_at_an_awkward_rate() {
+        // A rate whose tokens never land on whole numbers at whole milliseconds: each take is
+        // a hair short, and the hairs must not add up to a message over the budget.
+        let config = net(3, 1.666_665_9);
+        let mut b = Bucket::new(&config);
+        let mut sends: Vec<Millis> = Vec::new();
+        while sends.len() < 300 {
+            let at = b.ready_at(1, true);
+            assert!(b.try_take(at, 1, true), "ready at {at} but refused");
+            sends.push(at);
+        }
+        for (i, start) in sends.iter().enumerate() {
+            for (count, end) in sends[i..].iter().enumerate() {
+                let allowed = 3.0 + (end.0 - start.0) as f64 / 1000.0 * f64::from(config.per_second);
+                assert!(
+                    (count + 1) as f64 <= allowed + 1e-6,
+                    "{} sends from {start} to {end}, budget {allowed}",
+                    count + 1
+                );
+            }
+        }
     }
 }
