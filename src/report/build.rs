@@ -9,6 +9,12 @@ use super::model::{
     PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
 };
 
+/// Whether an entry is a command whose effect is logged as an entry of its own, source
+/// included (`mark` and `dose marked`): the report's story and `watch` tell the effect only.
+pub fn told_by_its_effect(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Command { command, .. } if SHOWN_BY_EFFECT.contains(&command.as_str()))
+}
+
 /// Commands whose effect is logged as its own entry, source included; the timeline shows
 /// the effect only.
 const SHOWN_BY_EFFECT: [&str; 9] = [
@@ -67,8 +73,7 @@ impl Builder {
         self.report.length = self.report.length.max(at.at);
         let shown = match &entry.event.kind {
             EventKind::Track { .. } | EventKind::LookSet { .. } | EventKind::MusicSet { .. } => false,
-            EventKind::Command { command, .. } => !SHOWN_BY_EFFECT.contains(&command.as_str()),
-            _ => true,
+            kind => !told_by_its_effect(kind),
         };
         if shown {
             // A cue that only prompts is logged as the cue and then its prompt; telling it once

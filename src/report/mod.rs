@@ -11,6 +11,7 @@ mod describe;
 mod model;
 mod render;
 
+pub use build::told_by_its_effect;
 pub use describe::{describe_event, describe_source};
 pub use model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,

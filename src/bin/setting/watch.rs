@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use setting::protocol::{LogEntry, Op, Reply};
-use setting::report::describe_event;
+use setting::report::{describe_event, told_by_its_effect};
 use setting::timeline::EventKind;
 
 use crate::args::Cli;
@@ -47,12 +47,11 @@ pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCo
 /// Whether a person following the session wants a line for the entry. The levels sent to the
 /// lights and the music are left out: every phase change sends one per zone, and they would
 /// bury the prompts and marks (`status`, `lights watch` and the report's picture show them;
-/// `--json` keeps every entry).
+/// `--json` keeps every entry). So is a command whose effect has a line of its own, as in the
+/// report: `dose marked (socket (ana))` says it all.
 pub fn worth_a_line(entry: &LogEntry) -> bool {
-    !matches!(
-        entry.event.kind,
-        EventKind::LookSet { .. } | EventKind::MusicSet { .. }
-    )
+    let kind = &entry.event.kind;
+    !matches!(kind, EventKind::LookSet { .. } | EventKind::MusicSet { .. }) && !told_by_its_effect(kind)
 }
 
 /// An entry as `session-time  timeline-time  what happened`; an error reply (the watch fell
@@ -110,5 +109,13 @@ mod tests {
         assert!(!worth_a_line(&look));
         assert!(!worth_a_line(&music));
         assert!(worth_a_line(&mark));
+        let command = entry(
+            r#""event":"command","command":"mark","detail":"dose","source":{"via":"socket","who":"ana"}"#,
+        );
+        assert!(!worth_a_line(&command), "the mark's own line tells it");
+        let extend = entry(
+            r#""event":"command","command":"extend","detail":"by 10m","source":{"via":"socket","who":"ana"}"#,
+        );
+        assert!(worth_a_line(&extend), "an extension has no other line");
     }
 }
