@@ -3,38 +3,22 @@
 //! session run through the daemon.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{Daemon, repo_path};
+use crate::support::{self, Daemon, repo_path, setting_against, setting_local, succeeded};
 
 fn setting(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(args)
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting");
-    assert!(
-        out.status.success(),
-        "setting {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    succeeded(support::setting(args))
 }
 
 fn local(args: &[&str]) -> Output {
-    let config = repo_path("config/settingd.toml");
-    let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    setting(&all)
+    succeeded(setting_local(args))
 }
 
 fn against(daemon: &Daemon, args: &[&str]) -> Output {
-    let mut all = vec!["--socket", daemon.socket().to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    setting(&all)
+    succeeded(setting_against(daemon, args))
 }
 
 fn text(out: &Output) -> String {

@@ -7,33 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{Daemon, repo_path};
-
-/// Runs `setting` with a clean environment for its own variables, so a developer's
-/// `SETTING_SOCKET` cannot leak into a test.
-fn setting(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(args)
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting")
-}
-
-/// `setting --config <the repository's config> ARGS...`
-fn local(args: &[&str]) -> Output {
-    let config = repo_path("config/settingd.toml");
-    let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    setting(&all)
-}
-
-/// `setting --socket <the daemon's socket> ARGS...`
-fn against(daemon: &Daemon, args: &[&str]) -> Output {
-    let mut all = vec!["--socket", daemon.socket().to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    setting(&all)
-}
+use crate::support::{Daemon, setting, setting_against as against, setting_local as local};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -1,16 +1,7 @@
 //! `setting completions` and `setting man`: generated from the command line's own definition,
 //! checked here for the commands people will look for.
 
-use std::process::{Command, Output};
-
-fn setting(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(args)
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting")
-}
+use crate::support::setting;
 
 #[test]
 fn completions_cover_the_commands_for_each_shell() {

@@ -1,31 +1,16 @@
 //! `setting dry-run`: a shipped scene played offline through to the end, at a low rate so it
 //! takes seconds.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::repo_path;
+use crate::support::{setting_local, succeeded};
 
 const RATE: u32 = 8000;
 
 fn local(args: &[&str]) -> Output {
-    let config = repo_path("config/settingd.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
-        .arg("--config")
-        .arg(&config)
-        .args(args)
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting");
-    assert!(
-        out.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    succeeded(setting_local(args))
 }
 
 fn frame(ms: u64) -> u64 {

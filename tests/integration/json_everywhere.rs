@@ -4,20 +4,10 @@
 //! daemon.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{Daemon, repo_path};
-
-fn setting(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(args)
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting")
-}
+use crate::support::{Daemon, repo_path, setting};
 
 /// Runs `setting --json ARGS...`, asserts its exit code and that stdout is one JSON document.
 #[track_caller]

@@ -410,3 +410,36 @@ pub fn assert_code(out: &std::process::Output, expected: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Runs `setting` with its own variables cleared, so that a developer's `SETTING_SOCKET` or
+/// `SETTING_CONFIG` cannot leak into a test.
+pub fn setting(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args(args)
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting")
+}
+
+/// `setting --config <the repository's config> ARGS...`
+pub fn setting_local(args: &[&str]) -> std::process::Output {
+    let config = repo_path("config/settingd.toml");
+    let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    setting(&all)
+}
+
+/// `setting --socket <the daemon's socket> ARGS...`
+pub fn setting_against(daemon: &Daemon, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--socket", daemon.socket().to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    setting(&all)
+}
+
+/// The output of a command that must have succeeded.
+#[track_caller]
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert_code(&out, 0);
+    out
+}
