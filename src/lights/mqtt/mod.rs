@@ -14,4 +14,4 @@ mod task;
 pub(crate) use backoff::Backoff;
 pub use handle::{MqttLights, MqttSetup, MqttTask};
 pub use options::{OptionsError, status_topic};
-pub(crate) use options::{tls_config, without_nagle};
+pub(crate) use options::{tls_config, v5_options, without_nagle};

@@ -59,30 +59,51 @@ pub enum OptionsError {
     Task(#[source] std::io::Error),
 }
 
-/// Everything needed to connect `room`'s daemon to `broker`.
-pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptions, OptionsError> {
-    let password = broker
+/// The MQTT 5 options every connection of the daemon to `broker` shares, under `client_id`:
+/// the login (the password read from its secret source), TLS, Nagle off, the keep-alive and a
+/// clean start. Each connection adds its own last will.
+pub(crate) fn v5_options(broker: &BrokerConfig, client_id: &str) -> Result<v5::MqttOptions, OptionsError> {
+    let mut options = v5::MqttOptions::new(client_id, &broker.host, broker.port);
+    let network = without_nagle(options.network_options());
+    options
+        .set_network_options(network)
+        .set_keep_alive(KEEP_ALIVE)
+        .set_clean_start(true);
+    if let Some(user) = &broker.username {
+        options.set_credentials(user, password(broker)?.unwrap_or_default());
+    }
+    if let Some(transport) = transport(broker)? {
+        options.set_transport(transport);
+    }
+    Ok(options)
+}
+
+fn password(broker: &BrokerConfig) -> Result<Option<String>, OptionsError> {
+    broker
         .password
         .as_ref()
         .map(read_secret)
         .transpose()
-        .map_err(OptionsError::Secret)?;
-    let transport = match &broker.tls {
+        .map_err(OptionsError::Secret)
+}
+
+fn transport(broker: &BrokerConfig) -> Result<Option<Transport>, OptionsError> {
+    Ok(match &broker.tls {
         Some(tls) => Some(Transport::Tls(TlsConfiguration::Rustls(Arc::new(tls_config(
             tls,
         )?)))),
         None => None,
-    };
+    })
+}
+
+/// Everything needed to connect `room`'s daemon to `broker`.
+pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptions, OptionsError> {
     let status = status_topic(room);
     Ok(match broker.version {
         MqttVersion::V5 => {
-            let mut options = v5::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
-            let network = without_nagle(options.network_options());
+            let mut options = v5_options(broker, &broker.client_id)?;
             options
-                .set_network_options(network)
-                .set_keep_alive(KEEP_ALIVE)
                 .set_outgoing_inflight_upper_limit(MAX_INFLIGHT)
-                .set_clean_start(true)
                 .set_last_will(v5::mqttbytes::v5::LastWill::new(
                     status,
                     OFFLINE,
@@ -90,12 +111,6 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
                     true,
                     None,
                 ));
-            if let Some(user) = &broker.username {
-                options.set_credentials(user, password.unwrap_or_default());
-            }
-            if let Some(transport) = transport {
-                options.set_transport(transport);
-            }
             ConnectOptions::V5(Box::new(options))
         }
         MqttVersion::V311 => {
@@ -105,9 +120,9 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
                 .set_clean_session(true)
                 .set_last_will(rumqttc::LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
             if let Some(user) = &broker.username {
-                options.set_credentials(user, password.unwrap_or_default());
+                options.set_credentials(user, password(broker)?.unwrap_or_default());
             }
-            if let Some(transport) = transport {
+            if let Some(transport) = transport(broker)? {
                 options.set_transport(transport);
             }
             ConnectOptions::V311(Box::new(options))

@@ -2,51 +2,29 @@
 //! (`<client_id>-remote`), a clean start, and the room's offline state as its retained last
 //! will.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use rumqttc::v5::MqttOptions;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::LastWill;
-use rumqttc::{TlsConfiguration, Transport};
 
-use crate::config::{SecretError, read_secret};
 use crate::lights::model::BrokerConfig;
-use crate::lights::mqtt::OptionsError;
+use crate::lights::mqtt::{OptionsError, v5_options};
 use crate::protocol::MAX_LINE_BYTES;
 use crate::remote::state::RoomState;
 use crate::remote::topics::RoomTopics;
 
-/// As the lights' connection: a dead link is noticed within seconds.
-const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Room for a request's topic and properties around the largest request line. The broker is
 /// told this limit in CONNECT and drops larger messages itself, rather than the connection
 /// failing on them.
 const PACKET_OVERHEAD: usize = 16 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RemoteOptionsError {
-    #[error("cannot read the broker password")]
-    Secret(#[source] SecretError),
-    #[error("cannot set up TLS for the broker")]
-    Tls(#[source] OptionsError),
-}
-
 pub fn client_id(broker: &BrokerConfig) -> String {
     format!("{}-remote", broker.client_id)
 }
 
-pub fn connect_options(
-    broker: &BrokerConfig,
-    topics: &RoomTopics,
-) -> Result<MqttOptions, RemoteOptionsError> {
-    let password = broker
-        .password
-        .as_ref()
-        .map(read_secret)
-        .transpose()
-        .map_err(RemoteOptionsError::Secret)?;
-    let mut options = MqttOptions::new(client_id(broker), &broker.host, broker.port);
+/// The lights' connection's options (login, TLS, keep-alive, clean start) under the remote
+/// client id, with the room's offline state as the last will and a packet limit.
+pub fn connect_options(broker: &BrokerConfig, topics: &RoomTopics) -> Result<MqttOptions, OptionsError> {
+    let mut options = v5_options(broker, &client_id(broker))?;
     let will = LastWill::new(
         topics.state(),
         RoomState::offline(topics.room()).to_json(),
@@ -54,20 +32,9 @@ pub fn connect_options(
         true,
         None,
     );
-    let network = crate::lights::mqtt::without_nagle(options.network_options());
     options
-        .set_network_options(network)
-        .set_keep_alive(KEEP_ALIVE)
-        .set_clean_start(true)
         .set_max_packet_size(Some((MAX_LINE_BYTES + PACKET_OVERHEAD) as u32))
         .set_last_will(will);
-    if let Some(user) = &broker.username {
-        options.set_credentials(user, password.unwrap_or_default());
-    }
-    if let Some(tls) = &broker.tls {
-        let config = crate::lights::mqtt::tls_config(tls).map_err(RemoteOptionsError::Tls)?;
-        options.set_transport(Transport::Tls(TlsConfiguration::Rustls(Arc::new(config))));
-    }
     Ok(options)
 }
 
