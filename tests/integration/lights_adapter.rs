@@ -17,6 +17,7 @@ use setting::timeline::DeviceEvent;
 
 use crate::support::broker::{Broker, Spy};
 use crate::support::eventually;
+use crate::support::gate::Gate;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const ROOM: &str = "room-1";
@@ -347,11 +348,18 @@ fn an_emergency_stops_a_running_fade_first() {
 /// The broker dies mid-session and comes back empty: the adapter reconnects, subscribes
 /// again, says it is online, and re-asserts only the latest look; the changes made while the
 /// broker was down never reach the wire.
+///
+/// The adapter reaches the broker through a [`Gate`] that stays shut until the spy is on the
+/// restarted broker; otherwise the adapter could reconnect and publish before anyone listens.
 #[test]
 fn a_broker_restart_is_recovered_without_stale_steps() {
     let mut broker = open_broker();
+    let gate = Gate::to(broker.port());
     let mut adapter = Adapter::start(
-        room_broker(&broker, "room-password", MqttVersion::V5),
+        BrokerConfig {
+            port: gate.port(),
+            ..room_broker(&broker, "room-password", MqttVersion::V5)
+        },
         vec![light("z", Family::Zigbee2Mqtt, "ceiling")],
         1.0,
     );
@@ -365,10 +373,11 @@ fn a_broker_restart_is_recovered_without_stale_steps() {
         spy.wait_for(PATIENCE, |s| s.topic == set)
             .expect("the first look");
     }
+    gate.close();
     broker.stop();
     let lost = eventually(PATIENCE, || (!adapter.report().connected).then_some(()));
     assert!(lost.is_some(), "the adapter did not notice the broker going");
-    adapter.event_with(&["lost the connection", &broker.port().to_string()]);
+    adapter.event_with(&["lost the connection", &gate.port().to_string()]);
     // Steps the engine asks for while the broker is away: only the last one matters.
     for brightness in [10.0, 20.0, 45.0] {
         adapter
@@ -378,6 +387,7 @@ fn a_broker_restart_is_recovered_without_stale_steps() {
     }
     broker.restart();
     let spy = Spy::connect(&broker, "#");
+    gate.open();
     adapter.connected();
     adapter.event_with(&["reconnected"]);
     let reasserted = spy

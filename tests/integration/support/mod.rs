@@ -12,6 +12,7 @@
 #![allow(dead_code)] // Each test module uses a different part of the harness.
 
 pub mod broker;
+pub mod gate;
 pub mod room;
 
 use std::fs::{self, File};
