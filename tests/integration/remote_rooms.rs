@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::broker::Broker;
+use crate::support::broker::{Broker, Spy};
 use crate::support::{Daemon, assert_code, eventually, repo_path};
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -67,6 +67,12 @@ fn daemon_password(room: &str) -> String {
 /// The clinic's broker: each room's daemon owns its room's branch; `ana` steers room-a only,
 /// `bo` room-b only; both may read every room's state.
 fn clinic_broker() -> Broker {
+    clinic_broker_with(&[])
+}
+
+/// [`clinic_broker`] with more therapists' accounts: (name, ACL lines); the password is
+/// `NAME-password`, as [`setting`] gives it.
+fn clinic_broker_with(others: &[(&str, &str)]) -> Broker {
     let mut builder = Broker::builder();
     let mut acl = String::new();
     for room in ["room-a", "room-b"] {
@@ -82,6 +88,10 @@ fn clinic_broker() -> Broker {
             "user {user}\ntopic write setting/{room}/request/{user}\ntopic read setting/{room}/reply/{user}/#\n\
              topic read setting/+/state\n\n"
         ));
+    }
+    for (user, lines) in others {
+        builder = builder.user(user, &format!("{user}-password"));
+        acl.push_str(&format!("user {user}\n{lines}\n\n"));
     }
     builder.acl(&acl).start()
 }
@@ -313,4 +323,131 @@ fn rooms_over_tls_with_the_clinics_ca() {
     // Without the CA, the same port speaks TLS to a client that does not: no connection.
     let out = setting(&broker, "ana", &["rooms"]);
     assert_code(&out, 3);
+}
+
+/// Mosquitto's ACL file grants a subscription it will not deliver on: an account that may send
+/// requests but not read replies hears nothing back. What it sent is carried out all the same,
+/// and the CLI says it cannot vouch for it.
+#[test]
+fn an_account_that_cannot_read_replies_is_told_its_commands_are_unconfirmed() {
+    let broker = clinic_broker_with(&[(
+        "cy",
+        "topic write setting/room-a/request/cy\ntopic read setting/+/state",
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let room_a = Daemon::builder()
+        .config(room_config(dir.path(), "room-a", &broker))
+        .start();
+    room_a.ok(json!({"op": "start", "scene": "sublingual"}));
+    rooms_until(&broker, "cy", |rooms| {
+        room(rooms, "room-a").is_some_and(|r| r["online"] == json!(true))
+    });
+
+    let out = setting(&broker, "cy", &["--room", "room-a", "check"]);
+    assert_code(&out, 3);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("may or may not have been carried out"),
+        "{stderr}"
+    );
+    let checked = eventually(PATIENCE, || {
+        let status = room_a.status();
+        (status["session"]["overrides"][0]["kind"] == "check").then_some(())
+    });
+    assert!(checked.is_some(), "{}", room_a.status());
+
+    let out = setting(&broker, "cy", &["--room", "room-a", "emergency", "--json"]);
+    assert_code(&out, 5);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("EMERGENCY SENT to room room-a BUT NOT CONFIRMED"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("MUST CHECK"), "{stderr}");
+    assert_eq!(json_of(&out)["error"]["kind"], "unconfirmed");
+    let in_emergency = eventually(PATIENCE, || {
+        let status = room_a.status();
+        status["session"]["overrides"]
+            .as_array()?
+            .iter()
+            .any(|o| o["kind"] == "emergency")
+            .then_some(())
+    });
+    assert!(in_emergency.is_some(), "{}", room_a.status());
+}
+
+#[test]
+fn an_emergency_the_broker_handed_on_but_nobody_answered_is_unconfirmed() {
+    let broker = clinic_broker();
+    // Something listens on room-a's requests, but no daemon answers them.
+    let listener = Spy::connect(&broker, "setting/room-a/request/#");
+    let out = setting(&broker, "ana", &["--room", "room-a", "emergency"]);
+    assert_code(&out, 5);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("BUT NOT CONFIRMED"), "{stderr}");
+    assert!(stderr.contains("did not answer within 1000 ms"), "{stderr}");
+    let sent = listener.on("setting/room-a/request/ana");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let request: Value = serde_json::from_str(&sent[0].payload).expect("a JSON request");
+    assert_eq!(request["op"], "emergency", "{request}");
+
+    // An ordinary command in the same spot: unreachable, and worded as possibly carried out.
+    let out = setting(&broker, "ana", &["--room", "room-a", "status"]);
+    assert_code(&out, 3);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("may or may not have been carried out"),
+        "{stderr}"
+    );
+}
+
+/// Mosquitto's dynamic security plugin, unlike its ACL file, refuses a subscription outright.
+/// An ordinary command whose answer cannot be heard is then not sent at all; an emergency is,
+/// and the room carries it out.
+#[test]
+fn an_emergency_goes_out_even_when_the_broker_refuses_to_let_its_answer_be_heard() {
+    let broker = Broker::builder()
+        .dynamic_security()
+        .user("settingd-room-a", &daemon_password("room-a"))
+        .user("cy", "cy-password")
+        .start();
+    broker.dynsec(&["createRole", "deaf"]);
+    broker.dynsec(&[
+        "addRoleACL",
+        "deaf",
+        "subscribePattern",
+        "setting/room-a/reply/#",
+        "deny",
+    ]);
+    broker.dynsec(&["addClientRole", "cy", "deaf", "10"]);
+    let dir = tempfile::tempdir().unwrap();
+    let room_a = Daemon::builder()
+        .config(room_config(dir.path(), "room-a", &broker))
+        .start();
+    room_a.ok(json!({"op": "start", "scene": "sublingual"}));
+    rooms_until(&broker, "cy", |rooms| {
+        room(rooms, "room-a").is_some_and(|r| r["online"] == json!(true))
+    });
+
+    let out = setting(&broker, "cy", &["--room", "room-a", "check"]);
+    assert_code(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("hear room room-a's replies"), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    let status = room_a.status();
+    assert_eq!(status["session"]["overrides"], json!([]), "{status}");
+
+    let out = setting(&broker, "cy", &["--room", "room-a", "emergency"]);
+    assert_code(&out, 5);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("EMERGENCY SENT to room room-a BUT NOT CONFIRMED"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("does not let this account hear"), "{stderr}");
+    let in_emergency = eventually(PATIENCE, || {
+        let status = room_a.status();
+        (status["session"]["overrides"][0]["kind"] == "emergency").then_some(())
+    });
+    assert!(in_emergency.is_some(), "{}", room_a.status());
 }

@@ -13,7 +13,8 @@ use setting::scene::Mark;
 /// to that room's `settingd` over the clinic's MQTT broker. `plan`, `validate`, `playlist` and
 /// `report --log` work on files and need no daemon.
 ///
-/// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable.
+/// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable;
+/// `emergency` only: 4 not delivered (act by hand), 5 sent over the broker but not confirmed.
 #[derive(Debug, Parser)]
 #[command(name = "setting", version, max_term_width = 100)]
 pub struct Cli {

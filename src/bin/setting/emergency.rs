@@ -5,7 +5,9 @@
 //!
 //! With `--room`, the emergency goes to that room's daemon over the broker. There is no second
 //! path from afar (the room's lights and their config are in the room), so silence there is
-//! said at once, with what to do by hand.
+//! said at once, with what to do by hand. It is sent even when the account may not hear the
+//! room's answer; an emergency the broker handed on that the room did not confirm has its own
+//! exit code, apart from one that never left.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -118,8 +120,16 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
         Ok(target) => target,
         Err(e) => return Ok(not_delivered(cli, room, &crate::error_chain(&e))),
     };
-    let reply = match remote::request(&target.access, &target.prefix, room, op, 1, REMOTE_TIMEOUT) {
-        Ok(reply) => reply,
+    let reply = match remote::deliver(&target.access, &target.prefix, room, op, 1, REMOTE_TIMEOUT) {
+        Ok(remote::Delivery::Answered(reply)) => reply,
+        Ok(remote::Delivery::Unheard { reason }) => {
+            let why = format!("the broker's ACL does not let this account hear the room's answer ({reason})");
+            return Ok(unconfirmed(cli, room, &why));
+        }
+        Ok(remote::Delivery::Unanswered { within }) => {
+            let why = format!("the room did not answer within {} ms", within.as_millis());
+            return Ok(unconfirmed(cli, room, &why));
+        }
         Err(e) => {
             return Ok(not_delivered(
                 cli,
@@ -179,6 +189,28 @@ fn not_delivered(cli: &Cli, room: &str, why: &str) -> ExitCode {
     eprintln!("setting: {by_hand}.");
     ExitCode::from(crate::emergency_direct::NOT_DELIVERED)
 }
+
+/// The broker handed the emergency on, but the room did not say it acted: as urgent for the
+/// room as one not delivered, and said differently so nobody takes it for either.
+fn unconfirmed(cli: &Cli, room: &str, why: &str) -> ExitCode {
+    let message = format!(
+        "EMERGENCY SENT to room {room} BUT NOT CONFIRMED: the broker handed it to the room's listener; {why}"
+    );
+    let check = "SOMEONE IN THE ROOM MUST CHECK NOW that the lights are full on and the music is off, and \
+                 act by hand if not (wall switch, amplifier)";
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({ "error": { "kind": "unconfirmed", "message": format!("{message}. {check}.") } })
+        );
+    }
+    eprintln!("setting: {message}.");
+    eprintln!("setting: {check}.");
+    ExitCode::from(UNCONFIRMED)
+}
+
+/// `setting --room R emergency`: the broker took it, the room did not confirm.
+const UNCONFIRMED: u8 = 5;
 
 /// One request on the control socket, all of it (connect, send, reply) within `timeout`. The
 /// exchange runs on a thread that is left behind if it takes longer: a hung daemon that wakes

@@ -48,6 +48,15 @@ pub enum RemoteError {
         room: String,
         detail: String,
     },
+    #[error(
+        "the broker's ACL does not let account {user} hear room {room}'s replies ({reason}); nothing \
+         was sent"
+    )]
+    CannotHearReplies {
+        user: String,
+        room: String,
+        reason: String,
+    },
     #[error("the broker's ACL does not let account {user} read the rooms' state ({filter})")]
     StatesNotAllowed { user: String, filter: String },
     #[error(
@@ -63,6 +72,12 @@ pub enum RemoteError {
         secs(.within)
     )]
     NoAnswer { room: String, within: Duration },
+    #[error(
+        "the broker handed the request to room {room}'s listener, but no answer came within {} s: \
+         it may or may not have been carried out; `setting --room {room} status` shows the room now",
+        secs(.within)
+    )]
+    Unconfirmed { room: String, within: Duration },
     #[error("the connection to the broker at {address} broke")]
     Lost {
         address: String,
@@ -103,6 +118,7 @@ impl RemoteError {
             RemoteError::BadCredentials { .. }
             | RemoteError::ConnectRefused { .. }
             | RemoteError::NotAllowed { .. }
+            | RemoteError::CannotHearReplies { .. }
             | RemoteError::StatesNotAllowed { .. }
             | RemoteError::PublishRefused { .. } => RemoteErrorClass::Refused,
             RemoteError::Connect { .. }
@@ -110,6 +126,7 @@ impl RemoteError {
             | RemoteError::SubscribeSilent { .. }
             | RemoteError::NotListening { .. }
             | RemoteError::NoAnswer { .. }
+            | RemoteError::Unconfirmed { .. }
             | RemoteError::Lost { .. } => RemoteErrorClass::Unreachable,
             RemoteError::BadReply { .. } | RemoteError::WrongReply { .. } | RemoteError::Queue(_) => {
                 RemoteErrorClass::Other

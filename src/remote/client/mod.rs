@@ -6,6 +6,7 @@
 //!
 //! - [`BrokerAccess`]: where the broker is and who logs in.
 //! - [`request`]: one request, one reply.
+//! - [`deliver`]: an emergency, sent even when its reply cannot be heard.
 //! - [`list_rooms`]: every room's retained state.
 
 mod error;
@@ -16,7 +17,7 @@ mod session;
 use std::path::PathBuf;
 
 pub use error::{RemoteError, RemoteErrorClass};
-pub use room_request::{REPLY_TIMEOUT, request};
+pub use room_request::{Delivery, REPLY_TIMEOUT, deliver, request};
 pub use rooms::{QUIET, RoomList, list_rooms};
 
 use crate::remote::topics;

@@ -23,12 +23,15 @@ const READY_WITHIN: Duration = Duration::from_secs(10);
 /// The user every harness broker has for [`Spy`] and for tests that play a device: it may
 /// read and write everything.
 pub const OBSERVER: (&str, &str) = ("observer", "observer-password");
+/// The dynamic security plugin's administrator, for [`Broker::dynsec`].
+const DYNSEC_ADMIN: (&str, &str) = ("dynsec-admin", "dynsec-admin-password");
 
 #[derive(Clone, Debug, Default)]
 pub struct BrokerBuilder {
     users: Vec<(String, String)>,
     acl: String,
     tls: bool,
+    dynamic_security: bool,
 }
 
 impl BrokerBuilder {
@@ -52,7 +55,19 @@ impl BrokerBuilder {
         self
     }
 
+    /// Accounts and access through Mosquitto's dynamic security plugin instead of a password
+    /// file and an ACL file: every account has the role `everything` (publish and subscribe
+    /// to `#`) until the test narrows it with [`Broker::dynsec`] and a role of higher priority.
+    /// Unlike the ACL file, the plugin refuses a subscription outright.
+    pub fn dynamic_security(mut self) -> BrokerBuilder {
+        self.dynamic_security = true;
+        self
+    }
+
     pub fn start(self) -> Broker {
+        if self.dynamic_security {
+            return self.start_with_dynamic_security();
+        }
         let dir = tempfile::Builder::new()
             .prefix("mosquitto-test-")
             .tempdir()
@@ -107,6 +122,64 @@ impl BrokerBuilder {
         );
         fs::write(&broker.config, text).expect("mosquitto.conf");
         broker.launch();
+        broker
+    }
+}
+
+impl BrokerBuilder {
+    fn start_with_dynamic_security(self) -> Broker {
+        assert!(
+            self.acl.is_empty(),
+            "dynamic security takes no ACL file: use Broker::dynsec"
+        );
+        assert!(!self.tls, "dynamic security is not set up with TLS here");
+        let dir = tempfile::Builder::new()
+            .prefix("mosquitto-test-")
+            .tempdir()
+            .expect("temp dir");
+        let state = dir.path().join("dynamic-security.json");
+        let status = Command::new("mosquitto_ctrl")
+            .args(["dynsec", "init"])
+            .arg(&state)
+            .args([DYNSEC_ADMIN.0, DYNSEC_ADMIN.1])
+            .stdout(Stdio::null())
+            .status()
+            .expect("cannot run mosquitto_ctrl");
+        assert!(status.success(), "mosquitto_ctrl dynsec init failed");
+        let mut broker = Broker {
+            port: free_port(),
+            child: None,
+            config: dir.path().join("mosquitto.conf"),
+            log: dir.path().join("mosquitto.log"),
+            dir,
+        };
+        // SAFETY: getuid(2) has no preconditions.
+        let user = if unsafe { libc::getuid() } == 0 {
+            "user root\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "listener {port} 127.0.0.1\nallow_anonymous false\nplugin {plugin}\nplugin_opt_config_file {state}\n\
+             persistence false\nlog_dest stderr\nlog_type all\n{user}",
+            port = broker.port,
+            plugin = dynsec_plugin().display(),
+            state = state.display(),
+        );
+        fs::write(&broker.config, text).expect("mosquitto.conf");
+        broker.launch();
+        // A role rather than the default access, which the plugin does not apply to clients
+        // created later here.
+        broker.dynsec(&["createRole", "everything"]);
+        for acl in ["publishClientSend", "subscribePattern"] {
+            broker.dynsec(&["addRoleACL", "everything", acl, "#", "allow"]);
+        }
+        let mut users = self.users.clone();
+        users.push((OBSERVER.0.into(), OBSERVER.1.into()));
+        for (name, password) in &users {
+            broker.dynsec(&["createClient", name, "-p", password]);
+            broker.dynsec(&["addClientRole", name, "everything"]);
+        }
         broker
     }
 }
@@ -190,6 +263,25 @@ impl Broker {
         self.launch();
     }
 
+    /// One `mosquitto_ctrl dynsec` command on a broker started with
+    /// [`BrokerBuilder::dynamic_security`], e.g. `["addRoleACL", "deaf", "subscribePattern",
+    /// "replies/#", "deny"]`.
+    pub fn dynsec(&self, args: &[&str]) {
+        let output = Command::new("mosquitto_ctrl")
+            .args(["-h", self.host(), "-p", &self.port.to_string()])
+            .args(["-u", DYNSEC_ADMIN.0, "-P", DYNSEC_ADMIN.1, "dynsec"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("cannot run mosquitto_ctrl");
+        assert!(
+            output.status.success(),
+            "mosquitto_ctrl dynsec {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -270,6 +362,20 @@ fn tls_files(dir: &std::path::Path) -> String {
         dir.join("server.pem").display(),
         dir.join("server.key").display()
     )
+}
+
+/// Where Debian's mosquitto package puts the plugin: under the machine's multiarch directory.
+fn dynsec_plugin() -> PathBuf {
+    const NAME: &str = "mosquitto_dynamic_security.so";
+    let lib = std::path::Path::new("/usr/lib");
+    fs::read_dir(lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join(NAME))
+        .chain([lib.join(NAME)])
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("no {NAME} under /usr/lib (apt-get install mosquitto)"))
 }
 
 fn free_port() -> u16 {
