@@ -225,7 +225,7 @@ impl Timeline {
     /// Notes the track that plays now and when it started, unless this start is the
     /// resumption a restart asked for: that track started back then, not now.
     fn track_started(&mut self, playlist: &str, path: &str) {
-        let timeline = self.state.timeline;
+        let (timeline, music) = (self.state.timeline, self.state.music_clock);
         let current = &mut self.state.current_track;
         if let Some(track) = current.as_mut().filter(|t| t.resuming)
             && track.playlist == playlist
@@ -238,6 +238,7 @@ impl Timeline {
             playlist: playlist.to_string(),
             path: path.to_string(),
             started_at: Some(timeline),
+            started_music: Some(music),
             resuming: false,
         });
     }

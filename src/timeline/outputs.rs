@@ -203,15 +203,20 @@ impl Timeline {
     }
 
     /// Where the current track has got to, if it belongs to `playlist` and its start is known.
-    /// Counted in timeline time, which ran on through the downtime as the session did.
+    /// Counted on the music clock, which ran on through the downtime as the session did (or,
+    /// for a track noted by an older version, in timeline time).
     fn resume_position(&self, playlist: Option<&str>) -> Option<TrackPosition> {
         let track = self.state.current_track.as_ref()?;
         if playlist != Some(track.playlist.as_str()) {
             return None;
         }
+        let offset = match track.started_music {
+            Some(start) => self.state.music_clock - start,
+            None => self.state.timeline - track.started_at?,
+        };
         Some(TrackPosition {
             path: track.path.clone(),
-            offset: self.state.timeline - track.started_at?,
+            offset,
         })
     }
 

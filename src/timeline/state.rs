@@ -20,6 +20,11 @@ pub struct State {
     /// Timeline time at session time `now` (re-based on every input, so that pausing and
     /// resuming the clock never needs history).
     pub timeline: Millis,
+    /// How long the music has run at session time `now`: session time less the time the
+    /// player was told to hold it paused. Unlike the timeline it runs on through a room-wide
+    /// emergency, as the muted track does. Zero in state files from before it was kept.
+    #[serde(default)]
+    pub music_clock: Millis,
 
     pub phase: usize,
     /// Timeline time the phase was entered.
@@ -61,12 +66,14 @@ pub struct State {
 pub struct CurrentTrack {
     pub playlist: String,
     pub path: String,
-    /// Timeline time it started. The timeline stands still while paused, as the track does,
-    /// and runs on through a mute, as the track does underneath; through a room-wide emergency
-    /// the timeline stops while the muted track runs on, so a resumption after one comes back
-    /// that much early.
+    /// Timeline time it started: where a state file from before `started_music` was kept
+    /// resumes from.
     #[serde(default)]
     pub started_at: Option<Millis>,
+    /// The music clock when it started ([`State::music_clock`]), which stands still while the
+    /// track is held paused and runs on through a mute or an emergency, as the track does.
+    #[serde(default)]
+    pub started_music: Option<Millis>,
     /// A restart asked the player to carry on with this track: its next start report is that
     /// resumption, not a new start, and must not reset `started_at`.
     #[serde(default)]
@@ -125,6 +132,7 @@ impl State {
             now: Millis::ZERO,
             finished: false,
             timeline: Millis::ZERO,
+            music_clock: Millis::ZERO,
             phase: 0,
             phase_entered: Millis::ZERO,
             phase_anchor: Millis::ZERO,
@@ -168,10 +176,14 @@ impl State {
         }
     }
 
-    /// Moves the reference point to `now`; call before anything that may stop or start the clock.
+    /// Moves the reference point to `now`; call before anything that may stop or start the
+    /// clock or the music.
     pub fn rebase(&mut self, now: Millis) {
         if now > self.now {
             self.timeline = self.timeline_at(now);
+            if !self.emitted_music.as_ref().is_some_and(|m| m.paused) {
+                self.music_clock += now - self.now;
+            }
             self.now = now;
         }
     }

@@ -121,6 +121,48 @@ fn time_paused_does_not_count_towards_the_resume_point() {
 }
 
 #[test]
+fn a_room_wide_emergency_counts_towards_the_resume_point_as_the_muted_track_ran_on() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    // The session clock stops for the emergency; the track plays on underneath the mute.
+    run.cmd(m(2), Command::Emergency);
+    run.cmd(
+        m(12),
+        Command::Resume {
+            all: true,
+            only: None,
+        },
+    );
+    let a = crash_and_restore(&run.tl).resumed(m(14), m(2));
+    assert_eq!(
+        resume_from(&a).map(|p| p.offset),
+        Some(m(13)),
+        "1 min before, 10 in the emergency, 2 after"
+    );
+    let status = run.tl.status(m(12));
+    assert_eq!(status.timeline_time, m(2), "the session clock did stop");
+}
+
+#[test]
+fn a_state_file_without_the_music_clock_resumes_in_timeline_time() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.tl.device(m(1), track_started("arrival/01.flac"));
+    run.run_until(m(5));
+    let mut json = serde_json::to_value(run.tl.snapshot()).unwrap();
+    let state = json["state"].as_object_mut().unwrap();
+    state.remove("music_clock");
+    state["current_track"]
+        .as_object_mut()
+        .unwrap()
+        .remove("started_music");
+    let mut restored = Timeline::restore(serde_json::from_value(json).unwrap()).unwrap();
+    assert_eq!(
+        resume_from(&restored.resumed(m(7), m(2))).map(|p| p.offset),
+        Some(m(6))
+    );
+}
+
+#[test]
 fn a_new_playlist_or_an_old_state_file_starts_the_playlist_afresh() {
     let mut run = Run::start(sublingual(), policy(&["room"]));
     run.tl.device(m(1), track_started("arrival/01.flac"));
