@@ -103,7 +103,7 @@ impl Engine {
     /// recent (see `HEARTBEAT`).
     pub fn heartbeat(&mut self) {
         self.honour_marker_while_running();
-        if self.session.is_some() {
+        if self.session.as_ref().is_some_and(|r| !r.timeline.is_finished()) {
             self.persist();
         }
     }

@@ -163,6 +163,12 @@ impl Engine {
     }
 
     fn apply_to_session(&mut self, honour: Honour, now: Millis) {
+        // A session that ended meanwhile takes no command: the room is lit as with none.
+        self.retire_if_finished();
+        if self.session.is_none() {
+            self.light_idle_room(honour);
+            return;
+        }
         tracing::warn!(said = %honour.said, "EMERGENCY sent directly while the daemon did not answer: applying it to the session");
         for target in honour.targets {
             let request = Request {
@@ -190,6 +196,10 @@ impl Engine {
         let Some(honour) = self.pending_marker() else {
             return;
         };
+        self.light_idle_room(honour);
+    }
+
+    fn light_idle_room(&mut self, honour: Honour) {
         let policy = &self.options.config.policy;
         let look = policy.emergency;
         let zones: Vec<String> = policy

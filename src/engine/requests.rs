@@ -93,14 +93,13 @@ impl Engine {
             }
             Err(message) => return Reply::error(id, ErrorKind::BadRequest, message),
         };
-        let Some(now) = self.advance() else {
+        // The tick that brings the session up to now may end it (a last phase on a timer),
+        // and then there is no session to command: an emergency still lights the room.
+        let now = self.advance();
+        let (Some(now), Some(running)) = (now, self.session.as_mut()) else {
             if let Op::Emergency { zone } = op {
                 return self.emergency_without_session(id, zone.as_deref());
             }
-            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
-        };
-        let Some(running) = self.session.as_mut() else {
-            // The tick that brought the session up to now may have finished it.
             return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
         };
         let command = request.command.name();

@@ -115,11 +115,22 @@ impl Engine {
         // restart loop while a client lies in the room); set it aside and start idle instead.
         let resumed = panic::catch_unwind(AssertUnwindSafe(move || {
             let mut timeline = Timeline::restore(snapshot).map_err(|e| e.to_string())?;
+            if timeline.is_finished() {
+                return Ok(None);
+            }
             let actions = timeline.resumed(now, downtime);
-            Ok::<_, String>((timeline, actions))
+            Ok::<_, String>(Some((timeline, actions)))
         }));
         let (timeline, actions) = match resumed.unwrap_or_else(|panic| Err(panic_message(&panic))) {
-            Ok(resumed) => resumed,
+            Ok(Some(resumed)) => resumed,
+            Ok(None) => {
+                // Saved as it ended, its state file not yet gone: nothing to resume.
+                tracing::info!("the saved session had ended; starting idle");
+                if let Err(e) = self.state_file.remove() {
+                    tracing::error!(error = %error_chain(&e), "the ended session's state file could not be removed");
+                }
+                return;
+            }
             Err(reason) => {
                 let e = self
                     .state_file
@@ -140,6 +151,8 @@ impl Engine {
             last_now: now,
         });
         self.dispatch_resumed(actions, now);
+        // It may have ended during the downtime (a last phase on a timer).
+        self.retire_if_finished();
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {
@@ -195,6 +208,9 @@ impl Engine {
         let now = self.now()?;
         let actions = self.session.as_mut()?.timeline.tick(now);
         self.dispatch(actions);
+        // A session that has just ended on its own is let go at once: kept, it would refuse
+        // the next command (an emergency among them) as over, and be saved again.
+        self.retire_if_finished();
         Some(now)
     }
 

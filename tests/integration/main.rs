@@ -18,6 +18,7 @@ mod reload;
 mod remote_link;
 mod remote_rooms;
 mod security;
+mod session_end;
 mod settingd_check;
 mod shipped_files;
 mod skips;
