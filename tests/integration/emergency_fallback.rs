@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
+use crate::support::gate::Gate;
 use crate::support::room::Room;
 use crate::support::{Daemon, eventually};
 
@@ -253,6 +254,68 @@ fn with_neither_daemon_nor_broker_it_says_to_light_the_room_by_hand() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     // Still left for the daemon: the therapist asked for an emergency.
     assert!(marker(&daemon).exists());
+    // Scripts get the same as a JSON error document.
+    let out = emergency(
+        &config,
+        &daemon,
+        &["--mqtt", &format!("127.0.0.1:{port}"), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(NOT_DELIVERED));
+    let error = json_of(&text(&out.stdout));
+    assert_eq!(error["error"]["kind"], "not_delivered", "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("BY HAND")),
+        "{error}"
+    );
+}
+
+/// The daemon answers and takes the emergency, but its own link to the lights is cut: the CLI
+/// sees so in the daemon's status and lights the room through the broker itself.
+#[test]
+fn a_daemon_cut_off_from_its_lights_is_gone_around_for_the_lights() {
+    let broker = room_broker();
+    let gate = Gate::to(broker.port());
+    let dir = tempfile::tempdir().unwrap();
+    // The daemon reaches the broker through the gate; the CLI straight.
+    let config = Room {
+        name: ROOM,
+        password: "room-password",
+        zones: &[("room", &["ceiling-1", "ceiling-2"]), ("mat-1", &["mat-lamp"])],
+        broker: (broker.host(), gate.port()),
+        mqtt_extra: "",
+    }
+    .write(dir.path());
+    let daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let connected = |want: bool| {
+        eventually(PATIENCE, || {
+            (daemon.status()["lights"]["connected"] == json!(want)).then_some(())
+        })
+    };
+    assert!(connected(true).is_some(), "{}", daemon.status()["lights"]);
+    gate.cut();
+    assert!(connected(false).is_some(), "{}", daemon.status()["lights"]);
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+
+    let out = emergency(
+        &config,
+        &daemon,
+        &["--mqtt", &format!("{}:{}", broker.host(), broker.port())],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("not connected to the lights"), "{stderr}");
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Music muted by settingd"), "{stdout}");
+    assert_every_light_lit(&spy);
+    let kinds = daemon.status()["session"]["overrides"].to_string();
+    assert!(kinds.contains("emergency"), "{kinds}");
+    assert!(!marker(&daemon).exists(), "the daemon took it: no marker");
 }
 
 #[test]
@@ -273,6 +336,12 @@ fn with_the_daemon_up_the_normal_path_is_taken_and_said() {
     assert_every_light_lit(&spy);
     let kinds = daemon.status()["session"]["overrides"].to_string();
     assert!(kinds.contains("emergency"), "{kinds}");
+    // A zone's emergency says it leaves the music and the clock alone.
+    let out = emergency(&config, &daemon, &["--zone", "mat-1"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("in zone mat-1"), "{stdout}");
+    assert!(stdout.contains("music and clock unchanged"), "{stdout}");
 }
 
 #[test]

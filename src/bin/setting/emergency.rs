@@ -73,10 +73,17 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
     let target = locate::socket(cli);
     let timeout = Duration::from_millis(args.timeout.max(1));
     match ask_daemon(&target.path, &op, timeout) {
-        Ok(result) => {
-            print_sent(cli, args.zone.as_deref(), &result, "settingd");
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(result) => match lights_unreached(&target.path) {
+            None => {
+                print_sent(cli, args.zone.as_deref(), &result, "settingd");
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(summary) => {
+                let why = format!("settingd took it but is not connected to the lights: {summary}");
+                eprintln!("setting: {why}; sending the emergency straight to the lights as well");
+                Ok(emergency_direct::run(cli, args, &why, true))
+            }
+        },
         Err(NoAnswer::Refused(failure)) => Err(failure.into()),
         Err(NoAnswer::Silent(reason)) => {
             let why = match reason {
@@ -84,7 +91,7 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
                 Some(reason) => format!("the daemon did not answer: {reason}"),
             };
             eprintln!("setting: {why}; sending the emergency straight to the lights");
-            Ok(emergency_direct::run(cli, args, &why))
+            Ok(emergency_direct::run(cli, args, &why, false))
         }
     }
 }
@@ -99,15 +106,49 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
 
 /// `through` names the daemon: `settingd`, or a room's over the broker.
 fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str) -> String {
-    let place = zone.map_or(String::new(), |z| format!(" in zone {z}"));
-    if result.get("session").is_some_and(serde_json::Value::is_null) {
-        format!("EMERGENCY{place} sent through {through}: full light, music muted (no session is running)")
-    } else {
-        format!(
-            "EMERGENCY{place} sent through {through}: full neutral light, music muted, clock paused; \
+    let idle = result.get("session").is_some_and(serde_json::Value::is_null);
+    match (zone, idle) {
+        (None, true) => format!(
+            "EMERGENCY sent through {through}: full light, music muted (no session is running: it stays \
+             so until a session starts)"
+        ),
+        (None, false) => format!(
+            "EMERGENCY sent through {through}: full neutral light, music muted, clock paused; \
              `setting resume` when it is over"
-        )
+        ),
+        // A zone's emergency leaves the music and the clock to the rest of the room.
+        (Some(zone), true) => format!(
+            "EMERGENCY in zone {zone} sent through {through}: full light there (no session is running: it \
+             stays so until a session starts)"
+        ),
+        (Some(zone), false) => format!(
+            "EMERGENCY in zone {zone} sent through {through}: full neutral light there; music and clock \
+             unchanged; `setting resume --zone {zone}` when it is over"
+        ),
     }
+}
+
+/// How long the daemon has to say where its lights stand, after it took an emergency.
+const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
+
+/// After the daemon took an emergency: whether its lights cannot be reached (its broker link
+/// is down while it has lights), with its own summary. A daemon that does not say counts as
+/// reaching them: it took the emergency, and the question is only a second look.
+fn lights_unreached(socket: &Path) -> Option<String> {
+    let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()?;
+    let lights = status.get("lights")?;
+    let has_lights = lights
+        .get("lights")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|l| !l.is_empty());
+    let connected = lights.get("connected").and_then(serde_json::Value::as_bool);
+    (has_lights && connected == Some(false)).then(|| {
+        lights
+            .get("summary")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("its broker link is down")
+            .to_string()
+    })
 }
 
 /// The emergency to `room`'s daemon over the broker. A refusal by the daemon itself (an

@@ -20,8 +20,10 @@ pub(crate) const NOT_DELIVERED: u8 = 4;
 const BY_HAND: &str = "TURN THE ROOM LIGHTS ON BY HAND NOW (wall switch) and stop the music at the amplifier; \
                        then call the technician";
 
-/// `why` says why the daemon was gone around, for the therapist.
-pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str) -> ExitCode {
+/// `why` says why the daemon was gone around, for the therapist. `daemon_took_it`: the daemon
+/// did take the emergency (music muted, clock paused) but cannot reach the lights itself.
+pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> ExitCode {
+    let not_delivered = |reason: &str| not_delivered(cli, reason, daemon_took_it);
     let config = match locate::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -38,11 +40,22 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str) -> ExitCode {
     let zones = match zones(&config, args.zone.as_deref()) {
         Ok(zones) => zones,
         Err(message) => {
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "kind": "bad_input", "message": message } })
+                );
+            }
             eprintln!("setting: {message}");
             return ExitCode::from(2);
         }
     };
-    let marker = leave_marker(&config, args, &zones);
+    // A daemon that took the emergency keeps its session in it already: no marker needed.
+    let marker = if daemon_took_it {
+        None
+    } else {
+        leave_marker(&config, args, &zones)
+    };
     let Some(broker) = &config.lights.broker else {
         let why = if config.lights.lights.is_empty() {
             "the config names no lights".to_string()
@@ -74,11 +87,15 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str) -> ExitCode {
         ));
     }
     if cli.json {
-        println!("{}", json_of(&report, marker.as_deref()));
+        println!("{}", json_of(&report, marker.as_deref(), daemon_took_it));
     } else {
+        let music = if daemon_took_it {
+            "Music muted by settingd."
+        } else {
+            "Music could not be muted by this path."
+        };
         println!(
-            "EMERGENCY sent directly to the lights through the broker at {} ({why}): {}. \
-             Music could not be muted by this path.",
+            "EMERGENCY sent directly to the lights through the broker at {} ({why}): {}. {music}",
             report.address,
             lit.join(", ")
         );
@@ -87,6 +104,7 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str) -> ExitCode {
         eprintln!("setting: NOT LIT: {}. Turn those on by hand.", problems(&report));
     }
     match marker {
+        _ if daemon_took_it => {}
         Some(path) => eprintln!(
             "setting: settingd will keep the room in emergency when it comes back (marker {})",
             path
@@ -163,7 +181,7 @@ fn problems(report: &DirectReport) -> String {
         .join(", ")
 }
 
-fn json_of(report: &DirectReport, marker: Option<&str>) -> serde_json::Value {
+fn json_of(report: &DirectReport, marker: Option<&str>, music_muted: bool) -> serde_json::Value {
     let lights: Vec<_> = report
         .lights
         .iter()
@@ -180,13 +198,27 @@ fn json_of(report: &DirectReport, marker: Option<&str>) -> serde_json::Value {
         "path": "direct",
         "broker": report.address,
         "lights": lights,
-        "music_muted": false,
+        "music_muted": music_muted,
         "marker": marker,
     })
 }
 
-fn not_delivered(why: &str) -> ExitCode {
-    eprintln!("setting: EMERGENCY NOT DELIVERED: neither settingd nor the lights could be reached: {why}.");
+fn not_delivered(cli: &Cli, why: &str, daemon_took_it: bool) -> ExitCode {
+    let message = if daemon_took_it {
+        format!(
+            "EMERGENCY NOT DELIVERED TO THE LIGHTS: settingd muted the music and paused the clock, but \
+             neither it nor this command could reach the lights: {why}"
+        )
+    } else {
+        format!("EMERGENCY NOT DELIVERED: neither settingd nor the lights could be reached: {why}")
+    };
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({ "error": { "kind": "not_delivered", "message": format!("{message}. {BY_HAND}.") } })
+        );
+    }
+    eprintln!("setting: {message}.");
     eprintln!("setting: {BY_HAND}.");
     ExitCode::from(NOT_DELIVERED)
 }

@@ -1,6 +1,7 @@
 //! A TCP gate between a client under test and a real broker: a loopback port that forwards
 //! to the broker while open and drops new connections while closed, so a test can decide
-//! when a reconnecting client gets back in (after the test's own subscriber, say).
+//! when a reconnecting client gets back in (after the test's own subscriber, say), or cut the
+//! client off a broker that others still reach.
 //!
 //! ```ignore
 //! let gate = Gate::to(broker.port());
@@ -12,14 +13,16 @@
 
 use std::io;
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 pub struct Gate {
     port: u16,
     open: Arc<AtomicBool>,
     ended: Arc<AtomicBool>,
+    /// The client side of every connection let through, to cut them.
+    through: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl Gate {
@@ -30,6 +33,8 @@ impl Gate {
         let open = Arc::new(AtomicBool::new(true));
         let ended = Arc::new(AtomicBool::new(false));
         let (is_open, is_ended) = (open.clone(), ended.clone());
+        let through = Arc::new(Mutex::new(Vec::new()));
+        let passed = through.clone();
         thread::spawn(move || {
             for client in listener.incoming() {
                 if is_ended.load(Ordering::SeqCst) {
@@ -42,14 +47,24 @@ impl Gate {
                     continue;
                 }
                 match TcpStream::connect((Ipv4Addr::LOCALHOST, target)) {
-                    Ok(upstream) => forward(client, upstream),
+                    Ok(upstream) => {
+                        if let Ok(kept) = client.try_clone() {
+                            passed.lock().expect("gate connections").push(kept);
+                        }
+                        forward(client, upstream)
+                    }
                     Err(_) => {
                         let _ = client.shutdown(Shutdown::Both);
                     }
                 }
             }
         });
-        Gate { port, open, ended }
+        Gate {
+            port,
+            open,
+            ended,
+            through,
+        }
     }
 
     /// The port clients under test connect to.
@@ -64,6 +79,14 @@ impl Gate {
 
     pub fn open(&self) {
         self.open.store(true, Ordering::SeqCst);
+    }
+
+    /// Closes the gate and ends every connection through it, as a network cut would.
+    pub fn cut(&self) {
+        self.close();
+        for stream in self.through.lock().expect("gate connections").drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
 }
 
