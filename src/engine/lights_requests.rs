@@ -1,6 +1,7 @@
 //! The technicians' light requests: list, set, test and calibrate single lights or zones.
 //! They go straight to the lights adapter and never through the timeline, so they are refused
-//! while a session runs: the scene owns the lights then (the emergency is unaffected).
+//! while a session runs (the scene owns the lights then) and while an emergency with no session
+//! holds the room.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +18,9 @@ use crate::time::format_duration;
 
 use super::session::Engine;
 
+pub const EMERGENCY_OWNS_LIGHTS: &str =
+    "the room is in an emergency (no session running); `setting resume` ends it before lights can be set";
+
 pub const SESSION_OWNS_LIGHTS: &str =
     "a session is running and its scene owns the lights; use `setting light` to nudge during a session";
 
@@ -28,6 +32,10 @@ impl Engine {
         }
         if self.session_running() {
             return Reply::error(id, ErrorKind::Refused, SESSION_OWNS_LIGHTS);
+        }
+        // Also stops a `lights test` under way: its later steps come back as `lights_set`.
+        if self.warnings.idle_emergency.is_some() {
+            return Reply::error(id, ErrorKind::Refused, EMERGENCY_OWNS_LIGHTS);
         }
         match op {
             Op::LightsSet {

@@ -220,6 +220,7 @@ impl Engine {
             self.lights.set(zone, look.look, look.fade, true);
         }
         self.audio.apply(&music);
+        self.warnings.hold_idle_emergency(&zones);
         self.remove_marker();
     }
 

@@ -97,10 +97,13 @@ impl Engine {
         // and then there is no session to command: an emergency still lights the room.
         let now = self.advance();
         let (Some(now), Some(running)) = (now, self.session.as_mut()) else {
-            if let Op::Emergency { zone } = op {
-                return self.emergency_without_session(id, zone.as_deref());
-            }
-            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
+            return match op {
+                Op::Emergency { zone } => self.emergency_without_session(id, zone.as_deref()),
+                Op::Resume { .. } if self.warnings.idle_emergency.is_some() => {
+                    self.end_idle_emergency(id, &request.source)
+                }
+                _ => Reply::error(id, ErrorKind::NoSession, NO_SESSION),
+            };
         };
         let command = request.command.name();
         match running.timeline.command(now, request) {
@@ -145,9 +148,22 @@ impl Engine {
             self.lights.set(zone, look.look, look.fade, true);
         }
         self.audio.apply(&music);
+        self.warnings.hold_idle_emergency(&zones);
         Reply::ok(
             id,
             &serde_json::json!({ "session": null, "emergency_zones": zones }),
+        )
+    }
+
+    /// `resume` after an emergency with no session: the room is released to the technicians'
+    /// light commands and the next session; the lights stay as they are, since there is no
+    /// scene to go back to.
+    fn end_idle_emergency(&mut self, id: Option<u64>, source: &Source) -> Reply {
+        self.warnings.idle_emergency = None;
+        tracing::warn!(?source, "the emergency with no session running ended; the lights stay as they are");
+        Reply::ok(
+            id,
+            &serde_json::json!({ "session": null, "emergency_ended": true }),
         )
     }
 

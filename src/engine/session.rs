@@ -52,16 +52,29 @@ pub struct Warnings {
     pub persist: Option<String>,
     /// Set while appending to the event log fails, cleared by the next append that works.
     pub log: Option<String>,
+    /// Set while an emergency with no session running holds the room (its zones), cleared
+    /// by `resume` or a session's start.
+    pub idle_emergency: Option<String>,
 }
 
 impl Warnings {
     pub fn list(&self) -> Vec<String> {
-        self.standing
+        self.idle_emergency
             .iter()
+            .chain(&self.standing)
             .chain(&self.persist)
             .chain(&self.log)
             .cloned()
             .collect()
+    }
+
+    /// An emergency with no session running now holds `zones`.
+    pub fn hold_idle_emergency(&mut self, zones: &[String]) {
+        self.idle_emergency = Some(format!(
+            "EMERGENCY with no session running: full light in {}; `setting resume` ends it (the lights \
+             stay as they are), as does starting a session",
+            zones.join(", ")
+        ));
     }
 }
 
@@ -174,6 +187,8 @@ impl Engine {
         let policy = self.options.config.policy.clone();
         let (timeline, actions) = Timeline::start(scene, policy, id, source);
         let clock = SessionClock::starting_at(Millis::ZERO, self.options.speed);
+        // The scene takes the lights over from an emergency held with no session.
+        self.warnings.idle_emergency = None;
         self.session = Some(Running {
             timeline,
             clock,

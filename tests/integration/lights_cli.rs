@@ -396,3 +396,36 @@ fn a_daemon_killed_with_sigkill_takes_its_private_broker_with_it() {
     });
     assert!(gone.is_some(), "mosquitto {brokers:?} outlived its daemon");
 }
+
+/// An emergency with no session holds the room: the technicians' light commands (a test
+/// pattern's later steps among them) are refused until `resume` ends it, and `status` says so.
+#[test]
+fn an_emergency_with_no_session_holds_the_lights_until_resume() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = config_with_simulated_lights(dir.path());
+    let daemon = Daemon::builder().config(&config_path).start();
+    let set = json!({"op": "lights_set", "target": "room", "brightness": 20, "kelvin": 2700});
+    daemon.ok(json!({"op": "lights_test"}));
+
+    let reply = daemon.ok(json!({"op": "emergency"}));
+    assert!(reply["session"].is_null(), "{reply}");
+    let warnings = daemon.status()["daemon"]["warnings"].to_string();
+    assert!(warnings.contains("EMERGENCY with no session running"), "{warnings}");
+    let refused = daemon.request(set.clone());
+    assert_eq!(refused["ok"], json!(false), "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`setting resume` ends it")),
+        "{refused}"
+    );
+
+    let ended = daemon.ok(json!({"op": "resume"}));
+    assert_eq!(ended["emergency_ended"], json!(true), "{ended}");
+    let warnings = daemon.status()["daemon"]["warnings"].to_string();
+    assert!(!warnings.contains("EMERGENCY"), "{warnings}");
+    daemon.ok(set);
+    // With nothing to end, `resume` is refused as before.
+    let again = daemon.request(json!({"op": "resume"}));
+    assert_eq!(again["error"]["kind"], json!("no_session"), "{again}");
+}
