@@ -278,10 +278,19 @@ fn home_assistant_discovers_the_room_and_steers_it_under_its_own_account() {
     }
     drop(late);
 
-    // Home Assistant restarts and says so: the documents come again.
+    // Home Assistant restarts and says so: the documents come again, once for a burst.
     ha.forget();
-    ha.publish("homeassistant/status", "online");
+    for _ in 0..20 {
+        ha.publish("homeassistant/status", "online");
+    }
     ha.wait_for_discovery("after `online` on homeassistant/status", &daemon);
+    std::thread::sleep(Duration::from_secs(2));
+    let selects = ha
+        .received()
+        .into_iter()
+        .filter(|r| r.topic == format!("homeassistant/select/{NODE}/scene/config"))
+        .count();
+    assert_eq!(selects, 1, "twenty `online` in a burst republish once");
 
     // The scene select starts a session.
     let select = document(&documents, "select/scene");

@@ -1,7 +1,8 @@
 //! The room's retained state and Home Assistant's discovery documents, kept current: the
 //! state after each change in the engine's log (a burst of changes is one publish), every 10 s
 //! while a session runs (its clock), and in full after every ConnAck; discovery after every
-//! ConnAck, when Home Assistant comes back online, and when the scene list changes. Nothing is
+//! ConnAck, when Home Assistant comes back online (at most once in 10 s), and when the scene
+//! list changes. Nothing is
 //! published that is the same as the last time; a document the client's queue would not take
 //! is tried again a second later.
 
@@ -29,6 +30,10 @@ const SESSION_CLOCK: Duration = Duration::from_secs(10);
 /// When the client's queue would not take a document, how soon it is tried again: an idle
 /// room has no other change coming that would retry it, and would stay shown as offline.
 const RETRY: Duration = Duration::from_secs(1);
+/// Home Assistant's `online` within this long of the last republish is let pass: the
+/// documents are retained, so a Home Assistant that came up meanwhile has them, and a flood of
+/// `online` must not become a flood of documents.
+const ONLINE_GAP: Duration = Duration::from_secs(10);
 
 /// What the connection's task tells the publisher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +56,8 @@ pub struct Publisher {
     /// The scenes the last discovery documents were made with.
     last_discovery: Option<Vec<String>>,
     scenes: Vec<String>,
+    /// When discovery was last republished for Home Assistant's `online`.
+    last_online: Option<Instant>,
 }
 
 impl Publisher {
@@ -71,6 +78,7 @@ impl Publisher {
             session_running: false,
             last_discovery: None,
             scenes: Vec::new(),
+            last_online: None,
         }
     }
 
@@ -94,6 +102,12 @@ impl Publisher {
                         }
                     }
                     Some(Nudge::HomeAssistantOnline) => {
+                        if self.last_online.is_some_and(|t| t.elapsed() < ONLINE_GAP) {
+                            tracing::debug!("remote: Home Assistant online again within {ONLINE_GAP:?}; documents are retained");
+                            continue;
+                        }
+                        tracing::info!("remote: Home Assistant is online; publishing discovery");
+                        self.last_online = Some(Instant::now());
                         self.last_discovery = None;
                         let sent = if self.last_state.is_none() {
                             self.refresh().await

@@ -140,7 +140,7 @@ impl Task {
         let topic = String::from_utf8_lossy(&publish.topic);
         if self.ha_status.as_deref() == Some(topic.as_ref()) {
             if publish.payload.as_ref() == b"online" {
-                tracing::info!("remote: Home Assistant is online; publishing discovery");
+                tracing::debug!("remote: Home Assistant says it is online");
                 let _ = self.nudges.send(Nudge::HomeAssistantOnline);
             }
         } else if self.requests.is_request_topic(&topic) {
