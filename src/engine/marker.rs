@@ -148,18 +148,23 @@ impl Engine {
     /// A daemon that was only hung (stopped, swapped out) and runs on finds the marker at its
     /// next heartbeat: it applies the emergency itself, so the session cannot dim the room at
     /// its next cue, the audit has it, and a later restart does not apply a stale one again.
+    ///
+    /// Whatever fell due meanwhile is carried out with the emergency on top, as after a
+    /// restart: a look due for a zone the emergency covers is never sent.
     pub(super) fn honour_marker_while_running(&mut self) {
         if !marker_path(&self.options.state_dir).exists() {
             return;
         }
-        match self.advance() {
-            Some(now) => {
-                if let Some(honour) = self.pending_marker() {
-                    self.apply_to_session(honour, now);
-                }
-            }
-            None => self.honour_marker_when_idle(),
-        }
+        let Some(now) = self.now() else {
+            self.honour_marker_when_idle();
+            return;
+        };
+        let actions = match self.session.as_mut() {
+            Some(running) => running.timeline.tick(now),
+            None => Vec::new(),
+        };
+        self.dispatch_resumed(actions, now);
+        self.retire_if_finished();
     }
 
     fn apply_to_session(&mut self, honour: Honour, now: Millis) {

@@ -160,7 +160,10 @@ impl Engine {
     /// scene to go back to.
     fn end_idle_emergency(&mut self, id: Option<u64>, source: &Source) -> Reply {
         self.warnings.idle_emergency = None;
-        tracing::warn!(?source, "the emergency with no session running ended; the lights stay as they are");
+        tracing::warn!(
+            ?source,
+            "the emergency with no session running ended; the lights stay as they are"
+        );
         Reply::ok(
             id,
             &serde_json::json!({ "session": null, "emergency_ended": true }),

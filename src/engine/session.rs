@@ -243,6 +243,9 @@ impl Engine {
     }
 
     pub fn on_deadline(&mut self, deadline: Millis) {
+        // A loop that was stuck while the CLI went around it must not send what fell due
+        // (a dimmer look) before the emergency it left behind.
+        self.honour_marker_while_running();
         if let Some(running) = self.session.as_mut() {
             // The wakeup instant reads back as the deadline, give or take float rounding.
             running.last_now = running.last_now.max(deadline);

@@ -370,3 +370,70 @@ fn the_direct_path_speaks_tls_and_mqtt_3_1_1_with_the_rooms_login() {
     assert_eq!(out.status.code(), Some(NOT_DELIVERED), "{stderr}");
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
 }
+
+/// A daemon stopped while its session ran past a dimming phase change, and the CLI went around
+/// it: when it runs again, the emergency it finds is applied before what fell due, so the
+/// room's lights are never sent the dimmer look.
+#[test]
+fn a_daemon_that_runs_again_applies_the_emergency_before_what_fell_due() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    // A minute of session a second: dosing (at most 15 min) ends on its own in 15 s.
+    let mut daemon = Daemon::builder().config(&config).speed(60.0).start();
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    daemon.ok(json!({"op": "next"}));
+    daemon.ok(json!({"op": "next"}));
+    assert_eq!(daemon.status()["session"]["phase"]["id"], "dosing");
+    // Dosing's look (2400 K) is out on both ceiling lights: nothing of it waits on the budget.
+    for light in ["ceiling-1", "ceiling-2"] {
+        let topic = format!("zigbee2mqtt/{light}/set");
+        let dosing = spy.wait_for(PATIENCE, |s| {
+            s.topic == topic && json_of(&s.payload)["color_temp"] == json!(417)
+        });
+        assert!(
+            dosing.is_some(),
+            "dosing's look never reached {light}: {:?}",
+            spy.seen()
+        );
+    }
+    let pid = libc::pid_t::try_from(daemon.pid().expect("running")).expect("pid fits");
+    // SAFETY: kill(2) on the daemon this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    // What the CLI's direct path leaves behind, the lights themselves aside.
+    setting::engine::marker::DirectEmergency {
+        sent_unix_ms: setting::engine::persist::unix_millis(std::time::SystemTime::now()),
+        whole_room: true,
+        zones: vec!["room".into(), "mat-1".into()],
+        lights: LIGHTS.iter().map(|l| l.to_string()).collect(),
+        user: Some("test".into()),
+        broker: format!("{}:{}", broker.host(), broker.port()),
+    }
+    .write(daemon.state_dir())
+    .expect("the marker");
+    // Onset (10 %) falls due while the daemon is stopped.
+    std::thread::sleep(Duration::from_secs(16));
+    spy.clear();
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+
+    assert_every_light_lit(&spy);
+    std::thread::sleep(Duration::from_secs(2));
+    let dimmed: Vec<_> = spy
+        .seen()
+        .into_iter()
+        .filter(|s| s.topic.ends_with("/set") && dims(&s.payload))
+        .collect();
+    assert!(
+        dimmed.is_empty(),
+        "dimmed after the emergency was found: {dimmed:?}"
+    );
+    let status = daemon.status();
+    assert_eq!(status["session"]["phase"]["id"], "onset", "{status}");
+    assert!(
+        status["session"]["overrides"].to_string().contains("emergency"),
+        "{status}"
+    );
+    daemon.kill9();
+}
