@@ -1,7 +1,8 @@
 //! Each zone's `[[room.zone.light]]`: the fixtures, their family and topic, what they can do
 //! (colour-temperature range, longest native fade, lowest usable level) and the network budget
-//! they draw on. Checked across the room too: names are unique among lights and zones, topics
-//! are unique, and once the room has any light, every zone has one.
+//! they draw on, which must have room for the two messages of a light with `separate_kelvin`.
+//! Checked across the room too: names are unique among lights and zones, topics are unique, and
+//! once the room has any light, every zone has one.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use super::raw::RawZone;
 use super::raw_lights::RawLight;
 use crate::diagnostic::Document;
 use crate::lights::model::{Curve, Family, LightConfig, NetworkConfig};
+use crate::lights::traffic::{burst_for, ordinary_room};
 use crate::time::{Millis, format_duration};
 
 /// Colour temperatures outside this are not white light any fixture makes.
@@ -136,6 +138,14 @@ fn light(
         (None, Some(family)) => Some(default_network(family).to_string()),
         (None, None) => None,
     };
+    let separate_kelvin = match (&r.separate_kelvin, &kelvin, &network, networks) {
+        // Without a colour temperature there is only one message per command.
+        (Some(s), Some(Some(_)), Some(net), Some(networks)) if *s.get_ref() => {
+            separate_kelvin(doc, s, r.name.get_ref(), net, networks)
+        }
+        (Some(s), _, _, _) => Some(*s.get_ref()),
+        (None, _, _, _) => Some(false),
+    };
     Some(LightConfig {
         name: name?,
         zone: zone.to_string(),
@@ -147,8 +157,37 @@ fn light(
         min_level: min_level?,
         curve: curve?,
         network: network?,
-        separate_kelvin: r.separate_kelvin,
+        separate_kelvin: separate_kelvin?,
     })
+}
+
+/// A light with `separate_kelvin` sends two messages per command, and they go together: its
+/// network's burst must leave ordinary traffic room for both beside the emergencies' reserve,
+/// or every command would overdraw the budget.
+fn separate_kelvin(
+    doc: &mut Document<'_>,
+    value: &Spanned<bool>,
+    light: &str,
+    network: &str,
+    networks: &[NetworkConfig],
+) -> Option<bool> {
+    let Some(n) = networks.iter().find(|n| n.name == network) else {
+        // An unknown network is reported on its own.
+        return Some(true);
+    };
+    let needed = burst_for(2);
+    if n.burst >= needed {
+        return Some(true);
+    }
+    let msg = format!(
+        "light `{light}` has separate_kelvin, two messages per command, but network `{network}` has a \
+         burst of {}, which leaves ordinary commands room for {} beside the emergencies' reserve; \
+         raise that network's burst to {needed} or more, or remove separate_kelvin",
+        n.burst,
+        ordinary_room(n.burst)
+    );
+    doc.error_at(value, msg);
+    None
 }
 
 /// The device's own name or topic: the driver builds the full topics around it, so MQTT

@@ -87,7 +87,7 @@ fn every_key_given() {
     let first = "topic = \"Ceiling Group\"\ngroup = true\nkelvin = [2200, 4000]\nmax_transition = \"2m\"\n\
                  min_level = 3\ncurve = \"linear\"\nnetwork = \"coordinator-2\"\nseparate_kelvin = true\n";
     let text = format!(
-        "{}[[lights.network]]\nname = \"coordinator-2\"\nper_second = 0.25\nburst = 2\n",
+        "{}[[lights.network]]\nname = \"coordinator-2\"\nper_second = 0.25\nburst = 3\n",
         lit(first, "")
     );
     let c = parse(&text).unwrap();
@@ -265,6 +265,50 @@ fn networks_must_exist() {
         one(&lit("network = \"thread\"\n", "")),
         "8:11: unknown network `thread`; expected one of zigbee, wifi, or add a [[lights.network]] of \
          that name"
+    );
+}
+
+/// A light with `separate_kelvin` sends two messages per command; on a network whose burst
+/// leaves ordinary commands room for only one, each command overdrew the budget (burst 2 at
+/// 0.5/s carried 60 messages in 59 s against 31.5).
+#[test]
+fn separate_kelvin_needs_a_burst_with_room_for_both_messages() {
+    let network = |burst: u32| {
+        format!("[[lights.network]]\nname = \"coordinator-2\"\nper_second = 0.5\nburst = {burst}\n")
+    };
+    let first = "kelvin = [2200, 4000]\nnetwork = \"coordinator-2\"\nseparate_kelvin = true\n";
+    for burst in [1, 2] {
+        assert_eq!(
+            one(&format!("{}{}", lit(first, ""), network(burst))),
+            format!(
+                "10:19: light `ceiling` has separate_kelvin, two messages per command, but network \
+                 `coordinator-2` has a burst of {burst}, which leaves ordinary commands room for 1 \
+                 beside the emergencies' reserve; raise that network's burst to 3 or more, or remove \
+                 separate_kelvin"
+            )
+        );
+    }
+    let c = parse(&format!("{}{}", lit(first, ""), network(3))).unwrap();
+    assert!(light(&c, "ceiling").separate_kelvin);
+    // The built-in networks have room; without a colour temperature there is one message.
+    let wifi = "kelvin = [2700, 6500]\nseparate_kelvin = true\n";
+    assert!(light(&parse(&lit("", wifi)).unwrap(), "mat-1-lamp").separate_kelvin);
+    let dimmer_only = format!(
+        "{}{}",
+        lit("network = \"coordinator-2\"\nseparate_kelvin = true\n", ""),
+        network(1)
+    );
+    assert!(light(&parse(&dimmer_only).unwrap(), "ceiling").separate_kelvin);
+    // A built-in network given a burst too small is refused just the same.
+    let small_wifi = format!(
+        "{}[[lights.network]]\nname = \"wifi\"\nper_second = 5\nburst = 2\n",
+        lit("", wifi)
+    );
+    assert!(
+        one(&small_wifi).contains("light `mat-1-lamp` has separate_kelvin")
+            && one(&small_wifi).contains("`wifi`"),
+        "{}",
+        one(&small_wifi)
     );
 }
 

@@ -56,6 +56,5 @@ pub struct RawLight {
     pub min_level: Option<Spanned<f64>>,
     pub curve: Option<Spanned<String>>,
     pub network: Option<Spanned<String>>,
-    #[serde(default)]
-    pub separate_kelvin: bool,
+    pub separate_kelvin: Option<Spanned<bool>>,
 }

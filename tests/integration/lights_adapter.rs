@@ -216,11 +216,15 @@ fn every_family_sends_its_documented_payload() {
         "esphome-desk/light/desk/command",
         json!({"state":"ON","brightness":102,"color_temp":370,"transition":30}),
     );
-    // Tasmota's Speed tops out at 40 half-seconds, so 30 s goes as the longest it can do.
+    // Tasmota's Speed tops out at 40 half-seconds, so 30 s goes as the longest it can do, and
+    // SetOption117 makes it last that long whatever the distance.
     let tasmota = spy
         .wait_for(PATIENCE, |s| s.topic == "cmnd/tasmota_desk/Backlog")
         .expect("Tasmota command");
-    assert_eq!(tasmota.payload, "Fade 1; Speed 40; Dimmer 40; CT 370");
+    assert_eq!(
+        tasmota.payload,
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 370"
+    );
     // The daemon's own status, retained.
     let status = spy
         .wait_for(PATIENCE, |s| s.topic == format!("setting/{ROOM}/status"))
@@ -228,6 +232,96 @@ fn every_family_sends_its_documented_payload() {
     assert_eq!(status.payload, "online");
     let report = adapter.report();
     assert!(report.lights.iter().all(|l| l.commands >= 1), "{report:?}");
+}
+
+/// How long a Tasmota light's brightness takes to follow the Backlogs it is sent, as its
+/// firmware times a fade: `Speed` half-seconds for a full 0-100 % swing and a smaller change in
+/// proportion, unless `SetOption117` (stored, off by default) fixes every fade at `Speed`.
+#[derive(Default)]
+struct TasmotaFades {
+    fixed_duration: bool,
+    fade: bool,
+    speed: u64,
+    dimmer: u64,
+}
+
+impl TasmotaFades {
+    /// Carries out one Backlog; how long the change of brightness it started lasts.
+    fn apply(&mut self, backlog: &str) -> Duration {
+        let mut took = Duration::ZERO;
+        for command in backlog.split(';').map(str::trim) {
+            let (name, value) = command.split_once(' ').unwrap_or((command, ""));
+            let to = match name.to_ascii_lowercase().as_str() {
+                "setoption117" => {
+                    self.fixed_duration = value == "1";
+                    continue;
+                }
+                "fade" => {
+                    self.fade = value == "1";
+                    continue;
+                }
+                "speed" => {
+                    self.speed = value.parse().expect("Speed is a number");
+                    continue;
+                }
+                "dimmer" => value.parse().expect("Dimmer is a number"),
+                "power" if value.eq_ignore_ascii_case("off") => 0,
+                _ => continue,
+            };
+            let full_swing = Duration::from_millis(self.speed * 500);
+            took = match (self.fade, self.fixed_duration) {
+                (false, _) => Duration::ZERO,
+                (true, true) => full_swing,
+                (true, false) => full_swing * self.dimmer.abs_diff(to) as u32 / 100,
+            };
+            self.dimmer = to;
+        }
+        took
+    }
+}
+
+/// A Tasmota light out of the box fades in proportion to the distance: a 10 s fade from 25 % to
+/// 15 % sent as `Speed 20` alone was over in 1 s.
+#[test]
+fn a_tasmota_fade_lasts_as_long_as_asked_whatever_the_distance() {
+    let broker = open_broker();
+    let spy = Spy::connect(&broker, "cmnd/#");
+    let mut lamp = light("t", Family::Tasmota, "floor_lamp");
+    lamp.max_transition = Duration::from_secs(20);
+    let mut adapter = Adapter::start(
+        room_broker(&broker, "room-password", MqttVersion::V5),
+        vec![lamp],
+        1.0,
+    );
+    adapter.connected();
+    let backlog = "cmnd/floor_lamp/Backlog";
+    let mut device = TasmotaFades::default();
+    adapter
+        .lights()
+        .set("room", look(25.0, 2700), Millis::ZERO, false);
+    let first = spy
+        .wait_for(PATIENCE, |s| s.topic == backlog)
+        .expect("the starting look");
+    assert_eq!(device.apply(&first.payload), Duration::ZERO, "{}", first.payload);
+    spy.clear();
+    for (to, fade) in [(15.0, 10), (17.0, 20), (90.0, 4)] {
+        adapter
+            .lights()
+            .set("room", look(to, 2700), Millis::from_secs(fade), false);
+        let dimmer = format!("Dimmer {to}");
+        let sent = spy
+            .wait_for(PATIENCE, |s| s.topic == backlog && s.payload.contains(&dimmer))
+            .unwrap_or_else(|| panic!("no {dimmer}: {:?}", spy.on(backlog)));
+        let from = device.dimmer;
+        assert_eq!(
+            device.apply(&sent.payload),
+            Duration::from_secs(fade),
+            "{} from {from} %",
+            sent.payload
+        );
+        assert_eq!(spy.on(backlog).len(), 1, "{:?}", spy.on(backlog));
+        spy.clear();
+    }
 }
 
 /// A 15-minute ramp (at 60 times speed, 15 s) goes as a few native-transition segments, not

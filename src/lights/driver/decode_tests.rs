@@ -135,11 +135,14 @@ fn tasmota_result_state_and_lwt() {
         ),
         state(Some(false), Some(0.12), Some(6536))
     );
-    // RESULT also answers other commands.
-    assert_eq!(
-        decode(f, "stat/tasmota_desk/RESULT", br#"{"Fade":"ON"}"#),
-        Ok(None)
-    );
+    // RESULT also answers other commands, and firmware before 9.2 does not know SetOption117.
+    for other in [
+        br#"{"Fade":"ON"}"#.as_slice(),
+        br#"{"SetOption117":"ON"}"#,
+        br#"{"Command":"Unknown"}"#,
+    ] {
+        assert_eq!(decode(f, "stat/tasmota_desk/RESULT", other), Ok(None));
+    }
     assert_eq!(decode(f, "tele/tasmota_desk/LWT", b"Online"), available(true));
     assert_eq!(decode(f, "tele/tasmota_desk/LWT", b"Offline"), available(false));
     assert!(refused(f, "tele/tasmota_desk/LWT", b"Gone").contains("Online or Offline"));

@@ -44,13 +44,20 @@ fn tasmota_reference_and_off() {
     let f = Family::Tasmota;
     // 30 s is 60 half-seconds, beyond Tasmota's Speed 40 (20 s): the planner keeps segments
     // within max_transition, the driver still never writes a Speed Tasmota rejects.
+    // SetOption117 makes the fade last Speed whatever the distance, not Speed per 0-100 %.
     assert_eq!(
         encode(f, &reference()),
-        one("cmnd/tasmota_desk/Backlog", "Fade 1; Speed 40; Dimmer 40; CT 370")
+        one(
+            "cmnd/tasmota_desk/Backlog",
+            "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 370"
+        )
     );
     assert_eq!(
         encode(f, &off()),
-        one("cmnd/tasmota_desk/Backlog", "Fade 1; Speed 40; Power OFF")
+        one(
+            "cmnd/tasmota_desk/Backlog",
+            "SetOption117 1; Fade 1; Speed 40; Power OFF"
+        )
     );
 }
 
@@ -137,8 +144,8 @@ fn separate_kelvin_sends_colour_temperature_first_then_the_level() {
         ),
         (
             Family::Tasmota,
-            "Fade 1; Speed 40; CT 370",
-            "Fade 1; Speed 40; Dimmer 40",
+            "SetOption117 1; Fade 1; Speed 40; CT 370",
+            "SetOption117 1; Fade 1; Speed 40; Dimmer 40",
         ),
         (
             Family::ShellyGen1,
@@ -205,7 +212,10 @@ fn fractional_transitions_keep_tenths_and_tasmota_counts_half_seconds() {
         payload(Family::Zigbee2Mqtt),
         r#"{"state":"ON","brightness":102,"color_temp":370,"transition":2.5}"#
     );
-    assert_eq!(payload(Family::Tasmota), "Fade 1; Speed 5; Dimmer 40; CT 370");
+    assert_eq!(
+        payload(Family::Tasmota),
+        "SetOption117 1; Fade 1; Speed 5; Dimmer 40; CT 370"
+    );
     assert_eq!(
         payload(Family::Wled),
         r#"{"on":true,"bri":102,"tt":25,"seg":[{"cct":2700}]}"#
@@ -233,7 +243,10 @@ fn the_lowest_level_on_is_never_zero_and_full_is_the_scale_maximum() {
         payload(Family::Zigbee2Mqtt, &full),
         r#"{"state":"ON","brightness":254,"transition":30}"#
     );
-    assert_eq!(payload(Family::Tasmota, &dimmest), "Fade 1; Speed 40; Dimmer 1");
+    assert_eq!(
+        payload(Family::Tasmota, &dimmest),
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 1"
+    );
     assert_eq!(payload(Family::Wled, &full), r#"{"on":true,"bri":255,"tt":300}"#);
     assert_eq!(
         payload(Family::HomeAssistant, &full),
@@ -253,11 +266,11 @@ fn tasmota_clamps_colour_temperature_to_its_153_to_500_mired_range() {
     };
     assert_eq!(
         encode(Family::Tasmota, &warm).remove(0).1,
-        "Fade 1; Speed 40; Dimmer 40; CT 500"
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 500"
     );
     assert_eq!(
         encode(Family::Tasmota, &cold).remove(0).1,
-        "Fade 1; Speed 40; Dimmer 40; CT 153"
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 153"
     );
 }
 

@@ -1,5 +1,6 @@
 //! Tasmota: one `Backlog` per command with `Fade`/`Speed` (half-seconds, 1-40, so at most
-//! 20 s), `Dimmer` 0-100 and `CT` in mireds 153-500; `Power OFF` for off.
+//! 20 s) and `SetOption117 1` so that the fade lasts that long, `Dimmer` 0-100 and `CT` in
+//! mireds 153-500; `Power OFF` for off.
 
 use super::decode::{availability, number, object, on_off, state_report};
 use super::units::{fraction, kelvin_from_temperature, mireds, scale};
@@ -10,6 +11,8 @@ const CT_MIN: u16 = 153;
 const CT_MAX: u16 = 500;
 /// `Speed` counts half-seconds, 1-40.
 const SPEED_MAX: u64 = 40;
+/// Fades take `Speed` whatever the distance (Tasmota 9.2 and later), not `Speed` per 100 %.
+const FIXED_DURATION: &str = "SetOption117 1";
 
 pub(super) struct Tasmota;
 
@@ -29,14 +32,23 @@ pub fn lwt_topic(topic: &str) -> String {
     format!("tele/{topic}/LWT")
 }
 
-/// `Fade 1; Speed N; ` for a transition, `Fade 0; ` for none: Fade is a stored setting, so
-/// every command states it rather than inherit the previous command's.
+/// `SetOption117 1; Fade 1; Speed N; ` for a transition, `Fade 0; ` for none.
+///
+/// By default Tasmota reads `Speed` as the time of a full 0-100 % swing and fades a smaller
+/// change in proportion (a 30 s fade from 25 % to 15 % would be over in 2 s); `SetOption117 1`
+/// makes every fade last `Speed` whatever the distance. Both it and `Fade` are stored settings
+/// that a technician or a reset may change, so every fading command states them rather than
+/// trust one sent at connect: in the same Backlog they cost no extra message, and Tasmota
+/// writes its flash only when a setting actually changes.
 fn fade(command: &DeviceCommand) -> String {
     let half_seconds = (command.transition.as_millis() as u64 + 250) / 500;
     if half_seconds == 0 {
         "Fade 0; ".to_string()
     } else {
-        format!("Fade 1; Speed {}; ", half_seconds.min(SPEED_MAX))
+        format!(
+            "{FIXED_DURATION}; Fade 1; Speed {}; ",
+            half_seconds.min(SPEED_MAX)
+        )
     }
 }
 

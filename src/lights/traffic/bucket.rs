@@ -33,6 +33,23 @@ pub fn reserve_for(burst: u32) -> u32 {
     }
 }
 
+/// The most tokens one ordinary command can ever take on a network with this burst: what the
+/// reserve leaves of it.
+pub fn ordinary_room(burst: u32) -> u32 {
+    let burst = burst.max(1);
+    burst - reserve_for(burst)
+}
+
+/// The smallest burst on which an ordinary command of `messages` messages fits whole (a light
+/// with `separate_kelvin` sends two). On a smaller one the planner could keep the budget only
+/// by holding the light back for good or by spending the emergencies' reserve, so the config
+/// refuses such a light.
+pub fn burst_for(messages: u32) -> u32 {
+    (1..)
+        .find(|&b| ordinary_room(b) >= messages)
+        .expect("the room grows with the burst")
+}
+
 #[derive(Clone, Debug)]
 pub struct Bucket {
     pub name: String,
@@ -105,7 +122,9 @@ impl Bucket {
     }
 
     /// The cost of a command after clamping it to what this bucket can ever hold, so that a
-    /// light needing two messages still moves on a network with a burst of one.
+    /// command still goes where it cannot fit whole: an emergency's stop riding with its set on
+    /// a network with a burst of one. A light with `separate_kelvin` never needs this: the
+    /// config refuses it on a network below [`burst_for`]`(2)`.
     pub fn fit(&self, cost: u32, urgent: bool) -> u32 {
         let room = (self.burst - self.floor(urgent)).max(1.0) as u32;
         cost.min(room)
@@ -122,6 +141,15 @@ mod tests {
             per_second,
             burst,
         }
+    }
+
+    #[test]
+    fn two_message_commands_need_a_burst_of_three() {
+        assert_eq!((1..=6).map(ordinary_room).collect::<Vec<_>>(), [1, 1, 2, 2, 3, 4]);
+        assert_eq!(burst_for(1), 1);
+        assert_eq!(burst_for(2), 3);
+        let b = Bucket::new(&net(burst_for(2), 0.5));
+        assert_eq!(b.fit(2, false), 2, "both messages are paid for");
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub struct LightState {
     pub urgent: bool,
     /// A stop goes first: an emergency caught the device in a transition.
     pub stop: bool,
+    /// The latest order is an emergency's: its one command goes straight to the target, so that
+    /// nothing of it is left for ordinary traffic to carry later.
+    pub straight: bool,
     /// The next command's transition, when it must jump from a state the planner does not
     /// know (the first order after start, a re-assertion after reconnect) rather than follow
     /// the ramp's cut.
@@ -88,6 +91,7 @@ impl LightState {
             due: None,
             urgent: false,
             stop: false,
+            straight: false,
             lead_in: None,
             track: None,
             shown: None,

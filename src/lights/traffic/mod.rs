@@ -22,10 +22,14 @@
 //!   with a command waiting replaces it (counted as merged); nothing stale is ever queued.
 //! - Emergencies (`urgent`) go ahead of everything waiting, may draw on a reserve of tokens
 //!   ordinary traffic cannot take ([`bucket::reserve_for`]), and stop a running transition
-//!   first ([`PlannedKind::Stop`]). An ordinary order does not stop: on every supported family
-//!   a new transition command replaces the running one, and a stop would cost a token.
+//!   first ([`PlannedKind::Stop`]). An emergency is one command straight to its look (with
+//!   the native transition, or none on a light without), never a ramp of steps or segments:
+//!   whatever came after the first would go as ordinary traffic, behind everyone else. An
+//!   ordinary order does not stop: on every supported family a new transition command
+//!   replaces the running one, and a stop would cost a token.
 //! - Each message counts against the budget: a stop is one, a light with `separate_kelvin`
-//!   needs two per command.
+//!   needs two per command, and the config puts such a light only on a network whose burst
+//!   leaves ordinary traffic room for both ([`burst_for`]).
 //! - Until the planner knows where a light is (nothing sent, nothing reported), and after a
 //!   re-assertion, the first command goes straight to the target with a transition of its
 //!   own rather than following a ramp from an unknown start.
@@ -41,7 +45,7 @@ mod tests;
 #[cfg(test)]
 mod tests_budget;
 
-pub use bucket::{default_budget, reserve_for};
+pub use bucket::{burst_for, default_budget, ordinary_room, reserve_for};
 
 use std::collections::BTreeMap;
 
@@ -215,6 +219,9 @@ impl Planner {
         let running = st.track.is_some_and(|t| t.running(now));
         st.stop = (urgent && running) || (was_waiting && st.stop);
         st.urgent = urgent || (was_waiting && st.urgent);
+        // Only the order itself decides: an ordinary order replacing a waiting emergency keeps
+        // the emergency's place in the queue but follows its own ramp.
+        st.straight = urgent;
         st.due = Some(match st.due {
             Some(d) if was_waiting => d,
             _ => now,
@@ -353,6 +360,21 @@ impl Planner {
         let max_transition = Millis(config.max_transition.as_millis().min(u64::MAX as u128) as u64);
         let (command, next) = match st.target.expect("only lights with a target fall due") {
             Target::Raw(c) => (c, None),
+            // An emergency is one command to its look, over what is left of its fade as far as
+            // the device can fade by itself: a light without transitions jumps. A ramp of steps
+            // or segments would send the current look first and the light itself only later,
+            // as ordinary traffic without the reserve.
+            Target::Ramp(r) if st.straight => {
+                let fade = st.lead_in.unwrap_or(r.end - now).min(max_transition);
+                st.target = Some(Target::Ramp(Ramp {
+                    from: r.at(now),
+                    to: r.to,
+                    start: now,
+                    end: now + fade,
+                }));
+                st.shown = Some(r.to);
+                (level::command(config, r.to, fade.to_duration()), None)
+            }
             Target::Ramp(r) if max_transition == Millis::ZERO => {
                 let look = r.at(now);
                 st.shown = Some(look);
@@ -392,6 +414,7 @@ impl Planner {
         st.due = next;
         st.urgent = false;
         st.stop = false;
+        st.straight = false;
         st.lead_in = None;
         st.commands += 1;
         command

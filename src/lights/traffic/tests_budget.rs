@@ -218,3 +218,39 @@ fn a_light_that_waited_past_its_whole_fade_still_fades_rather_than_jumps() {
     // An order for no fade at all is carried out at once, however late.
     assert!(sets(&sent, 2)[0].1.transition.is_zero());
 }
+
+/// On the default Zigbee budget, an emergency for a light without transitions of its own, while
+/// five other bulbs change at the same moment, once went out as the light's old look (the ramp's
+/// start) and reached full light only seconds later, as ordinary traffic behind the others.
+#[test]
+fn an_emergency_on_a_stepped_light_goes_straight_to_full_light_on_the_reserve() {
+    let mut lights: Vec<_> = (0..5).map(|i| bulb(&format!("l{i}"), "room", 120)).collect();
+    lights.push(bulb("strip", "client", 0));
+    lights.push(bulb("lamp", "client", 120));
+    let (burst, rate) = default_budget(Family::Zigbee2Mqtt);
+    let mut p = Planner::new(&lights, &[zigbee(burst, rate)]);
+    p.set_zone(Millis::ZERO, "room", look(20.0, 2700), Millis::ZERO, false);
+    p.set_zone(Millis::ZERO, "client", look(20.0, 2700), Millis::ZERO, false);
+    run(&mut p, Millis::ZERO, Millis::from_secs(100));
+    let t0 = Millis::from_secs(100);
+    p.set_zone(t0, "room", look(40.0, 2700), Millis::from_secs(30), false);
+    p.set_zone(t0, "client", look(100.0, 4000), Millis(500), true);
+    let sent = run(&mut p, t0, Millis::from_mins(5));
+    for light in [5, 6] {
+        let cmds: Vec<_> = sent.iter().filter(|(_, c)| c.light == light).collect();
+        assert_eq!(cmds.len(), 1, "one command for the whole emergency: {cmds:?}");
+        let (t, c) = cmds[0];
+        let PlannedKind::Set(cmd) = c.kind else {
+            panic!("{c:?}")
+        };
+        assert_eq!(*t, t0, "{c:?}");
+        assert!(c.urgent, "{c:?}");
+        assert!(
+            cmd.on && cmd.level == 1.0 && cmd.kelvin == Some(4000),
+            "straight to the target: {cmd:?}"
+        );
+        assert!(cmd.transition <= Millis(500).to_duration(), "{cmd:?}");
+        assert_eq!(p.estimated(light, t0 + Millis(500)), Some(look(100.0, 4000)));
+    }
+    assert!(sets(&sent, 5)[0].1.transition.is_zero(), "a stepped light jumps");
+}
