@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
-use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
-use super::player::{Cursor, MAX_SLEW_DB_PER_SECOND, MIN_FADE, Upcoming, glide_to, join_after};
+use super::mixer::{CHANNELS, Join, Mixer};
+use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
 use crate::curation::LoudnessCache;
 use crate::playlist::{self, Playlist};
@@ -119,12 +119,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         setup,
         // A missing cache only means unlevelled tracks, as in the live player.
         cache: LoudnessCache::load(setup.media_root).unwrap_or_default(),
-        mixer: Mixer::new(&MixerConfig {
-            rate: setup.rate,
-            ceiling_db: setup.ceiling_db.min(0.0),
-            level_db: 0.0,
-            max_slew_db_per_second: MAX_SLEW_DB_PER_SECOND,
-        }),
+        mixer: Mixer::new(&mixer_config(setup.rate, setup.ceiling_db)),
         cursor: None,
         applied: None,
         pending_switch: None,

@@ -72,6 +72,15 @@ impl GainRamp {
         self.step_db = wanted.min(self.max_step_db);
     }
 
+    /// Arrives at `db` now, slew limit or not: for a level nobody hears yet, where a glide
+    /// would only be heard later, over whatever fades in.
+    pub fn jump_to(&mut self, db: f32) {
+        let db = db.max(SILENCE_DB);
+        self.current_db = db;
+        self.target_db = db;
+        self.amp = db_to_amp(db);
+    }
+
     pub fn target_db(&self) -> f32 {
         self.target_db
     }
@@ -229,6 +238,17 @@ mod tests {
         assert!(!ramp.is_settled());
         ramp.next_amp();
         assert!(ramp.is_settled());
+    }
+
+    #[test]
+    fn a_jump_ignores_the_slew_limit_and_settles_at_once() {
+        let mut ramp = GainRamp::new(0.0, 6.0, 1000);
+        ramp.set_target(-10.0, 0);
+        ramp.next_amp();
+        ramp.jump_to(-30.0);
+        assert!(ramp.is_settled());
+        assert_eq!(ramp.current_db(), -30.0);
+        assert!((ramp.next_amp() - db_to_amp(-30.0)).abs() < 1e-9);
     }
 
     #[test]

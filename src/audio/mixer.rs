@@ -319,6 +319,9 @@ impl Mixer {
         if let Some(next) = self.queue.pop_front() {
             self.start(next.track, length);
         }
+        if self.is_frozen() {
+            self.let_go_of_outgoing();
+        }
     }
 
     /// Crossfades from what plays now into `track`, played once, after which the queue goes on
@@ -355,6 +358,12 @@ impl Mixer {
         self.level.set_target(level_db.min(0.0), frames);
     }
 
+    /// Arrives at `level_db` at once, whatever the slew limit: only for when nothing is heard,
+    /// where a glide would only be heard later, over whatever fades in then.
+    pub fn set_level_now(&mut self, level_db: f32) {
+        self.level.jump_to(level_db.min(0.0));
+    }
+
     pub fn level_db(&self) -> f32 {
         self.level.target_db()
     }
@@ -365,7 +374,8 @@ impl Mixer {
         self.mute.restart(if muted { 0.0 } else { 1.0 }, length);
     }
 
-    /// Pause fades out, then holds every track where it is; resuming fades back in from there.
+    /// Pause fades out, then holds the track where it is (and lets go of any on their way out);
+    /// resuming fades back in from there.
     pub fn set_paused(&mut self, paused: bool, fade: Duration) {
         let length = self.frames(fade);
         self.paused = paused;
@@ -374,6 +384,42 @@ impl Mixer {
 
     pub fn is_idle(&self) -> bool {
         self.current.is_none() && self.outgoing.is_empty() && self.queue.is_empty()
+    }
+
+    /// Whether anything can be heard now or soon: a track plays, fades out or waits in the queue,
+    /// and neither mute nor pause holds everything at silence. The level is not asked: music
+    /// turned all the way down still runs, and a jump in level would bring it back at once.
+    pub fn is_heard(&self) -> bool {
+        let held_silent = |fade: &Fade| fade.is_done() && fade.target() == 0.0;
+        !self.is_idle() && !held_silent(&self.mute) && !held_silent(&self.pause)
+    }
+
+    /// Paused, and the pause's fade has reached silence: nothing moves.
+    fn is_frozen(&self) -> bool {
+        self.paused && self.pause.is_done()
+    }
+
+    /// A frozen voice on its way out would finish its fade only after the resume, bringing a
+    /// track the room had left (stopped, skipped, switched from, crossfaded out of) back into
+    /// whatever plays then. So a pause that has reached silence lets them go: only the track
+    /// that plays comes back.
+    fn let_go_of_outgoing(&mut self) {
+        if self.outgoing.is_empty() {
+            return;
+        }
+        let events = &mut self.events;
+        for voice in self.outgoing.drain(..) {
+            if !voice.abandoned {
+                events.push(MixerEvent::Abandoned {
+                    id: voice.track.id,
+                    at_frame: voice.position,
+                });
+            }
+        }
+        if self.is_idle() && !self.idle_reported {
+            self.idle_reported = true;
+            self.events.push(MixerEvent::Idle);
+        }
     }
 
     /// The id and frame position of the track that plays (or fades in) now.
@@ -460,10 +506,12 @@ impl Mixer {
 
     fn next_frame(&mut self) -> [f32; 2] {
         // Frozen only once the fade has reached silence, so every faded frame still moves on.
-        let frozen = self.paused && self.pause.is_done();
+        let frozen = self.is_frozen();
         let pause = self.pause.next_amp();
         let mut mix = [0.0f32; 2];
-        if !frozen {
+        if frozen {
+            self.let_go_of_outgoing();
+        } else {
             self.advance_queue();
             let starved = self
                 .current

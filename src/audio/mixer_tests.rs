@@ -477,3 +477,70 @@ fn rendering_in_blocks_gives_the_very_samples_of_rendering_frame_by_frame() {
         "the two paths differ"
     );
 }
+
+#[test]
+fn a_stop_while_paused_lets_the_track_go_for_good() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, 10 * RATE as usize, true), Join::Gapless);
+    render(&mut mixer, 1_000);
+    mixer.set_paused(true, Duration::from_millis(20));
+    render(&mut mixer, 2_000);
+    // A stop fade frozen by the pause would play out after the resume, into what plays then.
+    mixer.stop(Duration::from_secs(10));
+    assert!(mixer.is_idle(), "the stopped track is still held");
+    assert!(!mixer.is_heard());
+    mixer.set_paused(false, Duration::from_millis(20));
+    mixer.enqueue(
+        side(2, 2 * RATE as usize, false),
+        Join::Crossfade(Duration::from_millis(10)),
+    );
+    let out = render(&mut mixer, RATE as usize);
+    assert!(
+        left(&out).iter().all(|&s| s == 0.0),
+        "the stopped track came back"
+    );
+    assert_eq!(right(&out)[RATE as usize / 2], 1.0);
+    let events: Vec<_> = mixer.drain_events().collect();
+    assert!(events.contains(&MixerEvent::Abandoned {
+        id: 1,
+        at_frame: 1_960
+    }));
+}
+
+#[test]
+fn a_pause_that_reaches_silence_lets_go_of_a_crossfade_s_outgoing_track() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(side(1, RATE as usize, true), Join::Gapless);
+    mixer.enqueue(
+        side(2, 4 * RATE as usize, false),
+        Join::Crossfade(Duration::from_secs(1)),
+    );
+    // Halfway through the crossfade, pause; resume much later.
+    render(&mut mixer, RATE as usize / 2);
+    mixer.set_paused(true, Duration::from_millis(20));
+    render(&mut mixer, 10_000);
+    mixer.set_paused(false, Duration::from_millis(20));
+    let out = render(&mut mixer, RATE as usize);
+    assert!(
+        left(&out).iter().all(|&s| s == 0.0),
+        "the outgoing track came back"
+    );
+    assert_eq!(right(&out)[RATE as usize - 1], 1.0, "the incoming track goes on");
+    let events: Vec<_> = mixer.drain_events().collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, MixerEvent::Abandoned { id: 1, .. }))
+    );
+}
+
+#[test]
+fn a_level_set_at_once_ignores_the_slew_limit() {
+    let mut mixer = Mixer::new(&config());
+    assert!(!mixer.is_heard(), "nothing plays");
+    mixer.set_level_now(-30.0);
+    mixer.enqueue(track(1, &[0.5; 100]), Join::Gapless);
+    assert!(mixer.is_heard());
+    let out = left(&render(&mut mixer, 100));
+    assert!(out.iter().all(|&s| (amp_to_db(s / 0.5) + 30.0).abs() < 1e-3));
+}

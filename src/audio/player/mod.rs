@@ -7,6 +7,8 @@ mod loader;
 mod worker;
 
 #[cfg(test)]
+mod glide_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -17,6 +19,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::AudioOutput;
+use super::gain::SILENCE_DB;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
 use crate::catalog::Catalog;
@@ -96,12 +99,7 @@ impl Player {
                 source,
             },
         )?;
-        let mixer = Mixer::new(&MixerConfig {
-            rate: setup.rate,
-            ceiling_db: setup.ceiling_db.min(0.0),
-            level_db: 0.0,
-            max_slew_db_per_second: MAX_SLEW_DB_PER_SECOND,
-        });
+        let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
         let worker = Worker {
             mixer,
@@ -166,18 +164,46 @@ impl Drop for Player {
 
 /// Moves the mixer's level, mute and pause to `target`'s, touching only what changed since
 /// `previous`. The playlist is the caller's: the live worker loads on a thread, a dry run inline.
-/// The first target sets the level at once: nothing sounds yet, and a glide from the start
-/// level would be heard over the fade-in.
+///
+/// While nothing is heard (the first target, a mixer with nothing to play, or music that mute or
+/// pause holds at silence), changes take effect at once: a glide or a fade there would only be
+/// heard later, over the fade-in of what comes next, as music that should be silent or a level
+/// sliding down from above the one asked for. Unmuting and unpausing are at once only when there
+/// is nothing to bring back (the next track fades itself in). A target with no playlist leaves
+/// the level alone: music on its way out fades at the level it had.
 pub fn glide_to(mixer: &mut Mixer, previous: Option<&MusicTarget>, target: &MusicTarget, fade: Duration) {
-    let level_over = if previous.is_some() { fade } else { Duration::ZERO };
-    if previous.is_none_or(|p| p.level_db != target.level_db) {
-        mixer.set_level(target.level_db, level_over);
+    let first = previous.is_none();
+    let unheard = first || !mixer.is_heard();
+    let empty = first || mixer.is_idle();
+    let level_db = target.level_db.clamp(SILENCE_DB, 0.0);
+    if target.playlist.is_some() && mixer.level_db() != level_db {
+        if unheard {
+            mixer.set_level_now(level_db);
+        } else {
+            mixer.set_level(level_db, fade);
+        }
     }
+    // Going silent needs no fade where nothing is heard; coming back, none where nothing plays.
+    let over = |silent: bool| {
+        let at_once = if silent { unheard } else { empty };
+        if at_once { Duration::ZERO } else { fade }
+    };
     if previous.is_none_or(|p| p.muted != target.muted) {
-        mixer.set_muted(target.muted, fade);
+        mixer.set_muted(target.muted, over(target.muted));
     }
     if previous.is_none_or(|p| p.paused != target.paused) {
-        mixer.set_paused(target.paused, fade);
+        mixer.set_paused(target.paused, over(target.paused));
+    }
+}
+
+/// The player's mixer. It starts at 0 dB, but nothing is heard until the first target, whose
+/// level it takes at once.
+pub fn mixer_config(rate: u32, ceiling_db: f32) -> MixerConfig {
+    MixerConfig {
+        rate,
+        ceiling_db: ceiling_db.min(0.0),
+        level_db: 0.0,
+        max_slew_db_per_second: MAX_SLEW_DB_PER_SECOND,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::audio::gain::db_to_amp;
+use crate::audio::gain::{amp_to_db, db_to_amp};
 use crate::audio::output::{NullOutput, Pace, WavOutput};
 use crate::audio::test_media::{sine, write_wav};
 use crate::audio::track::DEFAULT_TARGET_LUFS;
@@ -446,4 +446,103 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         longest_quiet <= 2 * rate as usize,
         "{longest_quiet} frames of silence"
     );
+}
+
+/// Plays `target` on a paced WAV output, as live: the track arrives while the target's fade is
+/// still under way. Records `seconds` past the first track's start; returns the left channel.
+fn record_paced(setup: PlayerSetup, target: &MusicTarget, seconds: u64) -> (Vec<String>, Vec<f32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("out.wav");
+    let output = WavOutput::create(&wav, setup.rate, Pace::RealTime).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(target);
+    let events = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    // Not a timing check: only how much is recorded, checked below.
+    std::thread::sleep(Duration::from_secs(seconds));
+    drop(player);
+    let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
+    (started(&events), left)
+}
+
+#[test]
+fn a_restart_into_a_muted_session_is_silent_while_its_track_loads_and_fades_in() {
+    let media = tempfile::tempdir().unwrap();
+    let muted = MusicTarget {
+        muted: true,
+        level_db: -24.0,
+        fade: Millis::from_secs(2),
+        ..resume("two.wav", Millis::from_secs(1))
+    };
+    let (started, left) = record_paced(
+        PlayerSetup {
+            pace: Pace::RealTime,
+            ..resume_setup(media.path())
+        },
+        &muted,
+        2,
+    );
+    assert_eq!(started, ["two.wav"]);
+    assert!(left.len() >= 2 * RATE as usize, "{} frames recorded", left.len());
+    let peak = left.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert_eq!(peak, 0.0, "music heard in a muted session");
+}
+
+#[test]
+fn the_first_target_fades_in_to_its_level_and_never_above() {
+    let media = tempfile::tempdir().unwrap();
+    // A whole number of cycles in every 10 ms block: a steady tone has a steady RMS.
+    write_wav(
+        &media.path().join("tone.wav"),
+        &sine(5 * RATE as usize, RATE, 1_000.0, 0.5),
+        RATE,
+        1,
+    );
+    let playlist = Playlist {
+        name: "tone".into(),
+        title: "a tone".into(),
+        when_done: WhenDone::Silence,
+        tracks: vec![track("tone.wav")],
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
+        pace: Pace::RealTime,
+    };
+    let quiet = MusicTarget {
+        level_db: -30.0,
+        fade: Millis::from_secs(1),
+        ..play("tone")
+    };
+    let (started, left) = record_paced(setup, &quiet, 3);
+    assert_eq!(started, ["tone.wav"]);
+    let onset = left.iter().position(|&s| s != 0.0).expect("the tone was played");
+    // The fade-in and a second after it, before the player's own fade-out on shutdown.
+    let heard = &left[onset..(onset + 2 * RATE as usize).min(left.len())];
+    assert_eq!(heard.len(), 2 * RATE as usize, "too little recorded");
+    let block = RATE as usize / 100;
+    let levels: Vec<f32> = heard
+        .chunks_exact(block)
+        .map(|b| amp_to_db((b.iter().map(|s| s * s).sum::<f32>() / block as f32).sqrt()))
+        .collect();
+    let settled = *levels.last().unwrap();
+    for (i, pair) in levels.windows(2).enumerate() {
+        assert!(
+            pair[1] >= pair[0] - 0.01,
+            "block {}: the level fell from {} to {} dB",
+            i + 1,
+            pair[0],
+            pair[1]
+        );
+    }
+    let loudest = levels.iter().copied().fold(f32::MIN, f32::max);
+    assert!(
+        loudest <= settled + 0.1,
+        "{loudest} dB, above the settled {settled} dB"
+    );
+    // The tone's RMS is 9 dB under its 0.5 peak; levelling may move it by a few dB.
+    assert!((-48.0..-30.0).contains(&settled), "settled at {settled} dB");
 }
