@@ -1,6 +1,7 @@
 //! A one-shot emergency publisher for when the daemon does not answer: the CLI connects to the
-//! room's broker itself, sends every light of the target zones its emergency look at QoS 1 and
-//! waits, briefly, for the broker to acknowledge each message.
+//! room's broker itself, sends every light of the target zones its emergency look at QoS 1 (and
+//! the daemon's lights task a [`DirectNotice`]) and waits, briefly, for the broker to
+//! acknowledge each message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{TlsConfiguration, Transport, v5};
 
 use crate::config::{SecretError, read_secret};
+use crate::lights::direct_notice::{self, DirectNotice};
 use crate::lights::driver::{Publish, driver};
 use crate::lights::level;
 use crate::lights::model::{BrokerConfig, LightConfig, MqttVersion};
@@ -78,10 +80,12 @@ pub fn emergency_messages<'a>(
         .collect()
 }
 
-/// Connects to `broker`, publishes the emergency look for every light of `zones` and waits
-/// for the acknowledgements until `deadline` has passed since the call.
+/// Connects to `broker`, publishes the emergency look for every light of `zones`, then the
+/// [`DirectNotice`] for `room`'s daemon, and waits for the acknowledgements until `deadline`
+/// has passed since the call.
 pub fn publish_emergency(
     broker: &BrokerConfig,
+    room: &str,
     lights: &[LightConfig],
     zones: &[String],
     look: Look,
@@ -114,7 +118,7 @@ pub fn publish_emergency(
     let client_id = format!("{}-emergency-{}", broker.client_id, std::process::id());
     // Every message is queued before the connection is driven, so the queue must hold them
     // all: a full one would block the publish that waits for it.
-    let capacity = messages.iter().map(|(_, m)| m.len()).sum::<usize>() + 8;
+    let capacity = messages.iter().map(|(_, m)| m.len()).sum::<usize>() + 9;
     let mut link = match broker.version {
         MqttVersion::V5 => {
             let mut options = v5::MqttOptions::new(client_id, &broker.host, broker.port);
@@ -164,11 +168,22 @@ pub fn publish_emergency(
             }
         }
     }
+    // After the lights: what matters is that they are lit. The notice's own acknowledgement
+    // comes last and says nothing about them.
+    let notice = Publish {
+        topic: direct_notice::topic(room),
+        payload: DirectNotice {
+            zones: zones.to_vec(),
+            look,
+        }
+        .to_json(),
+    };
+    let notice_queued = link.publish(&notice).is_ok();
     let mut pending: HashMap<usize, usize> = HashMap::new();
     for &index in &order {
         *pending.entry(index).or_default() += 1;
     }
-    let mut acks = link.await_acks(order.len(), end);
+    let mut acks = link.await_acks(order.len() + usize::from(notice_queued), end);
     for index in order {
         let Some(ack) = acks.next() else { break };
         match ack {
@@ -383,8 +398,15 @@ mod tests {
             brightness: 100.0,
             kelvin: 4000,
         };
-        let error = publish_emergency(&broker, &lights, &["mat-9".into()], look, DEFAULT_DEADLINE)
-            .expect_err("no lights there");
+        let error = publish_emergency(
+            &broker,
+            "room-1",
+            &lights,
+            &["mat-9".into()],
+            look,
+            DEFAULT_DEADLINE,
+        )
+        .expect_err("no lights there");
         assert!(matches!(error, DirectError::NoLights(_)), "{error}");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod direct;
+pub mod direct_notice;
 pub mod driver;
 pub mod level;
 mod logging;

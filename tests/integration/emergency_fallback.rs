@@ -3,6 +3,7 @@
 //! keeps the room in emergency and audits it as `cli-direct`; with nothing reachable, a loud
 //! instruction and its own exit code.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -435,5 +436,109 @@ fn a_daemon_that_runs_again_applies_the_emergency_before_what_fell_due() {
         status["session"]["overrides"].to_string().contains("emergency"),
         "{status}"
     );
+    daemon.kill9();
+}
+
+/// A room whose one light (`ceiling-1`, zone `room`) has no transitions of its own, so a fade
+/// is stepped by the daemon's lights task, on the Wi-Fi budget.
+fn stepped_room_config(dir: &Path, broker: &Broker) -> PathBuf {
+    let password_file = dir.join("mqtt-password");
+    std::fs::write(&password_file, "room-password\n").expect("password file");
+    let text = format!(
+        r#"[room]
+name = "{ROOM}"
+
+[[room.zone]]
+name = "room"
+
+[[room.zone.light]]
+name = "ceiling-1"
+family = "zigbee2mqtt"
+kelvin = [2200, 4000]
+max_transition = "0s"
+network = "wifi"
+
+[mqtt]
+host = "{host}"
+port = {port}
+username = "{ROOM}"
+password_file = "{password}"
+
+[paths]
+scenes = "{scenes}"
+playlists = "{playlists}"
+media = "{media}"
+
+[audio]
+output = "null"
+"#,
+        host = broker.host(),
+        port = broker.port(),
+        password = password_file.display(),
+        scenes = crate::support::repo_path("scenes").display(),
+        playlists = crate::support::repo_path("playlists").display(),
+        media = crate::support::repo_path("media").display(),
+    );
+    let path = dir.join("settingd.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+/// The engine is stuck (a state file write that never completes) while its lights task runs
+/// on, stepping a fade: the CLI's direct path lights the room, and the lights task, told so by
+/// the notice beside it, holds the light there instead of carrying on with the fade.
+#[test]
+fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = stepped_room_config(dir.path(), &broker);
+    let mut daemon = Daemon::builder().config(&config).speed(10.0).start();
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    daemon.ok(json!({"op": "next"}));
+    // The next save blocks in open(2) on a FIFO nobody reads: the engine is stuck right after
+    // it hands the lights dosing's fade from 50 % to 25 %.
+    let tmp = daemon.state_dir().join("session.json.tmp");
+    let c_path = std::ffi::CString::new(tmp.to_str().expect("utf-8 path")).expect("no NUL");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut client = daemon.client();
+    client.send(&json!({"op": "next"}));
+    let set = "zigbee2mqtt/ceiling-1/set";
+    let stepping = spy.wait_for(PATIENCE, |s| {
+        s.topic == set && json_of(&s.payload)["color_temp"] == json!(417) && dims(&s.payload)
+    });
+    assert!(stepping.is_some(), "no step of dosing's fade: {:?}", spy.seen());
+
+    let out = emergency(&config, &daemon, &["--timeout", "300"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("EMERGENCY sent directly"), "{stdout}");
+    let full = spy.wait_for(PATIENCE, |s| s.topic == set && is_full(&s.payload));
+    let full = full.expect("the direct path's full light");
+    // The fade would have stepped several times by now.
+    std::thread::sleep(Duration::from_secs(5));
+    let after: Vec<_> = spy
+        .on(set)
+        .into_iter()
+        .filter(|s| s.at > full.at && dims(&s.payload))
+        .collect();
+    assert!(after.is_empty(), "the fade went on over the emergency: {after:?}");
+    assert!(
+        daemon.log_text().contains("holding the zone at its look"),
+        "{}",
+        daemon.log_text()
+    );
+
+    // Unstuck, the engine takes the emergency over from the marker.
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&tmp)
+        .expect("open the FIFO for reading");
+    let _ = std::fs::remove_file(&tmp);
+    let taken = eventually(PATIENCE, || (!marker(&daemon).exists()).then_some(()));
+    assert!(taken.is_some(), "{}", daemon.log_text());
+    drop(reader);
     daemon.kill9();
 }

@@ -69,6 +69,7 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
     let look = config.policy.emergency.look;
     let report = direct::publish_emergency(
         broker,
+        &config.room.name,
         &config.lights.lights,
         &zones,
         look,

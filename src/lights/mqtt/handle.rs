@@ -99,6 +99,8 @@ impl MqttLights {
             backoff: Backoff::standard(),
             last_denial: Default::default(),
             subscribed: Vec::new(),
+            notice_topic: crate::lights::direct_notice::topic(&setup.room),
+            held: Default::default(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

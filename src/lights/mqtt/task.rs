@@ -2,7 +2,7 @@
 //! takes the engine's orders, publishes what the plan says is due, reads devices' reports,
 //! and recovers from a lost broker (backoff, resubscribe, status, re-assert).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::lights::direct_notice::DirectNotice;
 use crate::lights::driver::Report;
 use crate::lights::traffic::{PlannedKind, Planner};
 use crate::scene::Look;
@@ -73,6 +74,11 @@ pub struct Task {
     pub last_denial: HashMap<usize, Millis>,
     /// The filters of the last SUBSCRIBE, in order, to name the ones refused.
     pub subscribed: Vec<String>,
+    /// Where the emergency's direct path leaves its [`DirectNotice`].
+    pub notice_topic: String,
+    /// Zones a direct emergency holds at its look: ordinary orders for them are dropped until
+    /// the engine sends an emergency itself (it honours the marker once it runs).
+    pub held: BTreeSet<String>,
 }
 
 impl Task {
@@ -114,6 +120,14 @@ impl Task {
 
     fn apply(&mut self, order: Order) {
         let now = self.now();
+        if let Some(zone) = self.held_zone_of(&order) {
+            tracing::warn!(
+                zone,
+                ?order,
+                "lights: not sent: a direct emergency holds this zone"
+            );
+            return;
+        }
         let result = match order {
             Order::Zone {
                 zone,
@@ -121,6 +135,9 @@ impl Task {
                 fade,
                 urgent,
             } => {
+                if urgent && self.held.remove(&zone) {
+                    tracing::info!(zone, "lights: the daemon's own emergency takes over the zone");
+                }
                 if self.plan.set_zone(now, &zone, look, fade, urgent) == 0 {
                     tracing::debug!(zone, "lights: no lights in this zone");
                 }
@@ -133,6 +150,51 @@ impl Task {
             tracing::warn!("lights: {e}");
         }
         self.show_looks(now);
+    }
+
+    /// The held zone an order would change, when it is not the engine's own emergency.
+    fn held_zone_of(&self, order: &Order) -> Option<String> {
+        if self.held.is_empty() {
+            return None;
+        }
+        let zone_of = |name: &str| {
+            self.plan
+                .lights()
+                .iter()
+                .find(|l| l.name == name)
+                .map(|l| l.zone.clone())
+        };
+        let zone = match order {
+            Order::Zone { urgent: true, .. } => None,
+            Order::Zone { zone, .. } => Some(zone.clone()),
+            Order::Light { name, .. } => zone_of(name),
+            Order::Calibrate { light, .. } => zone_of(light),
+        }?;
+        self.held.contains(&zone).then_some(zone)
+    }
+
+    /// The direct path lit `notice.zones` around a daemon that did not answer: whatever this
+    /// task still has planned for them (a fade's next steps) would dim them again.
+    fn on_direct_notice(&mut self, payload: &[u8]) {
+        let notice = match DirectNotice::from_json(payload) {
+            Ok(notice) => notice,
+            Err(e) => {
+                tracing::warn!("lights: an unreadable direct emergency notice ignored: {e}");
+                return;
+            }
+        };
+        let now = self.now();
+        for zone in notice.zones {
+            if self.plan.set_zone(now, &zone, notice.look, Millis::ZERO, true) > 0 {
+                tracing::warn!(
+                    zone,
+                    "lights: EMERGENCY sent around the daemon; holding the zone at its look"
+                );
+                self.held.insert(zone);
+            }
+        }
+        self.show_looks(now);
+        self.flush();
     }
 
     /// Publishes whatever the plan says is due. Nothing goes while disconnected: rumqttc would
@@ -208,6 +270,7 @@ impl Task {
         tracing::info!(broker = %self.broker, "lights: connected to the broker");
         // A clean session has no subscriptions: make them on every ConnAck.
         self.subscribed = self.routes.topics();
+        self.subscribed.push(self.notice_topic.clone());
         if let Err(e) = self.link.subscribe(&self.subscribed) {
             tracing::warn!("lights: cannot subscribe to the lights' state: {e}");
         }
@@ -227,6 +290,10 @@ impl Task {
     }
 
     fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        if topic == self.notice_topic {
+            self.on_direct_notice(payload);
+            return;
+        }
         let now = self.now();
         let reports = self
             .routes
