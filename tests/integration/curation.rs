@@ -319,6 +319,38 @@ fn m3u_import_reports_every_missing_file_and_round_trips_through_export() {
     assert_eq!(paths("mix"), ["path = \"a/one.wav\"", "path = \"b/two.wav\""]);
 }
 
+#[test]
+fn m3u_import_reports_bad_lines_urls_and_missing_files_in_one_pass() {
+    let room = Room::new();
+    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1));
+    let m3u = room.path("mix.m3u");
+    std::fs::write(
+        &m3u,
+        "#EXTM3U\n#EXTINF:long,One\nmedia/a/one.wav\nhttp://radio.example/stream\nmedia/a/gone.wav\n",
+    )
+    .unwrap();
+    let m3u_arg = m3u.to_str().unwrap();
+
+    let out = room.run(&["playlist", "import", m3u_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(&format!("{m3u_arg}:2: ")) && lines[0].contains("not an #EXTINF line"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{m3u_arg}:4: ")) && lines[1].contains("is a URL"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{m3u_arg}:5: ")) && lines[2].ends_with("a/gone.wav: no such file"),
+        "{text}"
+    );
+    assert!(!room.path("playlists/mix.toml").exists(), "nothing is written");
+}
+
 /// Frames of each track as `setting render --rate 22050` plays them (the demo media's own rate,
 /// so nothing is resampled), and each join's overlap.
 fn planned_frames(playlist: &str) -> (Vec<u64>, Vec<u64>) {

@@ -100,6 +100,7 @@ fn offline_commands_print_json() {
     assert_eq!(imported["tracks"], 3);
 
     let state = path("state");
+    std::fs::create_dir(&state).unwrap();
     let skips = json(&["--config", c, "playlist", "skips", "--state-dir", &state], 0);
     assert!(skips["tracks"].is_array(), "{skips}");
 

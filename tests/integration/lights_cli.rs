@@ -410,7 +410,10 @@ fn an_emergency_with_no_session_holds_the_lights_until_resume() {
     let reply = daemon.ok(json!({"op": "emergency"}));
     assert!(reply["session"].is_null(), "{reply}");
     let warnings = daemon.status()["daemon"]["warnings"].to_string();
-    assert!(warnings.contains("EMERGENCY with no session running"), "{warnings}");
+    assert!(
+        warnings.contains("EMERGENCY with no session running"),
+        "{warnings}"
+    );
     let refused = daemon.request(set.clone());
     assert_eq!(refused["ok"], json!(false), "{refused}");
     assert!(

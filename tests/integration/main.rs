@@ -3,6 +3,7 @@
 mod arc_pictures;
 mod cli;
 mod cli_extras;
+mod cli_fixes;
 mod curation;
 mod daemon;
 mod dry_run;

@@ -10,11 +10,12 @@ use setting::scene::Mark;
 /// Steer the room during a ketamine-assisted psychotherapy session.
 ///
 /// Commands that steer a session talk to `settingd` over its control socket, or with `--room`
-/// to that room's `settingd` over the clinic's MQTT broker. `plan`, `validate`, `playlist` and
-/// `report --log` work on files and need no daemon.
+/// to that room's `settingd` over the clinic's MQTT broker. `plan`, `validate`, `playlist`,
+/// `render`, `dry-run` and `report --log` work on files and need no daemon.
 ///
-/// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable;
-/// `emergency` only: 4 not delivered (act by hand), 5 sent over the broker but not confirmed.
+/// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable (or
+/// sent and not answered in time: it may still be carried out); `emergency` only: 4 not
+/// delivered (act by hand), 5 sent over the broker but not confirmed.
 #[derive(Debug, Parser)]
 #[command(name = "setting", version, max_term_width = 100)]
 pub struct Cli {
@@ -88,8 +89,12 @@ pub enum Command {
     /// Where the session stands: phase, marks, next cue, overrides, music, lights.
     Status,
     /// Full neutral light, music muted, clock paused, at once.
+    ///
+    /// With `--zone`, that zone's light only: the music and the clock are left alone.
     Emergency(crate::emergency::EmergencyArgs),
     /// Task light up and music ducked for a check; the clock keeps running.
+    ///
+    /// With `--zone`, that zone's light only: the music and the clock are left alone.
     Check(ZoneArg),
     /// End the most urgent override (or all of them); the scene comes back slowly.
     Resume(ResumeArgs),
@@ -124,8 +129,9 @@ pub enum Command {
     Stop,
     /// Nudge the music level in dB, e.g. `volume +3` or `volume -3`.
     Volume {
-        /// Signed change in dB.
-        #[arg(allow_negative_numbers = true, value_parser = parse_db, value_name = "DB")]
+        /// Signed change in dB: `+3`, `-3`, `-1.5dB`.
+        // Hyphen values, not just negative numbers: `-3dB` is no number, and no flag either.
+        #[arg(allow_hyphen_values = true, value_parser = parse_db, value_name = "DB")]
         delta: f32,
     },
     /// Nudge the lights, e.g. `light --brightness +5 --kelvin -200`.
@@ -157,7 +163,8 @@ pub enum Command {
     },
     /// Check the config, scenes and playlists (or the given files); no daemon needed.
     Validate {
-        /// Files to check; none checks everything the config points to.
+        /// Files (or directories) to check; a config among them is checked and is the one the
+        /// others are checked against. None checks everything the config points to.
         paths: Vec<PathBuf>,
     },
     /// Curators' tools: M3U import and export, file checks, loudness; no daemon needed.
@@ -320,6 +327,14 @@ mod tests {
             panic!()
         };
         assert_eq!(delta, 3.0);
+        let Command::Volume { delta } = parse(&["volume", "-3dB"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(delta, -3.0);
+        let Command::Volume { delta } = parse(&["volume", "-1.5", "--json"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(delta, -1.5);
         let Command::Light(light) = parse(&["light", "--kelvin", "-200", "--brightness", "+5"])
             .unwrap()
             .command

@@ -120,7 +120,12 @@ impl Client {
             .get_mut()
             .write_all(&encode_line(&request))
             .map_err(|e| self.unreachable(e))?;
-        let line = self.read_line()?.ok_or_else(|| self.closed())?;
+        let line = if asks_only(op) {
+            self.read_line()?
+        } else {
+            self.read_reply()?
+        };
+        let line = line.ok_or_else(|| self.closed())?;
         let reply: Reply = serde_json::from_str(&line).with_context(|| {
             format!(
                 "settingd sent a reply this `setting` cannot read: {}",
@@ -136,20 +141,39 @@ impl Client {
         Ok(reply)
     }
 
+    /// The reply to a request already written. A daemon that is only slow (stopped, swapped
+    /// out, stuck on a disk) still has the request in its socket and may carry it out once it
+    /// runs again: silence then is not a refusal, and the therapist must hear that.
+    fn read_reply(&mut self) -> Result<Option<String>, Failure> {
+        match self.next_line()? {
+            Err(e) if timed_out(&e) => Err(Failure::Unanswered {
+                socket: self.socket(),
+                within: REPLY_TIMEOUT,
+            }),
+            Err(e) => Err(self.unreachable(e)),
+            Ok(line) => Ok(line),
+        }
+    }
+
     /// The next line, `None` at end of stream.
     pub fn read_line(&mut self) -> Result<Option<String>, Failure> {
-        let mut line = String::new();
-        match self.reader()?.read_line(&mut line) {
-            Ok(0) => Ok(None),
-            Ok(_) => Ok(Some(line)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                Err(Failure::Unreachable {
-                    socket: self.socket(),
-                    reason: format!("no answer within {} s", REPLY_TIMEOUT.as_secs()),
-                })
-            }
+        match self.next_line()? {
+            Err(e) if timed_out(&e) => Err(Failure::Unreachable {
+                socket: self.socket(),
+                reason: format!("no answer within {} s", REPLY_TIMEOUT.as_secs()),
+            }),
             Err(e) => Err(self.unreachable(e)),
+            Ok(line) => Ok(line),
         }
+    }
+
+    /// The next line as the socket gave it; the outer error is a stream that does not exist.
+    fn next_line(&mut self) -> Result<io::Result<Option<String>>, Failure> {
+        let mut line = String::new();
+        Ok(self
+            .reader()?
+            .read_line(&mut line)
+            .map(|n| (n > 0).then_some(line)))
     }
 
     /// After the first reply of a stream (`watch`): wait as long as it takes for the next.
@@ -197,6 +221,19 @@ pub fn needs_socket(prefix: &str, room: &str) -> Failure {
          `setting rooms` shows where room {room} stands, and the retained topic {} follows it",
         setting::remote::RoomTopics::new(prefix, room).state()
     ))
+}
+
+/// Whether `op` only asks, so that a daemon sitting on it changes nothing in the room.
+fn asks_only(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Status | Op::Watch | Op::Report { .. } | Op::Sessions | Op::Ping | Op::Lights
+    )
+}
+
+/// A read timeout shows as either kind, depending on the platform.
+fn timed_out(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
 /// A Unix socket connect has no timeout of its own and can block when the daemon's backlog

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use setting::protocol::{ErrorKind, ReplyError};
 use setting::remote::client::{RemoteError, RemoteErrorClass};
@@ -19,6 +20,16 @@ pub enum Failure {
     NotRunning { socket: PathBuf, note: String },
     #[error("cannot reach settingd on {}: {reason}", socket.display())]
     Unreachable { socket: PathBuf, reason: String },
+    /// The request was written to the socket and no reply came in time: the daemon may still
+    /// read it and carry it out when it runs again.
+    #[error(
+        "the request was sent to settingd on {} but no answer came within {} s: it may or may not \
+         have been carried out, and may still be when settingd catches up; `setting status` shows \
+         the room now",
+        socket.display(),
+        within.as_secs()
+    )]
+    Unanswered { socket: PathBuf, within: Duration },
     /// A room over the broker (`--room`, `rooms`): the error says whether the account, the
     /// ACL, the broker or the room's daemon is the cause.
     #[error(transparent)]
@@ -30,7 +41,9 @@ impl Failure {
         match self {
             Failure::Refused(_) => ExitCode::from(1),
             Failure::BadInput(_) => ExitCode::from(2),
-            Failure::NotRunning { .. } | Failure::Unreachable { .. } => ExitCode::from(3),
+            Failure::NotRunning { .. } | Failure::Unreachable { .. } | Failure::Unanswered { .. } => {
+                ExitCode::from(3)
+            }
             Failure::Remote(e) => match e.class() {
                 RemoteErrorClass::BadInput => ExitCode::from(2),
                 RemoteErrorClass::Unreachable => ExitCode::from(3),
@@ -45,7 +58,9 @@ impl Failure {
             Failure::Refused(_) => "refused",
             Failure::BadInput(_) => "bad_input",
             Failure::NotRunning { .. } => "not_running",
-            Failure::Unreachable { .. } => "unreachable",
+            // As over the broker, where an unconfirmed request is `unreachable` too: scripts
+            // know exit 3 and this kind, and the message tells the rest.
+            Failure::Unreachable { .. } | Failure::Unanswered { .. } => "unreachable",
             Failure::Remote(e) => match e.class() {
                 RemoteErrorClass::BadInput => "bad_input",
                 RemoteErrorClass::Refused => "refused",

@@ -17,7 +17,7 @@ use crate::{locate, playlist_analyze, playlist_check, playlist_m3u, playlist_ski
 
 #[derive(Debug, Subcommand)]
 pub enum PlaylistCommand {
-    /// Make a playlist from an M3U or M3U8 file; every missing track is reported.
+    /// Make a playlist from an M3U or M3U8 file; every problem in it is reported at once.
     Import {
         /// The M3U file; relative paths in it are read from its directory.
         file: PathBuf,

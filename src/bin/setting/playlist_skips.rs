@@ -13,10 +13,28 @@ use crate::failure::Failure;
 use crate::locate;
 
 pub fn run(cli: &Cli, name: Option<&str>, state_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let state_dir = match state_dir {
-        Some(dir) => dir.to_path_buf(),
-        None => locate::load(cli.config.as_deref())?.daemon.state_dir,
+    let (state_dir, from) = match state_dir {
+        Some(dir) => (dir.to_path_buf(), String::new()),
+        None => {
+            let config = locate::load(cli.config.as_deref())?;
+            let from = format!(", the one {} gives,", config.path.display());
+            (config.daemon.state_dir, from)
+        }
     };
+    // A mistyped directory would otherwise read as "nothing was ever skipped", which a
+    // curator would take at its word. A state directory with no sessions yet is fine.
+    if !state_dir.is_dir() {
+        let what = if state_dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist"
+        };
+        return Err(Failure::BadInput(format!(
+            "the state directory {}{from} {what}; give the daemon's with --state-dir DIR",
+            state_dir.display()
+        ))
+        .into());
+    }
     let report = skips(&state_dir, name).context(Failure::BadInput(format!(
         "cannot read the sessions in {}",
         state_dir.display()

@@ -21,9 +21,7 @@ pub fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
     if cli.json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
-        // The daemon may answer with where the session now stands; use it when it does.
-        let status = serde_json::from_value::<Status>(result).ok();
-        println!("{}", answer(&op, status.as_ref()));
+        println!("{}", answer_to(&op, result));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -84,6 +82,20 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
     }))
 }
 
+/// What the room does now, from the daemon's result.
+fn answer_to(op: &Op, result: serde_json::Value) -> String {
+    // `resume` with no session running ends an emergency that holds the room; there is no
+    // scene to come back, so the usual answer would promise what will not happen.
+    if matches!(op, Op::Resume { .. }) && result.get("emergency_ended") == Some(&true.into()) {
+        return "emergency ended (no session is running): the lights stay as they are, with no scene \
+                to go back to, until a session starts or `setting lights set` changes them"
+            .into();
+    }
+    // The daemon may answer with where the session now stands; use it when it does.
+    let status = serde_json::from_value::<Status>(result).ok();
+    answer(op, status.as_ref())
+}
+
 fn answer(op: &Op, status: Option<&Status>) -> String {
     let place = |zone: &Option<String>| zone.as_ref().map_or(String::new(), |z| format!(" in zone {z}"));
     let phase = status.map_or(String::new(), |s| {
@@ -98,13 +110,22 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         Op::Start { scene } => {
             format!("started scene {scene}{phase}; `setting status` shows where it stands")
         }
-        Op::Emergency { zone } => format!(
-            "EMERGENCY{}: full neutral light, music muted, clock paused; `setting resume` when it is over",
-            place(zone)
+        // A zone's override changes that zone's light only: the music and the clock are the
+        // rest of the room's, and saying otherwise would mislead the therapist.
+        Op::Emergency { zone: None } => {
+            "EMERGENCY: full neutral light, music muted, clock paused; `setting resume` when it is over"
+                .into()
+        }
+        Op::Emergency { zone: Some(zone) } => format!(
+            "EMERGENCY in zone {zone}: full neutral light there; music and clock unchanged; \
+             `setting resume --zone {zone}` when it is over"
         ),
-        Op::Check { zone } => format!(
-            "check on{}: task light up, music ducked; `setting resume` restores the scene",
-            place(zone)
+        Op::Check { zone: None } => {
+            "check on: task light up, music ducked; `setting resume` restores the scene".into()
+        }
+        Op::Check { zone: Some(zone) } => format!(
+            "check on in zone {zone}: task light up there; music and clock unchanged; \
+             `setting resume --zone {zone}` restores the zone's scene"
         ),
         Op::Resume { all: true, zone, .. } => {
             format!("every override ended{}; the scene comes back slowly", place(zone))
@@ -202,10 +223,44 @@ mod tests {
         .unwrap();
         assert_eq!(
             answer(&check, None),
-            "check on in zone mat-2: task light up, music ducked; `setting resume` restores the scene"
+            "check on in zone mat-2: task light up there; music and clock unchanged; \
+             `setting resume --zone mat-2` restores the zone's scene"
+        );
+        let room = op_for(&Command::Check(ZoneArg { zone: None })).unwrap().unwrap();
+        assert_eq!(
+            answer(&room, None),
+            "check on: task light up, music ducked; `setting resume` restores the scene"
+        );
+        let zone_emergency = answer(
+            &Op::Emergency {
+                zone: Some("mat-1".into()),
+            },
+            None,
+        );
+        assert!(!zone_emergency.contains("muted"), "{zone_emergency}");
+        assert!(
+            zone_emergency.contains("music and clock unchanged"),
+            "{zone_emergency}"
         );
         let mark = op_for(&Command::Mark { mark: MarkArg::Dose }).unwrap().unwrap();
         assert!(answer(&mark, None).starts_with("dose marked"));
         assert_eq!(answer(&Op::Volume { delta_db: -3.0 }, None), "volume -3 dB");
+    }
+
+    #[test]
+    fn resume_after_an_emergency_with_no_session_promises_no_scene() {
+        let resume = Op::Resume {
+            all: false,
+            zone: None,
+            kind: None,
+        };
+        let ended = answer_to(
+            &resume,
+            serde_json::json!({ "session": null, "emergency_ended": true }),
+        );
+        assert!(ended.starts_with("emergency ended"), "{ended}");
+        assert!(!ended.contains("scene comes back"), "{ended}");
+        let usual = answer_to(&resume, serde_json::Value::Null);
+        assert!(usual.contains("the scene comes back slowly"), "{usual}");
     }
 }
