@@ -109,8 +109,8 @@ fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str)
     let idle = result.get("session").is_some_and(serde_json::Value::is_null);
     match (zone, idle) {
         (None, true) => format!(
-            "EMERGENCY sent through {through}: full light, music muted (no session is running: it stays \
-             so until a session starts)"
+            "EMERGENCY sent through {through}: full light, music muted (no session is running: \
+             `setting resume` ends it, the lights staying as they are until a session starts)"
         ),
         (None, false) => format!(
             "EMERGENCY sent through {through}: full neutral light, music muted, clock paused; \
@@ -118,8 +118,8 @@ fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str)
         ),
         // A zone's emergency leaves the music and the clock to the rest of the room.
         (Some(zone), true) => format!(
-            "EMERGENCY in zone {zone} sent through {through}: full light there (no session is running: it \
-             stays so until a session starts)"
+            "EMERGENCY in zone {zone} sent through {through}: full light there (no session is running: \
+             `setting resume` ends it, the lights staying as they are until a session starts)"
         ),
         (Some(zone), false) => format!(
             "EMERGENCY in zone {zone} sent through {through}: full neutral light there; music and clock \
