@@ -220,6 +220,10 @@ impl Engine {
     /// Brings the session up to now: whatever fell due is carried out first, so a command or
     /// a status sees the timeline as it stands.
     pub fn advance(&mut self) -> Option<Millis> {
+        // Whatever woke the loop (a deadline, a request, a track change reported by the
+        // player), an emergency the CLI left while the loop was stuck goes before anything that
+        // fell due meanwhile (a dimmer look).
+        self.honour_marker_while_running();
         let now = self.now()?;
         let actions = self.session.as_mut()?.timeline.tick(now);
         self.dispatch(actions);
@@ -243,9 +247,6 @@ impl Engine {
     }
 
     pub fn on_deadline(&mut self, deadline: Millis) {
-        // A loop that was stuck while the CLI went around it must not send what fell due
-        // (a dimmer look) before the emergency it left behind.
-        self.honour_marker_while_running();
         if let Some(running) = self.session.as_mut() {
             // The wakeup instant reads back as the deadline, give or take float rounding.
             running.last_now = running.last_now.max(deadline);
