@@ -26,6 +26,9 @@ pub mod wav;
 
 pub use logging::LoggingAudio;
 
+use std::collections::BTreeMap;
+
+use crate::playlist::Playlist;
 use crate::time::Millis;
 use crate::timeline::MusicTarget;
 
@@ -40,4 +43,10 @@ pub trait AudioOutput: Send {
 
     /// One line for `status`: what this output is and where it plays.
     fn describe(&self) -> String;
+
+    /// The playlists as the curators left them (checked before they get here): the next
+    /// track is taken from them, while the one playing plays on.
+    fn set_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {
+        let _ = playlists;
+    }
 }

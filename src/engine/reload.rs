@@ -1,7 +1,8 @@
 //! `reload` (and SIGHUP): reads the config file, scenes and playlists again and takes on what
 //! can change under a running daemon, only when every one of them is valid. A refused reload
 //! changes nothing; either way a running session keeps the scene it started with (its
-//! timeline holds its own copy).
+//! timeline holds its own copy), while the music player takes the playlists on from its next
+//! track.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +83,9 @@ impl Engine {
         }
         let (config, changes) = take_on(&self.options.config, fresh);
         self.options.config = config;
+        // Checked with everything else: the player takes them on from its next track, so a
+        // track the curators took out is not played again.
+        self.audio.set_playlists(catalog.playlists().clone());
         Ok(ReloadReply {
             applied: changes.applied,
             needs_restart: changes.needs_restart,

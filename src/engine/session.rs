@@ -181,6 +181,9 @@ impl Engine {
         let scene = catalog
             .load_scene(scene_name)
             .map_err(|e| scene_error(error_chain(&e)))?;
+        // The scene was checked against the playlists as they are now: the player takes the
+        // same, or a playlist added since it started would be silence.
+        self.audio.set_playlists(catalog.playlists().clone());
         let id = self.history.new_session_id(&scene.name, SystemTime::now());
         tracing::info!(session = %id, scene = %scene.name, "starting session");
         let log = self.open_log(&id);

@@ -239,3 +239,43 @@ fn a_good_reload_by_sighup_or_command_applies_the_policy_and_names_what_needs_a_
     daemon.ok(json!({"op": "stop"}));
     daemon.ok(json!({"op": "start", "scene": "second-room"}));
 }
+
+/// Waits for a `track` entry in the session's event log that `check` accepts.
+fn track_started(daemon: &Daemon, check: impl Fn(&Value) -> bool) -> Option<Value> {
+    eventually(Duration::from_secs(20), || {
+        let report = daemon.ok(json!({"op": "report"}));
+        report["entries"]
+            .as_array()?
+            .iter()
+            .find(|e| e["event"] == "track" && check(e))
+            .cloned()
+    })
+}
+
+/// A playlist added, and a scene edited to play it, after the daemon started: the session
+/// started next plays it (the player takes the playlists the scene was checked against).
+#[test]
+fn a_playlist_added_after_start_up_plays_in_the_next_session() {
+    let room = Room::new();
+    let daemon = Daemon::builder().config(room.config()).start();
+    fs::write(
+        room.path("playlists/calm2.toml"),
+        "title = \"Calm, second take\"\n\n[[track]]\npath = \"arrival/02-slow-water.ogg\"\n",
+    )
+    .expect("new playlist");
+    room.edit(
+        "scenes/sublingual.toml",
+        "music = { playlist = \"arrival\"",
+        "music = { playlist = \"calm2\"",
+    );
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    let played = track_started(&daemon, |e| e["playlist"] == "calm2");
+    assert!(
+        played.is_some(),
+        "{}\n{}",
+        daemon.ok(json!({"op": "report"})),
+        daemon.log_text()
+    );
+    let report = daemon.ok(json!({"op": "report"})).to_string();
+    assert!(!report.contains("no playlist"), "{report}");
+}

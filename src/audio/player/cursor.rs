@@ -44,6 +44,32 @@ impl Cursor {
         &self.playlist
     }
 
+    /// After the playlists changed from `old` to `new` under it (a reload): the next track is
+    /// the one after the last handed out, where that track now stands; if it was taken out,
+    /// the first of those that followed it that is still there. False when its playlist is
+    /// gone.
+    pub fn reposition(&mut self, old: &BTreeMap<String, Playlist>, new: &BTreeMap<String, Playlist>) -> bool {
+        let Some(fresh) = new.get(&self.playlist) else {
+            return false;
+        };
+        let Some(before) = old.get(&self.playlist) else {
+            self.index = 0;
+            return true;
+        };
+        let at = |path: &str| fresh.tracks.iter().position(|t| t.path == path);
+        let last = self.index.checked_sub(1).and_then(|i| before.tracks.get(i));
+        self.index = match last.and_then(|t| at(&t.path)) {
+            Some(i) => i + 1,
+            None => before
+                .tracks
+                .iter()
+                .skip(self.index)
+                .find_map(|t| at(&t.path))
+                .unwrap_or(fresh.tracks.len()),
+        };
+        true
+    }
+
     /// Moves on to the next track; `None` once the music ends here (silence, or an unknown
     /// playlist).
     pub fn next(&mut self, playlists: &BTreeMap<String, Playlist>) -> Option<Upcoming> {
@@ -111,6 +137,30 @@ mod tests {
         assert_eq!(take(&mut c, &playlists, 4), ["c/1", "a/1", "a/2", "a/1"]);
         assert_eq!(c.playlist(), "a");
         assert!(Cursor::new("nope").next(&playlists).is_none());
+    }
+
+    #[test]
+    fn after_a_reload_it_carries_on_after_the_last_track_where_it_now_stands() {
+        let before: BTreeMap<_, _> = [playlist("a", &["1", "2", "3", "4"], WhenDone::Loop)]
+            .into_iter()
+            .collect();
+        let mut cursor = Cursor::new("a");
+        assert_eq!(take(&mut cursor, &before, 2), ["a/1", "a/2"]);
+        // "3" taken out, "0" put first: after "2" comes "4".
+        let after: BTreeMap<_, _> = [playlist("a", &["0", "1", "2", "4"], WhenDone::Loop)]
+            .into_iter()
+            .collect();
+        assert!(cursor.reposition(&before, &after));
+        assert_eq!(take(&mut cursor, &after, 2), ["a/4", "a/0"]);
+        // The last track itself taken out: the first that followed it and is still there.
+        let mut cursor = Cursor::new("a");
+        take(&mut cursor, &before, 2);
+        let without: BTreeMap<_, _> = [playlist("a", &["1", "3", "4"], WhenDone::Loop)]
+            .into_iter()
+            .collect();
+        assert!(cursor.reposition(&before, &without));
+        assert_eq!(take(&mut cursor, &without, 1), ["a/3"]);
+        assert!(!cursor.reposition(&before, &BTreeMap::new()));
     }
 
     #[test]

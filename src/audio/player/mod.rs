@@ -138,6 +138,10 @@ impl AudioOutput for Player {
         self.send(Command::Apply(target.clone()));
     }
 
+    fn set_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {
+        self.send(Command::Playlists(playlists));
+    }
+
     fn skip(&mut self, crossfade: Millis, to: Option<&str>) {
         self.send(Command::Skip(crossfade, to.map(str::to_string)));
     }

@@ -546,3 +546,40 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
     // The tone's RMS is 9 dB under its 0.5 peak; levelling may move it by a few dB.
     assert!((-48.0..-30.0).contains(&settled), "settled at {settled} dB");
 }
+
+#[test]
+fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
+    let media = tempfile::tempdir().unwrap();
+    let tone = sine(RATE as usize / 2, RATE, 440.0, 0.5);
+    for name in ["t1", "t2", "t3", "t4", "t5"] {
+        write_wav(&media.path().join(format!("{name}.wav")), &tone, RATE, 1);
+    }
+    let list = |names: &[&str]| Playlist {
+        name: "a".into(),
+        title: "a".into(),
+        when_done: WhenDone::Loop,
+        tracks: names.iter().map(|n| track(&format!("{n}.wav"))).collect(),
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("a".to_string(), list(&["t1", "t2", "t3", "t4"]))]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: -1.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
+        pace: Pace::RealTime,
+    };
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = NullOutput::new(RATE, Pace::RealTime, None);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("a"));
+    let first = wait_for(&mut rx, |seen| !started(seen).is_empty());
+    // t4 taken out, t5 put first, while t1 plays and t2 and t3 are on their way.
+    player.set_playlists(BTreeMap::from([(
+        "a".to_string(),
+        list(&["t5", "t1", "t2", "t3"]),
+    )]));
+    let rest = wait_for(&mut rx, |seen| started(seen).len() >= 3);
+    let mut order = started(&first);
+    order.extend(started(&rest));
+    assert_eq!(order, ["t1.wav", "t2.wav", "t3.wav", "t5.wav"]);
+}

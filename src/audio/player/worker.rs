@@ -40,6 +40,7 @@ pub enum Command {
     Apply(MusicTarget),
     /// A cross-fade length, and the media path to play first (the grounding track).
     Skip(Millis, Option<String>),
+    Playlists(BTreeMap<String, Playlist>),
     Shutdown,
 }
 
@@ -97,6 +98,7 @@ impl Worker {
                 match commands.try_recv() {
                     Ok(Command::Apply(target)) => self.apply(&target),
                     Ok(Command::Skip(crossfade, to)) => self.skip(crossfade, to),
+                    Ok(Command::Playlists(playlists)) => self.take_playlists(playlists),
                     Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => {
                         if shutdown_at.is_none() {
                             let limit = self.state.rendered + self.frames(SHUTDOWN_LIMIT);
@@ -264,6 +266,26 @@ impl Worker {
             None => self.mixer.stop(fade),
         }
         self.note_fade(fade);
+    }
+
+    /// The curators' playlists as they are now. The tracks already on their way (the one
+    /// playing and the read-ahead) play as they were; the cursor carries on after the last of
+    /// them in the new order.
+    fn take_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {
+        tracing::info!(
+            count = playlists.len(),
+            "music: playlists taken on from the next track"
+        );
+        let old = std::mem::replace(&mut self.playlists, playlists);
+        if let Some(cursor) = &mut self.state.cursor
+            && !cursor.reposition(&old, &self.playlists)
+        {
+            tracing::warn!(
+                playlist = cursor.playlist(),
+                "music: the playlist playing is gone; the music ends after the tracks on their way"
+            );
+            self.state.cursor = None;
+        }
     }
 
     /// Asks the loader for tracks until enough are decoded or on their way.

@@ -17,7 +17,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "reloaded: {} scenes, {} playlists; new sessions use them",
+        "reloaded: {} scenes, {} playlists; new sessions use the scenes, and the music takes the \
+         playlists on from its next track",
         reply.scenes.len(),
         reply.playlists.len()
     );
