@@ -100,6 +100,12 @@ section "clinic staff: the plan for a sublingual session (no daemon needed)" \
 "$setting_bin" plan sublingual --svg "$pictures/sublingual-plan.svg"
 read_pause 4
 
+section "clinic staff: levelling the music (no daemon needed)" \
+  "Every track's loudness is measured once and cached, so each plays at the same loudness;" \
+  "a track never measured would play at its own mastering level, and the session would say so."
+"$setting_bin" playlist analyze 2>&1 | tail -n 3
+read_pause 2
+
 section "technician: settingd at ${SPEED}x speed (log: settingd.log in $tmp)" \
   "With lights configured but no broker, settingd starts a private Mosquitto and simulated bulbs."
 "$bin/settingd" --config "$SETTING_CONFIG" --socket "$SETTING_SOCKET" \

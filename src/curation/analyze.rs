@@ -117,3 +117,18 @@ pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option
         .and_then(|l| l.lufs);
     cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
 }
+
+/// The files of `files` (under `media_root`) that are there but whose loudness is known
+/// neither from the cache nor from a ReplayGain tag: they play unlevelled, at their own
+/// mastering level.
+pub fn unmeasured(media_root: &Path, files: &[String]) -> Vec<String> {
+    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    let mut out: Vec<String> = files
+        .iter()
+        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, &cache).is_none())
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

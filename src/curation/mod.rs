@@ -11,7 +11,7 @@ mod parallel;
 mod skips;
 
 pub use crate::audio::decode::{header_seconds, replaygain_tag};
-pub use analyze::{Analysis, AnalyzedFile, analyze, analyze_with_progress, known_lufs};
+pub use analyze::{Analysis, AnalyzedFile, analyze, analyze_with_progress, known_lufs, unmeasured};
 pub use cache::{CACHE_FILE, CacheEntry, CacheError, FileIdentity, LoudnessCache};
 pub use check::{FileCheck, FileStatus, check_file, check_files, check_files_with_progress};
 pub use coverage::{PhaseCoverage, Verdict, coverage, length};

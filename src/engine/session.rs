@@ -55,6 +55,8 @@ pub struct Warnings {
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
     pub idle_emergency: Option<String>,
+    /// Set at a session's start when some of its tracks have no loudness measurement.
+    pub unlevelled: Option<String>,
 }
 
 impl Warnings {
@@ -64,6 +66,7 @@ impl Warnings {
             .chain(&self.standing)
             .chain(&self.persist)
             .chain(&self.log)
+            .chain(&self.unlevelled)
             .cloned()
             .collect()
     }
@@ -184,6 +187,7 @@ impl Engine {
         // The scene was checked against the playlists as they are now: the player takes the
         // same, or a playlist added since it started would be silence.
         self.audio.set_playlists(catalog.playlists().clone());
+        self.warnings.unlevelled = unlevelled_warning(&catalog, &scene);
         let id = self.history.new_session_id(&scene.name, SystemTime::now());
         tracing::info!(session = %id, scene = %scene.name, "starting session");
         let log = self.open_log(&id);
@@ -276,6 +280,7 @@ impl Engine {
     /// Drops a session the core has declared over (its state file is already gone).
     pub fn retire_if_finished(&mut self) {
         if self.session.as_ref().is_some_and(|r| r.timeline.is_finished()) {
+            self.warnings.unlevelled = None;
             let running = self.session.take().expect("checked above");
             tracing::info!(session = %running.timeline.session_id(), "session finished");
         }
@@ -319,6 +324,27 @@ impl Engine {
             warnings: self.warnings.list(),
         }
     }
+}
+
+/// The session's tracks that would play at their own mastering level, said in `status` and the
+/// log: a loud master among levelled tracks is a jump in volume.
+fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<String> {
+    let files: Vec<String> = scene
+        .playlists()
+        .iter()
+        .filter_map(|name| catalog.playlists().get(name))
+        .flat_map(|playlist| playlist.tracks.iter().map(|t| t.path.clone()))
+        .collect();
+    let unmeasured = crate::curation::unmeasured(&catalog.config().paths.media, &files);
+    let first = unmeasured.first()?;
+    let message = format!(
+        "{} of this session's tracks have no loudness measurement and play unlevelled ({first}{}); \
+         `setting playlist analyze` measures them",
+        unmeasured.len(),
+        if unmeasured.len() > 1 { ", ..." } else { "" }
+    );
+    tracing::warn!(tracks = ?unmeasured, "{message}");
+    Some(message)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

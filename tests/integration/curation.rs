@@ -430,3 +430,31 @@ fn render_refuses_an_unknown_playlist_and_a_missing_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("x/gone.flac"));
 }
+
+/// A track with no loudness measurement would play at its own mastering level: `playlist
+/// check` says so, and says it no more once `analyze` has measured it.
+#[test]
+fn check_names_the_tracks_that_would_play_unlevelled_until_analyzed() {
+    let room = Room::new();
+    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 2));
+    room.playlist("tone", &["tone.wav"]);
+    let before = room.run(&["playlist", "check", "tone"]);
+    let stderr = String::from_utf8_lossy(&before.stderr).into_owned();
+    assert!(before.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 files have no loudness measurement") && stderr.contains("tone.wav"),
+        "{stderr}"
+    );
+    assert_eq!(
+        json(&room.run(&["--json", "playlist", "check", "tone"]))["unmeasured"],
+        serde_json::json!(["tone.wav"])
+    );
+    assert!(room.run(&["playlist", "analyze", "tone"]).status.success());
+    let after = room.run(&["playlist", "check", "tone"]);
+    let stderr = String::from_utf8_lossy(&after.stderr).into_owned();
+    assert!(!stderr.contains("no loudness measurement"), "{stderr}");
+    assert_eq!(
+        json(&room.run(&["--json", "playlist", "check", "tone"]))["unmeasured"],
+        serde_json::json!([])
+    );
+}

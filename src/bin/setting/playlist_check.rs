@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use setting::catalog::Catalog;
-use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage};
+use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage, unmeasured};
 use setting::scene::Scene;
 use setting::time::{Millis, format_duration};
 
@@ -20,6 +20,8 @@ struct Report<'a> {
     playlists: Vec<String>,
     files: &'a [FileCheck],
     coverage: &'a [PhaseCoverage],
+    /// Files that play but have no loudness measurement: they would play unlevelled.
+    unmeasured: &'a [String],
 }
 
 pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -41,11 +43,18 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         .collect();
     let covered = coverage(&scenes, catalog.playlists(), &|p| lengths.get(p).copied(), name);
     let bad = checks.iter().filter(|c| !c.is_ok()).count();
+    let playable: Vec<String> = checks
+        .iter()
+        .filter(|c| c.is_ok())
+        .map(|c| c.path.clone())
+        .collect();
+    let unmeasured = unmeasured(media, &playable);
     if cli.json {
         let report = Report {
             playlists: playlists.iter().map(|p| p.name.clone()).collect(),
             files: &checks,
             coverage: &covered,
+            unmeasured: &unmeasured,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -53,6 +62,14 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         print_coverage(&covered);
         for problem in catalog.problems() {
             eprintln!("not checked: {problem}");
+        }
+        if !unmeasured.is_empty() {
+            eprintln!(
+                "{} files have no loudness measurement and would play unlevelled, at their own mastering \
+                 level; `setting playlist analyze` measures them: {}",
+                unmeasured.len(),
+                unmeasured.join(", ")
+            );
         }
         eprintln!(
             "checked {} files in {} playlists: {}",
