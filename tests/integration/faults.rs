@@ -277,11 +277,8 @@ fn an_unwritable_state_directory_is_loud_and_persistence_resumes_when_it_is_fixe
 
     fs::remove_dir_all(&blocker).expect("unblock");
     daemon.ok(json!({"op": "volume", "delta_db": -1.0}));
-    assert_eq!(
-        daemon.status()["daemon"]["warnings"],
-        json!([]),
-        "the warning clears"
-    );
+    let warnings = daemon.status()["daemon"]["warnings"].to_string();
+    assert!(!warnings.contains("not being saved"), "the warning clears: {warnings}");
     let marked = daemon.status()["session"]["marks"]["dose"].clone();
     daemon.kill9();
     daemon.restart();
