@@ -464,20 +464,11 @@ port = {port}
 username = "{ROOM}"
 password_file = "{password}"
 
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
+{paths}"#,
         host = broker.host(),
         port = broker.port(),
         password = password_file.display(),
-        scenes = crate::support::repo_path("scenes").display(),
-        playlists = crate::support::repo_path("playlists").display(),
-        media = crate::support::repo_path("media").display(),
+        paths = crate::support::paths_and_null_audio(&crate::support::repo_path("scenes")),
     );
     let path = dir.join("settingd.toml");
     std::fs::write(&path, text).expect("config");

@@ -278,7 +278,10 @@ fn an_unwritable_state_directory_is_loud_and_persistence_resumes_when_it_is_fixe
     fs::remove_dir_all(&blocker).expect("unblock");
     daemon.ok(json!({"op": "volume", "delta_db": -1.0}));
     let warnings = daemon.status()["daemon"]["warnings"].to_string();
-    assert!(!warnings.contains("not being saved"), "the warning clears: {warnings}");
+    assert!(
+        !warnings.contains("not being saved"),
+        "the warning clears: {warnings}"
+    );
     let marked = daemon.status()["session"]["marks"]["dose"].clone();
     daemon.kill9();
     daemon.restart();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use setting::lights::level::device_level;
 
-use crate::support::{Daemon, assert_code, eventually, repo_path};
+use crate::support::{Daemon, assert_code, eventually, paths_and_null_audio, repo_path};
 
 /// A room with zones but no lights: the daemon only logs what it would set.
 fn config_without_lights(dir: &Path) -> PathBuf {
@@ -25,17 +25,8 @@ name = "room"
 [[room.zone]]
 name = "mat-1"
 
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
-        scenes = repo_path("scenes").display(),
-        playlists = repo_path("playlists").display(),
-        media = repo_path("media").display(),
+{paths}"#,
+        paths = paths_and_null_audio(&repo_path("scenes")),
     );
     std::fs::write(&path, text).expect("write the config");
     path

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
-use crate::support::{Daemon, assert_code, eventually, repo_path};
+use crate::support::{Daemon, assert_code, eventually, paths_and_null_audio, repo_path};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -40,20 +40,11 @@ password_file = "{password_file}"
 [remote]
 enabled = true
 
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
+{paths}"#,
         host = broker.host(),
         port = broker.port(),
         password_file = password_file.display(),
-        scenes = repo_path("scenes").display(),
-        playlists = repo_path("playlists").display(),
-        media = repo_path("media").display(),
+        paths = paths_and_null_audio(&repo_path("scenes")),
     );
     let path = dir.join("settingd.toml");
     std::fs::write(&path, text).expect("config");
@@ -325,6 +316,31 @@ fn rooms_over_tls_with_the_clinics_ca() {
     assert_code(&out, 3);
 }
 
+/// Room-a's daemon with a session running, online on the broker as `user` sees it.
+fn room_a_in_session(broker: &Broker, dir: &Path, user: &str) -> Daemon {
+    let room_a = Daemon::builder()
+        .config(room_config(dir, "room-a", broker))
+        .start();
+    room_a.ok(json!({"op": "start", "scene": "sublingual"}));
+    rooms_until(broker, user, |rooms| {
+        room(rooms, "room-a").is_some_and(|r| r["online"] == json!(true))
+    });
+    room_a
+}
+
+/// Waits until the room's session has an override of `kind`.
+fn assert_override_comes(room: &Daemon, kind: &str) {
+    let came = eventually(PATIENCE, || {
+        let status = room.status();
+        status["session"]["overrides"]
+            .as_array()?
+            .iter()
+            .any(|o| o["kind"] == kind)
+            .then_some(())
+    });
+    assert!(came.is_some(), "no {kind}: {}", room.status());
+}
+
 /// Mosquitto's ACL file grants a subscription it will not deliver on: an account that may send
 /// requests but not read replies hears nothing back. What it sent is carried out all the same,
 /// and the CLI says it cannot vouch for it.
@@ -335,13 +351,7 @@ fn an_account_that_cannot_read_replies_is_told_its_commands_are_unconfirmed() {
         "topic write setting/room-a/request/cy\ntopic read setting/+/state",
     )]);
     let dir = tempfile::tempdir().unwrap();
-    let room_a = Daemon::builder()
-        .config(room_config(dir.path(), "room-a", &broker))
-        .start();
-    room_a.ok(json!({"op": "start", "scene": "sublingual"}));
-    rooms_until(&broker, "cy", |rooms| {
-        room(rooms, "room-a").is_some_and(|r| r["online"] == json!(true))
-    });
+    let room_a = room_a_in_session(&broker, dir.path(), "cy");
 
     let out = setting(&broker, "cy", &["--room", "room-a", "check"]);
     assert_code(&out, 3);
@@ -350,11 +360,7 @@ fn an_account_that_cannot_read_replies_is_told_its_commands_are_unconfirmed() {
         stderr.contains("may or may not have been carried out"),
         "{stderr}"
     );
-    let checked = eventually(PATIENCE, || {
-        let status = room_a.status();
-        (status["session"]["overrides"][0]["kind"] == "check").then_some(())
-    });
-    assert!(checked.is_some(), "{}", room_a.status());
+    assert_override_comes(&room_a, "check");
 
     let out = setting(&broker, "cy", &["--room", "room-a", "emergency", "--json"]);
     assert_code(&out, 5);
@@ -365,15 +371,7 @@ fn an_account_that_cannot_read_replies_is_told_its_commands_are_unconfirmed() {
     );
     assert!(stderr.contains("MUST CHECK"), "{stderr}");
     assert_eq!(json_of(&out)["error"]["kind"], "unconfirmed");
-    let in_emergency = eventually(PATIENCE, || {
-        let status = room_a.status();
-        status["session"]["overrides"]
-            .as_array()?
-            .iter()
-            .any(|o| o["kind"] == "emergency")
-            .then_some(())
-    });
-    assert!(in_emergency.is_some(), "{}", room_a.status());
+    assert_override_comes(&room_a, "emergency");
 }
 
 #[test]
@@ -421,13 +419,7 @@ fn an_emergency_goes_out_even_when_the_broker_refuses_to_let_its_answer_be_heard
     ]);
     broker.dynsec(&["addClientRole", "cy", "deaf", "10"]);
     let dir = tempfile::tempdir().unwrap();
-    let room_a = Daemon::builder()
-        .config(room_config(dir.path(), "room-a", &broker))
-        .start();
-    room_a.ok(json!({"op": "start", "scene": "sublingual"}));
-    rooms_until(&broker, "cy", |rooms| {
-        room(rooms, "room-a").is_some_and(|r| r["online"] == json!(true))
-    });
+    let room_a = room_a_in_session(&broker, dir.path(), "cy");
 
     let out = setting(&broker, "cy", &["--room", "room-a", "check"]);
     assert_code(&out, 1);
@@ -445,9 +437,5 @@ fn an_emergency_goes_out_even_when_the_broker_refuses_to_let_its_answer_be_heard
         "{stderr}"
     );
     assert!(stderr.contains("does not let this account hear"), "{stderr}");
-    let in_emergency = eventually(PATIENCE, || {
-        let status = room_a.status();
-        (status["session"]["overrides"][0]["kind"] == "emergency").then_some(())
-    });
-    assert!(in_emergency.is_some(), "{}", room_a.status());
+    assert_override_comes(&room_a, "emergency");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Daemon, repo_path};
+use crate::support::{Daemon, paths_and_null_audio};
 
 /// Session time runs this much faster than real time.
 const SPEED: f64 = 60.0;
@@ -41,17 +41,8 @@ name = "room-1"
 [[room.zone]]
 name = "room"
 
-[paths]
-scenes = "{scenes}"
-playlists = "{playlists}"
-media = "{media}"
-
-[audio]
-output = "null"
-"#,
-            scenes = scenes.display(),
-            playlists = repo_path("playlists").display(),
-            media = repo_path("media").display(),
+{paths}"#,
+            paths = paths_and_null_audio(&scenes),
         ),
     )
     .expect("config");

@@ -93,21 +93,8 @@ impl BrokerBuilder {
         let acl = dir.path().join("acl");
         let observer = format!("user {}\ntopic readwrite #\n\n", OBSERVER.0);
         fs::write(&acl, format!("{observer}{}", self.acl)).expect("acl file");
-        let mut broker = Broker {
-            port: free_port(),
-            child: None,
-            config: dir.path().join("mosquitto.conf"),
-            log: dir.path().join("mosquitto.log"),
-            dir,
-        };
-        // Mosquitto started as root drops to the `mosquitto` user, which cannot read a
-        // private temp dir: keep it as whoever runs the tests.
-        // SAFETY: getuid(2) has no preconditions.
-        let user = if unsafe { libc::getuid() } == 0 {
-            "user root\n"
-        } else {
-            ""
-        };
+        let mut broker = Broker::in_dir(dir);
+        let user = run_as();
         let tls = if self.tls {
             tls_files(broker.dir.path())
         } else {
@@ -146,19 +133,8 @@ impl BrokerBuilder {
             .status()
             .expect("cannot run mosquitto_ctrl");
         assert!(status.success(), "mosquitto_ctrl dynsec init failed");
-        let mut broker = Broker {
-            port: free_port(),
-            child: None,
-            config: dir.path().join("mosquitto.conf"),
-            log: dir.path().join("mosquitto.log"),
-            dir,
-        };
-        // SAFETY: getuid(2) has no preconditions.
-        let user = if unsafe { libc::getuid() } == 0 {
-            "user root\n"
-        } else {
-            ""
-        };
+        let mut broker = Broker::in_dir(dir);
+        let user = run_as();
         let text = format!(
             "listener {port} 127.0.0.1\nallow_anonymous false\nplugin {plugin}\nplugin_opt_config_file {state}\n\
              persistence false\nlog_dest stderr\nlog_type all\n{user}",
@@ -184,6 +160,17 @@ impl BrokerBuilder {
     }
 }
 
+/// The config line that keeps Mosquitto running as whoever runs the tests: started as root it
+/// would drop to the `mosquitto` user, which cannot read a private temp dir.
+fn run_as() -> &'static str {
+    // SAFETY: getuid(2) has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        "user root\n"
+    } else {
+        ""
+    }
+}
+
 /// A running (or stopped) Mosquitto and its temporary directory.
 pub struct Broker {
     port: u16,
@@ -196,6 +183,17 @@ pub struct Broker {
 impl Broker {
     pub fn builder() -> BrokerBuilder {
         BrokerBuilder::default()
+    }
+
+    /// Not started yet: a free port, its config and log in `dir`.
+    fn in_dir(dir: TempDir) -> Broker {
+        Broker {
+            port: free_port(),
+            child: None,
+            config: dir.path().join("mosquitto.conf"),
+            log: dir.path().join("mosquitto.log"),
+            dir,
+        }
     }
 
     pub fn host(&self) -> &'static str {

@@ -36,6 +36,17 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// The end of a test's config: scenes from `scenes`, the repository's playlists and media,
+/// and music to nowhere.
+pub fn paths_and_null_audio(scenes: &Path) -> String {
+    format!(
+        "[paths]\nscenes = \"{}\"\nplaylists = \"{}\"\nmedia = \"{}\"\n\n[audio]\noutput = \"null\"\n",
+        scenes.display(),
+        repo_path("playlists").display(),
+        repo_path("media").display(),
+    )
+}
+
 #[derive(Clone, Debug)]
 pub struct Builder {
     config: PathBuf,
