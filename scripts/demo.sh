@@ -103,7 +103,7 @@ read_pause 4
 section "clinic staff: levelling the music (no daemon needed)" \
   "Every track's loudness is measured once and cached, so each plays at the same loudness;" \
   "a track never measured would play at its own mastering level, and the session would say so."
-"$setting_bin" playlist analyze 2>&1 | tail -n 3
+"$setting_bin" playlist analyze 2>&1 | tail -n 1
 read_pause 2
 
 section "technician: settingd at ${SPEED}x speed (log: settingd.log in $tmp)" \
