@@ -91,6 +91,17 @@ pub fn decode_m3u_text(bytes: &[u8]) -> String {
 /// The entries of an M3U text, or every malformed line. `#EXTM3U` and other comments are
 /// skipped; an `#EXTINF` applies to the next path.
 pub fn parse_m3u(text: &str) -> Result<Vec<M3uEntry>, Vec<M3uProblem>> {
+    let (entries, problems) = parse_m3u_lines(text);
+    if problems.is_empty() {
+        Ok(entries)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The well-formed entries of an M3U text together with every malformed line, so that the
+/// entries can be resolved too and every problem said at once.
+pub fn parse_m3u_lines(text: &str) -> (Vec<M3uEntry>, Vec<M3uProblem>) {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut pending: Option<(Option<f64>, Option<String>)> = None;
@@ -137,11 +148,7 @@ pub fn parse_m3u(text: &str) -> Result<Vec<M3uEntry>, Vec<M3uProblem>> {
             kind: M3uProblemKind::NoTracks,
         });
     }
-    if problems.is_empty() {
-        Ok(entries)
-    } else {
-        Err(problems)
-    }
+    (entries, problems)
 }
 
 /// `SECONDS[ attributes],TITLE`: the attributes some players add (`tvg-id=".."`) are ignored.
@@ -207,9 +214,15 @@ pub fn import_m3u(file: &Path, media_root: &Path) -> Result<Vec<ImportedTrack>, 
         path: file.to_path_buf(),
         problems,
     };
-    let entries = parse_m3u(&decode_m3u_text(&bytes)).map_err(invalid)?;
+    let (entries, mut problems) = parse_m3u_lines(&decode_m3u_text(&bytes));
     let dir = file.parent().unwrap_or(Path::new("."));
-    resolve_m3u(&entries, dir, media_root).map_err(invalid)
+    match resolve_m3u(&entries, dir, media_root) {
+        Ok(tracks) if problems.is_empty() => return Ok(tracks),
+        Ok(_) => {}
+        Err(unresolved) => problems.extend(unresolved),
+    }
+    problems.sort_by_key(|p| p.line);
+    Err(invalid(problems))
 }
 
 /// A playlist file's TOML for imported tracks; titles become curators' notes.
@@ -356,6 +369,27 @@ mod tests {
         assert!(matches!(&problems[1].kind, M3uProblemKind::OutsideMediaRoot(_)));
         let ok = resolve_m3u(&entries[..1], &lists, &media).unwrap();
         assert_eq!(ok[0].path, "peak/01.flac");
+    }
+
+    #[test]
+    fn an_import_says_bad_lines_and_missing_files_together_in_line_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(&media).unwrap();
+        std::fs::write(media.join("01.flac"), b"x").unwrap();
+        let m3u = media.join("list.m3u");
+        std::fs::write(
+            &m3u,
+            "#EXTM3U\n02.flac\n#EXTINF:soon,Bad\n01.flac\nhttp://radio/stream\n",
+        )
+        .unwrap();
+        let Err(M3uError::Invalid { problems, .. }) = import_m3u(&m3u, &media) else {
+            panic!("an M3U with problems was taken");
+        };
+        assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 3, 5]);
+        assert!(matches!(&problems[0].kind, M3uProblemKind::Missing(_)));
+        assert!(matches!(&problems[1].kind, M3uProblemKind::BadExtinf(_)));
+        assert!(matches!(&problems[2].kind, M3uProblemKind::Url(_)));
     }
 
     #[test]

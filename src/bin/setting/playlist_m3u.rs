@@ -1,6 +1,5 @@
 //! `setting playlist import` and `export`: M3U and M3U8 in and out.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -9,9 +8,7 @@ use anyhow::Context;
 use setting::catalog::is_scene_name;
 use setting::config::Config;
 use setting::curation::header_seconds;
-use setting::playlist::m3u::{
-    ImportedTrack, M3uError, decode_m3u_text, export_m3u8, parse_m3u, playlist_toml, resolve_m3u,
-};
+use setting::playlist::m3u::{M3uError, export_m3u8, import_m3u, playlist_toml};
 use setting::playlist::{Playlist, parse_playlist};
 
 use crate::args::Cli;
@@ -45,7 +42,7 @@ pub fn import(
         ))
         .into());
     }
-    let tracks = match read_m3u(file, &config.paths.media) {
+    let tracks = match import_m3u(file, &config.paths.media) {
         Ok(tracks) => tracks,
         Err(M3uError::Invalid { path, problems }) => {
             for p in &problems {
@@ -68,43 +65,6 @@ pub fn import(
         eprintln!("wrote {} ({} tracks)", target.display(), tracks.len());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// An M3U file's tracks, or every problem in it at once: the lines that cannot be tracks (a
-/// bad `#EXTINF`, a URL) and the entries that name no file under the media root, so that a
-/// curator fixes the file in one go rather than one kind of problem per run.
-fn read_m3u(file: &Path, media_root: &Path) -> Result<Vec<ImportedTrack>, M3uError> {
-    let bytes = std::fs::read(file).map_err(|source| M3uError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    let text = decode_m3u_text(&bytes);
-    let (entries, mut problems) = match parse_m3u(&text) {
-        Ok(entries) => (entries, Vec::new()),
-        Err(problems) => {
-            // The lines reported are blanked, keeping the others' numbers, so that the rest
-            // can still be resolved. With nothing left it says the file lists no tracks,
-            // which the problems already explain.
-            let reported: BTreeSet<usize> = problems.iter().map(|p| p.line).collect();
-            let rest: Vec<&str> = text
-                .lines()
-                .enumerate()
-                .map(|(i, line)| if reported.contains(&(i + 1)) { "" } else { line })
-                .collect();
-            (parse_m3u(&rest.join("\n")).unwrap_or_default(), problems)
-        }
-    };
-    let dir = file.parent().unwrap_or(Path::new("."));
-    match resolve_m3u(&entries, dir, media_root) {
-        Ok(tracks) if problems.is_empty() => return Ok(tracks),
-        Ok(_) => {}
-        Err(unresolved) => problems.extend(unresolved),
-    }
-    problems.sort_by_key(|p| p.line);
-    Err(M3uError::Invalid {
-        path: file.to_path_buf(),
-        problems,
-    })
 }
 
 pub fn export(
