@@ -169,6 +169,9 @@ impl Engine {
         self.dispatch_resumed(actions, now);
         // It may have ended during the downtime (a last phase on a timer).
         self.retire_if_finished();
+        if let (Some(running), Ok(catalog)) = (&self.session, Catalog::load(&self.options.config)) {
+            self.warnings.unlevelled = unlevelled_warning(&catalog, running.timeline.scene());
+        }
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {

@@ -294,13 +294,18 @@ fn a_session_with_unmeasured_tracks_says_so_until_they_are_analyzed() {
         &format!("media = {:?}", repo_path("media").display().to_string()),
         &format!("media = {:?}", media.path().display().to_string()),
     );
-    let daemon = Daemon::builder().config(room.config()).start();
+    let mut daemon = Daemon::builder().config(room.config()).start();
     let warnings = |daemon: &Daemon| daemon.status()["daemon"]["warnings"].to_string();
 
     daemon.ok(json!({"op": "start", "scene": "preparation"}));
     let before = warnings(&daemon);
     assert!(before.contains("have no loudness measurement"), "{before}");
     assert!(before.contains("preparation/"), "{before}");
+    // A session resumed after a crash says it again.
+    daemon.kill9();
+    daemon.restart();
+    let resumed = warnings(&daemon);
+    assert!(resumed.contains("have no loudness measurement"), "{resumed}");
     daemon.ok(json!({"op": "stop"}));
     assert!(
         !warnings(&daemon).contains("loudness"),
