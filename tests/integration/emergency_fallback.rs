@@ -533,3 +533,31 @@ fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency()
     drop(reader);
     daemon.kill9();
 }
+
+/// `--room` naming the room of this machine (an exported `SETTING_ROOM`, say): the emergency
+/// goes to the local daemon, not over the broker, where this room listens for nothing.
+#[test]
+fn an_emergency_for_this_machines_own_room_takes_the_local_paths() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--socket")
+        .arg(daemon.socket())
+        .arg("emergency")
+        .env("SETTING_ROOM", ROOM)
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .env_remove("SETTING_BROKER")
+        .output()
+        .expect("cannot run setting");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("sent through settingd"), "{stdout}");
+    let kinds = daemon.status()["session"]["overrides"].to_string();
+    assert!(kinds.contains("emergency"), "{kinds}");
+}

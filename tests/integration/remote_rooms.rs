@@ -439,3 +439,23 @@ fn an_emergency_goes_out_even_when_the_broker_refuses_to_let_its_answer_be_heard
     assert!(stderr.contains("does not let this account hear"), "{stderr}");
     assert_override_comes(&room_a, "emergency");
 }
+
+/// A whole session's report is far above rumqttc's default packet limit of 10 KiB: it still
+/// comes back over the broker, the same as over the socket.
+#[test]
+fn a_long_report_comes_back_over_the_broker() {
+    let broker = clinic_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let room_a = room_a_in_session(&broker, dir.path(), "ana");
+    for i in 0..60 {
+        let delta = if i % 2 == 0 { -1.0 } else { 1.0 };
+        room_a.ok(json!({"op": "volume", "delta_db": delta}));
+    }
+    let local = room_a.ok(json!({"op": "report"}));
+    assert!(local.to_string().len() > 16 * 1024, "{}", local.to_string().len());
+    let out = setting(&broker, "ana", &["--room", "room-a", "report", "--json"]);
+    assert_code(&out, 0);
+    let over_socket = crate::support::setting_against(&room_a, &["report", "--json"]);
+    assert_code(&over_socket, 0);
+    assert_eq!(json_of(&out), json_of(&over_socket));
+}

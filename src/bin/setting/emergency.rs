@@ -7,7 +7,8 @@
 //! path from afar (the room's lights and their config are in the room), so silence there is
 //! said at once, with what to do by hand. It is sent even when the account may not hear the
 //! room's answer; an emergency the broker handed on that the room did not confirm has its own
-//! exit code, apart from one that never left.
+//! exit code, apart from one that never left. On the room's own machine (its config names that
+//! room and its socket is there) the local paths are taken instead.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -67,7 +68,9 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
     let op = Op::Emergency {
         zone: args.zone.clone(),
     };
-    if let Some(room) = &cli.room {
+    if let Some(room) = &cli.room
+        && !is_this_machines_room(cli, room)
+    {
         return over_broker(cli, room, &op, args.zone.as_deref());
     }
     let target = locate::socket(cli);
@@ -94,6 +97,15 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
             Ok(emergency_direct::run(cli, args, &why, false))
         }
     }
+}
+
+/// `--room ROOM` (or `SETTING_ROOM` left exported) on the room's own machine: its daemon's
+/// socket, and the direct path behind it, are surer than the broker alone.
+fn is_this_machines_room(cli: &Cli, room: &str) -> bool {
+    let Ok(config) = locate::load(cli.config.as_deref()) else {
+        return false;
+    };
+    config.room.name == room && locate::socket(cli).path.exists()
 }
 
 fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through: &str) {

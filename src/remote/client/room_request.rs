@@ -15,6 +15,10 @@ use super::{BrokerAccess, RemoteError, token};
 use crate::protocol::{Op, Reply};
 use crate::remote::topics::RoomTopics;
 
+/// When the broker was too slow confirming the reply subscription, how long an emergency
+/// still waits for the broker to take the request itself.
+const SILENT_GRACE: Duration = Duration::from_millis(500);
+
 /// How long a room has to answer an ordinary command, connection included.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -128,7 +132,7 @@ struct Exchange<'a> {
 
 impl Exchange<'_> {
     fn run(&self, session: &mut Session, payload: Vec<u8>) -> Result<Delivery, RemoteError> {
-        let (topics, user, id, deadline) = (self.topics, self.user, self.id, self.deadline);
+        let (topics, user, id, mut deadline) = (self.topics, self.user, self.id, self.deadline);
         let room = topics.room().to_string();
         let not_allowed = |detail: String| RemoteError::NotAllowed {
             user: user.to_string(),
@@ -137,15 +141,22 @@ impl Exchange<'_> {
         };
         // Listening first: a reply sent before the subscription took hold would be lost.
         let reply_topic = format!("{}/{}", topics.reply_branch(user), token());
-        let deafness = match session.subscribe(&reply_topic, deadline)? {
-            Ok(()) => None,
-            Err(reason) => {
-                let reason = format!("cannot hear replies on {reply_topic}: {reason}");
-                if self.unheard == Unheard::Refuse {
-                    return Ok(Delivery::Unheard { reason });
-                }
-                Some(reason)
+        let refused = match session.subscribe(&reply_topic, deadline) {
+            Ok(Ok(())) => None,
+            Ok(Err(reason)) => Some(format!("cannot hear replies on {reply_topic}: {reason}")),
+            // An emergency does not wait on its own reply: a broker slow to confirm the
+            // subscription still gets the request in the time that is left.
+            Err(RemoteError::SubscribeSilent { .. }) if self.unheard == Unheard::Send => {
+                deadline = deadline.max(Instant::now() + SILENT_GRACE);
+                Some(format!(
+                    "the broker did not confirm the subscription to {reply_topic} in time"
+                ))
             }
+            Err(e) => return Err(e),
+        };
+        let deafness = match refused {
+            Some(reason) if self.unheard == Unheard::Refuse => return Ok(Delivery::Unheard { reason }),
+            other => other,
         };
         let correlation = token().into_bytes();
         // Without a response topic the room carries the request out and answers nobody.

@@ -18,6 +18,9 @@ use crate::lights::mqtt::tls_config;
 const QUEUE: usize = 16;
 /// How long a clean goodbye may take before the connection is simply dropped.
 const GOODBYE: Duration = Duration::from_millis(200);
+/// The largest reply taken: a whole session's `report` or a long `sessions` list is far above
+/// rumqttc's default of 10 KiB, which would read as a broken connection.
+const MAX_REPLY: u32 = 16 * 1024 * 1024;
 
 pub(super) struct Session {
     client: v5::Client,
@@ -37,6 +40,7 @@ impl Session {
         options
             .set_network_options(network)
             .set_clean_start(true)
+            .set_max_packet_size(Some(MAX_REPLY))
             .set_keep_alive(Duration::from_secs(30))
             .set_connection_timeout(left.as_secs().max(1));
         if let Some(user) = &access.username {
