@@ -1,9 +1,12 @@
 //! The channels between the socket server and the engine loop: requests with a oneshot for
 //! their reply (emergencies on their own queue, so they overtake anything waiting), and the
-//! broadcast of log entries that `watch` clients follow.
+//! broadcast of log entries that `watch` clients follow, and the config the engine runs with.
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use std::sync::Arc;
 
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::config::Config;
 use crate::protocol::{ErrorKind, LogEntry, Op, Reply};
 use crate::timeline::Source;
 
@@ -27,6 +30,8 @@ pub struct EngineHandle {
     normal: mpsc::Sender<ControlRequest>,
     urgent: mpsc::Sender<ControlRequest>,
     log: broadcast::Sender<LogEntry>,
+    /// The config the engine runs with, as `reload` leaves it.
+    config: watch::Receiver<Arc<Config>>,
 }
 
 /// The engine's side.
@@ -34,19 +39,27 @@ pub struct EngineHandle {
 pub struct EngineQueues {
     pub normal: mpsc::Receiver<ControlRequest>,
     pub urgent: mpsc::Receiver<ControlRequest>,
+    /// Where the engine says which config it runs with after a `reload`.
+    pub config: watch::Sender<Arc<Config>>,
 }
 
-pub fn channels() -> (EngineHandle, EngineQueues) {
+pub fn channels(config: &Config) -> (EngineHandle, EngineQueues) {
     let (normal_tx, normal) = mpsc::channel(QUEUE);
     let (urgent_tx, urgent) = mpsc::channel(QUEUE);
     let (log, _) = broadcast::channel(WATCH_BACKLOG);
+    let (config_tx, config_rx) = watch::channel(Arc::new(config.clone()));
     (
         EngineHandle {
             normal: normal_tx,
             urgent: urgent_tx,
             log,
+            config: config_rx,
         },
-        EngineQueues { normal, urgent },
+        EngineQueues {
+            normal,
+            urgent,
+            config: config_tx,
+        },
     )
 }
 
@@ -88,5 +101,10 @@ impl EngineHandle {
 
     pub fn log_sender(&self) -> broadcast::Sender<LogEntry> {
         self.log.clone()
+    }
+
+    /// The config the engine runs with; it changes when a `reload` is taken on.
+    pub fn config(&self) -> watch::Receiver<Arc<Config>> {
+        self.config.clone()
     }
 }

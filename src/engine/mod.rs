@@ -91,9 +91,11 @@ pub async fn run(
         source,
     })?;
 
-    let (handle, mut queues) = control::channels();
+    let (handle, mut queues) = control::channels(&options.config);
     let remote = crate::remote::spawn(&options.config, handle.clone());
+    let config_updates = queues.config.clone();
     let mut engine = session::Engine::new(options, audio, lights, handle.log_sender());
+    engine.config_updates = Some(config_updates);
     engine.recover();
     let server = tokio::spawn(server::serve(listener, handle));
     tracing::info!(room = %engine.options.config.room.name, speed = engine.options.speed, "settingd ready");

@@ -3,13 +3,15 @@
 //! follows the clock, and is left resumable when the daemon stops.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use crate::audio::AudioOutput;
 use crate::catalog::Catalog;
+use crate::config::Config;
 use crate::lights::LightOutput;
 use crate::protocol::{DaemonInfo, LogEntry};
 use crate::time::{Millis, format_duration};
@@ -31,6 +33,8 @@ pub struct Engine {
     pub(super) history: History,
     pub(super) watchers: broadcast::Sender<LogEntry>,
     pub(super) warnings: Warnings,
+    /// Tells the rest of the daemon (the remote link) the config a `reload` took on.
+    pub(super) config_updates: Option<watch::Sender<Arc<Config>>>,
 }
 
 /// A session under way.
@@ -54,30 +58,35 @@ pub struct Warnings {
     pub log: Option<String>,
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
-    pub idle_emergency: Option<String>,
+    pub idle_emergency: Option<Vec<String>>,
     /// Set at a session's start when some of its tracks have no loudness measurement.
     pub unlevelled: Option<String>,
 }
 
 impl Warnings {
     pub fn list(&self) -> Vec<String> {
-        self.idle_emergency
-            .iter()
-            .chain(&self.standing)
-            .chain(&self.persist)
-            .chain(&self.log)
-            .chain(&self.unlevelled)
-            .cloned()
+        let emergency = self.idle_emergency.as_ref().map(|zones| {
+            format!(
+                "EMERGENCY with no session running: full light in {}; `setting resume` ends it (the \
+                 lights stay as they are), as does starting a session",
+                zones.join(", ")
+            )
+        });
+        emergency
+            .into_iter()
+            .chain(self.standing.iter().cloned())
+            .chain(self.persist.clone())
+            .chain(self.log.clone())
+            .chain(self.unlevelled.clone())
             .collect()
     }
 
-    /// An emergency with no session running now holds `zones`.
+    /// An emergency with no session running now holds `zones` (with any it held already).
     pub fn hold_idle_emergency(&mut self, zones: &[String]) {
-        self.idle_emergency = Some(format!(
-            "EMERGENCY with no session running: full light in {}; `setting resume` ends it (the lights \
-             stay as they are), as does starting a session",
-            zones.join(", ")
-        ));
+        let held = self.idle_emergency.get_or_insert_with(Vec::new);
+        held.extend(zones.iter().cloned());
+        held.sort();
+        held.dedup();
     }
 }
 
@@ -106,6 +115,7 @@ impl Engine {
             session: None,
             watchers,
             warnings: Warnings::default(),
+            config_updates: None,
         }
     }
 
@@ -325,6 +335,7 @@ impl Engine {
             audio: self.audio.describe(),
             lights: self.lights.describe(),
             warnings: self.warnings.list(),
+            emergency_without_session: self.warnings.idle_emergency.clone().unwrap_or_default(),
         }
     }
 }

@@ -85,6 +85,9 @@ pub struct DaemonInfo {
     /// Standing problems the therapist should know about (a damaged state file set aside,
     /// persistence failing, an adapter down).
     pub warnings: Vec<String>,
+    /// The zones an emergency with no session running holds at full light.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emergency_without_session: Vec<String>,
 }
 
 /// The reply to `report`: a session's whole event log as recorded.

@@ -21,6 +21,10 @@ pub struct RoomState {
     /// `None` when no session runs (or the daemon is offline).
     #[serde(default)]
     pub session: Option<SessionState>,
+    /// The zones an emergency with no session running holds at full light: the room is in an
+    /// emergency all the same, and starting a session would end it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emergency_without_session: Vec<String>,
 }
 
 /// A session as the room's state shows it: enough to see at a glance, nothing clinical
@@ -56,6 +60,7 @@ impl RoomState {
             version: None,
             scenes: Vec::new(),
             session: None,
+            emergency_without_session: Vec::new(),
         }
     }
 
@@ -66,6 +71,7 @@ impl RoomState {
             version: Some(status.daemon.version.clone()),
             scenes,
             session: status.session.as_ref().map(SessionState::from_status),
+            emergency_without_session: status.daemon.emergency_without_session.clone(),
         }
     }
 

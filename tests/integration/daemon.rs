@@ -297,7 +297,9 @@ fn kill_9_mid_session_resumes_phase_marks_and_overrides_with_the_downtime_counte
     let status = daemon.status();
     let warnings = status["daemon"]["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().all(|w| w.as_str().unwrap().contains("no loudness measurement")),
+        warnings
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("no loudness measurement")),
         "{warnings:?}"
     );
 }

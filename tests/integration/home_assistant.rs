@@ -363,3 +363,71 @@ fn home_assistant_discovers_the_room_and_steers_it_under_its_own_account() {
         HA.0
     );
 }
+
+/// The emergency button pressed with no session running: the room's state says the room is in
+/// an emergency (Home Assistant's mode reads it), and says so no more once it is resumed.
+#[test]
+fn an_emergency_with_no_session_shows_in_the_rooms_state() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let daemon = Daemon::builder().config(room_config(dir.path(), &broker)).start();
+    let ha = HomeAssistant::connect(&broker, HA, &["homeassistant/#", "setting/+/state"]);
+    let documents = ha.wait_for_discovery("after start-up", &daemon);
+    let emergency = document(&documents, "button/emergency");
+    ha.publish(
+        emergency["command_topic"].as_str().expect("command_topic"),
+        emergency["payload_press"].as_str().expect("payload_press"),
+    );
+    ha.wait_for_state("an emergency with no session", |s| {
+        s["session"].is_null() && s["emergency_without_session"] == json!(["room"])
+    });
+    let resume = document(&documents, "button/resume");
+    ha.forget();
+    ha.publish(
+        resume["command_topic"].as_str().expect("command_topic"),
+        resume["payload_press"].as_str().expect("payload_press"),
+    );
+    ha.wait_for_state("the emergency ended", |s| {
+        s["session"].is_null() && s.get("emergency_without_session").is_none()
+    });
+}
+
+/// A reload that raises the policy's volume boost republishes discovery with the slider's new
+/// range, without a restart.
+#[test]
+fn a_reload_republishes_discovery_with_the_new_policy() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Every shipped scene must check for a reload to be taken on: the group scene's mats too.
+    let config = Room {
+        name: ROOM,
+        password: ROOM_PASSWORD,
+        zones: &[
+            ("room", &["ceiling"]),
+            ("mat-1", &["mat-1-lamp"]),
+            ("mat-2", &["mat-2-lamp"]),
+            ("mat-3", &["mat-3-lamp"]),
+        ],
+        broker: (broker.host(), broker.port()),
+        mqtt_extra: "",
+    }
+    .write(dir.path());
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("\n[remote]\nhome_assistant = true\n");
+    std::fs::write(&config, &text).expect("config");
+    let daemon = Daemon::builder().config(&config).start();
+    let ha = HomeAssistant::connect(&broker, HA, &["homeassistant/#"]);
+    let documents = ha.wait_for_discovery("after start-up", &daemon);
+    let max = |documents: &BTreeMap<String, Received>| document(documents, "number/volume")["max"].clone();
+    assert_eq!(max(&documents), json!(6.0), "the default boost");
+
+    text.push_str("\n[overrides]\nmax_volume_boost_db = 3\n");
+    std::fs::write(&config, text).expect("config");
+    ha.forget();
+    daemon.ok(json!({"op": "reload"}));
+    let republished = eventually(PATIENCE, || {
+        let documents = ha.discovery();
+        documents.contains_key("number/volume").then(|| max(&documents))
+    });
+    assert_eq!(republished, Some(json!(3.0)), "{}", daemon.log_text());
+}

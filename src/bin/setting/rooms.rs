@@ -82,14 +82,23 @@ fn row(room: &RoomState) -> [String; 6] {
             s.mode.clone(),
         ],
         None => {
-            let idle = if room.online { "no session" } else { "-" };
+            let idle = if !room.online {
+                "-".to_string()
+            } else if room.emergency_without_session.is_empty() {
+                "no session".to_string()
+            } else {
+                format!(
+                    "EMERGENCY (no session: {})",
+                    room.emergency_without_session.join(", ")
+                )
+            };
             [
                 room.room.clone(),
                 online,
                 "-".into(),
                 "-".into(),
                 "-".into(),
-                idle.into(),
+                idle,
             ]
         }
     }

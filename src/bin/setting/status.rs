@@ -215,6 +215,7 @@ mod tests {
             audio: "null".into(),
             lights: "simulated".into(),
             warnings: vec!["the state file was damaged".into()],
+            emergency_without_session: Vec::new(),
         }
     }
 

@@ -95,6 +95,7 @@ fn view(session_mins: u64) -> View {
                 audio: "null".into(),
                 lights: "simulated".into(),
                 warnings: Vec::new(),
+                emergency_without_session: Vec::new(),
             },
             session: Some(status(session_mins)),
             lights: Some(LightsReport {

@@ -26,7 +26,8 @@ pub(super) const START_TEMPLATE: &str = r#"{"op":"start","scene":"{{ value }}"}"
 /// The slider's command, with Home Assistant's number (`-6`, `2.5`) for `{{ value }}`.
 pub(super) const VOLUME_TEMPLATE: &str = r#"{"op":"volume_to","db":{{ value }}}"#;
 
-/// The modes the state document's `mode` takes, and `idle` when no session runs.
+/// The modes the state document's `mode` takes, and `idle` when no session runs (or
+/// `emergency`, when one holds the room without a session).
 pub(super) const MODES: [&str; 7] = [
     "idle",
     "running",
@@ -89,7 +90,10 @@ pub(super) fn all(device: &Device<'_>, scenes: &[String], max_volume_boost_db: f
                 "state_topic": state,
                 "device_class": "enum",
                 "options": MODES,
-                "value_template": session_value("value_json.session.mode", "'idle'"),
+                "value_template": session_value(
+                    "value_json.session.mode",
+                    "('emergency' if value_json.emergency_without_session else 'idle')",
+                ),
             }))),
         },
         Entity {

@@ -295,6 +295,7 @@ fn value_templates_read_only_fields_the_state_document_has() {
         version: Some("1.2.3".into()),
         scenes: scenes(),
         session: Some(session),
+        emergency_without_session: Vec::new(),
     };
     let state: Value = serde_json::from_slice(&state.to_json()).unwrap();
     let mut read = BTreeSet::new();

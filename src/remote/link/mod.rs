@@ -76,7 +76,7 @@ pub fn spawn(config: &Config, handle: EngineHandle) -> Option<RemoteLink> {
     let publisher = tokio::spawn(publisher.run(nudges));
     let task = task::Task {
         client: client.clone(),
-        requests: requests::Requests::new(client, topics.clone(), handle),
+        requests: requests::Requests::new(client, topics.clone(), handle, nudges_tx.clone()),
         ha_status: config
             .remote
             .home_assistant

@@ -9,6 +9,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::state_publisher::Nudge;
 use crate::engine::EngineHandle;
 use crate::protocol::{ErrorKind, Op, Reply, decode_request};
 use crate::remote::topics::RoomTopics;
@@ -147,18 +148,27 @@ pub struct Requests {
     handle: EngineHandle,
     queue: mpsc::Sender<Job>,
     emergencies: Arc<Semaphore>,
+    /// Tells the state publisher that a request was carried out: the room's state may have
+    /// changed without an entry in a session's log (an emergency with no session).
+    nudges: mpsc::UnboundedSender<Nudge>,
 }
 
 impl Requests {
-    pub fn new(client: AsyncClient, topics: RoomTopics, handle: EngineHandle) -> Requests {
+    pub fn new(
+        client: AsyncClient,
+        topics: RoomTopics,
+        handle: EngineHandle,
+        nudges: mpsc::UnboundedSender<Nudge>,
+    ) -> Requests {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(carry_out(jobs, handle.clone(), client.clone()));
+        tokio::spawn(carry_out(jobs, handle.clone(), client.clone(), nudges.clone()));
         Requests {
             client,
             topics,
             handle,
             queue,
             emergencies: Arc::new(Semaphore::new(EMERGENCIES)),
+            nudges,
         }
     }
 
@@ -218,8 +228,9 @@ impl Requests {
                     match Arc::clone(&self.emergencies).try_acquire_owned() {
                         Ok(permit) => {
                             let (handle, client) = (self.handle.clone(), self.client.clone());
+                            let nudges = self.nudges.clone();
                             tokio::spawn(async move {
-                                run(handle, client, job).await;
+                                run(handle, client, job, &nudges).await;
                                 drop(permit);
                             });
                         }
@@ -280,17 +291,23 @@ fn emergencies_waiting(id: Option<u64>) -> Reply {
 }
 
 /// The worker: one request at a time, in order, until the link stops.
-async fn carry_out(mut jobs: mpsc::Receiver<Job>, handle: EngineHandle, client: AsyncClient) {
+async fn carry_out(
+    mut jobs: mpsc::Receiver<Job>,
+    handle: EngineHandle,
+    client: AsyncClient,
+    nudges: mpsc::UnboundedSender<Nudge>,
+) {
     while let Some(job) = jobs.recv().await {
-        run(handle.clone(), client.clone(), job).await;
+        run(handle.clone(), client.clone(), job, &nudges).await;
     }
 }
 
-async fn run(handle: EngineHandle, client: AsyncClient, job: Job) {
+async fn run(handle: EngineHandle, client: AsyncClient, job: Job, nudges: &mpsc::UnboundedSender<Nudge>) {
     let reply = handle.request(job.id, job.op, job.source).await;
     if let Some(reply_to) = job.reply_to {
         publish_reply(&client, reply_to, &reply).await;
     }
+    let _ = nudges.send(Nudge::Changed);
 }
 
 async fn publish_reply(client: &AsyncClient, reply_to: ReplyTo, reply: &Reply) {

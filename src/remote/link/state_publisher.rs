@@ -25,7 +25,8 @@ use crate::timeline::Source;
 
 /// Changes that come together (a phase change and its cues) are published as one state.
 const DEBOUNCE: Duration = Duration::from_millis(200);
-/// How often the state is refreshed while a session runs, for the session-time sensor.
+/// How often the state is refreshed: the session-time sensor, and what changes without a log
+/// entry.
 const SESSION_CLOCK: Duration = Duration::from_secs(10);
 /// When the client's queue would not take a document, how soon it is tried again: an idle
 /// room has no other change coming that would retry it, and would stay shown as offline.
@@ -42,6 +43,8 @@ pub enum Nudge {
     Connected,
     /// Home Assistant restarted and asks for discovery again.
     HomeAssistantOnline,
+    /// A request was carried out: the state may have changed.
+    Changed,
 }
 
 pub struct Publisher {
@@ -50,9 +53,8 @@ pub struct Publisher {
     config: Arc<Config>,
     handle: EngineHandle,
     connected: watch::Receiver<bool>,
-    /// The last state document published, and whether it had a session.
+    /// The last state document published.
     last_state: Option<Vec<u8>>,
-    session_running: bool,
     /// The scenes the last discovery documents were made with.
     last_discovery: Option<Vec<String>>,
     scenes: Vec<String>,
@@ -75,7 +77,6 @@ impl Publisher {
             handle,
             connected,
             last_state: None,
-            session_running: false,
             last_discovery: None,
             scenes: Vec::new(),
             last_online: None,
@@ -85,6 +86,8 @@ impl Publisher {
     pub async fn run(mut self, mut nudges: mpsc::UnboundedReceiver<Nudge>) {
         let mut log = self.handle.watch();
         let mut log_open = true;
+        let mut config = self.handle.config();
+        let mut config_open = true;
         let mut due: Option<Instant> = None;
         let mut clock = tokio::time::interval(SESSION_CLOCK);
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -92,6 +95,9 @@ impl Publisher {
             tokio::select! {
                 nudge = nudges.recv() => match nudge {
                     None => return,
+                    Some(Nudge::Changed) => {
+                        due.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                    }
                     Some(Nudge::Connected) => {
                         // A clean start may follow a broker restart that lost every retained
                         // message: nothing counts as published any more.
@@ -128,7 +134,19 @@ impl Publisher {
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     due = (!self.refresh().await).then(|| Instant::now() + RETRY);
                 }
-                _ = clock.tick(), if self.session_running => {
+                // A reload took on another config: the scenes offered and the volume slider's
+                // range may have changed.
+                changed = config.changed(), if config_open => {
+                    if changed.is_err() {
+                        config_open = false;
+                        continue;
+                    }
+                    self.config = config.borrow_and_update().clone();
+                    self.last_discovery = None;
+                    due.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                }
+                // Idle too: an emergency with no session changes the state without a log entry.
+                _ = clock.tick() => {
                     if !self.refresh().await {
                         due.get_or_insert_with(|| Instant::now() + RETRY);
                     }
@@ -166,7 +184,6 @@ impl Publisher {
             ),
         }
         let state = RoomState::from_status(&status, self.scenes.clone());
-        self.session_running = state.session.is_some();
         let json = state.to_json();
         let mut sent = true;
         if self.last_state.as_ref() != Some(&json) {
