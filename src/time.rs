@@ -37,16 +37,18 @@ impl Millis {
     }
 }
 
+/// Saturates, as subtraction does: an absurd duration from a file or a request (`extend` by
+/// 2^64 ms) is never-ending, not a crash or a time in the past.
 impl Add for Millis {
     type Output = Millis;
     fn add(self, rhs: Millis) -> Millis {
-        Millis(self.0 + rhs.0)
+        Millis(self.0.saturating_add(rhs.0))
     }
 }
 
 impl AddAssign for Millis {
     fn add_assign(&mut self, rhs: Millis) {
-        self.0 += rhs.0;
+        *self = *self + rhs;
     }
 }
 

@@ -2,7 +2,7 @@
 //! a read of it, and one reply. Refusals and malformed requests change nothing.
 
 use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
-use crate::timeline::{MusicTarget, Source};
+use crate::timeline::{MusicTarget, OverrideKind, Source};
 
 use super::control::ControlRequest;
 use super::history::HistoryError;
@@ -99,8 +99,17 @@ impl Engine {
         let (Some(now), Some(running)) = (now, self.session.as_mut()) else {
             return match op {
                 Op::Emergency { zone } => self.emergency_without_session(id, zone.as_deref()),
-                Op::Resume { .. } if self.warnings.idle_emergency.is_some() => {
-                    self.end_idle_emergency(id, &request.source)
+                // Only a resume that could mean the emergency: a pause switch's `kind: pause`,
+                // or another zone's, must never end it.
+                Op::Resume { kind, zone, .. }
+                    if matches!(kind, None | Some(OverrideKind::Emergency))
+                        && self
+                            .warnings
+                            .idle_emergency
+                            .as_ref()
+                            .is_some_and(|held| zone.as_ref().is_none_or(|z| held.contains(z))) =>
+                {
+                    self.end_idle_emergency(id, zone.as_deref(), &request.source)
                 }
                 _ => Reply::error(id, ErrorKind::NoSession, NO_SESSION),
             };
@@ -158,8 +167,11 @@ impl Engine {
     /// `resume` after an emergency with no session: the room is released to the technicians'
     /// light commands and the next session; the lights stay as they are, since there is no
     /// scene to go back to.
-    fn end_idle_emergency(&mut self, id: Option<u64>, source: &Source) -> Reply {
-        self.warnings.idle_emergency = None;
+    fn end_idle_emergency(&mut self, id: Option<u64>, zone: Option<&str>, source: &Source) -> Reply {
+        match (zone, &mut self.warnings.idle_emergency) {
+            (Some(zone), Some(held)) if held.len() > 1 => held.retain(|z| z != zone),
+            _ => self.warnings.idle_emergency = None,
+        }
         tracing::warn!(
             ?source,
             "the emergency with no session running ended; the lights stay as they are"

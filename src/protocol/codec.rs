@@ -37,7 +37,25 @@ pub fn decode_request(line: &[u8]) -> Result<Envelope, ProtocolError> {
         None | Some(serde_json::Value::Null) => None,
         Some(v) => Some(v.as_u64().ok_or(ProtocolError::BadId)?),
     };
+    let given: Vec<String> = object.keys().filter(|k| *k != "op").cloned().collect();
+    let name = object
+        .get("op")
+        .and_then(|o| o.as_str())
+        .unwrap_or_default()
+        .to_string();
     let op: Op = serde_json::from_value(value).map_err(|e| ProtocolError::Invalid(e.to_string()))?;
+    // serde lets a field through on an op that takes none (`{"op":"next","zone":"mat-2"}`):
+    // refused, so that a zone cannot silently widen to the whole room.
+    let takes_fields = serde_json::to_value(&op)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.len() > 1))
+        .unwrap_or(true);
+    if !takes_fields && !given.is_empty() {
+        return Err(ProtocolError::Invalid(format!(
+            "`{name}` takes no fields; unknown field `{}`",
+            given[0]
+        )));
+    }
     Ok(Envelope { id, op })
 }
 
@@ -52,6 +70,21 @@ pub fn encode_line<T: Serialize>(message: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_on_an_op_that_takes_none_is_refused() {
+        for line in [
+            br#"{"op":"next","zone":"mat-2"}"#.as_slice(),
+            br#"{"op":"hold","for":"10m"}"#,
+            br#"{"id":3,"op":"stop","zone":"mat-1"}"#,
+        ] {
+            let error = decode_request(line).unwrap_err().to_string();
+            assert!(error.contains("takes no fields"), "{error}");
+        }
+        assert_eq!(decode_request(br#"{"id":3,"op":"next"}"#).unwrap().op, Op::Next);
+        assert!(decode_request(br#"{"op":"check","zone":"mat-2"}"#).is_ok());
+        assert!(decode_request(br#"{"op":"report"}"#).is_ok());
+    }
 
     #[test]
     fn decodes_a_request_with_and_without_id() {

@@ -149,7 +149,7 @@ impl Timeline {
                 for zone in self.all_zones().into_iter().filter(|z| target.covers(z)) {
                     let n = self.state.light_nudges.entry(zone).or_default();
                     n.brightness = (n.brightness + brightness_delta).clamp(-100.0, 100.0);
-                    n.kelvin = (n.kelvin + kelvin_delta).clamp(-5000, 5000);
+                    n.kelvin = n.kelvin.saturating_add(kelvin_delta).clamp(-5000, 5000);
                 }
                 self.log_command("light", detail, &source, out);
                 self.refresh_zones(&target, NUDGE_FADE, false, out);

@@ -663,6 +663,32 @@ fn a_malformed_state_is_ignored_and_the_next_one_read() {
     assert!(adapter.report().connected);
 }
 
+/// A device state far over rumqttc's default 10 KiB, retained where the adapter subscribes,
+/// neither breaks the connection (again at every reconnect) nor keeps the next report out.
+#[test]
+fn an_oversized_state_report_does_not_break_the_connection() {
+    for version in [MqttVersion::V5, MqttVersion::V311] {
+        let broker = open_broker();
+        let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+        let padding = "x".repeat(300 * 1024);
+        let huge = format!(r#"{{"state":"ON","brightness":10,"note":"{padding}"}}"#);
+        spy.publish("zigbee2mqtt/big", &huge, true);
+        let adapter = Adapter::start(
+            room_broker(&broker, "room-password", version),
+            vec![light("z", Family::Zigbee2Mqtt, "big")],
+            1.0,
+        );
+        adapter.connected();
+        spy.publish("zigbee2mqtt/big", r#"{"state":"ON","brightness":254}"#, false);
+        let level = eventually(PATIENCE, || {
+            adapter.report().lights[0].reported_level.filter(|l| *l > 0.99)
+        });
+        assert_eq!(level, Some(1.0), "{version:?}: {:?}", adapter.report());
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(adapter.report().connected, "{version:?}: {:?}", adapter.report());
+    }
+}
+
 /// TLS with the CA from the config: rustls with the ring provider against Mosquitto.
 #[test]
 fn tls_connects_with_the_configured_ca() {

@@ -414,6 +414,16 @@ fn an_emergency_with_no_session_holds_the_lights_until_resume() {
         "{refused}"
     );
 
+    // A pause switch's resume, or another zone's, is not the end of the emergency.
+    for resume in [
+        json!({"op": "resume", "kind": "pause"}),
+        json!({"op": "resume", "zone": "mat-9"}),
+    ] {
+        let refused = daemon.request(resume.clone());
+        assert_eq!(refused["ok"], json!(false), "{resume}: {refused}");
+    }
+    let warnings = daemon.status()["daemon"]["warnings"].to_string();
+    assert!(warnings.contains("EMERGENCY with no session"), "{warnings}");
     let ended = daemon.ok(json!({"op": "resume"}));
     assert_eq!(ended["emergency_ended"], json!(true), "{ended}");
     let warnings = daemon.status()["daemon"]["warnings"].to_string();

@@ -33,6 +33,11 @@ pub fn status_topic(room: &str) -> String {
     format!("setting/{room}/status")
 }
 
+/// The largest message the lights' connection takes from the broker (MQTT 5), and sends.
+const MAX_INCOMING: usize = 256 * 1024;
+/// The same over MQTT 3.1.1, where a larger one fails the connection instead of being dropped.
+const MAX_INCOMING_311: usize = 4 * 1024 * 1024;
+
 pub const ONLINE: &str = "online";
 pub const OFFLINE: &str = "offline";
 
@@ -104,6 +109,9 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
             let mut options = v5_options(broker, &broker.client_id)?;
             options
                 .set_outgoing_inflight_upper_limit(MAX_INFLIGHT)
+                // Said to the broker, which then drops a larger message for us rather than the
+                // client failing the whole connection on it, again at every reconnect.
+                .set_max_packet_size(Some(MAX_INCOMING as u32))
                 .set_last_will(v5::mqttbytes::v5::LastWill::new(
                     status,
                     OFFLINE,
@@ -118,6 +126,9 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
             options
                 .set_keep_alive(KEEP_ALIVE)
                 .set_clean_session(true)
+                // MQTT 3.1.1 cannot tell the broker a limit: a generous one keeps a device's
+                // long state report (WLED's, say) from failing the connection.
+                .set_max_packet_size(MAX_INCOMING_311, MAX_INCOMING)
                 .set_last_will(rumqttc::LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
             if let Some(user) = &broker.username {
                 options.set_credentials(user, password(broker)?.unwrap_or_default());

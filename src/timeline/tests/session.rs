@@ -266,3 +266,32 @@ fn stop_fades_the_music_out_and_leaves_the_lights() {
     assert!(lights(&a).is_empty());
     assert_eq!(a[a.len() - 2..], [Action::Persist, Action::Finished]);
 }
+
+#[test]
+fn absurd_nudges_and_extensions_saturate_instead_of_crashing() {
+    let mut run = Run::start(sublingual(), policy(&["room"]));
+    run.cmd(
+        m(1),
+        Command::Extend {
+            by: Millis(u64::MAX - 5),
+        },
+    );
+    run.cmd(
+        m(2),
+        Command::Extend {
+            by: Millis(u64::MAX - 5),
+        },
+    );
+    assert!(run.tl.status(m(3)).phase.remaining > m(60 * 24 * 365));
+    for _ in 0..2 {
+        run.cmd(
+            m(4),
+            Command::Light {
+                brightness_delta: 0.0,
+                kelvin_delta: i32::MAX,
+            },
+        );
+    }
+    let a = run.run_until(m(5));
+    assert!(lights(&a).iter().all(|(_, l, _)| l.kelvin <= 10_000), "{a:?}");
+}

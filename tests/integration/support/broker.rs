@@ -408,6 +408,8 @@ impl Spy {
         );
         options.set_credentials(OBSERVER.0, OBSERVER.1);
         options.set_keep_alive(Duration::from_secs(5));
+        // A device may send more than rumqttc's default 10 KiB; so may a test playing one.
+        options.set_max_packet_size(1 << 20, 1 << 20);
         let (client, mut connection) = Client::new(options, 64);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
