@@ -75,11 +75,38 @@ impl Engine {
         if let Some((host, port)) = self.options.broker_override.clone() {
             fresh.override_broker(host, port);
         }
-        let catalog = Catalog::load(&fresh)
+        // The playlists and media stay where the daemon started with them (a restart moves
+        // them): the catalog is read from there.
+        let mut reading = fresh.clone();
+        reading.paths.playlists = self.options.config.paths.playlists.clone();
+        reading.paths.media = self.options.config.paths.media.clone();
+        let catalog = Catalog::load(&reading)
             .map_err(|e| ReloadRefused(vec![Diagnostic::new(&path, error_chain(&e))]))?;
         let problems = catalog.validate_all();
         if !problems.is_empty() {
             return Err(ReloadRefused(problems));
+        }
+        // The running session keeps its scene, so it keeps needing that scene's playlists.
+        if let Some(running) = &self.session {
+            let gone: Vec<Diagnostic> = running
+                .timeline
+                .scene()
+                .playlists()
+                .into_iter()
+                .filter(|name| !catalog.playlists().contains_key(name))
+                .map(|name| {
+                    Diagnostic::new(
+                        reading.paths.playlists.join(format!("{name}.toml")),
+                        format!(
+                            "the running session plays playlist `{name}`, which this reload would take away; \
+                             keep it until the session ends"
+                        ),
+                    )
+                })
+                .collect();
+            if !gone.is_empty() {
+                return Err(ReloadRefused(gone));
+            }
         }
         let (config, changes) = take_on(&self.options.config, fresh);
         self.options.config = config;

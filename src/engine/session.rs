@@ -197,6 +197,29 @@ impl Engine {
         let scene = catalog
             .load_scene(scene_name)
             .map_err(|e| scene_error(error_chain(&e)))?;
+        // A playlist file that is there but does not load would be a silent phase.
+        let unreadable: Vec<String> = scene
+            .playlists()
+            .into_iter()
+            .filter(|name| !catalog.playlists().contains_key(name))
+            .collect();
+        if !unreadable.is_empty() {
+            let problems: Vec<String> = catalog
+                .problems()
+                .iter()
+                .filter(|d| {
+                    d.path
+                        .file_stem()
+                        .is_some_and(|stem| unreadable.iter().any(|n| stem == n.as_str()))
+                })
+                .map(|d| d.to_string())
+                .collect();
+            return Err(scene_error(format!(
+                "its playlist {} does not load: {}",
+                unreadable.join(", "),
+                problems.join("; ")
+            )));
+        }
         // The scene was checked against the playlists as they are now: the player takes the
         // same, or a playlist added since it started would be silence.
         self.audio.set_playlists(catalog.playlists().clone());

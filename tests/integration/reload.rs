@@ -327,3 +327,49 @@ fn a_session_with_unmeasured_tracks_says_so_until_they_are_analyzed() {
     let after = warnings(&daemon);
     assert!(!after.contains("loudness"), "{after}");
 }
+
+/// A reload that would take away a playlist the running session plays is refused: the
+/// session keeps its scene, and so its music.
+#[test]
+fn a_reload_that_takes_away_the_running_sessions_playlist_is_refused() {
+    let room = Room::new();
+    let daemon = Daemon::builder().config(room.config()).start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    fs::rename(
+        room.path("playlists/arrival.toml"),
+        room.path("playlists/arrival-calm.toml"),
+    )
+    .expect("rename");
+    for entry in fs::read_dir(room.path("scenes")).expect("scenes") {
+        let path = entry.expect("entry").path();
+        let text = fs::read_to_string(&path).expect("scene");
+        fs::write(
+            &path,
+            text.replace("playlist = \"arrival\"", "playlist = \"arrival-calm\""),
+        )
+        .expect("scene");
+    }
+    let refused = daemon.request(json!({"op": "reload"}));
+    assert_eq!(refused["ok"], json!(false), "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("playlist `arrival`"), "{message}");
+    assert!(message.contains("take away"), "{message}");
+}
+
+/// A scene whose playlist file is there but does not load is refused at `start`, with the
+/// file's problem, rather than started with a silent phase.
+#[test]
+fn a_start_with_a_playlist_that_does_not_load_is_refused_with_its_problem() {
+    let room = Room::new();
+    let daemon = Daemon::builder().config(room.config()).start();
+    let path = room.path("playlists/arrival.toml");
+    let mut text = fs::read_to_string(&path).expect("playlist");
+    text.push_str("\n[[track]]\npath = \"arrival/01-morning-room.flac\"\ngain_db = \"loud\"\n");
+    fs::write(&path, text).expect("playlist");
+    let refused = daemon.request(json!({"op": "start", "scene": SCENE}));
+    assert_eq!(refused["ok"], json!(false), "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("arrival does not load"), "{message}");
+    assert!(message.contains("arrival.toml:"), "{message}");
+    assert!(daemon.status()["session"].is_null());
+}
