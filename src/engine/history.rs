@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::protocol::SessionSummary;
 use crate::timeline::EventKind;
 
-use super::event_log::{LOG_FILE, LogContents, LogError, read_log};
+use super::event_log::{LOG_FILE, LogContents, LogError, parse_log, read_log};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -92,17 +92,55 @@ impl History {
         Ok((id, contents))
     }
 
+    ///
+    /// Each from the head and the tail of its log only: the list is asked for on the engine's
+    /// loop, and a clinic's history grows without end.
     pub fn summaries(&self) -> Result<Vec<SessionSummary>, HistoryError> {
         let mut out = Vec::new();
         for id in self.list()? {
             // One unreadable log must not hide the others from the list.
-            match self.read(Some(&id)) {
-                Ok((id, contents)) => out.push(summarise(id, &contents)),
+            match ends_of(&self.log_path(&id)) {
+                Ok(contents) => out.push(summarise(id, &contents)),
                 Err(e) => tracing::warn!(session = %id, error = %e, "cannot summarise session"),
             }
         }
         Ok(out)
     }
+}
+
+/// How much of a log's end is read for its summary: a session's last entries, its end among
+/// them, are far less.
+const TAIL_BYTES: u64 = 64 * 1024;
+
+/// The entries at the head and the tail of a log (the whole of a short one): a session starts
+/// with its first entry and ends with one of its last.
+fn ends_of(path: &Path) -> Result<LogContents, LogError> {
+    use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+    let read_error = |source| LogError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(read_error)?;
+    let length = file.metadata().map_err(read_error)?.len();
+    if length <= 2 * TAIL_BYTES {
+        return read_log(path);
+    }
+    let mut reader = BufReader::new(file);
+    let mut head = Vec::new();
+    reader.read_until(b'\n', &mut head).map_err(read_error)?;
+    reader
+        .seek(SeekFrom::Start(length - TAIL_BYTES))
+        .map_err(read_error)?;
+    let mut tail = Vec::new();
+    reader.read_to_end(&mut tail).map_err(read_error)?;
+    // The tail starts inside a line: that part is no entry.
+    let from = tail
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(tail.len(), |i| i + 1);
+    let mut contents = parse_log(&head);
+    contents.entries.extend(parse_log(&tail[from..]).entries);
+    Ok(contents)
 }
 
 fn summarise(session: String, contents: &LogContents) -> SessionSummary {
@@ -159,6 +197,54 @@ mod tests {
             assert!(!is_session_id(bad), "{bad:?}");
         }
         assert!(is_session_id("20231114-221320-sublingual-2"));
+    }
+
+    #[test]
+    fn a_long_log_is_summarised_from_its_head_and_tail_as_from_the_whole() {
+        use super::super::event_log::{EventLog, wall_string};
+        use crate::protocol::LogEntry;
+        use crate::time::Millis;
+        use crate::timeline::{Event, Source};
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        let id = "20250101-090000-sublingual";
+        let entry = |n: u64, kind: EventKind| LogEntry {
+            wall: wall_string(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(n)),
+            session: id.into(),
+            event: Event {
+                at: Millis(n),
+                timeline: Millis(n),
+                kind,
+            },
+        };
+        let mut log = EventLog::open(&history.log_path(id)).unwrap();
+        log.append(&entry(
+            0,
+            EventKind::SessionStarted {
+                scene: "sublingual".into(),
+                session: id.into(),
+            },
+        ))
+        .unwrap();
+        for n in 1..3000 {
+            let text = format!("prompt number {n}, long enough to fill the log past its tail");
+            log.append(&entry(n, EventKind::Prompt { text })).unwrap();
+        }
+        log.append(&entry(
+            3000,
+            EventKind::SessionEnded {
+                reason: "ended".into(),
+                source: Source::daemon(),
+            },
+        ))
+        .unwrap();
+        drop(log);
+        assert!(fs::metadata(history.log_path(id)).unwrap().len() > 4 * TAIL_BYTES);
+        let quick = history.summaries().unwrap();
+        let (_, whole) = history.read(Some(id)).unwrap();
+        assert_eq!(quick, vec![summarise(id.into(), &whole)]);
+        assert_eq!(quick[0].scene, "sublingual");
+        assert!(quick[0].ended.is_some());
     }
 
     #[test]
