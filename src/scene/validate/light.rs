@@ -46,7 +46,7 @@ pub fn zone(doc: &mut Document<'_>, name: &Spanned<String>, ctx: &SceneContext<'
 /// ramp cannot be placed, and the phase fails on those durations anyway.
 pub fn spec(doc: &mut Document<'_>, raw: &RawLight, timing: Option<Timing>) -> Option<LightSpec> {
     let look = look(doc, &raw.brightness, &raw.kelvin);
-    let fade = doc.duration_or(raw.fade.as_ref(), DEFAULT_FADE);
+    let fade = light_fade(doc, raw.fade.as_ref());
     let ramp = match &raw.ramp {
         Some(r) => ramp(doc, r, timing).map(Some),
         None => Some(None),
@@ -105,9 +105,31 @@ fn ramp(doc: &mut Document<'_>, raw: &Spanned<RawRamp>, timing: Option<Timing>) 
 
 pub fn cue_light(doc: &mut Document<'_>, raw: &RawCueLight) -> Option<LightCue> {
     let look = look(doc, &raw.brightness, &raw.kelvin);
-    let fade = doc.duration_or(raw.fade.as_ref(), DEFAULT_FADE);
+    let fade = light_fade(doc, raw.fade.as_ref());
     Some(LightCue {
         look: look?,
         fade: fade?,
     })
+}
+
+/// The shortest light change a scene may ask for, as for the music: a look that jumps in a
+/// dim room startles a client whose eyes are closed (the daemon would stretch it to this
+/// anyway, unsaid).
+const MIN_LIGHT_FADE: Millis = Millis(1000);
+
+fn light_fade(doc: &mut Document<'_>, value: Option<&Spanned<String>>) -> Option<Millis> {
+    let d = doc.duration_or(value, DEFAULT_FADE)?;
+    if d < MIN_LIGHT_FADE
+        && let Some(value) = value
+    {
+        doc.error_at(
+            value,
+            format!(
+                "`fade` of {} would change the light at once; every change must glide: use at least 1s",
+                value.get_ref()
+            ),
+        );
+        return None;
+    }
+    Some(d)
 }

@@ -291,6 +291,27 @@ fn music_that_does_not_add_up() {
 }
 
 #[test]
+fn light_that_would_jump() {
+    let p = problems(&format!(
+        "{PHASE}light.room = {{ brightness = 50, kelvin = 2700, fade = \"0s\" }}\n\
+         [[phase.cue]]\nat = \"5m\"\nlight.mat-1 = {{ brightness = 100, kelvin = 4000, fade = \"500ms\" }}\n"
+    ));
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(
+        p[0].contains("`fade` of 0s would change the light at once"),
+        "{p:#?}"
+    );
+    assert!(p[0].starts_with("8:"), "{p:#?}");
+    assert!(p[1].contains("`fade` of 500ms"), "{p:#?}");
+    assert!(
+        problems(&format!(
+            "{PHASE}light.room = {{ brightness = 50, kelvin = 2700, fade = \"1s\" }}\n"
+        ))
+        .is_empty()
+    );
+}
+
+#[test]
 fn a_cue_that_does_nothing() {
     assert_eq!(
         one(&format!("{PHASE}[[phase.cue]]\nat = \"5m\"\nlabel = \"x\"\n")),
