@@ -101,6 +101,18 @@ pub fn policy(doc: &mut Document<'_>, raw: &RawOverrides) -> Option<Policy> {
         "max_volume_boost_db",
         0.0..=12.0,
     );
+    let max_light_step_percent = raw
+        .max_light_step_percent
+        .as_ref()
+        .map_or(Some(f64::from(d.max_light_step_percent)), |v| {
+            doc.in_range(v, "max_light_step_percent", 1.0..=100.0, " %")
+        });
+    let max_kelvin_step = raw
+        .max_kelvin_step
+        .as_ref()
+        .map_or(Some(f64::from(d.max_kelvin_step)), |v| {
+            doc.in_range(v, "max_kelvin_step", 50.0..=5000.0, " K")
+        });
     Some(Policy {
         zones: d.zones,
         emergency: emergency?,
@@ -116,6 +128,8 @@ pub fn policy(doc: &mut Document<'_>, raw: &RawOverrides) -> Option<Policy> {
         volume_ramp: volume_ramp?,
         max_volume_step_db: max_volume_step_db?,
         max_volume_boost_db: max_volume_boost_db?,
+        max_light_step_percent: max_light_step_percent? as f32,
+        max_kelvin_step: max_kelvin_step?.round() as i32,
     })
 }
 

@@ -78,6 +78,8 @@ pub struct RawOverrides {
     pub volume_ramp: Option<Spanned<String>>,
     pub max_volume_step_db: Option<Spanned<f64>>,
     pub max_volume_boost_db: Option<Spanned<f64>>,
+    pub max_light_step_percent: Option<Spanned<f64>>,
+    pub max_kelvin_step: Option<Spanned<f64>>,
 }
 
 /// Each key optional: what is left out keeps the built-in value.

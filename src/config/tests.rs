@@ -117,7 +117,7 @@ fn daemon_values() {
 fn override_limits() {
     let p = parse(&format!(
         "{ROOM}[overrides]\nemergency = {{ brightness = 20, fade = \"1m\" }}\ncheck_duck_db = 80\n\
-         mute_fade = \"0s\"\nmax_volume_step_db = 30\n"
+         mute_fade = \"0s\"\nmax_volume_step_db = 30\nmax_light_step_percent = 0\nmax_kelvin_step = 9000\n"
     ))
     .unwrap_err();
     assert_eq!(
@@ -128,6 +128,8 @@ fn override_limits() {
             "9:17: check_duck_db 80 is out of range; expected 0 to 60 dB",
             "10:13: mute_fade must be longer than zero: every change ramps, or it clicks",
             "11:22: max_volume_step_db 30 is out of range; expected 0.5 to 12 dB",
+            "12:26: max_light_step_percent 0 is out of range; expected 1 to 100 %",
+            "13:19: max_kelvin_step 9000 is out of range; expected 50 to 5000 K",
         ]
     );
 }

@@ -146,6 +146,19 @@ impl Timeline {
                 brightness_delta,
                 kelvin_delta,
             } => {
+                let (brightness_limit, kelvin_limit) =
+                    (self.policy.max_light_step_percent, self.policy.max_kelvin_step);
+                if !brightness_delta.is_finite()
+                    || brightness_delta.abs() > brightness_limit
+                    || kelvin_delta.unsigned_abs() > kelvin_limit.unsigned_abs()
+                {
+                    return Err(CommandError::LightStepTooLarge {
+                        brightness: brightness_delta,
+                        kelvin: kelvin_delta,
+                        brightness_limit,
+                        kelvin_limit,
+                    });
+                }
                 for zone in self.all_zones().into_iter().filter(|z| target.covers(z)) {
                     let n = self.state.light_nudges.entry(zone).or_default();
                     n.brightness = (n.brightness + brightness_delta).clamp(-100.0, 100.0);

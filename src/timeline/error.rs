@@ -34,6 +34,16 @@ pub enum CommandError {
         "a volume step of {requested:+} dB is more than the {limit} dB allowed at once; nudge in smaller steps"
     )]
     VolumeStepTooLarge { requested: f32, limit: f32 },
+    #[error(
+        "a light nudge of {brightness:+} % and {kelvin:+} K is more than the {brightness_limit} % and \
+         {kelvin_limit} K allowed at once; nudge in smaller steps"
+    )]
+    LightStepTooLarge {
+        brightness: f32,
+        kelvin: i32,
+        brightness_limit: f32,
+        kelvin_limit: i32,
+    },
     #[error("an extension must be longer than zero")]
     ZeroExtension,
     #[error("unknown zone `{zone}`; this room has: {known}")]

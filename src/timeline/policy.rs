@@ -30,6 +30,21 @@ pub struct Policy {
     pub max_volume_step_db: f32,
     /// How far above the scene's own level nudges may take the music (still never above 0 dB).
     pub max_volume_boost_db: f32,
+    /// The largest single light nudge accepted, in brightness points and kelvin; a larger one
+    /// is refused as a likely typo (`+80` meant as `+8`), as a volume step is. Absent from state
+    /// files written before it was kept.
+    #[serde(default = "default_light_step")]
+    pub max_light_step_percent: f32,
+    #[serde(default = "default_kelvin_step")]
+    pub max_kelvin_step: i32,
+}
+
+fn default_light_step() -> f32 {
+    25.0
+}
+
+fn default_kelvin_step() -> i32 {
+    1000
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +88,8 @@ impl Default for Policy {
             volume_ramp: Millis::from_secs(2),
             max_volume_step_db: 6.0,
             max_volume_boost_db: 6.0,
+            max_light_step_percent: default_light_step(),
+            max_kelvin_step: default_kelvin_step(),
         }
     }
 }

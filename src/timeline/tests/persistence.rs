@@ -181,3 +181,22 @@ fn a_new_playlist_or_an_old_state_file_starts_the_playlist_afresh() {
     let mut restored = Timeline::restore(serde_json::from_value(json).unwrap()).unwrap();
     assert_eq!(resume_from(&restored.resumed(m(2), m(1))), None);
 }
+
+#[test]
+fn a_state_file_from_before_the_light_step_limits_takes_the_defaults() {
+    let run = Run::start(sublingual(), policy(&["room"]));
+    let mut json = serde_json::to_value(run.tl.snapshot()).unwrap();
+    let policy = json["policy"].as_object_mut().unwrap();
+    assert!(policy.remove("max_light_step_percent").is_some());
+    assert!(policy.remove("max_kelvin_step").is_some());
+    let restored = Timeline::restore(serde_json::from_value(json).unwrap()).unwrap();
+    let defaults = crate::timeline::Policy::default();
+    assert_eq!(
+        restored.snapshot().policy.max_light_step_percent,
+        defaults.max_light_step_percent
+    );
+    assert_eq!(
+        restored.snapshot().policy.max_kelvin_step,
+        defaults.max_kelvin_step
+    );
+}

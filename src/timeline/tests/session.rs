@@ -4,7 +4,7 @@
 use super::fixture::*;
 use crate::scene::Mark;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, EventKind, OverrideKind};
+use crate::timeline::{Action, Command, EventKind, OverrideKind, Request, Source, Target};
 
 fn at(run: &Run, t: Millis) -> Vec<Action> {
     run.log
@@ -283,15 +283,33 @@ fn absurd_nudges_and_extensions_saturate_instead_of_crashing() {
         },
     );
     assert!(run.tl.status(m(3)).phase.remaining > m(60 * 24 * 365));
-    for _ in 0..2 {
-        run.cmd(
+    // A nudge past the policy's step is refused; many allowed ones stop at the nudge's bound.
+    let huge = Request {
+        command: Command::Light {
+            brightness_delta: 0.0,
+            kelvin_delta: i32::MAX,
+        },
+        target: Target::Room,
+        source: Source::daemon(),
+    };
+    assert!(matches!(
+        run.tl.command(m(4), huge),
+        Err(crate::timeline::CommandError::LightStepTooLarge { .. })
+    ));
+    let mut last = Vec::new();
+    for _ in 0..10 {
+        last = run.cmd(
             m(4),
             Command::Light {
-                brightness_delta: 0.0,
-                kelvin_delta: i32::MAX,
+                brightness_delta: 25.0,
+                kelvin_delta: 1000,
             },
         );
     }
-    let a = run.run_until(m(5));
-    assert!(lights(&a).iter().all(|(_, l, _)| l.kelvin <= 10_000), "{a:?}");
+    assert!(
+        lights(&last)
+            .iter()
+            .all(|(_, l, _)| l.kelvin <= 10_000 && l.brightness <= 100.0),
+        "{last:?}"
+    );
 }
