@@ -155,6 +155,12 @@ impl Engine {
         if !marker_path(&self.options.state_dir).exists() {
             return;
         }
+        // One already applied that could not be removed is not applied again at every turn.
+        if let Some(stuck) = self.stuck_marker.clone()
+            && self.pending_marker().is_some_and(|h| h.said == stuck)
+        {
+            return;
+        }
         let Some(now) = self.now() else {
             self.honour_marker_when_idle();
             return;
@@ -189,7 +195,7 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "the direct emergency could not be applied"),
             }
         }
-        self.remove_marker();
+        self.remove_marker(&honour.said);
     }
 
     /// With no session to resume, a direct emergency still leaves the room lit and the music
@@ -226,7 +232,7 @@ impl Engine {
         }
         self.audio.apply(&music);
         self.warnings.hold_idle_emergency(&zones);
-        self.remove_marker();
+        self.remove_marker(&honour.said);
     }
 
     fn pending_marker(&mut self) -> Option<Honour> {
@@ -270,10 +276,17 @@ impl Engine {
 
     /// Once applied (and saved), the marker goes. If it cannot, the next start applies the
     /// emergency again: the safe way round, but worth a warning.
-    fn remove_marker(&mut self) {
-        if let Err(e) = remove(&self.options.state_dir) {
-            tracing::error!(error = %error_chain(&e), "the emergency marker stays; the next start applies it again");
-            self.warnings.standing.push(error_chain(&e));
+    /// `said` names the marker applied, so that one that cannot be removed is applied once.
+    fn remove_marker(&mut self, said: &str) {
+        match remove(&self.options.state_dir) {
+            Ok(()) => self.stuck_marker = None,
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "the emergency marker stays; the next start applies it again");
+                if self.stuck_marker.as_deref() != Some(said) {
+                    self.warnings.standing.push(error_chain(&e));
+                }
+                self.stuck_marker = Some(said.to_string());
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct Engine {
     pub(super) warnings: Warnings,
     /// Tells the rest of the daemon (the remote link) the config a `reload` took on.
     pub(super) config_updates: Option<watch::Sender<Arc<Config>>>,
+    /// A direct emergency's marker that was applied but could not be removed (its `said`).
+    pub(super) stuck_marker: Option<String>,
 }
 
 /// A session under way.
@@ -116,6 +118,7 @@ impl Engine {
             watchers,
             warnings: Warnings::default(),
             config_updates: None,
+            stuck_marker: None,
         }
     }
 

@@ -561,3 +561,33 @@ fn an_emergency_for_this_machines_own_room_takes_the_local_paths() {
     let kinds = daemon.status()["session"]["overrides"].to_string();
     assert!(kinds.contains("emergency"), "{kinds}");
 }
+
+/// A marker that can be applied but not removed (here a directory in its place, which reads as
+/// unreadable and is honoured) is applied once, not at every request that follows.
+#[test]
+fn a_marker_that_cannot_be_removed_is_applied_once() {
+    let broker = room_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let daemon = Daemon::builder().config(&config).start();
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let stuck = marker(&daemon);
+    std::fs::create_dir(&stuck).expect("a directory where the marker goes");
+    std::fs::write(stuck.join("keep"), "").expect("non-empty");
+    for _ in 0..5 {
+        daemon.status();
+    }
+    let status = daemon.status();
+    let emergencies = daemon
+        .entries()
+        .iter()
+        .filter(|e| e["event"] == "override_started" && e["kind"] == "emergency")
+        .count();
+    assert_eq!(emergencies, 1, "{}", daemon.log_text());
+    let warnings = status["daemon"]["warnings"].as_array().unwrap();
+    let about_marker = warnings
+        .iter()
+        .filter(|w| w.as_str().unwrap().contains("marker"))
+        .count();
+    assert_eq!(about_marker, 1, "{warnings:?}");
+}
