@@ -250,8 +250,10 @@ fn therapist(
 ) -> bool {
     let (code, stdout) = daemon.cli(words);
     // An emergency the daemon did not answer in time went to the lights directly: not the
-    // daemon's acknowledgement, so not counted as one.
-    let direct = name == "emergency" && stdout.contains("\"direct\"");
+    // daemon's acknowledgement, so not counted as one. One the daemon took while cut off from
+    // the lights (a broker restart) went to them directly as well, and was acknowledged.
+    let direct =
+        name == "emergency" && stdout.contains("\"direct\"") && !stdout.contains("\"daemon_took_it\":true");
     match code {
         0 if !direct => {
             *tally.acked.entry(name).or_default() += 1;

@@ -200,6 +200,8 @@ fn json_of(report: &DirectReport, marker: Option<&str>, music_muted: bool) -> se
         "broker": report.address,
         "lights": lights,
         "music_muted": music_muted,
+        // The daemon took the emergency too (it is only cut off from the lights).
+        "daemon_took_it": music_muted,
         "marker": marker,
     })
 }
