@@ -101,6 +101,7 @@ impl MqttLights {
             subscribed: Vec::new(),
             notice_topic: crate::lights::direct_notice::topic(&setup.room),
             held: Default::default(),
+            kept_back: Default::default(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

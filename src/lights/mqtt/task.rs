@@ -2,7 +2,7 @@
 //! takes the engine's orders, publishes what the plan says is due, reads devices' reports,
 //! and recovers from a lost broker (backoff, resubscribe, status, re-assert).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -26,6 +26,11 @@ use super::routes::{DriverFor, Routes};
 
 /// How long a stopping daemon waits for its `offline` status to leave.
 const GOODBYE: Duration = Duration::from_secs(1);
+/// How long a direct emergency's notice holds its zones without the engine taking over. A
+/// stuck engine is restarted by the watchdog well within it (and the new daemon honours the
+/// marker); an engine that is not stuck but never heard of the emergency (the CLI could not
+/// leave the marker) gets its lights back after it.
+const HOLD_AT_MOST: Millis = Millis(60_000);
 /// A denied command is reported once per light in this span, not once per fade segment.
 const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
 
@@ -76,9 +81,12 @@ pub struct Task {
     pub subscribed: Vec<String>,
     /// Where the emergency's direct path leaves its [`DirectNotice`].
     pub notice_topic: String,
-    /// Zones a direct emergency holds at its look: ordinary orders for them are dropped until
-    /// the engine sends an emergency itself (it honours the marker once it runs).
-    pub held: BTreeSet<String>,
+    /// Zones a direct emergency holds at its look, and until when: ordinary orders for them
+    /// are dropped until the engine sends an emergency itself (it honours the marker once it
+    /// runs), or [`HOLD_AT_MOST`] has passed.
+    pub held: BTreeMap<String, Millis>,
+    /// The latest order a hold kept from each zone, carried out when the hold runs out.
+    pub kept_back: BTreeMap<String, Order>,
 }
 
 impl Task {
@@ -89,6 +97,11 @@ impl Task {
             // rounding): look again a millisecond on rather than spin.
             let floor = self.now() + Millis(1);
             let deadline = self.plan.next_deadline().filter(|_| self.connected);
+            let hold_ends = self.held.values().min().copied();
+            let deadline = match (deadline, hold_ends) {
+                (Some(d), Some(h)) => Some(d.min(h)),
+                (d, h) => d.or(h),
+            };
             let wake = deadline.map(|d| self.started + d.max(floor).to_duration());
             tokio::select! {
                 order = orders.recv() => {
@@ -107,6 +120,7 @@ impl Task {
                     polling = Box::pin(events.next(wait));
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.end_holds_run_out();
                     self.flush();
                 }
             }
@@ -126,6 +140,7 @@ impl Task {
                 ?order,
                 "lights: not sent: a direct emergency holds this zone"
             );
+            self.kept_back.insert(zone, order);
             return;
         }
         let result = match order {
@@ -135,7 +150,8 @@ impl Task {
                 fade,
                 urgent,
             } => {
-                if urgent && self.held.remove(&zone) {
+                if urgent && self.held.remove(&zone).is_some() {
+                    self.kept_back.remove(&zone);
                     tracing::info!(zone, "lights: the daemon's own emergency takes over the zone");
                 }
                 if self.plan.set_zone(now, &zone, look, fade, urgent) == 0 {
@@ -170,7 +186,33 @@ impl Task {
             Order::Light { name, .. } => zone_of(name),
             Order::Calibrate { light, .. } => zone_of(light),
         }?;
-        self.held.contains(&zone).then_some(zone)
+        let now = self.now();
+        self.held
+            .get(&zone)
+            .is_some_and(|until| *until > now)
+            .then_some(zone)
+    }
+
+    /// Holds that ran out without the engine taking over give their zones back to the orders
+    /// they kept back (the scene's look, most likely).
+    fn end_holds_run_out(&mut self) {
+        let now = self.now();
+        let ended: Vec<String> = self
+            .held
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(zone, _)| zone.clone())
+            .collect();
+        for zone in ended {
+            self.held.remove(&zone);
+            tracing::warn!(
+                zone,
+                "lights: the direct emergency's hold ran out without the daemon taking over"
+            );
+            if let Some(order) = self.kept_back.remove(&zone) {
+                self.apply(order);
+            }
+        }
     }
 
     /// The direct path lit `notice.zones` around a daemon that did not answer: whatever this
@@ -190,7 +232,7 @@ impl Task {
                     zone,
                     "lights: EMERGENCY sent around the daemon; holding the zone at its look"
                 );
-                self.held.insert(zone);
+                self.held.insert(zone, now + HOLD_AT_MOST);
             }
         }
         self.show_looks(now);
