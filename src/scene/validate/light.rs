@@ -112,24 +112,6 @@ pub fn cue_light(doc: &mut Document<'_>, raw: &RawCueLight) -> Option<LightCue> 
     })
 }
 
-/// The shortest light change a scene may ask for, as for the music: a look that jumps in a
-/// dim room startles a client whose eyes are closed (the daemon would stretch it to this
-/// anyway, unsaid).
-const MIN_LIGHT_FADE: Millis = Millis(1000);
-
 fn light_fade(doc: &mut Document<'_>, value: Option<&Spanned<String>>) -> Option<Millis> {
-    let d = doc.duration_or(value, DEFAULT_FADE)?;
-    if d < MIN_LIGHT_FADE
-        && let Some(value) = value
-    {
-        doc.error_at(
-            value,
-            format!(
-                "`fade` of {} would change the light at once; every change must glide: use at least 1s",
-                value.get_ref()
-            ),
-        );
-        return None;
-    }
-    Some(d)
+    super::gliding(doc, value, DEFAULT_FADE, "fade", "the light")
 }

@@ -132,3 +132,32 @@ fn closing_phase(doc: &mut Document<'_>, raw: &RawScene, complete: bool) -> Opti
     }
     found
 }
+
+/// The shortest change of music or light a scene may ask for: every change must glide, and
+/// one of many dB or many points in under a second is heard or seen as a jump.
+const MIN_GLIDE: crate::time::Millis = crate::time::Millis(1000);
+
+/// A fade, crossfade or ramp of a scene (`default` when not written), refused with its place
+/// when shorter than [`MIN_GLIDE`]; `changing` says what it would change at once.
+fn gliding(
+    doc: &mut Document<'_>,
+    value: Option<&Spanned<String>>,
+    default: crate::time::Millis,
+    what: &str,
+    changing: &str,
+) -> Option<crate::time::Millis> {
+    let d = doc.duration_or(value, default)?;
+    if d < MIN_GLIDE
+        && let Some(value) = value
+    {
+        doc.error_at(
+            value,
+            format!(
+                "`{what}` of {} would change {changing} at once; every change must glide: use at least 1s",
+                value.get_ref()
+            ),
+        );
+        return None;
+    }
+    Some(d)
+}

@@ -146,28 +146,11 @@ fn playlist(doc: &mut Document<'_>, name: &Spanned<String>, ctx: &SceneContext<'
     None
 }
 
-/// The shortest music change a scene may ask for: every level change must glide, and a change
-/// of many dB in under a second is heard as a jump.
-const MIN_MUSIC_FADE: Millis = Millis(1000);
-
 fn music_fade(
     doc: &mut Document<'_>,
     value: Option<&Spanned<String>>,
     default: Millis,
     what: &str,
 ) -> Option<Millis> {
-    let d = doc.duration_or(value, default)?;
-    if d < MIN_MUSIC_FADE
-        && let Some(value) = value
-    {
-        doc.error_at(
-            value,
-            format!(
-                "`{what}` of {} would change the music's level at once; every change must glide: use at least 1s",
-                value.get_ref()
-            ),
-        );
-        return None;
-    }
-    Some(d)
+    super::gliding(doc, value, default, what, "the music's level")
 }
