@@ -116,7 +116,11 @@ fn main() {
     let events = read_events(daemon.state_dir(), &session_id);
     check(&mut tally, &events, &looks, report_code, exit, &daemon.log_text());
     summary(&tally, &events, &looks, expected, &daemon, &broker, real);
+    // Before the exit below, which runs no destructors: a failed soak must not leave its
+    // broker or daemon running.
     drop(sim);
+    drop(daemon);
+    drop(broker);
     if !tally.failures.is_empty() {
         std::process::exit(1);
     }
