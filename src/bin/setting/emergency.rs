@@ -229,37 +229,29 @@ fn remote_outcome(reply: Reply) -> RemoteOutcome {
 }
 
 fn not_delivered(cli: &Cli, room: &str, why: &str) -> ExitCode {
-    let message = format!("EMERGENCY NOT DELIVERED to room {room}: {why}");
-    let by_hand = "SOMEONE IN THE ROOM MUST TURN THE LIGHTS ON BY HAND NOW (wall switch) and stop the \
-                   music at the amplifier; then call the technician";
-    if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({ "error": { "kind": "not_delivered", "message": format!("{message}. {by_hand}.") } })
-        );
-    }
-    eprintln!("setting: {message}.");
-    eprintln!("setting: {by_hand}.");
-    ExitCode::from(crate::emergency_direct::NOT_DELIVERED)
+    emergency_direct::act_by_hand(
+        cli,
+        "not_delivered",
+        &format!("EMERGENCY NOT DELIVERED to room {room}: {why}"),
+        "SOMEONE IN THE ROOM MUST TURN THE LIGHTS ON BY HAND NOW (wall switch) and stop the music at \
+         the amplifier; then call the technician",
+        emergency_direct::NOT_DELIVERED,
+    )
 }
 
 /// The broker handed the emergency on, but the room did not say it acted: as urgent for the
 /// room as one not delivered, and said differently so nobody takes it for either.
 fn unconfirmed(cli: &Cli, room: &str, why: &str) -> ExitCode {
-    let message = format!(
-        "EMERGENCY SENT to room {room} BUT NOT CONFIRMED: the broker handed it to the room's listener; {why}"
-    );
-    let check = "SOMEONE IN THE ROOM MUST CHECK NOW that the lights are full on and the music is off, and \
-                 act by hand if not (wall switch, amplifier)";
-    if cli.json {
-        println!(
-            "{}",
-            serde_json::json!({ "error": { "kind": "unconfirmed", "message": format!("{message}. {check}.") } })
-        );
-    }
-    eprintln!("setting: {message}.");
-    eprintln!("setting: {check}.");
-    ExitCode::from(UNCONFIRMED)
+    emergency_direct::act_by_hand(
+        cli,
+        "unconfirmed",
+        &format!(
+            "EMERGENCY SENT to room {room} BUT NOT CONFIRMED: the broker handed it to the room's listener; {why}"
+        ),
+        "SOMEONE IN THE ROOM MUST CHECK NOW that the lights are full on and the music is off, and act \
+         by hand if not (wall switch, amplifier)",
+        UNCONFIRMED,
+    )
 }
 
 /// `setting --room R emergency`: the broker took it, the room did not confirm.

@@ -215,13 +215,19 @@ fn not_delivered(cli: &Cli, why: &str, daemon_took_it: bool) -> ExitCode {
     } else {
         format!("EMERGENCY NOT DELIVERED: neither settingd nor the lights could be reached: {why}")
     };
+    act_by_hand(cli, "not_delivered", &message, BY_HAND, NOT_DELIVERED)
+}
+
+/// An emergency that nobody can vouch for: said loudly on stderr with what to do by hand (and
+/// as a JSON error with `--json`), with its own exit code.
+pub(crate) fn act_by_hand(cli: &Cli, kind: &str, message: &str, by_hand: &str, code: u8) -> ExitCode {
     if cli.json {
         println!(
             "{}",
-            serde_json::json!({ "error": { "kind": "not_delivered", "message": format!("{message}. {BY_HAND}.") } })
+            serde_json::json!({ "error": { "kind": kind, "message": format!("{message}. {by_hand}.") } })
         );
     }
     eprintln!("setting: {message}.");
-    eprintln!("setting: {BY_HAND}.");
-    ExitCode::from(NOT_DELIVERED)
+    eprintln!("setting: {by_hand}.");
+    ExitCode::from(code)
 }
