@@ -16,7 +16,6 @@ mod requests;
 mod state_publisher;
 mod task;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::v5::AsyncClient;
@@ -65,14 +64,8 @@ pub fn spawn(config: &Config, handle: EngineHandle) -> Option<RemoteLink> {
     let (client, events) = AsyncClient::new(options, REQUEST_CAPACITY);
     let (connected_tx, connected) = watch::channel(false);
     let (nudges_tx, nudges) = mpsc::unbounded_channel();
-    let config = Arc::new(config.clone());
-    let publisher = state_publisher::Publisher::new(
-        client.clone(),
-        topics.clone(),
-        Arc::clone(&config),
-        handle.clone(),
-        connected,
-    );
+    let publisher =
+        state_publisher::Publisher::new(client.clone(), topics.clone(), handle.clone(), connected);
     let publisher = tokio::spawn(publisher.run(nudges));
     let task = task::Task {
         client: client.clone(),

@@ -66,14 +66,14 @@ impl Publisher {
     pub fn new(
         client: AsyncClient,
         topics: RoomTopics,
-        config: Arc<Config>,
         handle: EngineHandle,
         connected: watch::Receiver<bool>,
     ) -> Publisher {
         Publisher {
             client,
             topics,
-            config,
+            // The engine's own, as `reload` leaves it (see `run`).
+            config: handle.config().borrow().clone(),
             handle,
             connected,
             last_state: None,
