@@ -3,7 +3,6 @@
 //! keeps the room in emergency and audits it as `cli-direct`; with nothing reachable, a loud
 //! instruction and its own exit code.
 
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -487,12 +486,9 @@ fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency()
     let spy = Spy::connect(&broker, "zigbee2mqtt/#");
     daemon.ok(json!({"op": "start", "scene": "sublingual"}));
     daemon.ok(json!({"op": "next"}));
-    // The next save blocks in open(2) on a FIFO nobody reads: the engine is stuck right after
-    // it hands the lights dosing's fade from 50 % to 25 %.
-    let tmp = daemon.state_dir().join("session.json.tmp");
-    let c_path = std::ffi::CString::new(tmp.to_str().expect("utf-8 path")).expect("no NUL");
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    // The next save blocks: the engine is stuck right after it hands the lights dosing's fade
+    // from 50 % to 25 %.
+    let stuck = daemon.stick_the_next_save();
     let mut client = daemon.client();
     client.send(&json!({"op": "next"}));
     let set = "zigbee2mqtt/ceiling-1/set";
@@ -522,12 +518,7 @@ fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency()
     );
 
     // Unstuck, the engine takes the emergency over from the marker.
-    let reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&tmp)
-        .expect("open the FIFO for reading");
-    let _ = std::fs::remove_file(&tmp);
+    let reader = stuck.release();
     let taken = eventually(PATIENCE, || (!marker(&daemon).exists()).then_some(()));
     assert!(taken.is_some(), "{}", daemon.log_text());
     drop(reader);

@@ -2,7 +2,6 @@
 //! a real Unix datagram socket, hangs the daemon with SIGSTOP and checks the pings stop (so
 //! systemd would restart it) and come back when it runs again.
 
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -165,12 +164,8 @@ fn a_watchdog_meant_for_another_process_is_never_pinged() {
 fn a_loop_stuck_writing_the_state_file_stops_the_pings_while_the_process_runs_on() {
     let mut systemd = FakeSystemd::new();
     let mut daemon = systemd.daemon().env("WATCHDOG_USEC", WATCHDOG_USEC).prepare();
-    // The state file's temporary copy is a FIFO nobody reads: the first save blocks in open(2),
-    // as it would on a dying disk or a hung network share.
-    let tmp = daemon.state_dir().join("session.json.tmp");
-    let c_path = std::ffi::CString::new(tmp.to_str().expect("utf-8 temp path")).expect("no NUL");
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    // The first save blocks, as it would on a dying disk or a hung network share.
+    let stuck = daemon.stick_the_next_save();
     daemon.launch();
     systemd.wait_for("READY=1", |m| m == "READY=1");
     systemd.wait_for("WATCHDOG=1", |m| m == "WATCHDOG=1");
@@ -189,14 +184,8 @@ fn a_loop_stuck_writing_the_state_file_stops_the_pings_while_the_process_runs_on
     let state = process_state(&daemon);
     assert!(matches!(state, Some('R' | 'S' | 'D')), "process state {state:?}");
 
-    // A reader appears and the FIFO goes: the save completes (or fails loudly), the loop
-    // answers the start and pings again.
-    let reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&tmp)
-        .expect("open the FIFO for reading");
-    let _ = std::fs::remove_file(&tmp);
+    // The save completes (or fails loudly), the loop answers the start and pings again.
+    let reader = stuck.release();
     let reply = client.recv();
     assert_eq!(reply["ok"], json!(true), "{reply}");
     systemd.wait_for("WATCHDOG=1 after the stuck write", |m| m == "WATCHDOG=1");

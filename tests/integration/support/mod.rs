@@ -31,6 +31,26 @@ const PATIENCE: Duration = Duration::from_secs(15);
 /// How long a test waits for one reply line.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A save blocked by [`Daemon::stick_the_next_save`].
+pub struct StuckSave {
+    fifo: PathBuf,
+}
+
+impl StuckSave {
+    /// A reader appears and the FIFO goes: the blocked save completes (or fails loudly) and the
+    /// loop runs on. Keep the reader until the daemon has moved on.
+    pub fn release(self) -> File {
+        use std::os::unix::fs::OpenOptionsExt;
+        let reader = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&self.fifo)
+            .expect("open the FIFO for reading");
+        let _ = fs::remove_file(&self.fifo);
+        reader
+    }
+}
+
 /// The repository's own files, which the daemon under test reads.
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -137,6 +157,17 @@ impl Daemon {
 
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// Makes the next save of the session's state block in open(2), as on a dying disk or a
+    /// hung network share: its temporary copy becomes a FIFO nobody reads. The engine's loop
+    /// is stuck from that save until [`StuckSave::release`].
+    pub fn stick_the_next_save(&self) -> StuckSave {
+        let fifo = self.state_dir.join("session.json.tmp");
+        let c_path = std::ffi::CString::new(fifo.to_str().expect("utf-8 path")).expect("no NUL");
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+        StuckSave { fifo }
     }
 
     pub fn speed(&self) -> f64 {
