@@ -92,9 +92,8 @@ impl History {
         Ok((id, contents))
     }
 
-    ///
-    /// Each from the head and the tail of its log only: the list is asked for on the engine's
-    /// loop, and a clinic's history grows without end.
+    /// One summary per session, each from the head and the tail of its log only: the list is
+    /// asked for on the engine's loop, and a clinic's history grows without end.
     pub fn summaries(&self) -> Result<Vec<SessionSummary>, HistoryError> {
         let mut out = Vec::new();
         for id in self.list()? {
@@ -122,10 +121,12 @@ fn ends_of(path: &Path) -> Result<LogContents, LogError> {
     };
     let file = fs::File::open(path).map_err(read_error)?;
     let length = file.metadata().map_err(read_error)?.len();
-    if length <= 2 * TAIL_BYTES {
-        return read_log(path);
-    }
     let mut reader = BufReader::new(file);
+    if length <= 2 * TAIL_BYTES {
+        let mut whole = Vec::new();
+        reader.read_to_end(&mut whole).map_err(read_error)?;
+        return Ok(parse_log(&whole));
+    }
     let mut head = Vec::new();
     reader.read_until(b'\n', &mut head).map_err(read_error)?;
     reader

@@ -91,11 +91,14 @@ pub async fn run(
         source,
     })?;
 
-    let (handle, mut queues) = control::channels(&options.config);
+    let (handle, queues) = control::channels(&options.config);
+    let control::EngineQueues {
+        mut normal,
+        mut urgent,
+        config: config_updates,
+    } = queues;
     let remote = crate::remote::spawn(&options.config, handle.clone());
-    let config_updates = queues.config.clone();
-    let mut engine = session::Engine::new(options, audio, lights, handle.log_sender());
-    engine.config_updates = Some(config_updates);
+    let mut engine = session::Engine::new(options, audio, lights, handle.log_sender(), config_updates);
     engine.recover();
     let server = tokio::spawn(server::serve(listener, handle));
     tracing::info!(room = %engine.options.config.room.name, speed = engine.options.speed, "settingd ready");
@@ -109,12 +112,12 @@ pub async fn run(
         let deadline = engine.next_deadline();
         tokio::select! {
             biased;
-            Some(request) = queues.urgent.recv() => engine.handle(request),
+            Some(request) = urgent.recv() => engine.handle(request),
             _ = &mut shutdown => break,
             // Ahead of the client queue, so a flood of requests (a busy loop, not a hung one)
             // cannot starve the pings and get the daemon restarted.
             _ = systemd.tick() => systemd.ping(),
-            Some(request) = queues.normal.recv() => engine.handle(request),
+            Some(request) = normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
             Some(event) = devices.recv() => engine.device(event),
             _ = heartbeat.tick() => engine.heartbeat(),

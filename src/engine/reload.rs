@@ -113,9 +113,8 @@ impl Engine {
         // Checked with everything else: the player takes them on from its next track, so a
         // track the curators took out is not played again.
         self.audio.set_playlists(catalog.playlists().clone());
-        if let Some(updates) = &self.config_updates {
-            updates.send_replace(std::sync::Arc::new(self.options.config.clone()));
-        }
+        self.config_updates
+            .send_replace(std::sync::Arc::new(self.options.config.clone()));
         Ok(ReloadReply {
             applied: changes.applied,
             needs_restart: changes.needs_restart,

@@ -34,7 +34,7 @@ pub struct Engine {
     pub(super) watchers: broadcast::Sender<LogEntry>,
     pub(super) warnings: Warnings,
     /// Tells the rest of the daemon (the remote link) the config a `reload` took on.
-    pub(super) config_updates: Option<watch::Sender<Arc<Config>>>,
+    pub(super) config_updates: watch::Sender<Arc<Config>>,
     /// A direct emergency's marker that was applied but could not be removed (its `said`).
     pub(super) stuck_marker: Option<String>,
 }
@@ -107,6 +107,7 @@ impl Engine {
         audio: Box<dyn AudioOutput>,
         lights: Box<dyn LightOutput>,
         watchers: broadcast::Sender<LogEntry>,
+        config_updates: watch::Sender<Arc<Config>>,
     ) -> Engine {
         Engine {
             state_file: StateFile::in_dir(&options.state_dir),
@@ -117,7 +118,7 @@ impl Engine {
             session: None,
             watchers,
             warnings: Warnings::default(),
-            config_updates: None,
+            config_updates,
             stuck_marker: None,
         }
     }
