@@ -97,11 +97,8 @@ impl Task {
             // rounding): look again a millisecond on rather than spin.
             let floor = self.now() + Millis(1);
             let deadline = self.plan.next_deadline().filter(|_| self.connected);
-            let hold_ends = self.held.values().min().copied();
-            let deadline = match (deadline, hold_ends) {
-                (Some(d), Some(h)) => Some(d.min(h)),
-                (d, h) => d.or(h),
-            };
+            // A hold running out wakes the task too.
+            let deadline = deadline.into_iter().chain(self.held.values().copied()).min();
             let wake = deadline.map(|d| self.started + d.max(floor).to_duration());
             tokio::select! {
                 order = orders.recv() => {
