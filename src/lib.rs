@@ -9,6 +9,8 @@
 //!   deadline; it never sleeps, reads a clock or does I/O.
 //! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
 //!   socket, the state file and event log, and the adapters.
+//! - [`journal`]: the session's write-ahead log as logic: numbering, all-or-nothing writes,
+//!   entries held in memory while the disk refuses them.
 //! - [`protocol`]: every message between `setting` and `settingd`.
 //! - [`remote`]: the same protocol over the clinic's MQTT broker (`setting --room`), the
 //!   room's retained state, and Home Assistant discovery.
@@ -24,6 +26,7 @@ pub mod curation;
 pub mod diagnostic;
 pub mod engine;
 pub mod error_text;
+pub mod journal;
 pub mod lights;
 pub mod playlist;
 pub mod protocol;

@@ -130,6 +130,7 @@ mod tests {
 
     fn entry(session: &str, wall: &str, kind: EventKind) -> String {
         let entry = LogEntry {
+            seq: 0,
             wall: wall.into(),
             session: session.into(),
             event: Event {

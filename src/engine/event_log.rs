@@ -1,11 +1,13 @@
-//! A session's event log, `<state_dir>/sessions/<id>/events.jsonl`: one `LogEntry` per line,
-//! appended and flushed to disk before the command that caused it is acknowledged.
+//! A session's event log on disk, `<state_dir>/sessions/<id>/events.jsonl`: one `LogEntry` per
+//! line, appended and synced before the command that caused it is acknowledged (the numbering
+//! and the order of writes are `crate::journal`'s).
 //!
 //! The reader is forgiving on purpose: a kill -9 can tear the line being written, and a report
 //! that refused a whole session for one torn line would lose everything else recorded.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -28,6 +30,10 @@ pub enum LogError {
 pub struct EventLog {
     path: PathBuf,
     file: File,
+    /// Bytes in the file: where a failed append is cut back to.
+    len: u64,
+    /// Bytes of a torn last line cut off when it was opened.
+    torn: u64,
 }
 
 impl EventLog {
@@ -40,21 +46,56 @@ impl EventLog {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(err)?;
         }
+        // A symlink planted where the log goes must not make the daemon append elsewhere.
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)
             .map_err(err)?;
-        // A torn last line (killed mid-write) would swallow the next entry; end it first so
-        // only the torn one is lost.
-        if !ends_with_newline(&mut file).map_err(err)? {
-            file.write_all(b"\n").map_err(err)?;
+        if !file.metadata().map_err(err)?.is_file() {
+            return Err(err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        // A torn last line (killed mid-write) was never acknowledged: cut it off, so that
+        // the next entry starts on a line of its own.
+        let len = file.seek(SeekFrom::End(0)).map_err(err)?;
+        let whole = whole_lines_len(&mut file, len).map_err(err)?;
+        if whole < len {
+            file.set_len(whole).map_err(err)?;
+            file.sync_data().map_err(err)?;
         }
         Ok(EventLog {
             path: path.to_path_buf(),
             file,
+            len: whole,
+            torn: len - whole,
         })
+    }
+
+    /// Bytes of a torn last line cut off when the log was opened (0: none).
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn
+    }
+
+    /// Appends whole lines and waits until they are on disk. On a failure what was written
+    /// of them is cut off again, so a refused entry never comes back at the next start.
+    pub fn append_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let written = self.file.write_all(bytes).and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Shrinking a file needs no space, so this works on a full disk too.
+                let _ = self.file.set_len(self.len);
+                Err(e)
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -63,28 +104,36 @@ impl EventLog {
 
     /// Writes one entry and waits until it is on disk.
     pub fn append(&mut self, entry: &LogEntry) -> Result<(), LogError> {
-        let err = |source| LogError::Append {
-            path: self.path.clone(),
-            source,
-        };
-        let mut line = serde_json::to_vec(entry).map_err(|e| err(io::Error::other(e)))?;
-        line.push(b'\n');
-        // One write call per entry, so that concurrent readers never see half of one.
-        self.file.write_all(&line).map_err(err)?;
-        self.file.sync_data().map_err(err)
+        let path = self.path.clone();
+        let err = |source| LogError::Append { path, source };
+        let line = serde_json::to_vec(entry).map(|mut line| {
+            line.push(b'\n');
+            line
+        });
+        match line {
+            Ok(line) => self.append_bytes(&line).map_err(err),
+            Err(e) => Err(err(io::Error::other(e))),
+        }
     }
 }
 
-/// True for an empty file too: nothing to repair.
-fn ends_with_newline(file: &mut File) -> io::Result<bool> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(true);
+/// The length of the file up to and including its last newline (`len` for a file that
+/// ends with one or is empty).
+fn whole_lines_len(file: &mut File, len: u64) -> io::Result<u64> {
+    const CHUNK: u64 = 4096;
+    let mut end = len;
+    let mut buf = vec![0u8; CHUNK as usize];
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
     }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8];
-    file.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
+    Ok(0)
 }
 
 /// A log as read back.
@@ -134,6 +183,7 @@ mod tests {
 
     fn entry(n: u64) -> LogEntry {
         LogEntry {
+            seq: n,
             wall: wall_string(SystemTime::UNIX_EPOCH),
             session: "20250101-090000-sublingual".into(),
             event: Event {
@@ -175,12 +225,14 @@ mod tests {
                 skipped: 1
             }
         );
-        EventLog::open(&path).unwrap().append(&entry(2)).unwrap();
+        let mut log = EventLog::open(&path).unwrap();
+        assert_eq!(log.torn_bytes(), 23);
+        log.append(&entry(2)).unwrap();
         assert_eq!(
             read_log(&path).unwrap(),
             LogContents {
                 entries: vec![entry(1), entry(2)],
-                skipped: 1
+                skipped: 0
             }
         );
     }

@@ -210,6 +210,7 @@ mod tests {
         let history = History::in_state_dir(dir.path());
         let id = "20250101-090000-sublingual";
         let entry = |n: u64, kind: EventKind| LogEntry {
+            seq: 0,
             wall: wall_string(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(n)),
             session: id.into(),
             event: Event {

@@ -191,7 +191,9 @@ impl Engine {
                 break;
             };
             match running.timeline.command(now, request) {
-                Ok(actions) => self.dispatch(actions),
+                Ok(actions) => {
+                    self.dispatch(actions);
+                }
                 Err(e) => tracing::error!(error = %e, "the direct emergency could not be applied"),
             }
         }

@@ -17,6 +17,7 @@ pub mod event_log;
 pub mod history;
 mod lights_requests;
 mod line;
+mod log_file;
 pub mod marker;
 mod peer;
 pub mod persist;

@@ -29,6 +29,10 @@ pub struct SavedSession {
     /// Wall-clock time when saved, so the time the daemon was down can be counted.
     pub wall_unix_ms: u64,
     pub speed: f64,
+    /// The last event-log sequence number this snapshot covers: a recovery replays the
+    /// entries after it. 0 in files from before the log was numbered.
+    #[serde(default)]
+    pub log_seq: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -130,15 +130,11 @@ impl Engine {
             return;
         };
         let timeline = running.timeline.status(now).timeline_time;
-        self.record(Event {
+        self.record_kept(vec![Event {
             at: now,
             timeline,
-            kind: EventKind::Command {
-                command: "reload".into(),
-                detail,
-                source,
-            },
-        });
+            kind: EventKind::Reloaded { detail, source },
+        }]);
     }
 }
 

@@ -2,11 +2,11 @@
 //! a read of it, and one reply. Refusals and malformed requests change nothing.
 
 use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
-use crate::timeline::{MusicTarget, OverrideKind, Source};
+use crate::timeline::{Command, MusicTarget, OverrideKind, Source};
 
 use super::control::ControlRequest;
 use super::history::HistoryError;
-use super::session::Engine;
+use super::session::{Engine, StartError};
 use crate::error_text::error_chain;
 
 pub const NO_SESSION: &str = "no session is running; start one with `setting start SCENE`";
@@ -43,6 +43,9 @@ impl Engine {
             }
             Op::Start { scene } => match self.start(&scene, source) {
                 Ok(()) => Reply::ok(id, &self.status()),
+                Err(e @ StartError::NotRecorded(_)) => {
+                    Reply::error(id, ErrorKind::NotRecorded, e.to_string())
+                }
                 Err(e) => Reply::error(id, ErrorKind::Refused, e.to_string()),
             },
             Op::Report { session } => self.report(id, session),
@@ -96,7 +99,7 @@ impl Engine {
         // The tick that brings the session up to now may end it (a last phase on a timer),
         // and then there is no session to command: an emergency still lights the room.
         let now = self.advance();
-        let (Some(now), Some(running)) = (now, self.session.as_mut()) else {
+        let (Some(now), Some(_)) = (now, self.session.as_ref()) else {
             return match op {
                 Op::Emergency { zone } => self.emergency_without_session(id, zone.as_deref()),
                 // Only a resume that could mean the emergency: a pause switch's `kind: pause`,
@@ -115,12 +118,34 @@ impl Engine {
             };
         };
         let command = request.command.name();
+        // What must happen whatever the disk says; everything else is recorded first, and
+        // refused when it cannot be.
+        let kept = matches!(
+            request.command,
+            Command::Emergency | Command::Check | Command::Resume { .. }
+        );
+        if !kept && let Some(reason) = self.unrecordable() {
+            tracing::warn!(command, %reason, "command refused: it cannot be recorded");
+            return not_recorded(id, &reason);
+        }
+        let Some(running) = self.session.as_mut() else {
+            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
+        };
+        let before = (!kept).then(|| running.timeline.clone());
         match running.timeline.command(now, request) {
-            Ok(actions) => {
+            Ok(actions) if kept => {
                 self.dispatch(actions);
-                let status = self.session.as_ref().map(|r| r.timeline.status(now));
-                Reply::ok(id, &status)
+                Reply::ok(id, &self.status_at(now))
             }
+            Ok(actions) => match self.dispatch_recorded_first(actions) {
+                Ok(()) => Reply::ok(id, &self.status_at(now)),
+                Err(reason) => {
+                    if let (Some(running), Some(before)) = (self.session.as_mut(), before) {
+                        running.timeline = before;
+                    }
+                    not_recorded(id, &reason)
+                }
+            },
             Err(e) => {
                 tracing::info!(command, reason = %e, "command refused");
                 Reply::error(id, ErrorKind::Refused, e.to_string())
@@ -200,4 +225,13 @@ impl Engine {
             Err(e) => Reply::error(id, ErrorKind::Internal, error_chain(&e)),
         }
     }
+}
+
+/// The refusal of a command the state disk would not record.
+fn not_recorded(id: Option<u64>, reason: &crate::journal::Unwritable) -> Reply {
+    Reply::error(
+        id,
+        ErrorKind::NotRecorded,
+        format!("not recorded: {reason}; nothing was changed"),
+    )
 }

@@ -19,10 +19,12 @@ use crate::timeline::{DeviceEvent, Event, EventKind, Source, Status, Timeline};
 
 use super::EngineOptions;
 use super::clock::SessionClock;
-use super::event_log::EventLog;
+use super::event_log::{EventLog, read_log};
 use super::history::History;
+use super::log_file::{LogFile, Reserve};
 use super::persist::{self, SavedSession, StateFile, unix_millis};
 use crate::error_text::error_chain;
+use crate::journal::{Journal, Unwritable};
 
 pub struct Engine {
     pub(super) options: EngineOptions,
@@ -37,14 +39,20 @@ pub struct Engine {
     pub(super) config_updates: watch::Sender<Arc<Config>>,
     /// A direct emergency's marker that was applied but could not be removed (its `said`).
     pub(super) stuck_marker: Option<String>,
+    /// Space kept back on the state disk for the entries that must not be lost.
+    pub(super) reserve: Reserve,
+    /// Logs of sessions that ended while the disk refused some of their entries.
+    pub(super) finished_journals: Vec<Journal<LogFile>>,
+    /// What outages of the log are measured against.
+    pub(super) started: std::time::Instant,
 }
 
 /// A session under way.
 pub struct Running {
     pub timeline: Timeline,
     pub clock: SessionClock,
-    /// `None` while the log cannot be opened; retried at each entry.
-    pub log: Option<EventLog>,
+    /// The write-ahead log: every change is in it before it is answered.
+    pub journal: Journal<LogFile>,
     /// The latest session time handed to the core, so that it never sees time go backwards.
     pub last_now: Millis,
 }
@@ -56,7 +64,8 @@ pub struct Warnings {
     pub standing: Vec<String>,
     /// Set while saving the state fails, cleared by the next save that works.
     pub persist: Option<String>,
-    /// Set while appending to the event log fails, cleared by the next append that works.
+    /// Set while the event log cannot be written (the running session's, or a finished one's
+    /// still holding entries), cleared once it is written again.
     pub log: Option<String>,
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
@@ -99,6 +108,8 @@ pub enum StartError {
     Running(String),
     #[error("cannot start scene `{scene}`: {reason}")]
     Scene { scene: String, reason: String },
+    #[error("not recorded: {0}; nothing was started")]
+    NotRecorded(Unwritable),
 }
 
 impl Engine {
@@ -109,6 +120,11 @@ impl Engine {
         watchers: broadcast::Sender<LogEntry>,
         config_updates: watch::Sender<Arc<Config>>,
     ) -> Engine {
+        let options_state_dir = options.state_dir.clone();
+        let reserve = Reserve::in_dir(&options_state_dir);
+        if !reserve.keep() {
+            tracing::warn!("no space could be kept back on the state disk for emergencies");
+        }
         Engine {
             state_file: StateFile::in_dir(&options.state_dir),
             history: History::in_state_dir(&options.state_dir),
@@ -120,6 +136,9 @@ impl Engine {
             warnings: Warnings::default(),
             config_updates,
             stuck_marker: None,
+            reserve: Reserve::in_dir(&options_state_dir),
+            finished_journals: Vec::new(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -137,24 +156,69 @@ impl Engine {
         self.honour_marker_when_idle();
     }
 
+    /// The snapshot, then every input the log recorded after it, replayed through the core;
+    /// then the time the daemon was down, counted from the later of the two.
     fn resume(&mut self, saved: SavedSession) {
-        let downtime = persist::downtime(saved.wall_unix_ms, unix_millis(SystemTime::now()), saved.speed);
-        let now = saved.session_time + downtime;
+        let id = saved.snapshot.state.session.clone();
+        let path = self.history.log_path(&id);
+        // Opening cuts a torn last line off (it was never acknowledged).
+        let opened = EventLog::open(&path);
+        let torn = opened.as_ref().map_or(0, |log| log.torn_bytes());
+        let entries = match read_log(&path) {
+            Ok(contents) => contents.entries,
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "the session's event log cannot be read; resuming from the snapshot alone");
+                self.warnings.standing.push(error_chain(&e));
+                Vec::new()
+            }
+        };
+        if saved.log_seq == 0
+            && !entries
+                .iter()
+                .any(|e| matches!(e.event.kind, EventKind::SessionStarted { .. }))
+        {
+            // Saved as it started, but its start never reached the log: never acknowledged.
+            tracing::warn!(session = %id, "a session start that was never recorded is dropped");
+            if let Err(e) = self.state_file.remove() {
+                tracing::error!(error = %error_chain(&e), "the unrecorded session's state file could not be removed");
+            }
+            return;
+        }
+        let after: Vec<&Event> = entries
+            .iter()
+            .filter(|e| e.seq > saved.log_seq)
+            .map(|e| &e.event)
+            .collect();
+        let last_seq = entries
+            .iter()
+            .map(|e| e.seq)
+            .max()
+            .unwrap_or(0)
+            .max(saved.log_seq);
+        let last = entries.iter().filter(|e| e.seq > saved.log_seq).next_back();
+        let base_session = last.map_or(saved.session_time, |e| e.event.at.max(saved.session_time));
+        let base_wall = last
+            .and_then(|e| humantime::parse_rfc3339(&e.wall).ok())
+            .map_or(saved.wall_unix_ms, |t| unix_millis(t).max(saved.wall_unix_ms));
+        let downtime = persist::downtime(base_wall, unix_millis(SystemTime::now()), saved.speed);
+        let now = base_session + downtime;
         let snapshot = saved.snapshot;
-        // A snapshot the core cannot take back must not crash the daemon at every start (a
-        // restart loop while a client lies in the room); set it aside and start idle instead.
+        // A snapshot or log the core cannot take back must not crash the daemon at every
+        // start (a restart loop while a client lies in the room); set it aside, start idle.
         let resumed = panic::catch_unwind(AssertUnwindSafe(move || {
             let mut timeline = Timeline::restore(snapshot).map_err(|e| e.to_string())?;
+            let replayed = timeline.replay(after.iter().copied());
             if timeline.is_finished() {
                 return Ok(None);
             }
-            let actions = timeline.resumed(now, downtime);
+            let recovered = Timeline::recovered(replayed, usize::from(torn > 0));
+            let actions = timeline.resumed_after(now, downtime, recovered);
             Ok::<_, String>(Some((timeline, actions)))
         }));
         let (timeline, actions) = match resumed.unwrap_or_else(|panic| Err(panic_message(&panic))) {
             Ok(Some(resumed)) => resumed,
             Ok(None) => {
-                // Saved as it ended, its state file not yet gone: nothing to resume.
+                // It had ended (its state file not yet gone): nothing to resume.
                 tracing::info!("the saved session had ended; starting idle");
                 if let Err(e) = self.state_file.remove() {
                     tracing::error!(error = %error_chain(&e), "the ended session's state file could not be removed");
@@ -170,14 +234,16 @@ impl Engine {
                 return;
             }
         };
-        let id = timeline.session_id().to_string();
         tracing::info!(session = %id, at = %now, downtime = %format_duration(downtime), "resuming session");
-        let log = self.open_log(&id);
+        let store = match opened {
+            Ok(log) => LogFile::opened(log, self.reserve.clone()),
+            Err(_) => LogFile::new(path, self.reserve.clone()),
+        };
         let clock = SessionClock::starting_at(now, self.options.speed);
         self.session = Some(Running {
             timeline,
             clock,
-            log,
+            journal: Journal::new(id, store, last_seq),
             last_now: now,
         });
         self.dispatch_resumed(actions, now);
@@ -230,31 +296,29 @@ impl Engine {
         self.warnings.unlevelled = unlevelled_warning(&catalog, &scene);
         let id = self.history.new_session_id(&scene.name, SystemTime::now());
         tracing::info!(session = %id, scene = %scene.name, "starting session");
-        let log = self.open_log(&id);
+        let store = LogFile::new(self.history.log_path(&id), self.reserve.clone());
         let policy = self.options.config.policy.clone();
-        let (timeline, actions) = Timeline::start(scene, policy, id, source);
+        let (timeline, actions) = Timeline::start(scene, policy, id.clone(), source);
         let clock = SessionClock::starting_at(Millis::ZERO, self.options.speed);
-        // The scene takes the lights over from an emergency held with no session.
-        self.warnings.idle_emergency = None;
         self.session = Some(Running {
             timeline,
             clock,
-            log,
+            journal: Journal::new(id, store, 0),
             last_now: Millis::ZERO,
         });
-        self.dispatch(actions);
-        Ok(())
-    }
-
-    fn open_log(&mut self, session: &str) -> Option<EventLog> {
-        match EventLog::open(&self.history.log_path(session)) {
-            Ok(log) => Some(log),
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "the event log cannot be opened; the session goes on");
-                self.warnings.log = Some(format!("events are not being recorded: {}", error_chain(&e)));
-                None
+        // The snapshot first, covering none of the log: a start whose entries then fail to
+        // reach the log is dropped at recovery, as it was never acknowledged.
+        self.persist();
+        if let Err(reason) = self.dispatch_recorded_first(actions) {
+            self.session = None;
+            if let Err(e) = self.state_file.remove() {
+                tracing::error!(error = %error_chain(&e), "the unrecorded session's state file could not be removed");
             }
+            return Err(StartError::NotRecorded(reason));
         }
+        // The scene takes the lights over from an emergency held with no session.
+        self.warnings.idle_emergency = None;
+        Ok(())
     }
 
     /// Session time now, never earlier than what the core last saw. `None` when idle.
@@ -312,9 +376,20 @@ impl Engine {
         }
     }
 
+    /// The status at `now`, already reached, without advancing again.
+    pub fn status_at(&self, now: Millis) -> Option<Status> {
+        let running = self.session.as_ref()?;
+        let mut status = running.timeline.status(now);
+        status.unrecorded = running.journal.held();
+        Some(status)
+    }
+
     pub fn status(&mut self) -> Option<Status> {
         let now = self.advance()?;
-        Some(self.session.as_ref()?.timeline.status(now))
+        let running = self.session.as_ref()?;
+        let mut status = running.timeline.status(now);
+        status.unrecorded = running.journal.held();
+        Some(status)
     }
 
     /// Drops a session the core has declared over (its state file is already gone).
@@ -323,7 +398,55 @@ impl Engine {
             self.warnings.unlevelled = None;
             let running = self.session.take().expect("checked above");
             tracing::info!(session = %running.timeline.session_id(), "session finished");
+            // What the disk still refuses of it is written once it allows.
+            if !running.journal.settled() {
+                self.finished_journals.push(running.journal);
+            }
         }
+    }
+
+    /// Writes what finished sessions still hold, once the disk allows.
+    pub(super) fn retry_finished_journals(&mut self) {
+        let Some(stamp) = self.stamp_idle() else { return };
+        for journal in &mut self.finished_journals {
+            let written = journal.retry(&stamp);
+            for entry in written {
+                let _ = self.watchers.send(entry);
+            }
+        }
+        self.finished_journals.retain(|j| !j.settled());
+    }
+
+    /// A stamp for entries of a session no longer running: its gap entry's times are only
+    /// the wall clock's.
+    fn stamp_idle(&self) -> Option<crate::journal::Stamp> {
+        if self.finished_journals.is_empty() {
+            return None;
+        }
+        Some(crate::journal::Stamp {
+            wall: super::event_log::wall_string(SystemTime::now()),
+            session_time: Millis::ZERO,
+            timeline: Millis::ZERO,
+            mono_ms: self.started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// What `status` says while the log cannot be written.
+    pub(super) fn journal_warning(&self) -> Option<String> {
+        let running = self.session.as_ref();
+        let journal = running
+            .map(|r| &r.journal)
+            .filter(|j| !j.settled() || j.unwritable().is_some())
+            .or_else(|| self.finished_journals.first())?;
+        let reason = journal.unwritable()?;
+        let since = journal.unwritable_since().map_or(String::new(), |t| {
+            format!(" since session time {}", format_duration(t))
+        });
+        Some(format!(
+            "EVENTS NOT RECORDED: {reason}{since}; {} entries are held in memory and written when \
+             the disk allows; only emergency, check and resume are taken until then",
+            journal.held()
+        ))
     }
 
     /// The daemon is stopping (SIGTERM): fade the music out, note it in the log and save, so
@@ -338,16 +461,11 @@ impl Engine {
         music.muted = true;
         music.fade = running.timeline.policy().stop_fade;
         self.audio.apply(&music);
-        let note = EventKind::Command {
-            command: "daemon-stop".into(),
-            detail: "the daemon stopped; the session resumes when it starts again".into(),
-            source: Source::daemon(),
-        };
-        self.record(Event {
+        self.record_kept(vec![Event {
             at: now,
             timeline: status.timeline_time,
-            kind: note,
-        });
+            kind: EventKind::DaemonStopped,
+        }]);
         self.persist();
         tracing::info!(session = %status.session, at = %now, "daemon stopping; session saved");
     }
@@ -361,7 +479,11 @@ impl Engine {
             state_dir: self.options.state_dir.display().to_string(),
             audio: self.audio.describe(),
             lights: self.lights.describe(),
-            warnings: self.warnings.list(),
+            warnings: self
+                .journal_warning()
+                .into_iter()
+                .chain(self.warnings.list())
+                .collect(),
             emergency_without_session: self.warnings.idle_emergency.clone().unwrap_or_default(),
         }
     }

@@ -16,6 +16,10 @@ use crate::timeline::Event;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEntry {
+    /// Position in the session's log, from 1, with no gaps: what a snapshot names as the
+    /// last entry it covers. 0 on entries of logs written before it was kept, and on the
+    /// `watch` stream's entries that were never written.
+    pub seq: u64,
     /// Wall-clock time, RFC 3339 in UTC.
     pub wall: String,
     pub session: String,
@@ -29,11 +33,14 @@ impl Serialize for LogEntry {
             return Err(S::Error::custom("an event must serialise as an object"));
         };
         let mut map = serializer.serialize_map(None)?;
+        if self.seq != 0 {
+            map.serialize_entry("seq", &self.seq)?;
+        }
         map.serialize_entry("wall", &self.wall)?;
         map.serialize_entry("session", &self.session)?;
         for (key, value) in event
             .iter()
-            .filter(|(key, _)| !matches!(key.as_str(), "wall" | "session"))
+            .filter(|(key, _)| !matches!(key.as_str(), "seq" | "wall" | "session"))
         {
             map.serialize_entry(key, value)?;
         }
@@ -45,6 +52,13 @@ impl<'de> Deserialize<'de> for LogEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<LogEntry, D::Error> {
         // A JSON object read into a map keeps the last of duplicate keys instead of failing.
         let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let seq = match fields.remove("seq") {
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .ok_or_else(|| D::Error::custom("field `seq` must be a whole number"))?,
+            Some(_) => return Err(D::Error::custom("field `seq` must be a whole number")),
+            None => 0,
+        };
         let wall = match fields.remove("wall") {
             Some(Value::String(wall)) => wall,
             Some(_) => return Err(D::Error::custom("field `wall` must be a string")),
@@ -57,7 +71,12 @@ impl<'de> Deserialize<'de> for LogEntry {
             None => return Err(D::Error::missing_field("session")),
         };
         let event = Event::deserialize(Value::Object(fields)).map_err(D::Error::custom)?;
-        Ok(LogEntry { wall, session, event })
+        Ok(LogEntry {
+            seq,
+            wall,
+            session,
+            event,
+        })
     }
 }
 
@@ -69,6 +88,7 @@ mod tests {
 
     fn entry(kind: EventKind) -> LogEntry {
         LogEntry {
+            seq: 0,
             wall: "2025-01-01T09:00:00.000Z".into(),
             session: "s1".into(),
             event: Event {

@@ -36,6 +36,9 @@ pub enum ErrorKind {
     NoSession,
     /// The daemon failed; the message says how.
     Internal,
+    /// The state disk refuses the event log, so the command was not carried out: nothing
+    /// changed. Emergency, check and resume are never refused this way.
+    NotRecorded,
 }
 
 impl Reply {

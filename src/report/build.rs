@@ -2,7 +2,7 @@
 
 use crate::protocol::LogEntry;
 use crate::time::Millis;
-use crate::timeline::{EventKind, OverrideKind, Source, Target};
+use crate::timeline::{Command, EventKind, OverrideKind, Source, Target};
 
 use super::model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
@@ -12,22 +12,29 @@ use super::model::{
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
 /// included (`mark` and `dose marked`): the report's story and `watch` tell the effect only.
 pub fn told_by_its_effect(kind: &EventKind) -> bool {
-    matches!(kind, EventKind::Command { command, .. } if SHOWN_BY_EFFECT.contains(&command.as_str()))
+    let EventKind::Command { command, .. } = kind else {
+        return false;
+    };
+    // Every command whose effect is logged as its own entry, source included.
+    match command {
+        Command::Next
+        | Command::Mark { .. }
+        | Command::Pause { .. }
+        | Command::Check
+        | Command::Emergency
+        | Command::Resume { .. }
+        | Command::Skip { .. }
+        | Command::End
+        | Command::Stop => true,
+        Command::Hold
+        | Command::Release
+        | Command::Extend { .. }
+        | Command::Mute
+        | Command::Unmute
+        | Command::Volume { .. }
+        | Command::Light { .. } => false,
+    }
 }
-
-/// Commands whose effect is logged as its own entry, source included; the timeline shows
-/// the effect only.
-const SHOWN_BY_EFFECT: [&str; 9] = [
-    "next",
-    "mark",
-    "pause",
-    "check",
-    "emergency",
-    "resume",
-    "skip",
-    "end",
-    "stop",
-];
 
 impl Report {
     /// The story of the session the entries belong to. Entries of another session (two logs
@@ -95,7 +102,7 @@ impl Builder {
                 self.report.scene = scene.clone();
                 self.report.started = Some(at);
             }
-            EventKind::SessionResumed { downtime } => {
+            EventKind::SessionResumed { downtime, .. } => {
                 self.report.resumes.push(ResumeRecord {
                     at,
                     downtime: *downtime,
@@ -169,6 +176,7 @@ impl Builder {
                 command,
                 detail,
                 source,
+                ..
             } => {
                 self.report.commands.push(CommandRecord {
                     at,
@@ -197,6 +205,11 @@ impl Builder {
                 at,
                 message: message.clone(),
             }),
+            kind @ EventKind::LogGap { .. } => self.report.errors.push(ErrorRecord {
+                at,
+                message: super::describe::describe_event(kind),
+            }),
+            EventKind::DaemonStopped | EventKind::Reloaded { .. } => {}
             EventKind::DeviceRestored { message } => self.report.restored.push(ErrorRecord {
                 at,
                 message: message.clone(),
@@ -335,6 +348,7 @@ mod tests {
     /// An entry at `at` minutes session time and `timeline` minutes timeline time.
     fn entry(at: u64, timeline: u64, kind: EventKind) -> LogEntry {
         LogEntry {
+            seq: 0,
             wall: format!("2025-01-01T09:{:02}:00.000Z", at % 60),
             session: SESSION.into(),
             event: Event {
@@ -597,6 +611,8 @@ mod tests {
             40,
             EventKind::SessionResumed {
                 downtime: Millis::from_mins(2),
+                replayed: 0,
+                torn: 0,
             },
         ));
         let report = Report::from_entries(&log);
@@ -656,13 +672,14 @@ mod tests {
     #[test]
     fn the_timeline_leaves_out_tracks_and_commands_shown_by_their_effect() {
         let mut log = session_log();
-        let command = |c: &str| EventKind::Command {
-            command: c.into(),
+        let command = |command: Command| EventKind::Command {
+            command,
+            target: Target::Room,
             detail: String::new(),
             source: cli(),
         };
-        log.push(entry(42, 37, command("check")));
-        log.push(entry(42, 37, command("extend")));
+        log.push(entry(42, 37, command(Command::Check)));
+        log.push(entry(42, 37, command(Command::Extend { by: Millis(1) })));
         let report = Report::from_entries(&log);
         assert!(
             report
@@ -676,7 +693,7 @@ mod tests {
             .map(|i| &i.event)
             .filter(|e| matches!(e, EventKind::Command { .. }))
             .collect();
-        assert_eq!(commands, [&command("extend")]);
+        assert_eq!(commands, [&command(Command::Extend { by: Millis(1) })]);
     }
 
     #[test]

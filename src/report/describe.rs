@@ -17,7 +17,7 @@ pub fn describe_event(kind: &EventKind) -> String {
         EventKind::SessionStarted { scene, session } => {
             format!("session {session} started with scene {scene}")
         }
-        EventKind::SessionResumed { downtime } => {
+        EventKind::SessionResumed { downtime, .. } => {
             format!(
                 "session resumed after the daemon was down for {}",
                 format_duration(*downtime)
@@ -53,16 +53,29 @@ pub fn describe_event(kind: &EventKind) -> String {
             command,
             detail,
             source,
+            ..
         } if detail.is_empty() => {
-            format!("{command} ({})", describe_source(source))
+            format!("{} ({})", command.name(), describe_source(source))
         }
         EventKind::Command {
             command,
             detail,
             source,
+            ..
         } => {
-            format!("{command} {detail} ({})", describe_source(source))
+            format!("{} {detail} ({})", command.name(), describe_source(source))
         }
+        EventKind::DaemonStopped => "the daemon stopped; the session resumes when it starts again".into(),
+        EventKind::Reloaded { detail, source } => format!("reload {detail} ({})", describe_source(source)),
+        EventKind::LogGap {
+            lasted_ms,
+            held,
+            reason,
+            ..
+        } => format!(
+            "the event log could not be written for {} ({reason}); {held} entries were held in memory and written late",
+            crate::time::format_duration(crate::time::Millis(*lasted_ms))
+        ),
         EventKind::Track { playlist, path } => format!("track {path} [{playlist}]"),
         EventKind::TrackSkipped { path, source, .. } => match path {
             Some(path) => format!("skipped {path} ({})", describe_source(source)),
@@ -120,6 +133,8 @@ mod tests {
         assert_eq!(describe_event(&check), "check on, zone mat-1 (cli (ana))");
         let resumed = EventKind::SessionResumed {
             downtime: Millis::from_secs(90),
+            replayed: 0,
+            torn: 0,
         };
         assert_eq!(
             describe_event(&resumed),

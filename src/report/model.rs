@@ -137,7 +137,8 @@ pub struct CueRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommandRecord {
     pub at: Stamp,
-    pub command: String,
+    #[serde(flatten)]
+    pub command: crate::timeline::Command,
     pub detail: String,
     pub source: Source,
 }

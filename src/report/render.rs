@@ -198,6 +198,7 @@ mod tests {
 
     fn entry(secs: u64, kind: EventKind) -> LogEntry {
         LogEntry {
+            seq: 0,
             wall: "2025-01-01T09:00:00.000Z".into(),
             session: "s1".into(),
             event: Event {

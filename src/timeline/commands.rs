@@ -25,9 +25,15 @@ impl Timeline {
             source,
         } = request;
         self.check_target(&command, &target)?;
-        let detail = describe(&command, &target);
+        // The entry a recovery replays: the command as asked, before anything moves out of it.
+        let logged = EventKind::Command {
+            detail: describe(&command, &target),
+            command: command.clone(),
+            target: target.clone(),
+            source: source.clone(),
+        };
         match command {
-            Command::Mark { mark } => self.mark(mark, &source, out)?,
+            Command::Mark { mark } => self.mark(mark, &source, &logged, out)?,
             Command::Next => {
                 let next = self.state.phase + 1;
                 if next >= self.scene.phases.len() {
@@ -35,7 +41,7 @@ impl Timeline {
                         phase: self.scene.phases[self.state.phase].id.clone(),
                     });
                 }
-                self.log_command("next", detail, &source, out);
+                self.log_command(&logged, out);
                 self.enter_phase(next, "therapist moved on", source, out);
             }
             Command::Hold => {
@@ -43,14 +49,14 @@ impl Timeline {
                     return Err(CommandError::AlreadyHeld);
                 }
                 self.state.held = true;
-                self.log_command("hold", detail, &source, out);
+                self.log_command(&logged, out);
             }
             Command::Release => {
                 if !self.state.held {
                     return Err(CommandError::NotHeld);
                 }
                 self.state.held = false;
-                self.log_command("release", detail, &source, out);
+                self.log_command(&logged, out);
             }
             Command::Extend { by } => {
                 if by == Millis::ZERO {
@@ -65,22 +71,22 @@ impl Timeline {
                 if self.max_end().is_some_and(|m| m > self.state.timeline) {
                     self.state.prompted_max = false;
                 }
-                self.log_command("extend", detail, &source, out);
+                self.log_command(&logged, out);
             }
             Command::Pause { walk_light } => {
                 self.refuse_if_active(OverrideKind::Pause, &Target::Room)?;
-                self.log_command("pause", detail, &source, out);
+                self.log_command(&logged, out);
                 self.begin_override(OverrideKind::Pause, Target::Room, walk_light, source, out);
             }
-            Command::Resume { all, only } => self.resume(all, only, &target, detail, source, out)?,
+            Command::Resume { all, only } => self.resume(all, only, &target, &logged, source, out)?,
             Command::Check => {
                 self.refuse_if_active(OverrideKind::Check, &target)?;
-                self.log_command("check", detail, &source, out);
+                self.log_command(&logged, out);
                 self.begin_override(OverrideKind::Check, target, false, source, out);
             }
             Command::Emergency => {
                 // Never refused: a repeated emergency re-asserts the emergency looks.
-                self.log_command("emergency", detail, &source, out);
+                self.log_command(&logged, out);
                 self.begin_override(OverrideKind::Emergency, target, false, source, out);
             }
             Command::Mute => {
@@ -88,7 +94,7 @@ impl Timeline {
                     return Err(CommandError::AlreadyMuted);
                 }
                 self.state.muted = true;
-                self.log_command("mute", detail, &source, out);
+                self.log_command(&logged, out);
                 self.sync_music(self.policy.mute_fade, false, out);
             }
             Command::Unmute => {
@@ -96,7 +102,7 @@ impl Timeline {
                     return Err(CommandError::NotMuted);
                 }
                 self.state.muted = false;
-                self.log_command("unmute", detail, &source, out);
+                self.log_command(&logged, out);
                 self.sync_music(self.policy.mute_fade, false, out);
             }
             Command::Skip { grounding } => {
@@ -123,7 +129,7 @@ impl Timeline {
                         source: source.clone(),
                     },
                 );
-                self.log_command("skip", detail, &source, out);
+                self.log_command(&logged, out);
                 out.push(Action::Skip {
                     crossfade: self.policy.skip_crossfade,
                     to,
@@ -139,7 +145,7 @@ impl Timeline {
                 }
                 self.state.volume_offset_db =
                     self.clamp_volume_offset(self.state.volume_offset_db + delta_db);
-                self.log_command("volume", detail, &source, out);
+                self.log_command(&logged, out);
                 self.sync_music(self.policy.volume_ramp, false, out);
             }
             Command::Light {
@@ -164,7 +170,7 @@ impl Timeline {
                     n.brightness = (n.brightness + brightness_delta).clamp(-100.0, 100.0);
                     n.kelvin = n.kelvin.saturating_add(kelvin_delta).clamp(-5000, 5000);
                 }
-                self.log_command("light", detail, &source, out);
+                self.log_command(&logged, out);
                 self.refresh_zones(&target, NUDGE_FADE, false, out);
             }
             Command::End => {
@@ -174,11 +180,11 @@ impl Timeline {
                         phase: self.scene.phases[self.state.phase].id.clone(),
                     });
                 }
-                self.log_command("end", detail, &source, out);
+                self.log_command(&logged, out);
                 self.enter_phase(closing, "therapist ended the journey", source, out);
             }
             Command::Stop => {
-                self.log_command("stop", detail, &source, out);
+                self.log_command(&logged, out);
                 self.finish("stopped by the therapist", source, out);
             }
         }
@@ -206,8 +212,13 @@ impl Timeline {
         Ok(())
     }
 
-    fn mark(&mut self, mark: Mark, source: &Source, out: &mut Vec<Action>) -> Result<(), CommandError> {
-        let detail = mark.name().to_string();
+    fn mark(
+        &mut self,
+        mark: Mark,
+        source: &Source,
+        logged: &EventKind,
+        out: &mut Vec<Action>,
+    ) -> Result<(), CommandError> {
         if mark == Mark::Booster {
             if !self.state.marks.contains_key(&Mark::Dose) && !self.state.marks.contains_key(&Mark::Infusion)
             {
@@ -220,7 +231,7 @@ impl Timeline {
             self.state.extension = Millis::ZERO;
             self.state.prompted_planned = false;
             self.state.prompted_max = false;
-            self.log_command("mark", detail, source, out);
+            self.log_command(logged, out);
             self.log(
                 out,
                 EventKind::MarkSet {
@@ -239,7 +250,7 @@ impl Timeline {
         let Some(index) = self.scene.phases.iter().position(|p| p.sets_mark == Some(mark)) else {
             return Err(CommandError::MarkNotInScene(mark));
         };
-        self.log_command("mark", detail, source, out);
+        self.log_command(logged, out);
         if index > self.state.phase {
             self.enter_phase(index, &format!("{mark} marked"), source.clone(), out);
         } else {
@@ -315,7 +326,7 @@ impl Timeline {
         all: bool,
         only: Option<OverrideKind>,
         target: &Target,
-        detail: String,
+        logged: &EventKind,
         source: Source,
         out: &mut Vec<Action>,
     ) -> Result<(), CommandError> {
@@ -346,7 +357,7 @@ impl Timeline {
             };
             return Err(CommandError::NothingToResume(hint));
         }
-        self.log_command("resume", detail, &source, out);
+        self.log_command(&logged, out);
         for ended in &chosen {
             self.state
                 .overrides
@@ -368,15 +379,8 @@ impl Timeline {
         Ok(())
     }
 
-    fn log_command(&self, command: &str, detail: String, source: &Source, out: &mut Vec<Action>) {
-        self.log(
-            out,
-            EventKind::Command {
-                command: command.to_string(),
-                detail,
-                source: source.clone(),
-            },
-        );
+    fn log_command(&self, logged: &EventKind, out: &mut Vec<Action>) {
+        self.log(out, logged.clone());
     }
 }
 

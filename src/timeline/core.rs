@@ -46,6 +46,16 @@ pub enum DeviceEvent {
     },
 }
 
+/// What a recovery took back from the log after the snapshot, written into the log's
+/// `session_resumed` entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Commands, track starts and restarts replayed.
+    pub replayed: usize,
+    /// A torn last line dropped (never acknowledged).
+    pub torn: usize,
+}
+
 /// Why a saved session cannot be taken back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RestoreError {
@@ -68,13 +78,15 @@ pub struct Snapshot {
     pub state: State,
 }
 
+/// Cloned only to take back a decided command whose entries the disk refused.
+#[derive(Clone)]
 pub struct Timeline {
     pub(super) scene: Arc<Scene>,
     pub(super) policy: Policy,
     pub(super) state: State,
     /// Actions produced by a time advance inside a command that was then refused; handed out
     /// with the next output so nothing due is lost.
-    pending: Vec<Action>,
+    pub(super) pending: Vec<Action>,
 }
 
 impl Timeline {
@@ -150,6 +162,11 @@ impl Timeline {
         self.state.now
     }
 
+    /// Timeline time at the last input.
+    pub fn timeline_time(&self) -> Millis {
+        self.state.timeline
+    }
+
     pub fn is_finished(&self) -> bool {
         self.state.finished
     }
@@ -158,6 +175,11 @@ impl Timeline {
     /// whatever came due meanwhile, and re-asserts the whole desired state, lights with a
     /// short fade and music with a fade-in, since the adapters start from nothing.
     pub fn resumed(&mut self, now: Millis, downtime: Millis) -> Vec<Action> {
+        self.resumed_after(now, downtime, Recovered::default())
+    }
+
+    /// [`Timeline::resumed`], saying in the log what the recovery took back from it.
+    pub fn resumed_after(&mut self, now: Millis, downtime: Millis, recovered: Recovered) -> Vec<Action> {
         let mut out = std::mem::take(&mut self.pending);
         let mut caught_up = Vec::new();
         self.advance(now, &mut caught_up);
@@ -167,7 +189,14 @@ impl Timeline {
                 .into_iter()
                 .filter(|a| !matches!(a, Action::Light { .. } | Action::Music(_))),
         );
-        self.log(&mut out, EventKind::SessionResumed { downtime });
+        self.log(
+            &mut out,
+            EventKind::SessionResumed {
+                downtime,
+                replayed: recovered.replayed,
+                torn: recovered.torn,
+            },
+        );
         if !self.state.finished {
             self.refresh_zones(&super::command::Target::Room, RESTART_LIGHT_FADE, true, &mut out);
             self.resume_music(RESTART_MUSIC_FADE, &mut out);

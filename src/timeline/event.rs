@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Mark;
 use crate::time::Millis;
 
-use super::command::{Source, Target};
+use super::command::{Command, Source, Target};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -45,6 +45,12 @@ pub enum EventKind {
     },
     SessionResumed {
         downtime: Millis,
+        /// Commands and track starts taken back from the log after the last snapshot.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        replayed: usize,
+        /// A last line torn by the crash (never acknowledged), dropped from the log.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        torn: usize,
     },
     PhaseEntered {
         index: usize,
@@ -74,10 +80,33 @@ pub enum EventKind {
         target: Target,
         source: Source,
     },
+    /// A therapist's command as the core accepted it: the typed command and its target are
+    /// what a recovery replays, `detail` is how people read it.
     Command {
-        command: String,
+        #[serde(flatten)]
+        command: Command,
+        #[serde(default)]
+        target: Target,
         detail: String,
         source: Source,
+    },
+    /// The daemon was stopped (SIGTERM); the session resumes when it starts again.
+    DaemonStopped,
+    /// The config and scenes were read again; `detail` says what changed.
+    Reloaded {
+        detail: String,
+        source: Source,
+    },
+    /// The log could not be written for a while: what happened meanwhile was held in memory
+    /// and is written, in order, just before this entry.
+    LogGap {
+        /// Session time the first write failed.
+        since: Millis,
+        /// Real time the log stayed unwritable.
+        lasted_ms: u64,
+        /// Entries held in memory and written late.
+        held: usize,
+        reason: String,
     },
     Track {
         playlist: String,
@@ -118,4 +147,8 @@ pub enum EventKind {
         paused: bool,
         fade: Millis,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -17,13 +17,14 @@ mod outputs;
 mod phases;
 pub mod plan;
 mod policy;
+mod replay;
 mod state;
 mod status;
 mod view;
 
 pub use action::{Action, MusicTarget, TrackPosition};
 pub use command::{Command, Request, Source, Target};
-pub use core::{DeviceEvent, RestoreError, Snapshot, Timeline};
+pub use core::{DeviceEvent, Recovered, RestoreError, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
 pub use outputs::MIN_VOLUME_OFFSET_DB;

@@ -33,6 +33,14 @@ pub struct Status {
     /// The most recent prompt not yet followed by a phase change.
     pub pending_prompt: Option<String>,
     pub finished: bool,
+    /// Entries of this session held in memory because the state disk refuses them (the
+    /// engine fills it in; the core does not know the disk).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unrecorded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -61,6 +61,7 @@ impl Timeline {
             lights,
             pending_prompt: self.state.pending_prompt.clone(),
             finished: self.state.finished,
+            unrecorded: 0,
         }
     }
 

@@ -260,7 +260,7 @@ fn an_unwritable_state_directory_is_loud_and_persistence_resumes_when_it_is_fixe
         "the session goes on: {status}"
     );
     assert!(
-        daemon.log_text().contains("SESSION STATE NOT SAVED"),
+        daemon.log_text().contains("session snapshot not saved"),
         "the log is loud"
     );
     let cli = Command::new(env!("CARGO_BIN_EXE_setting"))
@@ -331,9 +331,13 @@ fn an_event_log_at_the_file_size_limit_is_a_warning_not_the_end_of_the_session()
     let status = daemon.ok(json!({"op": "status"}));
     let warnings = status["daemon"]["warnings"].to_string();
     assert!(
-        warnings.contains("not being recorded"),
+        warnings.contains("EVENTS NOT RECORDED"),
         "the full log is reported: {warnings}"
     );
+    let refused = daemon
+        .try_request(&json!({"op": "volume", "delta_db": -1.0}))
+        .expect("a reply");
+    assert_eq!(refused["error"]["kind"], "not_recorded", "{refused}");
     assert!(status["session"].is_object(), "the session goes on: {status}");
     assert!(
         daemon.child.try_wait().expect("wait").is_none(),

@@ -26,3 +26,4 @@ mod skips;
 mod support;
 mod watch_view;
 mod watchdog;
+mod write_ahead;

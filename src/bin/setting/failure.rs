@@ -20,6 +20,10 @@ pub enum Failure {
     NotRunning { socket: PathBuf, note: String },
     #[error("cannot reach settingd on {}: {reason}", socket.display())]
     Unreachable { socket: PathBuf, reason: String },
+    /// The daemon could not record the command (its state disk refuses the event log), so
+    /// nothing was carried out.
+    #[error("{0}")]
+    NotRecorded(String),
     /// The request was written to the socket and no reply came in time: the daemon may still
     /// read it and carry it out when it runs again.
     #[error(
@@ -41,6 +45,7 @@ impl Failure {
         match self {
             Failure::Refused(_) => ExitCode::from(1),
             Failure::BadInput(_) => ExitCode::from(2),
+            Failure::NotRecorded(_) => ExitCode::from(6),
             Failure::NotRunning { .. } | Failure::Unreachable { .. } | Failure::Unanswered { .. } => {
                 ExitCode::from(3)
             }
@@ -57,6 +62,7 @@ impl Failure {
         match self {
             Failure::Refused(_) => "refused",
             Failure::BadInput(_) => "bad_input",
+            Failure::NotRecorded(_) => "not_recorded",
             Failure::NotRunning { .. } => "not_running",
             // As over the broker, where an unconfirmed request is `unreachable` too: scripts
             // know exit 3 and this kind, and the message tells the rest.
@@ -73,6 +79,7 @@ impl Failure {
     pub fn from_reply(error: ReplyError) -> Failure {
         match error.kind {
             ErrorKind::BadRequest => Failure::BadInput(error.message),
+            ErrorKind::NotRecorded => Failure::NotRecorded(error.message),
             ErrorKind::Refused | ErrorKind::NoSession | ErrorKind::Internal => {
                 Failure::Refused(error.message)
             }

@@ -232,7 +232,7 @@ fn overrides_are_logged(batches: &[Batch]) -> Result<(), TestCaseError> {
                 .any(|a| matches!(a, Action::Log(e) if f(&e.kind)))
         };
         prop_assert!(
-            logged(&|k| matches!(k, EventKind::Command { command: c, .. } if c == command.name())),
+            logged(&|k| matches!(k, EventKind::Command { command: c, .. } if c.name() == command.name())),
             "{:?} not logged as a command",
             command
         );

@@ -1,0 +1,295 @@
+//! The event log as the write-ahead log, against the real daemon on a real state disk: kill -9
+//! while a command is in flight, a disk that fills up, a disk that turns read-only. After
+//! each, the state the daemon resumes with is what the log says, and nothing acknowledged is
+//! missing from it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{Daemon, eventually};
+
+const SCENE: &str = "sublingual";
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A small tmpfs mounted over a directory for one test, unmounted when dropped. The tests
+/// run as root in CI, where mount(8) works; elsewhere they say why they cannot run.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Tmpfs {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .arg(path)
+            .status()
+            .expect("run mount");
+        assert!(
+            mounted.success(),
+            "these tests need to mount a small tmpfs as the state disk (run them as root)"
+        );
+        Tmpfs {
+            path: path.to_path_buf(),
+        }
+    }
+
+    fn remount(&self, option: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{option}")])
+            .arg(&self.path)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount {option}");
+    }
+
+    /// Fills the disk with a file, leaving nothing free.
+    fn fill(&self) -> PathBuf {
+        let filler = self.path.join("filler");
+        let mut file = fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 4096];
+        use std::io::Write;
+        while file.write_all(&block).is_ok() {}
+        let _ = file.write_all(&[0u8; 1]);
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// The daemon with its state directory on a tmpfs of `size`.
+fn daemon_on_tmpfs(size: &str) -> (Daemon, Tmpfs) {
+    let mut daemon = Daemon::builder().speed(60.0).prepare();
+    let disk = Tmpfs::mount(daemon.state_dir(), size);
+    daemon.launch();
+    (daemon, disk)
+}
+
+fn setting(daemon: &Daemon, args: &[&str]) -> std::process::Output {
+    crate::support::setting_against(daemon, args)
+}
+
+/// Entries of the session's log on disk, read directly (not through the daemon).
+fn log_on_disk(daemon: &Daemon) -> Vec<Value> {
+    let sessions = daemon.state_dir().join("sessions");
+    let dir = fs::read_dir(&sessions)
+        .expect("sessions dir")
+        .map(|e| e.expect("entry").path())
+        .max()
+        .expect("a session");
+    fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn count(entries: &[Value], event: &str, command: Option<&str>) -> usize {
+    entries
+        .iter()
+        .filter(|e| e["event"] == event && command.is_none_or(|c| e["command"] == c))
+        .count()
+}
+
+/// Checks active in the session, as status says.
+fn checks_in_status(daemon: &Daemon) -> usize {
+    daemon.status()["session"]["overrides"]
+        .as_array()
+        .map_or(0, |o| o.iter().filter(|o| o["kind"] == "check").count())
+}
+
+/// Checks the log says are active: started and not ended.
+fn checks_in_log(entries: &[Value]) -> usize {
+    let mut active: i64 = 0;
+    for e in entries {
+        if e["kind"] == "check" {
+            match e["event"].as_str() {
+                Some("override_started") => active += 1,
+                Some("override_ended") => active -= 1,
+                _ => {}
+            }
+        }
+    }
+    active.max(0) as usize
+}
+
+#[test]
+fn kill_9_while_a_check_is_in_flight_leaves_state_and_record_agreeing() {
+    let mut daemon = Daemon::builder().speed(60.0).start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    for attempt in 0..15u64 {
+        let mut client = daemon.client();
+        client.send(&json!({"op": "check"}));
+        // A spread of moments: before, during and after the write.
+        thread::sleep(Duration::from_micros(attempt * 700));
+        daemon.kill9();
+        daemon.restart();
+        let entries = daemon.entries();
+        assert_eq!(
+            checks_in_status(&daemon),
+            checks_in_log(&entries),
+            "attempt {attempt}: status and the log disagree about the check\n{}",
+            daemon.log_text()
+        );
+        if checks_in_status(&daemon) > 0 {
+            daemon.ok(json!({"op": "resume", "all": true}));
+        }
+    }
+    assert_eq!(
+        count(&daemon.entries(), "command", Some("check")),
+        count(&daemon.entries(), "override_started", None),
+        "every check recorded was carried out"
+    );
+}
+
+#[test]
+fn on_a_full_disk_ordinary_commands_are_refused_and_the_check_is_kept() {
+    let (mut daemon, disk) = daemon_on_tmpfs("4m");
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    daemon.ok(json!({"op": "next"}));
+    let filler = disk.fill();
+
+    let before = daemon.status()["session"]["volume_offset_db"].clone();
+    let out = setting(&daemon, &["volume", "-3"]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "not recorded has its own exit code: {said}"
+    );
+    assert!(
+        said.contains("not recorded: the state disk is full; nothing was changed"),
+        "{said}"
+    );
+    assert_eq!(
+        daemon.status()["session"]["volume_offset_db"],
+        before,
+        "nothing changed"
+    );
+    for refused in [json!({"op": "extend", "by": "5m"}), json!({"op": "hold"})] {
+        let reply = daemon.request(refused.clone());
+        assert_eq!(reply["error"]["kind"], "not_recorded", "{refused}: {reply}");
+    }
+    let warnings = daemon.status()["daemon"]["warnings"].to_string();
+    assert!(
+        warnings.contains("EVENTS NOT RECORDED"),
+        "status is loud: {warnings}"
+    );
+
+    // The check goes through, and is on disk (the space kept back for it).
+    let check = setting(&daemon, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(count(&log_on_disk(&daemon), "command", Some("check")), 1);
+    daemon.kill9();
+    daemon.restart();
+    assert_eq!(
+        checks_in_status(&daemon),
+        1,
+        "the acknowledged check survived kill -9"
+    );
+
+    // Space comes back: commands are taken again and the log says how long it refused.
+    fs::remove_file(filler).expect("free the disk");
+    let reply = eventually(PATIENCE, || {
+        let reply = daemon.request(json!({"op": "volume", "delta_db": -3.0}));
+        (reply["ok"] == true).then_some(reply)
+    });
+    assert!(reply.is_some(), "commands are taken once the disk has room");
+    let entries = log_on_disk(&daemon);
+    assert_eq!(count(&entries, "log_gap", None), 1, "the gap is marked once");
+    assert_eq!(
+        count(&entries, "command", Some("volume")),
+        1,
+        "only the command that was taken"
+    );
+    assert_eq!(count(&entries, "command", Some("extend")), 0);
+}
+
+#[test]
+fn a_read_only_disk_holds_the_emergency_in_memory_and_writes_it_in_order_when_it_returns() {
+    let (mut daemon, disk) = daemon_on_tmpfs("4m");
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    disk.remount("ro");
+
+    let reply = daemon.ok(json!({"op": "emergency"}));
+    assert!(
+        reply["unrecorded"].as_u64() > Some(0),
+        "the reply says it is not on disk yet: {reply}"
+    );
+    assert_eq!(
+        daemon.request(json!({"op": "mark", "mark": "dose"}))["error"]["kind"],
+        "not_recorded"
+    );
+    let status = daemon.status();
+    assert_eq!(
+        status["session"]["overrides"][0]["kind"], "emergency",
+        "carried out: {status}"
+    );
+    let shown = String::from_utf8_lossy(&setting(&daemon, &["status"]).stdout).to_string();
+    assert!(
+        shown.contains("EVENTS NOT RECORDED"),
+        "`setting status` shows it:\n{shown}"
+    );
+
+    disk.remount("rw");
+    let written = eventually(PATIENCE, || {
+        daemon.ok(json!({"op": "status"}));
+        let entries = log_on_disk(&daemon);
+        (count(&entries, "log_gap", None) == 1).then_some(entries)
+    })
+    .expect("the held entries are written once the disk is writable");
+    let emergency = written
+        .iter()
+        .position(|e| e["event"] == "command" && e["command"] == "emergency")
+        .expect("the emergency is in the log");
+    let gap = written.iter().position(|e| e["event"] == "log_gap").unwrap();
+    assert!(emergency < gap, "held entries come before the gap entry");
+    let seqs: Vec<u64> = written.iter().filter_map(|e| e["seq"].as_u64()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "numbered without gaps: {seqs:?}"
+    );
+
+    daemon.kill9();
+    daemon.restart();
+    assert_eq!(
+        daemon.status()["session"]["overrides"][0]["kind"],
+        "emergency",
+        "the emergency is resumed from the log"
+    );
+}
+
+#[test]
+fn a_symlink_planted_at_the_log_is_not_followed() {
+    let mut daemon = Daemon::builder().speed(60.0).start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    let session = daemon.status()["session"]["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    daemon.kill9();
+    let victim = daemon.state_dir().join("victim");
+    fs::write(&victim, "untouched\n").unwrap();
+    let log = daemon
+        .state_dir()
+        .join("sessions")
+        .join(&session)
+        .join("events.jsonl");
+    fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    daemon.restart();
+    let _ = daemon.request(json!({"op": "volume", "delta_db": -1.0}));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched\n");
+}
