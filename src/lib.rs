@@ -7,6 +7,9 @@
 //!   with errors that name file, line and column ([`diagnostic`]).
 //! - [`timeline`]: the pure core. Given the time and an input it returns actions and its next
 //!   deadline; it never sleeps, reads a clock or does I/O.
+//! - [`room`]: the pure room core beside the timeline: the session with its write-ahead log
+//!   (what is written before the room is told, what a refusing disk refuses), the emergency
+//!   with no session, and who owns the lights.
 //! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
 //!   socket, the state file and event log, and the adapters.
 //! - [`journal`]: the session's write-ahead log as logic: numbering, all-or-nothing writes,
@@ -32,6 +35,7 @@ pub mod playlist;
 pub mod protocol;
 pub mod remote;
 pub mod report;
+pub mod room;
 pub mod scene;
 pub mod time;
 pub mod timeline;

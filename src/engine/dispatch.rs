@@ -1,94 +1,107 @@
-//! Carrying out the core's actions against the write-ahead log. Two orders, by what is at
-//! stake:
-//! - an ordinary command is written first ([`Engine::dispatch_recorded_first`]): its entries
-//!   are on disk before the room changes, and a disk that refuses them refuses the command;
-//! - the emergency, the check and the resume, the clock's own events, device reports and
-//!   restarts go to the room first ([`Engine::dispatch`]): two fsyncs must not stand between
-//!   an emergency and the light coming up, and the session's clock must go on whatever the
-//!   disk says. Their entries are then written, or held in memory until the disk allows.
+//! Carrying out what the room core decided: the lights and music it hands over, the entries
+//! for `watch` clients, the snapshot and the end of a session. The order of room and record
+//! is the core's (`crate::room::RecordedSession`); this is only the I/O around it.
 //!
-//! Either way the state file is saved only when nothing is held, naming the last entry it
-//! covers, so a recovery (snapshot plus the log after it) gives the state the log describes.
+//! The state file is saved only when nothing is held, naming the last entry it covers, so a
+//! recovery (snapshot plus the log after it) gives the state the log describes.
 
 use std::time::SystemTime;
 
+use crate::audio::AudioOutput;
 use crate::journal::{Stamp, Unwritable};
+use crate::lights::LightOutput;
 use crate::protocol::LogEntry;
-use crate::timeline::{Action, Event};
+use crate::room::{Outcome, Refusal};
+use crate::time::Millis;
+use crate::timeline::{Action, Event, Request};
 
 use super::event_log::wall_string;
 use super::persist::{STATE_VERSION, SavedSession, unix_millis};
 use super::session::Engine;
 use crate::error_text::error_chain;
 
-/// The core's actions taken apart: what goes to the room, what to the log, and what follows.
-struct Split {
-    room: Vec<Action>,
-    events: Vec<Event>,
-    persist: bool,
-    finished: bool,
-}
-
-fn split(actions: Vec<Action>) -> Split {
-    let mut split = Split {
-        room: Vec::new(),
-        events: Vec::new(),
-        persist: false,
-        finished: false,
-    };
-    for action in actions {
+/// Hands the room's part of a decision to the adapters (they only queue work).
+fn apply_room(lights: &mut dyn LightOutput, audio: &mut dyn AudioOutput, room: &[Action]) {
+    for action in room {
         match action {
-            Action::Log(event) => split.events.push(event),
-            Action::Persist => split.persist = true,
-            Action::Finished => split.finished = true,
-            room => split.room.push(room),
+            Action::Light {
+                zone,
+                look,
+                fade,
+                urgent,
+            } => lights.set(zone, *look, *fade, *urgent),
+            Action::Music(target) => audio.apply(target),
+            Action::Skip { crossfade, to } => audio.skip(*crossfade, to.as_deref()),
+            Action::Prompt { text } => tracing::warn!(prompt = %text, "prompt for the therapist"),
+            Action::Log(_) | Action::Persist | Action::Finished => {}
         }
     }
-    split
 }
 
 impl Engine {
-    /// The room first, then the record, written or held. Returns whether it is on disk.
+    /// Decisions that stand whatever the disk says (the clock's, devices', restarts', and the
+    /// emergency's): the room first, then the record, written or held. Returns whether it
+    /// is on disk.
     pub fn dispatch(&mut self, actions: Vec<Action>) -> bool {
-        let split = split(actions);
-        self.apply_room(&split.room);
-        let recorded = self.record_kept(split.events);
-        self.after_record(split.persist, split.finished);
+        let Some(stamp) = self.stamp() else { return true };
+        let (lights, audio) = (&mut self.lights, &mut self.audio);
+        let Some(running) = self.session.as_mut() else {
+            return true;
+        };
+        let was_unwritable = running.core.journal.unwritable().is_some();
+        let outcome = running.core.carry_out(actions, &stamp, |room| {
+            apply_room(lights.as_mut(), audio.as_mut(), room)
+        });
+        if !outcome.recorded && !was_unwritable {
+            tracing::error!(reason = %self.unwritable_reason(), "EVENTS NOT RECORDED: held in memory until the disk allows");
+        }
+        let recorded = outcome.recorded;
+        self.finish_outcome(outcome);
         recorded
     }
 
-    /// The record first, all or nothing, then the room. On a refusal nothing was carried out;
-    /// the caller takes the decision back from the core.
-    pub fn dispatch_recorded_first(&mut self, actions: Vec<Action>) -> Result<(), Unwritable> {
-        let split = split(actions);
-        self.record_required(split.events)?;
-        self.apply_room(&split.room);
-        self.after_record(split.persist, split.finished);
+    /// A therapist's command through the room core, at `now`.
+    pub fn command_at(&mut self, now: Millis, request: Request) -> Result<(), Refusal> {
+        let Some(stamp) = self.stamp() else { return Ok(()) };
+        let (lights, audio) = (&mut self.lights, &mut self.audio);
+        let Some(running) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let outcome = running.core.command(now, request, &stamp, |room| {
+            apply_room(lights.as_mut(), audio.as_mut(), room)
+        })?;
+        self.finish_outcome(outcome);
         Ok(())
     }
 
-    fn apply_room(&mut self, room: &[Action]) {
-        for action in room {
-            match action {
-                Action::Light {
-                    zone,
-                    look,
-                    fade,
-                    urgent,
-                } => self.lights.set(zone, *look, *fade, *urgent),
-                Action::Music(target) => self.audio.apply(target),
-                Action::Skip { crossfade, to } => self.audio.skip(*crossfade, to.as_deref()),
-                Action::Prompt { text } => tracing::warn!(prompt = %text, "prompt for the therapist"),
-                Action::Log(_) | Action::Persist | Action::Finished => {}
-            }
-        }
+    /// A session's first decisions, written before the room is told.
+    pub fn begin_recorded(&mut self, actions: Vec<Action>) -> Result<(), Unwritable> {
+        let Some(stamp) = self.stamp() else { return Ok(()) };
+        let (lights, audio) = (&mut self.lights, &mut self.audio);
+        let Some(running) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let outcome = running.core.record_first(actions, &stamp, |room| {
+            apply_room(lights.as_mut(), audio.as_mut(), room)
+        })?;
+        self.finish_outcome(outcome);
+        Ok(())
     }
 
-    fn after_record(&mut self, persist: bool, finished: bool) {
-        if persist {
+    fn unwritable_reason(&self) -> String {
+        self.session
+            .as_ref()
+            .and_then(|r| r.core.journal.unwritable())
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+    }
+
+    fn finish_outcome(&mut self, outcome: Outcome) {
+        self.tell_watchers(outcome.entries);
+        if outcome.snapshot_due {
             self.persist();
         }
-        if finished {
+        if outcome.finished {
             self.finish();
         }
     }
@@ -99,54 +112,16 @@ impl Engine {
         Some(Stamp {
             wall: wall_string(SystemTime::now()),
             session_time: running.last_now,
-            timeline: running.timeline.timeline_time(),
+            timeline: running.core.timeline.timeline_time(),
             mono_ms: self.started.elapsed().as_millis() as u64,
         })
     }
 
-    /// Writes entries that stand whatever the disk says, and tells the watchers.
+    /// Writes entries of the daemon's own (a reload, a stop) that stand whatever the disk
+    /// says, and tells the watchers.
     pub fn record_kept(&mut self, events: Vec<Event>) -> bool {
-        let Some(stamp) = self.stamp() else { return true };
-        let Some(running) = self.session.as_mut() else {
-            return true;
-        };
-        let was_unwritable = running.journal.unwritable().is_some();
-        let written = running.journal.write_or_hold(events, &stamp);
-        if !written.recorded && !was_unwritable {
-            let reason = running
-                .journal
-                .unwritable()
-                .map(|r| r.to_string())
-                .unwrap_or_default();
-            tracing::error!(%reason, "EVENTS NOT RECORDED: held in memory until the disk allows");
-        }
-        self.tell_watchers(written.entries);
-        written.recorded
-    }
-
-    /// Writes an ordinary command's entries, all or none, and tells the watchers.
-    fn record_required(&mut self, events: Vec<Event>) -> Result<(), Unwritable> {
-        let Some(stamp) = self.stamp() else { return Ok(()) };
-        let Some(running) = self.session.as_mut() else {
-            return Ok(());
-        };
-        match running.journal.write(events, &stamp) {
-            Ok(entries) => {
-                self.tell_watchers(entries);
-                Ok(())
-            }
-            Err(reason) => {
-                tracing::error!(%reason, "a command was refused: its entries could not be recorded");
-                Err(reason)
-            }
-        }
-    }
-
-    /// Why an ordinary command cannot be recorded now, after trying to write what is held.
-    pub fn unrecordable(&mut self) -> Option<Unwritable> {
-        self.retry_journal();
-        let running = self.session.as_ref()?;
-        running.journal.unwritable().cloned()
+        let actions = events.into_iter().map(Action::Log).collect();
+        self.dispatch(actions)
     }
 
     /// Gets what the disk refused onto it, once it allows, and saves the session then.
@@ -155,9 +130,10 @@ impl Engine {
         let Some(running) = self.session.as_mut() else {
             return;
         };
-        let was_held = !running.journal.settled() || running.journal.unwritable().is_some();
-        let written = running.journal.retry(&stamp);
-        let now_clear = running.journal.settled() && running.journal.unwritable().is_none();
+        let journal = &running.core.journal;
+        let was_held = !journal.settled() || journal.unwritable().is_some();
+        let (still, written) = running.core.unrecordable(&stamp);
+        let now_clear = still.is_none() && running.core.journal.settled();
         self.tell_watchers(written);
         if was_held && now_clear {
             tracing::info!("the event log is written again");
@@ -179,17 +155,17 @@ impl Engine {
         let Some(running) = self.session.as_mut() else {
             return;
         };
-        if !running.journal.settled() {
+        let Some((snapshot, log_seq)) = running.core.snapshot() else {
             return;
-        }
+        };
         running.last_now = running.clock.now().max(running.last_now);
         let saved = SavedSession {
             version: STATE_VERSION,
-            snapshot: running.timeline.snapshot(),
+            snapshot,
             session_time: running.last_now,
             wall_unix_ms: unix_millis(SystemTime::now()),
             speed: running.clock.speed(),
-            log_seq: running.journal.durable_seq(),
+            log_seq,
         };
         match self.state_file.save(&saved) {
             Ok(()) => self.warnings.persist = None,
@@ -213,7 +189,11 @@ impl Engine {
         }
         self.retry_journal();
         self.retry_finished_journals();
-        if self.session.as_ref().is_some_and(|r| !r.timeline.is_finished()) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|r| !r.core.timeline.is_finished())
+        {
             self.persist();
         }
     }

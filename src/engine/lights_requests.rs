@@ -14,6 +14,7 @@ use crate::protocol::{
     ErrorKind, LightOrder, LightsCalibrateReply, LightsTestReply, Op, Reply, TestStep, check_raw_level,
     encode_line, test_pattern,
 };
+use crate::room::{LightsOwner, lights_owner};
 use crate::time::format_duration;
 
 use super::session::Engine;
@@ -30,12 +31,11 @@ impl Engine {
         if matches!(op, Op::Lights) {
             return Reply::ok(id, &self.lights.report());
         }
-        if self.session_running() {
-            return Reply::error(id, ErrorKind::Refused, SESSION_OWNS_LIGHTS);
-        }
         // Also stops a `lights test` under way: its later steps come back as `lights_set`.
-        if self.warnings.idle_emergency.is_some() {
-            return Reply::error(id, ErrorKind::Refused, EMERGENCY_OWNS_LIGHTS);
+        match lights_owner(self.session_running(), self.warnings.idle_emergency.as_ref()) {
+            LightsOwner::Session => return Reply::error(id, ErrorKind::Refused, SESSION_OWNS_LIGHTS),
+            LightsOwner::Emergency => return Reply::error(id, ErrorKind::Refused, EMERGENCY_OWNS_LIGHTS),
+            LightsOwner::Technician => {}
         }
         match op {
             Op::LightsSet {
@@ -93,7 +93,9 @@ impl Engine {
     }
 
     fn session_running(&self) -> bool {
-        self.session.as_ref().is_some_and(|r| !r.timeline.is_finished())
+        self.session
+            .as_ref()
+            .is_some_and(|r| !r.core.timeline.is_finished())
     }
 
     /// Starts the pattern's first step at once; the later steps come back to this daemon as

@@ -14,8 +14,10 @@ use super::event_log::EventLog;
 
 /// The reserve's file in the state directory.
 pub const RESERVE_FILE: &str = "log-reserve";
-/// A few thousand entries: an emergency with its looks takes about 2 KiB.
+/// A few hundred entries: an emergency with its looks takes about 2 KiB. On a small disk a
+/// sixteenth of it, so that the reserve can be kept at all.
 const RESERVE_BYTES: u64 = 1024 * 1024;
+const MIN_RESERVE_BYTES: u64 = 8 * 1024;
 
 #[derive(Debug)]
 pub struct LogFile {
@@ -34,8 +36,8 @@ impl LogFile {
         LogFile {
             path,
             log,
+            gave_up_reserve: reserve.is_given_up(),
             reserve,
-            gave_up_reserve: false,
         }
     }
 
@@ -44,8 +46,8 @@ impl LogFile {
         LogFile {
             path: log.path().to_path_buf(),
             log: Some(log),
+            gave_up_reserve: reserve.is_given_up(),
             reserve,
-            gave_up_reserve: false,
         }
     }
 }
@@ -89,14 +91,41 @@ impl Reserve {
         }
     }
 
+    /// Whether the space is kept now.
+    pub fn is_kept(&self) -> bool {
+        fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file() && m.len() >= self.size())
+    }
+
+    /// Whether the space was given up and is not kept again yet: the file stays, empty, as
+    /// the mark of it, so a restart on a disk still full knows. (A disk that never had room
+    /// for the reserve has no file.)
+    pub fn is_given_up(&self) -> bool {
+        fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file() && m.len() < self.size())
+    }
+
+    /// The reserve's size on this disk.
+    fn size(&self) -> u64 {
+        let disk = self.path.parent().and_then(disk_bytes).unwrap_or(u64::MAX);
+        (disk / 16).clamp(MIN_RESERVE_BYTES, RESERVE_BYTES)
+    }
+
     /// Makes sure the space is kept: true when it is.
     pub fn keep(&self) -> bool {
-        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file() && m.len() >= RESERVE_BYTES) {
+        if self.is_kept() {
             return true;
         }
+        let given_up = self.is_given_up();
         let kept = self.allocate();
         if kept.is_err() {
-            let _ = fs::remove_file(&self.path);
+            if given_up {
+                let _ = fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&self.path)
+                    .and_then(|f| f.set_len(0));
+            } else {
+                let _ = fs::remove_file(&self.path);
+            }
         }
         kept.is_ok()
     }
@@ -113,16 +142,38 @@ impl Reserve {
         }
         // Real blocks, not a sparse file: only allocated space can be given back later.
         // SAFETY: the descriptor is open for writing for the duration of the call.
-        let status = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, RESERVE_BYTES as libc::off_t) };
+        let status = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, self.size() as libc::off_t) };
         if status != 0 {
             return Err(io::Error::from_raw_os_error(status));
         }
         file.sync_all()
     }
 
-    /// Gives the space up: true if there was a reserve to give.
+    /// Gives the space up, leaving the file empty: true if there was a reserve to give.
     pub fn release(&self) -> bool {
-        let kept = fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file());
-        kept && fs::remove_file(&self.path).is_ok()
+        if !self.is_kept() {
+            return false;
+        }
+        fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&self.path)
+            .and_then(|f| f.set_len(0))
+            .is_ok()
     }
+}
+
+/// The size of the filesystem holding `dir`.
+fn disk_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is a valid C string and `stat` is written by statvfs(3) before it is read.
+    let stat = unsafe {
+        if libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) != 0 {
+            return None;
+        }
+        stat.assume_init()
+    };
+    Some(stat.f_blocks.saturating_mul(stat.f_frsize))
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::room::IdleEmergency;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, MusicTarget, Request, Source, Target};
+use crate::timeline::{Action, Command, Request, Source, Target};
 
 use super::session::Engine;
 use crate::error_text::error_chain;
@@ -166,7 +167,7 @@ impl Engine {
             return;
         };
         let actions = match self.session.as_mut() {
-            Some(running) => running.timeline.tick(now),
+            Some(running) => running.core.timeline.tick(now),
             None => Vec::new(),
         };
         self.dispatch_resumed(actions, now);
@@ -190,7 +191,7 @@ impl Engine {
             let Some(running) = self.session.as_mut() else {
                 break;
             };
-            match running.timeline.command(now, request) {
+            match running.core.timeline.command(now, request) {
                 Ok(actions) => {
                     self.dispatch(actions);
                 }
@@ -214,26 +215,20 @@ impl Engine {
 
     fn light_idle_room(&mut self, honour: Honour) {
         let policy = &self.options.config.policy;
-        let look = policy.emergency;
         let zones: Vec<String> = policy
             .zones
             .iter()
             .filter(|z| honour.covers(z))
             .cloned()
             .collect();
-        let mut music = MusicTarget::silence();
-        music.muted = true;
-        music.fade = policy.emergency_music_fade;
+        let held = self.warnings.idle_emergency.as_ref();
+        let (orders, held) = IdleEmergency::begin_zones(held, policy, zones);
         tracing::warn!(
             said = %honour.said,
-            ?zones,
+            zones = ?orders.zones,
             "EMERGENCY sent directly while the daemon was away, no session running: full light, music muted"
         );
-        for zone in &zones {
-            self.lights.set(zone, look.look, look.fade, true);
-        }
-        self.audio.apply(&music);
-        self.warnings.hold_idle_emergency(&zones);
+        self.light_idle(orders, held);
         self.remove_marker(&honour.said);
     }
 

@@ -123,7 +123,7 @@ pub async fn run(
             Some(event) = devices.recv() => engine.device(event),
             _ = heartbeat.tick() => engine.heartbeat(),
         }
-        systemd.session(engine.session.as_ref().map(|r| r.timeline.session_id()));
+        systemd.session(engine.session.as_ref().map(|r| r.core.timeline.session_id()));
     }
 
     systemd.stopping();

@@ -89,6 +89,7 @@ impl Engine {
         // The running session keeps its scene, so it keeps needing that scene's playlists.
         if let Some(running) = &self.session {
             let gone: Vec<Diagnostic> = running
+                .core
                 .timeline
                 .scene()
                 .playlists()
@@ -129,7 +130,7 @@ impl Engine {
         let Some(running) = self.session.as_ref() else {
             return;
         };
-        let timeline = running.timeline.status(now).timeline_time;
+        let timeline = running.core.timeline.status(now).timeline_time;
         self.record_kept(vec![Event {
             at: now,
             timeline,

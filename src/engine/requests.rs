@@ -2,7 +2,8 @@
 //! a read of it, and one reply. Refusals and malformed requests change nothing.
 
 use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
-use crate::timeline::{Command, MusicTarget, OverrideKind, Source};
+use crate::room::{IdleEmergency, IdleOrders, Refusal};
+use crate::timeline::Source;
 
 use super::control::ControlRequest;
 use super::history::HistoryError;
@@ -105,12 +106,11 @@ impl Engine {
                 // Only a resume that could mean the emergency: a pause switch's `kind: pause`,
                 // or another zone's, must never end it.
                 Op::Resume { kind, zone, .. }
-                    if matches!(kind, None | Some(OverrideKind::Emergency))
-                        && self
-                            .warnings
-                            .idle_emergency
-                            .as_ref()
-                            .is_some_and(|held| zone.as_ref().is_none_or(|z| held.contains(z))) =>
+                    if self
+                        .warnings
+                        .idle_emergency
+                        .as_ref()
+                        .is_some_and(|held| held.ended_by(*kind, zone.as_deref())) =>
                 {
                     self.end_idle_emergency(id, zone.as_deref(), &request.source)
                 }
@@ -118,35 +118,13 @@ impl Engine {
             };
         };
         let command = request.command.name();
-        // What must happen whatever the disk says; everything else is recorded first, and
-        // refused when it cannot be.
-        let kept = matches!(
-            request.command,
-            Command::Emergency | Command::Check | Command::Resume { .. }
-        );
-        if !kept && let Some(reason) = self.unrecordable() {
-            tracing::warn!(command, %reason, "command refused: it cannot be recorded");
-            return not_recorded(id, &reason);
-        }
-        let Some(running) = self.session.as_mut() else {
-            return Reply::error(id, ErrorKind::NoSession, NO_SESSION);
-        };
-        let before = (!kept).then(|| running.timeline.clone());
-        match running.timeline.command(now, request) {
-            Ok(actions) if kept => {
-                self.dispatch(actions);
-                Reply::ok(id, &self.status_at(now))
+        match self.command_at(now, request) {
+            Ok(()) => Reply::ok(id, &self.status_at(now)),
+            Err(Refusal::NotRecorded(reason)) => {
+                tracing::warn!(command, %reason, "command refused: it cannot be recorded");
+                not_recorded(id, &reason)
             }
-            Ok(actions) => match self.dispatch_recorded_first(actions) {
-                Ok(()) => Reply::ok(id, &self.status_at(now)),
-                Err(reason) => {
-                    if let (Some(running), Some(before)) = (self.session.as_mut(), before) {
-                        running.timeline = before;
-                    }
-                    not_recorded(id, &reason)
-                }
-            },
-            Err(e) => {
+            Err(Refusal::Command(e)) => {
                 tracing::info!(command, reason = %e, "command refused");
                 Reply::error(id, ErrorKind::Refused, e.to_string())
             }
@@ -157,46 +135,39 @@ impl Engine {
     /// full light on the room (or the zone) and the music muted, straight from the policy.
     /// The room stays so until a session starts or the wall switch takes over.
     fn emergency_without_session(&mut self, id: Option<u64>, zone: Option<&str>) -> Reply {
-        let policy = &self.options.config.policy;
-        let zones: Vec<String> = match zone {
-            None => policy.zones.clone(),
-            Some(zone) if policy.zones.iter().any(|z| z == zone) => vec![zone.to_string()],
-            Some(zone) => {
-                let known = policy.zones.join(", ");
-                return Reply::error(
+        let held = self.warnings.idle_emergency.as_ref();
+        match IdleEmergency::begin(held, &self.options.config.policy, zone) {
+            Ok((orders, held)) => {
+                tracing::warn!(zones = ?orders.zones, "EMERGENCY with no session running: full light, music muted");
+                let zones = orders.zones.clone();
+                self.light_idle(orders, held);
+                Reply::ok(
                     id,
-                    ErrorKind::Refused,
-                    format!("unknown zone `{zone}`; this room has: {known}"),
-                );
+                    &serde_json::json!({ "session": null, "emergency_zones": zones }),
+                )
             }
-        };
-        let look = policy.emergency;
-        let mut music = MusicTarget::silence();
-        music.muted = true;
-        music.fade = policy.emergency_music_fade;
-        tracing::warn!(
-            ?zones,
-            "EMERGENCY with no session running: full light, music muted"
-        );
-        for zone in &zones {
-            self.lights.set(zone, look.look, look.fade, true);
+            Err(refused) => Reply::error(id, ErrorKind::Refused, refused),
         }
-        self.audio.apply(&music);
-        self.warnings.hold_idle_emergency(&zones);
-        Reply::ok(
-            id,
-            &serde_json::json!({ "session": null, "emergency_zones": zones }),
-        )
+    }
+
+    /// Carries out an emergency with no session and holds the room in it.
+    pub(super) fn light_idle(&mut self, orders: IdleOrders, held: IdleEmergency) {
+        for zone in &orders.zones {
+            self.lights.set(zone, orders.look.look, orders.look.fade, true);
+        }
+        self.audio.apply(&orders.music);
+        self.warnings.idle_emergency = Some(held);
     }
 
     /// `resume` after an emergency with no session: the room is released to the technicians'
     /// light commands and the next session; the lights stay as they are, since there is no
     /// scene to go back to.
     fn end_idle_emergency(&mut self, id: Option<u64>, zone: Option<&str>, source: &Source) -> Reply {
-        match (zone, &mut self.warnings.idle_emergency) {
-            (Some(zone), Some(held)) if held.len() > 1 => held.retain(|z| z != zone),
-            _ => self.warnings.idle_emergency = None,
-        }
+        self.warnings.idle_emergency = self
+            .warnings
+            .idle_emergency
+            .take()
+            .and_then(|held| held.end(zone));
         tracing::warn!(
             ?source,
             "the emergency with no session running ended; the lights stay as they are"
@@ -208,7 +179,11 @@ impl Engine {
     }
 
     fn report(&mut self, id: Option<u64>, session: Option<String>) -> Reply {
-        let wanted = session.or_else(|| self.session.as_ref().map(|r| r.timeline.session_id().to_string()));
+        let wanted = session.or_else(|| {
+            self.session
+                .as_ref()
+                .map(|r| r.core.timeline.session_id().to_string())
+        });
         match self.history.read(wanted.as_deref()) {
             Ok((session, contents)) => Reply::ok(
                 id,

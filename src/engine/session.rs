@@ -25,6 +25,7 @@ use super::log_file::{LogFile, Reserve};
 use super::persist::{self, SavedSession, StateFile, unix_millis};
 use crate::error_text::error_chain;
 use crate::journal::{Journal, Unwritable};
+use crate::room::{IdleEmergency, RecordedSession};
 
 pub struct Engine {
     pub(super) options: EngineOptions,
@@ -49,10 +50,9 @@ pub struct Engine {
 
 /// A session under way.
 pub struct Running {
-    pub timeline: Timeline,
+    /// The timeline and its write-ahead log: every change is in the log before it is answered.
+    pub core: RecordedSession<LogFile>,
     pub clock: SessionClock,
-    /// The write-ahead log: every change is in it before it is answered.
-    pub journal: Journal<LogFile>,
     /// The latest session time handed to the core, so that it never sees time go backwards.
     pub last_now: Millis,
 }
@@ -69,14 +69,15 @@ pub struct Warnings {
     pub log: Option<String>,
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
-    pub idle_emergency: Option<Vec<String>>,
+    pub idle_emergency: Option<IdleEmergency>,
     /// Set at a session's start when some of its tracks have no loudness measurement.
     pub unlevelled: Option<String>,
 }
 
 impl Warnings {
     pub fn list(&self) -> Vec<String> {
-        let emergency = self.idle_emergency.as_ref().map(|zones| {
+        let emergency = self.idle_emergency.as_ref().map(|held| {
+            let zones = held.zones();
             format!(
                 "EMERGENCY with no session running: full light in {}; `setting resume` ends it (the \
                  lights stay as they are), as does starting a session",
@@ -90,14 +91,6 @@ impl Warnings {
             .chain(self.log.clone())
             .chain(self.unlevelled.clone())
             .collect()
-    }
-
-    /// An emergency with no session running now holds `zones` (with any it held already).
-    pub fn hold_idle_emergency(&mut self, zones: &[String]) {
-        let held = self.idle_emergency.get_or_insert_with(Vec::new);
-        held.extend(zones.iter().cloned());
-        held.sort();
-        held.dedup();
     }
 }
 
@@ -241,22 +234,23 @@ impl Engine {
         };
         let clock = SessionClock::starting_at(now, self.options.speed);
         self.session = Some(Running {
-            timeline,
+            core: RecordedSession::new(timeline, Journal::new(id, store, last_seq)),
             clock,
-            journal: Journal::new(id, store, last_seq),
             last_now: now,
         });
         self.dispatch_resumed(actions, now);
         // It may have ended during the downtime (a last phase on a timer).
         self.retire_if_finished();
         if let (Some(running), Ok(catalog)) = (&self.session, Catalog::load(&self.options.config)) {
-            self.warnings.unlevelled = unlevelled_warning(&catalog, running.timeline.scene());
+            self.warnings.unlevelled = unlevelled_warning(&catalog, running.core.timeline.scene());
         }
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {
         if let Some(running) = &self.session {
-            return Err(StartError::Running(running.timeline.session_id().to_string()));
+            return Err(StartError::Running(
+                running.core.timeline.session_id().to_string(),
+            ));
         }
         let scene_error = |reason| StartError::Scene {
             scene: scene_name.to_string(),
@@ -301,15 +295,14 @@ impl Engine {
         let (timeline, actions) = Timeline::start(scene, policy, id.clone(), source);
         let clock = SessionClock::starting_at(Millis::ZERO, self.options.speed);
         self.session = Some(Running {
-            timeline,
+            core: RecordedSession::new(timeline, Journal::new(id, store, 0)),
             clock,
-            journal: Journal::new(id, store, 0),
             last_now: Millis::ZERO,
         });
         // The snapshot first, covering none of the log: a start whose entries then fail to
         // reach the log is dropped at recovery, as it was never acknowledged.
         self.persist();
-        if let Err(reason) = self.dispatch_recorded_first(actions) {
+        if let Err(reason) = self.begin_recorded(actions) {
             self.session = None;
             if let Err(e) = self.state_file.remove() {
                 tracing::error!(error = %error_chain(&e), "the unrecorded session's state file could not be removed");
@@ -336,7 +329,7 @@ impl Engine {
         // fell due meanwhile (a dimmer look).
         self.honour_marker_while_running();
         let now = self.now()?;
-        let actions = self.session.as_mut()?.timeline.tick(now);
+        let actions = self.session.as_mut()?.core.timeline.tick(now);
         self.dispatch(actions);
         // A session that has just ended on its own is let go at once: kept, it would refuse
         // the next command (an emergency among them) as over, and be saved again.
@@ -347,7 +340,7 @@ impl Engine {
     /// When the loop must wake for the core, as a session time and the instant it falls at.
     pub fn next_deadline(&self) -> Option<(Millis, Instant)> {
         let running = self.session.as_ref()?;
-        let mut deadline = running.timeline.next_deadline()?;
+        let mut deadline = running.core.timeline.next_deadline()?;
         // A deadline already handled would spin the loop at full speed; wait at least a
         // real millisecond for it.
         let floor = running.last_now + Millis(running.clock.speed().ceil() as u64);
@@ -371,7 +364,7 @@ impl Engine {
             return;
         };
         if let Some(running) = self.session.as_mut() {
-            let actions = running.timeline.device(now, event);
+            let actions = running.core.timeline.device(now, event);
             self.dispatch(actions);
         }
     }
@@ -379,28 +372,32 @@ impl Engine {
     /// The status at `now`, already reached, without advancing again.
     pub fn status_at(&self, now: Millis) -> Option<Status> {
         let running = self.session.as_ref()?;
-        let mut status = running.timeline.status(now);
-        status.unrecorded = running.journal.held();
+        let mut status = running.core.timeline.status(now);
+        status.unrecorded = running.core.journal.held();
         Some(status)
     }
 
     pub fn status(&mut self) -> Option<Status> {
         let now = self.advance()?;
         let running = self.session.as_ref()?;
-        let mut status = running.timeline.status(now);
-        status.unrecorded = running.journal.held();
+        let mut status = running.core.timeline.status(now);
+        status.unrecorded = running.core.journal.held();
         Some(status)
     }
 
     /// Drops a session the core has declared over (its state file is already gone).
     pub fn retire_if_finished(&mut self) {
-        if self.session.as_ref().is_some_and(|r| r.timeline.is_finished()) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|r| r.core.timeline.is_finished())
+        {
             self.warnings.unlevelled = None;
             let running = self.session.take().expect("checked above");
-            tracing::info!(session = %running.timeline.session_id(), "session finished");
+            tracing::info!(session = %running.core.timeline.session_id(), "session finished");
             // What the disk still refuses of it is written once it allows.
-            if !running.journal.settled() {
-                self.finished_journals.push(running.journal);
+            if !running.core.journal.settled() {
+                self.finished_journals.push(running.core.journal);
             }
         }
     }
@@ -435,7 +432,7 @@ impl Engine {
     pub(super) fn journal_warning(&self) -> Option<String> {
         let running = self.session.as_ref();
         let journal = running
-            .map(|r| &r.journal)
+            .map(|r| &r.core.journal)
             .filter(|j| !j.settled() || j.unwritable().is_some())
             .or_else(|| self.finished_journals.first())?;
         let reason = journal.unwritable()?;
@@ -456,10 +453,10 @@ impl Engine {
         let Some(running) = self.session.as_ref() else {
             return;
         };
-        let status = running.timeline.status(now);
+        let status = running.core.timeline.status(now);
         let mut music = status.music;
         music.muted = true;
-        music.fade = running.timeline.policy().stop_fade;
+        music.fade = running.core.timeline.policy().stop_fade;
         self.audio.apply(&music);
         self.record_kept(vec![Event {
             at: now,
@@ -484,7 +481,12 @@ impl Engine {
                 .into_iter()
                 .chain(self.warnings.list())
                 .collect(),
-            emergency_without_session: self.warnings.idle_emergency.clone().unwrap_or_default(),
+            emergency_without_session: self
+                .warnings
+                .idle_emergency
+                .as_ref()
+                .map(|h| h.zones())
+                .unwrap_or_default(),
         }
     }
 }

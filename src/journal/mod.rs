@@ -117,13 +117,18 @@ impl<S: Store> Journal<S> {
         self.held.is_empty()
     }
 
-    /// Writes the entries of an ordinary command, all or none. Refused while anything is
-    /// held (they would be out of order) or when the disk refuses them; the caller then
-    /// leaves the session as it was.
+    /// Writes the entries of an ordinary command, all or none. Refused during an outage
+    /// (call [`Journal::retry`] first) or when the disk refuses them; the caller then leaves
+    /// the session as it was.
     pub fn write(&mut self, events: Vec<Event>, stamp: &Stamp) -> Result<Vec<LogEntry>, Unwritable> {
-        self.retry(stamp);
         if let Some(outage) = &self.outage {
             return Err(outage.reason.clone());
+        }
+        // The space for emergencies is not for ordinary commands: without it the disk is
+        // as good as full (a restart finds it missing after an emergency took it).
+        if !self.store.restore_reserve() {
+            self.begin_outage(Unwritable::Full, stamp);
+            return Err(Unwritable::Full);
         }
         let entries = self.number(events, &stamp.wall);
         match self.append(&entries) {
@@ -139,7 +144,6 @@ impl<S: Store> Journal<S> {
     /// for them is given up and the write tried once more, and failing that they are held
     /// in memory, in order, until [`Journal::retry`] gets them out.
     pub fn write_or_hold(&mut self, events: Vec<Event>, stamp: &Stamp) -> Written {
-        self.retry(stamp);
         let entries = self.number(events, &stamp.wall);
         if entries.is_empty() {
             return Written {
@@ -177,6 +181,10 @@ impl<S: Store> Journal<S> {
     /// log was unwritable. Returns the entries written now (the gap entry last).
     pub fn retry(&mut self, stamp: &Stamp) -> Vec<LogEntry> {
         let Some(outage) = self.outage.clone() else {
+            // A reserve given up (before a restart, too) is a full disk until it is back.
+            if !self.store.restore_reserve() {
+                self.begin_outage(Unwritable::Full, stamp);
+            }
             return Vec::new();
         };
         if stamp.mono_ms < outage.tried_mono_ms.saturating_add(RETRY_EVERY_MS) {

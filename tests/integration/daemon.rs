@@ -390,9 +390,7 @@ fn sigterm_saves_the_session_and_the_next_start_resumes_it() {
     assert!(after["session_time"].as_u64() >= before["session_time"].as_u64());
     let entries = daemon.entries();
     assert!(
-        entries
-            .iter()
-            .any(|e| e["event"] == "command" && e["command"] == "daemon-stop"),
+        entries.iter().any(|e| e["event"] == "daemon_stopped"),
         "stop is logged"
     );
     assert!(has_event(&entries, "session_resumed"));

@@ -95,7 +95,7 @@ fn reload_entries(daemon: &Daemon) -> Vec<Value> {
         .as_array()
         .expect("entries")
         .iter()
-        .filter(|e| e["event"] == "command" && e["command"] == "reload")
+        .filter(|e| e["event"] == "reloaded")
         .cloned()
         .collect()
 }

@@ -1,5 +1,5 @@
 //! The event log as the write-ahead log, against the real daemon on a real state disk: kill -9
-//! while a command is in flight, a disk that fills up, a disk that turns read-only. After
+//! while a command is in flight, a disk that fills up, a state directory that turns read-only. After
 //! each, the state the daemon resumes with is what the log says, and nothing acknowledged is
 //! missing from it.
 
@@ -38,18 +38,10 @@ impl Tmpfs {
         }
     }
 
-    fn remount(&self, option: &str) {
-        let status = Command::new("mount")
-            .args(["-o", &format!("remount,{option}")])
-            .arg(&self.path)
-            .status()
-            .expect("run mount");
-        assert!(status.success(), "remount {option}");
-    }
-
     /// Fills the disk with a file, leaving nothing free.
     fn fill(&self) -> PathBuf {
-        let filler = self.path.join("filler");
+        let n = fs::read_dir(&self.path).map_or(0, |d| d.count());
+        let filler = self.path.join(format!("filler-{n}"));
         let mut file = fs::File::create(&filler).expect("filler");
         let block = vec![0u8; 4096];
         use std::io::Write;
@@ -151,17 +143,28 @@ fn kill_9_while_a_check_is_in_flight_leaves_state_and_record_agreeing() {
 }
 
 #[test]
-fn on_a_full_disk_ordinary_commands_are_refused_and_the_check_is_kept() {
+fn on_a_full_disk_acknowledged_means_on_disk_and_the_emergency_is_kept() {
     let (mut daemon, disk) = daemon_on_tmpfs("4m");
     daemon.ok(json!({"op": "start", "scene": SCENE}));
     daemon.ok(json!({"op": "next"}));
     let filler = disk.fill();
 
-    let before = daemon.status()["session"]["volume_offset_db"].clone();
-    let out = setting(&daemon, &["volume", "-3"]);
-    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    // The log's last block may still have room for a few entries: until it is used up,
+    // commands are taken, and each one taken is on disk.
+    let mut taken = 0;
+    let refused = (0..400).find_map(|_| {
+        let out = setting(&daemon, &["volume", "-0.5"]);
+        if out.status.success() {
+            taken += 1;
+            None
+        } else {
+            Some(out)
+        }
+    });
+    let refused = refused.expect("a full disk refuses commands at last");
+    let said = String::from_utf8_lossy(&refused.stderr).to_string();
     assert_eq!(
-        out.status.code(),
+        refused.status.code(),
         Some(6),
         "not recorded has its own exit code: {said}"
     );
@@ -170,21 +173,31 @@ fn on_a_full_disk_ordinary_commands_are_refused_and_the_check_is_kept() {
         "{said}"
     );
     assert_eq!(
+        count(&log_on_disk(&daemon), "command", Some("volume")),
+        taken,
+        "every volume step acknowledged is on disk, and none refused"
+    );
+    let before = daemon.status()["session"]["volume_offset_db"].clone();
+    for refused in [
+        json!({"op": "extend", "by": "5m"}),
+        json!({"op": "hold"}),
+        json!({"op": "volume", "delta_db": -3.0}),
+    ] {
+        let reply = daemon.request(refused.clone());
+        assert_eq!(reply["error"]["kind"], "not_recorded", "{refused}: {reply}");
+    }
+    assert_eq!(
         daemon.status()["session"]["volume_offset_db"],
         before,
         "nothing changed"
     );
-    for refused in [json!({"op": "extend", "by": "5m"}), json!({"op": "hold"})] {
-        let reply = daemon.request(refused.clone());
-        assert_eq!(reply["error"]["kind"], "not_recorded", "{refused}: {reply}");
-    }
     let warnings = daemon.status()["daemon"]["warnings"].to_string();
     assert!(
         warnings.contains("EVENTS NOT RECORDED"),
         "status is loud: {warnings}"
     );
 
-    // The check goes through, and is on disk (the space kept back for it).
+    // The check goes through and is on disk: the space kept back for it.
     let check = setting(&daemon, &["check"]);
     assert!(
         check.status.success(),
@@ -200,8 +213,22 @@ fn on_a_full_disk_ordinary_commands_are_refused_and_the_check_is_kept() {
         "the acknowledged check survived kill -9"
     );
 
-    // Space comes back: commands are taken again and the log says how long it refused.
+    // With the reserve spent and the disk full again, an emergency is still carried out,
+    // held in memory.
+    let filler_2 = disk.fill();
+    let reply = daemon.ok(json!({"op": "emergency"}));
+    let shown = String::from_utf8_lossy(&setting(&daemon, &["status"]).stdout).to_string()
+        + &String::from_utf8_lossy(&setting(&daemon, &["status"]).stderr);
+    assert!(
+        shown.contains("EVENTS NOT RECORDED"),
+        "`setting status` shows it:\n{shown}"
+    );
+    let held = reply["unrecorded"].as_u64().unwrap_or(0);
+
+    // Space comes back: what was held is written in order, the gap is marked, and
+    // commands are taken again.
     fs::remove_file(filler).expect("free the disk");
+    fs::remove_file(filler_2).expect("free the disk");
     let reply = eventually(PATIENCE, || {
         let reply = daemon.request(json!({"op": "volume", "delta_db": -3.0}));
         (reply["ok"] == true).then_some(reply)
@@ -210,65 +237,70 @@ fn on_a_full_disk_ordinary_commands_are_refused_and_the_check_is_kept() {
     let entries = log_on_disk(&daemon);
     assert_eq!(count(&entries, "log_gap", None), 1, "the gap is marked once");
     assert_eq!(
-        count(&entries, "command", Some("volume")),
+        count(&entries, "command", Some("emergency")),
         1,
-        "only the command that was taken"
-    );
-    assert_eq!(count(&entries, "command", Some("extend")), 0);
-}
-
-#[test]
-fn a_read_only_disk_holds_the_emergency_in_memory_and_writes_it_in_order_when_it_returns() {
-    let (mut daemon, disk) = daemon_on_tmpfs("4m");
-    daemon.ok(json!({"op": "start", "scene": SCENE}));
-    disk.remount("ro");
-
-    let reply = daemon.ok(json!({"op": "emergency"}));
-    assert!(
-        reply["unrecorded"].as_u64() > Some(0),
-        "the reply says it is not on disk yet: {reply}"
+        "the emergency is recorded"
     );
     assert_eq!(
-        daemon.request(json!({"op": "mark", "mark": "dose"}))["error"]["kind"],
-        "not_recorded"
+        count(&entries, "command", Some("extend")),
+        0,
+        "a refused command is not"
     );
-    let status = daemon.status();
-    assert_eq!(
-        status["session"]["overrides"][0]["kind"], "emergency",
-        "carried out: {status}"
-    );
-    let shown = String::from_utf8_lossy(&setting(&daemon, &["status"]).stdout).to_string();
-    assert!(
-        shown.contains("EVENTS NOT RECORDED"),
-        "`setting status` shows it:\n{shown}"
-    );
-
-    disk.remount("rw");
-    let written = eventually(PATIENCE, || {
-        daemon.ok(json!({"op": "status"}));
-        let entries = log_on_disk(&daemon);
-        (count(&entries, "log_gap", None) == 1).then_some(entries)
-    })
-    .expect("the held entries are written once the disk is writable");
-    let emergency = written
-        .iter()
-        .position(|e| e["event"] == "command" && e["command"] == "emergency")
-        .expect("the emergency is in the log");
-    let gap = written.iter().position(|e| e["event"] == "log_gap").unwrap();
-    assert!(emergency < gap, "held entries come before the gap entry");
-    let seqs: Vec<u64> = written.iter().filter_map(|e| e["seq"].as_u64()).collect();
+    let gap = entries.iter().find(|e| e["event"] == "log_gap").unwrap();
+    assert!(gap["held"].as_u64() >= Some(held), "{gap}");
+    let seqs: Vec<u64> = entries.iter().filter_map(|e| e["seq"].as_u64()).collect();
     assert!(
         seqs.windows(2).all(|w| w[1] == w[0] + 1),
         "numbered without gaps: {seqs:?}"
     );
-
     daemon.kill9();
     daemon.restart();
-    assert_eq!(
-        daemon.status()["session"]["overrides"][0]["kind"],
-        "emergency",
-        "the emergency is resumed from the log"
+    let kinds: Vec<Value> = daemon.status()["session"]["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].clone())
+        .collect();
+    assert!(
+        kinds.contains(&json!("emergency")),
+        "resumed from the log: {kinds:?}"
     );
+}
+
+#[test]
+fn a_read_only_state_directory_then_kill_9_resumes_what_the_log_says() {
+    use std::os::unix::fs::PermissionsExt;
+    // As installed: the daemon's own user, for whom a read-only directory is read-only.
+    let mut daemon = Daemon::builder().speed(60.0).user(65534, 65534).start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    daemon.ok(json!({"op": "next"}));
+    let state = daemon.state_dir().to_path_buf();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o555)).unwrap();
+    daemon.ok(json!({"op": "mark", "mark": "dose"}));
+    daemon.ok(json!({"op": "check"}));
+    let before = daemon.status()["session"].clone();
+    daemon.kill9();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+    daemon.restart();
+    let after = daemon.status()["session"].clone();
+    assert_eq!(after["phase"]["id"], before["phase"]["id"], "{after}");
+    assert!(after["marks"]["dose"].is_u64(), "the dose mark is back: {after}");
+    assert_eq!(after["overrides"][0]["kind"], "check", "{after}");
+    let entries = daemon.entries();
+    let last_phase = entries
+        .iter()
+        .filter(|e| e["event"] == "phase_entered")
+        .next_back()
+        .expect("phases");
+    assert_eq!(
+        last_phase["id"], after["phase"]["id"],
+        "the report and status agree"
+    );
+    let resumed = entries
+        .iter()
+        .find(|e| e["event"] == "session_resumed")
+        .expect("the restart is logged");
+    assert!(resumed["replayed"].as_u64() >= Some(2), "{resumed}");
 }
 
 #[test]

@@ -73,6 +73,8 @@ pub struct Builder {
     speed: f64,
     extra_args: Vec<String>,
     envs: Vec<(String, String)>,
+    /// Runs the daemon as this uid and gid, as its own user would run it installed.
+    user: Option<(u32, u32)>,
 }
 
 impl Builder {
@@ -99,6 +101,13 @@ impl Builder {
         self
     }
 
+    /// Runs the daemon as another user (the tests run as root), owning its state directory
+    /// and socket directory as the installed layout has it.
+    pub fn user(mut self, uid: u32, gid: u32) -> Builder {
+        self.user = Some((uid, gid));
+        self
+    }
+
     /// Prepares the directories without launching, so a test can put files in the state
     /// directory first; then [`Daemon::launch`].
     pub fn prepare(self) -> Daemon {
@@ -108,6 +117,16 @@ impl Builder {
             .expect("temp dir");
         let state_dir = dir.path().join("state");
         fs::create_dir_all(&state_dir).expect("state dir");
+        if let Some((uid, gid)) = self.user {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+            let run = dir.path().join("run");
+            fs::create_dir_all(&run).expect("run dir");
+            for owned in [&state_dir, &run] {
+                std::os::unix::fs::chown(owned, Some(uid), Some(gid)).expect("chown");
+            }
+            // The daemon's stderr file, opened by the test, is the test's own.
+        }
         Daemon {
             socket: dir.path().join("run/control.sock"),
             log: dir.path().join("settingd.log"),
@@ -143,6 +162,7 @@ impl Daemon {
             speed: 1.0,
             extra_args: Vec::new(),
             envs: Vec::new(),
+            user: None,
         }
     }
 
@@ -186,7 +206,12 @@ impl Daemon {
             .append(true)
             .open(&self.log)
             .expect("daemon log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_settingd"));
+        if let Some((uid, gid)) = self.builder.user {
+            use std::os::unix::process::CommandExt;
+            command.uid(uid).gid(gid);
+        }
+        let child = command
             .arg("--config")
             .arg(&self.builder.config)
             .arg("--socket")
