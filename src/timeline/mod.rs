@@ -13,12 +13,14 @@ mod core;
 mod due;
 mod error;
 mod event;
+pub mod limits;
 mod outputs;
 mod phases;
 pub mod plan;
 mod policy;
 mod state;
 mod status;
+mod validate;
 mod view;
 
 pub use action::{Action, MusicTarget, TrackPosition};
@@ -30,6 +32,7 @@ pub use outputs::MIN_VOLUME_OFFSET_DB;
 pub use policy::{OverrideLook, Policy};
 pub use state::{CurrentTrack, State};
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
+pub use validate::FieldError;
 
 #[cfg(test)]
 mod tests;
