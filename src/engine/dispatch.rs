@@ -86,6 +86,7 @@ impl Engine {
             session_time: running.last_now,
             wall_unix_ms: unix_millis(SystemTime::now()),
             speed: running.clock.speed(),
+            log_seq: 0,
         };
         match self.state_file.save(&saved) {
             Ok(()) => self.warnings.persist = None,

@@ -53,20 +53,28 @@ impl fmt::Display for FileKind {
     }
 }
 
+/// Each says the path and what was wrong with it; [`SafeFileError::problem`] says the latter
+/// alone, for a message that names the file already.
 #[derive(Debug, thiserror::Error)]
 pub enum SafeFileError {
-    #[error("{} is a symbolic link, which is not followed", path.display())]
     SymbolicLink { path: PathBuf },
-    #[error("{} is {kind}, not a regular file", path.display())]
     NotRegular { path: PathBuf, kind: FileKind },
-    #[error("{} is {}, more than the {} {} may be", path.display(), human_size(*size), human_size(limit.bytes), limit.what)]
     TooLarge { path: PathBuf, size: u64, limit: Limit },
-    #[error("cannot open {}", path.display())]
     Open { path: PathBuf, source: io::Error },
-    #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: io::Error },
-    #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: io::Error },
+}
+
+impl fmt::Display for SafeFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path().display();
+        match self {
+            SafeFileError::Open { .. } => write!(f, "cannot open {path}"),
+            SafeFileError::Read { .. } => write!(f, "cannot read {path}"),
+            SafeFileError::Write { .. } => write!(f, "cannot write {path}"),
+            _ => write!(f, "{path} {}", self.problem()),
+        }
+    }
 }
 
 impl SafeFileError {
@@ -86,6 +94,25 @@ impl SafeFileError {
                 | SafeFileError::NotRegular { .. }
                 | SafeFileError::TooLarge { .. }
         )
+    }
+
+    /// What was wrong, without the path: `is a FIFO, not a regular file`.
+    pub fn problem(&self) -> String {
+        match self {
+            SafeFileError::SymbolicLink { .. } => "is a symbolic link, which is not followed".into(),
+            SafeFileError::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),
+            SafeFileError::TooLarge { size, limit, .. } => {
+                let (mut size_text, mut limit_text) = (human_size(*size), human_size(limit.bytes));
+                // Just over the limit, rounding would say "4 MiB, more than the 4 MiB".
+                if size_text == limit_text {
+                    (size_text, limit_text) = (format!("{size} bytes"), format!("{} bytes", limit.bytes));
+                }
+                format!("is {size_text}, more than the {limit_text} {} may be", limit.what)
+            }
+            SafeFileError::Open { source, .. } => format!("cannot be opened ({source})"),
+            SafeFileError::Read { source, .. } => format!("cannot be read ({source})"),
+            SafeFileError::Write { source, .. } => format!("cannot be written ({source})"),
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -51,12 +51,25 @@ impl Snapshot {
 
 fn policy(p: &Policy) -> Checked {
     if p.zones.is_empty() {
-        return Err(FieldError::new("policy.zones", "is empty; a room has at least one zone"));
+        return Err(FieldError::new(
+            "policy.zones",
+            "is empty; a room has at least one zone",
+        ));
     }
-    override_look(&p.emergency, "policy.emergency", &limits::EMERGENCY_LOOK, "an emergency")?;
+    override_look(
+        &p.emergency,
+        "policy.emergency",
+        &limits::EMERGENCY_LOOK,
+        "an emergency",
+    )?;
     override_look(&p.check, "policy.check", &limits::CHECK_LOOK, "a check")?;
     override_look(&p.walk, "policy.walk", &limits::WALK_LOOK, "the walking light")?;
-    within(p.check_duck_db.into(), &limits::CHECK_DUCK_DB, "policy.check_duck_db", " dB")?;
+    within(
+        p.check_duck_db.into(),
+        &limits::CHECK_DUCK_DB,
+        "policy.check_duck_db",
+        " dB",
+    )?;
     within(
         p.max_volume_step_db.into(),
         &limits::MAX_VOLUME_STEP_DB,
@@ -96,7 +109,10 @@ fn policy(p: &Policy) -> Checked {
     ] {
         let field = format!("policy.{name}");
         if fade == Millis::ZERO {
-            return Err(FieldError::new(field, "is zero; every change ramps, or it clicks"));
+            return Err(FieldError::new(
+                field,
+                "is zero; every change ramps, or it clicks",
+            ));
         }
         at_most(fade, max, &field)?;
     }
@@ -121,12 +137,19 @@ fn override_look(o: &OverrideLook, field: &str, bounds: &LookLimits, what: &str)
 fn scene(s: &Scene) -> Checked {
     let phases = s.phases.len();
     if phases == 0 {
-        return Err(FieldError::new("scene.phases", "is empty; a scene has at least one phase"));
+        return Err(FieldError::new(
+            "scene.phases",
+            "is empty; a scene has at least one phase",
+        ));
     }
     index(s.closing_phase, phases, "scene.closing_phase")?;
     for (i, phase) in s.phases.iter().enumerate() {
         let field = |name: &str| format!("scene.phases[{i}].{name}");
-        for (name, time) in [("planned", Some(phase.planned)), ("min", phase.min), ("max", phase.max)] {
+        for (name, time) in [
+            ("planned", Some(phase.planned)),
+            ("min", phase.min),
+            ("max", phase.max),
+        ] {
             if let Some(time) = time {
                 session_time(time, &field(name))?;
             }
@@ -253,7 +276,11 @@ fn within(value: f64, range: &std::ops::RangeInclusive<f64>, field: &str, unit: 
     if !range.contains(&value) {
         return Err(FieldError::new(
             field,
-            format!("is {value}{unit}, outside {} to {}{unit}", range.start(), range.end()),
+            format!(
+                "is {value}{unit}, outside {} to {}{unit}",
+                range.start(),
+                range.end()
+            ),
         ));
     }
     Ok(())

@@ -24,7 +24,9 @@ fn running() -> Snapshot {
 fn refused(spoil: impl FnOnce(&mut Snapshot)) -> String {
     let mut snapshot = running();
     spoil(&mut snapshot);
-    let error = snapshot.validate().expect_err("a spoilt snapshot must be refused");
+    let error = snapshot
+        .validate()
+        .expect_err("a spoilt snapshot must be refused");
     assert!(
         error.to_string().starts_with(&format!("`{}` ", error.field)),
         "{error}"
@@ -52,7 +54,10 @@ fn each_value_out_of_bounds_is_named() {
             "policy.emergency.fade",
             Box::new(|s| s.policy.emergency.fade = m(5)),
         ),
-        ("policy.check.look.kelvin", Box::new(|s| s.policy.check.look.kelvin = 20)),
+        (
+            "policy.check.look.kelvin",
+            Box::new(|s| s.policy.check.look.kelvin = 20),
+        ),
         ("policy.zones", Box::new(|s| s.policy.zones.clear())),
         (
             "policy.max_volume_boost_db",
@@ -70,7 +75,10 @@ fn each_value_out_of_bounds_is_named() {
             Box::new(|s| s.scene.phases[0].planned = MAX_SESSION_TIME + m(1)),
         ),
         ("state.phase", Box::new(|s| s.state.phase = 99)),
-        ("state.now", Box::new(|s| s.state.now = crate::time::Millis(u64::MAX))),
+        (
+            "state.now",
+            Box::new(|s| s.state.now = crate::time::Millis(u64::MAX)),
+        ),
         (
             "state.volume_offset_db",
             Box::new(|s| s.state.volume_offset_db = 1000.0),
@@ -86,9 +94,7 @@ fn each_value_out_of_bounds_is_named() {
         (
             "state.marks.dose",
             Box::new(|s| {
-                s.state
-                    .marks
-                    .insert(Mark::Dose, crate::time::Millis(u64::MAX));
+                s.state.marks.insert(Mark::Dose, crate::time::Millis(u64::MAX));
             }),
         ),
         (
