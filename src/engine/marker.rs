@@ -42,7 +42,10 @@ pub enum MarkerError {
     #[error("cannot create the state directory {} for the emergency marker", path.display())]
     CreateDir { path: PathBuf, source: io::Error },
     #[error("cannot encode the emergency marker {}", path.display())]
-    Encode { path: PathBuf, source: serde_json::Error },
+    Encode {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot write the emergency marker {}", path.display())]
     Write { path: PathBuf, source: SafeFileError },
     /// Anything but a readable regular file in its place (a FIFO, a link) is this too, and so
@@ -347,7 +350,11 @@ mod tests {
     fn a_marker_saying_a_key_twice_is_unreadable_and_so_the_whole_room() {
         let dir = tempfile::tempdir().unwrap();
         let json = serde_json::to_string(&marker(false, &["mat-1"])).unwrap();
-        let twice = json.replacen("\"whole_room\":false", "\"whole_room\":false,\"whole_room\":false", 1);
+        let twice = json.replacen(
+            "\"whole_room\":false",
+            "\"whole_room\":false,\"whole_room\":false",
+            1,
+        );
         assert_ne!(json, twice);
         fs::write(marker_path(dir.path()), twice).unwrap();
         let Some(Read::Unreadable(reason)) = read(dir.path()).unwrap() else {
@@ -365,7 +372,11 @@ mod tests {
         // SAFETY: mkfifo(3) with a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
         let error = read(dir.path()).unwrap_err();
-        assert!(error_chain(&error).contains("is a FIFO"), "{}", error_chain(&error));
+        assert!(
+            error_chain(&error).contains("is a FIFO"),
+            "{}",
+            error_chain(&error)
+        );
         remove(dir.path()).unwrap();
 
         let victim = dir.path().join("victim");

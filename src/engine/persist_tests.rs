@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::scene::{Look, Phase, PhaseEnd, Scene, SceneKind};
+use crate::scene::{Phase, PhaseEnd, Scene, SceneKind};
 use crate::timeline::{Policy, Source, Timeline};
 
 /// A session of a one-phase scene, saved now.
