@@ -201,10 +201,9 @@ fn open_error(path: &Path, source: io::Error) -> SafeFileError {
     if matches!(
         source.raw_os_error(),
         Some(libc::ELOOP | libc::ENXIO | libc::EISDIR | libc::EEXIST)
-    ) {
-        if let Err(planted) = refuse_special(path) {
-            return planted;
-        }
+    ) && let Err(planted) = refuse_special(path)
+    {
+        return planted;
     }
     SafeFileError::Open {
         path: path.to_path_buf(),

@@ -41,7 +41,8 @@ fn a_running_sessions_snapshot_is_valid() {
 
 #[test]
 fn each_value_out_of_bounds_is_named() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Snapshot)>)> = vec![
+    type Spoil = Box<dyn FnOnce(&mut Snapshot)>;
+    let cases: Vec<(&str, Spoil)> = vec![
         (
             "policy.emergency.look.brightness",
             Box::new(|s| s.policy.emergency.look.brightness = 0.0),
