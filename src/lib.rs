@@ -21,6 +21,8 @@
 //! - [`report`]: a session's story, rebuilt from its event log.
 //! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage and
 //!   loudness.
+//! - [`safe_file`] and [`strict_json`]: how the daemon opens its own files (regular files only,
+//!   never through a link, with a size limit) and reads JSON (no key said twice).
 
 pub mod audio;
 pub mod catalog;
@@ -36,6 +38,8 @@ pub mod protocol;
 pub mod remote;
 pub mod report;
 pub mod room;
+pub mod safe_file;
 pub mod scene;
+pub mod strict_json;
 pub mod time;
 pub mod timeline;

@@ -28,7 +28,9 @@ pub use error::ConfigError;
 pub use family_limits::{default_max_transition, default_network, device_limit};
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
-pub use model::{AudioConfig, Config, DaemonConfig, PathsConfig, RemoteConfig, RoomConfig, ZoneConfig};
+pub use model::{
+    AudioConfig, Config, DaemonConfig, MAX_SPEED, PathsConfig, RemoteConfig, RoomConfig, ZoneConfig,
+};
 pub use networks::default_networks;
 pub use secret::{SecretError, read_secret};
 

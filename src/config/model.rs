@@ -49,9 +49,13 @@ pub struct DaemonConfig {
     /// Lets `socket_mode` give write access to every local account; off unless asked for.
     pub allow_world_writable_socket: bool,
     pub state_dir: PathBuf,
-    /// Rehearsal speed: 1.0 is real time.
+    /// Rehearsal speed: 1.0 is real time; above 0 and at most [`MAX_SPEED`].
     pub speed: f64,
 }
+
+/// The fastest rehearsal: a three-hour session in eleven seconds. The config, the command line
+/// and a state file read back are all held to it.
+pub const MAX_SPEED: f64 = 1000.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathsConfig {

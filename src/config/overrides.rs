@@ -1,6 +1,7 @@
 //! The `[overrides]` section: the clinic's override looks, fades and volume limits on top of
-//! the built-in [`Policy`]. The limits keep safety overrides safe: an emergency that fades in
-//! over a minute, or a mute that clicks, is refused.
+//! the built-in [`Policy`]. The limits ([`limits`], which a saved session's copy of the policy
+//! is held to as well) keep safety overrides safe: an emergency that fades in over a minute, or
+//! a mute that clicks, is refused.
 
 use serde_spanned::Spanned;
 
@@ -8,110 +9,78 @@ use super::raw::{RawOverrideLook, RawOverrides};
 use crate::diagnostic::Document;
 use crate::scene::Look;
 use crate::time::Millis;
+use crate::timeline::limits::{self, LookLimits};
 use crate::timeline::{OverrideLook, Policy};
-
-struct LookLimits {
-    min_brightness: f64,
-    max_fade: Millis,
-}
 
 pub fn policy(doc: &mut Document<'_>, raw: &RawOverrides) -> Option<Policy> {
     let d = Policy::default();
-    let secs = Millis::from_secs;
-    // The emergency look must light the room, and at once.
     let emergency = look(
         doc,
         raw.emergency.as_ref(),
         d.emergency,
         "emergency",
-        LookLimits {
-            min_brightness: 50.0,
-            max_fade: secs(5),
-        },
+        &limits::EMERGENCY_LOOK,
     );
-    let check = look(
-        doc,
-        raw.check.as_ref(),
-        d.check,
-        "check",
-        LookLimits {
-            min_brightness: 0.0,
-            max_fade: secs(30),
-        },
-    );
-    let walk = look(
-        doc,
-        raw.walk.as_ref(),
-        d.walk,
-        "walk",
-        LookLimits {
-            min_brightness: 0.0,
-            max_fade: secs(60),
-        },
-    );
+    let check = look(doc, raw.check.as_ref(), d.check, "check", &limits::CHECK_LOOK);
+    let walk = look(doc, raw.walk.as_ref(), d.walk, "walk", &limits::WALK_LOOK);
     let check_duck_db = number(
         doc,
         raw.check_duck_db.as_ref(),
         d.check_duck_db,
         "check_duck_db",
-        0.0..=60.0,
+        limits::CHECK_DUCK_DB,
     );
     let resume_fade = fade(
         doc,
         raw.resume_fade.as_ref(),
         d.resume_fade,
         "resume_fade",
-        Millis::from_mins(10),
+        limits::MAX_RESUME_FADE,
     );
-    let mute_fade = fade(doc, raw.mute_fade.as_ref(), d.mute_fade, "mute_fade", secs(60));
-    let pause_fade = fade(doc, raw.pause_fade.as_ref(), d.pause_fade, "pause_fade", secs(60));
-    let stop_fade = fade(doc, raw.stop_fade.as_ref(), d.stop_fade, "stop_fade", secs(60));
+    let music = limits::MAX_MUSIC_FADE;
+    let mute_fade = fade(doc, raw.mute_fade.as_ref(), d.mute_fade, "mute_fade", music);
+    let pause_fade = fade(doc, raw.pause_fade.as_ref(), d.pause_fade, "pause_fade", music);
+    let stop_fade = fade(doc, raw.stop_fade.as_ref(), d.stop_fade, "stop_fade", music);
     let emergency_music_fade = fade(
         doc,
         raw.emergency_music_fade.as_ref(),
         d.emergency_music_fade,
         "emergency_music_fade",
-        secs(5),
+        limits::MAX_EMERGENCY_MUSIC_FADE,
     );
     let skip_crossfade = fade(
         doc,
         raw.skip_crossfade.as_ref(),
         d.skip_crossfade,
         "skip_crossfade",
-        secs(60),
+        music,
     );
-    let volume_ramp = fade(
-        doc,
-        raw.volume_ramp.as_ref(),
-        d.volume_ramp,
-        "volume_ramp",
-        secs(60),
-    );
+    let volume_ramp = fade(doc, raw.volume_ramp.as_ref(), d.volume_ramp, "volume_ramp", music);
     let max_volume_step_db = number(
         doc,
         raw.max_volume_step_db.as_ref(),
         d.max_volume_step_db,
         "max_volume_step_db",
-        0.5..=12.0,
+        limits::MAX_VOLUME_STEP_DB,
     );
     let max_volume_boost_db = number(
         doc,
         raw.max_volume_boost_db.as_ref(),
         d.max_volume_boost_db,
         "max_volume_boost_db",
-        0.0..=12.0,
+        limits::MAX_VOLUME_BOOST_DB,
     );
     let max_light_step_percent = raw
         .max_light_step_percent
         .as_ref()
         .map_or(Some(f64::from(d.max_light_step_percent)), |v| {
-            doc.in_range(v, "max_light_step_percent", 1.0..=100.0, " %")
+            doc.in_range(v, "max_light_step_percent", limits::MAX_LIGHT_STEP_PERCENT, " %")
         });
     let max_kelvin_step = raw
         .max_kelvin_step
         .as_ref()
         .map_or(Some(f64::from(d.max_kelvin_step)), |v| {
-            doc.in_range(v, "max_kelvin_step", 50.0..=5000.0, " K")
+            doc.in_range(v, "max_kelvin_step", limits::MAX_KELVIN_STEP, " K")
         });
     Some(Policy {
         zones: d.zones,
@@ -138,7 +107,7 @@ fn look(
     raw: Option<&RawOverrideLook>,
     default: OverrideLook,
     what: &str,
-    limits: LookLimits,
+    bounds: &LookLimits,
 ) -> Option<OverrideLook> {
     let Some(raw) = raw else {
         return Some(default);
@@ -147,17 +116,17 @@ fn look(
         Some(b) => doc.in_range(
             b,
             &format!("{what} brightness"),
-            limits.min_brightness..=100.0,
+            bounds.min_brightness..=100.0,
             " %",
         ),
         None => Some(f64::from(default.look.brightness)),
     };
     let kelvin = match &raw.kelvin {
-        Some(k) => doc.in_range(k, &format!("{what} kelvin"), 1000..=10_000, " K"),
+        Some(k) => doc.in_range(k, &format!("{what} kelvin"), limits::LOOK_KELVIN, " K"),
         None => Some(i64::from(default.look.kelvin)),
     };
     let fade = match &raw.fade {
-        Some(f) => doc.duration_at_most(f, &format!("{what} fade"), limits.max_fade),
+        Some(f) => doc.duration_at_most(f, &format!("{what} fade"), bounds.max_fade),
         None => Some(default.fade),
     };
     let look = Look {

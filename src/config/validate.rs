@@ -130,12 +130,13 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
         None => Some(None),
     };
     let speed = match &raw.speed {
-        Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= 1000.0) => {
+        Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= super::MAX_SPEED) => {
             doc.error_at(
                 s,
                 format!(
-                    "speed {} is out of range; expected above 0 and at most 1000",
-                    s.get_ref()
+                    "speed {} is out of range; expected above 0 and at most {}",
+                    s.get_ref(),
+                    super::MAX_SPEED
                 ),
             );
             None

@@ -49,7 +49,10 @@ impl SessionClock {
         // Whole nanoseconds in u128 so hours at high speed stay exact; floor, so that a
         // deadline is never reported as reached early.
         let session_ns = (real.as_nanos() as f64 * self.speed) as u128;
-        Millis(self.origin_session.0 + (session_ns / 1_000_000) as u64)
+        // Saturating: an origin near the end of time (a damaged state file) must read as the
+        // end of time, not overflow.
+        let elapsed = u64::try_from(session_ns / 1_000_000).unwrap_or(u64::MAX);
+        Millis(self.origin_session.0.saturating_add(elapsed))
     }
 
     /// The instant at which session time reaches `deadline` (now-ish for one already past).
@@ -83,6 +86,13 @@ mod tests {
         assert_eq!(clock.at(origin + Duration::from_secs(2)), Millis::from_secs(220));
         // Before the origin is the origin: session time never runs backwards.
         assert_eq!(clock.at(origin - Duration::from_secs(1)), Millis::from_secs(100));
+    }
+
+    #[test]
+    fn an_origin_at_the_end_of_time_saturates_instead_of_overflowing() {
+        let origin = Instant::now();
+        let clock = SessionClock::with_origin(origin, Millis(u64::MAX - 5), 1000.0);
+        assert_eq!(clock.at(origin + Duration::from_secs(3600)), Millis(u64::MAX));
     }
 
     #[test]

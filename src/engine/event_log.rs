@@ -5,10 +5,11 @@
 //! The reader is forgiving on purpose: a kill -9 can tear the line being written, and a report
 //! that refused a whole session for one torn line would lose everything else recorded.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::safe_file::{self, Limit, SafeFileError};
 use std::time::SystemTime;
 
 use crate::protocol::LogEntry;
@@ -47,19 +48,7 @@ impl EventLog {
             fs::create_dir_all(dir).map_err(err)?;
         }
         // A symlink planted where the log goes must not make the daemon append elsewhere.
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(err)?;
-        if !file.metadata().map_err(err)?.is_file() {
-            return Err(err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a regular file",
-            )));
-        }
+        let mut file = safe_file::open_append(path).map_err(|e| err(into_io(e)))?;
         // A torn last line (killed mid-write) was never acknowledged: cut it off, so that
         // the next entry starts on a line of its own.
         let len = file.seek(SeekFrom::End(0)).map_err(err)?;
@@ -145,11 +134,22 @@ pub struct LogContents {
 }
 
 pub fn read_log(path: &Path) -> Result<LogContents, LogError> {
-    let text = fs::read(path).map_err(|source| LogError::Read {
+    let text = safe_file::read_limited(path, Limit::EVENT_LOG).map_err(|e| LogError::Read {
         path: path.to_path_buf(),
-        source,
+        source: into_io(e),
     })?;
     Ok(parse_log(&text))
+}
+
+/// The I/O error behind a refusal to open or read, keeping its kind where there is one (a
+/// full or read-only disk must read as such), else the refusal's own words.
+fn into_io(error: SafeFileError) -> io::Error {
+    match error {
+        SafeFileError::Open { source, .. }
+        | SafeFileError::Read { source, .. }
+        | SafeFileError::Write { source, .. } => source,
+        other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
+    }
 }
 
 /// Parses log text, skipping (and counting) lines that are not entries.

@@ -1,5 +1,6 @@
 //! The sessions the daemon has run, as directories under `<state_dir>/sessions/`: naming a new
-//! one, finding the latest, and summarising each from its event log.
+//! one, finding the latest, and summarising each from its event log. Logs are read only as
+//! regular files, never through a link, within [`Limit::EVENT_LOG`].
 
 use std::fs;
 use std::io;
@@ -7,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::protocol::SessionSummary;
+use crate::safe_file::{self, Limit, SafeFileError};
 use crate::timeline::EventKind;
 
-use super::event_log::{LOG_FILE, LogContents, LogError, parse_log, read_log};
+use super::event_log::{LOG_FILE, LogContents, LogError, parse_log};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -23,6 +25,9 @@ pub enum HistoryError {
     List { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Log(#[from] LogError),
+    /// Not a regular file (a link, a FIFO), past [`Limit::EVENT_LOG`], or unreadable.
+    #[error("cannot read the event log of session {session}")]
+    Unreadable { session: String, source: SafeFileError },
 }
 
 #[derive(Clone, Debug)]
@@ -85,11 +90,12 @@ impl History {
             None => self.list()?.pop().ok_or(HistoryError::Empty)?,
         };
         let path = self.log_path(&id);
-        if !path.is_file() {
-            return Err(HistoryError::Unknown(id));
-        }
-        let contents = read_log(&path)?;
-        Ok((id, contents))
+        let text = match safe_file::read_limited(&path, Limit::EVENT_LOG) {
+            Ok(text) => text,
+            Err(e) if e.is_not_found() => return Err(HistoryError::Unknown(id)),
+            Err(source) => return Err(HistoryError::Unreadable { session: id, source }),
+        };
+        Ok((id, parse_log(&text)))
     }
 
     /// One summary per session, each from the head and the tail of its log only: the list is
@@ -113,13 +119,13 @@ const TAIL_BYTES: u64 = 64 * 1024;
 
 /// The entries at the head and the tail of a log (the whole of a short one): a session starts
 /// with its first entry and ends with one of its last.
-fn ends_of(path: &Path) -> Result<LogContents, LogError> {
+fn ends_of(path: &Path) -> Result<LogContents, SafeFileError> {
     use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-    let read_error = |source| LogError::Read {
+    let read_error = |source| SafeFileError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let file = fs::File::open(path).map_err(read_error)?;
+    let file = safe_file::open_read(path)?;
     let length = file.metadata().map_err(read_error)?.len();
     let mut reader = BufReader::new(file);
     if length <= 2 * TAIL_BYTES {
@@ -127,8 +133,12 @@ fn ends_of(path: &Path) -> Result<LogContents, LogError> {
         reader.read_to_end(&mut whole).map_err(read_error)?;
         return Ok(parse_log(&whole));
     }
+    // A first line of megabytes is no entry: its first `TAIL_BYTES` are enough to tell.
     let mut head = Vec::new();
-    reader.read_until(b'\n', &mut head).map_err(read_error)?;
+    (&mut reader)
+        .take(TAIL_BYTES)
+        .read_until(b'\n', &mut head)
+        .map_err(read_error)?;
     reader
         .seek(SeekFrom::Start(length - TAIL_BYTES))
         .map_err(read_error)?;
@@ -247,6 +257,40 @@ mod tests {
         assert_eq!(quick, vec![summarise(id.into(), &whole)]);
         assert_eq!(quick[0].scene, "sublingual");
         assert!(quick[0].ended.is_some());
+    }
+
+    #[test]
+    fn a_log_that_is_not_a_regular_file_is_refused_unread() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        let linked = "20250101-090000-sublingual";
+        fs::create_dir_all(history.log_path(linked).parent().unwrap()).unwrap();
+        symlink("/dev/zero", history.log_path(linked)).unwrap();
+        let error = history.read(Some(linked)).unwrap_err();
+        assert!(
+            crate::error_text::error_chain(&error).contains("is a symbolic link"),
+            "{error:?}"
+        );
+        assert!(history.summaries().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_line_with_a_key_said_twice_is_left_out_of_the_log_as_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::in_state_dir(dir.path());
+        let id = "20250101-090000-sublingual";
+        let path = history.log_path(id);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let lines = [
+            r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"session_started","scene":"sublingual","session":"s1"}"#,
+            r#"{"wall":"w","session":"s1","at":1,"timeline":1,"event":"prompt","text":"kept"}"#,
+            r#"{"wall":"w","session":"s1","at":2,"timeline":2,"event":"prompt","text":"one","text":"two"}"#,
+        ];
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let (_, contents) = history.read(Some(id)).unwrap();
+        assert_eq!(contents.entries.len(), 2);
+        assert_eq!(contents.skipped, 1);
     }
 
     #[test]

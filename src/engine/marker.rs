@@ -3,8 +3,8 @@
 //! daemon that comes back applies the emergency itself (audited as `cli-direct`) instead of
 //! dimming the room back to the scene.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,8 @@ use crate::timeline::{Action, Command, Request, Source, Target};
 
 use super::session::Engine;
 use crate::error_text::error_chain;
+use crate::safe_file::{self, Limit, SafeFileError};
+use crate::strict_json;
 
 pub const MARKER_FILE: &str = "emergency-direct.json";
 /// The event log's `source.via` for an emergency that went around the daemon.
@@ -38,10 +40,19 @@ pub struct DirectEmergency {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MarkerError {
+    #[error("cannot create the state directory {} for the emergency marker", path.display())]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot encode the emergency marker {}", path.display())]
+    Encode {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot write the emergency marker {}", path.display())]
-    Write { path: PathBuf, source: io::Error },
+    Write { path: PathBuf, source: SafeFileError },
+    /// Anything but a readable regular file in its place (a FIFO, a link) is this too, and so
+    /// honoured as an emergency for the whole room.
     #[error("cannot read the emergency marker {}", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read { path: PathBuf, source: SafeFileError },
     #[error("cannot remove the emergency marker {}", path.display())]
     Remove { path: PathBuf, source: io::Error },
 }
@@ -55,10 +66,6 @@ impl DirectEmergency {
     /// zones before the daemon returns must both be honoured.
     pub fn write(&self, state_dir: &Path) -> Result<(), MarkerError> {
         let path = marker_path(state_dir);
-        let err = |source| MarkerError::Write {
-            path: path.clone(),
-            source,
-        };
         let mut marker = self.clone();
         if let Ok(Some(Read::Marker(earlier))) = read(state_dir) {
             marker.whole_room |= earlier.whole_room;
@@ -73,14 +80,15 @@ impl DirectEmergency {
                 }
             }
         }
-        fs::create_dir_all(state_dir).map_err(err)?;
-        let json = serde_json::to_vec_pretty(&marker).map_err(|e| err(io::Error::other(e)))?;
-        let tmp = path.with_extension("json.tmp");
-        let mut file = File::create(&tmp).map_err(err)?;
-        file.write_all(&json).map_err(err)?;
-        file.sync_all().map_err(err)?;
-        drop(file);
-        fs::rename(&tmp, &path).map_err(err)
+        fs::create_dir_all(state_dir).map_err(|source| MarkerError::CreateDir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let json = serde_json::to_vec_pretty(&marker).map_err(|source| MarkerError::Encode {
+            path: path.clone(),
+            source,
+        })?;
+        safe_file::write_atomically(&path, &json).map_err(|source| MarkerError::Write { path, source })
     }
 }
 
@@ -93,14 +101,16 @@ pub enum Read {
     Unreadable(String),
 }
 
+/// The marker, if there is one: a regular file, read whole within its limit, each key once
+/// (a marker saying `whole_room` twice cannot be trusted to say which).
 pub fn read(state_dir: &Path) -> Result<Option<Read>, MarkerError> {
     let path = marker_path(state_dir);
-    let bytes = match fs::read(&path) {
+    let bytes = match safe_file::read_limited(&path, Limit::MARKER) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(source) => return Err(MarkerError::Read { path, source }),
     };
-    Ok(Some(match serde_json::from_slice(&bytes) {
+    Ok(Some(match strict_json::from_slice(&bytes) {
         Ok(marker) => Read::Marker(marker),
         Err(e) => Read::Unreadable(e.to_string()),
     }))
@@ -153,7 +163,9 @@ impl Engine {
     /// Whatever fell due meanwhile is carried out with the emergency on top, as after a
     /// restart: a look due for a zone the emergency covers is never sent.
     pub(super) fn honour_marker_while_running(&mut self) {
-        if !marker_path(&self.options.state_dir).exists() {
+        // Whatever is there, even a link to nowhere, counts: one that cannot be read is
+        // honoured as an emergency for the whole room.
+        if fs::symlink_metadata(marker_path(&self.options.state_dir)).is_err() {
             return;
         }
         // One already applied that could not be removed is not applied again at every turn.
@@ -329,5 +341,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(marker_path(dir.path()), "{half a").unwrap();
         assert!(matches!(read(dir.path()).unwrap(), Some(Read::Unreadable(_))));
+    }
+
+    #[test]
+    fn a_marker_saying_a_key_twice_is_unreadable_and_so_the_whole_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::to_string(&marker(false, &["mat-1"])).unwrap();
+        let twice = json.replacen(
+            "\"whole_room\":false",
+            "\"whole_room\":false,\"whole_room\":false",
+            1,
+        );
+        assert_ne!(json, twice);
+        fs::write(marker_path(dir.path()), twice).unwrap();
+        let Some(Read::Unreadable(reason)) = read(dir.path()).unwrap() else {
+            panic!("unreadable")
+        };
+        assert!(reason.contains("`whole_room`"), "{reason}");
+    }
+
+    #[test]
+    fn a_fifo_or_link_in_its_place_is_refused_at_once_and_replaced_by_a_write() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = marker_path(dir.path());
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let error = read(dir.path()).unwrap_err();
+        assert!(
+            error_chain(&error).contains("is a FIFO"),
+            "{}",
+            error_chain(&error)
+        );
+        remove(dir.path()).unwrap();
+
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        assert!(error_chain(&read(dir.path()).unwrap_err()).contains("symbolic link"));
+        std::os::unix::fs::symlink(&victim, safe_file::temp_path(&path)).unwrap();
+        marker(true, &["room"]).write(dir.path()).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(matches!(read(dir.path()).unwrap(), Some(Read::Marker(m)) if m.whole_room));
     }
 }

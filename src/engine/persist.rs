@@ -3,22 +3,35 @@
 //!
 //! A file that cannot be read back is never fatal: it is renamed aside (kept for whoever
 //! investigates) and the daemon starts idle. A room with no session beats a daemon that will
-//! not start while a client lies in the dark.
+//! not start while a client lies in the dark. That covers more than torn JSON: something
+//! other than a regular file in its place (a FIFO, a link, a device), a file past its size
+//! limit, a key said twice, and any value out of the bounds a live session keeps
+//! ([`SavedSession::validate`]), each said by name.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::MAX_SPEED;
+use crate::safe_file::{self, Limit, SafeFileError};
+use crate::strict_json;
 use crate::time::Millis;
-use crate::timeline::Snapshot;
+use crate::timeline::limits::MAX_SESSION_TIME;
+use crate::timeline::{FieldError, Snapshot};
 
 /// Bumped when the layout changes incompatibly; an unknown version is treated as damaged.
 pub const STATE_VERSION: u32 = 1;
 
 const FILE_NAME: &str = "session.json";
+
+/// 2020-01-01T00:00:00Z: no session of this daemon was saved before it.
+const EARLIEST_WALL_UNIX_MS: u64 = 1_577_836_800_000;
+/// 2100-01-01T00:00:00Z. Fixed rather than measured from the clock now: a machine that boots
+/// with its clock at 1970 (no RTC, no network yet) must still resume the session it saved.
+const LATEST_WALL_UNIX_MS: u64 = 4_102_444_800_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedSession {
@@ -35,14 +48,52 @@ pub struct SavedSession {
     pub log_seq: u64,
 }
 
+impl SavedSession {
+    /// Every value within the bounds a live session keeps it in, or the first that is not,
+    /// named by its path in the file (`snapshot.policy.emergency.look.brightness`).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.session_time > MAX_SESSION_TIME {
+            return Err(FieldError::new(
+                "session_time",
+                format!(
+                    "is {} ms, more than the {} days a session could have run",
+                    self.session_time.0,
+                    MAX_SESSION_TIME.0 / 86_400_000
+                ),
+            ));
+        }
+        if !(self.speed > 0.0 && self.speed <= MAX_SPEED) {
+            return Err(FieldError::new(
+                "speed",
+                format!("is {}, not a speed above 0 and at most {MAX_SPEED}", self.speed),
+            ));
+        }
+        if !(EARLIEST_WALL_UNIX_MS..=LATEST_WALL_UNIX_MS).contains(&self.wall_unix_ms) {
+            return Err(FieldError::new(
+                "wall_unix_ms",
+                format!(
+                    "is {}, not a time between 2020 and 2100 in milliseconds since 1970",
+                    self.wall_unix_ms
+                ),
+            ));
+        }
+        self.snapshot.validate().map_err(|e| e.within("snapshot"))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
+    #[error("cannot encode the session for the state file {path}")]
+    Encode {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot write the state file {path}")]
-    Write { path: PathBuf, source: io::Error },
+    Write { path: PathBuf, source: SafeFileError },
     #[error("cannot remove the state file {path}")]
     Remove { path: PathBuf, source: io::Error },
     #[error("cannot read the state file {path}")]
-    Read { path: PathBuf, source: io::Error },
+    Read { path: PathBuf, source: SafeFileError },
     #[error("the state file {path} was damaged ({reason}); it was set aside as {aside}")]
     Damaged {
         path: PathBuf,
@@ -73,32 +124,27 @@ impl StateFile {
         &self.path
     }
 
-    /// Writes `saved` so that a crash at any moment leaves either the old or the new copy.
+    /// Writes `saved` so that a crash at any moment leaves either the old or the new copy
+    /// (through `session.json.tmp`, made afresh: never a link or FIFO left in its place).
     pub fn save(&self, saved: &SavedSession) -> Result<(), PersistError> {
-        let err = |source| PersistError::Write {
+        let json = serde_json::to_vec_pretty(saved).map_err(|source| PersistError::Encode {
             path: self.path.clone(),
             source,
-        };
-        let json = serde_json::to_vec_pretty(saved).map_err(|e| err(io::Error::other(e)))?;
-        let tmp = self.path.with_extension("json.tmp");
-        let mut file = File::create(&tmp).map_err(err)?;
-        file.write_all(&json).map_err(err)?;
-        file.sync_all().map_err(err)?;
-        drop(file);
-        fs::rename(&tmp, &self.path).map_err(err)?;
-        // The rename itself is only durable once the directory entry is on disk.
-        if let Some(dir) = self.path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-        }
-        Ok(())
+        })?;
+        safe_file::write_atomically(&self.path, &json).map_err(|source| PersistError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 
-    /// The saved session, `None` when there is none. A damaged file is moved aside before the
-    /// error is returned, so the next start does not trip over it again.
+    /// The saved session, `None` when there is none. A file that cannot be resumed is moved
+    /// aside before the error is returned, so the next start does not trip over it again; one
+    /// that cannot be read at all (no permission) is left where it is.
     pub fn load(&self) -> Result<Option<SavedSession>, PersistError> {
-        let bytes = match fs::read(&self.path) {
+        let bytes = match safe_file::read_limited(&self.path, Limit::STATE_FILE) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) if e.is_planted() => return Err(self.set_aside(format!("it {}", e.problem()))),
             Err(source) => {
                 return Err(PersistError::Read {
                     path: self.path.clone(),
@@ -106,9 +152,14 @@ impl StateFile {
                 });
             }
         };
-        let reason = match serde_json::from_slice::<SavedSession>(&bytes) {
-            Ok(saved) if saved.version == STATE_VERSION => return Ok(Some(saved)),
-            Ok(saved) => format!("version {} is not the supported {STATE_VERSION}", saved.version),
+        let reason = match strict_json::from_slice::<SavedSession>(&bytes) {
+            Ok(saved) if saved.version != STATE_VERSION => {
+                format!("version {} is not the supported {STATE_VERSION}", saved.version)
+            }
+            Ok(saved) => match saved.validate() {
+                Ok(()) => return Ok(Some(saved)),
+                Err(e) => e.to_string(),
+            },
             Err(e) => e.to_string(),
         };
         Err(self.set_aside(reason))
@@ -159,7 +210,8 @@ pub fn unix_millis(t: SystemTime) -> u64 {
 fn unused_path(path: PathBuf) -> PathBuf {
     let mut candidate = path.clone();
     let mut n = 2;
-    while candidate.exists() {
+    // `symlink_metadata`, not `exists`: a dangling link is something there too.
+    while fs::symlink_metadata(&candidate).is_ok() {
         candidate = PathBuf::from(format!("{}-{n}", path.display()));
         n += 1;
     }
@@ -179,42 +231,5 @@ pub fn downtime(saved_unix_ms: u64, now_unix_ms: u64, speed: f64) -> Millis {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_missing_file_is_no_session() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(StateFile::in_dir(dir.path()).load().unwrap().is_none());
-        StateFile::in_dir(dir.path()).remove().unwrap();
-    }
-
-    #[test]
-    fn a_damaged_file_is_set_aside() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = StateFile::in_dir(dir.path());
-        fs::write(file.path(), b"{ not json").unwrap();
-        let err = file.load().unwrap_err();
-        let PersistError::Damaged { aside, .. } = &err else {
-            panic!("{err:?}")
-        };
-        assert!(!file.path().exists());
-        assert_eq!(fs::read(aside).unwrap(), b"{ not json");
-        assert!(
-            aside
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("session.json.damaged-")
-        );
-        assert!(file.load().unwrap().is_none());
-    }
-
-    #[test]
-    fn downtime_counts_wall_time_at_speed_and_never_goes_negative() {
-        assert_eq!(downtime(10_000, 12_500, 60.0), Millis(150_000));
-        assert_eq!(downtime(10_000, 12_500, 1.0), Millis(2_500));
-        assert_eq!(downtime(10_000, 9_000, 60.0), Millis::ZERO);
-    }
-}
+#[path = "persist_tests.rs"]
+mod tests;

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::request::{Envelope, Op};
+use crate::strict_json::{self, StrictJsonError};
 
 /// The longest request line accepted. Requests are tiny; anything longer is refused.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -16,6 +17,10 @@ pub enum ProtocolError {
     NotUtf8,
     #[error("request is not JSON: {0} (at line 1, column {1})")]
     NotJson(String, usize),
+    /// `{"op":"status","op":"emergency"}`: which was meant cannot be known, so neither is done.
+    /// Holds the [`StrictJsonError::DuplicateKey`] that names the key and where it is.
+    #[error("bad request: {0}; say each key once")]
+    DuplicateKey(StrictJsonError),
     #[error("request must be a JSON object")]
     NotObject,
     #[error("field `id` must be a non-negative integer")]
@@ -30,8 +35,10 @@ pub fn decode_request(line: &[u8]) -> Result<Envelope, ProtocolError> {
         return Err(ProtocolError::TooLong);
     }
     let text = std::str::from_utf8(line).map_err(|_| ProtocolError::NotUtf8)?;
-    let mut value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ProtocolError::NotJson(e.to_string(), e.column()))?;
+    let mut value: serde_json::Value = strict_json::from_str(text).map_err(|e| match e {
+        StrictJsonError::Json(e) => ProtocolError::NotJson(e.to_string(), e.column()),
+        duplicate => ProtocolError::DuplicateKey(duplicate),
+    })?;
     let object = value.as_object_mut().ok_or(ProtocolError::NotObject)?;
     let id = match object.remove("id") {
         None | Some(serde_json::Value::Null) => None,
@@ -84,6 +91,28 @@ mod tests {
         assert_eq!(decode_request(br#"{"id":3,"op":"next"}"#).unwrap().op, Op::Next);
         assert!(decode_request(br#"{"op":"check","zone":"mat-2"}"#).is_ok());
         assert!(decode_request(br#"{"op":"report"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_key_said_twice_is_refused_naming_it() {
+        for (line, key, column) in [
+            (br#"{"op":"status","op":"emergency"}"#.as_slice(), "op", 19),
+            (br#"{"op":"check","zone":"mat-1","zone":"room"}"#, "zone", 35),
+            (br#"{"id":1,"id":2,"op":"status"}"#, "id", 12),
+        ] {
+            let error = decode_request(line).unwrap_err();
+            let ProtocolError::DuplicateKey(duplicate) = &error else {
+                panic!("{error:?}")
+            };
+            assert_eq!(duplicate.duplicate_key(), Some(key));
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "bad request: the key `{key}` appears more than once (at line 1, column {column}); \
+                     say each key once"
+                )
+            );
+        }
     }
 
     #[test]

@@ -4,15 +4,25 @@
 //! Written by hand rather than derived because the entry's `session` and the
 //! `session_started` event's own `session` field would otherwise both be written as a
 //! `session` key, and the derived reader refuses the duplicate: every log's first line would
-//! be unreadable. The writer emits the key once (the two always agree); the reader accepts a
-//! line with it once or twice.
+//! be unreadable. The writer emits the key once (the two always agree).
+//!
+//! The reader refuses any key said twice, at any depth ([`crate::strict_json`]), with one
+//! exception: a top-level `session` written twice with the same value, as older versions
+//! wrote every log's first line, still reads. Two different `session`s are refused: which
+//! session the line belongs to cannot be guessed.
 
-use serde::de::Error as _;
+use std::fmt;
+
+use serde::de::{Error as _, MapAccess, Visitor};
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::strict_json::UniqueValue;
 use crate::timeline::Event;
+
+/// The one key a line may carry twice (see the module's note).
+const REPEATABLE_KEY: &str = "session";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEntry {
@@ -50,8 +60,7 @@ impl Serialize for LogEntry {
 
 impl<'de> Deserialize<'de> for LogEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<LogEntry, D::Error> {
-        // A JSON object read into a map keeps the last of duplicate keys instead of failing.
-        let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let mut fields = deserializer.deserialize_map(Fields)?;
         let seq = match fields.remove("seq") {
             Some(Value::Number(n)) => n
                 .as_u64()
@@ -77,6 +86,41 @@ impl<'de> Deserialize<'de> for LogEntry {
             session,
             event,
         })
+    }
+}
+
+/// A line's fields, each key once (bar [`REPEATABLE_KEY`]), each value with no key repeated
+/// inside it.
+struct Fields;
+
+impl<'de> Visitor<'de> for Fields {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a log entry object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let UniqueValue(value) = map.next_value()?;
+            match fields.get(&key) {
+                None => {}
+                Some(earlier) if key == REPEATABLE_KEY && *earlier == value => continue,
+                Some(_) if key == REPEATABLE_KEY => {
+                    return Err(A::Error::custom(
+                        "the key `session` appears twice with two different values",
+                    ));
+                }
+                Some(_) => {
+                    return Err(A::Error::custom(format!(
+                        "the key `{key}` appears more than once"
+                    )));
+                }
+            }
+            fields.insert(key, value);
+        }
+        Ok(fields)
     }
 }
 
@@ -128,6 +172,32 @@ mod tests {
                 session: "s1".into()
             }
         );
+    }
+
+    #[test]
+    fn refuses_a_key_said_twice_anywhere_but_the_session_written_twice_alike() {
+        for (bad, key) in [
+            (
+                r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"prompt","text":"x","text":"y"}"#,
+                "`text`",
+            ),
+            (
+                r#"{"wall":"w","wall":"v","session":"s1","at":0,"timeline":0,"event":"prompt","text":"x"}"#,
+                "`wall`",
+            ),
+            (
+                r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"override_started","kind":"check","target":{"zone":"a","zone":"b"},"source":{"via":"cli"}}"#,
+                "`zone`",
+            ),
+            (
+                r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"session_started","scene":"x","session":"s2"}"#,
+                "`session`",
+            ),
+        ] {
+            let error = serde_json::from_str::<LogEntry>(bad).unwrap_err().to_string();
+            assert!(error.contains(key), "{bad}: {error}");
+            assert!(error.contains("line 1"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! A request is one JSON object on one line: `{"id": 7, "op": "extend", "by": "10m"}`. The
 //! optional `id` is echoed in the reply. Unknown fields are refused rather than ignored, so a
-//! misspelt `zone` cannot silently widen a check to the whole room.
+//! misspelt `zone` cannot silently widen a check to the whole room; so is a key said twice
+//! (`{"op":"check","zone":"mat-1","zone":"room"}`), rather than the last one winning.
 
 mod codec;
 mod lights;

@@ -13,6 +13,7 @@ mod core;
 mod due;
 mod error;
 mod event;
+pub mod limits;
 mod outputs;
 mod phases;
 pub mod plan;
@@ -20,6 +21,7 @@ mod policy;
 mod replay;
 mod state;
 mod status;
+mod validate;
 mod view;
 
 pub use action::{Action, MusicTarget, TrackPosition};
@@ -31,6 +33,7 @@ pub use outputs::MIN_VOLUME_OFFSET_DB;
 pub use policy::{OverrideLook, Policy};
 pub use state::{CurrentTrack, State};
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
+pub use validate::FieldError;
 
 #[cfg(test)]
 mod tests;

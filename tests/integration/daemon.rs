@@ -359,7 +359,10 @@ fn a_state_file_naming_a_phase_the_scene_lacks_is_set_aside() {
     let warnings = status["daemon"]["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].as_str().unwrap().contains("phase is number 99"),
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("`snapshot.state.phase` is 99, but the scene has only 8 phases"),
         "{warnings:?}"
     );
     assert!(!state_file.exists());

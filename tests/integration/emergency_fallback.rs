@@ -474,9 +474,9 @@ password_file = "{password}"
     path
 }
 
-/// The engine is stuck (a state file write that never completes) while its lights task runs
-/// on, stepping a fade: the CLI's direct path lights the room, and the lights task, told so by
-/// the notice beside it, holds the light there instead of carrying on with the fade.
+/// The engine is stuck (as on a state file write that never completes) while its lights task
+/// runs on, stepping a fade: the CLI's direct path lights the room, and the lights task, told
+/// so by the notice beside it, holds the light there instead of carrying on with the fade.
 #[test]
 fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency() {
     let broker = room_broker();
@@ -486,11 +486,9 @@ fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency()
     let spy = Spy::connect(&broker, "zigbee2mqtt/#");
     daemon.ok(json!({"op": "start", "scene": "sublingual"}));
     daemon.ok(json!({"op": "next"}));
-    // The next save blocks: the engine is stuck right after it hands the lights dosing's fade
-    // from 50 % to 25 %.
-    let stuck = daemon.stick_the_next_save();
-    let mut client = daemon.client();
-    client.send(&json!({"op": "next"}));
+    // The engine is stuck right after it hands the lights dosing's fade from 50 % to 25 %.
+    daemon.ok(json!({"op": "next"}));
+    let stuck = daemon.stall_the_loop();
     let set = "zigbee2mqtt/ceiling-1/set";
     let stepping = spy.wait_for(PATIENCE, |s| {
         s.topic == set && json_of(&s.payload)["color_temp"] == json!(417) && dims(&s.payload)
@@ -518,10 +516,9 @@ fn a_stuck_engines_lights_task_does_not_carry_a_fade_over_the_direct_emergency()
     );
 
     // Unstuck, the engine takes the emergency over from the marker.
-    let reader = stuck.release();
+    stuck.release();
     let taken = eventually(PATIENCE, || (!marker(&daemon).exists()).then_some(()));
     assert!(taken.is_some(), "{}", daemon.log_text());
-    drop(reader);
     daemon.kill9();
 }
 

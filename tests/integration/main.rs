@@ -23,6 +23,7 @@ mod session_end;
 mod settingd_check;
 mod shipped_files;
 mod skips;
+mod state_files;
 mod support;
 mod watch_view;
 mod watchdog;

@@ -18,7 +18,7 @@ use setting::audio::output::{DeviceEvents, OutputOptions, OutputSpec, OutputSpec
 use setting::audio::player::{Player, PlayerSetup};
 use setting::audio::{AudioOutput, LoggingAudio};
 use setting::catalog::Catalog;
-use setting::config::{Config, load_config, locate_config};
+use setting::config::{Config, MAX_SPEED, load_config, locate_config};
 use setting::engine::{self, EngineOptions};
 
 use logging::LogFormat;
@@ -60,10 +60,11 @@ struct Args {
     check: bool,
 }
 
+/// As the config's `speed`: a faster daemon would save sessions it then refuses to resume.
 fn parse_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
-        _ => Err(format!("`{text}` is not a positive number")),
+        Ok(speed) if speed > 0.0 && speed <= MAX_SPEED => Ok(speed),
+        _ => Err(format!("`{text}` is not a speed above 0 and at most {MAX_SPEED}")),
     }
 }
 

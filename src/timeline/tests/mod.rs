@@ -7,3 +7,4 @@ mod properties;
 mod properties_gen;
 mod properties_regressions;
 mod session;
+mod validation;

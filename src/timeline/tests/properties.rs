@@ -113,6 +113,9 @@ fn state_file_loads(tl: &Timeline) -> Result<(), TestCaseError> {
     let json = serde_json::to_string(&snapshot).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let back: Snapshot =
         serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+    // What a live session saves is within the bounds a state file is checked against.
+    back.validate()
+        .map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
     let restored = Timeline::restore(back).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(restored.snapshot(), snapshot);
     Ok(())

@@ -31,23 +31,39 @@ const PATIENCE: Duration = Duration::from_secs(15);
 /// How long a test waits for one reply line.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A save blocked by [`Daemon::stick_the_next_save`].
-pub struct StuckSave {
-    fifo: PathBuf,
+/// The engine's loop held still by [`Daemon::stall_the_loop`]. Released by
+/// [`StalledLoop::release`], or when dropped.
+///
+/// ptrace(2) requests must come from the thread that attached: release it from the test's own
+/// thread, as every test does.
+pub struct StalledLoop {
+    tid: libc::pid_t,
+    released: bool,
 }
 
-impl StuckSave {
-    /// A reader appears and the FIFO goes: the blocked save completes (or fails loudly) and the
-    /// loop runs on. Keep the reader until the daemon has moved on.
-    pub fn release(self) -> File {
-        use std::os::unix::fs::OpenOptionsExt;
-        let reader = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&self.fifo)
-            .expect("open the FIFO for reading");
-        let _ = fs::remove_file(&self.fifo);
-        reader
+impl StalledLoop {
+    /// The loop runs again from where it stood: whatever came in meanwhile is handled.
+    pub fn release(mut self) {
+        self.detach();
+    }
+
+    fn detach(&mut self) {
+        if !self.released {
+            self.released = true;
+            // SAFETY: PTRACE_DETACH of the thread this test thread attached to and stopped.
+            let rc = unsafe { libc::ptrace(libc::PTRACE_DETACH, self.tid, 0, 0) };
+            assert!(
+                rc == 0 || std::thread::panicking(),
+                "ptrace detach: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+impl Drop for StalledLoop {
+    fn drop(&mut self) {
+        self.detach();
     }
 }
 
@@ -179,15 +195,42 @@ impl Daemon {
         &self.state_dir
     }
 
-    /// Makes the next save of the session's state block in open(2), as on a dying disk or a
-    /// hung network share: its temporary copy becomes a FIFO nobody reads. The engine's loop
-    /// is stuck from that save until [`StuckSave::release`].
-    pub fn stick_the_next_save(&self) -> StuckSave {
-        let fifo = self.state_dir.join("session.json.tmp");
-        let c_path = std::ffi::CString::new(fifo.to_str().expect("utf-8 path")).expect("no NUL");
-        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
-        StuckSave { fifo }
+    /// Stops the engine's loop, as a write to a dying disk or a hung network share would: the
+    /// daemon's main thread, on which the runtime drives the engine, is stopped under
+    /// ptrace(2) while its other threads (the socket's connections, the lights task, the
+    /// player) run on. Nothing the daemon itself opens can be made to hang any more (it never
+    /// blocks on a FIFO or follows a link), so the test stops it from outside.
+    pub fn stall_the_loop(&self) -> StalledLoop {
+        let tid = libc::pid_t::try_from(self.pid().expect("the daemon is running")).expect("pid fits");
+        let os_error = std::io::Error::last_os_error;
+        // SAFETY: PTRACE_SEIZE and PTRACE_INTERRUPT of a process this test spawned, then
+        // waitpid(2) for the stop they cause, with a valid pointer for its status.
+        unsafe {
+            assert_eq!(
+                libc::ptrace(libc::PTRACE_SEIZE, tid, 0, 0),
+                0,
+                "ptrace seize: {}",
+                os_error()
+            );
+            assert_eq!(
+                libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0),
+                0,
+                "ptrace interrupt: {}",
+                os_error()
+            );
+            let mut status = 0;
+            assert_eq!(
+                libc::waitpid(tid, &mut status, libc::__WALL),
+                tid,
+                "waitpid: {}",
+                os_error()
+            );
+            assert!(
+                libc::WIFSTOPPED(status),
+                "the main thread did not stop: status {status:#x}"
+            );
+        }
+        StalledLoop { tid, released: false }
     }
 
     pub fn speed(&self) -> f64 {
