@@ -12,8 +12,9 @@ use super::decode::DecodeError;
 use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
-use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack};
+use super::track::{PrepareError, PreparedTrack};
 use super::wav::WavError;
+use crate::config::DEFAULT_TARGET_LUFS;
 use crate::curation::{CacheError, LoudnessCache};
 use crate::playlist;
 

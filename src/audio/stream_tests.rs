@@ -12,7 +12,8 @@ use crate::audio::levelled::{Levelling, Opening, READ_AHEAD_MARGIN, open_levelle
 use crate::audio::mixer::{CHANNELS, Join, Mixer, MixerConfig, MixerEvent};
 use crate::audio::resample::output_frames;
 use crate::audio::test_media::{best_lag, cut_tail, sine, write_wav};
-use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
+use crate::audio::track::PreparedTrack;
+use crate::config::DEFAULT_TARGET_LUFS;
 use crate::curation::LoudnessCache;
 use crate::playlist;
 

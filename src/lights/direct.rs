@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{TlsConfiguration, Transport, v5};
 
+use crate::config::{BrokerConfig, LightConfig, MqttVersion};
 use crate::config::{SecretError, read_secret};
 use crate::lights::direct_notice::{self, DirectNotice};
 use crate::lights::driver::{Publish, driver};
 use crate::lights::level;
-use crate::lights::model::{BrokerConfig, LightConfig, MqttVersion};
 use crate::lights::mqtt::{OptionsError, tls_config};
 use crate::scene::Look;
 
@@ -340,7 +340,7 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lights::model::{Curve, Family};
+    use crate::config::{Curve, Family};
 
     fn light(name: &str, zone: &str, family: Family) -> LightConfig {
         LightConfig {

@@ -11,7 +11,6 @@ pub mod direct_notice;
 pub mod driver;
 pub mod level;
 mod logging;
-pub mod model;
 pub mod mqtt;
 pub mod sim;
 mod status;

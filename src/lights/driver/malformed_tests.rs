@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::fixtures::{light, topic};
 use super::{DeviceState, Report, driver};
-use crate::lights::model::Family;
+use crate::config::Family;
 
 /// xorshift64*: tiny, deterministic, and enough to stir payloads.
 struct Rng(u64);

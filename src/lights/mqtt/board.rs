@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::config::LightConfig;
 use crate::lights::driver::{DeviceState, Report};
-use crate::lights::model::LightConfig;
 use crate::lights::{LightStatus, LightsReport};
 
 #[derive(Clone)]

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::lights::model::{BrokerConfig, LightConfig, NetworkConfig};
+use crate::config::{BrokerConfig, LightConfig, NetworkConfig};
 use crate::lights::traffic::Planner;
 use crate::lights::{LightError, LightOutput, LightsReport, driver};
 use crate::scene::Look;
@@ -76,8 +76,8 @@ impl MqttLights {
         let (link, events) = link::open(options);
         let broker = format!("{}:{}", setup.broker.host, setup.broker.port);
         let version = match setup.broker.version {
-            crate::lights::model::MqttVersion::V5 => "MQTT v5",
-            crate::lights::model::MqttVersion::V311 => "MQTT 3.1.1",
+            crate::config::MqttVersion::V5 => "MQTT v5",
+            crate::config::MqttVersion::V311 => "MQTT 3.1.1",
         };
         let board = Board::new(format!("broker {broker} ({version})"), &setup.lights);
         let (orders, orders_rx) = mpsc::unbounded_channel();

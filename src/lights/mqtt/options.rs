@@ -10,8 +10,8 @@ use rumqttc::{NetworkOptions, QoS, TlsConfiguration, Transport, v5};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::config::{BrokerConfig, MqttVersion, TlsConfig};
 use crate::config::{SecretError, read_secret};
-use crate::lights::model::{BrokerConfig, MqttVersion, TlsConfig};
 
 /// Long enough to spare the broker, short enough that a dead link is noticed within a phase.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -183,8 +183,8 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, OptionsErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SecretSource;
     use crate::error_text::error_chain;
-    use crate::lights::model::SecretSource;
 
     fn broker(version: MqttVersion) -> BrokerConfig {
         BrokerConfig {

@@ -11,7 +11,7 @@ use rumqttc::v5::{self, ConnectionError, Event};
 use rumqttc::{TlsConfiguration, Transport};
 
 use super::{BrokerAccess, RemoteError};
-use crate::lights::model::TlsConfig;
+use crate::config::TlsConfig;
 use crate::lights::mqtt::tls_config;
 
 /// Few messages are in flight at once: a subscription, a request, a disconnect.
