@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error_text;
 pub mod lights;
+pub mod mqtt;
 pub mod playlist;
 pub mod protocol;
 pub mod remote;

@@ -5,7 +5,6 @@
 //! (which owns the command budget and native transitions) and reports trouble back as
 //! [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it was given.
 
-pub mod broker;
 pub mod direct;
 pub mod direct_notice;
 pub mod driver;

@@ -16,12 +16,13 @@ use crate::time::{Millis, format_duration};
 use crate::timeline::DeviceEvent;
 
 use super::acks::Acks;
-use super::backoff::Backoff;
 use super::board::Board;
 use super::link;
-use super::options::{OptionsError, connect_options, status_topic};
+use super::options::{connect_options, status_topic};
 use super::routes::{DriverFor, Routes};
 use super::task::{Order, Task};
+use crate::mqtt::Backoff;
+use crate::mqtt::OptionsError;
 
 /// What the adapter needs to start.
 #[derive(Clone, Debug)]

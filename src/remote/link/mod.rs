@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::engine::EngineHandle;
-use crate::lights::mqtt::Backoff;
+use crate::mqtt::Backoff;
 
 use super::topics::RoomTopics;
 

@@ -7,7 +7,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::LastWill;
 
 use crate::config::BrokerConfig;
-use crate::lights::mqtt::{OptionsError, v5_options};
+use crate::mqtt::{OptionsError, v5_options};
 use crate::protocol::MAX_LINE_BYTES;
 use crate::remote::state::RoomState;
 use crate::remote::topics::RoomTopics;
