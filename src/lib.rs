@@ -20,6 +20,7 @@
 pub mod audio;
 pub mod catalog;
 pub mod config;
+pub mod control;
 pub mod curation;
 pub mod diagnostic;
 pub mod engine;

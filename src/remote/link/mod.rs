@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::engine::EngineHandle;
+use crate::control::EngineHandle;
 use crate::mqtt::Backoff;
 
 use super::topics::RoomTopics;
