@@ -14,8 +14,8 @@ use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
 use super::track::{PrepareError, PreparedTrack};
 use super::wav::WavError;
+use crate::audio::loudness_cache::{CacheError, LoudnessCache};
 use crate::config::DEFAULT_TARGET_LUFS;
-use crate::curation::{CacheError, LoudnessCache};
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
