@@ -8,17 +8,18 @@
 pub mod direct;
 pub mod direct_notice;
 pub mod driver;
+mod error;
 pub mod level;
 mod logging;
 pub mod mqtt;
 pub mod sim;
-mod status;
 pub mod traffic;
 
+pub use error::LightError;
 pub use logging::LoggingLights;
 pub use mqtt::{MqttLights, MqttSetup, MqttTask};
-pub use status::{LightError, LightStatus, LightsReport};
 
+use crate::protocol::LightsReport;
 use crate::scene::Look;
 use crate::time::Millis;
 

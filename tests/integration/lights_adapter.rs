@@ -81,7 +81,7 @@ impl Adapter {
         self.lights.as_mut().expect("running")
     }
 
-    fn report(&self) -> setting::lights::LightsReport {
+    fn report(&self) -> setting::protocol::LightsReport {
         self.lights.as_ref().expect("running").report()
     }
 

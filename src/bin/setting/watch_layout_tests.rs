@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::DaemonInfo;
+use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::{Look, PhaseEnd};
 use setting::timeline::{MusicTarget, PhaseStatus};
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::LightConfig;
 use crate::lights::driver::{DeviceState, Report};
-use crate::lights::{LightStatus, LightsReport};
+use crate::protocol::{LightStatus, LightsReport};
 
 #[derive(Clone)]
 pub struct Board {

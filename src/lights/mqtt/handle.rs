@@ -10,7 +10,8 @@ use tokio::time::Instant;
 
 use crate::config::{BrokerConfig, LightConfig, NetworkConfig};
 use crate::lights::traffic::Planner;
-use crate::lights::{LightError, LightOutput, LightsReport, driver};
+use crate::lights::{LightError, LightOutput, driver};
+use crate::protocol::LightsReport;
 use crate::scene::Look;
 use crate::time::{Millis, format_duration};
 use crate::timeline::DeviceEvent;

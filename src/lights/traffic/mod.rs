@@ -53,8 +53,8 @@ use crate::scene::Look;
 use crate::time::Millis;
 
 use super::driver::{DeviceCommand, DeviceState};
+use super::error::LightError;
 use super::level;
-use super::status::LightError;
 use crate::config::{LightConfig, NetworkConfig};
 
 use bucket::Bucket;
