@@ -114,7 +114,7 @@ mod tests {
     fn a_missing_password_file_is_an_error_naming_the_file() {
         let mut config = broker();
         config.password = Some(SecretSource::File("/nonexistent/setting-password".into()));
-        let error = v5_options(&config, "settingd-room-1").err().expect("an error");
+        let error = v5_options(&config, "settingd-room-1").expect_err("an error");
         let text = error_chain(&error);
         assert!(text.contains("/nonexistent/setting-password"), "{text}");
     }
@@ -129,7 +129,7 @@ mod tests {
             ca,
             client_cert: None,
         });
-        let error = v5_options(&config, "settingd-room-1").err().expect("an error");
+        let error = v5_options(&config, "settingd-room-1").expect_err("an error");
         assert!(matches!(error, OptionsError::NoCertificate(_)), "{error}");
     }
 }
