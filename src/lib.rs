@@ -34,3 +34,6 @@ pub mod report;
 pub mod scene;
 pub mod time;
 pub mod timeline;
+
+#[cfg(test)]
+mod module_cycles_tests;
