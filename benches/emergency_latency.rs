@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 
-use setting::lights::broker::PrivateBroker;
+use setting::mqtt::PrivateBroker;
 
 const TOPIC: &str = "zigbee2mqtt/bench-lamp/set";
 /// The room's request topic for a client without a broker account.

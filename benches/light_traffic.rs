@@ -8,9 +8,9 @@
 use std::time::{Duration, Instant};
 
 use setting::config::default_max_transition;
+use setting::config::{Curve, Family, LightConfig, NetworkConfig};
 use setting::lights::driver::DeviceCommand;
 use setting::lights::level::{curve_level, curve_perceived};
-use setting::lights::model::{Curve, Family, LightConfig, NetworkConfig};
 use setting::lights::traffic::{PlannedKind, Planner};
 use setting::scene::Look;
 use setting::time::Millis;

@@ -22,8 +22,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use setting::config::LightConfig;
 use setting::lights::level;
-use setting::lights::model::LightConfig;
 use setting::lights::sim::SimulatedLights;
 use setting::scene::Look;
 

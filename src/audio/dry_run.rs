@@ -18,7 +18,7 @@ use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
-use crate::curation::LoudnessCache;
+use crate::audio::loudness_cache::LoudnessCache;
 use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::plan::Plan;

@@ -11,7 +11,7 @@ use super::decode::{DecodeError, Decoder};
 use super::feed::primed_feed;
 use super::stream::{StreamError, TrackStream};
 use super::track::{PrepareError, PreparedTrack, normalisation_db};
-use crate::curation::{LoudnessCache, known_lufs};
+use crate::audio::loudness_cache::{LoudnessCache, known_lufs};
 use crate::playlist;
 
 /// Read-ahead beyond the longest fade a track needs to see coming before its end (its

@@ -13,6 +13,7 @@ pub mod gain;
 pub mod levelled;
 pub mod limiter;
 mod logging;
+pub mod loudness_cache;
 pub mod mixer;
 pub mod output;
 pub mod player;

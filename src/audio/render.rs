@@ -12,9 +12,10 @@ use super::decode::DecodeError;
 use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
-use super::track::{DEFAULT_TARGET_LUFS, PrepareError, PreparedTrack};
+use super::track::{PrepareError, PreparedTrack};
 use super::wav::WavError;
-use crate::curation::{CacheError, LoudnessCache};
+use crate::audio::loudness_cache::{CacheError, LoudnessCache};
+use crate::config::DEFAULT_TARGET_LUFS;
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.

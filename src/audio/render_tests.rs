@@ -1,6 +1,7 @@
 use ebur128::{EbuR128, Mode};
 
 use super::*;
+use crate::audio::loudness_cache::{FileIdentity, Loudness, LoudnessCache};
 use crate::audio::test_media::{sine, write_wav};
 use crate::time::Millis;
 
@@ -41,8 +42,26 @@ fn tracks_10_db_apart_come_out_within_1_lu_of_the_target_and_each_other() {
         RATE,
         1,
     );
-    let files = vec!["loud.wav".to_string(), "quiet.wav".to_string()];
-    crate::curation::analyze(media.path(), &files).unwrap();
+    // What the curators' analysis would cache: each file measured with the channels it has.
+    let mut cache = LoudnessCache::default();
+    for name in ["loud.wav", "quiet.wav"] {
+        let path = media.path().join(name);
+        let mono: Vec<f32> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| f32::from(s.unwrap()) / 32768.0)
+            .collect();
+        let mut meter = EbuR128::new(1, RATE, Mode::I).unwrap();
+        meter.add_frames_f32(&mono).unwrap();
+        let loudness = Loudness {
+            lufs: Some(meter.loudness_global().unwrap()),
+            true_peak_dbtp: None,
+            seconds: seconds as f64,
+            replaygain_db: None,
+        };
+        cache.put(name, FileIdentity::of(&path).unwrap(), loudness);
+    }
+    cache.save(media.path()).unwrap();
 
     let wav = media.path().join("out.wav");
     let tracks = [entry("loud.wav"), entry("quiet.wav")];

@@ -9,11 +9,12 @@ use super::*;
 use crate::audio::decode::Decoder;
 use crate::audio::feed::{CHUNK_FRAMES, feed};
 use crate::audio::levelled::{Levelling, Opening, READ_AHEAD_MARGIN, open_levelled};
+use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::mixer::{CHANNELS, Join, Mixer, MixerConfig, MixerEvent};
 use crate::audio::resample::output_frames;
 use crate::audio::test_media::{best_lag, cut_tail, sine, write_wav};
-use crate::audio::track::{DEFAULT_TARGET_LUFS, PreparedTrack};
-use crate::curation::LoudnessCache;
+use crate::audio::track::PreparedTrack;
+use crate::config::DEFAULT_TARGET_LUFS;
 use crate::playlist;
 
 fn mixer(rate: u32) -> Mixer {

@@ -7,11 +7,6 @@ use std::time::Duration;
 use super::feed::{FeedReader, from_samples};
 pub use super::resample::PrepareError;
 
-/// The loudness every track is levelled to when nothing else is configured: EBU R 128's
-/// programme level. Quiet, sustained music sits well there with room below the ceiling, so
-/// the limiter rarely has to act.
-pub const DEFAULT_TARGET_LUFS: f64 = -23.0;
-
 /// Normalisation never lifts a track by more than this: a near-silent track (or a wrong
 /// measurement) must not be boosted into noise.
 pub const MAX_BOOST_DB: f64 = 12.0;

@@ -2,11 +2,15 @@
 
 use std::path::Path;
 
+use super::OutputSpec;
 use super::model::AudioConfig;
 use super::raw::RawAudio;
-use crate::audio::output::OutputSpec;
-use crate::audio::track::DEFAULT_TARGET_LUFS;
 use crate::diagnostic::Document;
+
+/// The loudness every track is levelled to when nothing else is configured: EBU R 128's
+/// programme level. Quiet, sustained music sits well there with room below the ceiling, so
+/// the limiter rarely has to act.
+pub const DEFAULT_TARGET_LUFS: f64 = -23.0;
 
 /// A ceiling this low is a typo (a missing minus sign goes the other way and is caught too):
 /// the room would hear next to nothing.

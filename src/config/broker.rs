@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_spanned::Spanned;
 
 use super::raw_lights::{RawMqtt, RawTls};
+use super::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 use crate::diagnostic::Document;
-use crate::lights::model::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 
 pub const DEFAULT_PORT: u16 = 1883;
 pub const DEFAULT_TLS_PORT: u16 = 8883;

@@ -3,7 +3,7 @@
 
 use super::broker::{default_client_id, host_problem};
 use super::model::Config;
-use crate::lights::model::{BrokerConfig, MqttVersion};
+use super::{BrokerConfig, MqttVersion};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BrokerOverrideError {

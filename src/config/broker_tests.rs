@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::secret::read_secret_with;
 use super::tests::{ROOM, one, parse};
 use super::*;
-use crate::lights::model::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
+use super::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 
 /// The demo room with an `[mqtt]` section whose keys start on line 8.
 fn mqtt(keys: &str) -> String {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::lights::model::Family;
+use super::Family;
 
 /// Zigbee2MQTT: the device limit is the 16-bit transition time in tenths of a second.
 const ZIGBEE_LIMIT: Duration = Duration::from_millis(6_553_500);

@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde_spanned::Spanned;
 
 use super::family_limits::{default_max_transition, default_network, device_limit, driver_prefixes};
+use super::networks::{burst_for, ordinary_room};
 use super::raw::RawZone;
 use super::raw_lights::RawLight;
+use super::{Curve, Family, LightConfig, NetworkConfig};
 use crate::diagnostic::Document;
-use crate::lights::model::{Curve, Family, LightConfig, NetworkConfig};
-use crate::lights::traffic::{burst_for, ordinary_room};
 use crate::time::{Millis, format_duration};
 
 /// Colour temperatures outside this are not white light any fixture makes.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::tests::{ROOM, one, parse};
 use super::*;
-use crate::lights::model::{Curve, Family, LightConfig, LightsConfig, NetworkConfig};
+use super::{Curve, Family, LightConfig, LightsConfig, NetworkConfig};
 
 /// A lit demo room: a Zigbee2MQTT ceiling light in `room` and a Tasmota lamp at `mat-1`.
 /// `first` and `second` are extra key lines for each light: the first's start on line 8, the

@@ -5,15 +5,18 @@
 
 mod audio;
 mod broker;
+mod broker_model;
 mod broker_override;
 mod defaults;
 mod error;
 mod family_limits;
 mod lights;
+mod lights_model;
 mod load;
 mod locate;
 mod model;
 mod networks;
+mod output_spec;
 mod overrides;
 mod raw;
 mod raw_lights;
@@ -21,17 +24,22 @@ mod remote;
 mod secret;
 mod validate;
 
+pub use audio::DEFAULT_TARGET_LUFS;
 pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
+pub use broker_model::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 pub use broker_override::{BrokerOverrideError, broker_override};
 pub use defaults::Environment;
 pub use error::ConfigError;
 pub use family_limits::{default_max_transition, default_network, device_limit};
+pub use lights_model::{Curve, Family, LightConfig, LightsConfig, NetworkConfig};
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
 pub use model::{
     AudioConfig, Config, DaemonConfig, MAX_SPEED, PathsConfig, RemoteConfig, RoomConfig, ZoneConfig,
 };
-pub use networks::default_networks;
+pub use networks::{burst_for, default_networks, ordinary_room, reserve_for};
+pub use output_spec::{OutputSpec, OutputSpecError};
+pub use remote::user_level_problem;
 pub use secret::{SecretError, read_secret};
 
 #[cfg(test)]

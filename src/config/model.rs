@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::audio::output::OutputSpec;
-use crate::lights::model::LightsConfig;
+use super::LightsConfig;
+use super::OutputSpec;
 use crate::timeline::Policy;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,13 +1,15 @@
 //! The `[[lights.network]]` budgets: how many commands per second each network may carry.
 //! `zigbee` and `wifi` always exist with safe defaults; an entry of the same name replaces one.
+//! Also how much of a burst is kept for emergencies: the traffic planner draws on it and the
+//! config refuses a light that would not fit beside it.
 
 use std::collections::HashMap;
 
 use serde_spanned::Spanned;
 
+use super::NetworkConfig;
 use super::raw_lights::RawNetwork;
 use crate::diagnostic::Document;
-use crate::lights::model::NetworkConfig;
 
 /// A Zigbee coordinator sustains well under one command a second, and group commands are
 /// broadcasts of which the network allows only a handful per several seconds; past that,
@@ -31,6 +33,34 @@ pub fn default_networks() -> Vec<NetworkConfig> {
             burst,
         })
         .collect()
+}
+
+/// How many tokens ordinary traffic must leave for emergencies: two (an emergency may need a
+/// stop and its target) out of a burst of four or more, one out of two or three, none out of
+/// a burst of one, where an emergency simply goes first.
+pub fn reserve_for(burst: u32) -> u32 {
+    match burst {
+        0 | 1 => 0,
+        2 | 3 => 1,
+        _ => 2,
+    }
+}
+
+/// The most tokens one ordinary command can ever take on a network with this burst: what the
+/// reserve leaves of it.
+pub fn ordinary_room(burst: u32) -> u32 {
+    let burst = burst.max(1);
+    burst - reserve_for(burst)
+}
+
+/// The smallest burst on which an ordinary command of `messages` messages fits whole (a light
+/// with `separate_kelvin` sends two). On a smaller one the planner could keep the budget only
+/// by holding the light back for good or by spending the emergencies' reserve, so the config
+/// refuses such a light.
+pub fn burst_for(messages: u32) -> u32 {
+    (1..)
+        .find(|&b| ordinary_room(b) >= messages)
+        .expect("the room grows with the burst")
 }
 
 /// The built-in networks with the configured ones replacing or joining them.

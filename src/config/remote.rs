@@ -38,7 +38,7 @@ pub fn remote(
         }
     }
     if let Some(user) = &r.home_assistant_user {
-        match crate::remote::topics::user_level_problem(user.get_ref()) {
+        match user_level_problem(user.get_ref()) {
             None => config.home_assistant_user = user.get_ref().clone(),
             Some(problem) => {
                 doc.error_at(user, format!("`home_assistant_user` {problem}"));
@@ -74,6 +74,20 @@ pub fn remote(
         ok = false;
     }
     ok.then_some(config)
+}
+
+/// What a sender's name may not contain to be one topic level: the config's
+/// `home_assistant_user`, and every name a request arrives under or a client sends as.
+pub fn user_level_problem(user: &str) -> Option<&'static str> {
+    if user.is_empty() {
+        Some("is empty")
+    } else if user.contains(['/', '+', '#']) {
+        Some("contains `/`, `+` or `#`, which cannot be part of one topic level")
+    } else if user.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else {
+        None
+    }
 }
 
 /// Why `prefix` cannot be the first level of a topic, if it cannot.
@@ -218,5 +232,15 @@ mod tests {
             let at = "10:23: `home_assistant_user` ";
             assert!(err.starts_with(&format!("{at}{problem}")), "{value:?}: {err}");
         }
+    }
+
+    #[test]
+    fn user_names_must_be_one_topic_level() {
+        assert!(super::user_level_problem("ana").is_none());
+        assert!(super::user_level_problem("dr.ana@clinic").is_none());
+        assert!(super::user_level_problem("").is_some());
+        assert!(super::user_level_problem("a/b").is_some());
+        assert!(super::user_level_problem("a+").is_some());
+        assert!(super::user_level_problem("#").is_some());
     }
 }

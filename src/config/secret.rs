@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::lights::model::SecretSource;
+use super::SecretSource;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {

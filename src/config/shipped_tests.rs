@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Family;
 use super::tests::{ROOM, parse};
 use super::*;
-use crate::lights::model::Family;
 
 fn repo(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(file)

@@ -146,7 +146,7 @@ fn unknown_keys_and_missing_sections() {
 #[test]
 fn audio_defaults_to_the_default_device_at_48k_under_minus_one_db() {
     let c = parse(ROOM).unwrap();
-    assert_eq!(c.audio.output, crate::audio::output::OutputSpec::Default);
+    assert_eq!(c.audio.output, super::OutputSpec::Default);
     assert_eq!(c.audio.rate, 48_000);
     assert_eq!(c.audio.ceiling_db, -1.0);
     assert_eq!(c.audio.target_lufs, -23.0, "EBU R 128's programme level");
@@ -160,14 +160,11 @@ fn audio_wav_paths_count_from_the_config_file() {
     let c = parse(&text).unwrap();
     assert_eq!(
         c.audio.output,
-        crate::audio::output::OutputSpec::Wav(PathBuf::from("/etc/setting/rec/out.wav"))
+        super::OutputSpec::Wav(PathBuf::from("/etc/setting/rec/out.wav"))
     );
     assert_eq!((c.audio.ceiling_db, c.audio.rate), (-6.0, 44_100));
     let named = parse(&format!("{ROOM}[audio]\noutput = \"device:hw:1,0\"\n")).unwrap();
-    assert_eq!(
-        named.audio.output,
-        crate::audio::output::OutputSpec::Device("hw:1,0".into())
-    );
+    assert_eq!(named.audio.output, super::OutputSpec::Device("hw:1,0".into()));
 }
 
 #[test]

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde_spanned::Spanned;
 
+use super::LightsConfig;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
 use super::{audio, broker, lights, networks, overrides, remote};
 use crate::diagnostic::Document;
-use crate::lights::model::LightsConfig;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
     // Relative paths count from the config file, not from wherever the daemon was started.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::cache::{CacheError, FileIdentity, LoudnessCache};
-use super::loudness::{Loudness, measure};
+use super::loudness::measure;
 use super::parallel::map_parallel;
 use crate::audio::decode::replaygain_tag;
+use crate::audio::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
 use crate::error_text::error_chain;
 
 #[derive(Clone, Debug, Serialize)]
@@ -105,30 +105,4 @@ pub fn analyze_with_progress(
         cache_file: LoudnessCache::path(media_root),
         files: out,
     })
-}
-
-/// How loud a track is without decoding it: its cached measurement, else what its
-/// ReplayGain tag implies (ReplayGain 2 aims tracks at -18 LUFS).
-pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option<f64> {
-    let file = media_root.join(rel);
-    let cached = FileIdentity::of(&file)
-        .ok()
-        .and_then(|id| cache.get(rel, id))
-        .and_then(|l| l.lufs);
-    cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
-}
-
-/// The files of `files` (under `media_root`) that are there but whose loudness is known
-/// neither from the cache nor from a ReplayGain tag: they play unlevelled, at their own
-/// mastering level.
-pub fn unmeasured(media_root: &Path, files: &[String]) -> Vec<String> {
-    let cache = LoudnessCache::load(media_root).unwrap_or_default();
-    let mut out: Vec<String> = files
-        .iter()
-        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, &cache).is_none())
-        .cloned()
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }

@@ -2,21 +2,9 @@
 
 use std::path::Path;
 
-use ebur128::{EbuR128, Mode};
-use serde::{Deserialize, Serialize};
-
 use crate::audio::decode::{DecodeError, Decoder};
-
-/// One file's measurement. Silence has no integrated loudness and a peak of minus infinity;
-/// both are `None` so that the JSON cache can hold them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Loudness {
-    pub lufs: Option<f64>,
-    pub true_peak_dbtp: Option<f64>,
-    pub seconds: f64,
-    /// REPLAYGAIN_TRACK_GAIN as tagged in the file, for comparison.
-    pub replaygain_db: Option<f64>,
-}
+use crate::audio::loudness_cache::Loudness;
+use ebur128::{EbuR128, Mode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoudnessError {

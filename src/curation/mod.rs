@@ -3,7 +3,6 @@
 //! therapists skipped across sessions.
 
 mod analyze;
-mod cache;
 mod check;
 mod coverage;
 mod loudness;
@@ -11,10 +10,9 @@ mod parallel;
 mod skips;
 
 pub use crate::audio::decode::{header_seconds, replaygain_tag};
-pub use analyze::{Analysis, AnalyzedFile, analyze, analyze_with_progress, known_lufs, unmeasured};
-pub use cache::{CACHE_FILE, CacheEntry, CacheError, FileIdentity, LoudnessCache};
+pub use analyze::{Analysis, AnalyzedFile, analyze, analyze_with_progress};
 pub use check::{FileCheck, FileStatus, check_file, check_files, check_files_with_progress};
 pub use coverage::{PhaseCoverage, Verdict, coverage, length};
-pub use loudness::{Loudness, LoudnessError, measure};
+pub use loudness::{LoudnessError, measure};
 pub use parallel::map_parallel;
 pub use skips::{LogProblem, SkipReport, SkippedTrack, skips};

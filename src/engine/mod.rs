@@ -11,7 +11,6 @@
 //! - `watchdog`: readiness, status and watchdog pings to systemd, from the loop itself.
 
 pub mod clock;
-mod control;
 mod dispatch;
 pub mod event_log;
 pub mod history;
@@ -37,6 +36,7 @@ use tokio::time::Instant;
 
 use crate::audio::AudioOutput;
 use crate::config::Config;
+use crate::control;
 use crate::lights::LightOutput;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;

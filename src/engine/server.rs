@@ -16,8 +16,8 @@ use tokio::task::{AbortHandle, JoinSet};
 use crate::protocol::{ErrorKind, MAX_LINE_BYTES, Op, ProtocolError, Reply, decode_request, encode_line};
 use crate::timeline::Source;
 
-use super::control::EngineHandle;
 use super::line::{Line, read_line};
+use crate::control::EngineHandle;
 
 /// Open connections beyond this close the quietest one: a runaway script must never use up the
 /// file descriptors (often 1024 under systemd) that an emergency needs to get in.

@@ -500,7 +500,7 @@ fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<
         .filter_map(|name| catalog.playlists().get(name))
         .flat_map(|playlist| playlist.tracks.iter().map(|t| t.path.clone()))
         .collect();
-    let unmeasured = crate::curation::unmeasured(&catalog.config().paths.media, &files);
+    let unmeasured = crate::audio::loudness_cache::unmeasured(&catalog.config().paths.media, &files);
     let first = unmeasured.first()?;
     let message = format!(
         "{} of this session's tracks have no loudness measurement and play unlevelled ({first}{}); \

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{TlsConfiguration, Transport, v5};
 
+use crate::config::{BrokerConfig, LightConfig, MqttVersion};
 use crate::config::{SecretError, read_secret};
 use crate::lights::direct_notice::{self, DirectNotice};
 use crate::lights::driver::{Publish, driver};
 use crate::lights::level;
-use crate::lights::model::{BrokerConfig, LightConfig, MqttVersion};
-use crate::lights::mqtt::{OptionsError, tls_config};
+use crate::mqtt::{OptionsError, tls_config};
 use crate::scene::Look;
 
 /// How long the whole attempt may take, connection and acknowledgements: past this the
@@ -122,7 +122,7 @@ pub fn publish_emergency(
     let mut link = match broker.version {
         MqttVersion::V5 => {
             let mut options = v5::MqttOptions::new(client_id, &broker.host, broker.port);
-            let network = crate::lights::mqtt::without_nagle(options.network_options());
+            let network = crate::mqtt::without_nagle(options.network_options());
             options
                 .set_network_options(network)
                 .set_clean_start(true)
@@ -340,7 +340,7 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lights::model::{Curve, Family};
+    use crate::config::{Curve, Family};
 
     fn light(name: &str, zone: &str, family: Family) -> LightConfig {
         LightConfig {

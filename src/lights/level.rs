@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::scene::Look;
 
 use super::driver::{DeviceCommand, DeviceState};
-use super::model::{Curve, LightConfig};
+use crate::config::{Curve, LightConfig};
 
 /// CIE 1976: below this lightness the curve is linear (the cube root's toe).
 const CIE_KNEE_LIGHTNESS: f32 = 8.0;
@@ -91,7 +91,7 @@ pub fn look_from_state(light: &LightConfig, state: &DeviceState, fallback_kelvin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lights::model::Family;
+    use crate::config::Family;
 
     fn light(curve: Curve, min_level: f32) -> LightConfig {
         LightConfig {

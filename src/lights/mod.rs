@@ -5,22 +5,21 @@
 //! (which owns the command budget and native transitions) and reports trouble back as
 //! [`DeviceEvent`](crate::timeline::DeviceEvent)s through the channel it was given.
 
-pub mod broker;
 pub mod direct;
 pub mod direct_notice;
 pub mod driver;
+mod error;
 pub mod level;
 mod logging;
-pub mod model;
 pub mod mqtt;
 pub mod sim;
-mod status;
 pub mod traffic;
 
+pub use error::LightError;
 pub use logging::LoggingLights;
 pub use mqtt::{MqttLights, MqttSetup, MqttTask};
-pub use status::{LightError, LightStatus, LightsReport};
 
+use crate::protocol::LightsReport;
 use crate::scene::Look;
 use crate::time::Millis;
 

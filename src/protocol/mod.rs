@@ -8,6 +8,7 @@
 
 mod codec;
 mod lights;
+mod lights_report;
 mod log_entry;
 mod reply;
 mod request;
@@ -16,6 +17,7 @@ pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
 pub use lights::{
     KELVIN_RANGE, LightOrder, LightsCalibrateReply, LightsTestReply, TestStep, check_raw_level, test_pattern,
 };
+pub use lights_report::{LightStatus, LightsReport};
 pub use log_entry::LogEntry;
 pub use reply::{DaemonInfo, ErrorKind, Reply, ReplyError, ReportReply, SessionSummary, StatusReply};
 pub use request::{Envelope, Op};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lights::LightsReport;
+use super::lights_report::LightsReport;
 use crate::timeline::Status;
 
 use super::log_entry::LogEntry;

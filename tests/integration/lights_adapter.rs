@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-use setting::lights::model::{BrokerConfig, Curve, Family, LightConfig, MqttVersion, SecretSource};
+use setting::config::{BrokerConfig, Curve, Family, LightConfig, MqttVersion, SecretSource};
 use setting::lights::{LightOutput, MqttLights, MqttSetup, MqttTask};
 use setting::scene::Look;
 use setting::time::Millis;
@@ -81,7 +81,7 @@ impl Adapter {
         self.lights.as_mut().expect("running")
     }
 
-    fn report(&self) -> setting::lights::LightsReport {
+    fn report(&self) -> setting::protocol::LightsReport {
         self.lights.as_ref().expect("running").report()
     }
 
@@ -698,7 +698,7 @@ fn tls_connects_with_the_configured_ca() {
         .tls()
         .start();
     let mut config = room_broker(&broker, "room-password", MqttVersion::V5);
-    config.tls = Some(setting::lights::model::TlsConfig {
+    config.tls = Some(setting::config::TlsConfig {
         ca: broker.ca(),
         client_cert: None,
     });
@@ -708,7 +708,7 @@ fn tls_connects_with_the_configured_ca() {
     // A CA that did not sign the broker's certificate is refused, and said so.
     let other = Broker::builder().tls().start();
     let mut config = room_broker(&broker, "room-password", MqttVersion::V5);
-    config.tls = Some(setting::lights::model::TlsConfig {
+    config.tls = Some(setting::config::TlsConfig {
         ca: other.ca(),
         client_cert: None,
     });

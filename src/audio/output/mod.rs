@@ -12,18 +12,17 @@ mod events;
 mod fade_in;
 mod null;
 mod pace;
-mod spec;
 mod wav;
 
 use std::path::PathBuf;
 
+use crate::config::OutputSpec;
 use crate::error_text::error_chain;
 
 pub use device::{DeviceError, DeviceOutput};
 pub use events::DeviceEvents;
 pub use null::NullOutput;
 pub use pace::Pace;
-pub use spec::{OutputSpec, OutputSpecError};
 pub use wav::WavOutput;
 
 pub trait Output: Send {

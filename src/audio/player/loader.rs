@@ -10,9 +10,9 @@ use std::time::Duration;
 
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, open_levelled};
+use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::PreparedTrack;
-use crate::curation::LoudnessCache;
 use crate::playlist;
 
 /// How long the loader rests when every read-ahead is full, in real time. The shortest

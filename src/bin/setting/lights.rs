@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::{KELVIN_RANGE, LightOrder, LightsTestReply, Op};
+use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::Look;
 use setting::time::parse_duration;
 

@@ -6,8 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::Op;
+use setting::protocol::{LightStatus, LightsReport};
 
 use crate::args::Cli;
 use crate::lights::{available, connect, headline, look, reported};

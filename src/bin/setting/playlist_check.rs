@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use setting::audio::loudness_cache::unmeasured;
 use setting::catalog::Catalog;
-use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage, unmeasured};
+use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage};
 use setting::scene::Scene;
 use setting::time::{Millis, format_duration};
 

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 use std::process::ExitCode;
 
-use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::{DaemonInfo, Op, StatusReply};
+use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::PhaseEnd;
 use setting::timeline::{MusicTarget, Status};
 
@@ -277,6 +277,7 @@ mod tests {
             )]),
             pending_prompt: Some("Blood pressure".into()),
             finished: false,
+            unrecorded: 0,
         }
     }
 
@@ -306,7 +307,7 @@ mod tests {
 
     #[test]
     fn lights_show_one_line_per_zone() {
-        let light = |name: &str, zone: &str, available| setting::lights::LightStatus {
+        let light = |name: &str, zone: &str, available| setting::protocol::LightStatus {
             name: name.into(),
             zone: zone.into(),
             family: "zigbee2mqtt".into(),
@@ -325,7 +326,7 @@ mod tests {
         let text = render(&StatusReply {
             daemon: daemon_info(),
             session: None,
-            lights: Some(setting::lights::LightsReport {
+            lights: Some(setting::protocol::LightsReport {
                 summary: "mqtt 127.0.0.1:1883".into(),
                 connected: false,
                 lights: vec![

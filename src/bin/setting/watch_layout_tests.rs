@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use setting::lights::{LightStatus, LightsReport};
 use setting::protocol::DaemonInfo;
+use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::{Look, PhaseEnd};
 use setting::timeline::{MusicTarget, PhaseStatus};
 
@@ -64,6 +64,7 @@ fn status(session_mins: u64) -> Status {
         ]),
         pending_prompt: Some("Blood pressure".into()),
         finished: false,
+        unrecorded: 0,
     }
 }
 

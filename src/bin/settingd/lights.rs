@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use setting::config::{BrokerConfig, Family, MqttVersion};
 use setting::config::{Config, default_client_id};
 use setting::error_text::error_chain;
-use setting::lights::broker::PrivateBroker;
-use setting::lights::model::{BrokerConfig, Family, MqttVersion};
 use setting::lights::sim::SimulatedLights;
 use setting::lights::{LightOutput, LoggingLights, MqttLights, MqttSetup, MqttTask};
+use setting::mqtt::PrivateBroker;
 use setting::timeline::DeviceEvent;
 
 /// How long a stopping daemon gives the MQTT task to say `offline` and disconnect.

@@ -14,11 +14,11 @@ use clap::Parser;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use setting::audio::output::{DeviceEvents, OutputOptions, OutputSpec, OutputSpecError, Pace, open_output};
+use setting::audio::output::{DeviceEvents, OutputOptions, Pace, open_output};
 use setting::audio::player::{Player, PlayerSetup};
 use setting::audio::{AudioOutput, LoggingAudio};
 use setting::catalog::Catalog;
-use setting::config::{Config, MAX_SPEED, load_config, locate_config};
+use setting::config::{Config, MAX_SPEED, OutputSpec, OutputSpecError, load_config, locate_config};
 use setting::engine::{self, EngineOptions};
 
 use logging::LogFormat;

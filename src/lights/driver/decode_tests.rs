@@ -3,7 +3,7 @@
 
 use super::fixtures::{light, topic};
 use super::{DecodeError, DeviceState, Report, driver};
-use crate::lights::model::{Family, LightConfig};
+use crate::config::{Family, LightConfig};
 
 fn decode(family: Family, at: &str, payload: &[u8]) -> Result<Option<Report>, DecodeError> {
     decode_for(&light(family, topic(family)), at, payload)

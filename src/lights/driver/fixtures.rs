@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::DeviceCommand;
-use crate::lights::model::{Curve, Family, LightConfig};
+use crate::config::{Curve, Family, LightConfig};
 
 pub(super) fn light(family: Family, topic: &str) -> LightConfig {
     LightConfig {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::fixtures::{light, off, reference, topic};
 use super::{DeviceCommand, Publish, driver};
-use crate::lights::model::Family;
+use crate::config::Family;
 
 fn encode(family: Family, command: &DeviceCommand) -> Vec<(String, String)> {
     let light = light(family, topic(family));

@@ -6,21 +6,17 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::fixtures::{light, topic};
 use super::{DeviceState, Report, driver};
-use crate::lights::model::Family;
+use crate::config::Family;
 
-/// xorshift64*: tiny, deterministic, and enough to stir payloads.
-struct Rng(u64);
+/// The generator's few moves over fastrand's seeded generator.
+trait Stir {
+    fn below(&mut self, n: usize) -> usize;
+    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
+impl Stir for fastrand::Rng {
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.usize(..n)
     }
 
     fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
@@ -97,7 +93,7 @@ const JUNK: &[&[u8]] = &[
     b"\xef\xbb\xbf",
 ];
 
-fn generate(rng: &mut Rng) -> Vec<u8> {
+fn generate(rng: &mut fastrand::Rng) -> Vec<u8> {
     match rng.below(6) {
         // A real message cut short.
         0 => {
@@ -110,7 +106,7 @@ fn generate(rng: &mut Rng) -> Vec<u8> {
             for _ in 0..=rng.below(4) {
                 let at = rng.below(bytes.len() + 1);
                 if rng.below(2) == 0 && at < bytes.len() {
-                    bytes[at] = rng.next() as u8;
+                    bytes[at] = rng.u8(..);
                 } else {
                     let junk = rng.pick(JUNK);
                     bytes.splice(at..at, junk.iter().copied());
@@ -137,7 +133,7 @@ fn generate(rng: &mut Rng) -> Vec<u8> {
             bytes
         }
         // Random bytes.
-        _ => (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+        _ => (0..rng.below(64)).map(|_| rng.u8(..)).collect(),
     }
 }
 
@@ -147,7 +143,7 @@ fn check(state: &DeviceState) -> bool {
 
 #[test]
 fn no_decoder_panics_and_every_error_names_its_topic() {
-    let mut rng = Rng(0x5E77_1A6E_D00D_F00D);
+    let mut rng = fastrand::Rng::with_seed(0x5E77_1A6E_D00D_F00D);
     let lights: Vec<_> = Family::ALL.iter().map(|&f| light(f, topic(f))).collect();
     let mut refused = 0;
     for _ in 0..4000 {

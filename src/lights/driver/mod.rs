@@ -23,7 +23,7 @@ mod malformed_tests;
 
 use std::time::Duration;
 
-use super::model::{Family, LightConfig};
+use crate::config::{Family, LightConfig};
 
 /// One MQTT message to send. Commands always go at QoS 1 and are never retained: a retained
 /// command replays when a device reconnects.

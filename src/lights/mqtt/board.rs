@@ -3,9 +3,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::config::LightConfig;
 use crate::lights::driver::{DeviceState, Report};
-use crate::lights::model::LightConfig;
-use crate::lights::{LightStatus, LightsReport};
+use crate::protocol::{LightStatus, LightsReport};
 
 #[derive(Clone)]
 pub struct Board {

@@ -8,20 +8,22 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::lights::model::{BrokerConfig, LightConfig, NetworkConfig};
+use crate::config::{BrokerConfig, LightConfig, NetworkConfig};
 use crate::lights::traffic::Planner;
-use crate::lights::{LightError, LightOutput, LightsReport, driver};
+use crate::lights::{LightError, LightOutput, driver};
+use crate::protocol::LightsReport;
 use crate::scene::Look;
 use crate::time::{Millis, format_duration};
 use crate::timeline::DeviceEvent;
 
 use super::acks::Acks;
-use super::backoff::Backoff;
 use super::board::Board;
 use super::link;
-use super::options::{OptionsError, connect_options, status_topic};
+use super::options::{connect_options, status_topic};
 use super::routes::{DriverFor, Routes};
 use super::task::{Order, Task};
+use crate::mqtt::Backoff;
+use crate::mqtt::OptionsError;
 
 /// What the adapter needs to start.
 #[derive(Clone, Debug)]
@@ -76,8 +78,8 @@ impl MqttLights {
         let (link, events) = link::open(options);
         let broker = format!("{}:{}", setup.broker.host, setup.broker.port);
         let version = match setup.broker.version {
-            crate::lights::model::MqttVersion::V5 => "MQTT v5",
-            crate::lights::model::MqttVersion::V311 => "MQTT 3.1.1",
+            crate::config::MqttVersion::V5 => "MQTT v5",
+            crate::config::MqttVersion::V311 => "MQTT 3.1.1",
         };
         let board = Board::new(format!("broker {broker} ({version})"), &setup.lights);
         let (orders, orders_rx) = mpsc::unbounded_channel();

@@ -86,7 +86,7 @@ pub fn open(options: ConnectOptions) -> (Link, Events) {
         ConnectOptions::V311(options) => {
             let (client, mut events) = rumqttc::AsyncClient::new(*options, REQUEST_CAPACITY);
             // 3.1.1 keeps the socket options on the event loop rather than in the options.
-            events.network_options = super::options::without_nagle(events.network_options.clone());
+            events.network_options = crate::mqtt::without_nagle(events.network_options.clone());
             (Link::V311(client), Events::V311(Box::new(events)))
         }
     }

@@ -3,7 +3,6 @@
 //! reports and the recovery from a lost broker.
 
 mod acks;
-mod backoff;
 mod board;
 mod handle;
 mod link;
@@ -11,7 +10,5 @@ mod options;
 mod routes;
 mod task;
 
-pub(crate) use backoff::Backoff;
 pub use handle::{MqttLights, MqttSetup, MqttTask};
-pub use options::{OptionsError, status_topic};
-pub(crate) use options::{tls_config, v5_options, without_nagle};
+pub use options::status_topic;

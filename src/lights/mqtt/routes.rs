@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::config::{Family, LightConfig};
 use crate::lights::driver::{Driver, Report};
-use crate::lights::model::{Family, LightConfig};
 use crate::time::Millis;
 
 const MALFORMED_LOG_EVERY: Millis = Millis(60_000);
@@ -78,8 +78,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::config::Curve;
     use crate::lights::driver::{DecodeError, DeviceCommand, DeviceState, Publish};
-    use crate::lights::model::Curve;
 
     /// A driver for tests of the adapter alone: one topic per light plus a shared bridge topic,
     /// payloads `on`, `off`, `online`, `offline`, a level `0.25`, anything else malformed.

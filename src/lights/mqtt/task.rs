@@ -18,11 +18,11 @@ use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
 use super::acks::{Acks, Sent};
-use super::backoff::Backoff;
 use super::board::Board;
 use super::link::{Events, Link, LinkError, LinkEvent, Refusal};
 use super::options::{OFFLINE, ONLINE};
 use super::routes::{DriverFor, Routes};
+use crate::mqtt::Backoff;
 
 /// How long a stopping daemon waits for its `offline` status to leave.
 const GOODBYE: Duration = Duration::from_secs(1);

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::driver::zigbee2mqtt::{availability_topic, bridge_state_topic};
 use super::driver::{DeviceState, Publish};
-use super::model::{Family, LightConfig};
+use crate::config::{Family, LightConfig};
 use device::Device;
 
 /// How long [`SimulatedLights::start`] waits for the broker to take the connection and the

@@ -11,8 +11,8 @@ use rumqttc::v5::{AsyncClient, Event, MqttOptions};
 use tokio::sync::mpsc;
 
 use super::SimulatedLights;
+use crate::config::{Curve, Family, LightConfig};
 use crate::lights::driver::{DeviceState, Report, driver};
-use crate::lights::model::{Curve, Family, LightConfig};
 
 /// Long enough for a loaded machine; only a guard against hanging, never a speed check.
 const PATIENCE: Duration = Duration::from_secs(20);

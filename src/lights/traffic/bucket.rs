@@ -1,7 +1,8 @@
 //! The command budget of one network: a token bucket with a reserve only emergencies may
-//! draw on, and the defaults for networks the config does not describe.
+//! draw on (as large as [`reserve_for`] says), and the defaults for networks the config does not
+//! describe.
 
-use crate::lights::model::{Family, NetworkConfig};
+use crate::config::{Family, NetworkConfig, reserve_for};
 use crate::time::Millis;
 
 /// Tokens are fractional while they refill; this much short of a whole one still counts, so
@@ -20,34 +21,6 @@ pub fn default_budget(family: Family) -> (u32, f32) {
         .find(|n| n.name == name)
         .map(|n| (n.burst, n.per_second))
         .expect("every family's default network is built in")
-}
-
-/// How many tokens ordinary traffic must leave for emergencies: two (an emergency may need a
-/// stop and its target) out of a burst of four or more, one out of two or three, none out of
-/// a burst of one, where an emergency simply goes first.
-pub fn reserve_for(burst: u32) -> u32 {
-    match burst {
-        0 | 1 => 0,
-        2 | 3 => 1,
-        _ => 2,
-    }
-}
-
-/// The most tokens one ordinary command can ever take on a network with this burst: what the
-/// reserve leaves of it.
-pub fn ordinary_room(burst: u32) -> u32 {
-    let burst = burst.max(1);
-    burst - reserve_for(burst)
-}
-
-/// The smallest burst on which an ordinary command of `messages` messages fits whole (a light
-/// with `separate_kelvin` sends two). On a smaller one the planner could keep the budget only
-/// by holding the light back for good or by spending the emergencies' reserve, so the config
-/// refuses such a light.
-pub fn burst_for(messages: u32) -> u32 {
-    (1..)
-        .find(|&b| ordinary_room(b) >= messages)
-        .expect("the room grows with the burst")
 }
 
 #[derive(Clone, Debug)]
@@ -124,7 +97,8 @@ impl Bucket {
     /// The cost of a command after clamping it to what this bucket can ever hold, so that a
     /// command still goes where it cannot fit whole: an emergency's stop riding with its set on
     /// a network with a burst of one. A light with `separate_kelvin` never needs this: the
-    /// config refuses it on a network below [`burst_for`]`(2)`.
+    /// config refuses it on a network below
+    /// [`burst_for`](crate::config::burst_for)`(2)`.
     pub fn fit(&self, cost: u32, urgent: bool) -> u32 {
         let room = (self.burst - self.floor(urgent)).max(1.0) as u32;
         cost.min(room)
@@ -134,6 +108,7 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{burst_for, ordinary_room};
 
     fn net(burst: u32, per_second: f32) -> NetworkConfig {
         NetworkConfig {

@@ -1,9 +1,9 @@
 //! What the planner keeps per light: the scene's trajectory, the one command (if any) waiting
 //! to go, and what the device was last told to do, for estimates.
 
+use crate::config::LightConfig;
 use crate::lights::driver::DeviceCommand;
 use crate::lights::level;
-use crate::lights::model::LightConfig;
 use crate::scene::Look;
 use crate::time::Millis;
 

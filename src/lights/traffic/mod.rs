@@ -21,7 +21,7 @@
 //!   state due at that moment with what is left of the transition. A new order for a light
 //!   with a command waiting replaces it (counted as merged); nothing stale is ever queued.
 //! - Emergencies (`urgent`) go ahead of everything waiting, may draw on a reserve of tokens
-//!   ordinary traffic cannot take ([`bucket::reserve_for`]), and stop a running transition
+//!   ordinary traffic cannot take ([`reserve_for`](crate::config::reserve_for)), and stop a running transition
 //!   first ([`PlannedKind::Stop`]). An emergency is one command straight to its look (with
 //!   the native transition, or none on a light without), never a ramp of steps or segments:
 //!   whatever came after the first would go as ordinary traffic, behind everyone else. An
@@ -29,7 +29,7 @@
 //!   replaces the running one, and a stop would cost a token.
 //! - Each message counts against the budget: a stop is one, a light with `separate_kelvin`
 //!   needs two per command, and the config puts such a light only on a network whose burst
-//!   leaves ordinary traffic room for both ([`burst_for`]).
+//!   leaves ordinary traffic room for both ([`burst_for`](crate::config::burst_for)).
 //! - Until the planner knows where a light is (nothing sent, nothing reported), and after a
 //!   re-assertion, the first command goes straight to the target with a transition of its
 //!   own rather than following a ramp from an unknown start.
@@ -45,7 +45,7 @@ mod tests;
 #[cfg(test)]
 mod tests_budget;
 
-pub use bucket::{burst_for, default_budget, ordinary_room, reserve_for};
+pub use bucket::default_budget;
 
 use std::collections::BTreeMap;
 
@@ -53,9 +53,9 @@ use crate::scene::Look;
 use crate::time::Millis;
 
 use super::driver::{DeviceCommand, DeviceState};
+use super::error::LightError;
 use super::level;
-use super::model::{LightConfig, NetworkConfig};
-use super::status::LightError;
+use crate::config::{LightConfig, NetworkConfig};
 
 use bucket::Bucket;
 use light::{LightState, Target, Track};

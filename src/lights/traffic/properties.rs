@@ -18,7 +18,7 @@ use proptest::prelude::*;
 
 use super::tests::{look, run};
 use super::*;
-use crate::lights::model::{Curve, Family};
+use crate::config::{Curve, Family, burst_for};
 
 const ZONES: [&str; 2] = ["room", "mat-1"];
 

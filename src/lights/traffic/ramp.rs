@@ -2,8 +2,8 @@
 //! scene means it) and how to cut it into device transitions, which are straight lines in the
 //! device's level instead.
 
+use crate::config::Curve;
 use crate::lights::level::{curve_level, curve_perceived};
-use crate::lights::model::Curve;
 use crate::scene::Look;
 use crate::time::Millis;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::ramp::{MAX_ERROR, Ramp, STEP_BRIGHTNESS, STEP_INTERVAL, STEP_KELVIN};
 use super::*;
+use crate::config::{Curve, Family};
 use crate::lights::level::{curve_level, curve_perceived, device_level};
-use crate::lights::model::{Curve, Family};
 
 pub(super) fn look(brightness: f32, kelvin: u16) -> Look {
     Look { brightness, kelvin }

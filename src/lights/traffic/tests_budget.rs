@@ -3,8 +3,8 @@
 
 use super::tests::{bulb, look, run, sets, zigbee};
 use super::*;
+use crate::config::{Family, reserve_for};
 use crate::lights::level::device_level;
-use crate::lights::model::Family;
 
 /// Fails if any window of the sends holds more messages than the bucket allows: its burst
 /// plus what it refills over the window.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rumqttc::v5::{ClientError, ConnectionError};
 
-use crate::lights::mqtt::OptionsError;
+use crate::mqtt::OptionsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {

@@ -20,6 +20,7 @@ pub use error::{RemoteError, RemoteErrorClass};
 pub use room_request::{Delivery, REPLY_TIMEOUT, deliver, request};
 pub use rooms::{QUIET, RoomList, list_rooms};
 
+use crate::config::user_level_problem;
 use crate::remote::topics;
 
 /// The broker and the account the CLI logs in with. Its `Debug` leaves the password out.
@@ -61,7 +62,7 @@ impl BrokerAccess {
     /// The name requests are sent under: the broker account, or [`topics::ANONYMOUS`].
     pub fn user_level(&self) -> Result<&str, RemoteError> {
         let user = self.username.as_deref().unwrap_or(topics::ANONYMOUS);
-        match topics::user_level_problem(user) {
+        match user_level_problem(user) {
             None => Ok(user),
             Some(problem) => Err(RemoteError::BadUser {
                 user: user.to_string(),
@@ -156,10 +157,7 @@ mod tests {
         let b = token();
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
-        assert!(
-            topics::user_level_problem(&a).is_none(),
-            "a token is one topic level"
-        );
+        assert!(user_level_problem(&a).is_none(), "a token is one topic level");
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn send(
     let user = access.user_level()?.to_string();
     // A room name with `/`, `+` or `#` would send the request, and listen for the reply,
     // somewhere else than the room's own topics.
-    if let Some(problem) = crate::remote::topics::user_level_problem(room) {
+    if let Some(problem) = crate::config::user_level_problem(room) {
         return Err(RemoteError::BadRoom {
             room: room.to_string(),
             problem,

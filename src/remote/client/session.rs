@@ -11,8 +11,8 @@ use rumqttc::v5::{self, ConnectionError, Event};
 use rumqttc::{TlsConfiguration, Transport};
 
 use super::{BrokerAccess, RemoteError};
-use crate::lights::model::TlsConfig;
-use crate::lights::mqtt::tls_config;
+use crate::config::TlsConfig;
+use crate::mqtt::tls_config;
 
 /// Few messages are in flight at once: a subscription, a request, a disconnect.
 const QUEUE: usize = 16;
@@ -36,7 +36,7 @@ impl Session {
         let address = access.address();
         let mut options = v5::MqttOptions::new(&access.client_id, &access.host, access.port);
         let left = deadline.saturating_duration_since(Instant::now());
-        let network = crate::lights::mqtt::without_nagle(options.network_options());
+        let network = crate::mqtt::without_nagle(options.network_options());
         options
             .set_network_options(network)
             .set_clean_start(true)

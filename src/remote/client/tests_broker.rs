@@ -10,7 +10,7 @@ use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
 use rumqttc::v5::{self, Event};
 
 use super::*;
-use crate::lights::broker::PrivateBroker;
+use crate::mqtt::PrivateBroker;
 use crate::protocol::{Op, Reply};
 use crate::remote::state::RoomState;
 

@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::engine::EngineHandle;
-use crate::lights::mqtt::Backoff;
+use crate::control::EngineHandle;
+use crate::mqtt::Backoff;
 
 use super::topics::RoomTopics;
 

@@ -6,8 +6,8 @@ use rumqttc::v5::MqttOptions;
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::LastWill;
 
-use crate::lights::model::BrokerConfig;
-use crate::lights::mqtt::{OptionsError, v5_options};
+use crate::config::BrokerConfig;
+use crate::mqtt::{OptionsError, v5_options};
 use crate::protocol::MAX_LINE_BYTES;
 use crate::remote::state::RoomState;
 use crate::remote::topics::RoomTopics;
@@ -41,7 +41,7 @@ pub fn connect_options(broker: &BrokerConfig, topics: &RoomTopics) -> Result<Mqt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lights::model::MqttVersion;
+    use crate::config::MqttVersion;
 
     fn broker() -> BrokerConfig {
         BrokerConfig {

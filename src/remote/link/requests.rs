@@ -10,7 +10,7 @@ use rumqttc::v5::mqttbytes::v5::{Publish, PublishProperties};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::state_publisher::Nudge;
-use crate::engine::EngineHandle;
+use crate::control::EngineHandle;
 use crate::protocol::{ErrorKind, Op, Reply, decode_request};
 use crate::remote::topics::RoomTopics;
 use crate::timeline::Source;

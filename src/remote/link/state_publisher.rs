@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::engine::EngineHandle;
+use crate::control::EngineHandle;
 use crate::protocol::{Op, StatusReply};
 use crate::remote::home_assistant;
 use crate::remote::state::RoomState;

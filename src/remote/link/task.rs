@@ -18,7 +18,7 @@ use crate::remote::topics::RoomTopics;
 
 use super::requests::Requests;
 use super::state_publisher::Nudge;
-use crate::lights::mqtt::Backoff;
+use crate::mqtt::Backoff;
 
 /// The event loop's next poll, owning the loop until it completes: rumqttc's `poll` can lose
 /// a packet it has taken from its queue if it is dropped before writing it.

@@ -1,5 +1,5 @@
-//! What the lights adapter reports about each light, for `status`, `setting lights list` and
-//! `setting lights watch`.
+//! What the lights adapter reports about each light, as `status` carries it to `setting
+//! status`, `setting lights list` and `setting lights watch`.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,12 +40,4 @@ pub struct LightsReport {
     /// Commands sent in all, and commands the budget held back and merged into later ones.
     pub commands_sent: u64,
     pub commands_merged: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LightError {
-    #[error("no light or zone named `{0}`")]
-    Unknown(String),
-    #[error("this lights output cannot address single lights ({0})")]
-    Unsupported(String),
 }

@@ -1,8 +1,9 @@
-//! The validated description of a room's lights and the broker they are reached through, as
+//! The validated description of a room's lights (`[[lights]]` and `[[lights.network]]`), as
 //! the config file gives it: what every driver, the traffic planner and the MQTT task read.
 
-use std::path::PathBuf;
 use std::time::Duration;
+
+use super::broker_model::BrokerConfig;
 
 /// The device families a light can belong to; each has its own driver and payloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,39 +93,6 @@ pub struct NetworkConfig {
     pub per_second: f32,
     /// How many may go at once after a quiet spell.
     pub burst: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum MqttVersion {
-    V311,
-    /// The default: a denied publish is visible in its reason code.
-    #[default]
-    V5,
-}
-
-/// Where a secret comes from. The secret itself is never written in the config, logged or shown.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SecretSource {
-    File(PathBuf),
-    Env(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TlsConfig {
-    pub ca: PathBuf,
-    /// A client certificate and its key, for brokers that authenticate clients by certificate.
-    pub client_cert: Option<(PathBuf, PathBuf)>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct BrokerConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: Option<TlsConfig>,
-    pub username: Option<String>,
-    pub password: Option<SecretSource>,
-    pub client_id: String,
-    pub version: MqttVersion,
 }
 
 /// Everything about the room's lights. With no lights the daemon only logs what it would set;

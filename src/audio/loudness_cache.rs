@@ -1,6 +1,7 @@
 //! The loudness cache: measurements keyed by file identity (path under the media root, size
 //! and modification time), kept as JSON in `<media root>/.setting-loudness.json` so that it
-//! travels with the library it describes.
+//! travels with the library it describes. The curators' analysis ([`crate::curation`]) writes
+//! it; playback reads it to level each track, falling back on ReplayGain tags.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-use super::loudness::Loudness;
+use super::decode::replaygain_tag;
 
 pub const CACHE_FILE: &str = ".setting-loudness.json";
 
@@ -33,6 +34,17 @@ impl FileIdentity {
             mtime_ns,
         })
     }
+}
+
+/// One file's measurement. Silence has no integrated loudness and a peak of minus infinity;
+/// both are `None` so that the JSON cache can hold them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Loudness {
+    pub lufs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub seconds: f64,
+    /// REPLAYGAIN_TRACK_GAIN as tagged in the file, for comparison.
+    pub replaygain_db: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,4 +114,30 @@ impl LoudnessCache {
         self.files
             .insert(rel.to_string(), CacheEntry { identity, loudness });
     }
+}
+
+/// How loud a track is without decoding it: its cached measurement, else what its
+/// ReplayGain tag implies (ReplayGain 2 aims tracks at -18 LUFS).
+pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option<f64> {
+    let file = media_root.join(rel);
+    let cached = FileIdentity::of(&file)
+        .ok()
+        .and_then(|id| cache.get(rel, id))
+        .and_then(|l| l.lufs);
+    cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
+}
+
+/// The files of `files` (under `media_root`) that are there but whose loudness is known
+/// neither from the cache nor from a ReplayGain tag: they play unlevelled, at their own
+/// mastering level.
+pub fn unmeasured(media_root: &Path, files: &[String]) -> Vec<String> {
+    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    let mut out: Vec<String> = files
+        .iter()
+        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, &cache).is_none())
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }

@@ -1,33 +1,44 @@
 //! The wait between connection attempts: exponential with jitter, so that a room's daemon
 //! neither hammers a broker that is down (rumqttc retries at once) nor reconnects in step with
 //! every other room's daemon after a broker restart.
+//!
+//! The jitter is symmetric (each wait ±25 %) and applies at the cap too, which the backoff
+//! crates do not offer (added jitter only, or jittered waits clamped back to the cap, where
+//! every room would meet again); the doubling itself is three lines, so only the randomness
+//! comes from a crate.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct Backoff {
     first: Duration,
     max: Duration,
     next: Duration,
-    rng: XorShift,
+    rng: fastrand::Rng,
 }
 
 impl Backoff {
-    /// 250 ms doubling to 30 s, each wait ±25 %.
+    /// 250 ms doubling to 30 s, each wait ±25 %, seeded afresh for every connection (from the
+    /// system's randomness), so daemons started together still spread out.
     pub fn standard() -> Backoff {
-        Backoff::new(
+        Backoff::with_rng(
             Duration::from_millis(250),
             Duration::from_secs(30),
-            seed_from_clock(),
+            fastrand::Rng::new(),
         )
     }
 
+    /// The same waits from a given seed: the tests' reproducible sequence.
     pub fn new(first: Duration, max: Duration, seed: u64) -> Backoff {
+        Backoff::with_rng(first, max, fastrand::Rng::with_seed(seed))
+    }
+
+    fn with_rng(first: Duration, max: Duration, rng: fastrand::Rng) -> Backoff {
         Backoff {
             first,
             max,
             next: first,
-            rng: XorShift::new(seed),
+            rng,
         }
     }
 
@@ -36,7 +47,7 @@ impl Backoff {
         let base = self.next;
         self.next = (self.next * 2).min(self.max);
         // A factor in [0.75, 1.25).
-        let factor = 0.75 + 0.5 * self.rng.unit();
+        let factor = 0.75 + 0.5 * self.rng.f64();
         base.mul_f64(factor)
     }
 
@@ -44,38 +55,6 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.next = self.first;
     }
-}
-
-/// Marsaglia's xorshift64: plenty for jitter, and no dependency for it.
-#[derive(Debug)]
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> XorShift {
-        // One splitmix64 round, so that close seeds (two daemons started together) give
-        // unrelated sequences: xorshift's first outputs from a small seed are tiny.
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        // Zero is the one state xorshift never leaves.
-        XorShift(if z == 0 { 0x9E37_79B9_7F4A_7C15 } else { z })
-    }
-
-    /// A number in [0, 1).
-    fn unit(&mut self) -> f64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn seed_from_clock() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
 }
 
 #[cfg(test)]
@@ -115,5 +94,13 @@ mod tests {
         waits.sort();
         waits.dedup();
         assert!(waits.len() > 10, "{waits:?}");
+    }
+
+    #[test]
+    fn daemons_started_together_wait_differently() {
+        let mut waits: Vec<Duration> = (0..10).map(|_| Backoff::standard().next_wait()).collect();
+        waits.sort();
+        waits.dedup();
+        assert!(waits.len() > 5, "{waits:?}");
     }
 }

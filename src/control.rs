@@ -1,6 +1,9 @@
-//! The channels between the socket server and the engine loop: requests with a oneshot for
-//! their reply (emergencies on their own queue, so they overtake anything waiting), and the
-//! broadcast of log entries that `watch` clients follow, and the config the engine runs with.
+//! The channels to the engine loop: requests with a oneshot for their reply (emergencies on
+//! their own queue, so they overtake anything waiting), the broadcast of log entries that
+//! `watch` clients follow, and the config the engine runs with.
+//!
+//! Apart from the engine, so that what sends it requests (the socket server, and the remote
+//! link the engine starts) holds an [`EngineHandle`] without depending on the engine itself.
 
 use std::sync::Arc;
 
