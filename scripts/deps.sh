@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The system packages the project needs, in one place; sourced by demo.sh and test.sh.
+# The system packages the project needs, in one place; sourced by demo.sh, test.sh and lint.sh.
 # shellcheck shell=bash
 
 # "package|why", one a line.
@@ -63,6 +63,23 @@ ensure_cargo() {
     echo "cargo not found: install the Rust toolchain (rustup, stable) and run this again" >&2
     return 1
   fi
+}
+
+# Checks for rustfmt and clippy, which scripts/lint.sh (and so CI) runs; adds whichever is missing
+# with rustup, saying so. Returns non-zero, saying what to install, when it cannot.
+ensure_rust_components() {
+  local missing=()
+  cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+  cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  if ! command -v rustup >/dev/null 2>&1; then
+    echo "deps: ${missing[*]} missing, and no rustup to add them: install them with your Rust toolchain" >&2
+    return 1
+  fi
+  echo "deps: adding the Rust components the format and lint checks need: rustup component add ${missing[*]}" >&2
+  rustup component add "${missing[@]}"
 }
 
 package_names() {

@@ -86,55 +86,58 @@ pub enum DurationError {
     Overflow(String),
 }
 
-/// Parses `90s`, `15m`, `1h30m`, `2h 5m 10s`, `500ms`. Units must come in falling order and
-/// each at most once, so that `30m1h` (probably a typo) is refused rather than guessed at.
+/// Parses `90s`, `15m`, `1h30m`, `2h 5m 10s`, `500ms`. humantime reads the numbers and units,
+/// in the narrower form docs/scenes.md promises: whole numbers; the units `h`, `m` (or `min`),
+/// `s` and `ms`, largest first and each at most once; a space only between two parts. So
+/// `30m1h` (probably a typo), `1.5h` and `10 minutes` are refused rather than guessed at.
 pub fn parse_duration(text: &str) -> Result<Millis, DurationError> {
     let s = text.trim();
     if s.is_empty() {
         return Err(DurationError::Empty);
     }
     let malformed = || DurationError::Malformed(text.to_string());
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    let mut total: u64 = 0;
-    let mut last_rank = usize::MAX;
-    while i < bytes.len() {
-        while i < bytes.len() && bytes[i] == b' ' {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        if start == i {
-            return Err(malformed());
-        }
-        let number: u64 = s[start..i]
-            .parse()
-            .map_err(|_| DurationError::Overflow(text.to_string()))?;
-        let ustart = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let (rank, unit_ms) = match &s[ustart..i] {
-            "h" => (3, 3_600_000),
-            "m" | "min" => (2, 60_000),
-            "s" => (1, 1000),
-            "ms" => (0, 1),
-            _ => return Err(malformed()),
-        };
-        if rank >= last_rank {
-            return Err(malformed());
-        }
-        last_rank = rank;
-        let part = number
-            .checked_mul(unit_ms)
-            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
-        total = total
-            .checked_add(part)
-            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+    let overflow = || DurationError::Overflow(text.to_string());
+    if !in_the_promised_form(s) {
+        return Err(malformed());
     }
-    Ok(Millis(total))
+    let duration = humantime::parse_duration(s).map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => overflow(),
+        _ => malformed(),
+    })?;
+    u64::try_from(duration.as_millis())
+        .map(Millis)
+        .map_err(|_| overflow())
+}
+
+/// Whether `s` (trimmed) keeps to the form [`parse_duration`] promises, which humantime
+/// alone is wider than: it also takes fractions, days to years, microseconds, words
+/// (`minutes`), units in any order, and spaces inside a number or before its unit.
+fn in_the_promised_form(s: &str) -> bool {
+    let characters = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_alphabetic() || b == b' ');
+    // `10 m` and `1 0m` break one part in two; `2h 5m` separates two.
+    let spaces = s
+        .as_bytes()
+        .windows(2)
+        .all(|w| w[1] != b' ' || w[0] == b' ' || w[0].is_ascii_alphabetic());
+    let mut last_rank = usize::MAX;
+    let units = s
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|unit| !unit.is_empty())
+        .all(|unit| {
+            let rank = match unit {
+                "h" => 3,
+                "m" | "min" => 2,
+                "s" => 1,
+                "ms" => 0,
+                _ => return false,
+            };
+            let falling = rank < last_rank;
+            last_rank = rank;
+            falling
+        });
+    characters && spaces && units
 }
 
 /// The shortest human form that [`parse_duration`] reads back, e.g. `1h30m`.
@@ -177,6 +180,49 @@ mod tests {
             parse_duration("99999999999999999999h"),
             Err(DurationError::Overflow(_))
         ));
+        assert!(matches!(
+            parse_duration("5124095576030432h"),
+            Err(DurationError::Overflow(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_what_humantime_alone_would_take() {
+        for bad in [
+            "10 m", "1 0m", "90 s", "2d", "1w", "3M", "1y", "1us", "500ns", "5sec", "5mins", "1hr", "1.5h",
+            "0.5s", "1h\t30m", "1h,30m", "1h30m1h", "5m 1h", "1m1min", "2H",
+        ] {
+            assert!(
+                matches!(parse_duration(bad), Err(DurationError::Malformed(_))),
+                "{bad:?} should be refused as malformed: {:?}",
+                parse_duration(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn takes_spaces_between_parts_and_around_the_whole() {
+        assert_eq!(parse_duration(" 1h  30m "), Ok(Millis::from_mins(90)));
+        assert_eq!(parse_duration("1h30min"), Ok(Millis::from_mins(90)));
+        assert_eq!(parse_duration("5m"), Ok(Millis::from_mins(5)));
+        assert_eq!(parse_duration("1h 0m 0s 1ms"), Ok(Millis(3_600_001)));
+    }
+
+    #[test]
+    fn errors_quote_what_was_written() {
+        assert_eq!(parse_duration("   "), Err(DurationError::Empty));
+        let error = parse_duration("10 minutes").unwrap_err().to_string();
+        assert!(
+            error.starts_with("`10 minutes` is not a duration; expected"),
+            "{error}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_formatted_duration_reads_back(ms in 0u64..=u64::MAX / 2) {
+            proptest::prop_assert_eq!(parse_duration(&format_duration(Millis(ms))), Ok(Millis(ms)));
+        }
     }
 
     #[test]

@@ -4,93 +4,62 @@
 //! The pings come from a tick in the engine loop itself, never from a thread of their own: a
 //! loop stuck in a request, a file or a device stops pinging, systemd kills and restarts the
 //! daemon, and the restarted daemon resumes the session from its state file.
+//!
+//! The datagrams and their delivery are the `sd-notify` crate's. Like libsystemd's own
+//! sd_notify, it sends on a blocking socket: a send waits only while systemd is not reading its
+//! queue, and a systemd that stopped reading for good could not restart us anyway. It reaches
+//! the socket by path (`/run/systemd/notify`), as systemd names it; the abstract `@name` form
+//! is refused at start-up, saying so.
 
-use std::ffi::OsStr;
 use std::io;
-use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::time::Duration;
 
+use sd_notify::NotifyState;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::error_text::error_chain;
 
-/// One notification; systemd reads a datagram of `KEY=value` lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    Ready,
-    Stopping,
-    Watchdog,
-    Status(String),
-}
-
-impl Message {
-    pub fn datagram(&self) -> String {
-        match self {
-            Message::Ready => "READY=1".into(),
-            Message::Stopping => "STOPPING=1".into(),
-            Message::Watchdog => "WATCHDOG=1".into(),
-            // A newline would start another assignment, which systemd would then obey.
-            Message::Status(text) => format!("STATUS={}", text.replace(['\n', '\r'], " ")),
-        }
-    }
-}
-
-/// Why the environment systemd gave us cannot be used.
+/// Why the watchdog variables systemd gave us cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    #[error("NOTIFY_SOCKET `{0}` is neither an absolute path nor an abstract socket (`@name`)")]
-    Socket(String),
-    #[error("cannot use NOTIFY_SOCKET `{value}` as a socket address")]
-    Address { value: String, source: io::Error },
+pub enum WatchdogError {
     #[error("WATCHDOG_USEC `{0}` is not a positive number of microseconds")]
     Usec(String),
     #[error("WATCHDOG_PID `{0}` is not a process id")]
     Pid(String),
-    #[error("cannot open a datagram socket to notify systemd")]
-    Open(#[source] io::Error),
-}
-
-/// The address in `NOTIFY_SOCKET`: a path, or an abstract socket when it starts with `@`.
-pub fn notify_address(value: &OsStr) -> Result<SocketAddr, NotifyError> {
-    let bytes = value.as_bytes();
-    let shown = || value.to_string_lossy().into_owned();
-    let address = match bytes.first() {
-        Some(b'/') => SocketAddr::from_pathname(value),
-        Some(b'@') => SocketAddr::from_abstract_name(&bytes[1..]),
-        _ => return Err(NotifyError::Socket(shown())),
-    };
-    address.map_err(|source| NotifyError::Address {
-        value: shown(),
-        source,
-    })
 }
 
 /// How often to ping, from `WATCHDOG_USEC` and `WATCHDOG_PID`: half the timeout systemd
 /// allows, as sd_watchdog_enabled(3) advises, so one late tick does not get us killed. `None`
 /// when there is no watchdog, or it is meant for another process (a parent that started us).
+///
+/// Not `sd_notify::watchdog_enabled`: that takes a malformed value for no watchdog, silently,
+/// and `0` for a watchdog due at once, which no interval can keep.
 pub fn watchdog_interval(
     usec: Option<&str>,
     pid: Option<&str>,
     our_pid: u32,
-) -> Result<Option<Duration>, NotifyError> {
+) -> Result<Option<Duration>, WatchdogError> {
     let Some(usec) = usec else { return Ok(None) };
     if let Some(pid) = pid {
-        let pid: u32 = pid.trim().parse().map_err(|_| NotifyError::Pid(pid.into()))?;
+        let pid: u32 = pid.trim().parse().map_err(|_| WatchdogError::Pid(pid.into()))?;
         if pid != our_pid {
             return Ok(None);
         }
     }
     match usec.trim().parse::<u64>() {
         Ok(micros) if micros > 0 => Ok(Some(Duration::from_micros(micros) / 2)),
-        _ => Err(NotifyError::Usec(usec.into())),
+        _ => Err(WatchdogError::Usec(usec.into())),
     }
 }
 
+/// Hands notifications to systemd: `sd_notify::notify` in the daemon, a recorder in the tests
+/// (which cannot point the process-wide `NOTIFY_SOCKET` at a socket of their own).
+type Deliver = Box<dyn FnMut(&NotifyState<'_>) -> io::Result<()> + Send>;
+
 /// The engine's line to systemd; does nothing when not started by systemd (no `NOTIFY_SOCKET`).
 pub struct Notifier {
-    target: Option<(UnixDatagram, SocketAddr)>,
+    deliver: Option<Deliver>,
     watchdog: Option<Interval>,
     /// The session the last STATUS named, so that only a change is sent.
     shown_session: Option<Option<String>>,
@@ -102,22 +71,18 @@ impl Notifier {
     /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID`. Must be called inside the
     /// runtime, since the watchdog's interval is a tokio timer.
     pub fn from_env() -> Notifier {
-        let mut notifier = Notifier {
-            target: None,
-            watchdog: None,
-            shown_session: None,
-            failing: false,
-        };
+        let mut notifier = Notifier::silent();
         let Some(socket) = std::env::var_os("NOTIFY_SOCKET") else {
             return notifier;
         };
-        notifier.target = match notify_address(&socket).and_then(|address| Ok((open()?, address))) {
-            Ok(target) => Some(target),
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "cannot talk to systemd; no readiness or watchdog");
-                return notifier;
-            }
-        };
+        if !socket.as_bytes().starts_with(b"/") {
+            tracing::error!(
+                socket = %socket.to_string_lossy(),
+                "NOTIFY_SOCKET is not an absolute path (an abstract socket?); no readiness or watchdog"
+            );
+            return notifier;
+        }
+        notifier.deliver = Some(Box::new(|state| sd_notify::notify(std::slice::from_ref(state))));
         let usec = std::env::var("WATCHDOG_USEC").ok();
         let pid = std::env::var("WATCHDOG_PID").ok();
         match watchdog_interval(usec.as_deref(), pid.as_deref(), std::process::id()) {
@@ -134,6 +99,15 @@ impl Notifier {
         notifier
     }
 
+    fn silent() -> Notifier {
+        Notifier {
+            deliver: None,
+            watchdog: None,
+            shown_session: None,
+            failing: false,
+        }
+    }
+
     /// Completes when the next watchdog ping is due; never when there is no watchdog.
     pub async fn tick(&mut self) {
         match &mut self.watchdog {
@@ -145,21 +119,21 @@ impl Notifier {
     }
 
     pub fn ping(&mut self) {
-        self.send(&Message::Watchdog);
+        self.send(&NotifyState::Watchdog);
     }
 
     pub fn ready(&mut self) {
-        self.send(&Message::Ready);
+        self.send(&NotifyState::Ready);
     }
 
     pub fn stopping(&mut self) {
-        self.send(&Message::Stopping);
+        self.send(&NotifyState::Stopping);
     }
 
     /// Tells systemd which session runs, when that changed since the last call. Cheap enough for
     /// every turn of the loop: a comparison, and a datagram only on a change.
     pub fn session(&mut self, session: Option<&str>) {
-        if self.target.is_none()
+        if self.deliver.is_none()
             || self
                 .shown_session
                 .as_ref()
@@ -168,61 +142,47 @@ impl Notifier {
             return;
         }
         self.shown_session = Some(session.map(str::to_owned));
-        self.send(&Message::Status(status_text(session)));
+        self.send(&NotifyState::Status(&status_text(session)));
     }
 
-    fn send(&mut self, message: &Message) {
-        let Some((socket, address)) = &self.target else {
+    fn send(&mut self, state: &NotifyState<'_>) {
+        let Some(deliver) = &mut self.deliver else {
             return;
         };
-        match socket.send_to_addr(message.datagram().as_bytes(), address) {
-            Ok(_) => self.failing = false,
+        match deliver(state) {
+            Ok(()) => self.failing = false,
             Err(e) if !self.failing => {
                 self.failing = true;
-                tracing::warn!(error = %error_chain(&e), message = %message.datagram(), "cannot notify systemd");
+                tracing::warn!(error = %error_chain(&e), message = %state, "cannot notify systemd");
             }
             Err(_) => {}
         }
     }
 }
 
-/// The line `systemctl status settingd` shows.
+/// The line `systemctl status settingd` shows. On one line: a line break in a STATUS would
+/// start another assignment, which systemd would then obey.
 pub fn status_text(session: Option<&str>) -> String {
     match session {
-        Some(id) => format!("session {id} running"),
+        Some(id) => format!("session {} running", id.replace(['\n', '\r'], " ")),
         None => "idle: no session".into(),
     }
 }
 
-/// An unbound socket that never blocks the engine: if systemd's queue is full, that
-/// notification is dropped rather than the loop held up.
-fn open() -> Result<UnixDatagram, NotifyError> {
-    let socket = UnixDatagram::unbound().map_err(NotifyError::Open)?;
-    socket.set_nonblocking(true).map_err(NotifyError::Open)?;
-    Ok(socket)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsStr;
-    use std::os::unix::net::UnixDatagram;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use super::*;
 
     #[test]
-    fn messages_are_the_assignments_systemd_reads() {
-        assert_eq!(Message::Ready.datagram(), "READY=1");
-        assert_eq!(Message::Stopping.datagram(), "STOPPING=1");
-        assert_eq!(Message::Watchdog.datagram(), "WATCHDOG=1");
-        assert_eq!(Message::Status("idle".into()).datagram(), "STATUS=idle");
-    }
-
-    #[test]
     fn a_status_cannot_smuggle_in_another_assignment() {
-        let datagram = Message::Status("session x\nWATCHDOG=trigger\r".into()).datagram();
+        let text = status_text(Some("x\nWATCHDOG=trigger\r"));
+        let datagram = NotifyState::Status(&text).to_string();
         assert_eq!(datagram.lines().count(), 1, "{datagram:?}");
-        assert!(datagram.starts_with("STATUS=session x "));
+        assert!(datagram.starts_with("STATUS=session x "), "{datagram:?}");
     }
 
     #[test]
@@ -249,84 +209,61 @@ mod tests {
         for usec in ["", "0", "-5", "5s", "1.5"] {
             let result = watchdog_interval(Some(usec), None, 42);
             assert!(
-                matches!(result, Err(NotifyError::Usec(_))),
+                matches!(result, Err(WatchdogError::Usec(_))),
                 "{usec:?}: {result:?}"
             );
         }
         let result = watchdog_interval(Some("200000"), Some("me"), 42);
-        assert!(matches!(result, Err(NotifyError::Pid(_))), "{result:?}");
+        assert!(matches!(result, Err(WatchdogError::Pid(_))), "{result:?}");
+    }
+
+    /// Plays systemd for a notifier: keeps what reaches it, or refuses it while `gone`.
+    #[derive(Clone, Default)]
+    struct FakeSystemd {
+        sent: Arc<Mutex<Vec<String>>>,
+        gone: Arc<AtomicBool>,
+    }
+
+    impl FakeSystemd {
+        fn notifier(&self) -> Notifier {
+            let systemd = self.clone();
+            let mut notifier = Notifier::silent();
+            notifier.deliver = Some(Box::new(move |state| {
+                if systemd.gone.load(Ordering::SeqCst) {
+                    return Err(io::Error::from(io::ErrorKind::NotFound));
+                }
+                systemd.sent.lock().unwrap().push(state.to_string());
+                Ok(())
+            }));
+            notifier
+        }
+
+        fn sent(&self) -> Vec<String> {
+            self.sent.lock().unwrap().clone()
+        }
     }
 
     #[test]
-    fn notify_socket_is_a_path_or_an_abstract_name() {
-        let path = notify_address(OsStr::new("/run/systemd/notify")).unwrap();
-        assert_eq!(
-            path.as_pathname(),
-            Some(std::path::Path::new("/run/systemd/notify"))
-        );
-        let abstract_name = notify_address(OsStr::new("@/org/freedesktop/systemd1/notify/1")).unwrap();
-        assert_eq!(
-            abstract_name.as_abstract_name(),
-            Some(&b"/org/freedesktop/systemd1/notify/1"[..])
-        );
-        for bad in ["", "relative/notify", "vsock:2:1234"] {
-            let result = notify_address(OsStr::new(bad));
-            assert!(
-                matches!(result, Err(NotifyError::Socket(_))),
-                "{bad:?}: {result:?}"
-            );
-        }
-        // Longer than sun_path holds.
-        let too_long = format!("/{}", "x".repeat(200));
-        let result = notify_address(OsStr::new(&too_long));
-        assert!(matches!(result, Err(NotifyError::Address { .. })), "{result:?}");
-    }
-
-    /// A notifier aimed at `address`, as `from_env` builds it, without touching the
-    /// process's environment (other tests run in parallel in this process).
-    fn notifier_to(address: SocketAddr) -> Notifier {
-        Notifier {
-            target: Some((open().unwrap(), address)),
-            watchdog: None,
-            shown_session: None,
-            failing: false,
-        }
-    }
-
-    fn received(socket: &UnixDatagram) -> Vec<String> {
-        socket.set_nonblocking(true).unwrap();
-        let mut buffer = [0u8; 512];
-        let mut messages = Vec::new();
-        while let Ok(n) = socket.recv(&mut buffer) {
-            messages.push(String::from_utf8_lossy(&buffer[..n]).into_owned());
-        }
-        messages
-    }
-
-    #[test]
-    fn datagrams_reach_an_abstract_socket() {
-        let name = format!("setting-watchdog-test-{}", std::process::id());
-        let listener = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(&name).unwrap()).unwrap();
-        let mut notifier = notifier_to(notify_address(OsStr::new(&format!("@{name}"))).unwrap());
+    fn readiness_pings_and_stopping_go_out_in_order() {
+        let systemd = FakeSystemd::default();
+        let mut notifier = systemd.notifier();
         notifier.ready();
         notifier.ping();
         notifier.stopping();
-        assert_eq!(received(&listener), ["READY=1", "WATCHDOG=1", "STOPPING=1"]);
+        assert_eq!(systemd.sent(), ["READY=1", "WATCHDOG=1", "STOPPING=1"]);
     }
 
     #[test]
     fn status_is_sent_only_when_the_session_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify");
-        let listener = UnixDatagram::bind(&path).unwrap();
-        let mut notifier = notifier_to(notify_address(path.as_os_str()).unwrap());
+        let systemd = FakeSystemd::default();
+        let mut notifier = systemd.notifier();
         notifier.session(None);
         notifier.session(None);
         notifier.session(Some("2026-11-26-sublingual"));
         notifier.session(Some("2026-11-26-sublingual"));
         notifier.session(None);
         assert_eq!(
-            received(&listener),
+            systemd.sent(),
             [
                 "STATUS=idle: no session",
                 "STATUS=session 2026-11-26-sublingual running",
@@ -337,10 +274,24 @@ mod tests {
 
     #[test]
     fn a_missing_systemd_does_not_stop_the_engine() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut notifier = notifier_to(notify_address(dir.path().join("gone").as_os_str()).unwrap());
+        let systemd = FakeSystemd::default();
+        let mut notifier = systemd.notifier();
+        systemd.gone.store(true, Ordering::SeqCst);
         notifier.ready();
         notifier.ping();
         assert!(notifier.failing);
+        systemd.gone.store(false, Ordering::SeqCst);
+        notifier.ping();
+        assert!(!notifier.failing, "a systemd that is back clears the failure");
+        assert_eq!(systemd.sent(), ["WATCHDOG=1"]);
+    }
+
+    #[test]
+    fn without_systemd_nothing_is_sent() {
+        let mut notifier = Notifier::silent();
+        notifier.ready();
+        notifier.session(Some("2026-11-26-sublingual"));
+        assert!(!notifier.failing);
+        assert_eq!(notifier.shown_session, None);
     }
 }

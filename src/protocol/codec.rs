@@ -77,6 +77,7 @@ pub fn encode_line<T: Serialize>(message: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timeline::Source;
 
     #[test]
     fn a_field_on_an_op_that_takes_none_is_refused() {
@@ -128,6 +129,18 @@ mod tests {
                 zone: Some("mat-2".into())
             }
         );
+    }
+
+    #[test]
+    fn a_duration_out_of_form_is_refused_naming_its_field() {
+        let extend = decode_request(br#"{"op": "extend", "by": "1.5h"}"#).unwrap();
+        let error = extend.op.to_command(Source::timer()).unwrap_err();
+        assert!(
+            error.starts_with("field `by`: `1.5h` is not a duration"),
+            "{error}"
+        );
+        let extend = decode_request(br#"{"op": "extend", "by": "1h30m"}"#).unwrap();
+        assert!(extend.op.to_command(Source::timer()).is_ok());
     }
 
     #[test]

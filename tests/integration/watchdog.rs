@@ -47,12 +47,14 @@ impl FakeSystemd {
         Daemon::builder().env("NOTIFY_SOCKET", self.path.to_str().expect("utf-8 temp path"))
     }
 
-    /// The next datagram within `within`, or `None` if none came.
+    /// The next datagram within `within`, or `None` if none came. Without the line break that
+    /// may end its assignment, which systemd reads either way.
     fn next(&mut self, within: Duration) -> Option<String> {
         self.socket.set_read_timeout(Some(within)).expect("read timeout");
         let mut buffer = [0u8; 4096];
         let n = self.socket.recv(&mut buffer).ok()?;
-        let message = String::from_utf8_lossy(&buffer[..n]).into_owned();
+        let datagram = String::from_utf8_lossy(&buffer[..n]);
+        let message = datagram.strip_suffix('\n').unwrap_or(&datagram).to_string();
         self.seen.push(message.clone());
         Some(message)
     }

@@ -54,7 +54,8 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.csv {
-        export("csv", report_export::csv(&entries));
+        let csv = report_export::csv(&entries).context("cannot write the log as CSV")?;
+        export("csv", csv);
         return Ok(ExitCode::SUCCESS);
     }
     if args.markdown {

@@ -127,9 +127,14 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// One row per entry, in the log's order, so the row count checks against the file.
-pub fn csv(entries: &[LogEntry]) -> String {
-    let mut out = String::from("wall,session_time,session_ms,kind,detail,source\n");
+/// The columns of `setting report --csv`, as docs/commands.md lists them.
+const CSV_HEADER: [&str; 6] = ["wall", "session_time", "session_ms", "kind", "detail", "source"];
+
+/// One row per entry, in the log's order, so the row count checks against the file. Fields
+/// holding a comma, a quote or a line break are quoted as RFC 4180 says, by the `csv` crate.
+pub fn csv(entries: &[LogEntry]) -> Result<String, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(CSV_HEADER)?;
     for entry in entries {
         let kind = serde_json::to_value(&entry.event.kind).ok();
         let name = kind
@@ -144,39 +149,86 @@ pub fn csv(entries: &[LogEntry]) -> String {
             .and_then(|v| serde_json::from_value::<Source>(v.clone()).ok())
             .map_or(String::new(), |s| describe_source(&s));
         let at: Millis = entry.event.at;
-        let fields = [
+        out.write_record([
             entry.wall.clone(),
             at.to_string(),
             at.0.to_string(),
             name,
             describe_event(&entry.event.kind),
             source,
-        ];
-        let row: Vec<String> = fields.iter().map(|f| quote(f)).collect();
-        let _ = writeln!(out, "{}", row.join(","));
+        ])?;
     }
-    out
-}
-
-/// RFC 4180: a field holding a comma, a quote or a line break goes in quotes, its quotes
-/// doubled.
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
+    let bytes = out.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every field came from a Rust string, so nothing here is lossy.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
 mod tests {
+    use setting::timeline::{Event, EventKind};
+
     use super::*;
 
     #[test]
-    fn quotes_only_what_needs_it() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a, b"), "\"a, b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn table_cells_keep_to_their_cell_and_row() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    fn entry(wall: &str, kind: EventKind) -> LogEntry {
+        LogEntry {
+            wall: wall.into(),
+            session: "2026-11-26-sublingual".into(),
+            event: Event {
+                at: Millis(61_500),
+                timeline: Millis(61_500),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn a_field_with_a_comma_a_quote_and_a_line_break_reads_back_whole() {
+        let text = "Breathe, and say \"I am here\"\nwhen ready";
+        let export = csv(&[
+            entry("2026-11-26T10:00:00Z", EventKind::Prompt { text: text.into() }),
+            entry("2026-11-26T10:00:01Z", EventKind::Prompt { text: "plain".into() }),
+        ])
+        .unwrap();
+        let mut reader = csv::Reader::from_reader(export.as_bytes());
+        assert_eq!(
+            reader.headers().unwrap(),
+            &csv::StringRecord::from(CSV_HEADER.to_vec())
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2, "{export}");
+        assert_eq!(
+            rows[0].iter().collect::<Vec<_>>(),
+            [
+                "2026-11-26T10:00:00Z",
+                "1:01",
+                "61500",
+                "prompt",
+                &format!("PROMPT: {text}"),
+                ""
+            ]
+        );
+        assert_eq!(&rows[1][4], "PROMPT: plain");
+        assert!(
+            export.contains("\"PROMPT: Breathe, and say \"\"I am here\"\"\nwhen ready\""),
+            "RFC 4180 quoting: {export}"
+        );
+        // Quoted only where needed, so a plain row stays plain to read.
+        assert!(
+            export.ends_with("\n2026-11-26T10:00:01Z,1:01,61500,prompt,PROMPT: plain,\n"),
+            "{export}"
+        );
+    }
+
+    #[test]
+    fn an_empty_log_still_has_its_header() {
+        assert_eq!(
+            csv(&[]).unwrap(),
+            "wall,session_time,session_ms,kind,detail,source\n"
+        );
     }
 }
