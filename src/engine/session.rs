@@ -188,7 +188,7 @@ impl Engine {
             .max()
             .unwrap_or(0)
             .max(saved.log_seq);
-        let last = entries.iter().filter(|e| e.seq > saved.log_seq).next_back();
+        let last = entries.iter().rfind(|e| e.seq > saved.log_seq);
         let base_session = last.map_or(saved.session_time, |e| e.event.at.max(saved.session_time));
         let base_wall = last
             .and_then(|e| humantime::parse_rfc3339(&e.wall).ok())

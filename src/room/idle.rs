@@ -111,10 +111,11 @@ mod tests {
     use crate::time::Millis;
 
     fn policy() -> Policy {
-        let mut policy = Policy::default();
-        policy.zones = vec!["mat-1".into(), "mat-2".into()];
-        policy.emergency_music_fade = Millis(500);
-        policy
+        Policy {
+            zones: vec!["mat-1".into(), "mat-2".into()],
+            emergency_music_fade: Millis(500),
+            ..Policy::default()
+        }
     }
 
     #[test]

@@ -289,8 +289,7 @@ fn a_read_only_state_directory_then_kill_9_resumes_what_the_log_says() {
     let entries = daemon.entries();
     let last_phase = entries
         .iter()
-        .filter(|e| e["event"] == "phase_entered")
-        .next_back()
+        .rfind(|e| e["event"] == "phase_entered")
         .expect("phases");
     assert_eq!(
         last_phase["id"], after["phase"]["id"],

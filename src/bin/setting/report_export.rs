@@ -176,6 +176,7 @@ mod tests {
 
     fn entry(wall: &str, kind: EventKind) -> LogEntry {
         LogEntry {
+            seq: 0,
             wall: wall.into(),
             session: "2026-11-26-sublingual".into(),
             event: Event {
