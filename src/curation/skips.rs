@@ -95,7 +95,7 @@ pub fn skips(state_dir: &Path, playlist: Option<&str>) -> Result<SkipReport, His
             }
             tally
                 .who
-                .insert(source.who.clone().unwrap_or_else(|| source.via.clone()));
+                .insert(source.who.clone().unwrap_or_else(|| source.via.to_string()));
         }
     }
     report.tracks = tallies
@@ -147,7 +147,7 @@ mod tests {
             playlist: Some(playlist.into()),
             path: Some(path.into()),
             source: Source {
-                via: "cli".into(),
+                via: crate::timeline::Via::Cli,
                 who: who.map(Into::into),
             },
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::room::IdleEmergency;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, Request, Source, Target};
+use crate::timeline::{Action, Command, Request, Source, Target, Via};
 
 use super::session::Engine;
 use crate::error_text::error_chain;
@@ -19,8 +19,6 @@ use crate::safe_file::{self, Limit, SafeFileError};
 use crate::strict_json;
 
 pub const MARKER_FILE: &str = "emergency-direct.json";
-/// The event log's `source.via` for an emergency that went around the daemon.
-pub const DIRECT_SOURCE: &str = "cli-direct";
 
 /// An emergency sent straight to the lights while the daemon did not answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,7 +266,7 @@ impl Engine {
                     marker.lights.join(", ")
                 ),
                 source: Source {
-                    via: DIRECT_SOURCE.into(),
+                    via: Via::CliDirect,
                     who: marker.user,
                 },
             },
@@ -276,7 +274,7 @@ impl Engine {
                 targets: vec![Target::Room],
                 said: format!("marker unreadable ({reason}); the whole room"),
                 source: Source {
-                    via: DIRECT_SOURCE.into(),
+                    via: Via::CliDirect,
                     who: None,
                 },
             },

@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::protocol::{ErrorKind, MAX_LINE_BYTES, Op, ProtocolError, Reply, decode_request, encode_line};
-use crate::timeline::Source;
+use crate::timeline::{Source, Via};
 
 use super::line::{Line, read_line};
 use crate::control::EngineHandle;
@@ -116,7 +116,7 @@ fn source_of(stream: &UnixStream) -> Source {
         .ok()
         .map(|cred| super::peer::account_name(cred.uid()));
     Source {
-        via: "socket".into(),
+        via: Via::Socket,
         who,
     }
 }

@@ -340,7 +340,7 @@ mod tests {
 
     fn cli() -> Source {
         Source {
-            via: "cli".into(),
+            via: crate::timeline::Via::Cli,
             who: Some("ana".into()),
         }
     }

@@ -8,7 +8,7 @@ use crate::timeline::{EventKind, Source};
 pub fn describe_source(source: &Source) -> String {
     match &source.who {
         Some(who) => format!("{} ({who})", source.via),
-        None => source.via.clone(),
+        None => source.via.to_string(),
     }
 }
 
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn lines_name_what_where_and_who() {
         let ana = Source {
-            via: "cli".into(),
+            via: crate::timeline::Via::Cli,
             who: Some("ana".into()),
         };
         let check = EventKind::OverrideStarted {

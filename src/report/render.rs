@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn the_text_names_phases_overrides_skips_and_the_end() {
         let cli = Source {
-            via: "cli".into(),
+            via: crate::timeline::Via::Cli,
             who: None,
         };
         let log = [

@@ -104,25 +104,67 @@ impl std::fmt::Display for Target {
 /// Who asked: written into the event log with every override.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Source {
-    /// `cli`, `timer`, `daemon`, `mqtt`, ...
-    pub via: String,
+    pub via: Via,
     /// A user name, uid or client id, when known.
     pub who: Option<String>,
 }
 
-impl Source {
-    pub fn timer() -> Source {
-        Source {
-            via: "timer".into(),
-            who: None,
+/// The way a command reached the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// The control socket (`setting`, or anything else speaking the protocol locally).
+    Socket,
+    /// The clinic's broker (`setting --room`, Home Assistant).
+    Mqtt,
+    /// `setting emergency` straight to the lights while the daemon did not answer.
+    CliDirect,
+    /// The session's own clock.
+    Timer,
+    /// The daemon itself (a restart, a stop).
+    #[default]
+    Daemon,
+    /// The offline plan.
+    Plan,
+    /// A command line that read a log by hand.
+    Cli,
+    /// Written by a version that named its ways otherwise; read, never written.
+    #[serde(other)]
+    Other,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Socket => "socket",
+            Via::Mqtt => "mqtt",
+            Via::CliDirect => "cli-direct",
+            Via::Timer => "timer",
+            Via::Daemon => "daemon",
+            Via::Plan => "plan",
+            Via::Cli => "cli",
+            Via::Other => "other",
         }
+    }
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Source {
+    pub fn via(via: Via) -> Source {
+        Source { via, who: None }
+    }
+
+    pub fn timer() -> Source {
+        Source::via(Via::Timer)
     }
 
     pub fn daemon() -> Source {
-        Source {
-            via: "daemon".into(),
-            who: None,
-        }
+        Source::via(Via::Daemon)
     }
 }
 

@@ -25,7 +25,7 @@ mod validate;
 mod view;
 
 pub use action::{Action, MusicTarget, TrackPosition};
-pub use command::{Command, Request, Source, Target};
+pub use command::{Command, Request, Source, Target, Via};
 pub use core::{DeviceEvent, Recovered, RestoreError, Snapshot, Timeline};
 pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};

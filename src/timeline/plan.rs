@@ -46,7 +46,7 @@ const MAX_STEPS: usize = 100_000;
 /// Runs `scene` from start to finish with the therapist moving on at each planned time.
 pub fn plan(scene: &Scene, policy: &Policy) -> Plan {
     let source = Source {
-        via: "plan".into(),
+        via: super::Via::Plan,
         who: None,
     };
     let (mut tl, first) = Timeline::start(scene.clone(), policy.clone(), "plan".into(), source.clone());

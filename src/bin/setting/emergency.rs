@@ -113,6 +113,13 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
         println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
     } else {
         println!("{}", through_daemon(zone, result, through));
+        // Done in the room; only the record waits for the disk.
+        if let Some(held) = result.get("unrecorded").and_then(serde_json::Value::as_u64) {
+            println!(
+                "NOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
+                 memory and written when it allows (`setting status` shows it)"
+            );
+        }
     }
 }
 

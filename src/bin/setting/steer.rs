@@ -93,7 +93,14 @@ fn answer_to(op: &Op, result: serde_json::Value) -> String {
     }
     // The daemon may answer with where the session now stands; use it when it does.
     let status = serde_json::from_value::<Status>(result).ok();
-    answer(op, status.as_ref())
+    let said = answer(op, status.as_ref());
+    match status.as_ref().map(|s| s.unrecorded) {
+        Some(held) if held > 0 => format!(
+            "{said}\nNOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
+             memory and written when it allows (`setting status` shows it)"
+        ),
+        _ => said,
+    }
 }
 
 fn answer(op: &Op, status: Option<&Status>) -> String {

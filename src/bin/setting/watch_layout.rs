@@ -22,6 +22,9 @@ const DARK: Color = Color::Rgb(70, 70, 70);
 const PROMPT: Color = Color::Rgb(255, 210, 90);
 const BACKGROUND: Color = Color::Black;
 
+/// How the daemon's warning about a state disk that refuses the event log begins.
+const EVENTS_NOT_RECORDED: &str = "EVENTS NOT RECORDED";
+
 /// How many recent events the view keeps; the screen shows as many as fit.
 pub const EVENTS_KEPT: usize = 50;
 
@@ -112,6 +115,20 @@ fn header_line(view: &View, area: Rect, buf: &mut Buffer) {
                 spans.push(Span::styled(format!("  {word}"), Style::new().fg(AMBER)));
             }
         }
+    }
+    // A disk that refuses the record is the therapist's to know at once: the next ordinary
+    // command will be refused.
+    let unrecorded = view.reply.as_ref().is_some_and(|r| {
+        r.daemon
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(EVENTS_NOT_RECORDED))
+    });
+    if unrecorded {
+        spans.push(Span::styled(
+            format!("  {EVENTS_NOT_RECORDED}: only emergency, check and resume are taken"),
+            Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
+        ));
     }
     if let Some(why) = &view.unreachable {
         spans.push(Span::styled(

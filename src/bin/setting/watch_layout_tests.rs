@@ -238,3 +238,14 @@ fn a_wide_symbol_in_a_frame_hides_the_cell_it_covers() {
     buf.set_string(0, 0, "日本a", Style::new());
     assert_eq!(text_lines(&buf), ["日本a"]);
 }
+
+#[test]
+fn a_disk_that_refuses_the_record_is_said_in_the_header() {
+    let mut v = view(30);
+    assert!(!text(&screen(&v, 100, 30)).contains("EVENTS NOT RECORDED"));
+    v.reply.as_mut().unwrap().daemon.warnings =
+        vec!["EVENTS NOT RECORDED: the state disk is full since session time 30:00".into()];
+    let shown = text(&screen(&v, 140, 30));
+    let header = shown.lines().next().unwrap();
+    assert!(header.contains("EVENTS NOT RECORDED"), "{header}");
+}

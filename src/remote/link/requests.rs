@@ -218,7 +218,7 @@ impl Requests {
                     id,
                     op,
                     source: Source {
-                        via: "mqtt".into(),
+                        via: crate::timeline::Via::Mqtt,
                         who: Some(user),
                     },
                     reply_to,

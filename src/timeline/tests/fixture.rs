@@ -188,7 +188,7 @@ pub fn policy(zones: &[&str]) -> Policy {
 
 pub fn therapist() -> Source {
     Source {
-        via: "test".into(),
+        via: crate::timeline::Via::Socket,
         who: Some("therapist".into()),
     }
 }

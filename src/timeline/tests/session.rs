@@ -168,8 +168,8 @@ fn a_full_sublingual_session_with_overrides() {
     assert_eq!(
         overrides,
         [
-            (OverrideKind::Check, "test".into()),
-            (OverrideKind::Emergency, "test".into())
+            (OverrideKind::Check, crate::timeline::Via::Socket),
+            (OverrideKind::Emergency, crate::timeline::Via::Socket)
         ]
     );
 }
