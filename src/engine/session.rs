@@ -113,8 +113,7 @@ impl Engine {
         watchers: broadcast::Sender<LogEntry>,
         config_updates: watch::Sender<Arc<Config>>,
     ) -> Engine {
-        let options_state_dir = options.state_dir.clone();
-        let reserve = Reserve::in_dir(&options_state_dir);
+        let reserve = Reserve::in_dir(&options.state_dir);
         if !reserve.keep() {
             tracing::warn!("no space could be kept back on the state disk for emergencies");
         }
@@ -129,7 +128,7 @@ impl Engine {
             warnings: Warnings::default(),
             config_updates,
             stuck_marker: None,
-            reserve: Reserve::in_dir(&options_state_dir),
+            reserve,
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),
         }
