@@ -106,6 +106,11 @@ impl Engine {
         }
     }
 
+    /// Milliseconds on the monotonic clock since the daemon started.
+    pub(super) fn mono_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
     /// The stamp for entries written now.
     pub(super) fn stamp(&self) -> Option<Stamp> {
         let running = self.session.as_ref()?;
@@ -113,7 +118,7 @@ impl Engine {
             wall: wall_string(SystemTime::now()),
             session_time: running.last_now,
             timeline: running.core.timeline.timeline_time(),
-            mono_ms: self.started.elapsed().as_millis() as u64,
+            mono_ms: self.mono_ms(),
         })
     }
 

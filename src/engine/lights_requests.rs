@@ -3,18 +3,13 @@
 //! while a session runs (the scene owns the lights then) and while an emergency with no session
 //! holds the room.
 
-use std::path::PathBuf;
 use std::time::Duration;
-
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
 
 use crate::lights::LightError;
 use crate::protocol::{
-    ErrorKind, LightOrder, LightsCalibrateReply, LightsTestReply, Op, Reply, TestStep, check_raw_level,
-    encode_line, test_pattern,
+    ErrorKind, LightOrder, LightsCalibrateReply, LightsTestReply, Op, Reply, check_raw_level, test_pattern,
 };
-use crate::room::{LightsOwner, lights_owner};
+use crate::room::{LightsOwner, LightsTest, lights_owner};
 use crate::time::format_duration;
 
 use super::session::Engine;
@@ -98,41 +93,26 @@ impl Engine {
             .is_some_and(|r| !r.core.timeline.is_finished())
     }
 
-    /// Starts the pattern's first step at once; the later steps come back to this daemon as
-    /// ordinary `lights_set` requests from a small task, so the engine loop never waits, and a
-    /// session started meanwhile refuses them (the scene takes the lights over).
+    /// Starts the pattern's first step at once; the later steps fall due in the room core
+    /// (`LightsTest`) and the loop sends them at their time, so it never waits, and a session
+    /// or an emergency started meanwhile ends the test (they own the lights then).
     fn lights_test(&mut self, id: Option<u64>, target: Option<String>) -> Reply {
         let targets = match target {
             Some(target) => vec![target],
             None => self.zones_with_lights(),
         };
         let steps = test_pattern();
-        let first = steps[0];
-        for target in &targets {
-            if let Err(e) = self.lights.set_light(target, first.look, first.fade) {
+        let (first, test) = LightsTest::begin(&targets, &steps, self.mono_ms());
+        for order in &first {
+            if let Err(e) = self
+                .lights
+                .set_light(&order.target, order.step.look, order.step.fade)
+            {
                 return light_refusal(id, &e);
             }
         }
         tracing::info!(?targets, "technician: lights test");
-        let socket = self.options.socket.clone();
-        let later: Vec<(Duration, Op)> = steps
-            .windows(2)
-            .flat_map(|pair| {
-                let (before, step) = (pair[0], pair[1]);
-                targets
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, target)| (wait_before(i, before), set_op(target, step)))
-            })
-            .collect();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(send_later(socket, later));
-            }
-            Err(_) => {
-                tracing::warn!("no runtime to run the rest of the lights test; only its first step ran")
-            }
-        }
+        self.lights_test = Some(test);
         Reply::ok(
             id,
             &LightsTestReply {
@@ -141,47 +121,43 @@ impl Engine {
             },
         )
     }
-}
 
-/// The first target of a step waits for the previous step's fade; the others go with it.
-fn wait_before(index: usize, previous: TestStep) -> Duration {
-    if index == 0 {
-        previous.fade.to_duration()
-    } else {
-        Duration::ZERO
+    /// When the lights test's next step falls due, as an instant.
+    pub fn lights_test_deadline(&self) -> Option<tokio::time::Instant> {
+        let at = self.lights_test.as_ref()?.next_deadline()?;
+        Some(tokio::time::Instant::from_std(
+            self.started + Duration::from_millis(at),
+        ))
     }
-}
 
-fn set_op(target: &str, step: TestStep) -> Op {
-    Op::LightsSet {
-        target: target.to_string(),
-        brightness: step.look.brightness,
-        kelvin: step.look.kelvin,
-        fade: Some(format_duration(step.fade)),
-    }
-}
-
-/// Sends each request after its wait, on one connection to the daemon's own socket; stops at
-/// the first refusal (a session started) or when the daemon goes away.
-async fn send_later(socket: PathBuf, requests: Vec<(Duration, Op)>) {
-    let Ok(stream) = UnixStream::connect(&socket).await else {
-        tracing::warn!(socket = %socket.display(), "the lights test cannot reach the daemon; it stops");
-        return;
-    };
-    let (read, mut write) = stream.into_split();
-    let mut replies = BufReader::new(read).lines();
-    for (wait, op) in requests {
-        tokio::time::sleep(wait).await;
-        if write.write_all(&encode_line(&op)).await.is_err() {
+    /// Sends the lights test's steps now due; a test whose lights are no longer the
+    /// technicians' (a session, an emergency) or whose step is refused stops.
+    pub fn lights_test_due(&mut self) {
+        let now = self.mono_ms();
+        let Some(test) = self.lights_test.as_mut() else {
+            return;
+        };
+        let orders = test.due(now);
+        let over = test.is_over();
+        if lights_owner(self.session_running(), self.warnings.idle_emergency.as_ref())
+            != LightsOwner::Technician
+        {
+            tracing::info!("the lights test stops: the lights are the session's or the emergency's now");
+            self.lights_test = None;
             return;
         }
-        match replies.next_line().await {
-            Ok(Some(line)) if serde_json::from_str::<Reply>(&line).is_ok_and(|r| r.ok) => {}
-            Ok(Some(line)) => {
-                tracing::info!(reply = %line.trim(), "the lights test stops: a step was refused");
+        for order in orders {
+            if let Err(e) = self
+                .lights
+                .set_light(&order.target, order.step.look, order.step.fade)
+            {
+                tracing::info!(error = %e, "the lights test stops: a step was refused");
+                self.lights_test = None;
                 return;
             }
-            _ => return,
+        }
+        if over {
+            self.lights_test = None;
         }
     }
 }

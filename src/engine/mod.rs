@@ -120,6 +120,7 @@ pub async fn run(
             _ = systemd.tick() => systemd.ping(),
             Some(request) = normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
+            () = sleep_until_instant(engine.lights_test_deadline()) => engine.lights_test_due(),
             Some(event) = devices.recv() => engine.device(event),
             _ = heartbeat.tick() => engine.heartbeat(),
         }
@@ -135,6 +136,14 @@ pub async fn run(
         remote.stop().await;
     }
     Ok(())
+}
+
+/// Sleeps until `instant`; forever without one.
+async fn sleep_until_instant(instant: Option<Instant>) {
+    match instant {
+        Some(instant) => tokio::time::sleep_until(instant).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Sleeps until the deadline's instant and returns its session time; forever without one.

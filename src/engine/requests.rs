@@ -1,7 +1,9 @@
 //! Answering control requests: each op becomes a change to the session (through the core) or
 //! a read of it, and one reply. Refusals and malformed requests change nothing.
 
-use crate::protocol::{ErrorKind, Op, Reply, ReportReply, StatusReply};
+use crate::protocol::{
+    ErrorKind, IdleEmergencyReply, IdleResumeReply, Op, PingReply, Reply, ReportReply, StatusReply,
+};
 use crate::room::{IdleEmergency, IdleOrders, Refusal};
 use crate::timeline::Source;
 
@@ -29,7 +31,7 @@ impl Engine {
 
     fn answer(&mut self, id: Option<u64>, op: Op, source: Source) -> Reply {
         match op {
-            Op::Ping => Reply::ok(id, &serde_json::json!({ "pong": true })),
+            Op::Ping => Reply::ok(id, &PingReply { pong: true }),
             Op::Reload => self.reload(id, source),
             Op::Status => {
                 let session = self.status();
@@ -143,7 +145,10 @@ impl Engine {
                 self.light_idle(orders, held);
                 Reply::ok(
                     id,
-                    &serde_json::json!({ "session": null, "emergency_zones": zones }),
+                    &IdleEmergencyReply {
+                        session: None,
+                        emergency_zones: zones,
+                    },
                 )
             }
             Err(refused) => Reply::error(id, ErrorKind::Refused, refused),
@@ -174,7 +179,10 @@ impl Engine {
         );
         Reply::ok(
             id,
-            &serde_json::json!({ "session": null, "emergency_ended": true }),
+            &IdleResumeReply {
+                session: None,
+                emergency_ended: true,
+            },
         )
     }
 

@@ -25,7 +25,7 @@ use super::log_file::{LogFile, Reserve};
 use super::persist::{self, SavedSession, StateFile, unix_millis};
 use crate::error_text::error_chain;
 use crate::journal::{Journal, Unwritable};
-use crate::room::{IdleEmergency, RecordedSession};
+use crate::room::{IdleEmergency, LightsTest, RecordedSession};
 
 pub struct Engine {
     pub(super) options: EngineOptions,
@@ -44,8 +44,10 @@ pub struct Engine {
     pub(super) reserve: Reserve,
     /// Logs of sessions that ended while the disk refused some of their entries.
     pub(super) finished_journals: Vec<Journal<LogFile>>,
-    /// What outages of the log are measured against.
+    /// What outages of the log and the lights test's steps are measured against.
     pub(super) started: std::time::Instant,
+    /// A technician's lights test whose later steps are still to come.
+    pub(super) lights_test: Option<LightsTest>,
 }
 
 /// A session under way.
@@ -131,6 +133,7 @@ impl Engine {
             reserve,
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),
+            lights_test: None,
         }
     }
 

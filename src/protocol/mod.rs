@@ -19,5 +19,8 @@ pub use lights::{
 };
 pub use lights_report::{LightStatus, LightsReport};
 pub use log_entry::LogEntry;
-pub use reply::{DaemonInfo, ErrorKind, Reply, ReplyError, ReportReply, SessionSummary, StatusReply};
+pub use reply::{
+    DaemonInfo, EmergencyReply, ErrorKind, IdleEmergencyReply, IdleResumeReply, PingReply, Reply, ReplyError,
+    ReportReply, SessionSummary, StatusReply,
+};
 pub use request::{Envelope, Op};

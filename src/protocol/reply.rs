@@ -110,3 +110,44 @@ pub struct SessionSummary {
     pub started: String,
     pub ended: Option<String>,
 }
+
+/// The reply to `ping`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PingReply {
+    pub pong: bool,
+}
+
+/// The reply to `emergency`: where the session stands, or, with no session running, the
+/// zones the room is held in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EmergencyReply {
+    Idle(IdleEmergencyReply),
+    Session(Box<Status>),
+}
+
+impl EmergencyReply {
+    /// Entries the state disk refused and the daemon holds in memory (0 when all is on disk).
+    pub fn unrecorded(&self) -> usize {
+        match self {
+            EmergencyReply::Idle(_) => 0,
+            EmergencyReply::Session(status) => status.unrecorded,
+        }
+    }
+}
+
+/// An emergency with no session running: full light in `emergency_zones`, music muted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdleEmergencyReply {
+    /// Always `null`: there is no session.
+    pub session: Option<String>,
+    pub emergency_zones: Vec<String>,
+}
+
+/// `resume` that ended an emergency with no session running.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdleResumeReply {
+    /// Always `null`: there is no session.
+    pub session: Option<String>,
+    pub emergency_ended: bool,
+}

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use setting::protocol::{ErrorKind as ReplyErrorKind, Op, Reply, encode_line};
+use setting::protocol::{EmergencyReply, ErrorKind as ReplyErrorKind, Op, Reply, StatusReply, encode_line};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
@@ -114,7 +114,8 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
     } else {
         println!("{}", through_daemon(zone, result, through));
         // Done in the room; only the record waits for the disk.
-        if let Some(held) = result.get("unrecorded").and_then(serde_json::Value::as_u64) {
+        let reply = serde_json::from_value::<EmergencyReply>(result.clone());
+        if let Some(held) = reply.map(|r| r.unrecorded()).ok().filter(|held| *held > 0) {
             println!(
                 "NOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
                  memory and written when it allows (`setting status` shows it)"
@@ -125,7 +126,10 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
 
 /// `through` names the daemon: `settingd`, or a room's over the broker.
 fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str) -> String {
-    let idle = result.get("session").is_some_and(serde_json::Value::is_null);
+    let idle = matches!(
+        serde_json::from_value::<EmergencyReply>(result.clone()),
+        Ok(EmergencyReply::Idle(_))
+    );
     match (zone, idle) {
         (None, true) => format!(
             "EMERGENCY sent through {through}: full light, music muted (no session is running: \
@@ -155,19 +159,8 @@ const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
 /// reaching them: it took the emergency, and the question is only a second look.
 fn lights_unreached(socket: &Path) -> Option<String> {
     let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()?;
-    let lights = status.get("lights")?;
-    let has_lights = lights
-        .get("lights")
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|l| !l.is_empty());
-    let connected = lights.get("connected").and_then(serde_json::Value::as_bool);
-    (has_lights && connected == Some(false)).then(|| {
-        lights
-            .get("summary")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("its broker link is down")
-            .to_string()
-    })
+    let lights = serde_json::from_value::<StatusReply>(status).ok()?.lights?;
+    (!lights.lights.is_empty() && !lights.connected).then_some(lights.summary)
 }
 
 /// The emergency to `room`'s daemon over the broker. A refusal by the daemon itself (an

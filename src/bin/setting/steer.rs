@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use setting::protocol::Op;
+use setting::protocol::{IdleResumeReply, Op};
 use setting::scene::Mark;
 use setting::time::{format_duration, parse_duration};
 use setting::timeline::Status;
@@ -86,7 +86,9 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
 fn answer_to(op: &Op, result: serde_json::Value) -> String {
     // `resume` with no session running ends an emergency that holds the room; there is no
     // scene to come back, so the usual answer would promise what will not happen.
-    if matches!(op, Op::Resume { .. }) && result.get("emergency_ended") == Some(&true.into()) {
+    let ended_idle =
+        serde_json::from_value::<IdleResumeReply>(result.clone()).is_ok_and(|r| r.emergency_ended);
+    if matches!(op, Op::Resume { .. }) && ended_idle {
         return "emergency ended (no session is running): the lights stay as they are, with no scene \
                 to go back to, until a session starts or `setting lights set` changes them"
             .into();
