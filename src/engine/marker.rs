@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::room::IdleEmergency;
+use crate::room::{Handover, IdleEmergency};
 use crate::time::Millis;
-use crate::timeline::{Action, Command, Request, Source, Target, Via};
+use crate::timeline::Action;
 
 use super::session::Engine;
 use crate::error_text::error_chain;
@@ -122,21 +122,6 @@ pub fn remove(state_dir: &Path) -> Result<(), MarkerError> {
     }
 }
 
-/// The marker as the engine applies it: targets and who to name in the audit.
-struct Honour {
-    targets: Vec<Target>,
-    source: Source,
-    said: String,
-}
-
-impl Honour {
-    fn covers(&self, zone: &str) -> bool {
-        self.targets
-            .iter()
-            .any(|t| *t == Target::Room || *t == Target::Zone(zone.to_string()))
-    }
-}
-
 impl Engine {
     /// Dispatches a resumed session's actions with a direct emergency applied on top of them.
     /// The scene's looks for the zones the emergency covers are dropped rather than sent and
@@ -146,10 +131,7 @@ impl Engine {
             self.dispatch(actions);
             return;
         };
-        let kept = actions
-            .into_iter()
-            .filter(|a| !matches!(a, Action::Light { zone, .. } if honour.covers(zone)))
-            .collect();
+        let kept = honour.over(actions);
         self.dispatch(kept);
         self.apply_to_session(honour, now);
     }
@@ -184,7 +166,7 @@ impl Engine {
         self.retire_if_finished();
     }
 
-    fn apply_to_session(&mut self, honour: Honour, now: Millis) {
+    fn apply_to_session(&mut self, honour: Handover, now: Millis) {
         // A session that ended meanwhile takes no command: the room is lit as with none.
         self.retire_if_finished();
         if self.session.is_none() {
@@ -192,12 +174,7 @@ impl Engine {
             return;
         }
         tracing::warn!(said = %honour.said, "EMERGENCY sent directly while the daemon did not answer: applying it to the session");
-        for target in honour.targets {
-            let request = Request {
-                command: Command::Emergency,
-                target,
-                source: honour.source.clone(),
-            };
+        for request in honour.requests() {
             let Some(running) = self.session.as_mut() else {
                 break;
             };
@@ -223,14 +200,9 @@ impl Engine {
         self.light_idle_room(honour);
     }
 
-    fn light_idle_room(&mut self, honour: Honour) {
+    fn light_idle_room(&mut self, honour: Handover) {
         let policy = &self.options.config.policy;
-        let zones: Vec<String> = policy
-            .zones
-            .iter()
-            .filter(|z| honour.covers(z))
-            .cloned()
-            .collect();
+        let zones = honour.idle_zones(policy);
         let held = self.warnings.idle_emergency.as_ref();
         let (orders, held) = IdleEmergency::begin_zones(held, policy, zones);
         tracing::warn!(
@@ -242,7 +214,7 @@ impl Engine {
         self.remove_marker(&honour.said);
     }
 
-    fn pending_marker(&mut self) -> Option<Honour> {
+    fn pending_marker(&mut self) -> Option<Handover> {
         let read = match read(&self.options.state_dir) {
             Ok(read) => read?,
             Err(e) => {
@@ -252,32 +224,17 @@ impl Engine {
             }
         };
         Some(match read {
-            Read::Marker(marker) => Honour {
-                targets: if marker.whole_room {
-                    vec![Target::Room]
-                } else {
-                    marker.zones.iter().cloned().map(Target::Zone).collect()
-                },
-                said: format!(
+            Read::Marker(marker) => {
+                let said = format!(
                     "by {} at {} ms since 1970 through {}: {}",
                     marker.user.as_deref().unwrap_or("someone"),
                     marker.sent_unix_ms,
                     marker.broker,
                     marker.lights.join(", ")
-                ),
-                source: Source {
-                    via: Via::CliDirect,
-                    who: marker.user,
-                },
-            },
-            Read::Unreadable(reason) => Honour {
-                targets: vec![Target::Room],
-                said: format!("marker unreadable ({reason}); the whole room"),
-                source: Source {
-                    via: Via::CliDirect,
-                    who: None,
-                },
-            },
+                );
+                Handover::new(marker.whole_room, &marker.zones, marker.user, said)
+            }
+            Read::Unreadable(reason) => Handover::unreadable(&reason),
         })
     }
 
