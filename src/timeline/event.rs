@@ -149,6 +149,106 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// The entry's `event` as the log writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::SessionStarted { .. } => "session_started",
+            EventKind::SessionResumed { .. } => "session_resumed",
+            EventKind::PhaseEntered { .. } => "phase_entered",
+            EventKind::MarkSet { .. } => "mark_set",
+            EventKind::CueFired { .. } => "cue_fired",
+            EventKind::Prompt { .. } => "prompt",
+            EventKind::OverrideStarted { .. } => "override_started",
+            EventKind::OverrideEnded { .. } => "override_ended",
+            EventKind::Command { .. } => "command",
+            EventKind::DaemonStopped => "daemon_stopped",
+            EventKind::Reloaded { .. } => "reloaded",
+            EventKind::LogGap { .. } => "log_gap",
+            EventKind::Track { .. } => "track",
+            EventKind::TrackSkipped { .. } => "track_skipped",
+            EventKind::Error { .. } => "error",
+            EventKind::DeviceRestored { .. } => "device_restored",
+            EventKind::SessionEnded { .. } => "session_ended",
+            EventKind::LookSet { .. } => "look_set",
+            EventKind::MusicSet { .. } => "music_set",
+        }
+    }
+
+    /// Who caused it, for the entries that say.
+    pub fn source(&self) -> Option<&Source> {
+        match self {
+            EventKind::PhaseEntered { source, .. }
+            | EventKind::MarkSet { source, .. }
+            | EventKind::OverrideStarted { source, .. }
+            | EventKind::OverrideEnded { source, .. }
+            | EventKind::Command { source, .. }
+            | EventKind::Reloaded { source, .. }
+            | EventKind::TrackSkipped { source, .. }
+            | EventKind::SessionEnded { source, .. } => Some(source),
+            EventKind::SessionStarted { .. }
+            | EventKind::SessionResumed { .. }
+            | EventKind::CueFired { .. }
+            | EventKind::Prompt { .. }
+            | EventKind::DaemonStopped
+            | EventKind::LogGap { .. }
+            | EventKind::Track { .. }
+            | EventKind::Error { .. }
+            | EventKind::DeviceRestored { .. }
+            | EventKind::LookSet { .. }
+            | EventKind::MusicSet { .. } => None,
+        }
+    }
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::Mark;
+
+    #[test]
+    fn names_and_sources_are_what_the_log_writes() {
+        let source = Source::daemon();
+        let kinds = [
+            EventKind::SessionStarted {
+                scene: "s".into(),
+                session: "x".into(),
+            },
+            EventKind::SessionResumed {
+                downtime: Millis(1),
+                replayed: 0,
+                torn: 0,
+            },
+            EventKind::MarkSet {
+                mark: Mark::Dose,
+                source: source.clone(),
+            },
+            EventKind::Command {
+                command: Command::Hold,
+                target: Target::Room,
+                detail: String::new(),
+                source: source.clone(),
+            },
+            EventKind::DaemonStopped,
+            EventKind::LogGap {
+                since: Millis(1),
+                lasted_ms: 2,
+                held: 3,
+                reason: "r".into(),
+            },
+            EventKind::Error { message: "m".into() },
+        ];
+        for kind in kinds {
+            let written = serde_json::to_value(&kind).unwrap();
+            assert_eq!(written["event"], kind.name(), "{written}");
+            let said = written
+                .get("source")
+                .map(|s| serde_json::from_value::<Source>(s.clone()).unwrap());
+            assert_eq!(said.as_ref(), kind.source(), "{written}");
+        }
+    }
 }

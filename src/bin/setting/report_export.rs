@@ -6,8 +6,8 @@ use std::fmt::Write;
 use setting::protocol::LogEntry;
 use setting::report::{Report, describe_event, describe_source};
 use setting::time::Millis;
+use setting::timeline::Target;
 use setting::timeline::plan::Plan;
-use setting::timeline::{Source, Target};
 
 // `write!` into a String cannot fail; the results below are ignored for that reason.
 
@@ -136,18 +136,9 @@ pub fn csv(entries: &[LogEntry]) -> Result<String, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(CSV_HEADER)?;
     for entry in entries {
-        let kind = serde_json::to_value(&entry.event.kind).ok();
-        let name = kind
-            .as_ref()
-            .and_then(|v| v.get("event"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string();
-        let source = kind
-            .as_ref()
-            .and_then(|v| v.get("source"))
-            .and_then(|v| serde_json::from_value::<Source>(v.clone()).ok())
-            .map_or(String::new(), |s| describe_source(&s));
+        let kind = &entry.event.kind;
+        let name = kind.name().to_string();
+        let source = kind.source().map_or(String::new(), describe_source);
         let at: Millis = entry.event.at;
         out.write_record([
             entry.wall.clone(),
