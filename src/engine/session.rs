@@ -48,6 +48,8 @@ pub struct Engine {
     pub(super) started: std::time::Instant,
     /// A technician's lights test whose later steps are still to come.
     pub(super) lights_test: Option<LightsTest>,
+    /// The previous run stopped with the reserve given up (see `Engine::new`).
+    died_on_a_full_disk: bool,
 }
 
 /// A session under way.
@@ -116,6 +118,9 @@ impl Engine {
         config_updates: watch::Sender<Arc<Config>>,
     ) -> Engine {
         let reserve = Reserve::in_dir(&options.state_dir);
+        // Given up and not kept again: the last run stopped while the disk was full, perhaps
+        // with entries held in memory that never reached the log.
+        let died_on_a_full_disk = reserve.is_given_up();
         if !reserve.keep() {
             tracing::warn!("no space could be kept back on the state disk for emergencies");
         }
@@ -134,6 +139,7 @@ impl Engine {
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),
             lights_test: None,
+            died_on_a_full_disk,
         }
     }
 
@@ -241,6 +247,22 @@ impl Engine {
             last_now: now,
         });
         self.dispatch_resumed(actions, now);
+        if self.died_on_a_full_disk {
+            // Said in the record itself, so a gap is never silent.
+            let timeline = self
+                .session
+                .as_ref()
+                .map_or(now, |r| r.core.timeline.timeline_time());
+            self.record_kept(vec![Event {
+                at: now,
+                timeline,
+                kind: EventKind::Error {
+                    message: "the daemon stopped while the state disk was full: what it held in memory \
+                              then (said `unrecorded` in its replies) may be missing from this log"
+                        .into(),
+                },
+            }]);
+        }
         // It may have ended during the downtime (a last phase on a timer).
         self.retire_if_finished();
         if let (Some(running), Ok(catalog)) = (&self.session, Catalog::load(&self.options.config)) {

@@ -246,6 +246,13 @@ fn on_a_full_disk_acknowledged_means_on_disk_and_the_emergency_is_kept() {
         0,
         "a refused command is not"
     );
+    assert!(
+        entries.iter().any(|e| e["event"] == "error"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("stopped while the state disk was full"))),
+        "the restart on a full disk says what may be missing"
+    );
     let gap = entries.iter().find(|e| e["event"] == "log_gap").unwrap();
     assert!(gap["held"].as_u64() >= Some(held), "{gap}");
     let seqs: Vec<u64> = entries.iter().filter_map(|e| e["seq"].as_u64()).collect();
