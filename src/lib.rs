@@ -16,6 +16,8 @@
 //!   room's retained state, and Home Assistant discovery.
 //! - [`audio`] and [`lights`]: the adapters behind small traits.
 //! - [`report`]: a session's story, rebuilt from its event log.
+//! - [`sim`]: whole sessions of every scene in virtual time under random commands and faults
+//!   (crashes, full disks, broker outages), with the safety invariants checked at every step.
 //! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage and
 //!   loudness.
 
@@ -33,5 +35,6 @@ pub mod protocol;
 pub mod remote;
 pub mod report;
 pub mod scene;
+pub mod sim;
 pub mod time;
 pub mod timeline;
