@@ -139,8 +139,10 @@ fn a_refusal_with_nothing_held_is_still_marked_in_the_log() {
 
 #[test]
 fn an_endless_outage_holds_the_story_and_drops_levels_first() {
-    let mut store = MemoryStore::default();
-    store.read_only = true;
+    let store = MemoryStore {
+        read_only: true,
+        ..MemoryStore::default()
+    };
     let mut journal = Journal::new("s", store, 0);
     let level = Event {
         at: Millis(1),

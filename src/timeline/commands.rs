@@ -357,7 +357,7 @@ impl Timeline {
             };
             return Err(CommandError::NothingToResume(hint));
         }
-        self.log_command(&logged, out);
+        self.log_command(logged, out);
         for ended in &chosen {
             self.state
                 .overrides

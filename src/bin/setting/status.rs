@@ -277,6 +277,7 @@ mod tests {
             )]),
             pending_prompt: Some("Blood pressure".into()),
             finished: false,
+            unrecorded: 0,
         }
     }
 

@@ -64,6 +64,7 @@ fn status(session_mins: u64) -> Status {
         ]),
         pending_prompt: Some("Blood pressure".into()),
         finished: false,
+        unrecorded: 0,
     }
 }
 
