@@ -18,7 +18,7 @@ use crate::scene::Scene;
 use crate::time::Millis;
 use crate::timeline::{
     Action, Command, DeviceEvent, EventKind, MusicTarget, OverrideKind, Policy, Request, Snapshot, Source,
-    State, Target, Timeline,
+    State, Status, Target, Timeline,
 };
 
 use super::Violation;
@@ -287,6 +287,12 @@ impl Room {
 
     pub fn settled(&self) -> bool {
         self.journal.settled() && self.journal.unwritable().is_none()
+    }
+
+    /// Where the session stands now, as `status` shows it.
+    pub fn status(&self) -> Option<Status> {
+        let running = self.session.as_ref()?;
+        Some(running.timeline.status(running.last_now))
     }
 
     /// The furthest session time reached.

@@ -6,7 +6,9 @@ use std::cell::Cell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::scene::PhaseEnd;
 use crate::time::{Millis, format_duration};
+use crate::timeline::{Command, Status, Target};
 
 use super::Violation;
 use super::invariants::{Checker, Counts};
@@ -14,7 +16,8 @@ use super::room::Room;
 use super::script::{Script, Step};
 use super::world::World;
 
-/// How long a session is left to run after its script, faults healed, in checked slices.
+/// How long a session is left to run after its script, faults healed, in checked slices, a
+/// therapist letting it run to its end.
 const RUN_OUT: Millis = Millis::from_mins(360);
 const SLICE: Millis = Millis::from_mins(10);
 
@@ -100,9 +103,14 @@ fn play(world: &World, script: &Script, at: &Cell<Option<usize>>) -> Result<Summ
     room.begin_step(script.steps.len());
     room.heal();
     let mut ran = Millis::ZERO;
+    let mut n = 0;
     while ran < RUN_OUT {
         room.run_until(room.wall() + SLICE.0);
         ran += SLICE;
+        if let Some(command) = room.status().and_then(|s| carry_on(&s)) {
+            n += 1;
+            room.command(&format!("run-out-{n}"), command, Target::Room);
+        }
         checker.step(&mut room).map_err(end)?;
     }
     if !room.settled() {
@@ -129,6 +137,27 @@ fn play(world: &World, script: &Script, at: &Cell<Option<usize>>) -> Result<Summ
         worst_emergency_ms: room.lights.worst_emergency_ms,
         unsaved: room.unsaved,
     })
+}
+
+/// What a therapist does to let a session run to its end: overrides ended, the phase let go,
+/// the next phase (or the end) once one that waits for them is past its planned time.
+fn carry_on(status: &Status) -> Option<Command> {
+    if !status.overrides.is_empty() {
+        return Some(Command::Resume {
+            all: true,
+            only: None,
+        });
+    }
+    if status.held {
+        return Some(Command::Release);
+    }
+    if status.phase.ends != PhaseEnd::Timer && status.phase.remaining == Millis::ZERO {
+        return Some(match status.phase.next_phase {
+            Some(_) => Command::Next,
+            None => Command::Stop,
+        });
+    }
+    None
 }
 
 pub(super) fn take(room: &mut Room, i: usize, step: &Step) {
