@@ -110,11 +110,11 @@ mod tests {
         assert!(!worth_a_line(&music));
         assert!(worth_a_line(&mark));
         let command = entry(
-            r#""event":"command","command":"mark","detail":"dose","source":{"via":"socket","who":"ana"}"#,
+            r#""event":"command","command":"mark","mark":"dose","detail":"dose","source":{"via":"socket","who":"ana"}"#,
         );
         assert!(!worth_a_line(&command), "the mark's own line tells it");
         let extend = entry(
-            r#""event":"command","command":"extend","detail":"by 10m","source":{"via":"socket","who":"ana"}"#,
+            r#""event":"command","command":"extend","by":600000,"detail":"by 10m","source":{"via":"socket","who":"ana"}"#,
         );
         assert!(worth_a_line(&extend), "an extension has no other line");
     }
