@@ -24,6 +24,8 @@
 //! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
 //!   socket, the state file and event log, and the adapters.
 //! - [`report`]: a session's story, rebuilt from its event log.
+//! - [`sim`]: whole sessions of every scene in virtual time under random commands and faults
+//!   (crashes, full disks, broker outages), with the safety invariants checked at every step.
 //! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage,
 //!   loudness and the tracks therapists skipped.
 //! - [`safe_file`] and [`strict_json`]: how the daemon opens its own files (regular files only,
@@ -47,6 +49,7 @@ pub mod report;
 pub mod room;
 pub mod safe_file;
 pub mod scene;
+pub mod sim;
 pub mod strict_json;
 pub mod time;
 pub mod timeline;

@@ -153,6 +153,17 @@ impl Timeline {
         &self.policy
     }
 
+    /// The session's state as it stands, read-only: for checks from outside (the simulator
+    /// compares it across a crash and recovery).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Every zone of the room plus any the scene names: what a room-wide override covers.
+    pub fn zones(&self) -> Vec<String> {
+        self.all_zones()
+    }
+
     pub fn session_id(&self) -> &str {
         &self.state.session
     }

@@ -31,7 +31,7 @@ pub use error::CommandError;
 pub use event::{Event, EventKind, OverrideKind};
 pub use outputs::MIN_VOLUME_OFFSET_DB;
 pub use policy::{OverrideLook, Policy};
-pub use state::{CurrentTrack, State};
+pub use state::{CurrentTrack, Fired, Nudge, Override, State};
 pub use status::{ActiveOverride, PhaseStatus, Status, Upcoming};
 pub use validate::FieldError;
 

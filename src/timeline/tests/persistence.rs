@@ -279,3 +279,66 @@ fn a_replayed_log_cut_anywhere_gives_the_state_as_far_as_it_reached() {
         assert_eq!(got.extension, expected.extension, "cut after {reach} entries");
     }
 }
+
+/// The sublingual scene with a prompt the moment the first and the second phase begin.
+fn with_opening_prompts() -> crate::scene::Scene {
+    let mut scene = sublingual();
+    scene.phases[0].cues.push(prompt_cue(
+        "baseline vitals",
+        crate::scene::Anchor::Phase,
+        Millis::ZERO,
+    ));
+    scene.phases[1].cues.push(prompt_cue(
+        "state the intention",
+        crate::scene::Anchor::Phase,
+        Millis::ZERO,
+    ));
+    scene
+}
+
+#[test]
+fn a_first_prompt_the_daemon_died_before_is_given_at_the_restart() {
+    // Recorded: the start. The tick that fires the opening cue never came.
+    let mut run = Run::start(with_opening_prompts(), policy(&["room"]));
+    let snapshot = run.tl.snapshot();
+    let log = logged(&run.log.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>());
+    let mut recovered = Timeline::restore(snapshot).unwrap();
+    recovered.replay(&log);
+    let resumed = recovered.resumed(m(1), m(1));
+    assert_eq!(prompts(&resumed), ["baseline vitals"]);
+    assert!(
+        events(&resumed)
+            .iter()
+            .any(|e| matches!(e, EventKind::CueFired { label, .. } if label == "baseline vitals"))
+    );
+    // The original shows it at its first tick; the two agree from then on.
+    assert_eq!(prompts(&run.tl.tick(m(1))), ["baseline vitals"]);
+    assert_eq!(recovered.snapshot().state.fired, run.tl.snapshot().state.fired);
+}
+
+#[test]
+fn a_prompt_the_log_has_is_not_given_again_at_the_restart() {
+    let mut run = Run::start(with_opening_prompts(), policy(&["room"]));
+    let snapshot = run.tl.snapshot();
+    run.run_until(m(2));
+    let log = logged(&run.log.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>());
+    let mut recovered = Timeline::restore(snapshot).unwrap();
+    recovered.replay(&log);
+    assert!(prompts(&recovered.resumed(m(3), m(1))).is_empty());
+}
+
+#[test]
+fn a_command_whose_write_was_torn_after_its_entry_is_carried_out_at_the_restart() {
+    // `next` is written first and reaches the room only once written: the daemon died in
+    // the middle of that write, after its command entry, so the room never saw the prompt.
+    let mut run = Run::start(with_opening_prompts(), policy(&["room"]));
+    run.run_until(m(2));
+    let snapshot = run.tl.snapshot();
+    let next = logged(&run.cmd(m(3), Command::Next));
+    assert!(matches!(next[0].kind, EventKind::Command { .. }));
+    let mut recovered = Timeline::restore(snapshot).unwrap();
+    assert_eq!(recovered.replay(&next[..1]), 1);
+    let resumed = recovered.resumed(m(4), m(1));
+    assert_eq!(prompts(&resumed), ["state the intention"]);
+    assert_eq!(recovered.snapshot().state.phase, 1);
+}
