@@ -79,7 +79,15 @@ impl<'de> Deserialize<'de> for LogEntry {
             Some(_) => return Err(D::Error::custom("field `session` must be a string")),
             None => return Err(D::Error::missing_field("session")),
         };
-        let event = Event::deserialize(Value::Object(fields)).map_err(D::Error::custom)?;
+        let event = match Event::deserialize(Value::Object(fields.clone())) {
+            Ok(event) => event,
+            // A command as logs before the typed entry wrote it: its name and detail only.
+            Err(e) if fields.get("event").and_then(Value::as_str) == Some("command") => {
+                fields.insert("event".into(), Value::from("legacy_command"));
+                Event::deserialize(Value::Object(fields)).map_err(|_| D::Error::custom(e))?
+            }
+            Err(e) => return Err(D::Error::custom(e)),
+        };
         Ok(LogEntry {
             seq,
             wall,
@@ -198,6 +206,18 @@ mod tests {
             assert!(error.contains(key), "{bad}: {error}");
             assert!(error.contains("line 1"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn a_command_as_older_logs_wrote_it_still_reads() {
+        let line = r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"command","command":"volume","detail":"-3 dB","source":{"via":"socket","who":"ana"}}"#;
+        let e: LogEntry = serde_json::from_str(line).unwrap();
+        let EventKind::LegacyCommand { command, detail, .. } = &e.event.kind else {
+            panic!("{:?}", e.event.kind)
+        };
+        assert_eq!((command.as_str(), detail.as_str()), ("volume", "-3 dB"));
+        let again: LogEntry = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(again, e);
     }
 
     #[test]

@@ -12,8 +12,16 @@ use super::model::{
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
 /// included (`mark` and `dose marked`): the report's story and `watch` tell the effect only.
 pub fn told_by_its_effect(kind: &EventKind) -> bool {
-    let EventKind::Command { command, .. } = kind else {
-        return false;
+    let command = match kind {
+        EventKind::Command { command, .. } => command,
+        // Older logs name the command only; the same ones tell their effect on their own.
+        EventKind::LegacyCommand { command, .. } => {
+            return matches!(
+                command.as_str(),
+                "next" | "mark" | "pause" | "check" | "emergency" | "resume" | "skip" | "end" | "stop"
+            );
+        }
+        _ => return false,
     };
     // Every command whose effect is logged as its own entry, source included.
     match command {
@@ -209,7 +217,7 @@ impl Builder {
                 at,
                 message: super::describe::describe_event(kind),
             }),
-            EventKind::DaemonStopped | EventKind::Reloaded { .. } => {}
+            EventKind::DaemonStopped | EventKind::Reloaded { .. } | EventKind::LegacyCommand { .. } => {}
             EventKind::DeviceRestored { message } => self.report.restored.push(ErrorRecord {
                 at,
                 message: message.clone(),

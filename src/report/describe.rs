@@ -65,6 +65,11 @@ pub fn describe_event(kind: &EventKind) -> String {
         } => {
             format!("{} {detail} ({})", command.name(), describe_source(source))
         }
+        EventKind::LegacyCommand {
+            command,
+            detail,
+            source,
+        } => format!("{command} {detail} ({})", describe_source(source)).replace("  (", " ("),
         EventKind::DaemonStopped => "the daemon stopped; the session resumes when it starts again".into(),
         EventKind::Reloaded { detail, source } => format!("reload {detail} ({})", describe_source(source)),
         EventKind::LogGap {

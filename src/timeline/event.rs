@@ -90,6 +90,14 @@ pub enum EventKind {
         detail: String,
         source: Source,
     },
+    /// A command as logs written before the typed entry have it: only its name and how people
+    /// read it. Read, never written by the core, never replayed.
+    LegacyCommand {
+        command: String,
+        #[serde(default)]
+        detail: String,
+        source: Source,
+    },
     /// The daemon was stopped (SIGTERM); the session resumes when it starts again.
     DaemonStopped,
     /// The config and scenes were read again; `detail` says what changed.
@@ -162,6 +170,7 @@ impl EventKind {
             EventKind::OverrideStarted { .. } => "override_started",
             EventKind::OverrideEnded { .. } => "override_ended",
             EventKind::Command { .. } => "command",
+            EventKind::LegacyCommand { .. } => "legacy_command",
             EventKind::DaemonStopped => "daemon_stopped",
             EventKind::Reloaded { .. } => "reloaded",
             EventKind::LogGap { .. } => "log_gap",
@@ -183,6 +192,7 @@ impl EventKind {
             | EventKind::OverrideStarted { source, .. }
             | EventKind::OverrideEnded { source, .. }
             | EventKind::Command { source, .. }
+            | EventKind::LegacyCommand { source, .. }
             | EventKind::Reloaded { source, .. }
             | EventKind::TrackSkipped { source, .. }
             | EventKind::SessionEnded { source, .. } => Some(source),
