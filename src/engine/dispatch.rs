@@ -114,12 +114,17 @@ impl Engine {
     /// The stamp for entries written now.
     pub(super) fn stamp(&self) -> Option<Stamp> {
         let running = self.session.as_ref()?;
-        Some(Stamp {
+        Some(self.stamp_at(running.last_now, running.core.timeline.timeline_time()))
+    }
+
+    /// A stamp for now at the given session and timeline times.
+    pub(super) fn stamp_at(&self, session_time: Millis, timeline: Millis) -> Stamp {
+        Stamp {
             wall: wall_string(SystemTime::now()),
-            session_time: running.last_now,
-            timeline: running.core.timeline.timeline_time(),
+            session_time,
+            timeline,
             mono_ms: self.mono_ms(),
-        })
+        }
     }
 
     /// Writes entries of the daemon's own (a reload, a stop) that stand whatever the disk

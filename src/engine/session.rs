@@ -444,12 +444,7 @@ impl Engine {
         if self.finished_journals.is_empty() {
             return None;
         }
-        Some(crate::journal::Stamp {
-            wall: super::event_log::wall_string(SystemTime::now()),
-            session_time: Millis::ZERO,
-            timeline: Millis::ZERO,
-            mono_ms: self.started.elapsed().as_millis() as u64,
-        })
+        Some(self.stamp_at(Millis::ZERO, Millis::ZERO))
     }
 
     /// What `status` says while the log cannot be written.

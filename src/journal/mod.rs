@@ -196,7 +196,7 @@ impl<S: Store> Journal<S> {
         let mut written = Vec::new();
         if !self.held.is_empty() {
             let held: Vec<LogEntry> = self.held.iter().cloned().collect();
-            if let Err(reason) = self.append_numbered(&held) {
+            if let Err(reason) = self.append(&held) {
                 if let Some(outage) = &mut self.outage {
                     outage.reason = reason;
                 }
@@ -251,10 +251,6 @@ impl<S: Store> Journal<S> {
         if entries.is_empty() {
             return Ok(());
         }
-        self.append_numbered(entries)
-    }
-
-    fn append_numbered(&mut self, entries: &[LogEntry]) -> Result<(), Unwritable> {
         let mut bytes = Vec::new();
         for entry in entries {
             serde_json::to_writer(&mut bytes, entry).map_err(|e| Unwritable::Io(e.to_string()))?;

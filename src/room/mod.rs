@@ -15,4 +15,4 @@ mod recorded;
 pub use handover::Handover;
 pub use idle::{IdleEmergency, IdleOrders, LightsOwner, lights_owner};
 pub use lights_test::{LightsTest, TestOrder};
-pub use recorded::{Outcome, RecordedSession, Refusal, kept};
+pub use recorded::{Outcome, RecordedSession, Refusal, Split, kept, split};

@@ -50,14 +50,14 @@ pub fn kept(command: &Command) -> bool {
 }
 
 /// The core's actions taken apart: what goes to the room, what to the log, what follows.
-struct Split {
-    room: Vec<Action>,
-    events: Vec<Event>,
-    persist: bool,
-    finished: bool,
+pub struct Split {
+    pub room: Vec<Action>,
+    pub events: Vec<Event>,
+    pub persist: bool,
+    pub finished: bool,
 }
 
-fn split(actions: Vec<Action>) -> Split {
+pub fn split(actions: Vec<Action>) -> Split {
     let mut split = Split {
         room: Vec::new(),
         events: Vec::new(),

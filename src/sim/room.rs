@@ -14,6 +14,7 @@ use crate::engine::event_log::{parse_log, wall_string};
 use crate::engine::persist::{downtime, unix_millis};
 use crate::journal::{Journal, MemoryStore, Stamp, Store, Unwritable};
 use crate::protocol::LogEntry;
+use crate::room::{Split, split};
 use crate::scene::Scene;
 use crate::time::Millis;
 use crate::timeline::{
@@ -164,19 +165,6 @@ pub struct Room {
     problems: Vec<Violation>,
     pub unsaved: u64,
     reached: Millis,
-}
-
-fn split(actions: &[Action]) -> (Vec<Action>, Vec<crate::timeline::Event>, bool, bool) {
-    let (mut room, mut events, mut persist, mut finished) = (Vec::new(), Vec::new(), false, false);
-    for action in actions {
-        match action {
-            Action::Log(event) => events.push(event.clone()),
-            Action::Persist => persist = true,
-            Action::Finished => finished = true,
-            other => room.push(other.clone()),
-        }
-    }
-    (room, events, persist, finished)
 }
 
 /// The session time a replay of `after` brings a snapshot taken at `now` to: never back in
@@ -543,7 +531,12 @@ impl Room {
 
     /// The room first, then the record, written or held (`Engine::dispatch`).
     fn dispatch(&mut self, input: Input, before: Timeline, actions: Vec<Action>) -> bool {
-        let (room, events, persist, finished) = split(&actions);
+        let Split {
+            room,
+            events,
+            persist,
+            finished,
+        } = split(actions.clone());
         self.apply_room(&room);
         self.retry();
         let stamp = self.stamp();
@@ -562,7 +555,12 @@ impl Room {
         before: Timeline,
         actions: Vec<Action>,
     ) -> Result<(), Unwritable> {
-        let (room, events, persist, finished) = split(&actions);
+        let Split {
+            room,
+            events,
+            persist,
+            finished,
+        } = split(actions.clone());
         self.retry();
         let stamp = self.stamp();
         let start = self.journal.store().bytes.len();
