@@ -11,7 +11,7 @@ use crate::audio::AudioOutput;
 use crate::journal::{Stamp, Unwritable};
 use crate::lights::LightOutput;
 use crate::protocol::LogEntry;
-use crate::room::{Outcome, Refusal};
+use crate::room::{Holding, Outcome, Refusal};
 use crate::time::Millis;
 use crate::timeline::{Action, Event, Request};
 
@@ -189,21 +189,49 @@ impl Engine {
         }
     }
 
-    /// Saves a running session that has not changed, so that the saved wall-clock time stays
-    /// recent (see `HEARTBEAT`), and retries a log the disk refused.
-    pub fn heartbeat(&mut self) {
+    /// When the room core next wants the loop: the heartbeat, or the lights test's next step.
+    pub fn room_deadline(&self) -> tokio::time::Instant {
+        let beat = self.heartbeat.next_deadline();
+        let at = self
+            .lights_test
+            .as_ref()
+            .and_then(|test| test.next_deadline())
+            .map_or(beat, |step| step.min(beat));
+        tokio::time::Instant::from_std(self.started + std::time::Duration::from_millis(at))
+    }
+
+    /// Carries out what the room core says is due now: the lights test's steps and the
+    /// heartbeat's chores.
+    pub fn room_due(&mut self) {
+        self.lights_test_due();
+        self.heartbeat_due();
+    }
+
+    /// The heartbeat's chores (`crate::room::Heartbeat`), when it is due. A marker left by a
+    /// direct emergency is looked for first: a daemon that was only hung takes it here.
+    fn heartbeat_due(&mut self) {
+        let now = self.mono_ms();
+        if now < self.heartbeat.next_deadline() {
+            return;
+        }
         self.honour_marker_while_running();
-        // Space kept back at start-up may have been missing then (a full disk).
-        if self.session.is_some() {
+        let holding = Holding {
+            session: self.session_running(),
+            finished_logs: !self.finished_journals.is_empty(),
+        };
+        let Some(chores) = self.heartbeat.due(now, holding) else {
+            return;
+        };
+        if chores.keep_reserve {
             self.reserve.keep();
         }
-        self.retry_journal();
-        self.retry_finished_journals();
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|r| !r.core.timeline.is_finished())
-        {
+        if chores.retry_log {
+            self.retry_journal();
+        }
+        if chores.retry_finished {
+            self.retry_finished_journals();
+        }
+        if chores.save {
             self.persist();
         }
     }

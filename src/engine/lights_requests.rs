@@ -3,8 +3,6 @@
 //! while a session runs (the scene owns the lights then) and while an emergency with no session
 //! holds the room.
 
-use std::time::Duration;
-
 use crate::lights::LightError;
 use crate::protocol::{
     ErrorKind, LightOrder, LightsCalibrateReply, LightsTestReply, Op, Reply, check_raw_level, test_pattern,
@@ -87,7 +85,7 @@ impl Engine {
         zones
     }
 
-    fn session_running(&self) -> bool {
+    pub(super) fn session_running(&self) -> bool {
         self.session
             .as_ref()
             .is_some_and(|r| !r.core.timeline.is_finished())
@@ -122,17 +120,9 @@ impl Engine {
         )
     }
 
-    /// When the lights test's next step falls due, as an instant.
-    pub fn lights_test_deadline(&self) -> Option<tokio::time::Instant> {
-        let at = self.lights_test.as_ref()?.next_deadline()?;
-        Some(tokio::time::Instant::from_std(
-            self.started + Duration::from_millis(at),
-        ))
-    }
-
     /// Sends the lights test's steps now due; a test whose lights are no longer the
     /// technicians' (a session, an emergency) or whose step is refused stops.
-    pub fn lights_test_due(&mut self) {
+    pub(super) fn lights_test_due(&mut self) {
         let now = self.mono_ms();
         let Some(test) = self.lights_test.as_mut() else {
             return;

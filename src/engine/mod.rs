@@ -46,11 +46,6 @@ pub use reload::{ReloadRefused, ReloadReply};
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};
 
-/// How often a running session is saved even when nothing changed. The saved wall-clock time
-/// is what a restart measures the outage from, so this bounds how far the logged downtime can
-/// overstate it.
-const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// What the engine runs with. The socket, state directory and speed start from the config and
 /// may be overridden on the command line, so tests and several rooms can be kept apart.
 pub struct EngineOptions {
@@ -107,8 +102,6 @@ pub async fn run(
     systemd.ready();
 
     tokio::pin!(shutdown);
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let deadline = engine.next_deadline();
         tokio::select! {
@@ -120,9 +113,9 @@ pub async fn run(
             _ = systemd.tick() => systemd.ping(),
             Some(request) = normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
-            () = sleep_until_instant(engine.lights_test_deadline()) => engine.lights_test_due(),
             Some(event) = devices.recv() => engine.device(event),
-            _ = heartbeat.tick() => engine.heartbeat(),
+            // The room core's own deadlines: the heartbeat and the lights test's steps.
+            () = tokio::time::sleep_until(engine.room_deadline()) => engine.room_due(),
         }
         systemd.session(engine.session.as_ref().map(|r| r.core.timeline.session_id()));
     }
@@ -136,14 +129,6 @@ pub async fn run(
         remote.stop().await;
     }
     Ok(())
-}
-
-/// Sleeps until `instant`; forever without one.
-async fn sleep_until_instant(instant: Option<Instant>) {
-    match instant {
-        Some(instant) => tokio::time::sleep_until(instant).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Sleeps until the deadline's instant and returns its session time; forever without one.

@@ -25,7 +25,7 @@ use super::log_file::{LogFile, Reserve};
 use super::persist::{self, SavedSession, StateFile, unix_millis};
 use crate::error_text::error_chain;
 use crate::journal::{Journal, Unwritable};
-use crate::room::{IdleEmergency, LightsTest, RecordedSession};
+use crate::room::{Heartbeat, IdleEmergency, LightsTest, RecordedSession};
 
 pub struct Engine {
     pub(super) options: EngineOptions,
@@ -48,6 +48,8 @@ pub struct Engine {
     pub(super) started: std::time::Instant,
     /// A technician's lights test whose later steps are still to come.
     pub(super) lights_test: Option<LightsTest>,
+    /// When the state is next saved and refused logs retried (on the `started` clock).
+    pub(super) heartbeat: Heartbeat,
     /// The previous run stopped with the reserve given up (see `Engine::new`).
     died_on_a_full_disk: bool,
 }
@@ -124,6 +126,8 @@ impl Engine {
         if !reserve.keep() {
             tracing::warn!("no space could be kept back on the state disk for emergencies");
         }
+        // The first beat at once, as the daemon starts.
+        let heartbeat = Heartbeat::new(0, options.speed);
         Engine {
             state_file: StateFile::in_dir(&options.state_dir),
             history: History::in_state_dir(&options.state_dir),
@@ -139,6 +143,7 @@ impl Engine {
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),
             lights_test: None,
+            heartbeat,
             died_on_a_full_disk,
         }
     }
