@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -155,6 +156,14 @@ pub fn format_duration(d: Millis) -> String {
         }
     }
     out
+}
+
+/// Milliseconds since the Unix epoch (0 for a time before it: a clock that bad counts as no
+/// time at all, never as a panic).
+pub fn unix_millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -97,6 +97,7 @@ impl Engine {
     }
 
     fn finish_outcome(&mut self, outcome: Outcome) {
+        self.tell_watchers(outcome.retried);
         self.tell_watchers(outcome.entries);
         if outcome.snapshot_due {
             self.persist();

@@ -11,7 +11,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,8 @@ use crate::config::MAX_SPEED;
 use crate::safe_file::{self, Limit, SafeFileError};
 use crate::strict_json;
 use crate::time::Millis;
+/// Where the daemon's other parts (and `setting emergency`'s marker) have always found it.
+pub use crate::time::unix_millis;
 use crate::timeline::limits::MAX_SESSION_TIME;
 use crate::timeline::{FieldError, Snapshot};
 
@@ -199,12 +201,6 @@ impl StateFile {
     }
 }
 
-pub fn unix_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// `path`, or `path-2`, `path-3`, ...: two damaged files in one second must not overwrite
 /// each other, since the first may be the one worth investigating.
 fn unused_path(path: PathBuf) -> PathBuf {
@@ -220,14 +216,6 @@ fn unused_path(path: PathBuf) -> PathBuf {
 
 fn unix_secs() -> u64 {
     unix_millis(SystemTime::now()) / 1000
-}
-
-/// Session time that passed while the daemon was down: wall-clock time from the save at
-/// `saved_unix_ms` to `now_unix_ms`, at the session's `speed`. Zero if the wall clock went
-/// backwards (an NTP step, a bad RTC): a resumed session must never jump back in time.
-pub fn downtime(saved_unix_ms: u64, now_unix_ms: u64, speed: f64) -> Millis {
-    let real = now_unix_ms.saturating_sub(saved_unix_ms);
-    Millis((real as f64 * speed) as u64)
 }
 
 #[cfg(test)]

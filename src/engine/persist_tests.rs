@@ -221,10 +221,3 @@ fn a_damaged_file_is_set_aside() {
     );
     assert!(file.load().unwrap().is_none());
 }
-
-#[test]
-fn downtime_counts_wall_time_at_speed_and_never_goes_negative() {
-    assert_eq!(downtime(10_000, 12_500, 60.0), Millis(150_000));
-    assert_eq!(downtime(10_000, 12_500, 1.0), Millis(2_500));
-    assert_eq!(downtime(10_000, 9_000, 60.0), Millis::ZERO);
-}

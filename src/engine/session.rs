@@ -22,10 +22,12 @@ use super::clock::SessionClock;
 use super::event_log::{EventLog, read_log};
 use super::history::History;
 use super::log_file::{LogFile, Reserve};
-use super::persist::{self, SavedSession, StateFile, unix_millis};
+use super::persist::{SavedSession, StateFile, unix_millis};
 use crate::error_text::error_chain;
 use crate::journal::{Journal, Unwritable};
-use crate::room::{Heartbeat, IdleEmergency, LightsTest, RecordedSession};
+use crate::room::{
+    Heartbeat, IdleEmergency, LightsTest, RecordedSession, Resumed, Saved as RoomSaved, TakenBack, take_back,
+};
 
 pub struct Engine {
     pub(super) options: EngineOptions,
@@ -178,52 +180,30 @@ impl Engine {
                 Vec::new()
             }
         };
-        if saved.log_seq == 0
-            && !entries
-                .iter()
-                .any(|e| matches!(e.event.kind, EventKind::SessionStarted { .. }))
-        {
-            // Saved as it started, but its start never reached the log: never acknowledged.
-            tracing::warn!(session = %id, "a session start that was never recorded is dropped");
-            if let Err(e) = self.state_file.remove() {
-                tracing::error!(error = %error_chain(&e), "the unrecorded session's state file could not be removed");
-            }
-            return;
-        }
-        let after: Vec<&Event> = entries
-            .iter()
-            .filter(|e| e.seq > saved.log_seq)
-            .map(|e| &e.event)
-            .collect();
-        let last_seq = entries
-            .iter()
-            .map(|e| e.seq)
-            .max()
-            .unwrap_or(0)
-            .max(saved.log_seq);
-        let last = entries.iter().rfind(|e| e.seq > saved.log_seq);
-        let base_session = last.map_or(saved.session_time, |e| e.event.at.max(saved.session_time));
-        let base_wall = last
-            .and_then(|e| humantime::parse_rfc3339(&e.wall).ok())
-            .map_or(saved.wall_unix_ms, |t| unix_millis(t).max(saved.wall_unix_ms));
-        let downtime = persist::downtime(base_wall, unix_millis(SystemTime::now()), saved.speed);
-        let now = base_session + downtime;
+        let found = RoomSaved {
+            session_time: saved.session_time,
+            wall_unix_ms: saved.wall_unix_ms,
+            speed: saved.speed,
+            log_seq: saved.log_seq,
+        };
         let snapshot = saved.snapshot;
+        let now_unix_ms = unix_millis(SystemTime::now());
         // A snapshot or log the core cannot take back must not crash the daemon at every
         // start (a restart loop while a client lies in the room); set it aside, start idle.
-        let resumed = panic::catch_unwind(AssertUnwindSafe(move || {
-            let mut timeline = Timeline::restore(snapshot).map_err(|e| e.to_string())?;
-            let replayed = timeline.replay(after.iter().copied());
-            if timeline.is_finished() {
-                return Ok(None);
-            }
-            let recovered = Timeline::recovered(replayed, usize::from(torn > 0));
-            let actions = timeline.resumed_after(now, downtime, recovered);
-            Ok::<_, String>(Some((timeline, actions)))
+        let taken = panic::catch_unwind(AssertUnwindSafe(|| {
+            take_back(snapshot, found, &entries, torn > 0, now_unix_ms)
         }));
-        let (timeline, actions) = match resumed.unwrap_or_else(|panic| Err(panic_message(&panic))) {
-            Ok(Some(resumed)) => resumed,
-            Ok(None) => {
+        let resumed = match taken.unwrap_or_else(|panic| Err(panic_message(&panic))) {
+            Ok(TakenBack::Resumed(resumed)) => resumed,
+            Ok(TakenBack::NeverRecorded) => {
+                // Saved as it started, but its start never reached the log: never acknowledged.
+                tracing::warn!(session = %id, "a session start that was never recorded is dropped");
+                if let Err(e) = self.state_file.remove() {
+                    tracing::error!(error = %error_chain(&e), "the unrecorded session's state file could not be removed");
+                }
+                return;
+            }
+            Ok(TakenBack::Ended(_)) => {
                 // It had ended (its state file not yet gone): nothing to resume.
                 tracing::info!("the saved session had ended; starting idle");
                 if let Err(e) = self.state_file.remove() {
@@ -240,6 +220,14 @@ impl Engine {
                 return;
             }
         };
+        let Resumed {
+            timeline,
+            actions,
+            now,
+            downtime,
+            last_seq,
+            ..
+        } = *resumed;
         tracing::info!(session = %id, at = %now, downtime = %format_duration(downtime), "resuming session");
         let store = match opened {
             Ok(log) => LogFile::opened(log, self.reserve.clone()),

@@ -5,7 +5,8 @@
 //! the heartbeat's chores as a deadline ([`Heartbeat`]: saving the session, retrying refused
 //! logs), a technician's lights test as steps falling due ([`LightsTest`]), and a direct
 //! emergency the daemon takes over from `setting emergency` ([`Handover`]). Like the timeline
-//! it never sleeps, reads a clock or touches a device:
+//! it never sleeps, reads a clock or touches a device (a session taken back after a restart,
+//! [`take_back`], is handed the state file's contents, the log and the wall clock):
 //! it is handed the time and a way to reach the room, so the daemon's shell and the
 //! simulator run it alike.
 
@@ -14,9 +15,11 @@ mod heartbeat;
 mod idle;
 mod lights_test;
 mod recorded;
+mod resume;
 
 pub use handover::Handover;
 pub use heartbeat::{Chores, HEARTBEAT, Heartbeat, Holding};
 pub use idle::{IdleEmergency, IdleOrders, LightsOwner, lights_owner};
 pub use lights_test::{LightsTest, TestOrder};
 pub use recorded::{Outcome, RecordedSession, Refusal, Split, kept, split};
+pub use resume::{Resumed, Saved, TakenBack, downtime, take_back};

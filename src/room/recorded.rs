@@ -24,6 +24,9 @@ pub struct RecordedSession<S> {
 /// a snapshot to save, a session to let go.
 #[derive(Debug, Default, PartialEq)]
 pub struct Outcome {
+    /// Entries held from before that the disk took now, the gap entry last.
+    pub retried: Vec<LogEntry>,
+    /// This batch's own entries as numbered, written or held.
     pub entries: Vec<LogEntry>,
     /// False while the entries are held in memory.
     pub recorded: bool,
@@ -90,11 +93,11 @@ impl<S: Store> RecordedSession<S> {
     ) -> Outcome {
         let split = split(actions);
         room(&split.room);
-        let mut entries = self.journal.retry(stamp);
+        let retried = self.journal.retry(stamp);
         let written = self.journal.write_or_hold(split.events, stamp);
-        entries.extend(written.entries);
         Outcome {
-            entries,
+            retried,
+            entries: written.entries,
             recorded: written.recorded,
             snapshot_due: split.persist,
             finished: split.finished,
@@ -138,10 +141,7 @@ impl<S: Store> RecordedSession<S> {
         let before = self.timeline.clone();
         let actions = self.timeline.command(now, request)?;
         match self.record_first(actions, stamp, room) {
-            Ok(mut outcome) => {
-                outcome.entries.splice(0..0, retried);
-                Ok(outcome)
-            }
+            Ok(outcome) => Ok(Outcome { retried, ..outcome }),
             Err(reason) => {
                 self.timeline = before;
                 Err(Refusal::NotRecorded(reason))
@@ -161,6 +161,7 @@ impl<S: Store> RecordedSession<S> {
         let entries = self.journal.write(split.events, stamp)?;
         room(&split.room);
         Ok(Outcome {
+            retried: Vec::new(),
             entries,
             recorded: true,
             snapshot_due: split.persist,
@@ -178,8 +179,13 @@ impl<S: Store> RecordedSession<S> {
     /// The snapshot to save and the last log entry it covers, when one may be saved: only
     /// while nothing is held, or it would hold what the log does not.
     pub fn snapshot(&self) -> Option<(Snapshot, u64)> {
-        self.journal
-            .settled()
-            .then(|| (self.timeline.snapshot(), self.journal.durable_seq()))
+        let covers = self.snapshot_covers()?;
+        Some((self.timeline.snapshot(), covers))
+    }
+
+    /// The last log entry a snapshot taken now would cover; `None` while one may not be
+    /// taken (see [`RecordedSession::snapshot`]).
+    pub fn snapshot_covers(&self) -> Option<u64> {
+        self.journal.settled().then(|| self.journal.durable_seq())
     }
 }

@@ -81,10 +81,7 @@ impl Commands {
         target: &Target,
         reply: &Reply,
     ) -> Result<(), Violation> {
-        let kept = matches!(
-            command,
-            Command::Emergency | Command::Check | Command::Resume { .. }
-        );
+        let kept = crate::room::kept(command);
         let status = match reply {
             Reply::Done { recorded: true } => Status::Recorded,
             Reply::Done { recorded: false } if kept => Status::Held,

@@ -1,25 +1,27 @@
-//! The shell's rules over the pure pieces, in one type: what `engine::dispatch`,
-//! `engine::requests` and `engine::session` do with the core's output, the journal, the state
-//! file and the adapters, in virtual time.
-//!
-//! This is the seam: [`Room`] takes commands, the clock's deadlines, device reports and
-//! crashes (`command`, `run_until`, `track_started`, `crash`) exactly as the engine takes
-//! them, so that a pure room core the engine also calls can later replace its insides. Each
+//! The daemon's shell in virtual time around the real room core: [`Room`] takes commands,
+//! the clock's deadlines, device reports and crashes (`command`, `run_until`,
+//! `track_started`, `crash`) and hands them to the code the daemon runs:
+//! [`RecordedSession`] for the order of room and record and what a refusing disk refuses,
+//! [`Heartbeat`] for when the state is saved and the log retried, [`IdleEmergency`] for an
+//! emergency with no session, [`take_back`] for a restart. What is left here is only the
+//! shell's I/O, modelled: the clock, the state file (kept in memory, refused by a full or
+//! read-only disk), the log over a [`MemoryStore`], the lights' planner and the music. Each
 //! step leaves a [`Trace`] for the checks.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::engine::event_log::{parse_log, wall_string};
-use crate::engine::persist::{downtime, unix_millis};
-use crate::journal::{Journal, MemoryStore, Stamp, Store, Unwritable};
+use crate::journal::{Journal, MemoryStore, Stamp, Store};
 use crate::protocol::LogEntry;
-use crate::room::{Split, split};
+use crate::room::{
+    Heartbeat, Holding, IdleEmergency, Outcome, RecordedSession, Refusal, Resumed, TakenBack, take_back,
+};
 use crate::scene::Scene;
 use crate::time::Millis;
 use crate::timeline::{
-    Action, Command, DeviceEvent, EventKind, MusicTarget, OverrideKind, Policy, Request, Snapshot, Source,
-    State, Status, Target, Timeline,
+    Action, Command, DeviceEvent, EventKind, Policy, Request, Snapshot, Source, State, Status, Target,
+    Timeline,
 };
 
 use super::Violation;
@@ -27,8 +29,6 @@ use super::lights::Lights;
 use super::music::Music;
 use super::world::World;
 
-/// The engine's heartbeat: a retry of the log and a save of the state file.
-const HEARTBEAT_MS: u64 = 10_000;
 /// Virtual wall-clock time zero: 2026-01-01T09:00:00Z.
 const EPOCH_UNIX_MS: u64 = 1_767_258_000_000;
 /// A state file needs about this much room to be written; less and its save fails.
@@ -116,7 +116,7 @@ pub enum Trace {
 }
 
 struct Running {
-    timeline: Timeline,
+    core: RecordedSession<MemoryStore>,
     /// The session clock: session time `base_session` at virtual wall time `base_wall`.
     base_session: Millis,
     base_wall: u64,
@@ -149,14 +149,16 @@ pub struct Room {
     policy: Policy,
     tracks: BTreeMap<String, Vec<String>>,
     session: Option<Running>,
-    journal: Journal<MemoryStore>,
+    /// The log while no session runs: an ended session's, or one a restart did not take back
+    /// (the room has one log, the run's session's, in one place or the other).
+    idle_log: Option<Journal<MemoryStore>>,
     saved: Vec<Saved>,
-    idle_emergency: Option<Vec<String>>,
+    idle_emergency: Option<IdleEmergency>,
     pub lights: Lights,
     pub music: Music,
-    /// Virtual wall-clock time, ms since the run began.
+    /// Virtual wall-clock time, ms since the run began; the daemon's monotonic clock too.
     wall: u64,
-    next_heartbeat: u64,
+    heartbeat: Heartbeat,
     /// Nothing more can go out on the lights before this (they were polled just now).
     lights_floor: u64,
     step: usize,
@@ -184,31 +186,69 @@ fn replayed_to(after: &[&LogEntry], mut now: Millis) -> Option<Millis> {
     last
 }
 
-/// What is kept whatever the disk says: the rest is recorded first, or refused.
-fn kept(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Emergency | Command::Check | Command::Resume { .. }
-    )
+/// The room's part of a decision, to the model adapters (`engine::dispatch::apply_room`).
+fn apply_room(
+    lights: &mut Lights,
+    music: &mut Music,
+    problems: &mut Vec<Violation>,
+    wall: u64,
+    room: &[Action],
+) {
+    for action in room {
+        let checked = match action {
+            Action::Light {
+                zone,
+                look,
+                fade,
+                urgent,
+            } => {
+                lights.set(wall, zone, *look, *fade, *urgent);
+                Ok(())
+            }
+            Action::Music(target) => music.apply(target),
+            Action::Skip { crossfade, .. } => music.skip(*crossfade),
+            _ => Ok(()),
+        };
+        if let Err(v) = checked {
+            problems.push(v);
+        }
+    }
 }
+
+/// A call into the room core: it is handed the stamp and the way to the room.
+type CoreFn<'a> = dyn FnOnce(&mut RecordedSession<MemoryStore>, &Stamp, &mut dyn FnMut(&[Action])) -> Result<Outcome, Refusal>
+    + 'a;
 
 impl Room {
     /// Starts a session of `scene` at virtual time zero, as `Engine::start` does: the state
     /// file first, covering none of the log, then the start's entries, recorded first.
     pub fn start(world: &World, scene: Scene, reserve: usize) -> Room {
         let config = &world.config;
+        let source = Source {
+            via: crate::timeline::Via::Socket,
+            who: Some("start".into()),
+        };
+        let policy = config.policy.clone();
+        let (timeline, actions) = Timeline::start(scene.clone(), policy.clone(), SESSION_ID.into(), source);
+        let journal = Journal::new(SESSION_ID, MemoryStore::with_reserve(reserve), 0);
         let mut room = Room {
-            scene: scene.clone(),
-            policy: config.policy.clone(),
+            scene,
+            policy,
             tracks: world.tracks.clone(),
-            session: None,
-            journal: Journal::new(SESSION_ID, MemoryStore::with_reserve(reserve), 0),
+            session: Some(Running {
+                core: RecordedSession::new(timeline, journal),
+                base_session: Millis::ZERO,
+                base_wall: 0,
+                last_now: Millis::ZERO,
+            }),
+            idle_log: None,
             saved: Vec::new(),
             idle_emergency: None,
             lights: Lights::new(&config.lights.lights, &config.lights.networks),
             music: Music::default(),
             wall: 0,
-            next_heartbeat: HEARTBEAT_MS,
+            // The engine's first beat is at once.
+            heartbeat: Heartbeat::new(0, 1.0),
             lights_floor: 0,
             step: 0,
             last_append: None,
@@ -217,24 +257,17 @@ impl Room {
             unsaved: 0,
             reached: Millis::ZERO,
         };
-        let source = Source {
-            via: crate::timeline::Via::Socket,
-            who: Some("start".into()),
-        };
-        let (timeline, actions) = Timeline::start(scene, room.policy.clone(), SESSION_ID.into(), source);
-        let before = timeline.clone();
-        room.session = Some(Running {
-            timeline,
-            base_session: Millis::ZERO,
-            base_wall: 0,
-            last_now: Millis::ZERO,
-        });
         room.persist();
-        if room
-            .dispatch_recorded_first(Input::Start, before, actions)
-            .is_err()
-        {
-            room.session = None;
+        let started = room.through_core(
+            Input::Start,
+            None,
+            Box::new(|core, stamp, room| {
+                core.record_first(actions, stamp, room)
+                    .map_err(Refusal::NotRecorded)
+            }),
+        );
+        if !matches!(started, Some(Ok(_))) {
+            room.let_go();
             room.saved.clear();
         }
         room.poll_lights();
@@ -269,18 +302,34 @@ impl Room {
         &self.scene
     }
 
+    fn journal(&self) -> &Journal<MemoryStore> {
+        match (&self.session, &self.idle_log) {
+            (Some(running), _) => &running.core.journal,
+            (None, Some(journal)) => journal,
+            (None, None) => unreachable!("the room keeps its log whether a session runs or not"),
+        }
+    }
+
+    fn journal_mut(&mut self) -> &mut Journal<MemoryStore> {
+        match (&mut self.session, &mut self.idle_log) {
+            (Some(running), _) => &mut running.core.journal,
+            (None, Some(journal)) => journal,
+            (None, None) => unreachable!("the room keeps its log whether a session runs or not"),
+        }
+    }
+
     pub fn log_bytes(&self) -> &[u8] {
-        &self.journal.store().bytes
+        &self.journal().store().bytes
     }
 
     pub fn settled(&self) -> bool {
-        self.journal.settled() && self.journal.unwritable().is_none()
+        self.journal().settled() && self.journal().unwritable().is_none()
     }
 
     /// Where the session stands now, as `status` shows it.
     pub fn status(&self) -> Option<Status> {
         let running = self.session.as_ref()?;
-        Some(running.timeline.status(running.last_now))
+        Some(running.core.timeline.status(running.last_now))
     }
 
     /// The furthest session time reached.
@@ -293,7 +342,14 @@ impl Room {
     }
 
     pub fn store_mut(&mut self) -> &mut MemoryStore {
-        self.journal.store_mut()
+        self.journal_mut().store_mut()
+    }
+
+    /// The session is let go (ended, or its start refused): its log stays.
+    fn let_go(&mut self) {
+        if let Some(running) = self.session.take() {
+            self.idle_log = Some(running.core.journal);
+        }
     }
 
     // --- the clock -----------------------------------------------------------------------
@@ -308,10 +364,10 @@ impl Room {
         Some(running.last_now)
     }
 
-    /// When the engine's loop wakes for the core: the virtual wall time and the deadline.
+    /// When the engine's loop wakes for the timeline: the virtual wall time and the deadline.
     fn session_wake(&self) -> Option<(u64, Millis)> {
         let running = self.session.as_ref()?;
-        let mut deadline = running.timeline.next_deadline()?;
+        let mut deadline = running.core.timeline.next_deadline()?;
         if deadline <= running.last_now {
             deadline = running.last_now + Millis(1);
         }
@@ -319,17 +375,21 @@ impl Room {
         Some((wall.max(self.wall), deadline))
     }
 
-    /// Lets virtual time run to `until`: the engine's loop at the core's deadlines and its
-    /// heartbeat, the lights' task at the planner's deadlines.
+    /// Lets virtual time run to `until`: the engine's loop at the timeline's deadlines and the
+    /// room core's heartbeat, the lights' task at the planner's deadlines.
     pub fn run_until(&mut self, until: u64) {
         for _ in 0..10_000_000 {
             let session = self.session_wake();
             let lights = self.lights.next_deadline().map(|d| d.max(self.lights_floor));
-            let next = [session.map(|(w, _)| w), Some(self.next_heartbeat), lights]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(u64::MAX);
+            let next = [
+                session.map(|(w, _)| w),
+                Some(self.heartbeat.next_deadline()),
+                lights,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(u64::MAX);
             if next > until {
                 self.wall = self.wall.max(until);
                 self.poll_lights();
@@ -341,10 +401,7 @@ impl Room {
             {
                 self.on_deadline(deadline);
             }
-            if self.next_heartbeat <= self.wall {
-                self.heartbeat();
-                self.next_heartbeat = self.wall + HEARTBEAT_MS;
-            }
+            self.heartbeat_due();
             self.poll_lights();
         }
         self.problems.push(Violation::new(
@@ -368,31 +425,45 @@ impl Room {
     /// Brings the session up to now, room first (`Engine::advance`).
     fn advance(&mut self) -> Option<Millis> {
         let now = self.now()?;
-        let running = self.session.as_mut()?;
-        let before = running.timeline.clone();
-        let actions = running.timeline.tick(now);
-        self.dispatch(Input::Tick, before, actions);
+        self.through_core(
+            Input::Tick,
+            None,
+            Box::new(move |core, stamp, room| Ok(core.tick(now, stamp, room))),
+        );
         self.retire_if_finished();
         Some(now)
     }
 
     fn retire_if_finished(&mut self) {
-        if self.session.as_ref().is_some_and(|r| r.timeline.is_finished()) {
-            // The journal stays: what the disk still refuses of it is written once it allows.
-            self.session = None;
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|r| r.core.timeline.is_finished())
+        {
+            // The log stays: what the disk still refuses of it is written once it allows.
+            self.let_go();
         }
     }
 
-    /// `Engine::heartbeat`: the space for emergencies kept back again if it can be, the log
-    /// retried, the state file saved.
-    fn heartbeat(&mut self) {
-        if self.session.is_some() {
-            self.journal.store_mut().restore_reserve();
-            self.retry_journal();
-        } else if !self.journal.settled() || self.journal.unwritable().is_some() {
-            self.retry();
+    /// The room core's heartbeat, when due: its chores as `Engine::heartbeat_due` does them.
+    fn heartbeat_due(&mut self) {
+        let holding = Holding {
+            session: self
+                .session
+                .as_ref()
+                .is_some_and(|r| !r.core.timeline.is_finished()),
+            finished_logs: self.idle_log.as_ref().is_some_and(|j| !j.settled()),
+        };
+        let Some(chores) = self.heartbeat.due(self.wall, holding) else {
+            return;
+        };
+        if chores.keep_reserve {
+            self.journal_mut().store_mut().restore_reserve();
         }
-        if self.session.as_ref().is_some_and(|r| !r.timeline.is_finished()) {
+        if chores.retry_log || chores.retry_finished {
+            self.retry_journal();
+        }
+        if chores.save {
             self.persist();
         }
     }
@@ -405,7 +476,7 @@ impl Room {
             Some(running) => Stamp {
                 wall,
                 session_time: running.last_now,
-                timeline: running.timeline.timeline_time(),
+                timeline: running.core.timeline.timeline_time(),
                 mono_ms: self.wall,
             },
             None => Stamp {
@@ -417,8 +488,9 @@ impl Room {
         }
     }
 
-    fn noted<T>(&mut self, start: usize, entries: &[LogEntry], result: T) -> T {
-        let end = self.journal.store().bytes.len();
+    /// Notes the bytes a write added to the log since `start`, for a crash to tear.
+    fn noted(&mut self, start: usize, entries: &[LogEntry]) {
+        let end = self.journal().store().bytes.len();
         if end > start
             && let (Some(first), Some(last)) = (entries.first(), entries.last())
         {
@@ -429,20 +501,20 @@ impl Room {
                 seqs: (first.seq, last.seq),
             });
         }
-        result
     }
 
-    /// The retry each write begins with (`Journal::write` and `write_or_hold` try what is held
-    /// first), made on its own so that what it writes is seen.
+    /// A retry of what the disk refused, made on its own before each call into the core (whose
+    /// own retry then finds nothing new to write, the journal trying at most once a second):
+    /// so that what it writes is traced, and a crash tears only the last write.
     fn retry(&mut self) {
         let stamp = self.stamp();
-        let start = self.journal.store().bytes.len();
-        let written = self.journal.retry(&stamp);
+        let start = self.journal().store().bytes.len();
+        let written = self.journal_mut().retry(&stamp);
         if written.is_empty() {
             return;
         }
-        self.noted(start, &written, ());
-        let timeline = self.session.as_ref().map(|r| r.timeline.clone());
+        self.noted(start, &written);
+        let timeline = self.session.as_ref().map(|r| r.core.timeline.clone());
         self.trace.push(Trace::Gap {
             entries: written,
             timeline,
@@ -458,17 +530,18 @@ impl Room {
         }
     }
 
-    /// `Engine::persist`: only while nothing is held, naming the last entry on disk. A disk
-    /// that refuses the log refuses the state file too.
+    /// `Engine::persist`: the core's snapshot, offered only while nothing is held, naming
+    /// the last entry on disk. A disk that refuses the log refuses the state file too.
     fn persist(&mut self) {
-        if !self.journal.settled() {
-            return;
-        }
         let wall = self.wall;
-        let store = self.journal.store();
+        let store = self.journal().store();
         let refused = store.read_only || store.free.is_some_and(|f| f < STATE_FILE_BYTES);
-        let (log_seq, log_len) = (self.journal.durable_seq(), store.bytes.len());
+        let log_len = store.bytes.len();
         let Some(running) = self.session.as_mut() else {
+            return;
+        };
+        // The state alone: the scene and policy in a snapshot are the run's.
+        let Some(log_seq) = running.core.snapshot_covers() else {
             return;
         };
         let clock = running.base_session + Millis(wall.saturating_sub(running.base_wall));
@@ -478,7 +551,7 @@ impl Room {
             return;
         }
         let saved = Saved {
-            state: running.timeline.state().clone(),
+            state: running.core.timeline.state().clone(),
             session_time: running.last_now,
             wall_ms: wall,
             log_seq,
@@ -495,113 +568,94 @@ impl Room {
         }
     }
 
-    // --- carrying out the core's output (`engine::dispatch`) --------------------------------
+    // --- through the room core --------------------------------------------------------------
 
-    fn apply_room(&mut self, room: &[Action]) {
-        for action in room {
-            let checked = match action {
-                Action::Light {
-                    zone,
-                    look,
-                    fade,
-                    urgent,
-                } => {
-                    self.lights.set(self.wall, zone, *look, *fade, *urgent);
-                    Ok(())
-                }
-                Action::Music(target) => self.music.apply(target),
-                Action::Skip { crossfade, .. } => self.music.skip(*crossfade),
-                _ => Ok(()),
-            };
-            if let Err(v) = checked {
-                self.problems.push(v);
-            }
-        }
-    }
-
-    fn after_record(&mut self, persist: bool, finished: bool) {
-        if persist {
-            self.persist();
-        }
-        if finished {
-            // The session is over: its state file goes.
-            self.saved.clear();
-        }
-    }
-
-    /// The room first, then the record, written or held (`Engine::dispatch`).
-    fn dispatch(&mut self, input: Input, before: Timeline, actions: Vec<Action>) -> bool {
-        let Split {
-            room,
-            events,
-            persist,
-            finished,
-        } = split(actions.clone());
-        self.apply_room(&room);
-        self.retry();
-        let stamp = self.stamp();
-        let start = self.journal.store().bytes.len();
-        let written = self.journal.write_or_hold(events, &stamp);
-        let written = self.noted(start, &written.entries.clone(), written);
-        self.trace_call(input, before, actions, true, written.entries);
-        self.after_record(persist, finished);
-        written.recorded
-    }
-
-    /// The record first, all or nothing, then the room (`Engine::dispatch_recorded_first`).
-    fn dispatch_recorded_first(
+    /// Calls the room core with the model adapters as the room, then does what its outcome
+    /// asks (a save, a finished session's state file removed), as `engine::dispatch` does;
+    /// traces the call. `before`: the session before the input, when it is not the one the
+    /// core holds now (a restart's). `None` with no session.
+    fn through_core(
         &mut self,
         input: Input,
-        before: Timeline,
-        actions: Vec<Action>,
-    ) -> Result<(), Unwritable> {
-        let Split {
-            room,
-            events,
-            persist,
-            finished,
-        } = split(actions.clone());
+        before: Option<Timeline>,
+        call: Box<CoreFn<'_>>,
+    ) -> Option<Result<Outcome, Refusal>> {
+        self.session.as_ref()?;
         self.retry();
         let stamp = self.stamp();
-        let start = self.journal.store().bytes.len();
-        match self.journal.write(events, &stamp) {
-            Ok(entries) => {
-                let entries = self.noted(start, &entries.clone(), entries);
-                self.apply_room(&room);
-                self.trace_call(input, before, actions, true, entries);
-                self.after_record(persist, finished);
-                Ok(())
+        let start = self.journal().store().bytes.len();
+        let Room {
+            session,
+            lights,
+            music,
+            problems,
+            wall,
+            ..
+        } = self;
+        let running = session.as_mut()?;
+        let before = before.unwrap_or_else(|| running.core.timeline.clone());
+        let mut told: Vec<Action> = Vec::new();
+        let result = call(&mut running.core, &stamp, &mut |room: &[Action]| {
+            told.extend_from_slice(room);
+            apply_room(lights, music, problems, *wall, room);
+        });
+        // Cloned only for a trace: most ticks decide nothing.
+        let after = match &result {
+            Ok(outcome) if !(told.is_empty() && outcome.entries.is_empty()) => {
+                Some(running.core.timeline.clone())
             }
-            Err(reason) => {
-                self.trace_call(input, before, actions, false, Vec::new());
-                Err(reason)
-            }
-        }
-    }
-
-    fn trace_call(
-        &mut self,
-        input: Input,
-        before: Timeline,
-        actions: Vec<Action>,
-        applied: bool,
-        entries: Vec<LogEntry>,
-    ) {
-        if actions.is_empty() {
-            return;
-        }
-        let Some(running) = self.session.as_ref() else {
-            return;
+            _ => None,
         };
-        let after = running.timeline.clone();
-        self.trace.push(Trace::Core(Box::new(CoreCall {
-            input,
-            before,
-            actions,
-            applied,
-            entries,
-            after,
-        })));
+        let changed = result.is_err() && running.core.timeline.state() != before.state();
+        match &result {
+            Ok(outcome) => {
+                if !outcome.retried.is_empty() {
+                    self.problems.push(Violation::new(
+                        "log numbered",
+                        "the core's own retry wrote what the retry just before it did not".into(),
+                    ));
+                }
+                self.noted(start, &outcome.entries);
+                if let Some(after) = after {
+                    // What the core decided: the room's part as it was told, the log's as
+                    // numbered.
+                    let actions = told
+                        .into_iter()
+                        .chain(outcome.entries.iter().map(|e| Action::Log(e.event.clone())))
+                        .collect();
+                    self.trace.push(Trace::Core(Box::new(CoreCall {
+                        input,
+                        before,
+                        actions,
+                        applied: true,
+                        entries: outcome.entries.clone(),
+                        after,
+                    })));
+                }
+                if outcome.snapshot_due {
+                    self.persist();
+                }
+                if outcome.finished {
+                    // The session is over: its state file goes.
+                    self.saved.clear();
+                }
+            }
+            Err(refusal) => {
+                if changed {
+                    self.problems.push(Violation::new(
+                        "commands recorded",
+                        format!("a refused command changed the session ({refusal})"),
+                    ));
+                }
+                if !told.is_empty() {
+                    self.problems.push(Violation::new(
+                        "commands recorded",
+                        format!("a refused command reached the room ({refusal})"),
+                    ));
+                }
+            }
+        }
+        Some(result)
     }
 
     // --- inputs (`engine::requests`, `Engine::device`) -------------------------------------
@@ -632,82 +686,60 @@ impl Room {
         let Some(now) = self.advance().filter(|_| self.session.is_some()) else {
             return self.without_session(&command, &target);
         };
-        let kept = kept(&command);
-        if !kept {
-            self.retry_journal();
-            if let Some(reason) = self.journal.unwritable() {
-                return Reply::NotRecorded(reason.to_string());
-            }
-        }
-        let Some(running) = self.session.as_mut() else {
-            return Reply::NoSession;
-        };
-        let before = running.timeline.clone();
         let input = Input::Command {
             who: who.to_string(),
             command,
             target,
         };
-        match running.timeline.command(now, request) {
-            Ok(actions) if kept => {
-                let recorded = self.dispatch(input, before, actions);
-                self.retire_if_finished();
-                Reply::Done { recorded }
-            }
-            Ok(actions) => match self.dispatch_recorded_first(input, before.clone(), actions) {
-                Ok(()) => {
-                    self.retire_if_finished();
-                    Reply::Done { recorded: true }
-                }
-                Err(reason) => {
-                    if let Some(running) = self.session.as_mut() {
-                        running.timeline = before;
-                    }
-                    Reply::NotRecorded(reason.to_string())
-                }
+        let result = self.through_core(
+            input,
+            None,
+            Box::new(move |core, stamp, room| core.command(now, request, stamp, room)),
+        );
+        self.retire_if_finished();
+        match result {
+            None => Reply::NoSession,
+            Some(Ok(outcome)) => Reply::Done {
+                recorded: outcome.recorded,
             },
-            Err(e) => Reply::Refused(e.to_string()),
+            Some(Err(Refusal::NotRecorded(reason))) => Reply::NotRecorded(reason.to_string()),
+            Some(Err(Refusal::Command(e))) => Reply::Refused(e.to_string()),
         }
     }
 
-    /// An emergency with no session lights the room from the policy; a resume that could
-    /// mean it ends it (`Engine::emergency_without_session`, `end_idle_emergency`).
+    /// With no session: an emergency lights the room from the policy, a resume that means
+    /// it ends it (`Engine::emergency_without_session`, `end_idle_emergency`), through the
+    /// room core's [`IdleEmergency`].
     fn without_session(&mut self, command: &Command, target: &Target) -> Reply {
+        let zone = match target {
+            Target::Room => None,
+            Target::Zone(zone) => Some(zone.as_str()),
+        };
         match command {
             Command::Emergency => {
-                let zones = match target {
-                    Target::Room => self.policy.zones.clone(),
-                    Target::Zone(z) if self.policy.zones.contains(z) => vec![z.clone()],
-                    Target::Zone(z) => return Reply::Refused(format!("unknown zone `{z}`")),
-                };
-                let look = self.policy.emergency;
-                for zone in &zones {
-                    self.lights.set(self.wall, zone, look.look, look.fade, true);
+                let (orders, held) =
+                    match IdleEmergency::begin(self.idle_emergency.as_ref(), &self.policy, zone) {
+                        Ok(begun) => begun,
+                        Err(refused) => return Reply::Refused(refused),
+                    };
+                for zone in &orders.zones {
+                    self.lights
+                        .set(self.wall, zone, orders.look.look, orders.look.fade, true);
                 }
-                let mut music = MusicTarget::silence();
-                music.muted = true;
-                music.fade = self.policy.emergency_music_fade;
-                if let Err(v) = self.music.apply(&music) {
+                if let Err(v) = self.music.apply(&orders.music) {
                     self.problems.push(v);
                 }
-                let held = self.idle_emergency.get_or_insert_with(Vec::new);
-                held.extend(zones.iter().cloned());
-                held.sort();
-                held.dedup();
-                self.trace.push(Trace::IdleEmergency { zones });
+                self.idle_emergency = Some(held);
+                self.trace.push(Trace::IdleEmergency { zones: orders.zones });
                 Reply::DoneIdle
             }
             Command::Resume { only, .. }
-                if matches!(only, None | Some(OverrideKind::Emergency))
-                    && self.idle_emergency.as_ref().is_some_and(|held| match target {
-                        Target::Room => true,
-                        Target::Zone(z) => held.contains(z),
-                    }) =>
+                if self
+                    .idle_emergency
+                    .as_ref()
+                    .is_some_and(|held| held.ended_by(*only, zone)) =>
             {
-                match (target, &mut self.idle_emergency) {
-                    (Target::Zone(z), Some(held)) if held.len() > 1 => held.retain(|h| h != z),
-                    _ => self.idle_emergency = None,
-                }
+                self.idle_emergency = self.idle_emergency.take().and_then(|held| held.end(zone));
                 Reply::DoneIdle
             }
             _ => Reply::NoSession,
@@ -717,10 +749,10 @@ impl Room {
     /// The player reports a track of the playing playlist starting (`Engine::device`).
     pub fn track_started(&mut self, track: usize) {
         let Some(now) = self.advance() else { return };
-        let Some(running) = self.session.as_mut() else {
+        let Some(running) = self.session.as_ref() else {
             return;
         };
-        let Some(playlist) = running.timeline.state().scene_music.playlist.clone() else {
+        let Some(playlist) = running.core.timeline.state().scene_music.playlist.clone() else {
             return;
         };
         let Some(path) = self
@@ -731,11 +763,12 @@ impl Room {
         else {
             return;
         };
-        let before = running.timeline.clone();
-        let actions = running
-            .timeline
-            .device(now, DeviceEvent::TrackStarted { playlist, path });
-        self.dispatch(Input::Device, before, actions);
+        let event = DeviceEvent::TrackStarted { playlist, path };
+        self.through_core(
+            Input::Device,
+            None,
+            Box::new(move |core, stamp, room| Ok(core.device(now, event, stamp, room))),
+        );
         self.retire_if_finished();
         self.poll_lights();
     }
@@ -761,14 +794,15 @@ impl Room {
     }
 
     /// The daemon dies (in the middle of the last step's last write when `tear` says where),
-    /// stays down `down`, and starts again: recovery as `Engine::resume` does it.
+    /// stays down `down`, and starts again: recovery through the room core's [`take_back`],
+    /// as `Engine::resume` does it.
     pub fn crash(&mut self, tear: Option<u16>, old: bool, down: Millis) {
         let mut torn = None;
         if let (Some(tear), Some(append)) = (tear, self.last_append)
             && append.step + 1 == self.step
         {
             let cut = append.start + (append.end - append.start) * usize::from(tear.min(999)) / 1000;
-            self.journal.store_mut().bytes.truncate(cut);
+            self.store_mut().bytes.truncate(cut);
             self.saved.retain(|s| s.log_len <= cut);
             torn = Some(append.seqs);
         }
@@ -776,8 +810,9 @@ impl Room {
         self.music.silence();
         self.lights.restart();
         self.idle_emergency = None;
+        let mut store = std::mem::take(self.store_mut());
         self.session = None;
-        let mut store = std::mem::take(self.journal.store_mut());
+        self.idle_log = None;
         // The new daemon keeps space back for emergencies first thing, if the disk has it.
         store.restore_reserve();
         // Opening the log cuts a torn last line off (it was never acknowledged).
@@ -790,14 +825,14 @@ impl Room {
             torn,
         });
         self.wall += down.0;
-        self.next_heartbeat = self.wall + HEARTBEAT_MS;
+        self.heartbeat = Heartbeat::new(self.wall, 1.0);
         let logged = entries.iter().map(|e| e.seq).max().unwrap_or(0);
         if old && self.saved.len() >= 2 {
             // It died writing the state file: the copy before is the one there.
             self.saved.pop();
         }
         let Some(saved) = self.saved.last().cloned() else {
-            self.journal = Journal::new(SESSION_ID, store, logged);
+            self.idle_log = Some(Journal::new(SESSION_ID, store, logged));
             self.trace.push(Trace::Idle { why: "no state file" });
             return;
         };
@@ -807,66 +842,81 @@ impl Room {
 
     fn recover(&mut self, saved: Saved, entries: Vec<LogEntry>, store: MemoryStore, torn_bytes: usize) {
         let logged = entries.iter().map(|e| e.seq).max().unwrap_or(0);
-        self.journal = Journal::new(SESSION_ID, store, logged.max(saved.log_seq));
-        if saved.log_seq == 0
-            && !entries
-                .iter()
-                .any(|e| matches!(e.event.kind, EventKind::SessionStarted { .. }))
-        {
-            self.saved.clear();
-            self.trace.push(Trace::Idle {
-                why: "the start was never recorded",
-            });
-            return;
-        }
+        self.idle_log = Some(Journal::new(SESSION_ID, store, logged.max(saved.log_seq)));
         // The state file as written and read back.
         let snapshot = Snapshot {
             scene: self.scene.clone(),
             policy: self.policy.clone(),
             state: saved.state.clone(),
         };
-        let snapshot = serde_json::to_string(&snapshot)
-            .map_err(|e| e.to_string())
-            .and_then(|json| serde_json::from_str::<Snapshot>(&json).map_err(|e| e.to_string()));
-        let mut timeline = match snapshot.map(Timeline::restore) {
-            Ok(Ok(timeline)) => timeline,
-            Ok(Err(e)) => return self.unrecoverable(e.to_string()),
-            Err(e) => return self.unrecoverable(e),
+        let snapshot =
+            match serde_json::to_string(&snapshot).and_then(|json| serde_json::from_str::<Snapshot>(&json)) {
+                Ok(snapshot) => snapshot,
+                Err(e) => return self.unrecoverable(e.to_string()),
+            };
+        let found = crate::room::Saved {
+            session_time: saved.session_time,
+            wall_unix_ms: EPOCH_UNIX_MS + saved.wall_ms,
+            speed: 1.0,
+            log_seq: saved.log_seq,
         };
         let after: Vec<&LogEntry> = entries.iter().filter(|e| e.seq > saved.log_seq).collect();
-        let last_seq = logged.max(saved.log_seq);
-        let last = after.last();
-        let base_session = last.map_or(saved.session_time, |e| e.event.at.max(saved.session_time));
-        let base_wall = last
-            .and_then(|e| humantime::parse_rfc3339(&e.wall).ok())
-            .map_or(EPOCH_UNIX_MS + saved.wall_ms, |t| {
-                unix_millis(t).max(EPOCH_UNIX_MS + saved.wall_ms)
-            });
-        let down = downtime(base_wall, EPOCH_UNIX_MS + self.wall, 1.0);
-        let now = base_session + down;
-        let replayed = timeline.replay(after.iter().map(|e| &e.event));
-        self.trace.push(Trace::Recovered {
-            timeline: timeline.clone(),
-            last_seq,
-            replayed_to: replayed_to(&after, saved.state.now),
-        });
-        if timeline.is_finished() {
-            self.saved.clear();
-            self.trace.push(Trace::Idle {
-                why: "the session had ended",
-            });
-            return;
-        }
-        let before = timeline.clone();
-        let recovered = Timeline::recovered(replayed, usize::from(torn_bytes > 0));
-        let actions = timeline.resumed_after(now, down, recovered);
-        self.session = Some(Running {
+        let replayed_to = replayed_to(&after, saved.state.now);
+        let taken = take_back(
+            snapshot,
+            found,
+            &entries,
+            torn_bytes > 0,
+            EPOCH_UNIX_MS + self.wall,
+        );
+        let resumed = match taken {
+            Ok(TakenBack::Resumed(resumed)) => resumed,
+            Ok(TakenBack::NeverRecorded) => {
+                self.saved.clear();
+                self.trace.push(Trace::Idle {
+                    why: "the start was never recorded",
+                });
+                return;
+            }
+            Ok(TakenBack::Ended(timeline)) => {
+                self.trace.push(Trace::Recovered {
+                    timeline: *timeline,
+                    last_seq: logged.max(saved.log_seq),
+                    replayed_to,
+                });
+                self.saved.clear();
+                self.trace.push(Trace::Idle {
+                    why: "the session had ended",
+                });
+                return;
+            }
+            Err(e) => return self.unrecoverable(e),
+        };
+        let Resumed {
             timeline,
+            actions,
+            now,
+            last_seq,
+            replayed,
+            ..
+        } = *resumed;
+        self.trace.push(Trace::Recovered {
+            timeline: replayed.clone(),
+            last_seq,
+            replayed_to,
+        });
+        let journal = self.idle_log.take().expect("set above");
+        self.session = Some(Running {
+            core: RecordedSession::new(timeline, journal),
             base_session: now,
             base_wall: self.wall,
             last_now: now,
         });
-        self.dispatch(Input::Resumed, before, actions);
+        self.through_core(
+            Input::Resumed,
+            Some(replayed),
+            Box::new(move |core, stamp, room| Ok(core.carry_out(actions, stamp, room))),
+        );
         self.retire_if_finished();
     }
 
@@ -880,7 +930,7 @@ impl Room {
 
     /// Every fault over: the disk writable with room, the broker and every light back.
     pub fn heal(&mut self) {
-        let store = self.journal.store_mut();
+        let store = self.store_mut();
         store.free = None;
         store.read_only = false;
         self.broker_up();
