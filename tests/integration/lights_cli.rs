@@ -304,17 +304,13 @@ fn lights_test_runs_its_steps_without_holding_the_daemon() {
     assert_eq!(reply["targets"], json!(["mat-1-lamp"]));
     let steps = reply["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 3, "{reply}");
-    // The daemon answers others while the pattern runs, and the later steps arrive by
-    // themselves: the second look, then off.
+    // The daemon answers others while the pattern runs, and the next step arrives by itself
+    // once the first has faded. When each step falls due is the room core's decision, tested
+    // in virtual time (`room::LightsTest`); here the real loop sends one of them.
     assert_eq!(daemon.ok(json!({"op": "ping"}))["pong"], json!(true));
-    for step in &steps[1..] {
-        let look = step["look"].clone();
-        light_eventually(&daemon, "mat-1-lamp", &format!("was sent {look}"), |l| {
-            l["desired"] == look
-        });
-    }
-    light_eventually(&daemon, "mat-1-lamp", "reported off", |l| {
-        l["reported_on"] == json!(false)
+    let second = steps[1]["look"].clone();
+    light_eventually(&daemon, "mat-1-lamp", &format!("was sent {second}"), |l| {
+        l["desired"] == second
     });
 
     // With no target, every zone that has lights runs it.

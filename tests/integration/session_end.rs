@@ -1,16 +1,20 @@
 //! A session that ends on its own (its last phase on a timer) with nobody asking the daemon
 //! anything: the next command finds no session, an emergency still lights the room, and the
-//! ended session never comes back after a restart.
+//! ended session never comes back after a restart. When the heartbeat saves what is a
+//! decision of the room core, tested in virtual time (`room::Heartbeat`); here the real
+//! daemon runs it, at rehearsal speed, for a few beats.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Daemon, paths_and_null_audio};
+use setting::room::Heartbeat;
 
-/// Session time runs this much faster than real time.
-const SPEED: f64 = 60.0;
+use crate::support::{Daemon, eventually, paths_and_null_audio};
+
+/// Session time runs this much faster than real time: the one-minute scene lasts 0.1 s.
+const SPEED: f64 = 600.0;
 
 /// A room with one zone, no lights, and a scene `short` of one minute that ends on its timer.
 fn short_scene_config(dir: &Path) -> PathBuf {
@@ -51,7 +55,7 @@ name = "room"
 
 /// Waits, without a word to the daemon, until the one-minute session is well over.
 fn let_it_end() {
-    std::thread::sleep(Duration::from_secs_f64(60.0 / SPEED) + Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_secs_f64(60.0 / SPEED) + Duration::from_millis(400));
 }
 
 #[test]
@@ -84,9 +88,13 @@ fn a_session_that_ended_on_its_own_is_not_saved_again_nor_resumed() {
     daemon.ok(json!({"op": "start", "scene": "short"}));
     let state_file = daemon.state_dir().join("session.json");
     assert!(state_file.exists(), "a running session is saved");
-    let_it_end();
-    // Past the daemon's 10 s heartbeat, which saves a running session as it stands.
-    std::thread::sleep(Duration::from_secs(11));
+    // The daemon removes the state file as the session ends, with nobody asking.
+    let gone = eventually(Duration::from_secs(10), || (!state_file.exists()).then_some(()));
+    assert!(gone.is_some(), "the ended session's state file stayed");
+    // Past a few of the heartbeats that save a running session as it stands (every 10 s of
+    // session time).
+    let beat = Duration::from_millis(Heartbeat::every_ms(SPEED));
+    std::thread::sleep(beat * 5);
     assert!(!state_file.exists(), "the ended session was saved again");
     daemon.kill9();
     daemon.restart();
