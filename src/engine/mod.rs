@@ -1,7 +1,7 @@
 //! The daemon's engine: the one place that meets the outside world. A single loop waits for
-//! the next deadline of the timeline core, a control request (emergencies first) or a device
-//! event; it feeds the core and carries out the actions it returns, recording and saving every
-//! change before answering.
+//! the next deadline of the timeline core or of the room core (the heartbeat, the lights
+//! test's steps), a control request (emergencies first) or a device event; it feeds the cores
+//! and carries out the actions they return, recording and saving every change before answering.
 //!
 //! - [`clock`]: session time from the monotonic clock, at rehearsal speed, without drift.
 //! - [`persist`] and [`event_log`]: the state file that survives a crash, and the per-session

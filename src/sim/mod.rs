@@ -1,11 +1,11 @@
 //! A seeded, deterministic simulator of whole sessions: every scene of a room run in virtual
-//! time (never sleeping, never reading a clock) through the pure pieces the daemon is built
-//! of (the timeline core, the write-ahead journal over a [`MemoryStore`](crate::journal::MemoryStore),
-//! the lights' traffic planner and a model of the music level), under random therapist
-//! commands, track reports and faults: crashes that may tear the log's last write, full and
-//! read-only disks, broker outages and lights dropping off. The shell's rules live in one
-//! type, [`room::Room`]; the invariants are checked after every step, and a failing run
-//! shrinks to the shortest script that still fails.
+//! time (never sleeping, never reading a clock) through the code the daemon runs (the timeline
+//! core and the room core with its write-ahead journal over a
+//! [`MemoryStore`](crate::journal::MemoryStore)), the lights' traffic planner and a model of
+//! the music level, under random therapist commands, track reports and faults: crashes that
+//! may tear the log's last write, full and read-only disks, broker outages and lights dropping
+//! off. [`room::Room`] models only the shell's I/O around the cores; the invariants are checked
+//! after every step, and a failing run shrinks to the shortest script that still fails.
 //!
 //! `cargo test --lib sim` runs a few hundred seeds; `scripts/simulate.sh N [SEED]` runs more.
 
