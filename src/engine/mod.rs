@@ -42,7 +42,7 @@ use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
 pub use control::EngineHandle;
-pub use reload::{ReloadRefused, ReloadReply};
+pub use reload::ReloadRefused;
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};
 

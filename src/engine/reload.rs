@@ -4,30 +4,14 @@
 //! timeline holds its own copy), while the music player takes the playlists on from its next
 //! track.
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalog::Catalog;
 use crate::config::{Config, ConfigError, load_config};
 use crate::diagnostic::Diagnostic;
 use crate::error_text::error_chain;
-use crate::protocol::{ErrorKind, Reply};
+use crate::protocol::{ErrorKind, ReloadReply, Reply};
 use crate::timeline::{Event, EventKind, Source};
 
 use super::session::Engine;
-
-/// The reply to a `reload` that was taken on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReloadReply {
-    /// Parts of the config that changed and are now in effect (for sessions started from now).
-    pub applied: Vec<String>,
-    /// Parts that changed in the file but only take effect when the daemon restarts; until
-    /// then the daemon keeps what it started with.
-    pub needs_restart: Vec<String>,
-    /// The scenes `start` can now name.
-    pub scenes: Vec<String>,
-    /// The playlists that loaded.
-    pub playlists: Vec<String>,
-}
 
 /// Why a reload was refused: every problem found, as `file:line:col: message`.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +37,7 @@ impl Engine {
                     list_or_none(&reply.needs_restart)
                 );
                 self.note_reload(detail, source);
-                Reply::ok(id, &reply)
+                Reply::ok(id, reply)
             }
             Err(refused) => {
                 for d in &refused.0 {
