@@ -42,7 +42,7 @@ fn busy(p: &mut Planner, lights: usize, until: Millis) {
             k += 1;
         }
         p.poll(t);
-        t = t + Millis(250);
+        t += Millis(250);
     }
 }
 
