@@ -32,6 +32,11 @@ impl Debounce {
         self.last = Some((command, zone.map(str::to_string), now));
         true
     }
+
+    /// The room's overrides were changed by someone else: the next press is a new one.
+    pub fn forget(&mut self) {
+        self.last = None;
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +72,8 @@ mod tests {
         assert!(d.admit(Check, Some("mat-1"), t0 + ms(500)));
         assert!(d.admit(Check, Some("mat-2"), t0 + ms(600)));
         assert!(!d.admit(Check, Some("mat-2"), t0 + ms(700)));
+        // The therapist resumed from the CLI: the same press again is meant.
+        d.forget();
+        assert!(d.admit(Check, Some("mat-2"), t0 + ms(800)));
     }
 }

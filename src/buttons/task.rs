@@ -3,12 +3,14 @@
 //! often it repeats, and hands the command to the engine as `setting` would. Nothing a device
 //! sends can stop it: a message it cannot read is logged and ignored.
 
-use std::time::Instant;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish};
 use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::debounce::Debounce;
 use super::op_for;
@@ -16,8 +18,22 @@ use super::payload::presses;
 use crate::config::{ButtonCommand, ButtonConfig};
 use crate::control::EngineHandle;
 use crate::mqtt::Backoff;
-use crate::protocol::Op;
-use crate::timeline::{Source, Via};
+use crate::protocol::{LogEntry, Op};
+use crate::timeline::{EventKind, Source, Via};
+
+/// The event loop's next poll, owning the loop until it completes: rumqttc's `poll` can lose
+/// a packet it has taken from its queue if it is dropped before writing it.
+type Polling = Pin<Box<dyn Future<Output = (Box<EventLoop>, Result<Event, ConnectionError>)> + Send>>;
+
+fn poll(mut events: Box<EventLoop>, wait: Option<Duration>) -> Polling {
+    Box::pin(async move {
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
+        let result = events.poll().await;
+        (events, result)
+    })
+}
 
 /// Commands other than the emergency waiting for the engine, in order; more are dropped with
 /// a warning, so a button stuck repeating cannot pile them up.
@@ -64,26 +80,46 @@ impl Task {
         }
     }
 
-    pub async fn run(mut self, mut events: EventLoop, mut stop: oneshot::Receiver<()>) {
+    pub async fn run(mut self, events: EventLoop, mut stop: oneshot::Receiver<()>) {
         if let Some(jobs) = self.jobs.take() {
             tokio::spawn(carry_out(jobs, self.handle.clone()));
         }
+        let mut log = self.handle.watch();
+        let mut log_open = true;
+        let mut polling = poll(Box::new(events), None);
         loop {
-            let wait = tokio::select! {
+            tokio::select! {
                 _ = &mut stop => break,
-                result = events.poll() => self.on_event(result),
-            };
-            if let Some(wait) = wait {
-                tokio::select! {
-                    _ = &mut stop => break,
-                    _ = tokio::time::sleep(wait) => {}
+                (events, result) = &mut polling => {
+                    let wait = self.on_event(result);
+                    polling = poll(events, wait);
                 }
+                entry = log.recv(), if log_open => match entry {
+                    Ok(entry) => self.on_log(&entry),
+                    // Entries missed: one of them may have been another's resume.
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.debounce.forget(),
+                    Err(broadcast::error::RecvError::Closed) => log_open = false,
+                },
             }
         }
         let _ = self.client.try_disconnect();
     }
 
-    fn on_event(&mut self, result: Result<Event, ConnectionError>) -> Option<std::time::Duration> {
+    /// Another source (the CLI, the broker) started or ended an override: a button's next
+    /// press is a new one even within the repeat window (an emergency pressed after the
+    /// therapist's resume is meant).
+    fn on_log(&mut self, entry: &LogEntry) {
+        let kind = &entry.event.kind;
+        if matches!(
+            kind,
+            EventKind::OverrideStarted { .. } | EventKind::OverrideEnded { .. }
+        ) && kind.source().is_some_and(|source| source.via != Via::Button)
+        {
+            self.debounce.forget();
+        }
+    }
+
+    fn on_event(&mut self, result: Result<Event, ConnectionError>) -> Option<Duration> {
         match result {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 self.backoff.reset();
