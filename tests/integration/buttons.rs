@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::broker::{Broker, Spy};
-use crate::support::{Daemon, eventually, paths_and_null_audio, repo_path};
+use crate::support::{Daemon, eventually, paths_and_null_audio, repo_path, setting_against};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 const PANIC: &str = "zigbee2mqtt/room-a/panic";
@@ -153,6 +153,10 @@ fn a_zigbee_remotes_hold_is_one_emergency_from_the_button_and_reaches_the_lights
         log.contains("a repeat of the same press; not sent again"),
         "{log}"
     );
+    // The report tells who pressed.
+    let report = setting_against(&daemon, &["report"]);
+    let told = String::from_utf8_lossy(&report.stdout);
+    assert!(told.contains("button (by-the-mat)"), "{told}");
 
     // A double press resumes, through the same path, logged the same way.
     device.publish(
