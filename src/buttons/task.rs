@@ -102,7 +102,18 @@ impl Task {
                 },
             }
         }
+        // A clean DISCONNECT, driven out briefly: nothing of the room's waits on it.
         let _ = self.client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_millis(500), async {
+            loop {
+                let (events, result) = (&mut polling).await;
+                if result.is_err() {
+                    break;
+                }
+                polling = poll(events, None);
+            }
+        })
+        .await;
     }
 
     /// Another source (the CLI, the broker) started or ended an override: a button's next
