@@ -5,6 +5,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rumqttc::v5::mqttbytes::QoS;
@@ -18,8 +20,8 @@ use super::payload::presses;
 use crate::config::{ButtonCommand, ButtonConfig};
 use crate::control::EngineHandle;
 use crate::mqtt::Backoff;
-use crate::protocol::{LogEntry, Op};
-use crate::timeline::{EventKind, Source, Via};
+use crate::protocol::{Answer, LogEntry, Op, StatusReply};
+use crate::timeline::{EventKind, OverrideKind, Source, Target, Via};
 
 /// The event loop's next poll, owning the loop until it completes: rumqttc's `poll` can lose
 /// a packet it has taken from its queue if it is dropped before writing it.
@@ -43,6 +45,10 @@ const QUEUE: usize = 8;
 struct Job {
     button: String,
     op: Op,
+    /// How many emergencies had been pressed when this was: a press made before an emergency
+    /// that went ahead of it is not carried out after it (a resume queued behind a check must
+    /// not end the emergency pressed later).
+    pressed_after: u64,
 }
 
 pub struct Task {
@@ -55,6 +61,8 @@ pub struct Task {
     debounce: Debounce,
     queue: mpsc::Sender<Job>,
     jobs: Option<mpsc::Receiver<Job>>,
+    /// Emergencies pressed so far (see [`Job::pressed_after`]).
+    emergencies: Arc<AtomicU64>,
     connected: bool,
 }
 
@@ -76,13 +84,14 @@ impl Task {
             debounce: Debounce::default(),
             queue,
             jobs: Some(jobs),
+            emergencies: Arc::default(),
             connected: false,
         }
     }
 
     pub async fn run(mut self, events: EventLoop, mut stop: oneshot::Receiver<()>) {
         if let Some(jobs) = self.jobs.take() {
-            tokio::spawn(carry_out(jobs, self.handle.clone()));
+            tokio::spawn(carry_out(jobs, self.handle.clone(), self.emergencies.clone()));
         }
         let mut log = self.handle.watch();
         let mut log_open = true;
@@ -207,6 +216,15 @@ impl Task {
         }
         for (button, command, zone, press) in sent {
             if !self.debounce.admit(command, zone.as_deref(), now) {
+                if command == ButtonCommand::Emergency {
+                    // A repeat is only dropped once the room is seen in emergency: someone may
+                    // have resumed it in between by a way this task does not hear.
+                    tokio::spawn(unless_held(
+                        self.handle.clone(),
+                        self.job(button, command, zone.as_deref()),
+                    ));
+                    continue;
+                }
                 tracing::info!(%button, %press, command = command.name(), "buttons: a repeat of the same press; not sent again");
                 continue;
             }
@@ -215,16 +233,24 @@ impl Task {
         }
     }
 
-    fn send(&self, button: String, command: ButtonCommand, zone: Option<&str>) {
-        let job = Job {
+    fn job(&self, button: String, command: ButtonCommand, zone: Option<&str>) -> Job {
+        Job {
             button,
             op: op_for(command, zone),
-        };
-        // The emergency waits behind nothing: it takes the engine's urgent lane now.
+            pressed_after: self.emergencies.load(Ordering::SeqCst),
+        }
+    }
+
+    fn send(&self, button: String, command: ButtonCommand, zone: Option<&str>) {
+        // The emergency waits behind nothing: it takes the engine's urgent lane now, and
+        // whatever was pressed before it and still waits is superseded.
         if command == ButtonCommand::Emergency {
+            self.emergencies.fetch_add(1, Ordering::SeqCst);
+            let job = self.job(button, command, zone);
             tokio::spawn(run(self.handle.clone(), job));
             return;
         }
+        let job = self.job(button, command, zone);
         if let Err(e) = self.queue.try_send(job) {
             let job = match e {
                 mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => job,
@@ -236,10 +262,63 @@ impl Task {
 
 /// The worker: one command at a time, in the order pressed (a check then a resume must not
 /// swap).
-async fn carry_out(mut jobs: mpsc::Receiver<Job>, handle: EngineHandle) {
+async fn carry_out(mut jobs: mpsc::Receiver<Job>, handle: EngineHandle, emergencies: Arc<AtomicU64>) {
     while let Some(job) = jobs.recv().await {
+        if job.pressed_after < emergencies.load(Ordering::SeqCst) {
+            tracing::warn!(button = %job.button, op = ?job.op, "buttons: an emergency was pressed after this press and went first; this press is not carried out");
+            continue;
+        }
         run(handle.clone(), job).await;
     }
+}
+
+/// A repeated emergency press: sent again unless the room is already in emergency where the
+/// button points.
+async fn unless_held(handle: EngineHandle, job: Job) {
+    let Op::Emergency { zone } = &job.op else {
+        return;
+    };
+    let source = Source {
+        via: Via::Button,
+        who: Some(job.button.clone()),
+    };
+    let status = handle.request(None, Op::Status, source).await;
+    let held = match status.result {
+        Some(Answer::Status(status)) => in_emergency(&status, zone.as_deref()),
+        _ => false,
+    };
+    if held {
+        tracing::info!(button = %job.button, "buttons: a repeat of the emergency; the room is in it already");
+        return;
+    }
+    run(handle, job).await;
+}
+
+/// Whether the room (or `zone`) is held in an emergency, session or not.
+fn in_emergency(status: &StatusReply, zone: Option<&str>) -> bool {
+    let covered = |target: &Target| match zone {
+        None => *target == Target::Room,
+        Some(zone) => target.covers(zone),
+    };
+    let in_session = status.session.as_ref().is_some_and(|s| {
+        s.overrides
+            .iter()
+            .any(|o| o.kind == OverrideKind::Emergency && covered(&o.target))
+    });
+    // With no session the daemon lists the zones it holds; the room is held when every zone
+    // with a light is.
+    let idle = &status.daemon.emergency_without_session;
+    let idle_held = match zone {
+        Some(zone) => idle.iter().any(|z| z == zone),
+        None => {
+            let zones = status
+                .lights
+                .iter()
+                .flat_map(|l| l.lights.iter().map(|l| &l.zone));
+            !idle.is_empty() && zones.into_iter().all(|z| idle.contains(z))
+        }
+    };
+    in_session || idle_held
 }
 
 async fn run(handle: EngineHandle, job: Job) {

@@ -106,6 +106,15 @@ fn started(entries: &[Value], kind: &str) -> Vec<Value> {
 
 /// The daemon running a session, its buttons subscribed (it says so once connected).
 fn room_with_buttons(broker: &Broker, dir: &Path) -> Daemon {
+    let daemon = idle_room_with_buttons(broker, dir);
+    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    // The subscription's SUBACK follows the ConnAck at once; a last beat for it to settle.
+    std::thread::sleep(Duration::from_millis(200));
+    daemon
+}
+
+/// The daemon with no session, its buttons subscribed.
+fn idle_room_with_buttons(broker: &Broker, dir: &Path) -> Daemon {
     let daemon = Daemon::builder().config(config(dir, broker)).start();
     let ready = eventually(PATIENCE, || {
         daemon
@@ -114,10 +123,37 @@ fn room_with_buttons(broker: &Broker, dir: &Path) -> Daemon {
             .then_some(())
     });
     assert!(ready.is_some(), "{}", daemon.log_text());
-    daemon.ok(json!({"op": "start", "scene": "sublingual"}));
-    // The subscription's SUBACK follows the ConnAck at once; a last beat for it to settle.
     std::thread::sleep(Duration::from_millis(200));
     daemon
+}
+
+fn idle_zones(daemon: &Daemon) -> Value {
+    daemon.status()["daemon"]["emergency_without_session"].clone()
+}
+
+#[test]
+fn an_emergency_pressed_again_after_a_resume_the_button_did_not_hear_is_carried_out() {
+    let broker = broker();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let daemon = idle_room_with_buttons(&broker, dir.path());
+    let device = Spy::connect(&broker, "nothing/at/all");
+    let hold = r#"{"action":"hold","battery":100,"linkquality":120}"#;
+
+    device.publish(PANIC, hold, false);
+    let held = eventually(PATIENCE, || {
+        (idle_zones(&daemon) == json!(["room"])).then_some(())
+    });
+    assert!(held.is_some(), "{}\n{}", idle_zones(&daemon), daemon.log_text());
+    // The therapist ends it from the CLI: with no session nothing is logged, so the buttons'
+    // task cannot hear it.
+    daemon.ok(json!({"op": "resume"}));
+    assert_eq!(idle_zones(&daemon), Value::Null, "{}", daemon.status());
+    // Pressed again within the repeat window: the room must light again all the same.
+    device.publish(PANIC, hold, false);
+    let again = eventually(PATIENCE, || {
+        (idle_zones(&daemon) == json!(["room"])).then_some(())
+    });
+    assert!(again.is_some(), "{}\n{}", idle_zones(&daemon), daemon.log_text());
 }
 
 #[test]
@@ -150,7 +186,7 @@ fn a_zigbee_remotes_hold_is_one_emergency_from_the_button_and_reaches_the_lights
     );
     let log = daemon.log_text();
     assert!(
-        log.contains("a repeat of the same press; not sent again"),
+        log.contains("a repeat of the emergency; the room is in it already"),
         "{log}"
     );
     // The report tells who pressed.
