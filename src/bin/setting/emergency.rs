@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use setting::protocol::{EmergencyReply, ErrorKind as ReplyErrorKind, Op, Reply, StatusReply, encode_line};
+use serde_json::value::RawValue;
+use setting::protocol::{
+    EmergencyReply, ErrorKind as ReplyErrorKind, Op, ReplyLine, StatusReply, encode_line,
+};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
@@ -78,7 +81,8 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
     match ask_daemon(&target.path, &op, timeout) {
         Ok(result) => match lights_unreached(&target.path) {
             None => {
-                print_sent(cli, args.zone.as_deref(), &result, "settingd");
+                let reply = result.as_deref().and_then(emergency_reply);
+                print_sent(cli, args.zone.as_deref(), reply.as_ref(), "settingd");
                 Ok(ExitCode::SUCCESS)
             }
             Some(summary) => {
@@ -108,14 +112,15 @@ fn is_this_machines_room(cli: &Cli, room: &str) -> bool {
     config.room.name == room && locate::socket(cli).path.exists()
 }
 
-fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through: &str) {
+/// `result` is `None` when the daemon said it acted but its answer could not be read: the
+/// emergency is sent all the same.
+fn print_sent(cli: &Cli, zone: Option<&str>, result: Option<&EmergencyReply>, through: &str) {
     if cli.json {
         println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
     } else {
         println!("{}", through_daemon(zone, result, through));
         // Done in the room; only the record waits for the disk.
-        let reply = serde_json::from_value::<EmergencyReply>(result.clone());
-        if let Some(held) = reply.map(|r| r.unrecorded()).ok().filter(|held| *held > 0) {
+        if let Some(held) = result.map(EmergencyReply::unrecorded).filter(|held| *held > 0) {
             println!(
                 "NOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
                  memory and written when it allows (`setting status` shows it)"
@@ -125,11 +130,8 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
 }
 
 /// `through` names the daemon: `settingd`, or a room's over the broker.
-fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str) -> String {
-    let idle = matches!(
-        serde_json::from_value::<EmergencyReply>(result.clone()),
-        Ok(EmergencyReply::Idle(_))
-    );
+fn through_daemon(zone: Option<&str>, result: Option<&EmergencyReply>, through: &str) -> String {
+    let idle = matches!(result, Some(EmergencyReply::Idle(_)));
     match (zone, idle) {
         (None, true) => format!(
             "EMERGENCY sent through {through}: full light, music muted (no session is running: \
@@ -158,8 +160,8 @@ const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
 /// is down while it has lights), with its own summary. A daemon that does not say counts as
 /// reaching them: it took the emergency, and the question is only a second look.
 fn lights_unreached(socket: &Path) -> Option<String> {
-    let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()?;
-    let lights = serde_json::from_value::<StatusReply>(status).ok()?.lights?;
+    let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()??;
+    let lights = serde_json::from_str::<StatusReply>(status.get()).ok()?.lights?;
     (!lights.lights.is_empty() && !lights.connected).then_some(lights.summary)
 }
 
@@ -196,7 +198,7 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
             print_sent(
                 cli,
                 zone,
-                &result,
+                result.as_ref(),
                 &format!("room {room}'s settingd over the broker"),
             );
             Ok(ExitCode::SUCCESS)
@@ -209,7 +211,7 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
 /// What a room's reply to a remote emergency means.
 #[derive(Debug)]
 enum RemoteOutcome {
-    Sent(serde_json::Value),
+    Sent(Option<EmergencyReply>),
     /// The daemon said no to the request itself (an unknown zone): it is not stuck.
     Refused(Failure),
     /// The daemon could not carry it out (stopping, or its engine is not taking emergencies):
@@ -217,9 +219,9 @@ enum RemoteOutcome {
     NotDelivered(String),
 }
 
-fn remote_outcome(reply: Reply) -> RemoteOutcome {
+fn remote_outcome(reply: ReplyLine) -> RemoteOutcome {
     match (reply.ok, reply.error) {
-        (true, _) => RemoteOutcome::Sent(reply.result.unwrap_or(serde_json::Value::Null)),
+        (true, _) => RemoteOutcome::Sent(reply.result.as_deref().and_then(emergency_reply)),
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
             RemoteOutcome::NotDelivered(format!("its settingd could not carry it out: {}", error.message))
         }
@@ -257,10 +259,16 @@ fn unconfirmed(cli: &Cli, room: &str, why: &str) -> ExitCode {
 /// `setting --room R emergency`: the broker took it, the room did not confirm.
 const UNCONFIRMED: u8 = 5;
 
-/// One request on the control socket, all of it (connect, send, reply) within `timeout`. The
-/// exchange runs on a thread that is left behind if it takes longer: a hung daemon that wakes
-/// up later still gets the emergency, which does no harm.
-fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::Value, NoAnswer> {
+/// The reply to an emergency, when it can be read.
+fn emergency_reply(result: &RawValue) -> Option<EmergencyReply> {
+    serde_json::from_str(result.get()).ok()
+}
+
+/// One request on the control socket, all of it (connect, send, reply) within `timeout`: the
+/// ok reply's result, still unread. The exchange runs on a thread that is left behind if it
+/// takes longer: a hung daemon that wakes up later still gets the emergency, which does no
+/// harm.
+fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<Option<Box<RawValue>>, NoAnswer> {
     let (tx, rx) = mpsc::channel();
     let socket = socket.to_path_buf();
     let mut request = serde_json::to_value(op).expect("an op is always JSON");
@@ -290,10 +298,10 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
             "it closed the connection without a reply".into(),
         )));
     }
-    let reply: Reply = serde_json::from_str(&line)
+    let reply: ReplyLine = serde_json::from_str(&line)
         .map_err(|e| NoAnswer::Silent(Some(format!("its reply could not be read: {e}"))))?;
     match (reply.ok, reply.error) {
-        (true, _) => Ok(reply.result.unwrap_or(serde_json::Value::Null)),
+        (true, _) => Ok(reply.result),
         // A daemon failing inside (shutting down, its engine stuck) has not lit the room: go
         // to the lights directly, as for one that does not answer.
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
@@ -307,20 +315,35 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use setting::protocol::{IdleEmergencyReply, Reply};
 
     #[test]
     fn a_remote_emergency_the_daemon_could_not_carry_out_is_not_delivered() {
         // What a stopping daemon answers (`EngineHandle::request`).
-        let stopping = Reply::error(Some(1), ReplyErrorKind::Internal, "the daemon is shutting down");
+        // As the CLI reads them: the daemon's reply, through JSON.
+        let line = |reply: Reply| {
+            serde_json::from_str::<ReplyLine>(&serde_json::to_string(&reply).unwrap()).unwrap()
+        };
+        let stopping = line(Reply::error(
+            Some(1),
+            ReplyErrorKind::Internal,
+            "the daemon is shutting down",
+        ));
         let outcome = remote_outcome(stopping);
         assert!(
             matches!(&outcome, RemoteOutcome::NotDelivered(why) if why.contains("shutting down")),
             "{outcome:?}"
         );
-        let unknown_zone = Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`");
+        let unknown_zone = line(Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`"));
         assert!(matches!(remote_outcome(unknown_zone), RemoteOutcome::Refused(_)));
-        let sent = Reply::ok(Some(1), &serde_json::json!({ "session": null }));
-        assert!(matches!(remote_outcome(sent), RemoteOutcome::Sent(_)));
+        let idle = IdleEmergencyReply {
+            session: None,
+            emergency_zones: vec!["room".into()],
+        };
+        let sent = line(Reply::ok(Some(1), idle.clone()));
+        assert!(
+            matches!(remote_outcome(sent), RemoteOutcome::Sent(Some(EmergencyReply::Idle(got))) if got == idle)
+        );
     }
 
     #[test]
