@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 use crate::lights::direct_notice::DirectNotice;
 use crate::lights::driver::Report;
 use crate::lights::traffic::{PlannedKind, Planner};
+use crate::protocol::{LightPace, Pace};
 use crate::scene::Look;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;
@@ -50,6 +52,8 @@ pub enum Order {
         name: String,
         look: Look,
         fade: Millis,
+        /// Where to say when each light's command goes, once what goes at once has gone.
+        answer: Option<SyncSender<Vec<LightPace>>>,
     },
     Calibrate {
         light: String,
@@ -87,6 +91,9 @@ pub struct Task {
     pub held: BTreeMap<String, Millis>,
     /// The latest order a hold kept from each zone, carried out when the hold runs out.
     pub kept_back: BTreeMap<String, Order>,
+    /// Technicians' orders to answer after the next flush: where to, the lights they cover,
+    /// and which of those had a step still waiting that the order replaced.
+    pub to_answer: Vec<(SyncSender<Vec<LightPace>>, Vec<(usize, bool)>)>,
 }
 
 impl Task {
@@ -117,6 +124,7 @@ impl Task {
                         self.apply(order);
                     }
                     self.flush();
+                    self.answer_paces();
                 }
                 (events, result) = &mut polling => {
                     let wait = self.on_link(result);
@@ -135,8 +143,26 @@ impl Task {
         Millis(self.started.elapsed().as_millis() as u64)
     }
 
-    fn apply(&mut self, order: Order) {
+    fn apply(&mut self, mut order: Order) {
         let now = self.now();
+        if let Order::Light { name, answer, .. } = &mut order
+            && let Some(answer) = answer.take()
+        {
+            let members = self.members(name);
+            if self.held_zone_of(&order).is_some() {
+                let paces = members
+                    .iter()
+                    .map(|&(i, _)| LightPace {
+                        light: self.plan.lights()[i].name.clone(),
+                        pace: Pace::Held,
+                        replaced_waiting: false,
+                    })
+                    .collect();
+                let _ = answer.try_send(paces);
+            } else {
+                self.to_answer.push((answer, members));
+            }
+        }
         if let Some(zone) = self.held_zone_of(&order) {
             tracing::warn!(
                 zone,
@@ -162,13 +188,60 @@ impl Task {
                 }
                 Ok(())
             }
-            Order::Light { name, look, fade } => self.plan.set_light(now, &name, look, fade, false),
+            Order::Light { name, look, fade, .. } => self.plan.set_light(now, &name, look, fade, false),
             Order::Calibrate { light, level } => self.plan.calibrate(now, &light, level),
         };
         if let Err(e) = result {
             tracing::warn!("lights: {e}");
         }
         self.show_looks(now);
+    }
+
+    /// The lights `name` covers (the light, or a zone's lights), each with whether it has a
+    /// step waiting for the budget now, which an order for it replaces.
+    fn members(&self, name: &str) -> Vec<(usize, bool)> {
+        let now = self.now();
+        let lights = self.plan.lights();
+        let exact = lights.iter().position(|l| l.name == name);
+        (0..lights.len())
+            .filter(|&i| match exact {
+                Some(e) => i == e,
+                None => lights[i].zone == name,
+            })
+            .map(|i| (i, self.plan.budget_wait(i, now).is_some()))
+            .collect()
+    }
+
+    /// Tells each technician's order, now that what could go has gone, when each of its lights'
+    /// commands goes.
+    fn answer_paces(&mut self) {
+        let now = self.now();
+        for (answer, members) in std::mem::take(&mut self.to_answer) {
+            let paces = members
+                .into_iter()
+                .map(|(i, replaced_waiting)| {
+                    let pace = match self.plan.budget_wait(i, now) {
+                        _ if !self.connected => Pace::NotConnected,
+                        None => Pace::AtOnce,
+                        Some(wait) => Pace::Waits { ms: wait.0 },
+                    };
+                    if let Pace::Waits { ms } = pace {
+                        tracing::info!(
+                            light = %self.plan.lights()[i].name,
+                            ms,
+                            "lights: a technician's step waits for the network's budget"
+                        );
+                    }
+                    LightPace {
+                        light: self.plan.lights()[i].name.clone(),
+                        pace,
+                        replaced_waiting,
+                    }
+                })
+                .collect();
+            // The engine may have given up waiting; the pace is then only in the log.
+            let _ = answer.try_send(paces);
+        }
     }
 
     /// The held zone an order would change, when it is not the engine's own emergency.

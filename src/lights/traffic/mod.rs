@@ -508,6 +508,40 @@ impl Planner {
         earliest
     }
 
+    /// How long light `i`'s command, due now and not yet sent, waits for its network's budget:
+    /// `None` when it has none waiting (it went, or its next step is only due later). The
+    /// queue on its network is walked in the order [`poll`](Self::poll) takes it, each command
+    /// taking its tokens when they are there, so a technician told "waits 4 s" is told when
+    /// that command will go unless a newer order replaces it first.
+    pub fn budget_wait(&self, i: usize, now: Millis) -> Option<Millis> {
+        let now = self.now.max(now);
+        if !self.state[i].waiting(now) {
+            return None;
+        }
+        let net = self.state[i].network;
+        let mut queue: Vec<usize> = (0..self.state.len())
+            .filter(|&j| self.state[j].network == net && self.state[j].waiting(now))
+            .collect();
+        queue.sort_by_key(|&j| (!self.state[j].urgent, self.state[j].due, j));
+        let mut bucket = self.buckets[net].clone();
+        let mut at = now;
+        for j in queue {
+            let urgent = self.state[j].urgent;
+            let cost = bucket.fit(self.cost(j), urgent);
+            if urgent {
+                bucket.charge(at, cost);
+            } else {
+                // Ordinary traffic goes in turn: nobody overtakes the head of the queue.
+                at = at.max(bucket.ready_at(cost, false));
+                bucket.try_take(at, cost, false);
+            }
+            if j == i {
+                return Some(at - now);
+            }
+        }
+        None
+    }
+
     /// Where light `i` is now, as far as the planner can tell from what it sent (and what the
     /// device reported); `None` before either.
     pub fn estimated(&self, i: usize, now: Millis) -> Option<Look> {
