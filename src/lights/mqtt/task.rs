@@ -33,6 +33,13 @@ const GOODBYE: Duration = Duration::from_secs(1);
 /// marker); an engine that is not stuck but never heard of the emergency (the CLI could not
 /// leave the marker) gets its lights back after it.
 const HOLD_AT_MOST: Millis = Millis(60_000);
+/// The direct path publishes its notice right after its lights; from a CLI whose notice does
+/// not say when it began, a command this task sent a light within this span before the
+/// notice may have reached the light after the direct path's look, and that light is sent
+/// the look again.
+const NOTICE_GAP: Millis = Millis(1000);
+/// Broker events read at most before sending what fell due, so a flood cannot starve it.
+const DRAIN_AT_MOST: usize = 64;
 /// A denied command is reported once per light in this span, not once per fade segment.
 const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
 
@@ -131,6 +138,19 @@ impl Task {
                     polling = Box::pin(events.next(wait));
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    // Whatever the broker already delivered is read first, all of it: after
+                    // being stopped the event loop's first event is rarely the direct
+                    // emergency's notice (a keep-alive ping is overdue too), and one event per
+                    // turn would let the old fade's overdue step go out before it.
+                    for _ in 0..DRAIN_AT_MOST {
+                        match tokio::time::timeout(Duration::ZERO, &mut polling).await {
+                            Ok((events, result)) => {
+                                let wait = self.on_link(result);
+                                polling = Box::pin(events.next(wait));
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     self.end_holds_run_out();
                     self.flush();
                 }
@@ -302,8 +322,20 @@ impl Task {
             }
         };
         let now = self.now();
+        // The instant the direct path began on this task's clock, or (from an older CLI) a
+        // span before now that its lights and notice surely fit in.
+        let since = match notice.lights_from_unix_ms {
+            Some(from) => {
+                let unix_now = crate::engine::persist::unix_millis(std::time::SystemTime::now());
+                now.saturating_sub(Millis(unix_now.saturating_sub(from)))
+            }
+            None => now.saturating_sub(NOTICE_GAP),
+        };
         for zone in notice.zones {
-            if self.plan.set_zone(now, &zone, notice.look, Millis::ZERO, true) > 0 {
+            // The direct path has stopped and set every light of the zone already: the plan
+            // takes that as sent, so neither this notice nor the engine's own emergency when
+            // it takes over sends each light its stop and set again.
+            if self.plan.sent_elsewhere(now, &zone, notice.look, since) > 0 {
                 tracing::warn!(
                     zone,
                     "lights: EMERGENCY sent around the daemon; holding the zone at its look"

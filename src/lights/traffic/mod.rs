@@ -254,6 +254,46 @@ impl Planner {
         });
     }
 
+    /// Every light of `zone` was sent `look` at once by someone else (the emergency's direct
+    /// path, which stops each light first) no earlier than `since`: the planner takes it as
+    /// its own last command, drops whatever it still had to send (a fade's next step would
+    /// dim the room again), and an emergency ordered next for the same look sends nothing
+    /// more. A light the planner itself commanded since then may have got that command after
+    /// the other's: it is sent the look again, as an emergency. How many lights of the zone
+    /// there were.
+    pub fn sent_elsewhere(&mut self, now: Millis, zone: &str, look: Look, since: Millis) -> usize {
+        self.tick(now);
+        let mut count = 0;
+        for i in 0..self.lights.len() {
+            let config = &self.lights[i];
+            if config.zone != zone {
+                continue;
+            }
+            if self.state[i].track.is_some_and(|t| t.start >= since) {
+                self.set_index(now, i, look, Millis::ZERO, true);
+                count += 1;
+                continue;
+            }
+            let command = level::command(config, look, std::time::Duration::ZERO);
+            let kelvin = command.kelvin.map_or(f32::from(look.kelvin), f32::from);
+            let st = &mut self.state[i];
+            st.target = Some(Target::Ramp(Ramp::hold(look, now)));
+            st.track = Some(Track::still(
+                (if command.on { command.level } else { 0.0 }, kelvin),
+                now,
+            ));
+            st.last_sent = Some(command);
+            st.shown = Some(look);
+            st.due = None;
+            st.urgent = false;
+            st.stop = false;
+            st.straight = false;
+            st.lead_in = None;
+            count += 1;
+        }
+        count
+    }
+
     /// Sends light `name` a raw device level at once, bypassing its curve and calibrated
     /// minimum (`setting lights calibrate`); 0 or below is off. It holds until the next order.
     pub fn calibrate(&mut self, now: Millis, name: &str, raw: f32) -> Result<(), LightError> {
