@@ -47,6 +47,8 @@ mod tests;
 mod tests_budget;
 #[cfg(test)]
 mod tests_emergency;
+#[cfg(test)]
+mod tests_resume;
 
 pub use bucket::default_budget;
 
