@@ -154,7 +154,7 @@ pub fn publish_emergency(
     let mut order: Vec<usize> = Vec::new();
     // Taken before the first light's message: whatever the daemon sent a light before this
     // instant reached the broker before the direct path's look did.
-    let lights_from = crate::engine::persist::unix_millis(std::time::SystemTime::now());
+    let lights_from = crate::lights::direct_notice::unix_now_ms();
     for (light, publishes) in &messages {
         let index = outcomes.len();
         outcomes.push(LightOutcome {

@@ -23,6 +23,14 @@ pub struct DirectNotice {
     pub lights_from_unix_ms: Option<u64>,
 }
 
+/// Milliseconds since 1970 by this machine's clock, as the notice's `lights_from_unix_ms`
+/// counts them (0 for a clock set before 1970).
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 impl DirectNotice {
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a notice is always JSON")

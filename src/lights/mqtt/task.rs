@@ -46,6 +46,10 @@ const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
 /// The event loop's next poll, owning the loop until it completes.
 type Polling = Pin<Box<dyn Future<Output = (Events, Result<LinkEvent, LinkError>)> + Send>>;
 
+/// A technician's order waiting for its answer: where to send it, and the lights it covers,
+/// each with whether it replaced a step still waiting for the budget.
+pub type PaceAnswer = (SyncSender<Vec<LightPace>>, Vec<(usize, bool)>);
+
 /// What the engine (through [`super::MqttLights`]) asks of the task.
 #[derive(Debug)]
 pub enum Order {
@@ -100,7 +104,7 @@ pub struct Task {
     pub kept_back: BTreeMap<String, Order>,
     /// Technicians' orders to answer after the next flush: where to, the lights they cover,
     /// and which of those had a step still waiting that the order replaced.
-    pub to_answer: Vec<(SyncSender<Vec<LightPace>>, Vec<(usize, bool)>)>,
+    pub to_answer: Vec<PaceAnswer>,
 }
 
 impl Task {
@@ -326,7 +330,7 @@ impl Task {
         // span before now that its lights and notice surely fit in.
         let since = match notice.lights_from_unix_ms {
             Some(from) => {
-                let unix_now = crate::engine::persist::unix_millis(std::time::SystemTime::now());
+                let unix_now = crate::lights::direct_notice::unix_now_ms();
                 now.saturating_sub(Millis(unix_now.saturating_sub(from)))
             }
             None => now.saturating_sub(NOTICE_GAP),

@@ -52,7 +52,7 @@ fn after_a_check_every_light_has_its_resume_look_within_the_restore_fade() {
                     p.set_zone(t, zone, nudge, Millis::ZERO, false);
                 }
                 run(&mut p, t, t + Millis(100));
-                t = t + Millis(100);
+                t += Millis(100);
             }
             // An emergency just before, mid-transition: its stops and sets are charged to the
             // budget all at once.
@@ -61,13 +61,13 @@ fn after_a_check_every_light_has_its_resume_look_within_the_restore_fade() {
                     p.set_zone(t, zone, policy.emergency.look, policy.emergency.fade, true);
                 }
                 run(&mut p, t, t + Millis(300));
-                t = t + Millis(300);
+                t += Millis(300);
             }
             for zone in &zones {
                 p.set_zone(t, zone, policy.check.look, policy.check.fade, false);
             }
             run(&mut p, t, t + Millis(gap_ms));
-            t = t + Millis(gap_ms);
+            t += Millis(gap_ms);
             for zone in &zones {
                 p.set_zone(t, zone, resume, policy.resume_fade, false);
             }
