@@ -5,7 +5,8 @@
 
 use crate::lights::LightError;
 use crate::protocol::{
-    ErrorKind, LightOrder, LightsCalibrateReply, LightsTestReply, Op, Reply, check_raw_level, test_pattern,
+    ErrorKind, LightOrder, LightsCalibrateReply, LightsSetReply, LightsTestReply, Op, Pace, Reply,
+    check_raw_level, test_pattern,
 };
 use crate::room::{LightsOwner, LightsTest, lights_owner};
 use crate::time::format_duration;
@@ -49,7 +50,21 @@ impl Engine {
                     "technician: lights set"
                 );
                 match self.lights.set_light(&order.target, order.look, order.fade) {
-                    Ok(()) => Reply::ok(id, self.lights.report()),
+                    Ok(paces) => {
+                        for pace in paces
+                            .iter()
+                            .filter(|p| p.pace != Pace::AtOnce || p.replaced_waiting)
+                        {
+                            tracing::info!(light = %pace.light, "technician: lights set: {}", pace.describe());
+                        }
+                        Reply::ok(
+                            id,
+                            LightsSetReply {
+                                paces,
+                                report: self.lights.report(),
+                            },
+                        )
+                    }
                     Err(e) => light_refusal(id, &e),
                 }
             }

@@ -153,6 +153,9 @@ pub fn publish_emergency(
     let mut outcomes: Vec<LightOutcome> = Vec::new();
     // Publishes are acknowledged in the order they were sent (packet ids given in order).
     let mut order: Vec<usize> = Vec::new();
+    // Taken before the first light's message: whatever the daemon sent a light before this
+    // instant reached the broker before the direct path's look did.
+    let lights_from = crate::lights::direct_notice::unix_now_ms();
     for (light, publishes) in &messages {
         let index = outcomes.len();
         outcomes.push(LightOutcome {
@@ -176,6 +179,7 @@ pub fn publish_emergency(
         payload: DirectNotice {
             zones: zones.to_vec(),
             look,
+            lights_from_unix_ms: Some(lights_from),
         }
         .to_json(),
     };

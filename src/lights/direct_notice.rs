@@ -16,6 +16,19 @@ pub fn topic(room: &str) -> String {
 pub struct DirectNotice {
     pub zones: Vec<String>,
     pub look: Look,
+    /// When the direct path began to publish the lights' messages (ms since 1970, this
+    /// machine's clock): a command the daemon sent a light before then was overtaken by the
+    /// look; one sent since may have overtaken it. `None` from a CLI older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lights_from_unix_ms: Option<u64>,
+}
+
+/// Milliseconds since 1970 by this machine's clock, as the notice's `lights_from_unix_ms`
+/// counts them (0 for a clock set before 1970).
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl DirectNotice {
@@ -40,6 +53,7 @@ mod tests {
                 brightness: 100.0,
                 kelvin: 4000,
             },
+            lights_from_unix_ms: Some(1_796_620_494_492),
         };
         assert_eq!(DirectNotice::from_json(&notice.to_json()).unwrap(), notice);
         assert!(DirectNotice::from_json(br#"{"zones": "room"}"#).is_err());

@@ -19,7 +19,7 @@ pub use error::LightError;
 pub use logging::LoggingLights;
 pub use mqtt::{MqttLights, MqttSetup, MqttTask};
 
-use crate::protocol::LightsReport;
+use crate::protocol::{LightPace, LightsReport};
 use crate::scene::Look;
 use crate::time::Millis;
 
@@ -40,8 +40,9 @@ pub trait LightOutput: Send {
     }
 
     /// Moves one light (or one zone, by name) to `look`, outside any scene: the technicians'
-    /// `lights set`, `lights test` and `lights calibrate`.
-    fn set_light(&mut self, name: &str, look: Look, fade: Millis) -> Result<(), LightError> {
+    /// `lights set`, `lights test` and `lights calibrate`. Says, per light, when its command
+    /// goes: a technician's step the budget delays is told, never merged away silently.
+    fn set_light(&mut self, name: &str, look: Look, fade: Millis) -> Result<Vec<LightPace>, LightError> {
         let _ = (look, fade);
         Err(LightError::Unsupported(name.to_string()))
     }

@@ -97,6 +97,59 @@ pub struct LightsCalibrateReply {
     pub level: f32,
 }
 
+/// When one light's command from a `lights_set` goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "goes", rename_all = "snake_case")]
+pub enum Pace {
+    /// Sent as the order came.
+    AtOnce,
+    /// Held by the network's command budget for this long; a newer order for the light before
+    /// then replaces it.
+    Waits { ms: u64 },
+    /// Not connected to the broker: it goes when the connection is back.
+    NotConnected,
+    /// Kept back: an emergency sent around the daemon holds the light's zone.
+    Held,
+    /// The adapter did not say in time (it is busy or has stopped).
+    Unknown,
+}
+
+/// One light of a `lights_set`: when its command goes, and whether it replaced a step of an
+/// earlier order that was still waiting for the budget (which is then never sent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LightPace {
+    pub light: String,
+    #[serde(flatten)]
+    pub pace: Pace,
+    pub replaced_waiting: bool,
+}
+
+impl LightPace {
+    /// `goes at once`, `waits 1.8 s for the network's budget`, with what it replaced.
+    pub fn describe(&self) -> String {
+        let when = match self.pace {
+            Pace::AtOnce => "goes at once".to_string(),
+            Pace::Waits { ms } => format!("waits {} for the network's budget", format_duration(Millis(ms))),
+            Pace::NotConnected => "waits for the broker (not connected)".to_string(),
+            Pace::Held => "kept back: an emergency sent around the daemon holds its zone".to_string(),
+            Pace::Unknown => "sent to the lights task (no word on when it goes)".to_string(),
+        };
+        if self.replaced_waiting {
+            format!("{when}; it replaces an earlier step still waiting, which is not sent")
+        } else {
+            when
+        }
+    }
+}
+
+/// The reply to `lights_set`: each light's pace, and the lights as the adapter knows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LightsSetReply {
+    pub paces: Vec<LightPace>,
+    #[serde(flatten)]
+    pub report: super::LightsReport,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

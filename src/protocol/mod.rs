@@ -15,7 +15,8 @@ mod request;
 
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
 pub use lights::{
-    KELVIN_RANGE, LightOrder, LightsCalibrateReply, LightsTestReply, TestStep, check_raw_level, test_pattern,
+    KELVIN_RANGE, LightOrder, LightPace, LightsCalibrateReply, LightsSetReply, LightsTestReply, Pace,
+    TestStep, check_raw_level, test_pattern,
 };
 pub use lights_report::{LightStatus, LightsReport};
 pub use log_entry::LogEntry;

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::lights::{LightsCalibrateReply, LightsTestReply};
+use super::lights::{LightsCalibrateReply, LightsSetReply, LightsTestReply};
 use super::lights_report::LightsReport;
 use crate::timeline::Status;
 
@@ -100,6 +100,7 @@ pub enum Answer {
     Report(ReportReply),
     Sessions(Vec<SessionSummary>),
     Lights(LightsReport),
+    LightsSet(LightsSetReply),
     LightsCalibrate(LightsCalibrateReply),
     LightsTest(LightsTestReply),
     Reload(ReloadReply),
@@ -125,6 +126,7 @@ answers!(
     Report(ReportReply),
     Sessions(Vec<SessionSummary>),
     Lights(LightsReport),
+    LightsSet(LightsSetReply),
     LightsCalibrate(LightsCalibrateReply),
     LightsTest(LightsTestReply),
     Reload(ReloadReply),

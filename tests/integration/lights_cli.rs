@@ -429,3 +429,92 @@ fn an_emergency_with_no_session_holds_the_lights_until_resume() {
     let again = daemon.request(json!({"op": "resume"}));
     assert_eq!(again["error"]["kind"], json!("no_session"), "{again}");
 }
+
+#[test]
+fn lights_set_says_which_lights_the_budget_delays_and_what_a_quicker_step_replaces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = config_with_simulated_lights(dir.path());
+    // A slow unicast budget: three coordinator commands in a burst, one kept for emergencies,
+    // one a second; each light's set (brightness and colour temperature) costs two.
+    let mut toml = std::fs::read_to_string(&config_path).expect("read the config");
+    toml = toml.replace(
+        "[paths]",
+        "[[lights.network]]\nname = \"zigbee-unicast\"\nper_second = 1.0\nburst = 3\n\n[paths]",
+    );
+    std::fs::write(&config_path, toml).expect("write the config");
+    let daemon = Daemon::builder().config(&config_path).start();
+    for name in ["ceiling-1", "ceiling-2"] {
+        light_eventually(&daemon, name, "became available", |l| {
+            l["available"] == json!(true)
+        });
+    }
+    // Whatever went at start-up has been paid back.
+    std::thread::sleep(Duration::from_millis(3500));
+
+    let out = setting(
+        &daemon,
+        &["lights", "set", "room", "40%", "2700K", "--fade", "0s"],
+        "",
+    );
+    assert_code(&out, 0);
+    let said = text(&out.stdout);
+    let line = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("ceiling-2:"))
+        .unwrap_or_else(|| panic!("the delayed light is not named:\n{said}"));
+    assert!(
+        line.contains("waits") && line.contains("for the network's budget"),
+        "{said}"
+    );
+    assert!(!said.contains("ceiling-1:"), "ceiling-1 went at once:\n{said}");
+
+    // The next step for ceiling-2 comes before its first went: it replaces it, and says so.
+    let out = setting(
+        &daemon,
+        &[
+            "--json",
+            "lights",
+            "set",
+            "ceiling-2",
+            "60%",
+            "2700K",
+            "--fade",
+            "0s",
+        ],
+        "",
+    );
+    assert_code(&out, 0);
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("JSON reply");
+    let paces = reply["paces"].as_array().expect("paces");
+    assert_eq!(paces.len(), 1, "{reply}");
+    assert_eq!(paces[0]["light"], json!("ceiling-2"), "{reply}");
+    assert_eq!(paces[0]["goes"], json!("waits"), "{reply}");
+    assert!(
+        paces[0]["ms"].as_u64().is_some_and(|ms| ms > 0 && ms <= 3000),
+        "{reply}"
+    );
+    assert_eq!(paces[0]["replaced_waiting"], json!(true), "{reply}");
+    assert!(
+        reply["lights"].is_array(),
+        "the lights report rides along: {reply}"
+    );
+
+    // It goes when it was said to, and the replaced 40 % step never does.
+    let config = setting::config::load_config(&config_path).expect("the test's config loads");
+    let fixture = config
+        .lights
+        .lights
+        .iter()
+        .find(|l| l.name == "ceiling-2")
+        .expect("in the config");
+    let expected = f64::from(device_level(fixture, 60.0).expect("60 % is on"));
+    let light = light_eventually(&daemon, "ceiling-2", "reported 60 %", |l| {
+        level_of(l).is_some_and(|level| (level - expected).abs() <= 1.5 / 254.0)
+    });
+    let before = reply["lights"]
+        .as_array()
+        .and_then(|ls| ls.iter().find(|l| l["name"] == json!("ceiling-2")))
+        .and_then(|l| l["commands"].as_u64())
+        .expect("ceiling-2's commands");
+    assert_eq!(light["commands"].as_u64(), Some(before + 1), "{light}");
+}

@@ -9,6 +9,7 @@ mod curation;
 mod daemon;
 mod dry_run;
 mod emergency_fallback;
+mod emergency_stuck;
 mod faults;
 mod home_assistant;
 mod json_everywhere;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use setting::protocol::{KELVIN_RANGE, LightOrder, LightsTestReply, Op};
+use setting::protocol::{KELVIN_RANGE, LightOrder, LightsSetReply, LightsTestReply, Op, Pace};
 use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::Look;
 use setting::time::parse_duration;
@@ -89,9 +89,9 @@ fn set(cli: &Cli, args: &SetArgs) -> anyhow::Result<ExitCode> {
         kelvin: order.look.kelvin,
         fade: Some(args.fade.clone()),
     };
-    let report: LightsReport = connect(cli)?.request_as(&op)?;
+    let reply: LightsSetReply = connect(cli)?.request_as(&op)?;
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&reply)?);
     } else {
         println!(
             "{} heading for {} over {}; `setting lights list` shows what the lights report",
@@ -99,6 +99,14 @@ fn set(cli: &Cli, args: &SetArgs) -> anyhow::Result<ExitCode> {
             look(&order.look),
             args.fade
         );
+        // A step the budget holds back is said, light by light: the technician reading a
+        // bulb by eye must know it has not been sent yet, and that a quicker next step
+        // replaces it.
+        for pace in &reply.paces {
+            if pace.pace != Pace::AtOnce || pace.replaced_waiting {
+                println!("  {}: {}", pace.light, pace.describe());
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::config::{BrokerConfig, LightConfig, NetworkConfig};
 use crate::lights::traffic::Planner;
 use crate::lights::{LightError, LightOutput, driver};
-use crate::protocol::LightsReport;
+use crate::protocol::{LightPace, LightsReport, Pace};
 use crate::scene::Look;
 use crate::time::{Millis, format_duration};
 use crate::timeline::DeviceEvent;
@@ -24,6 +24,9 @@ use super::routes::{DriverFor, Routes};
 use super::task::{Order, Task};
 use crate::mqtt::Backoff;
 use crate::mqtt::OptionsError;
+
+/// How long `set_light` waits for the task to say when each light's command goes.
+const PACE_WITHIN: Duration = Duration::from_millis(200);
 
 /// What the adapter needs to start.
 #[derive(Clone, Debug)]
@@ -104,6 +107,7 @@ impl MqttLights {
             notice_topic: crate::lights::direct_notice::topic(&setup.room),
             held: Default::default(),
             kept_back: Default::default(),
+            to_answer: Vec::new(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -130,6 +134,20 @@ impl MqttLights {
     /// Session time to real time.
     fn real(&self, fade: Millis) -> Millis {
         Millis((fade.0 as f64 / self.speed).round() as u64)
+    }
+
+    /// The lights a name covers: the light itself, or a zone's lights.
+    fn members(&self, name: &str) -> Vec<String> {
+        if self.lights.contains(name) {
+            return vec![name.to_string()];
+        }
+        self.board
+            .report()
+            .lights
+            .into_iter()
+            .filter(|l| l.zone == name)
+            .map(|l| l.name)
+            .collect()
     }
 
     fn send(&self, order: Order) {
@@ -166,18 +184,32 @@ impl LightOutput for MqttLights {
         self.board.report()
     }
 
-    fn set_light(&mut self, name: &str, look: Look, fade: Millis) -> Result<(), LightError> {
+    fn set_light(&mut self, name: &str, look: Look, fade: Millis) -> Result<Vec<LightPace>, LightError> {
         if !self.lights.contains(name) && !self.zones.contains(name) {
             return Err(LightError::Unknown(name.to_string()));
         }
         // A technician's fade is in real seconds whatever the rehearsal speed: `lights test`
         // waits real seconds between its steps, and a scaled fade would be a jump.
+        let (answer, paces) = std::sync::mpsc::sync_channel(1);
         self.send(Order::Light {
             name: name.to_string(),
             look,
             fade,
+            answer: Some(answer),
         });
-        Ok(())
+        // The task takes orders before anything else and answers from memory once it has
+        // published what goes at once: no network round trip is waited for here, only the
+        // task's own thread, and only briefly (a task that is gone answers at once).
+        Ok(paces.recv_timeout(PACE_WITHIN).unwrap_or_else(|_| {
+            self.members(name)
+                .into_iter()
+                .map(|light| LightPace {
+                    light,
+                    pace: Pace::Unknown,
+                    replaced_waiting: false,
+                })
+                .collect()
+        }))
     }
 
     fn calibrate(&mut self, light: &str, level: f32) -> Result<(), LightError> {

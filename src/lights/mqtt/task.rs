@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 use crate::lights::direct_notice::DirectNotice;
 use crate::lights::driver::Report;
 use crate::lights::traffic::{PlannedKind, Planner};
+use crate::protocol::{LightPace, Pace};
 use crate::scene::Look;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;
@@ -31,11 +33,22 @@ const GOODBYE: Duration = Duration::from_secs(1);
 /// marker); an engine that is not stuck but never heard of the emergency (the CLI could not
 /// leave the marker) gets its lights back after it.
 const HOLD_AT_MOST: Millis = Millis(60_000);
+/// The direct path publishes its notice right after its lights; from a CLI whose notice does
+/// not say when it began, a command this task sent a light within this span before the
+/// notice may have reached the light after the direct path's look, and that light is sent
+/// the look again.
+const NOTICE_GAP: Millis = Millis(1000);
+/// Broker events read at most before sending what fell due, so a flood cannot starve it.
+const DRAIN_AT_MOST: usize = 64;
 /// A denied command is reported once per light in this span, not once per fade segment.
 const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
 
 /// The event loop's next poll, owning the loop until it completes.
 type Polling = Pin<Box<dyn Future<Output = (Events, Result<LinkEvent, LinkError>)> + Send>>;
+
+/// A technician's order waiting for its answer: where to send it, and the lights it covers,
+/// each with whether it replaced a step still waiting for the budget.
+pub type PaceAnswer = (SyncSender<Vec<LightPace>>, Vec<(usize, bool)>);
 
 /// What the engine (through [`super::MqttLights`]) asks of the task.
 #[derive(Debug)]
@@ -50,6 +63,8 @@ pub enum Order {
         name: String,
         look: Look,
         fade: Millis,
+        /// Where to say when each light's command goes, once what goes at once has gone.
+        answer: Option<SyncSender<Vec<LightPace>>>,
     },
     Calibrate {
         light: String,
@@ -87,6 +102,9 @@ pub struct Task {
     pub held: BTreeMap<String, Millis>,
     /// The latest order a hold kept from each zone, carried out when the hold runs out.
     pub kept_back: BTreeMap<String, Order>,
+    /// Technicians' orders to answer after the next flush: where to, the lights they cover,
+    /// and which of those had a step still waiting that the order replaced.
+    pub to_answer: Vec<PaceAnswer>,
 }
 
 impl Task {
@@ -117,12 +135,26 @@ impl Task {
                         self.apply(order);
                     }
                     self.flush();
+                    self.answer_paces();
                 }
                 (events, result) = &mut polling => {
                     let wait = self.on_link(result);
                     polling = Box::pin(events.next(wait));
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    // Whatever the broker already delivered is read first, all of it: after
+                    // being stopped the event loop's first event is rarely the direct
+                    // emergency's notice (a keep-alive ping is overdue too), and one event per
+                    // turn would let the old fade's overdue step go out before it.
+                    for _ in 0..DRAIN_AT_MOST {
+                        match tokio::time::timeout(Duration::ZERO, &mut polling).await {
+                            Ok((events, result)) => {
+                                let wait = self.on_link(result);
+                                polling = Box::pin(events.next(wait));
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     self.end_holds_run_out();
                     self.flush();
                 }
@@ -135,8 +167,26 @@ impl Task {
         Millis(self.started.elapsed().as_millis() as u64)
     }
 
-    fn apply(&mut self, order: Order) {
+    fn apply(&mut self, mut order: Order) {
         let now = self.now();
+        if let Order::Light { name, answer, .. } = &mut order
+            && let Some(answer) = answer.take()
+        {
+            let members = self.members(name);
+            if self.held_zone_of(&order).is_some() {
+                let paces = members
+                    .iter()
+                    .map(|&(i, _)| LightPace {
+                        light: self.plan.lights()[i].name.clone(),
+                        pace: Pace::Held,
+                        replaced_waiting: false,
+                    })
+                    .collect();
+                let _ = answer.try_send(paces);
+            } else {
+                self.to_answer.push((answer, members));
+            }
+        }
         if let Some(zone) = self.held_zone_of(&order) {
             tracing::warn!(
                 zone,
@@ -162,13 +212,60 @@ impl Task {
                 }
                 Ok(())
             }
-            Order::Light { name, look, fade } => self.plan.set_light(now, &name, look, fade, false),
+            Order::Light { name, look, fade, .. } => self.plan.set_light(now, &name, look, fade, false),
             Order::Calibrate { light, level } => self.plan.calibrate(now, &light, level),
         };
         if let Err(e) = result {
             tracing::warn!("lights: {e}");
         }
         self.show_looks(now);
+    }
+
+    /// The lights `name` covers (the light, or a zone's lights), each with whether it has a
+    /// step waiting for the budget now, which an order for it replaces.
+    fn members(&self, name: &str) -> Vec<(usize, bool)> {
+        let now = self.now();
+        let lights = self.plan.lights();
+        let exact = lights.iter().position(|l| l.name == name);
+        (0..lights.len())
+            .filter(|&i| match exact {
+                Some(e) => i == e,
+                None => lights[i].zone == name,
+            })
+            .map(|i| (i, self.plan.budget_wait(i, now).is_some()))
+            .collect()
+    }
+
+    /// Tells each technician's order, now that what could go has gone, when each of its lights'
+    /// commands goes.
+    fn answer_paces(&mut self) {
+        let now = self.now();
+        for (answer, members) in std::mem::take(&mut self.to_answer) {
+            let paces = members
+                .into_iter()
+                .map(|(i, replaced_waiting)| {
+                    let pace = match self.plan.budget_wait(i, now) {
+                        _ if !self.connected => Pace::NotConnected,
+                        None => Pace::AtOnce,
+                        Some(wait) => Pace::Waits { ms: wait.0 },
+                    };
+                    if let Pace::Waits { ms } = pace {
+                        tracing::info!(
+                            light = %self.plan.lights()[i].name,
+                            ms,
+                            "lights: a technician's step waits for the network's budget"
+                        );
+                    }
+                    LightPace {
+                        light: self.plan.lights()[i].name.clone(),
+                        pace,
+                        replaced_waiting,
+                    }
+                })
+                .collect();
+            // The engine may have given up waiting; the pace is then only in the log.
+            let _ = answer.try_send(paces);
+        }
     }
 
     /// The held zone an order would change, when it is not the engine's own emergency.
@@ -229,8 +326,20 @@ impl Task {
             }
         };
         let now = self.now();
+        // The instant the direct path began on this task's clock, or (from an older CLI) a
+        // span before now that its lights and notice surely fit in.
+        let since = match notice.lights_from_unix_ms {
+            Some(from) => {
+                let unix_now = crate::lights::direct_notice::unix_now_ms();
+                now.saturating_sub(Millis(unix_now.saturating_sub(from)))
+            }
+            None => now.saturating_sub(NOTICE_GAP),
+        };
         for zone in notice.zones {
-            if self.plan.set_zone(now, &zone, notice.look, Millis::ZERO, true) > 0 {
+            // The direct path has stopped and set every light of the zone already: the plan
+            // takes that as sent, so neither this notice nor the engine's own emergency when
+            // it takes over sends each light its stop and set again.
+            if self.plan.sent_elsewhere(now, &zone, notice.look, since) > 0 {
                 tracing::warn!(
                     zone,
                     "lights: EMERGENCY sent around the daemon; holding the zone at its look"

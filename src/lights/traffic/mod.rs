@@ -47,6 +47,8 @@ mod tests;
 mod tests_budget;
 #[cfg(test)]
 mod tests_emergency;
+#[cfg(test)]
+mod tests_resume;
 
 pub use bucket::default_budget;
 
@@ -252,6 +254,46 @@ impl Planner {
             Some(d) if was_waiting => d,
             _ => now,
         });
+    }
+
+    /// Every light of `zone` was sent `look` at once by someone else (the emergency's direct
+    /// path, which stops each light first) no earlier than `since`: the planner takes it as
+    /// its own last command, drops whatever it still had to send (a fade's next step would
+    /// dim the room again), and an emergency ordered next for the same look sends nothing
+    /// more. A light the planner itself commanded since then may have got that command after
+    /// the other's: it is sent the look again, as an emergency. How many lights of the zone
+    /// there were.
+    pub fn sent_elsewhere(&mut self, now: Millis, zone: &str, look: Look, since: Millis) -> usize {
+        self.tick(now);
+        let mut count = 0;
+        for i in 0..self.lights.len() {
+            let config = &self.lights[i];
+            if config.zone != zone {
+                continue;
+            }
+            if self.state[i].track.is_some_and(|t| t.start >= since) {
+                self.set_index(now, i, look, Millis::ZERO, true);
+                count += 1;
+                continue;
+            }
+            let command = level::command(config, look, std::time::Duration::ZERO);
+            let kelvin = command.kelvin.map_or(f32::from(look.kelvin), f32::from);
+            let st = &mut self.state[i];
+            st.target = Some(Target::Ramp(Ramp::hold(look, now)));
+            st.track = Some(Track::still(
+                (if command.on { command.level } else { 0.0 }, kelvin),
+                now,
+            ));
+            st.last_sent = Some(command);
+            st.shown = Some(look);
+            st.due = None;
+            st.urgent = false;
+            st.stop = false;
+            st.straight = false;
+            st.lead_in = None;
+            count += 1;
+        }
+        count
     }
 
     /// Sends light `name` a raw device level at once, bypassing its curve and calibrated
@@ -506,6 +548,40 @@ impl Planner {
             earliest = Some(earliest.map_or(ready, |e| e.min(ready)));
         }
         earliest
+    }
+
+    /// How long light `i`'s command, due now and not yet sent, waits for its network's budget:
+    /// `None` when it has none waiting (it went, or its next step is only due later). The
+    /// queue on its network is walked in the order [`poll`](Self::poll) takes it, each command
+    /// taking its tokens when they are there, so a technician told "waits 4 s" is told when
+    /// that command will go unless a newer order replaces it first.
+    pub fn budget_wait(&self, i: usize, now: Millis) -> Option<Millis> {
+        let now = self.now.max(now);
+        if !self.state[i].waiting(now) {
+            return None;
+        }
+        let net = self.state[i].network;
+        let mut queue: Vec<usize> = (0..self.state.len())
+            .filter(|&j| self.state[j].network == net && self.state[j].waiting(now))
+            .collect();
+        queue.sort_by_key(|&j| (!self.state[j].urgent, self.state[j].due, j));
+        let mut bucket = self.buckets[net].clone();
+        let mut at = now;
+        for j in queue {
+            let urgent = self.state[j].urgent;
+            let cost = bucket.fit(self.cost(j), urgent);
+            if urgent {
+                bucket.charge(at, cost);
+            } else {
+                // Ordinary traffic goes in turn: nobody overtakes the head of the queue.
+                at = at.max(bucket.ready_at(cost, false));
+                bucket.try_take(at, cost, false);
+            }
+            if j == i {
+                return Some(at - now);
+            }
+        }
+        None
     }
 
     /// Where light `i` is now, as far as the planner can tell from what it sent (and what the

@@ -266,3 +266,62 @@ fn an_emergency_on_a_stepped_light_goes_straight_to_full_light_on_the_reserve() 
     }
     assert!(sets(&sent, 5)[0].1.transition.is_zero(), "a stepped light jumps");
 }
+
+#[test]
+fn a_technicians_step_the_budget_delays_is_told_how_long_and_goes_then() {
+    // Four colour-temperature bulbs (two coordinator commands each) on a network of burst 3,
+    // one held in reserve, at one a second: one order goes at once, the next three wait.
+    let lights: Vec<_> = (0..4).map(|i| bulb(&format!("l{i}"), "room", 120)).collect();
+    let mut p = Planner::new(&lights, &[zigbee(3, 1.0)]);
+    let now = Millis(10_000);
+    for i in 0..4 {
+        p.set_index(now, i, look(40.0, 2700), Millis::ZERO, false);
+    }
+    let waits: Vec<Option<Millis>> = (0..4).map(|i| p.budget_wait(i, now)).collect();
+    let first = p.poll(now);
+    let went: Vec<usize> = first.iter().map(|c| c.light).collect();
+    let told_at_once: Vec<usize> = (0..4).filter(|&i| waits[i] == Some(Millis::ZERO)).collect();
+    assert_eq!(went, told_at_once, "those told they go at once went: {waits:?}");
+    assert_eq!(went, [0], "burst 3 keeps {} in reserve", reserve_for(3));
+    assert_eq!(carriage::set_cost(&lights[0]), 2);
+    assert_eq!(p.budget_wait(0, now), None);
+    assert!(p.budget_wait(1, now).is_some_and(|w| w > Millis::ZERO));
+    let (w2, w3) = (p.budget_wait(2, now).unwrap(), p.budget_wait(3, now).unwrap());
+    assert_eq!(
+        (waits[2], waits[3]),
+        (Some(w2), Some(w3)),
+        "the same before and after the poll"
+    );
+    assert!(w2 > Millis::ZERO && w3 > w2, "{w2:?} then {w3:?}");
+    // They go when they were told, not a millisecond later.
+    let sent = run(&mut p, now, now + Millis::from_secs(10));
+    assert_eq!(sets(&sent, 2)[0].0, now + w2);
+    assert_eq!(sets(&sent, 3)[0].0, now + w3);
+}
+
+#[test]
+fn a_step_still_waiting_when_the_next_comes_is_merged_and_the_next_waits_no_longer() {
+    let lights: Vec<_> = (0..3).map(|i| bulb(&format!("l{i}"), "room", 120)).collect();
+    let mut p = Planner::new(&lights, &[zigbee(3, 1.0)]);
+    let now = Millis(10_000);
+    for i in 0..3 {
+        p.set_index(now, i, look(40.0, 2700), Millis::ZERO, false);
+    }
+    p.poll(now);
+    let waited = p.budget_wait(2, now).expect("the third waits");
+    // The technician's next step for the same light, 100 ms on: it replaces the waiting one
+    // (counted), keeps its place in the queue, and says so.
+    let later = now + Millis(100);
+    assert!(
+        p.budget_wait(2, later).is_some(),
+        "seen as waiting before the order"
+    );
+    p.set_index(later, 2, look(60.0, 2700), Millis::ZERO, false);
+    assert_eq!(p.merged(), 1);
+    assert_eq!(p.budget_wait(2, later), Some(waited - Millis(100)));
+    let sent = run(&mut p, later, later + Millis::from_secs(10));
+    let steps = sets(&sent, 2);
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(steps[0].0, now + waited);
+    assert_eq!(Some(steps[0].1.level), device_level(&lights[2], 60.0));
+}

@@ -188,3 +188,71 @@ fn calibration_steps_are_never_delayed_or_merged() {
     );
     assert_eq!(p.merged(), 0);
 }
+
+#[test]
+fn after_the_direct_path_lit_a_zone_neither_the_fade_nor_the_engines_emergency_sends_it_again() {
+    let (lights, networks) = room();
+    let mut p = Planner::new(&lights, &networks);
+    // A slow fade down under way on every light.
+    p.set_zone(Millis::ZERO, "room", look(50.0, 2700), Millis::ZERO, false);
+    run(&mut p, Millis::ZERO, Millis::from_secs(5));
+    p.set_zone(
+        Millis::from_secs(5),
+        "room",
+        look(10.0, 2400),
+        Millis::from_mins(10),
+        false,
+    );
+    run(&mut p, Millis::from_secs(5), Millis::from_secs(60));
+    let before = p.sent();
+    // The direct path stopped and lit them all; the notice says so.
+    let full = look(100.0, 4000);
+    let t = Millis::from_secs(61);
+    assert_eq!(p.sent_elsewhere(t, "room", full, t - Millis(1000)), lights.len());
+    assert_eq!(p.next_deadline(), None, "nothing of the fade is left to send");
+    // The engine, running again, orders the emergency itself: nothing goes.
+    assert_eq!(
+        p.set_zone(t + Millis(200), "room", full, Millis::ZERO, true),
+        lights.len()
+    );
+    let after = run(&mut p, t + Millis(200), t + Millis::from_mins(20));
+    assert!(after.is_empty(), "sent again: {after:?}");
+    assert_eq!(p.sent(), before);
+    for i in 0..lights.len() {
+        assert_eq!(p.desired(i), Some(full));
+        assert_eq!(p.estimated(i, t).map(|l| l.brightness), Some(100.0));
+    }
+    // A different look afterwards (a check) does go, to every light.
+    let check = look(60.0, 3000);
+    p.set_zone(t + Millis::from_secs(1), "room", check, Millis::ZERO, true);
+    let went = run(&mut p, t + Millis::from_secs(1), t + Millis::from_secs(2));
+    let lit: std::collections::BTreeSet<usize> = went.iter().map(|(_, c)| c.light).collect();
+    assert_eq!(lit.len(), lights.len());
+    assert!(
+        went.iter().all(|(_, c)| c.kind != PlannedKind::Stop),
+        "nothing was running: {went:?}"
+    );
+}
+
+#[test]
+fn a_light_the_planner_commanded_after_the_direct_path_is_sent_the_emergency_again() {
+    let (lights, networks) = room();
+    let mut p = Planner::new(&lights, &networks);
+    p.set_zone(Millis::ZERO, "room", look(50.0, 2700), Millis::ZERO, false);
+    run(&mut p, Millis::ZERO, Millis::from_secs(5));
+    // One light is sent an ordinary command 300 ms before the notice arrives: it may have
+    // reached the light after the direct path's look.
+    let t = Millis::from_secs(30);
+    p.set_index(t - Millis(300), 3, look(20.0, 2700), Millis::ZERO, false);
+    assert_eq!(run(&mut p, t - Millis(300), t - Millis(300)).len(), 1);
+    let full = look(100.0, 4000);
+    p.sent_elsewhere(t, "room", full, t - Millis(1000));
+    let went = p.poll(t);
+    assert_eq!(went.len(), 1, "{went:?}");
+    assert_eq!(went[0].light, 3);
+    assert!(went[0].urgent);
+    let PlannedKind::Set(c) = went[0].kind else {
+        panic!("{went:?}")
+    };
+    assert_eq!(c, level::command(&lights[3], full, std::time::Duration::ZERO));
+}
