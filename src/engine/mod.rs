@@ -18,6 +18,7 @@ mod lights_requests;
 mod line;
 mod log_file;
 pub mod marker;
+pub mod marker_spool;
 mod peer;
 pub mod persist;
 mod reload;
