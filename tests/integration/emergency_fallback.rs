@@ -417,6 +417,7 @@ fn a_daemon_that_runs_again_applies_the_emergency_before_what_fell_due() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
     // What the CLI's direct path leaves behind, the lights themselves aside.
     setting::engine::marker::DirectEmergency {
+        id: None,
         sent_unix_ms: setting::engine::persist::unix_millis(std::time::SystemTime::now()),
         whole_room: true,
         zones: vec!["room".into(), "mat-1".into()],
