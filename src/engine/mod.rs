@@ -19,7 +19,7 @@ mod line;
 mod log_file;
 pub mod marker;
 pub mod marker_spool;
-mod peer;
+pub mod peer;
 pub mod persist;
 mod reload;
 mod requests;

@@ -9,6 +9,9 @@
 //! room's answer; an emergency the broker handed on that the room did not confirm has its own
 //! exit code, apart from one that never left. On the room's own machine (its config names that
 //! room and its socket is there) the local paths are taken instead.
+//!
+//! An answer on the socket counts only from settingd's account, root or the caller's own
+//! (`peer_check`): a socket someone else made first is gone around like a silent one.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -18,12 +21,14 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Args;
+use serde::de::DeserializeOwned;
 
 use setting::protocol::{EmergencyReply, ErrorKind as ReplyErrorKind, Op, Reply, StatusReply, encode_line};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
 use crate::failure::Failure;
+use crate::peer_check::Trusted;
 use crate::{emergency_direct, locate};
 
 /// How long the daemon has to answer before the CLI goes to the lights itself.
@@ -74,11 +79,12 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
         return over_broker(cli, room, &op, args.zone.as_deref());
     }
     let target = locate::socket(cli);
+    let trusted = Trusted::for_config(locate::load(cli.config.as_deref()).ok().as_ref());
     let timeout = Duration::from_millis(args.timeout.max(1));
-    match ask_daemon(&target.path, &op, timeout) {
-        Ok(result) => match lights_unreached(&target.path) {
+    match ask_daemon::<EmergencyReply>(&target.path, &trusted, &op, timeout) {
+        Ok(reply) => match lights_unreached(&target.path, &trusted) {
             None => {
-                print_sent(cli, args.zone.as_deref(), &result, "settingd");
+                print_sent(cli, args.zone.as_deref(), &reply, "settingd");
                 Ok(ExitCode::SUCCESS)
             }
             Some(summary) => {
@@ -108,14 +114,14 @@ fn is_this_machines_room(cli: &Cli, room: &str) -> bool {
     config.room.name == room && locate::socket(cli).path.exists()
 }
 
-fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through: &str) {
+fn print_sent(cli: &Cli, zone: Option<&str>, reply: &EmergencyReply, through: &str) {
     if cli.json {
-        println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
+        println!("{}", serde_json::json!({ "path": "daemon", "result": reply }));
     } else {
-        println!("{}", through_daemon(zone, result, through));
+        println!("{}", through_daemon(zone, reply, through));
         // Done in the room; only the record waits for the disk.
-        let reply = serde_json::from_value::<EmergencyReply>(result.clone());
-        if let Some(held) = reply.map(|r| r.unrecorded()).ok().filter(|held| *held > 0) {
+        let held = reply.unrecorded();
+        if held > 0 {
             println!(
                 "NOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
                  memory and written when it allows (`setting status` shows it)"
@@ -125,11 +131,8 @@ fn print_sent(cli: &Cli, zone: Option<&str>, result: &serde_json::Value, through
 }
 
 /// `through` names the daemon: `settingd`, or a room's over the broker.
-fn through_daemon(zone: Option<&str>, result: &serde_json::Value, through: &str) -> String {
-    let idle = matches!(
-        serde_json::from_value::<EmergencyReply>(result.clone()),
-        Ok(EmergencyReply::Idle(_))
-    );
+fn through_daemon(zone: Option<&str>, reply: &EmergencyReply, through: &str) -> String {
+    let idle = matches!(reply, EmergencyReply::Idle(_));
     match (zone, idle) {
         (None, true) => format!(
             "EMERGENCY sent through {through}: full light, music muted (no session is running: \
@@ -157,9 +160,9 @@ const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
 /// After the daemon took an emergency: whether its lights cannot be reached (its broker link
 /// is down while it has lights), with its own summary. A daemon that does not say counts as
 /// reaching them: it took the emergency, and the question is only a second look.
-fn lights_unreached(socket: &Path) -> Option<String> {
-    let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()?;
-    let lights = serde_json::from_value::<StatusReply>(status).ok()?.lights?;
+fn lights_unreached(socket: &Path, trusted: &Trusted) -> Option<String> {
+    let status = ask_daemon::<StatusReply>(socket, trusted, &Op::Status, LIGHTS_QUESTION).ok()?;
+    let lights = status.lights?;
     (!lights.lights.is_empty() && !lights.connected).then_some(lights.summary)
 }
 
@@ -192,34 +195,43 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
         }
     };
     match remote_outcome(reply) {
-        RemoteOutcome::Sent(result) => {
+        RemoteOutcome::Sent(reply) => {
             print_sent(
                 cli,
                 zone,
-                &result,
+                &reply,
                 &format!("room {room}'s settingd over the broker"),
             );
             Ok(ExitCode::SUCCESS)
         }
         RemoteOutcome::Refused(failure) => Err(failure.into()),
         RemoteOutcome::NotDelivered(why) => Ok(not_delivered(cli, room, &why)),
+        RemoteOutcome::Unreadable(why) => Ok(unconfirmed(cli, room, &why)),
     }
 }
 
 /// What a room's reply to a remote emergency means.
 #[derive(Debug)]
 enum RemoteOutcome {
-    Sent(serde_json::Value),
+    Sent(Box<EmergencyReply>),
     /// The daemon said no to the request itself (an unknown zone): it is not stuck.
     Refused(Failure),
     /// The daemon could not carry it out (stopping, or its engine is not taking emergencies):
     /// someone must act by hand.
     NotDelivered(String),
+    /// The room said yes in words this CLI cannot read (another version): not confirmed.
+    Unreadable(String),
 }
 
 fn remote_outcome(reply: Reply) -> RemoteOutcome {
     match (reply.ok, reply.error) {
-        (true, _) => RemoteOutcome::Sent(reply.result.unwrap_or(serde_json::Value::Null)),
+        (true, _) => {
+            let result = reply.result.unwrap_or(serde_json::Value::Null);
+            match serde_json::from_value::<EmergencyReply>(result) {
+                Ok(reply) => RemoteOutcome::Sent(Box::new(reply)),
+                Err(e) => RemoteOutcome::Unreadable(format!("its answer could not be read: {e}")),
+            }
+        }
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
             RemoteOutcome::NotDelivered(format!("its settingd could not carry it out: {}", error.message))
         }
@@ -257,12 +269,22 @@ fn unconfirmed(cli: &Cli, room: &str, why: &str) -> ExitCode {
 /// `setting --room R emergency`: the broker took it, the room did not confirm.
 const UNCONFIRMED: u8 = 5;
 
-/// One request on the control socket, all of it (connect, send, reply) within `timeout`. The
-/// exchange runs on a thread that is left behind if it takes longer: a hung daemon that wakes
-/// up later still gets the emergency, which does no harm.
-fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::Value, NoAnswer> {
+/// Why an answer on the socket was not believed: its server is not settingd's.
+const NOT_BELIEVED: ErrorKind = ErrorKind::PermissionDenied;
+
+/// One request on the control socket, all of it (connect, send, reply) within `timeout`, the
+/// reply read as `T`. The exchange runs on a thread that is left behind if it takes longer: a
+/// hung daemon that wakes up later still gets the emergency, which does no harm. Nothing is
+/// sent to a server `trusted` does not believe.
+fn ask_daemon<T: DeserializeOwned>(
+    socket: &Path,
+    trusted: &Trusted,
+    op: &Op,
+    timeout: Duration,
+) -> Result<T, NoAnswer> {
     let (tx, rx) = mpsc::channel();
     let socket = socket.to_path_buf();
+    let trusted = trusted.clone();
     let mut request = serde_json::to_value(op).expect("an op is always JSON");
     request["id"] = 1.into();
     let line = encode_line(&request);
@@ -270,6 +292,9 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
         let exchange = || -> std::io::Result<String> {
             let mut stream = UnixStream::connect(&socket)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", socket.display())))?;
+            trusted
+                .check(&stream)
+                .map_err(|why| std::io::Error::new(NOT_BELIEVED, format!("{}: {why}", socket.display())))?;
             stream.write_all(&line)?;
             let mut reply = String::new();
             BufReader::new(stream).read_line(&mut reply)?;
@@ -293,7 +318,10 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<serde_json::V
     let reply: Reply = serde_json::from_str(&line)
         .map_err(|e| NoAnswer::Silent(Some(format!("its reply could not be read: {e}"))))?;
     match (reply.ok, reply.error) {
-        (true, _) => Ok(reply.result.unwrap_or(serde_json::Value::Null)),
+        // An answer that is not what settingd says to this request is not believed either:
+        // the lights are tried directly, which does no harm if the room was lit.
+        (true, _) => serde_json::from_value(reply.result.unwrap_or(serde_json::Value::Null))
+            .map_err(|e| NoAnswer::Silent(Some(format!("its answer could not be read: {e}")))),
         // A daemon failing inside (shutting down, its engine stuck) has not lit the room: go
         // to the lights directly, as for one that does not answer.
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
@@ -319,15 +347,22 @@ mod tests {
         );
         let unknown_zone = Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`");
         assert!(matches!(remote_outcome(unknown_zone), RemoteOutcome::Refused(_)));
-        let sent = Reply::ok(Some(1), &serde_json::json!({ "session": null }));
+        let sent = Reply::ok(
+            Some(1),
+            &serde_json::json!({ "session": null, "emergency_zones": ["room"] }),
+        );
         assert!(matches!(remote_outcome(sent), RemoteOutcome::Sent(_)));
+        let garbled = Reply::ok(Some(1), &serde_json::json!({ "session": 7 }));
+        assert!(matches!(remote_outcome(garbled), RemoteOutcome::Unreadable(_)));
     }
 
     #[test]
     fn a_missing_socket_is_silence_not_a_refusal() {
         let dir = tempfile::tempdir().unwrap();
         let op = Op::Emergency { zone: None };
-        let outcome = ask_daemon(&dir.path().join("none.sock"), &op, Duration::from_millis(500));
+        let trusted = Trusted::for_config(None);
+        let outcome =
+            ask_daemon::<EmergencyReply>(&dir.path().join("none.sock"), &trusted, &op, Duration::from_millis(500));
         assert!(matches!(outcome, Err(NoAnswer::Silent(Some(_)))));
     }
 
@@ -338,7 +373,8 @@ mod tests {
         // Bound and never accepted from: a daemon that hangs.
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let op = Op::Emergency { zone: None };
-        let outcome = ask_daemon(&path, &op, Duration::from_millis(200));
+        let trusted = Trusted::for_config(None);
+        let outcome = ask_daemon::<EmergencyReply>(&path, &trusted, &op, Duration::from_millis(200));
         assert!(matches!(outcome, Err(NoAnswer::Silent(None))));
     }
 }

@@ -23,6 +23,7 @@ mod playlist_analyze;
 mod playlist_check;
 mod playlist_m3u;
 mod playlist_skips;
+mod peer_check;
 mod progress;
 mod reload;
 mod render;
