@@ -10,6 +10,7 @@ mod dry_run;
 mod emergency_fallback;
 mod faults;
 mod home_assistant;
+mod installed_emergency;
 mod json_everywhere;
 mod lights;
 mod lights_adapter;
