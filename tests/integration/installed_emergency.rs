@@ -312,3 +312,28 @@ fn empty_variables_keep_no_emergency_from_trying_the_socket_and_the_broker() {
     assert!(!stderr.contains("a value is required"), "{stderr}");
     assert!(stderr.contains("the daemon did not answer"), "the socket was tried: {stderr}");
 }
+
+/// The shipped tmpfiles line makes the spool as the tests above have it: setgid, group
+/// writable, the daemon's account and group, inside the daemon's state directory.
+#[test]
+fn the_shipped_tmpfiles_line_makes_the_spool_for_the_group() {
+    let root = tempfile::tempdir().unwrap();
+    fs::create_dir_all(root.path().join("etc")).unwrap();
+    fs::create_dir_all(root.path().join("var/lib/setting")).unwrap();
+    fs::write(
+        root.path().join("etc/passwd"),
+        format!("setting:x:{DAEMON_UID}:{GROUP}::/var/lib/setting:/usr/sbin/nologin\n"),
+    )
+    .unwrap();
+    fs::write(root.path().join("etc/group"), format!("setting:x:{GROUP}:\n")).unwrap();
+    let out = Command::new("systemd-tmpfiles")
+        .arg("--create")
+        .arg(format!("--root={}", root.path().display()))
+        .arg(crate::support::repo_path("systemd/tmpfiles.d/setting.conf"))
+        .output()
+        .expect("systemd-tmpfiles");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let spool = fs::metadata(root.path().join("var/lib/setting/emergency")).unwrap();
+    assert_eq!(spool.mode() & 0o7777, 0o2770);
+    assert_eq!((spool.uid(), spool.gid()), (DAEMON_UID, GROUP));
+}
