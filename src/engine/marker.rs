@@ -266,7 +266,10 @@ impl Engine {
                 && self.handed_over.contains(id)
             {
                 tracing::info!(file = %found.path.display(), "an emergency already taken over; its marker goes");
-                let _ = marker_spool::remove_found(&found.path);
+                if let Err(e) = marker_spool::remove_found(&found.path) {
+                    // Harmless: it is skipped again at every turn, never applied twice.
+                    tracing::warn!(error = %error_chain(&e), "an emergency marker already taken over cannot be removed");
+                }
                 continue;
             }
             parts.push(self.checked(&found));

@@ -337,3 +337,45 @@ fn the_shipped_tmpfiles_line_makes_the_spool_for_the_group() {
     assert_eq!(spool.mode() & 0o7777, 0o2770);
     assert_eq!((spool.uid(), spool.gid()), (DAEMON_UID, GROUP));
 }
+
+/// What any member of the group may leave in the spool is checked: a zone the room does not
+/// have is left out (and with none left, the whole room is lit, the safe way round), a link is
+/// refused and honoured as the whole room's, and each is named in the daemon's log; the sender
+/// recorded is the file's owner, whatever the file says.
+#[test]
+fn untrusted_markers_in_the_spool_are_checked_and_named() {
+    let broker = room_broker("");
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let mut daemon = installed_daemon(&config, true);
+    let spool = daemon.state_dir().join("emergency");
+    let forged = spool.join("direct-1-1.json");
+    fs::write(
+        &forged,
+        r#"{"id": "1-1", "sent_unix_ms": 1, "whole_room": false, "zones": ["mat-9"], "lights": [], "user": "root", "broker": "x"}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&forged, Some(THERAPIST), Some(GROUP)).unwrap();
+    let elsewhere = dir.path().join("elsewhere.json");
+    fs::write(&elsewhere, "{}").unwrap();
+    let link = spool.join("direct-2-2.json");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+
+    daemon.launch();
+    for light in LIGHTS {
+        let topic = format!("zigbee2mqtt/{light}/set");
+        let full = spy.wait_for(PATIENCE, |s| s.topic == topic && brightness(&s.payload) == Some(254));
+        assert!(full.is_some(), "{light} not lit: {:?}", spy.seen());
+    }
+    let log = daemon.log_text();
+    assert!(
+        log.contains("zones this room does not have") && log.contains("direct-1-1.json"),
+        "{log}"
+    );
+    assert!(log.contains("direct-2-2.json") && log.contains("symbolic link"), "{log}");
+    assert!(log.contains("uid 47111") && log.contains("it says root"), "{log}");
+    let gone = eventually(PATIENCE, || spool_markers(&daemon).is_empty().then_some(()));
+    assert!(gone.is_some(), "{:?}", spool_markers(&daemon));
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "{}", "the link's target is untouched");
+}
