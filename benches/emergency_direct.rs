@@ -84,7 +84,10 @@ fn emergency_direct() {
     // Let it connect and settle, then stop it: its socket accepts, nothing answers.
     thread::sleep(Duration::from_millis(500));
     // SAFETY: kill(2) on the daemon this benchmark started.
-    assert_eq!(unsafe { libc::kill(daemon.0.id() as libc::pid_t, libc::SIGSTOP) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(daemon.0.id() as libc::pid_t, libc::SIGSTOP) },
+        0
+    );
 
     let names = light_names();
     let (_subscriber, arrivals) = subscribe(broker.port());
@@ -230,7 +233,9 @@ fn subscribe(port: u16) -> (Client, mpsc::Receiver<(String, Instant)>) {
             }
         }
     });
-    client.subscribe("zigbee2mqtt/+/set", QoS::AtLeastOnce).expect("subscribe");
+    client
+        .subscribe("zigbee2mqtt/+/set", QoS::AtLeastOnce)
+        .expect("subscribe");
     is_ready.recv_timeout(WAIT).expect("suback");
     (client, received)
 }
@@ -252,7 +257,9 @@ fn measure(
         let mut baseline = 0;
         let mut last = start;
         while lit.len() < names.len() && baseline < names.len() {
-            let (topic, at) = arrivals.recv_timeout(WAIT).expect("a light's command never arrived");
+            let (topic, at) = arrivals
+                .recv_timeout(WAIT)
+                .expect("a light's command never arrived");
             last = at;
             if topic == "zigbee2mqtt/baseline/set" {
                 baseline += 1;

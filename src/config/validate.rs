@@ -131,7 +131,10 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
     };
     let user = match &raw.user {
         Some(u) if u.get_ref().trim().is_empty() => {
-            doc.error_at(u, "user is empty; give the account settingd runs as or leave the key out");
+            doc.error_at(
+                u,
+                "user is empty; give the account settingd runs as or leave the key out",
+            );
             None
         }
         Some(u) => Some(u.get_ref().trim().to_string()),

@@ -259,7 +259,10 @@ impl Engine {
                 "more than {} emergency markers in the spool: honoured as the whole room's",
                 marker_spool::MAX_MARKERS
             );
-            parts.push(Part::of(Read::Unreadable("too many markers in the spool".into()), None));
+            parts.push(Part::of(
+                Read::Unreadable("too many markers in the spool".into()),
+                None,
+            ));
         }
         for found in spool.found {
             if let Read::Marker(DirectEmergency { id: Some(id), .. }) = &found.read
@@ -293,7 +296,11 @@ impl Engine {
                 who.push(name.clone());
             }
         }
-        let said = parts.iter().map(|p| p.said.as_str()).collect::<Vec<_>>().join("; ");
+        let said = parts
+            .iter()
+            .map(|p| p.said.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         let who = (!who.is_empty()).then(|| who.join(", "));
         Some(Pending {
             handover: Handover::new(whole_room, &zones, who, said),
@@ -311,7 +318,11 @@ impl Engine {
         let marker = match &found.read {
             Read::Marker(marker) => marker,
             Read::Unreadable(reason) => {
-                tracing::warn!(file, reason, "an emergency marker in the spool cannot be read; honoured as the whole room's");
+                tracing::warn!(
+                    file,
+                    reason,
+                    "an emergency marker in the spool cannot be read; honoured as the whole room's"
+                );
                 return Part::of(found.read.clone(), owner);
             }
         };
@@ -323,7 +334,10 @@ impl Engine {
         }
         let mut marker = marker.clone();
         if !marker.whole_room && known.is_empty() {
-            tracing::warn!(file, "an emergency marker names none of this room's zones; honoured as the whole room's");
+            tracing::warn!(
+                file,
+                "an emergency marker names none of this room's zones; honoured as the whole room's"
+            );
             marker.whole_room = true;
         }
         marker.zones = known;
@@ -423,7 +437,6 @@ impl Part {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

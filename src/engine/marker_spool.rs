@@ -205,7 +205,11 @@ mod tests {
         fs::write(spool.join("direct-c.json.tmp"), b"half").unwrap();
         fs::write(spool.join("notes.txt"), b"hello").unwrap();
         let read = read_spool(&spool).unwrap();
-        let names: Vec<_> = read.found.iter().map(|f| f.path.file_name().unwrap().to_owned()).collect();
+        let names: Vec<_> = read
+            .found
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_owned())
+            .collect();
         assert_eq!(names, ["direct-a.json", "direct-b.json"]);
         assert!(matches!(&read.found[0].read, Read::Unreadable(why) if why.contains("symbolic link")));
         assert!(matches!(&read.found[1].read, Read::Unreadable(_)));
@@ -215,7 +219,9 @@ mod tests {
     fn a_flooded_spool_is_read_only_up_to_its_bound() {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..MAX_MARKERS + 3 {
-            marker(&format!("{i:03}"), &["mat-1"]).leave_in_spool(dir.path()).unwrap();
+            marker(&format!("{i:03}"), &["mat-1"])
+                .leave_in_spool(dir.path())
+                .unwrap();
         }
         let read = read_spool(dir.path()).unwrap();
         assert_eq!(read.found.len(), MAX_MARKERS);

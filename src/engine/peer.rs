@@ -17,7 +17,8 @@ pub fn account_uid(name: &str) -> Option<u32> {
         // and `name` is NUL-terminated.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe { libc::getpwnam_r(name.as_ptr(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+        let rc =
+            unsafe { libc::getpwnam_r(name.as_ptr(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
         match rc {
             0 if result.is_null() => return None,
             0 => return Some(pwd.pw_uid),

@@ -412,7 +412,7 @@ mod tests {
             user: None,
         };
         let error = publish_emergency(&broker, "room-1", &lights, &notice, true, DEFAULT_DEADLINE)
-        .expect_err("no lights there");
+            .expect_err("no lights there");
         assert!(matches!(error, DirectError::NoLights(_)), "{error}");
     }
 }

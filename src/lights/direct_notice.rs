@@ -42,7 +42,10 @@ pub struct DirectNotice {
 /// settingd leaves it in the spool as a marker. `Ok` names where, once it is on disk, and the
 /// notice may leave the broker; on `Err` it stays there for the next start.
 #[derive(Clone)]
-pub struct NoticeSink(pub Arc<dyn Fn(&DirectNotice) -> Result<String, String> + Send + Sync>);
+pub struct NoticeSink(pub Arc<LeaveNotice>);
+
+/// Leaves a notice where the engine finds it: `Ok` names the place, `Err` says why not.
+pub type LeaveNotice = dyn Fn(&DirectNotice) -> Result<String, String> + Send + Sync;
 
 impl fmt::Debug for NoticeSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -79,8 +82,9 @@ mod tests {
         };
         assert_eq!(DirectNotice::from_json(&notice.to_json()).unwrap(), notice);
         // What an earlier version sent still reads.
-        let earlier = DirectNotice::from_json(br#"{"zones":["room"],"look":{"brightness":100.0,"kelvin":4000}}"#)
-            .unwrap();
+        let earlier =
+            DirectNotice::from_json(br#"{"zones":["room"],"look":{"brightness":100.0,"kelvin":4000}}"#)
+                .unwrap();
         assert_eq!(earlier.id, None);
         assert!(DirectNotice::from_json(br#"{"zones": "room"}"#).is_err());
         assert_eq!(topic("room-1"), "setting/room-1/emergency/direct");

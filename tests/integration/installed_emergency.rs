@@ -116,13 +116,21 @@ fn running_session(daemon: &mut Daemon, spy: &Spy) {
     let dim = spy.wait_for(PATIENCE, |s| {
         s.topic == "zigbee2mqtt/ceiling-1/set" && brightness(&s.payload).is_some_and(|b| b < 254)
     });
-    assert!(dim.is_some(), "the scene never dimmed ceiling-1: {:?}", spy.seen());
+    assert!(
+        dim.is_some(),
+        "the scene never dimmed ceiling-1: {:?}",
+        spy.seen()
+    );
 }
 
 /// After the restart, the room is in emergency again and nothing dimmed any light meanwhile.
 fn assert_kept_lit(daemon: &Daemon, spy: &Spy) {
     let taken = eventually(PATIENCE, || in_emergency(daemon).then_some(()));
-    assert!(taken.is_some(), "not in emergency after the restart: {}", daemon.log_text());
+    assert!(
+        taken.is_some(),
+        "not in emergency after the restart: {}",
+        daemon.log_text()
+    );
     // A second look at the lights after the scene's looks would have gone out.
     std::thread::sleep(Duration::from_millis(1500));
     let dimmed: Vec<_> = spy
@@ -130,7 +138,10 @@ fn assert_kept_lit(daemon: &Daemon, spy: &Spy) {
         .into_iter()
         .filter(|s| s.topic.ends_with("/set") && brightness(&s.payload).is_some_and(|b| b < 254))
         .collect();
-    assert!(dimmed.is_empty(), "the restarted daemon dimmed the room: {dimmed:?}");
+    assert!(
+        dimmed.is_empty(),
+        "the restarted daemon dimmed the room: {dimmed:?}"
+    );
     let report = daemon.ok(json!({"op": "report"}));
     let audited = report["entries"].as_array().expect("entries").iter().any(|e| {
         e["event"] == "override_started" && e["kind"] == "emergency" && e["source"]["via"] == "cli-direct"
@@ -159,30 +170,49 @@ fn a_therapists_direct_emergency_survives_the_daemons_restart_through_the_spool(
     let out = emergency_as_therapist(&config, &daemon);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("EMERGENCY sent directly to the lights"), "{stdout}");
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights"),
+        "{stdout}"
+    );
     assert!(stderr.contains("will keep the room in emergency"), "{stderr}");
     for light in LIGHTS {
         let topic = format!("zigbee2mqtt/{light}/set");
-        let full = spy.wait_for(PATIENCE, |s| s.topic == topic && brightness(&s.payload) == Some(254));
+        let full = spy.wait_for(PATIENCE, |s| {
+            s.topic == topic && brightness(&s.payload) == Some(254)
+        });
         assert!(full.is_some(), "{light} not lit: {:?}", spy.seen());
     }
     let markers = spool_markers(&daemon);
     assert_eq!(markers.len(), 1, "{markers:?}");
     let meta = fs::metadata(&markers[0]).unwrap();
-    assert_eq!((meta.uid(), meta.gid()), (THERAPIST, GROUP), "the therapist's, in the group");
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (THERAPIST, GROUP),
+        "the therapist's, in the group"
+    );
     assert_eq!(meta.mode() & 0o777, 0o640);
-    assert!(retained_notice(&broker).is_some(), "the notice is kept on the broker too");
+    assert!(
+        retained_notice(&broker).is_some(),
+        "the notice is kept on the broker too"
+    );
     spy.clear();
 
     daemon.launch();
     assert_kept_lit(&daemon, &spy);
     let gone = eventually(PATIENCE, || spool_markers(&daemon).is_empty().then_some(()));
-    assert!(gone.is_some(), "the marker must go once honoured: {:?}", spool_markers(&daemon));
+    assert!(
+        gone.is_some(),
+        "the marker must go once honoured: {:?}",
+        spool_markers(&daemon)
+    );
     // Taken over: the notice leaves the broker, so a later start does not light the room again.
     let cleared = eventually(PATIENCE, || retained_notice(&broker).is_none().then_some(()));
     assert!(cleared.is_some(), "the notice stayed on the broker");
     let log = daemon.log_text();
-    assert!(log.contains("cli-direct") || log.contains("EMERGENCY sent directly"), "{log}");
+    assert!(
+        log.contains("cli-direct") || log.contains("EMERGENCY sent directly"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -200,7 +230,10 @@ fn with_no_marker_the_notice_on_the_broker_keeps_the_restarted_room_lit() {
     let out = emergency_as_therapist(&config, &daemon);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stderr.contains("the notice retained on the broker; no marker"), "{stderr}");
+    assert!(
+        stderr.contains("the notice retained on the broker; no marker"),
+        "{stderr}"
+    );
     assert!(spool_markers(&daemon).is_empty());
     assert!(retained_notice(&broker).is_some());
     spy.clear();
@@ -229,10 +262,20 @@ fn with_neither_marker_nor_notice_the_lit_room_is_said_not_to_be_kept() {
 
     let out = emergency_as_therapist(&config, &daemon);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(NOT_KEPT), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("EMERGENCY sent directly to the lights"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(NOT_KEPT),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights"),
+        "{stdout}"
+    );
     assert!(stderr.contains("NOT KEPT"), "{stderr}");
-    assert!(stderr.contains("Permission denied"), "the marker's reason: {stderr}");
+    assert!(
+        stderr.contains("Permission denied"),
+        "the marker's reason: {stderr}"
+    );
 }
 
 #[test]
@@ -265,12 +308,19 @@ fn a_socket_another_account_made_is_not_believed_and_the_lights_are_lit_directly
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("not believed"), "{stderr}");
-    assert!(stdout.contains("EMERGENCY sent directly to the lights"), "{stdout}");
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("through settingd"), "{stdout}");
     let lit = spy.wait_for(PATIENCE, |s| brightness(&s.payload) == Some(254));
     assert!(lit.is_some(), "{:?}", spy.seen());
     // Nothing was said to the stranger's server.
-    assert!(!stranger.log_text().contains("EMERGENCY"), "{}", stranger.log_text());
+    assert!(
+        !stranger.log_text().contains("EMERGENCY"),
+        "{}",
+        stranger.log_text()
+    );
 }
 
 #[test]
@@ -291,8 +341,14 @@ fn empty_variables_keep_no_emergency_from_trying_the_socket_and_the_broker() {
         .expect("cannot run setting");
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stderr.contains("`soon`") || stderr.contains("'soon'"), "the flag left out is said: {stderr}");
-    assert!(stdout.contains("EMERGENCY sent directly to the lights"), "{stdout}");
+    assert!(
+        stderr.contains("`soon`") || stderr.contains("'soon'"),
+        "the flag left out is said: {stderr}"
+    );
+    assert!(
+        stdout.contains("EMERGENCY sent directly to the lights"),
+        "{stdout}"
+    );
     let lit = spy.wait_for(PATIENCE, |s| brightness(&s.payload) == Some(254));
     assert!(lit.is_some(), "{:?}", spy.seen());
 
@@ -310,7 +366,10 @@ fn empty_variables_keep_no_emergency_from_trying_the_socket_and_the_broker() {
         .expect("cannot run setting");
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("a value is required"), "{stderr}");
-    assert!(stderr.contains("the daemon did not answer"), "the socket was tried: {stderr}");
+    assert!(
+        stderr.contains("the daemon did not answer"),
+        "the socket was tried: {stderr}"
+    );
 }
 
 /// The shipped tmpfiles line makes the spool as the tests above have it: setgid, group
@@ -365,7 +424,9 @@ fn untrusted_markers_in_the_spool_are_checked_and_named() {
     daemon.launch();
     for light in LIGHTS {
         let topic = format!("zigbee2mqtt/{light}/set");
-        let full = spy.wait_for(PATIENCE, |s| s.topic == topic && brightness(&s.payload) == Some(254));
+        let full = spy.wait_for(PATIENCE, |s| {
+            s.topic == topic && brightness(&s.payload) == Some(254)
+        });
         assert!(full.is_some(), "{light} not lit: {:?}", spy.seen());
     }
     let log = daemon.log_text();
@@ -373,9 +434,16 @@ fn untrusted_markers_in_the_spool_are_checked_and_named() {
         log.contains("zones this room does not have") && log.contains("direct-1-1.json"),
         "{log}"
     );
-    assert!(log.contains("direct-2-2.json") && log.contains("symbolic link"), "{log}");
+    assert!(
+        log.contains("direct-2-2.json") && log.contains("symbolic link"),
+        "{log}"
+    );
     assert!(log.contains("uid 47111") && log.contains("it says root"), "{log}");
     let gone = eventually(PATIENCE, || spool_markers(&daemon).is_empty().then_some(()));
     assert!(gone.is_some(), "{:?}", spool_markers(&daemon));
-    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "{}", "the link's target is untouched");
+    assert_eq!(
+        fs::read_to_string(&elsewhere).unwrap(),
+        "{}",
+        "the link's target is untouched"
+    );
 }

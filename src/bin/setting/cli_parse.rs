@@ -139,7 +139,12 @@ mod tests {
     #[test]
     fn the_variables_read_are_the_ones_clap_knows() {
         let names: Vec<_> = variables().into_iter().map(|(_, v)| v).collect();
-        for name in ["SETTING_SOCKET", "SETTING_CONFIG", "SETTING_ROOM", "SETTING_BROKER"] {
+        for name in [
+            "SETTING_SOCKET",
+            "SETTING_CONFIG",
+            "SETTING_ROOM",
+            "SETTING_BROKER",
+        ] {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }
         let empty = empty_variables(&env(&[("SETTING_CONFIG", ""), ("SETTING_SOCKET", "/s")]));
@@ -149,13 +154,24 @@ mod tests {
     #[test]
     fn a_bad_flag_keeps_no_emergency_from_going_and_is_said() {
         let parsed = parse(
-            &words(&["--config", "/etc/s.toml", "emergency", "--zone", "mat-1", "--timeout", "soon"]),
+            &words(&[
+                "--config",
+                "/etc/s.toml",
+                "emergency",
+                "--zone",
+                "mat-1",
+                "--timeout",
+                "soon",
+            ]),
             env(&[]),
         )
         .unwrap();
         let left_out = parsed.left_out.expect("something was left out");
         assert!(left_out.contains("soon"), "{left_out}");
-        assert_eq!(parsed.cli.config.as_deref(), Some(std::path::Path::new("/etc/s.toml")));
+        assert_eq!(
+            parsed.cli.config.as_deref(),
+            Some(std::path::Path::new("/etc/s.toml"))
+        );
         let Command::Emergency(args) = parsed.cli.command else {
             panic!("an emergency")
         };

@@ -361,8 +361,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let op = Op::Emergency { zone: None };
         let trusted = Trusted::for_config(None);
-        let outcome =
-            ask_daemon::<EmergencyReply>(&dir.path().join("none.sock"), &trusted, &op, Duration::from_millis(500));
+        let outcome = ask_daemon::<EmergencyReply>(
+            &dir.path().join("none.sock"),
+            &trusted,
+            &op,
+            Duration::from_millis(500),
+        );
         assert!(matches!(outcome, Err(NoAnswer::Silent(Some(_)))));
     }
 

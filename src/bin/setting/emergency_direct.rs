@@ -107,7 +107,10 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
         ));
     }
     if cli.json {
-        println!("{}", json_of(&report, marker.as_ref().ok().map(String::as_str), daemon_took_it));
+        println!(
+            "{}",
+            json_of(&report, marker.as_ref().ok().map(String::as_str), daemon_took_it)
+        );
     } else {
         let music = if daemon_took_it {
             "Music muted by settingd."

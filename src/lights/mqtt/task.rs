@@ -59,7 +59,9 @@ pub enum Order {
         level: f32,
     },
     /// The engine took over the direct emergency `id`.
-    HandedOver { id: String },
+    HandedOver {
+        id: String,
+    },
 }
 
 pub struct Task {
@@ -267,7 +269,10 @@ impl Task {
         if let Some(sink) = &self.notice_sink {
             match (sink.0)(&notice) {
                 Ok(marker) => {
-                    tracing::warn!(marker, "lights: a direct emergency's notice, left for the daemon as a marker");
+                    tracing::warn!(
+                        marker,
+                        "lights: a direct emergency's notice, left for the daemon as a marker"
+                    );
                     self.clear_notice();
                 }
                 Err(e) => tracing::error!(
