@@ -2,7 +2,8 @@
 //! on the broker, with the daemon up; beside it, the same subscriber's latency for a plain
 //! publish on the same broker, and the daemon's part alone (the request written straight to
 //! its socket, no CLI process). The same over the broker, as from another machine of the
-//! clinic: `setting --room`, and a bare request published to the room's request topic.
+//! clinic: `setting --room`, and a bare request published to the room's request topic; and a
+//! panic button's press, as Zigbee2MQTT publishes it.
 //!
 //! Written as an ignored test so that it needs no harness of its own; run it with
 //! `cargo test --release --bench emergency_latency -- --ignored --nocapture` (RUNS=100 by
@@ -25,6 +26,8 @@ const TOPIC: &str = "zigbee2mqtt/bench-lamp/set";
 /// The room's request topic for a client without a broker account.
 const REQUESTS: &str = "setting/bench-room/request/anonymous";
 const WAIT: Duration = Duration::from_secs(10);
+/// The panic button's topic, as Zigbee2MQTT names a remote.
+const PANIC: &str = "zigbee2mqtt/bench-panic";
 
 struct Killed(Child);
 
@@ -105,6 +108,10 @@ fn emergency_latency() {
             )
             .expect("publish");
     });
+    // A panic button's `hold`, as Zigbee2MQTT publishes it, from a connection of its own (the
+    // bridge's). Each run first presses `double` (resume): the same command again within two
+    // seconds would be the same press, and not sent.
+    let button = measure_button(runs, &arrivals, &requester);
     let plain = measure(runs, &arrivals, || {
         subscriber
             .publish(TOPIC, QoS::AtLeastOnce, false, b"{}".to_vec())
@@ -142,6 +149,10 @@ fn emergency_latency() {
         (
             "emergency request published to the room's request topic → light command at a subscriber",
             remote_direct,
+        ),
+        (
+            "a button's `hold` (Zigbee2MQTT's action message) → light command at a subscriber",
+            button,
         ),
         (
             "plain MQTT publish → the same subscriber (broker baseline)",
@@ -187,6 +198,12 @@ port = {port}
 
 [remote]
 enabled = true
+
+[[button]]
+name = "bench-panic"
+kind = "zigbee2mqtt"
+topic = "{PANIC}"
+press = {{ hold = "emergency", double = "resume" }}
 
 [paths]
 scenes = "{scenes}"
@@ -292,6 +309,33 @@ fn measure(runs: usize, arrivals: &mpsc::Receiver<Instant>, mut action: impl FnM
         samples.push(arrived.saturating_duration_since(start));
         // Spaced so that the network's budget never holds one back: an emergency stopping
         // the previous one's transition costs two commands.
+        thread::sleep(Duration::from_millis(100));
+        while arrivals.try_recv().is_ok() {}
+    }
+    samples.sort();
+    samples
+}
+
+/// [`measure`] for the button: before each timed `hold`, a `double` resumes the room, and its
+/// own light command is let go by.
+fn measure_button(runs: usize, arrivals: &mpsc::Receiver<Instant>, bridge: &Client) -> Vec<Duration> {
+    let press = |action: &str| {
+        let payload = format!(r#"{{"action":"{action}","battery":100,"linkquality":120}}"#);
+        bridge
+            .publish(PANIC, QoS::AtLeastOnce, false, payload.into_bytes())
+            .expect("publish");
+    };
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        press("double");
+        thread::sleep(Duration::from_millis(100));
+        while arrivals.try_recv().is_ok() {}
+        let start = Instant::now();
+        press("hold");
+        let arrived = arrivals
+            .recv_timeout(WAIT)
+            .expect("the button's command never arrived");
+        samples.push(arrived.saturating_duration_since(start));
         thread::sleep(Duration::from_millis(100));
         while arrivals.try_recv().is_ok() {}
     }

@@ -21,6 +21,8 @@
 //!   plumbing the lights and [`remote`] share (login, TLS, backoff, the demo's broker).
 //! - [`remote`]: the same protocol over the clinic's MQTT broker (`setting --room`), the
 //!   room's retained state, and Home Assistant discovery.
+//! - [`buttons`]: panic buttons on the wall that speak MQTT, mapped to the therapist's
+//!   commands and sent through the engine's handle as `setting` would send them.
 //! - [`engine`]: the daemon's one place that meets the outside world: the clock, the control
 //!   socket, the state file and event log, and the adapters.
 //! - [`report`]: a session's story, rebuilt from its event log.
@@ -32,6 +34,7 @@
 //!   never through a link, with a size limit) and reads JSON (no key said twice).
 
 pub mod audio;
+pub mod buttons;
 pub mod catalog;
 pub mod config;
 pub mod control;

@@ -48,11 +48,13 @@ pub fn default_max_transition(family: Family) -> Duration {
     }
 }
 
-/// The network budget a light of `family` draws on unless it names one: Zigbee2MQTT lights
-/// share their coordinator, everything else talks Wi-Fi.
-pub fn default_network(family: Family) -> &'static str {
-    match family {
-        Family::Zigbee2Mqtt => "zigbee",
+/// The network budget a light of `family` draws on unless it names one: a Zigbee2MQTT group is
+/// a broadcast (`zigbee`, held to the radio's broadcast limit), a single Zigbee2MQTT device a
+/// unicast through the same coordinator (`zigbee-unicast`); everything else talks Wi-Fi.
+pub fn default_network(family: Family, group: bool) -> &'static str {
+    match (family, group) {
+        (Family::Zigbee2Mqtt, true) => "zigbee",
+        (Family::Zigbee2Mqtt, false) => super::networks::ZIGBEE_UNICAST,
         _ => "wifi",
     }
 }

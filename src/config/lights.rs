@@ -135,7 +135,7 @@ fn light(
     };
     let network = match (&r.network, family) {
         (Some(n), _) => network(doc, n, networks),
-        (None, Some(family)) => Some(default_network(family).to_string()),
+        (None, Some(family)) => Some(default_network(family, group.unwrap_or(false)).to_string()),
         (None, None) => None,
     };
     let separate_kelvin = match (&r.separate_kelvin, &kelvin, &network, networks) {

@@ -51,7 +51,7 @@ fn lights_take_their_family_defaults() {
             max_transition: Duration::from_secs(300),
             min_level: 0.0,
             curve: Curve::Cie,
-            network: "zigbee".into(),
+            network: "zigbee-unicast".into(),
             separate_kelvin: false,
         }
     );
@@ -108,7 +108,7 @@ fn every_key_given() {
         }
     );
     let names: Vec<&str> = c.lights.networks.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(names, ["zigbee", "wifi", "coordinator-2"]);
+    assert_eq!(names, ["zigbee", "zigbee-unicast", "wifi", "coordinator-2"]);
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn a_configured_network_replaces_the_built_in_one() {
             burst: 3
         }
     );
-    assert_eq!(c.lights.networks.len(), 2);
+    assert_eq!(c.lights.networks.len(), 3);
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn max_transition_is_within_the_device_limit_and_zero_means_stepped() {
 fn networks_must_exist() {
     assert_eq!(
         one(&lit("network = \"thread\"\n", "")),
-        "8:11: unknown network `thread`; expected one of zigbee, wifi, or add a [[lights.network]] of \
+        "8:11: unknown network `thread`; expected one of zigbee, zigbee-unicast, wifi, or add a [[lights.network]] of \
          that name"
     );
 }
@@ -355,4 +355,34 @@ fn curves_and_unknown_keys() {
 fn every_problem_is_reported_at_once() {
     let p = parse(&lit("min_level = 80\ncurve = \"log\"\n", "group = true\n")).unwrap_err();
     assert_eq!(p.len(), 3, "{p:#?}");
+}
+
+/// A single Zigbee bulb is a unicast and a group a broadcast: each draws on its own budget,
+/// so that a room of single bulbs is not held to the radio's broadcast limit.
+#[test]
+fn zigbee_groups_draw_on_the_broadcast_budget_and_single_bulbs_on_the_unicast_one() {
+    let text = format!(
+        "{}[[room.zone.light]]\nname = \"bulb\"\nfamily = \"zigbee2mqtt\"\n\
+         [[room.zone.light]]\nname = \"group\"\nfamily = \"zigbee2mqtt\"\ngroup = true\n\
+         [[room.zone.light]]\nname = \"pinned\"\nfamily = \"zigbee2mqtt\"\nnetwork = \"zigbee\"\n",
+        lit("", "")
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(light(&c, "bulb").network, "zigbee-unicast");
+    assert_eq!(light(&c, "group").network, "zigbee");
+    assert_eq!(
+        light(&c, "pinned").network,
+        "zigbee",
+        "a light that names its network keeps it"
+    );
+    let budget = |name: &str| {
+        let n = c.lights.networks.iter().find(|n| n.name == name).unwrap();
+        (n.per_second, n.burst)
+    };
+    assert_eq!(budget("zigbee"), (0.5, 6), "about 8 broadcasts in 9 s, as before");
+    let (rate, burst) = budget("zigbee-unicast");
+    assert!(
+        burst >= 12 && rate > 0.5,
+        "a dozen bulbs change in one burst: {rate} {burst}"
+    );
 }

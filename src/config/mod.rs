@@ -7,6 +7,8 @@ mod audio;
 mod broker;
 mod broker_model;
 mod broker_override;
+mod buttons;
+mod buttons_model;
 mod defaults;
 mod error;
 mod family_limits;
@@ -19,6 +21,7 @@ mod networks;
 mod output_spec;
 mod overrides;
 mod raw;
+mod raw_buttons;
 mod raw_lights;
 mod remote;
 mod secret;
@@ -28,6 +31,7 @@ pub use audio::DEFAULT_TARGET_LUFS;
 pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
 pub use broker_model::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 pub use broker_override::{BrokerOverrideError, broker_override};
+pub use buttons_model::{ButtonCommand, ButtonConfig, ButtonKind};
 pub use defaults::Environment;
 pub use error::ConfigError;
 pub use family_limits::{default_max_transition, default_network, device_limit};
@@ -45,6 +49,8 @@ pub use secret::{SecretError, read_secret};
 
 #[cfg(test)]
 mod broker_tests;
+#[cfg(test)]
+mod buttons_tests;
 #[cfg(test)]
 mod lights_tests;
 #[cfg(test)]

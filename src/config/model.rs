@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::LightsConfig;
 use super::OutputSpec;
+use super::buttons_model::ButtonConfig;
 use crate::timeline::Policy;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +23,9 @@ pub struct Config {
     /// Steering over the broker (`setting --room`) and Home Assistant discovery; off unless
     /// the `[remote]` section turns it on, and only with a real `[mqtt]` broker.
     pub remote: RemoteConfig,
+    /// Physical buttons on the broker mapped to the therapist's commands (`[[button]]`); none
+    /// unless the config names some.
+    pub buttons: Vec<ButtonConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
+use super::raw_buttons::RawButton;
 use super::raw_lights::{RawLight, RawLights, RawMqtt};
 
 #[derive(Debug, Deserialize)]
@@ -23,6 +24,9 @@ pub struct RawConfig {
     #[serde(default)]
     pub lights: RawLights,
     pub remote: Option<Spanned<RawRemote>>,
+    /// Physical buttons on the broker (`[[button]]`).
+    #[serde(default)]
+    pub button: Vec<Spanned<RawButton>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,7 +11,7 @@ use super::LightsConfig;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
-use super::{audio, broker, lights, networks, overrides, remote};
+use super::{audio, broker, buttons, lights, networks, overrides, remote};
 use crate::diagnostic::Document;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
@@ -24,8 +24,10 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let audio = audio::audio(doc, &raw.audio, base);
     let lights = room_lights(doc, &raw, base, room.as_ref().map(|r| r.name.as_str()));
     let remote = remote::remote(doc, raw.remote.as_ref(), raw.mqtt.as_ref());
-    let (room, daemon, mut policy, audio, lights, remote) =
-        (room?, daemon?, policy?, audio?, lights?, remote?);
+    let zone_names: Vec<Spanned<String>> = raw.room.get_ref().zone.iter().map(|z| z.name.clone()).collect();
+    let buttons = buttons::buttons(doc, &raw.button, &zone_names, raw.mqtt.as_ref());
+    let (room, daemon, mut policy, audio, lights, remote, buttons) =
+        (room?, daemon?, policy?, audio?, lights?, remote?, buttons?);
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
     Some(Config {
         path: path.to_path_buf(),
@@ -36,6 +38,7 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
         policy,
         lights,
         remote,
+        buttons,
     })
 }
 

@@ -24,7 +24,7 @@ impl Engine {
     /// Answers `lights`, `lights_set`, `lights_test` and `lights_calibrate`.
     pub(super) fn lights_request(&mut self, id: Option<u64>, op: Op) -> Reply {
         if matches!(op, Op::Lights) {
-            return Reply::ok(id, &self.lights.report());
+            return Reply::ok(id, self.lights.report());
         }
         // Also stops a `lights test` under way: its later steps come back as `lights_set`.
         match lights_owner(self.session_running(), self.warnings.idle_emergency.as_ref()) {
@@ -51,7 +51,7 @@ impl Engine {
                     "technician: lights set"
                 );
                 match self.lights.set_light(&order.target, order.look, order.fade) {
-                    Ok(()) => Reply::ok(id, &self.lights.report()),
+                    Ok(()) => Reply::ok(id, self.lights.report()),
                     Err(e) => light_refusal(id, &e),
                 }
             }
@@ -63,7 +63,7 @@ impl Engine {
                 };
                 tracing::info!(%light, level, "technician: calibration level");
                 match self.lights.calibrate(&light, level) {
-                    Ok(()) => Reply::ok(id, &LightsCalibrateReply { light, level }),
+                    Ok(()) => Reply::ok(id, LightsCalibrateReply { light, level }),
                     Err(e) => light_refusal(id, &e),
                 }
             }
@@ -115,7 +115,7 @@ impl Engine {
         self.lights_test = Some(test);
         Reply::ok(
             id,
-            &LightsTestReply {
+            LightsTestReply {
                 targets,
                 steps: steps.to_vec(),
             },

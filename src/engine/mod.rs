@@ -43,7 +43,7 @@ use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
 pub use control::EngineHandle;
-pub use reload::{ReloadRefused, ReloadReply};
+pub use reload::ReloadRefused;
 pub use requests::NO_SESSION;
 pub use socket::{SocketError, bind_socket};
 
@@ -100,6 +100,7 @@ pub async fn run(
         config: config_updates,
     } = queues;
     let remote = crate::remote::spawn(&options.config, handle.clone());
+    let buttons = crate::buttons::spawn(&options.config, handle.clone());
     let mut engine = session::Engine::new(options, audio, lights, handle.log_sender(), config_updates);
     engine.recover();
     let server = tokio::spawn(server::serve(listener, handle));
@@ -133,6 +134,9 @@ pub async fn run(
     server.abort();
     // The music's fade-out and the save first: a slow broker must not hold them up.
     engine.stop_daemon();
+    if let Some(buttons) = buttons {
+        buttons.stop().await;
+    }
     if let Some(remote) = remote {
         remote.stop().await;
     }

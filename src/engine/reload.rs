@@ -4,30 +4,14 @@
 //! timeline holds its own copy), while the music player takes the playlists on from its next
 //! track.
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalog::Catalog;
 use crate::config::{Config, ConfigError, load_config};
 use crate::diagnostic::Diagnostic;
 use crate::error_text::error_chain;
-use crate::protocol::{ErrorKind, Reply};
+use crate::protocol::{ErrorKind, ReloadReply, Reply};
 use crate::timeline::{Event, EventKind, Source};
 
 use super::session::Engine;
-
-/// The reply to a `reload` that was taken on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReloadReply {
-    /// Parts of the config that changed and are now in effect (for sessions started from now).
-    pub applied: Vec<String>,
-    /// Parts that changed in the file but only take effect when the daemon restarts; until
-    /// then the daemon keeps what it started with.
-    pub needs_restart: Vec<String>,
-    /// The scenes `start` can now name.
-    pub scenes: Vec<String>,
-    /// The playlists that loaded.
-    pub playlists: Vec<String>,
-}
 
 /// Why a reload was refused: every problem found, as `file:line:col: message`.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +37,7 @@ impl Engine {
                     list_or_none(&reply.needs_restart)
                 );
                 self.note_reload(detail, source);
-                Reply::ok(id, &reply)
+                Reply::ok(id, reply)
             }
             Err(refused) => {
                 for d in &refused.0 {
@@ -147,7 +131,7 @@ struct Changes {
 
 /// The config the daemon runs with after a reload: `fresh`, except for the parts held by
 /// things set up once at start-up (the socket and state directory, the room's zones and
-/// topics, the broker and lights, the remote link, the music player with its playlists and
+/// topics, the broker and lights, the remote link, the buttons, the music player with its playlists and
 /// media), which stay
 /// as they are in `running`.
 fn take_on(running: &Config, mut fresh: Config) -> (Config, Changes) {
@@ -170,7 +154,9 @@ fn take_on(running: &Config, mut fresh: Config) -> (Config, Changes) {
     );
     needs_restart("paths.media", fresh.paths.media != running.paths.media);
     needs_restart("remote", fresh.remote != running.remote);
+    needs_restart("buttons", fresh.buttons != running.buttons);
     fresh.remote = running.remote.clone();
+    fresh.buttons = running.buttons.clone();
     fresh.daemon = running.daemon.clone();
     fresh.room = running.room.clone();
     fresh.audio = running.audio.clone();
@@ -253,5 +239,19 @@ name = "ceiling"
             changes.needs_restart.contains(&"remote".to_string()),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn a_new_button_waits_for_a_restart() {
+        let mqtt = "[mqtt]\nhost = \"127.0.0.1\"\n";
+        let running = config(mqtt);
+        let fresh = config(&format!(
+            "{mqtt}[[button]]\nname = \"b\"\nkind = \"zigbee2mqtt\"\ntopic = \"zigbee2mqtt/r/b\"\n\
+             press = {{ hold = \"emergency\" }}\n"
+        ));
+        assert_eq!(fresh.buttons.len(), 1);
+        let (now, changes) = take_on(&running, fresh);
+        assert!(now.buttons.is_empty(), "the buttons are set up at start-up only");
+        assert_eq!(changes.needs_restart, vec!["buttons".to_string()]);
     }
 }

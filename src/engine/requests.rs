@@ -31,13 +31,13 @@ impl Engine {
 
     fn answer(&mut self, id: Option<u64>, op: Op, source: Source) -> Reply {
         match op {
-            Op::Ping => Reply::ok(id, &PingReply { pong: true }),
+            Op::Ping => Reply::ok(id, PingReply { pong: true }),
             Op::Reload => self.reload(id, source),
             Op::Status => {
                 let session = self.status();
                 Reply::ok(
                     id,
-                    &StatusReply {
+                    StatusReply {
                         daemon: self.daemon_info(),
                         session,
                         lights: Some(self.lights.report()),
@@ -45,7 +45,7 @@ impl Engine {
                 )
             }
             Op::Start { scene } => match self.start(&scene, source) {
-                Ok(()) => Reply::ok(id, &self.status()),
+                Ok(()) => Reply::ok(id, self.status()),
                 Err(e @ StartError::NotRecorded(_)) => {
                     Reply::error(id, ErrorKind::NotRecorded, e.to_string())
                 }
@@ -53,7 +53,7 @@ impl Engine {
             },
             Op::Report { session } => self.report(id, session),
             Op::Sessions => match self.history.summaries() {
-                Ok(list) => Reply::ok(id, &list),
+                Ok(list) => Reply::ok(id, list),
                 Err(e) => Reply::error(id, ErrorKind::Internal, error_chain(&e)),
             },
             // The connection streams `watch` itself; it only reaches here if that changes.
@@ -121,7 +121,7 @@ impl Engine {
         };
         let command = request.command.name();
         match self.command_at(now, request) {
-            Ok(()) => Reply::ok(id, &self.status_at(now)),
+            Ok(()) => Reply::ok(id, self.status_at(now)),
             Err(Refusal::NotRecorded(reason)) => {
                 tracing::warn!(command, %reason, "command refused: it cannot be recorded");
                 not_recorded(id, &reason)
@@ -145,7 +145,7 @@ impl Engine {
                 self.light_idle(orders, held);
                 Reply::ok(
                     id,
-                    &IdleEmergencyReply {
+                    IdleEmergencyReply {
                         session: None,
                         emergency_zones: zones,
                     },
@@ -179,7 +179,7 @@ impl Engine {
         );
         Reply::ok(
             id,
-            &IdleResumeReply {
+            IdleResumeReply {
                 session: None,
                 emergency_ended: true,
             },
@@ -195,7 +195,7 @@ impl Engine {
         match self.history.read(wanted.as_deref()) {
             Ok((session, contents)) => Reply::ok(
                 id,
-                &ReportReply {
+                ReportReply {
                     session,
                     entries: contents.entries,
                     skipped_lines: contents.skipped,

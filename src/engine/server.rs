@@ -13,7 +13,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::protocol::{ErrorKind, MAX_LINE_BYTES, Op, ProtocolError, Reply, decode_request, encode_line};
+use crate::protocol::{
+    ErrorKind, MAX_LINE_BYTES, Op, ProtocolError, Reply, WatchingReply, decode_request, encode_line,
+};
 use crate::timeline::{Source, Via};
 
 use super::line::{Line, read_line};
@@ -177,7 +179,7 @@ async fn watch(
     mut write: OwnedWriteHalf,
 ) {
     let mut entries = handle.watch();
-    let ack = Reply::ok(id, &serde_json::json!({ "watching": true }));
+    let ack = Reply::ok(id, WatchingReply { watching: true });
     if write.write_all(&encode_line(&ack)).await.is_err() {
         return;
     }

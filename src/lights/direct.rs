@@ -117,8 +117,9 @@ pub fn publish_emergency(
         None => None,
     };
     // Its own client id: taking the daemon's would throw a daemon that is only slow off the
-    // broker. No last will either: this client's going says nothing about the room.
-    let client_id = format!("{}-emergency-{}", broker.client_id, std::process::id());
+    // broker; and one nobody can guess, so no other account can throw this one off mid-way.
+    // No last will either: this client's going says nothing about the room.
+    let client_id = crate::mqtt::unguessable(&format!("{}-emergency", broker.client_id));
     // Every message is queued before the connection is driven, so the queue must hold them
     // all: a full one would block the publish that waits for it.
     let capacity = messages.iter().map(|(_, m)| m.len()).sum::<usize>() + 9;

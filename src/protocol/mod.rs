@@ -20,7 +20,8 @@ pub use lights::{
 pub use lights_report::{LightStatus, LightsReport};
 pub use log_entry::LogEntry;
 pub use reply::{
-    DaemonInfo, EmergencyReply, ErrorKind, IdleEmergencyReply, IdleResumeReply, PingReply, Reply, ReplyError,
-    ReportReply, SessionSummary, StatusReply,
+    Answer, CommandReply, DaemonInfo, EmergencyReply, ErrorKind, IdleEmergencyReply, IdleResumeReply,
+    PingReply, ReloadReply, Reply, ReplyError, ReplyLine, ReportReply, SessionSummary, StatusReply,
+    WatchingReply,
 };
 pub use request::{Envelope, Op};

@@ -1,20 +1,27 @@
 //! Replies, and the event-log entry that `watch` streams and `report` reads.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
+use super::lights::{LightsCalibrateReply, LightsTestReply};
 use super::lights_report::LightsReport;
 use crate::timeline::Status;
 
 use super::log_entry::LogEntry;
 
 /// One reply line. Exactly one of `result` and `error` is set.
+///
+/// The daemon builds `Reply` with a typed [`Answer`]; a client reads the line as a
+/// [`ReplyLine`], whose result stays unparsed until it is read as the type the request
+/// asked for ([`ReplyLine::result_as`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
+pub struct Reply<R = Answer> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
+    pub result: Option<R>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ReplyError>,
 }
@@ -42,12 +49,11 @@ pub enum ErrorKind {
 }
 
 impl Reply {
-    pub fn ok<T: Serialize>(id: Option<u64>, result: &T) -> Reply {
-        let result = serde_json::to_value(result).expect("protocol types serialise");
+    pub fn ok(id: Option<u64>, result: impl Into<Answer>) -> Reply {
         Reply {
             id,
             ok: true,
-            result: Some(result),
+            result: Some(result.into()),
             error: None,
         }
     }
@@ -63,6 +69,106 @@ impl Reply {
             }),
         }
     }
+}
+
+/// A reply as a client reads it: the result is kept as the JSON text it came in.
+pub type ReplyLine = Reply<Box<RawValue>>;
+
+impl ReplyLine {
+    /// The result read as `T`, the type the request's op answers with; `None` for a refusal.
+    /// An ok reply whose result is `null` (a command that ended the session) reads as `null`.
+    pub fn result_as<T: DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        if !self.ok {
+            return None;
+        }
+        let text = self.result.as_deref().map_or("null", RawValue::get);
+        Some(serde_json::from_str(text))
+    }
+}
+
+/// What an ok reply carries: one typed result for each kind of request. On the wire it is
+/// the inner value alone, so the protocol's JSON is what each type says.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Pong(PingReply),
+    Status(Box<StatusReply>),
+    /// `start` and every session command: where the session now stands.
+    Session(Box<Option<Status>>),
+    IdleEmergency(IdleEmergencyReply),
+    IdleResume(IdleResumeReply),
+    Report(ReportReply),
+    Sessions(Vec<SessionSummary>),
+    Lights(LightsReport),
+    LightsCalibrate(LightsCalibrateReply),
+    LightsTest(LightsTestReply),
+    Reload(ReloadReply),
+    Watching(WatchingReply),
+}
+
+macro_rules! answers {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Answer {
+            fn from(value: $ty) -> Answer {
+                Answer::$variant(value.into())
+            }
+        })*
+    };
+}
+
+answers!(
+    Pong(PingReply),
+    Status(StatusReply),
+    Session(Option<Status>),
+    IdleEmergency(IdleEmergencyReply),
+    IdleResume(IdleResumeReply),
+    Report(ReportReply),
+    Sessions(Vec<SessionSummary>),
+    Lights(LightsReport),
+    LightsCalibrate(LightsCalibrateReply),
+    LightsTest(LightsTestReply),
+    Reload(ReloadReply),
+    Watching(WatchingReply),
+);
+
+/// The reply to a session command (`start`, `check`, `resume`, `volume`, ...): where the
+/// session now stands, or, with no session running, what an emergency or its resume did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CommandReply {
+    IdleEmergency(IdleEmergencyReply),
+    IdleResume(IdleResumeReply),
+    Session(Box<Status>),
+}
+
+impl CommandReply {
+    /// Where the session stands, when one runs.
+    pub fn status(&self) -> Option<&Status> {
+        match self {
+            CommandReply::Session(status) => Some(status),
+            CommandReply::IdleEmergency(_) | CommandReply::IdleResume(_) => None,
+        }
+    }
+}
+
+/// The acknowledgement that starts a `watch` stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WatchingReply {
+    pub watching: bool,
+}
+
+/// The reply to a `reload` that was taken on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReloadReply {
+    /// Parts of the config that changed and are now in effect (for sessions started from now).
+    pub applied: Vec<String>,
+    /// Parts that changed in the file but only take effect when the daemon restarts; until
+    /// then the daemon keeps what it started with.
+    pub needs_restart: Vec<String>,
+    /// The scenes `start` can now name.
+    pub scenes: Vec<String>,
+    /// The playlists that loaded.
+    pub playlists: Vec<String>,
 }
 
 /// The reply to `status`.
@@ -150,4 +256,55 @@ pub struct IdleResumeReply {
     /// Always `null`: there is no session.
     pub session: Option<String>,
     pub emergency_ended: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the daemon sends, read back the way a client reads it.
+    fn through_the_wire(reply: Reply) -> ReplyLine {
+        serde_json::from_str(&serde_json::to_string(&reply).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_answer_is_its_inner_value_on_the_wire() {
+        let idle = IdleEmergencyReply {
+            session: None,
+            emergency_zones: vec!["mat-1".into()],
+        };
+        let text = serde_json::to_string(&Reply::ok(Some(3), idle.clone())).unwrap();
+        assert_eq!(
+            text,
+            r#"{"id":3,"ok":true,"result":{"session":null,"emergency_zones":["mat-1"]}}"#
+        );
+        let line = through_the_wire(Reply::ok(Some(3), idle.clone()));
+        let read: EmergencyReply = line.result_as().unwrap().unwrap();
+        assert_eq!(read, EmergencyReply::Idle(idle));
+    }
+
+    #[test]
+    fn session_commands_read_as_a_command_reply() {
+        let ended = IdleResumeReply {
+            session: None,
+            emergency_ended: true,
+        };
+        let line = through_the_wire(Reply::ok(None, ended.clone()));
+        let read: CommandReply = line.result_as().unwrap().unwrap();
+        assert_eq!(read, CommandReply::IdleResume(ended));
+        assert!(read.status().is_none());
+        // A command that ended the session answers `null`.
+        let stopped = through_the_wire(Reply::ok(None, None::<Status>));
+        let read: Option<CommandReply> = stopped.result_as().unwrap().unwrap();
+        assert_eq!(read, None);
+    }
+
+    #[test]
+    fn a_result_of_another_shape_is_an_error_not_a_default() {
+        let line = through_the_wire(Reply::ok(None, WatchingReply { watching: true }));
+        assert!(line.result_as::<PingReply>().unwrap().is_err());
+        let refused = through_the_wire(Reply::error(Some(1), ErrorKind::Refused, "no"));
+        assert!(refused.result_as::<PingReply>().is_none());
+        assert_eq!(refused.error.unwrap().kind, ErrorKind::Refused);
+    }
 }

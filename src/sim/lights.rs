@@ -131,7 +131,9 @@ impl Lights {
             self.planner.set_index(Millis(now), i, look, fade, urgent);
             self.ceiling[i] = from.unwrap_or(0.0).max(self.device_level(i, look));
             self.ordered[i] = Some(look);
-            self.emergency[i] = if urgent {
+            // A bulb the planner already sent this very look is not sent it again; whether it
+            // shows it is what `converged` checks.
+            self.emergency[i] = if urgent && self.planner.pending(i) {
                 let by = self.urgent_deadline(now, i);
                 Some(Pending { since: now, by, look })
             } else {

@@ -119,6 +119,9 @@ pub enum Via {
     Mqtt,
     /// `setting emergency` straight to the lights while the daemon did not answer.
     CliDirect,
+    /// A physical button on the wall, through the broker (`[[button]]` in the config); `who`
+    /// is the button's name.
+    Button,
     /// The session's own clock.
     Timer,
     /// The daemon itself (a restart, a stop).
@@ -139,6 +142,7 @@ impl Via {
             Via::Socket => "socket",
             Via::Mqtt => "mqtt",
             Via::CliDirect => "cli-direct",
+            Via::Button => "button",
             Via::Timer => "timer",
             Via::Daemon => "daemon",
             Via::Plan => "plan",

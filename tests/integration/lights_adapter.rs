@@ -762,7 +762,7 @@ fn a_burst_of_overrides_keeps_to_the_budget_and_ends_on_the_latest_look() {
         .filter(|s| s.topic.ends_with("/set"))
         .collect();
     // Delivery delays only lengthen `elapsed`, so this bound can only be generous.
-    let (burst, per_second) = setting::lights::traffic::default_budget(Family::Zigbee2Mqtt);
+    let (burst, per_second) = setting::lights::traffic::default_budget(Family::Zigbee2Mqtt, false);
     let allowed = burst as f64 + per_second as f64 * elapsed;
     assert!(
         sets.len() as f64 <= allowed,

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod arc_pictures;
+mod buttons;
 mod cli;
 mod cli_extras;
 mod cli_fixes;

@@ -252,6 +252,13 @@ fn therapists_and_home_assistant_send_requests_only_under_their_own_names() {
         ("homeassistant", "homeassistant/status", true),
         // A room does not steer another room.
         ("room-a", "setting/room-b/request/room-a", false),
+        // Nor its own, under a therapist's name or its own: the room's account is on the
+        // room's machine for the direct path, and the name must stay the sender's.
+        ("room-a", "setting/room-a/request/ana", false),
+        ("room-a", "setting/room-a/request/room-a", false),
+        // What the room's daemon and the direct path do publish.
+        ("room-a", "setting/room-a/emergency/direct", true),
+        ("room-a", "setting/room-a/reply/ana/1", true),
     ] {
         let reason = publish_as(&broker, user, topic);
         assert_eq!(accepted(reason), allowed, "{user} on {topic}: {reason:?}");
@@ -266,7 +273,6 @@ fn a_therapist_reads_the_rooms_state_and_only_their_own_replies() {
     next(&heard, |p| matches!(p, Packet::SubAck(_)).then_some(()));
     let sent = [
         ("room-a", "setting/room-a/reply/bob/1"),
-        ("room-a", "setting/room-a/request/homeassistant"),
         ("homeassistant", "setting/room-a/request/homeassistant"),
         ("room-a", "setting/room-a/status"),
         ("room-b", "setting/room-b/reply/ana/2"),
@@ -563,4 +569,117 @@ fn a_therapist_steers_room_a_through_the_example_broker() {
     assert_eq!(&correlation[..], b"req-1");
     let log = daemon.log_text();
     assert!(!log.contains("refused"), "{log}");
+}
+
+/// [`ExampleBroker::connect`] under a chosen client id.
+fn connect_as(
+    broker: &ExampleBroker,
+    name: &str,
+    client_id: &str,
+) -> (Client, Receiver<Result<Event, ConnectionError>>) {
+    let mut options = MqttOptions::new(client_id, "127.0.0.1", broker.port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (user, password) = user(name);
+    options.set_credentials(user, password);
+    let (client, mut connection) = Client::new(options, 16);
+    let (events, received) = channel();
+    thread::spawn(move || {
+        for event in connection.iter() {
+            let stop = event.is_err();
+            if events.send(event).is_err() || stop {
+                return;
+            }
+        }
+    });
+    (client, received)
+}
+
+#[test]
+fn another_rooms_account_cannot_throw_room_a_off_the_broker_or_forge_a_name() {
+    let broker = ExampleBroker::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = room_a_config(dir.path());
+    let mut text = fs::read_to_string(&config).expect("config");
+    text.push_str("\n[remote]\nenabled = true\n");
+    fs::write(&config, text).expect("config");
+    let (watcher, states) = broker.connect(Some(user("room-a")));
+    watcher
+        .subscribe("setting/room-a/state", QoS::AtLeastOnce)
+        .expect("subscribe");
+    next(&states, |p| matches!(p, Packet::SubAck(_)).then_some(()));
+    let daemon = Daemon::builder()
+        .config(config)
+        .arg("--mqtt")
+        .arg(format!("127.0.0.1:{}", broker.port))
+        .start();
+    let online = next(&states, |p| match p {
+        Packet::Publish(publish) => serde_json::from_slice::<serde_json::Value>(&publish.payload).ok(),
+        _ => None,
+    });
+    assert_eq!(online["online"], serde_json::json!(true), "{online}");
+    let lights = || {
+        daemon.status()["daemon"]["lights"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        eventually(WAIT, || lights().contains(", connected").then_some(())).is_some(),
+        "{}",
+        lights()
+    );
+
+    // Room B's account logs in, again and again, under the ids room A's daemon was once known
+    // by; each login is let in (the account and password are right) and kept a moment.
+    for round in 0..10 {
+        for id in ["setting-room-a", "setting-room-a-remote"] {
+            let (intruder, events) = connect_as(&broker, "room-b", id);
+            next(&events, |p| matches!(p, Packet::ConnAck(_)).then_some(()));
+            drop(intruder);
+            thread::sleep(Duration::from_millis(20 + round));
+        }
+    }
+    // Room A's own account, too, cannot send under a therapist's name.
+    assert_eq!(
+        publish_as(&broker, "room-a", "setting/room-a/request/ana"),
+        PubAckReason::NotAuthorized
+    );
+
+    // Neither of the daemon's connections was thrown off: no offline state was published (the
+    // remote link's last will), the broker closed no connection for a duplicate id, and the
+    // lights still answer at once.
+    let log = broker.log_text();
+    let daemon_ids: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("u'room-a'"))
+        .filter_map(|line| line.split(" as ").nth(1)?.split(' ').next())
+        .filter(|id| id.starts_with("setting-room-a-"))
+        .collect();
+    assert_eq!(daemon_ids.len(), 2, "the lights' and the remote link's:\n{log}");
+    for id in daemon_ids {
+        assert!(!log.contains(&format!("Client {id} already connected")), "{log}");
+    }
+    while let Ok(event) = states.recv_timeout(Duration::from_millis(300)) {
+        if let Ok(Event::Incoming(Packet::Publish(publish))) = event {
+            let state: serde_json::Value = serde_json::from_slice(&publish.payload).expect("state");
+            assert_eq!(state["online"], serde_json::json!(true), "{state}");
+        }
+    }
+    assert!(lights().contains(", connected"), "{}", lights());
+    let daemon_log = daemon.log_text();
+    assert!(!daemon_log.contains("lost the connection"), "{daemon_log}");
+
+    // What the broker says when it does throw a client off, so the check above can fail: room
+    // B's account under one id twice.
+    let (_first, first_events) = connect_as(&broker, "room-b", "probe-room-b");
+    next(&first_events, |p| matches!(p, Packet::ConnAck(_)).then_some(()));
+    let (_second, second_events) = connect_as(&broker, "room-b", "probe-room-b");
+    next(&second_events, |p| matches!(p, Packet::ConnAck(_)).then_some(()));
+    let thrown_off = eventually(WAIT, || {
+        broker
+            .log_text()
+            .contains("probe-room-b already connected, closing old connection")
+            .then_some(())
+    });
+    assert!(thrown_off.is_some(), "{}", broker.log_text());
 }

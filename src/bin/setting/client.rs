@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::de::DeserializeOwned;
 
-use setting::protocol::{Op, Reply, encode_line};
+use setting::protocol::{Op, ReplyLine, encode_line};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
@@ -81,25 +81,22 @@ impl Client {
         })
     }
 
-    /// Sends `op` and returns the result of an ok reply; a refusal becomes a [`Failure`].
-    pub fn request(&mut self, op: &Op) -> anyhow::Result<serde_json::Value> {
-        let reply = self.exchange(op)?;
-        match (reply.ok, reply.error) {
-            (true, _) => Ok(reply.result.unwrap_or(serde_json::Value::Null)),
-            (false, Some(error)) => Err(Failure::from_reply(error).into()),
-            (false, None) => {
-                Err(Failure::Refused("settingd refused the request without saying why".into()).into())
-            }
-        }
-    }
-
-    /// Like [`request`](Self::request), with the result read as `T`.
+    /// Sends `op` and returns the result of an ok reply read as `T`, the type that op answers
+    /// with; a refusal becomes a [`Failure`].
     pub fn request_as<T: DeserializeOwned>(&mut self, op: &Op) -> anyhow::Result<T> {
-        let result = self.request(op)?;
-        serde_json::from_value(result).context("settingd answered with something this `setting` cannot read")
+        let reply = self.exchange(op)?;
+        if !reply.ok {
+            return Err(match reply.error {
+                Some(error) => Failure::from_reply(error),
+                None => Failure::Refused("settingd refused the request without saying why".into()),
+            }
+            .into());
+        }
+        let result = reply.result_as().expect("an ok reply has a result");
+        result.context("settingd answered with something this `setting` cannot read")
     }
 
-    fn exchange(&mut self, op: &Op) -> anyhow::Result<Reply> {
+    fn exchange(&mut self, op: &Op) -> anyhow::Result<ReplyLine> {
         let id = self.next_id;
         self.next_id += 1;
         if let Transport::Broker { target, room } = &self.transport {
@@ -126,7 +123,7 @@ impl Client {
             self.read_reply()?
         };
         let line = line.ok_or_else(|| self.closed())?;
-        let reply: Reply = serde_json::from_str(&line).with_context(|| {
+        let reply: ReplyLine = serde_json::from_str(&line).with_context(|| {
             format!(
                 "settingd sent a reply this `setting` cannot read: {}",
                 line.trim()

@@ -21,9 +21,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Args;
-use serde::de::DeserializeOwned;
 
-use setting::protocol::{EmergencyReply, ErrorKind as ReplyErrorKind, Op, Reply, StatusReply, encode_line};
+use serde_json::value::RawValue;
+use setting::protocol::{
+    EmergencyReply, ErrorKind as ReplyErrorKind, Op, ReplyLine, StatusReply, encode_line,
+};
 use setting::remote::client as remote;
 
 use crate::args::Cli;
@@ -79,12 +81,13 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
         return over_broker(cli, room, &op, args.zone.as_deref());
     }
     let target = locate::socket(cli);
-    let trusted = Trusted::for_config(locate::load(cli.config.as_deref()).ok().as_ref());
     let timeout = Duration::from_millis(args.timeout.max(1));
-    match ask_daemon::<EmergencyReply>(&target.path, &trusted, &op, timeout) {
-        Ok(reply) => match lights_unreached(&target.path, &trusted) {
+    let trusted = Trusted::for_config(locate::load(cli.config.as_deref()).ok().as_ref());
+    match ask_daemon(&target.path, &trusted, &op, timeout) {
+        Ok(result) => match lights_unreached(&target.path, &trusted) {
             None => {
-                print_sent(cli, args.zone.as_deref(), &reply, "settingd");
+                let reply = result.as_deref().and_then(emergency_reply);
+                print_sent(cli, args.zone.as_deref(), reply.as_ref(), "settingd");
                 Ok(ExitCode::SUCCESS)
             }
             Some(summary) => {
@@ -114,14 +117,15 @@ fn is_this_machines_room(cli: &Cli, room: &str) -> bool {
     config.room.name == room && locate::socket(cli).path.exists()
 }
 
-fn print_sent(cli: &Cli, zone: Option<&str>, reply: &EmergencyReply, through: &str) {
+/// `result` is `None` when the daemon said it acted but its answer could not be read: the
+/// emergency is sent all the same.
+fn print_sent(cli: &Cli, zone: Option<&str>, result: Option<&EmergencyReply>, through: &str) {
     if cli.json {
-        println!("{}", serde_json::json!({ "path": "daemon", "result": reply }));
+        println!("{}", serde_json::json!({ "path": "daemon", "result": result }));
     } else {
-        println!("{}", through_daemon(zone, reply, through));
+        println!("{}", through_daemon(zone, result, through));
         // Done in the room; only the record waits for the disk.
-        let held = reply.unrecorded();
-        if held > 0 {
+        if let Some(held) = result.map(EmergencyReply::unrecorded).filter(|held| *held > 0) {
             println!(
                 "NOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
                  memory and written when it allows (`setting status` shows it)"
@@ -131,8 +135,8 @@ fn print_sent(cli: &Cli, zone: Option<&str>, reply: &EmergencyReply, through: &s
 }
 
 /// `through` names the daemon: `settingd`, or a room's over the broker.
-fn through_daemon(zone: Option<&str>, reply: &EmergencyReply, through: &str) -> String {
-    let idle = matches!(reply, EmergencyReply::Idle(_));
+fn through_daemon(zone: Option<&str>, result: Option<&EmergencyReply>, through: &str) -> String {
+    let idle = matches!(result, Some(EmergencyReply::Idle(_)));
     match (zone, idle) {
         (None, true) => format!(
             "EMERGENCY sent through {through}: full light, music muted (no session is running: \
@@ -161,8 +165,8 @@ const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
 /// is down while it has lights), with its own summary. A daemon that does not say counts as
 /// reaching them: it took the emergency, and the question is only a second look.
 fn lights_unreached(socket: &Path, trusted: &Trusted) -> Option<String> {
-    let status = ask_daemon::<StatusReply>(socket, trusted, &Op::Status, LIGHTS_QUESTION).ok()?;
-    let lights = status.lights?;
+    let status = ask_daemon(socket, trusted, &Op::Status, LIGHTS_QUESTION).ok()??;
+    let lights = serde_json::from_str::<StatusReply>(status.get()).ok()?.lights?;
     (!lights.lights.is_empty() && !lights.connected).then_some(lights.summary)
 }
 
@@ -195,43 +199,34 @@ fn over_broker(cli: &Cli, room: &str, op: &Op, zone: Option<&str>) -> anyhow::Re
         }
     };
     match remote_outcome(reply) {
-        RemoteOutcome::Sent(reply) => {
+        RemoteOutcome::Sent(result) => {
             print_sent(
                 cli,
                 zone,
-                &reply,
+                result.as_ref(),
                 &format!("room {room}'s settingd over the broker"),
             );
             Ok(ExitCode::SUCCESS)
         }
         RemoteOutcome::Refused(failure) => Err(failure.into()),
         RemoteOutcome::NotDelivered(why) => Ok(not_delivered(cli, room, &why)),
-        RemoteOutcome::Unreadable(why) => Ok(unconfirmed(cli, room, &why)),
     }
 }
 
 /// What a room's reply to a remote emergency means.
 #[derive(Debug)]
 enum RemoteOutcome {
-    Sent(Box<EmergencyReply>),
+    Sent(Option<EmergencyReply>),
     /// The daemon said no to the request itself (an unknown zone): it is not stuck.
     Refused(Failure),
     /// The daemon could not carry it out (stopping, or its engine is not taking emergencies):
     /// someone must act by hand.
     NotDelivered(String),
-    /// The room said yes in words this CLI cannot read (another version): not confirmed.
-    Unreadable(String),
 }
 
-fn remote_outcome(reply: Reply) -> RemoteOutcome {
+fn remote_outcome(reply: ReplyLine) -> RemoteOutcome {
     match (reply.ok, reply.error) {
-        (true, _) => {
-            let result = reply.result.unwrap_or(serde_json::Value::Null);
-            match serde_json::from_value::<EmergencyReply>(result) {
-                Ok(reply) => RemoteOutcome::Sent(Box::new(reply)),
-                Err(e) => RemoteOutcome::Unreadable(format!("its answer could not be read: {e}")),
-            }
-        }
+        (true, _) => RemoteOutcome::Sent(reply.result.as_deref().and_then(emergency_reply)),
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
             RemoteOutcome::NotDelivered(format!("its settingd could not carry it out: {}", error.message))
         }
@@ -269,19 +264,21 @@ fn unconfirmed(cli: &Cli, room: &str, why: &str) -> ExitCode {
 /// `setting --room R emergency`: the broker took it, the room did not confirm.
 const UNCONFIRMED: u8 = 5;
 
-/// Why an answer on the socket was not believed: its server is not settingd's.
-const NOT_BELIEVED: ErrorKind = ErrorKind::PermissionDenied;
+/// The reply to an emergency, when it can be read.
+fn emergency_reply(result: &RawValue) -> Option<EmergencyReply> {
+    serde_json::from_str(result.get()).ok()
+}
 
-/// One request on the control socket, all of it (connect, send, reply) within `timeout`, the
-/// reply read as `T`. The exchange runs on a thread that is left behind if it takes longer: a
-/// hung daemon that wakes up later still gets the emergency, which does no harm. Nothing is
-/// sent to a server `trusted` does not believe.
-fn ask_daemon<T: DeserializeOwned>(
+/// One request on the control socket, all of it (connect, send, reply) within `timeout`: the
+/// ok reply's result, still unread. The exchange runs on a thread that is left behind if it
+/// takes longer: a hung daemon that wakes up later still gets the emergency, which does no
+/// harm. Nothing is sent to a server `trusted` does not believe.
+fn ask_daemon(
     socket: &Path,
     trusted: &Trusted,
     op: &Op,
     timeout: Duration,
-) -> Result<T, NoAnswer> {
+) -> Result<Option<Box<RawValue>>, NoAnswer> {
     let (tx, rx) = mpsc::channel();
     let socket = socket.to_path_buf();
     let trusted = trusted.clone();
@@ -292,9 +289,12 @@ fn ask_daemon<T: DeserializeOwned>(
         let exchange = || -> std::io::Result<String> {
             let mut stream = UnixStream::connect(&socket)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", socket.display())))?;
-            trusted
-                .check(&stream)
-                .map_err(|why| std::io::Error::new(NOT_BELIEVED, format!("{}: {why}", socket.display())))?;
+            trusted.check(&stream).map_err(|why| {
+                std::io::Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!("{}: {why}", socket.display()),
+                )
+            })?;
             stream.write_all(&line)?;
             let mut reply = String::new();
             BufReader::new(stream).read_line(&mut reply)?;
@@ -315,13 +315,10 @@ fn ask_daemon<T: DeserializeOwned>(
             "it closed the connection without a reply".into(),
         )));
     }
-    let reply: Reply = serde_json::from_str(&line)
+    let reply: ReplyLine = serde_json::from_str(&line)
         .map_err(|e| NoAnswer::Silent(Some(format!("its reply could not be read: {e}"))))?;
     match (reply.ok, reply.error) {
-        // An answer that is not what settingd says to this request is not believed either:
-        // the lights are tried directly, which does no harm if the room was lit.
-        (true, _) => serde_json::from_value(reply.result.unwrap_or(serde_json::Value::Null))
-            .map_err(|e| NoAnswer::Silent(Some(format!("its answer could not be read: {e}")))),
+        (true, _) => Ok(reply.result),
         // A daemon failing inside (shutting down, its engine stuck) has not lit the room: go
         // to the lights directly, as for one that does not answer.
         (false, Some(error)) if error.kind == ReplyErrorKind::Internal => {
@@ -335,25 +332,35 @@ fn ask_daemon<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use setting::protocol::{IdleEmergencyReply, Reply};
 
     #[test]
     fn a_remote_emergency_the_daemon_could_not_carry_out_is_not_delivered() {
         // What a stopping daemon answers (`EngineHandle::request`).
-        let stopping = Reply::error(Some(1), ReplyErrorKind::Internal, "the daemon is shutting down");
+        // As the CLI reads them: the daemon's reply, through JSON.
+        let line = |reply: Reply| {
+            serde_json::from_str::<ReplyLine>(&serde_json::to_string(&reply).unwrap()).unwrap()
+        };
+        let stopping = line(Reply::error(
+            Some(1),
+            ReplyErrorKind::Internal,
+            "the daemon is shutting down",
+        ));
         let outcome = remote_outcome(stopping);
         assert!(
             matches!(&outcome, RemoteOutcome::NotDelivered(why) if why.contains("shutting down")),
             "{outcome:?}"
         );
-        let unknown_zone = Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`");
+        let unknown_zone = line(Reply::error(Some(1), ReplyErrorKind::Refused, "no zone `mat-9`"));
         assert!(matches!(remote_outcome(unknown_zone), RemoteOutcome::Refused(_)));
-        let sent = Reply::ok(
-            Some(1),
-            &serde_json::json!({ "session": null, "emergency_zones": ["room"] }),
+        let idle = IdleEmergencyReply {
+            session: None,
+            emergency_zones: vec!["room".into()],
+        };
+        let sent = line(Reply::ok(Some(1), idle.clone()));
+        assert!(
+            matches!(remote_outcome(sent), RemoteOutcome::Sent(Some(EmergencyReply::Idle(got))) if got == idle)
         );
-        assert!(matches!(remote_outcome(sent), RemoteOutcome::Sent(_)));
-        let garbled = Reply::ok(Some(1), &serde_json::json!({ "session": 7 }));
-        assert!(matches!(remote_outcome(garbled), RemoteOutcome::Unreadable(_)));
     }
 
     #[test]
@@ -361,7 +368,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let op = Op::Emergency { zone: None };
         let trusted = Trusted::for_config(None);
-        let outcome = ask_daemon::<EmergencyReply>(
+        let outcome = ask_daemon(
             &dir.path().join("none.sock"),
             &trusted,
             &op,
@@ -378,7 +385,7 @@ mod tests {
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let op = Op::Emergency { zone: None };
         let trusted = Trusted::for_config(None);
-        let outcome = ask_daemon::<EmergencyReply>(&path, &trusted, &op, Duration::from_millis(200));
+        let outcome = ask_daemon(&path, &trusted, &op, Duration::from_millis(200));
         assert!(matches!(outcome, Err(NoAnswer::Silent(None))));
     }
 }

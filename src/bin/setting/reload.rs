@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use setting::engine::ReloadReply;
 use setting::protocol::Op;
+use setting::protocol::ReloadReply;
 
 use crate::args::Cli;
 use crate::client::Client;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use setting::protocol::{IdleResumeReply, Op};
+use setting::protocol::{CommandReply, Op};
 use setting::scene::Mark;
 use setting::time::{format_duration, parse_duration};
 use setting::timeline::Status;
@@ -17,7 +17,8 @@ pub fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         anyhow::bail!("`{command:?}` does not steer a session");
     };
     let mut client = Client::for_cli(cli)?;
-    let result = client.request(&op)?;
+    // `null` when the command ended the session (`stop`, `end`).
+    let result: Option<CommandReply> = client.request_as(&op)?;
     if cli.json {
         println!("{}", serde_json::to_string(&result)?);
     } else {
@@ -83,20 +84,19 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
 }
 
 /// What the room does now, from the daemon's result.
-fn answer_to(op: &Op, result: serde_json::Value) -> String {
+fn answer_to(op: &Op, result: Option<CommandReply>) -> String {
     // `resume` with no session running ends an emergency that holds the room; there is no
     // scene to come back, so the usual answer would promise what will not happen.
-    let ended_idle =
-        serde_json::from_value::<IdleResumeReply>(result.clone()).is_ok_and(|r| r.emergency_ended);
+    let ended_idle = matches!(&result, Some(CommandReply::IdleResume(r)) if r.emergency_ended);
     if matches!(op, Op::Resume { .. }) && ended_idle {
         return "emergency ended (no session is running): the lights stay as they are, with no scene \
                 to go back to, until a session starts or `setting lights set` changes them"
             .into();
     }
     // The daemon may answer with where the session now stands; use it when it does.
-    let status = serde_json::from_value::<Status>(result).ok();
-    let said = answer(op, status.as_ref());
-    match status.as_ref().map(|s| s.unrecorded) {
+    let status = result.as_ref().and_then(CommandReply::status);
+    let said = answer(op, status);
+    match status.map(|s| s.unrecorded) {
         Some(held) if held > 0 => format!(
             "{said}\nNOT RECORDED YET: the state disk refuses the event log; {held} entries are held in \
              memory and written when it allows (`setting status` shows it)"
@@ -263,13 +263,14 @@ mod tests {
             zone: None,
             kind: None,
         };
+        // Read from the daemon's JSON, as the CLI reads it.
         let ended = answer_to(
             &resume,
-            serde_json::json!({ "session": null, "emergency_ended": true }),
+            serde_json::from_str(r#"{ "session": null, "emergency_ended": true }"#).unwrap(),
         );
         assert!(ended.starts_with("emergency ended"), "{ended}");
         assert!(!ended.contains("scene comes back"), "{ended}");
-        let usual = answer_to(&resume, serde_json::Value::Null);
+        let usual = answer_to(&resume, serde_json::from_str("null").unwrap());
         assert!(usual.contains("the scene comes back slowly"), "{usual}");
     }
 }

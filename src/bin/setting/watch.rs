@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use setting::protocol::{LogEntry, Op, Reply};
+use setting::protocol::{LogEntry, Op, ReplyLine, WatchingReply};
 use setting::report::{describe_event, told_by_its_effect};
 use setting::timeline::EventKind;
 
@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCo
     }
     let target = locate::socket(cli);
     let mut client = Client::connect(&target.path, &target.note)?;
-    client.request(&Op::Watch)?;
+    client.request_as::<WatchingReply>(&Op::Watch)?;
     client.wait_without_timeout()?;
     if !cli.json {
         println!("watching {} (Ctrl-C to stop)", target.path.display());
@@ -60,8 +60,8 @@ pub fn render_line(line: &str) -> Result<String, Failure> {
     if let Ok(entry) = serde_json::from_str::<LogEntry>(line) {
         return Ok(render_entry(&entry));
     }
-    match serde_json::from_str::<Reply>(line) {
-        Ok(Reply {
+    match serde_json::from_str::<ReplyLine>(line) {
+        Ok(ReplyLine {
             error: Some(error), ..
         }) => Err(Failure::from_reply(error)),
         _ => Ok(format!("(unreadable event: {})", line.trim())),

@@ -15,7 +15,7 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 use ratatui::layout::Rect;
 
 use setting::catalog::Catalog;
-use setting::protocol::{LogEntry, Op, ReportReply, StatusReply};
+use setting::protocol::{LogEntry, Op, ReportReply, StatusReply, WatchingReply};
 use setting::timeline::EventKind;
 use setting::timeline::plan::plan;
 
@@ -274,7 +274,7 @@ fn poll_status(path: PathBuf, note: String, tx: Sender<Message>) {
 fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
     loop {
         if let Ok(mut client) = Client::connect(&path, &note)
-            && client.request(&Op::Watch).is_ok()
+            && client.request_as::<WatchingReply>(&Op::Watch).is_ok()
             && client.wait_without_timeout().is_ok()
         {
             while let Ok(Some(line)) = client.read_line() {

@@ -255,7 +255,7 @@ fn the_lowest_level_on_is_never_zero_and_full_is_the_scale_maximum() {
 }
 
 #[test]
-fn tasmota_clamps_colour_temperature_to_its_153_to_500_mired_range() {
+fn tasmota_clamps_colour_temperature_to_the_lights_range_and_its_153_to_500_mireds() {
     let warm = DeviceCommand {
         kelvin: Some(1800),
         ..reference()
@@ -264,14 +264,23 @@ fn tasmota_clamps_colour_temperature_to_its_153_to_500_mired_range() {
         kelvin: Some(10_000),
         ..reference()
     };
+    // The light's own range ends at 2200 K: 454 mireds, not the 455 that 2200 K rounds to.
     assert_eq!(
         encode(Family::Tasmota, &warm).remove(0).1,
-        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 500"
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 454"
     );
     assert_eq!(
         encode(Family::Tasmota, &cold).remove(0).1,
-        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 153"
+        "SetOption117 1; Fade 1; Speed 40; Dimmer 40; CT 154"
     );
+    // Without a range of its own, Tasmota's is the limit.
+    let mut open = light(Family::Tasmota, "lamp");
+    open.kelvin = None;
+    let sent = |c: &DeviceCommand| {
+        String::from_utf8(driver(Family::Tasmota).encode(&open, c).remove(0).payload).unwrap()
+    };
+    assert!(sent(&warm).ends_with("CT 500"), "{}", sent(&warm));
+    assert!(sent(&cold).ends_with("CT 153"), "{}", sent(&cold));
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub fn availability_topic(base: &str) -> String {
 
 impl Driver for HomeAssistant {
     fn encode(&self, light: &LightConfig, command: &DeviceCommand) -> Vec<Publish> {
-        json_schema::encode(command, BRIGHTNESS_MAX, light.separate_kelvin)
+        json_schema::encode(command, BRIGHTNESS_MAX, light.separate_kelvin, light.kelvin)
             .into_iter()
             .map(|payload| Publish {
                 topic: command_topic(&light.topic),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::decode::{number, object, on_off, state_report};
-use super::units::{Seconds, fraction, json, kelvin_from_temperature, mireds, scale};
+use super::units::{Seconds, fraction, json, kelvin_from_temperature, mireds_within, scale};
 use super::{DecodeError, DeviceCommand, DeviceState, Report};
 
 /// Field order is fixed by the struct, so payloads are byte-for-byte stable.
@@ -24,7 +24,12 @@ struct Command {
 
 /// The payloads for `command`, on a brightness scale of `1..=max`: one, or with
 /// `separate_kelvin` the colour temperature first and then state and brightness.
-pub(super) fn encode(command: &DeviceCommand, max: u16, separate_kelvin: bool) -> Vec<Vec<u8>> {
+pub(super) fn encode(
+    command: &DeviceCommand,
+    max: u16,
+    separate_kelvin: bool,
+    kelvin_range: Option<(u16, u16)>,
+) -> Vec<Vec<u8>> {
     let transition = Seconds(command.transition);
     if !command.on {
         return vec![json(&Command {
@@ -35,7 +40,7 @@ pub(super) fn encode(command: &DeviceCommand, max: u16, separate_kelvin: bool) -
         })];
     }
     let brightness = Some(scale(command.level, max));
-    let color_temp = command.kelvin.map(mireds);
+    let color_temp = command.kelvin.map(|k| mireds_within(k, kelvin_range));
     if separate_kelvin && color_temp.is_some() {
         // Colour first: the bulb then brightens already in the target colour, instead of
         // showing the new level in the old colour while the second message is on its way.

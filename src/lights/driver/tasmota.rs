@@ -3,7 +3,7 @@
 //! mireds 153-500; `Power OFF` for off.
 
 use super::decode::{availability, number, object, on_off, state_report};
-use super::units::{fraction, kelvin_from_temperature, mireds, scale};
+use super::units::{fraction, kelvin_from_temperature, mireds_within, scale};
 use super::{DecodeError, DeviceCommand, DeviceState, Driver, LightConfig, Publish, Report};
 
 /// Tasmota's CT range in mireds (6500 K to 2000 K).
@@ -70,7 +70,7 @@ impl Driver for Tasmota {
         let dimmer = format!("Dimmer {}", scale(command.level, 100));
         let ct = command
             .kelvin
-            .map(|k| format!("CT {}", mireds(k).clamp(CT_MIN, CT_MAX)));
+            .map(|k| format!("CT {}", mireds_within(k, light.kelvin).clamp(CT_MIN, CT_MAX)));
         match ct {
             // Colour first: the light then brightens already in the target colour.
             Some(ct) if light.separate_kelvin => {

@@ -28,6 +28,18 @@ pub(super) fn mireds(kelvin: u16) -> u16 {
     (1_000_000.0 / f64::from(kelvin.max(1000))).round() as u16
 }
 
+/// Kelvin to mireds kept within the light's own range (`kelvin` = its lowest and highest
+/// Kelvin): rounding alone would send 2200 K as 455 mireds, one past a bulb whose warmest is
+/// 454 (IKEA's 2200 K bulbs), which the bulb refuses or clamps on its own terms.
+pub(super) fn mireds_within(kelvin: u16, range: Option<(u16, u16)>) -> u16 {
+    let m = mireds(kelvin);
+    let Some((a, b)) = range else { return m };
+    let (lo, hi) = (a.min(b).max(1000), a.max(b).max(1000));
+    let warmest = (1_000_000.0 / f64::from(lo)).floor() as u16;
+    let coolest = (1_000_000.0 / f64::from(hi)).ceil() as u16;
+    m.clamp(coolest.min(warmest), warmest)
+}
+
 /// Mireds (or, from a Kelvin-configured device, Kelvin) back to Kelvin, clamped to what a
 /// u16 holds. Values of 1000 and above cannot be mireds of a real light (≤ 1000 K), so they
 /// are read as Kelvin: Home Assistant devices set up with `color_temp_kelvin` send those.
@@ -97,6 +109,15 @@ mod tests {
         assert_eq!(kelvin_from_temperature(0.0), None);
         assert_eq!(kelvin_from_temperature(-3.0), None);
         assert_eq!(kelvin_from_temperature(1e300), Some(u16::MAX));
+    }
+
+    #[test]
+    fn mireds_stay_within_the_lights_own_range() {
+        assert_eq!(mireds(2200), 455);
+        assert_eq!(mireds_within(2200, Some((2200, 4000))), 454);
+        assert_eq!(mireds_within(4000, Some((2200, 4000))), 250);
+        assert_eq!(mireds_within(2700, Some((2200, 4000))), 370);
+        assert_eq!(mireds_within(2200, None), 455);
     }
 
     #[test]

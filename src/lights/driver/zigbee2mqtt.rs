@@ -33,7 +33,7 @@ pub fn bridge_state_topic() -> String {
 
 impl Driver for Zigbee2Mqtt {
     fn encode(&self, light: &LightConfig, command: &DeviceCommand) -> Vec<Publish> {
-        json_schema::encode(command, BRIGHTNESS_MAX, light.separate_kelvin)
+        json_schema::encode(command, BRIGHTNESS_MAX, light.separate_kelvin, light.kelvin)
             .into_iter()
             .map(|payload| Publish {
                 topic: set_topic(&light.topic),

@@ -5,7 +5,7 @@
 use rumqttc::{QoS, v5};
 
 use crate::config::{BrokerConfig, MqttVersion};
-use crate::mqtt::{KEEP_ALIVE, OptionsError, password, transport, v5_options};
+use crate::mqtt::{KEEP_ALIVE, OptionsError, password, transport, unguessable, v5_options};
 
 /// Publishes awaiting their acknowledgement. The planner keeps light traffic to each network's
 /// budget, far below this; left unset, rumqttc sizes its table for 65,535 (14 MB).
@@ -30,11 +30,14 @@ pub enum ConnectOptions {
 }
 
 /// Everything needed to connect `room`'s daemon to `broker`.
+/// The client id is the config's `client_id` with a part drawn for this start
+/// ([`unguessable`]), so another account cannot log in under it and throw the room off.
 pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptions, OptionsError> {
     let status = status_topic(room);
+    let client_id = unguessable(&broker.client_id);
     Ok(match broker.version {
         MqttVersion::V5 => {
-            let mut options = v5_options(broker, &broker.client_id)?;
+            let mut options = v5_options(broker, &client_id)?;
             options
                 .set_outgoing_inflight_upper_limit(MAX_INFLIGHT)
                 // Said to the broker, which then drops a larger message for us rather than the
@@ -50,7 +53,7 @@ pub fn connect_options(broker: &BrokerConfig, room: &str) -> Result<ConnectOptio
             ConnectOptions::V5(Box::new(options))
         }
         MqttVersion::V311 => {
-            let mut options = rumqttc::MqttOptions::new(&broker.client_id, &broker.host, broker.port);
+            let mut options = rumqttc::MqttOptions::new(client_id, &broker.host, broker.port);
             options
                 .set_keep_alive(KEEP_ALIVE)
                 .set_clean_session(true)
@@ -101,5 +104,20 @@ mod tests {
             options.last_will().expect("a last will").topic,
             "setting/room-1/status"
         );
+    }
+
+    #[test]
+    fn the_client_id_is_the_configured_stem_and_a_part_nobody_can_guess() {
+        for version in [MqttVersion::V5, MqttVersion::V311] {
+            let ids: Vec<String> = (0..2)
+                .map(|_| match connect_options(&broker(version), "room-1") {
+                    Ok(ConnectOptions::V5(options)) => options.client_id(),
+                    Ok(ConnectOptions::V311(options)) => options.client_id(),
+                    Err(e) => panic!("{e}"),
+                })
+                .collect();
+            assert!(ids[0].starts_with("settingd-room-1-"), "{ids:?}");
+            assert_ne!(ids[0], ids[1]);
+        }
     }
 }

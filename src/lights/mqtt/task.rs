@@ -121,7 +121,13 @@ impl Task {
                 .chain(self.settling)
                 .min();
             let wake = deadline.map(|d| self.started + d.max(floor).to_duration());
+            // Biased: the engine's orders first, then whatever the broker already delivered,
+            // and only then a deadline. A daemon resumed after being stuck (SIGSTOP, a frozen
+            // disk) finds its fades overdue and a direct emergency's notice waiting on the
+            // socket; the notice must reach the plan before the overdue step is sent, or the
+            // old fade's next step would go out before the emergency.
             tokio::select! {
+                biased;
                 order = orders.recv() => {
                     let Some(order) = order else { break };
                     self.apply(order);

@@ -11,11 +11,12 @@ use crate::time::Millis;
 const EPSILON: f64 = 1e-9;
 
 /// The budget for a network the planner was given no description of, by the family of its
-/// lights: the config's built-in network for that family (`zigbee` or `wifi`), so that a
-/// planner built without networks keeps to the same budget as the daemon. A network with
-/// lights of several families gets the strictest of them.
-pub fn default_budget(family: Family) -> (u32, f32) {
-    let name = crate::config::default_network(family);
+/// lights and whether they are groups: the config's built-in network for them (`zigbee` for
+/// Zigbee broadcasts, `zigbee-unicast` for single Zigbee devices, or `wifi`), so that a planner
+/// built without networks keeps to the same budget as the daemon. A network with lights of
+/// several kinds gets the strictest of them.
+pub fn default_budget(family: Family, group: bool) -> (u32, f32) {
+    let name = crate::config::default_network(family, group);
     crate::config::default_networks()
         .into_iter()
         .find(|n| n.name == name)
@@ -79,6 +80,19 @@ impl Bucket {
         } else {
             false
         }
+    }
+
+    /// Takes `cost` tokens whether or not they are there: an emergency is never held back by
+    /// the budget. The debt it leaves (tokens below zero) holds ordinary traffic back until
+    /// the network has carried it.
+    pub fn charge(&mut self, now: Millis, cost: u32) {
+        self.refill(now);
+        self.tokens -= cost as f64;
+    }
+
+    /// Gives back tokens taken for a command that turned out not to be needed.
+    pub fn refund(&mut self, cost: u32) {
+        self.tokens = (self.tokens + cost as f64).min(self.burst);
     }
 
     /// The earliest time `cost` tokens will be free for this kind of traffic, with nothing

@@ -80,6 +80,8 @@ pub struct LightState {
     pub track: Option<Track>,
     /// What was last shown by a software step, so the next waits for a visible change.
     pub shown: Option<Look>,
+    /// The last command sent, until the device reports being somewhere else.
+    pub last_sent: Option<DeviceCommand>,
     pub commands: u64,
 }
 
@@ -95,6 +97,7 @@ impl LightState {
             lead_in: None,
             track: None,
             shown: None,
+            last_sent: None,
             commands: 0,
         }
     }
@@ -102,6 +105,19 @@ impl LightState {
     /// A command is due but has not gone.
     pub fn waiting(&self, now: Millis) -> bool {
         self.due.is_some_and(|d| d <= now)
+    }
+
+    /// The device was last told `look` (as the light's config renders it) and is there by
+    /// `by`, with nothing since saying otherwise.
+    pub fn already_at(&self, config: &LightConfig, look: Look, by: Millis) -> bool {
+        let (Some(sent), Some(track)) = (self.last_sent, self.track) else {
+            return false;
+        };
+        let want = level::command(config, look, std::time::Duration::ZERO);
+        let same = sent.on == want.on && sent.kelvin == want.kelvin && (!want.on || sent.level == want.level);
+        // The track ends where the last command (or a report since) put the device.
+        let at = (if want.on { want.level } else { 0.0 }, track.to.1);
+        same && track.end <= by && (track.to.0 - at.0).abs() < 1e-6
     }
 
     /// The look the device shows at `now`, as far as the planner can tell.

@@ -35,6 +35,7 @@
 //!   own rather than following a ramp from an unknown start.
 
 mod bucket;
+mod carriage;
 mod light;
 pub mod ramp;
 
@@ -44,6 +45,8 @@ mod properties;
 mod tests;
 #[cfg(test)]
 mod tests_budget;
+#[cfg(test)]
+mod tests_emergency;
 
 pub use bucket::default_budget;
 
@@ -73,6 +76,17 @@ const REPORT_SETTLE: Millis = Millis(2000);
 
 /// Kelvin assumed for a light nobody has said anything about.
 const DEFAULT_KELVIN: f32 = 2700.0;
+
+/// Whether two commands put the same thing on the device: the same payload once the
+/// transition is set aside (a level rounded to the family's scale counts as the same level).
+fn same_on_device(light: &LightConfig, a: &DeviceCommand, b: &DeviceCommand) -> bool {
+    let still = |c: &DeviceCommand| DeviceCommand {
+        transition: std::time::Duration::ZERO,
+        ..*c
+    };
+    let driver = super::driver::driver(light.family);
+    driver.encode(light, &still(a)) == driver.encode(light, &still(b))
+}
 
 /// One thing to send, in the order [`Planner::poll`] returns them.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,7 +127,7 @@ impl Planner {
             if networks.iter().any(|n| n.name == l.network) {
                 continue;
             }
-            let (burst, rate) = default_budget(l.family);
+            let (burst, rate) = default_budget(l.family, l.group);
             let e = missing.entry(l.network.as_str()).or_insert((burst, rate));
             *e = (e.0.min(burst), e.1.min(rate));
         }
@@ -217,7 +231,19 @@ impl Planner {
             }
         }
         let running = st.track.is_some_and(|t| t.running(now));
-        st.stop = (urgent && running) || (was_waiting && st.stop);
+        // An emergency's look the light was already sent, and has reached (or reaches within
+        // the emergency's own fade), is not sent again: a second emergency, or the daemon
+        // taking one over, would otherwise spend the budget on lights already right.
+        if urgent && !was_waiting && st.lead_in.is_none() && st.already_at(config, look, now + fade) {
+            st.target = Some(Target::Ramp(Ramp::hold(look, now)));
+            st.due = None;
+            st.urgent = false;
+            st.stop = false;
+            st.straight = false;
+            return;
+        }
+        let has_stop = carriage::stop_cost(config) > 0;
+        st.stop = (urgent && running && has_stop) || (was_waiting && st.stop);
         st.urgent = urgent || (was_waiting && st.urgent);
         // Only the order itself decides: an ordinary order replacing a waiting emergency keeps
         // the emergency's place in the queue but follows its own ramp.
@@ -240,11 +266,12 @@ impl Planner {
             .desired(config)
             .map_or(DEFAULT_KELVIN as u16, |l| l.kelvin);
         let st = &mut self.state[i];
-        if st.waiting(now) {
-            self.merged += 1;
-        } else {
-            st.due = Some(now);
-        }
+        // A calibration step is one command to one light at a technician's pace, read off the
+        // light by eye: it goes at once, ahead of the budget (which it is charged to), so that
+        // no step is ever delayed or merged into the next.
+        st.due = Some(now);
+        st.urgent = true;
+        st.straight = false;
         st.target = Some(Target::Raw(DeviceCommand {
             on: raw > 0.0,
             level: raw.clamp(0.0, 1.0),
@@ -269,6 +296,14 @@ impl Planner {
             (_, Some(level)) => level.clamp(0.0, 1.0),
             _ => return,
         };
+        // A device that is not where the planner last sent it (someone used its own switch):
+        // the next command is no repeat, and an emergency must reach it.
+        let matches = st
+            .last_sent
+            .is_some_and(|c| c.on == (level > 0.0) && (!c.on || (c.level - level).abs() <= 0.01));
+        if !matches {
+            st.last_sent = None;
+        }
         let kelvin = report
             .kelvin
             .map(f32::from)
@@ -305,23 +340,48 @@ impl Planner {
         let mut order: Vec<usize> = (0..self.state.len())
             .filter(|&i| self.state[i].waiting(now))
             .collect();
-        order.sort_by_key(|&i| (!self.state[i].urgent, self.state[i].due, i));
-        let mut blocked_ordinary = vec![false; self.buckets.len()];
-        let mut blocked_urgent = vec![false; self.buckets.len()];
+        // Emergencies first, the dimmest light first among them: everyone gets one in this
+        // same poll, but the darkest corner is lit soonest.
+        let dimness = |i: usize| {
+            let b = self.estimated(i, now).map_or(0.0, |l| l.brightness);
+            (b * 1000.0) as i64
+        };
+        order.sort_by_key(|&i| {
+            let urgent = self.state[i].urgent;
+            (!urgent, if urgent { dimness(i) } else { 0 }, self.state[i].due, i)
+        });
+        let mut blocked = vec![false; self.buckets.len()];
         let mut out = Vec::new();
         for i in order {
             let (net, urgent, stop) = (self.state[i].network, self.state[i].urgent, self.state[i].stop);
             // Whoever fell due first goes first: a cheaper command behind an expensive one
             // must not starve it.
-            if (blocked_ordinary[net] && !urgent) || (blocked_urgent[net] && urgent) {
+            if blocked[net] && !urgent {
                 continue;
             }
             let cost = self.cost(i);
             let bucket = &mut self.buckets[net];
-            let cost = bucket.fit(cost, urgent);
-            if !bucket.try_take(now, cost, urgent) {
-                blocked_ordinary[net] = true;
-                blocked_urgent[net] |= urgent;
+            if urgent {
+                // Never queued behind the budget: the network is charged, and ordinary
+                // traffic waits until it has carried the emergency.
+                bucket.charge(now, cost);
+            } else {
+                let cost = bucket.fit(cost, false);
+                if !bucket.try_take(now, cost, false) {
+                    blocked[net] = true;
+                    continue;
+                }
+            }
+            let forced = self.state[i].lead_in.is_some();
+            let before = self.state[i].last_sent;
+            let command = self.next_command(i, now);
+            // A fade's next step that would tell the device what it was last told changes
+            // nothing on the light: it is not sent, and its tokens are given back.
+            if !urgent && !forced && before.is_some_and(|b| same_on_device(&self.lights[i], &b, &command)) {
+                let bucket = &mut self.buckets[net];
+                bucket.refund(bucket.fit(cost, false));
+                self.state[i].last_sent = before;
+                self.state[i].commands -= 1;
                 continue;
             }
             if stop {
@@ -331,7 +391,6 @@ impl Planner {
                     urgent,
                 });
             }
-            let command = self.next_command(i, now);
             out.push(PlannedCommand {
                 light: i,
                 kind: PlannedKind::Set(command),
@@ -345,12 +404,12 @@ impl Planner {
     /// Tokens light `i`'s next command takes.
     fn cost(&self, i: usize) -> u32 {
         let l = &self.lights[i];
-        let set = if l.separate_kelvin && l.kelvin.is_some() {
-            2
+        let stop = if self.state[i].stop {
+            carriage::stop_cost(l)
         } else {
-            1
+            0
         };
-        set + u32::from(self.state[i].stop)
+        carriage::set_cost(l) + stop
     }
 
     /// The command light `i` sends at `now`, and what follows it.
@@ -417,6 +476,7 @@ impl Planner {
         st.straight = false;
         st.lead_in = None;
         st.commands += 1;
+        st.last_sent = Some(command);
         command
     }
 
@@ -452,6 +512,11 @@ impl Planner {
     /// device reported); `None` before either.
     pub fn estimated(&self, i: usize, now: Millis) -> Option<Look> {
         self.state[i].estimated(&self.lights[i], now)
+    }
+
+    /// Light `i` has a command still to send (now or later).
+    pub fn pending(&self, i: usize) -> bool {
+        self.state[i].due.is_some()
     }
 
     /// The look light `i` is heading for.

@@ -111,8 +111,9 @@ fn an_emergency_waits_for_no_ordinary_order_that_fell_due_before_it() {
     let mut p = Planner::new(&lights, &[zigbee(4, 1.0)]);
     p.set_zone(Millis::ZERO, "room", look(30.0, 2700), Millis::ZERO, false);
     let now = Millis(10);
-    // The bucket holds only its reserve, and six ordinary orders wait; none of them running.
-    assert_eq!(p.poll(Millis::ZERO).len(), 2);
+    // The bucket holds only its reserve (each bulb's set is two Zigbee commands, brightness
+    // and colour temperature), and seven ordinary orders wait; none of them running.
+    assert_eq!(p.poll(Millis::ZERO).len(), 1);
     p.set_index(now, 7, look(100.0, 4000), Millis::ZERO, true);
     let out = p.poll(now);
     assert_eq!(out.len(), 1, "{out:?}");
@@ -148,30 +149,41 @@ fn an_ordinary_new_target_replaces_a_running_fade_without_a_stop() {
     assert!(matches!(out[0].kind, PlannedKind::Set(_)));
 }
 
+/// A network the planner was given no description of gets the built-in budget for its lights:
+/// groups the broadcast one (`zigbee`), single bulbs the unicast one (`zigbee-unicast`).
 #[test]
-fn a_network_nobody_configured_gets_the_cautious_zigbee_budget() {
-    let lights: Vec<_> = (0..10)
-        .map(|i| {
-            let mut l = bulb(&format!("l{i}"), "room", 120);
-            l.network = "unlisted".into();
-            l
-        })
-        .collect();
-    let mut p = Planner::new(&lights, &[]);
-    p.set_zone(
-        Millis::ZERO,
-        "room",
-        look(50.0, 2700),
-        Millis::from_secs(30),
-        false,
-    );
-    let sent = run(&mut p, Millis::ZERO, Millis::from_mins(1));
-    let (burst, rate) = default_budget(Family::Zigbee2Mqtt);
-    let at_once = sent.iter().filter(|(t, _)| *t == Millis::ZERO).count() as u32;
-    assert_eq!(at_once, burst - reserve_for(burst));
-    let times: Vec<Millis> = sent.iter().map(|(t, _)| *t).collect();
-    assert_within_budget(&times, burst, rate);
-    assert_eq!(sent.len(), 10, "every light gets its one command in the end");
+fn a_network_nobody_configured_gets_the_built_in_zigbee_budget_for_groups_or_single_bulbs() {
+    for group in [true, false] {
+        let lights: Vec<_> = (0..10)
+            .map(|i| {
+                let mut l = bulb(&format!("l{i}"), "room", 120);
+                l.network = "unlisted".into();
+                l.kelvin = None;
+                l.group = group;
+                l
+            })
+            .collect();
+        let mut p = Planner::new(&lights, &[]);
+        p.set_zone(
+            Millis::ZERO,
+            "room",
+            look(50.0, 2700),
+            Millis::from_secs(30),
+            false,
+        );
+        let sent = run(&mut p, Millis::ZERO, Millis::from_mins(1));
+        let (burst, rate) = default_budget(Family::Zigbee2Mqtt, group);
+        let at_once = sent.iter().filter(|(t, _)| *t == Millis::ZERO).count() as u32;
+        assert_eq!(at_once, (burst - reserve_for(burst)).min(10), "group {group}");
+        if group {
+            assert!(at_once < 10, "broadcasts are held to the radio's limit");
+        } else {
+            assert_eq!(at_once, 10, "ten single bulbs change together");
+        }
+        let times: Vec<Millis> = sent.iter().map(|(t, _)| *t).collect();
+        assert_within_budget(&times, burst, rate);
+        assert_eq!(sent.len(), 10, "every light gets its one command in the end");
+    }
 }
 
 #[test]
@@ -227,7 +239,7 @@ fn an_emergency_on_a_stepped_light_goes_straight_to_full_light_on_the_reserve() 
     let mut lights: Vec<_> = (0..5).map(|i| bulb(&format!("l{i}"), "room", 120)).collect();
     lights.push(bulb("strip", "client", 0));
     lights.push(bulb("lamp", "client", 120));
-    let (burst, rate) = default_budget(Family::Zigbee2Mqtt);
+    let (burst, rate) = default_budget(Family::Zigbee2Mqtt, false);
     let mut p = Planner::new(&lights, &[zigbee(burst, rate)]);
     p.set_zone(Millis::ZERO, "room", look(20.0, 2700), Millis::ZERO, false);
     p.set_zone(Millis::ZERO, "client", look(20.0, 2700), Millis::ZERO, false);

@@ -74,29 +74,10 @@ impl BrokerAccess {
 
 /// A client id no other client holds: the broker would throw the older one off otherwise.
 pub fn fresh_client_id(stem: &str) -> String {
-    format!("{stem}-{}", token())
+    crate::mqtt::unguessable(stem)
 }
 
-/// 128 bits that differ from call to call and process to process: reply topics, correlation
-/// data and client ids must not collide. They need not be secret: the broker's ACL, not the
-/// name, keeps other accounts from reading a reply branch.
-pub(crate) fn token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let half = || {
-        // Each `RandomState` is seeded afresh from the system's randomness.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u32(std::process::id());
-        hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        hasher.write_u128(now.as_nanos());
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", half(), half())
-}
+pub(crate) use crate::mqtt::token;
 
 #[cfg(test)]
 mod tests {

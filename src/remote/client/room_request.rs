@@ -12,7 +12,7 @@ use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason, PublishProperties};
 
 use super::session::Session;
 use super::{BrokerAccess, RemoteError, token};
-use crate::protocol::{Op, Reply};
+use crate::protocol::{Op, ReplyLine};
 use crate::remote::topics::RoomTopics;
 
 /// When the broker was too slow confirming the reply subscription, how long an emergency
@@ -26,7 +26,7 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub enum Delivery {
     /// The room's reply, whatever it says.
-    Answered(Reply),
+    Answered(ReplyLine),
     /// The broker took the request and has a listener for the room's requests, but the
     /// account may not hear replies (the reason): nobody can say whether the room acted.
     Unheard { reason: String },
@@ -36,7 +36,7 @@ pub enum Delivery {
 }
 
 /// Sends `op` (with `id`) to `room` under `prefix` and returns the room's reply, whatever it
-/// says: a refusal by the room's daemon is a [`Reply`] like any other. Everything, from the
+/// says: a refusal by the room's daemon is a [`ReplyLine`] like any other. Everything, from the
 /// connection to the reply, happens within `timeout`. Nothing is sent when the account may not
 /// hear the reply.
 pub fn request(
@@ -46,7 +46,7 @@ pub fn request(
     op: &Op,
     id: u64,
     timeout: Duration,
-) -> Result<Reply, RemoteError> {
+) -> Result<ReplyLine, RemoteError> {
     match send(access, prefix, room, op, id, timeout, Unheard::Refuse)? {
         Delivery::Answered(reply) => Ok(reply),
         Delivery::Unanswered { within } => Err(RemoteError::Unconfirmed {
@@ -208,7 +208,7 @@ impl Exchange<'_> {
                     if !ours {
                         continue;
                     }
-                    let reply: Reply =
+                    let reply: ReplyLine =
                         serde_json::from_slice(&publish.payload).map_err(|source| RemoteError::BadReply {
                             room: room.clone(),
                             source,

@@ -1,5 +1,5 @@
 //! The remote connection's options: the lights' broker, credentials and TLS, its own client id
-//! (`<client_id>-remote`), a clean start, and the room's offline state as its retained last
+//! (`<client_id>-remote-` and a part drawn at each start), a clean start, and the room's offline state as its retained last
 //! will.
 
 use rumqttc::v5::MqttOptions;
@@ -7,7 +7,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::LastWill;
 
 use crate::config::BrokerConfig;
-use crate::mqtt::{OptionsError, v5_options};
+use crate::mqtt::{OptionsError, unguessable, v5_options};
 use crate::protocol::MAX_LINE_BYTES;
 use crate::remote::state::RoomState;
 use crate::remote::topics::RoomTopics;
@@ -17,8 +17,9 @@ use crate::remote::topics::RoomTopics;
 /// failing on them.
 const PACKET_OVERHEAD: usize = 16 * 1024;
 
+/// `<client_id>-remote-` and a part drawn for this start: another account cannot guess it.
 pub fn client_id(broker: &BrokerConfig) -> String {
-    format!("{}-remote", broker.client_id)
+    unguessable(&format!("{}-remote", broker.client_id))
 }
 
 /// The lights' connection's options (login, TLS, keep-alive, clean start) under the remote
@@ -69,7 +70,10 @@ mod tests {
     #[test]
     fn the_connection_has_its_own_client_id_and_the_rooms_login() {
         let options = connect_options(&broker(), &RoomTopics::new("setting", "room-a")).unwrap();
-        assert_eq!(options.client_id(), "settingd-room-a-remote");
+        let id = options.client_id();
+        assert!(id.starts_with("settingd-room-a-remote-"), "{id}");
+        let again = connect_options(&broker(), &RoomTopics::new("setting", "room-a")).unwrap();
+        assert_ne!(again.client_id(), id, "drawn afresh, so nobody can guess it");
         assert_eq!(options.credentials().expect("credentials").username, "room-a");
         assert!(options.clean_start());
         assert!(options.max_packet_size().unwrap() as usize > MAX_LINE_BYTES);

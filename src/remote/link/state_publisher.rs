@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::control::EngineHandle;
-use crate::protocol::{Op, StatusReply};
+use crate::protocol::{Answer, Op, StatusReply};
 use crate::remote::home_assistant;
 use crate::remote::state::RoomState;
 use crate::remote::topics::RoomTopics;
@@ -163,10 +163,10 @@ impl Publisher {
             return true;
         }
         let reply = self.handle.request(None, Op::Status, Source::daemon()).await;
-        let status: StatusReply = match reply.result.map(serde_json::from_value) {
-            Some(Ok(status)) => status,
-            Some(Err(e)) => {
-                tracing::warn!("remote: cannot read the daemon's status: {e}");
+        let status: StatusReply = match reply.result {
+            Some(Answer::Status(status)) => *status,
+            Some(other) => {
+                tracing::warn!("remote: the daemon answered `status` with {other:?}");
                 return true;
             }
             None => {
