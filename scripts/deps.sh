@@ -7,6 +7,7 @@ SETTING_PACKAGES=(
   "pkg-config|lets the build find system libraries (audio output)"
   "libasound2-dev|ALSA headers: the audio output is built against them"
   "mosquitto|the MQTT broker: the demo's private broker for its simulated lights, and the lights tests"
+  "mosquitto-clients|mosquitto_pub, the baseline the emergency benchmarks measure against in the same run"
   "sox|synthesises the demo music (scripts/make-demo-media.sh) and the test media"
   "libsox-fmt-mp3|lets sox write MP3, one of the demo formats"
   "openssl|makes the throwaway certificates the TLS test of the broker connection uses"

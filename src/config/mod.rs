@@ -39,7 +39,8 @@ pub use lights_model::{Curve, Family, LightConfig, LightsConfig, NetworkConfig};
 pub use load::{load_config, parse_config, parse_config_in};
 pub use locate::{locate_config, locate_config_in};
 pub use model::{
-    AudioConfig, Config, DaemonConfig, MAX_SPEED, PathsConfig, RemoteConfig, RoomConfig, ZoneConfig,
+    AudioConfig, Config, DEFAULT_DAEMON_USER, DaemonConfig, MAX_SPEED, PathsConfig, RemoteConfig, RoomConfig,
+    ZoneConfig,
 };
 pub use networks::{burst_for, default_networks, ordinary_room, reserve_for};
 pub use output_spec::{OutputSpec, OutputSpecError};

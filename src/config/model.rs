@@ -52,6 +52,9 @@ pub struct DaemonConfig {
     pub socket_group: Option<String>,
     /// Lets `socket_mode` give write access to every local account; off unless asked for.
     pub allow_world_writable_socket: bool,
+    /// The account settingd runs as: `setting` believes a socket's answer only from it, root
+    /// or the caller's own account.
+    pub user: String,
     pub state_dir: PathBuf,
     /// Rehearsal speed: 1.0 is real time; above 0 and at most [`MAX_SPEED`].
     pub speed: f64,
@@ -60,6 +63,9 @@ pub struct DaemonConfig {
 /// The fastest rehearsal: a three-hour session in eleven seconds. The config, the command line
 /// and a state file read back are all held to it.
 pub const MAX_SPEED: f64 = 1000.0;
+
+/// The account the shipped unit and sysusers file make for settingd.
+pub const DEFAULT_DAEMON_USER: &str = "setting";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathsConfig {

@@ -53,6 +53,7 @@ pub struct RawDaemon {
     pub socket: Option<String>,
     pub socket_mode: Option<Spanned<String>>,
     pub socket_group: Option<Spanned<String>>,
+    pub user: Option<Spanned<String>>,
     pub state_dir: Option<String>,
     pub speed: Option<Spanned<f64>>,
     pub allow_world_writable_socket: Option<Spanned<bool>>,

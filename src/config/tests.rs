@@ -40,6 +40,7 @@ fn a_minimal_config_takes_the_defaults() {
     assert_eq!(c.daemon.socket_mode, 0o660);
     assert_eq!(c.daemon.state_dir, Path::new("/home/ann/.local/state/setting"));
     assert_eq!(c.daemon.speed, 1.0);
+    assert_eq!(c.daemon.user, "setting");
     assert_eq!(c.paths.scenes, Path::new("/etc/setting/scenes"));
     assert_eq!(c.paths.media, Path::new("/etc/setting/media"));
     assert_eq!(
@@ -55,13 +56,14 @@ fn a_minimal_config_takes_the_defaults() {
 fn everything_given() {
     let text = format!(
         "{ROOM}[daemon]\nsocket = \"/run/x.sock\"\nsocket_mode = \"0o600\"\nsocket_group = \"therapists\"\n\
-         state_dir = \"state\"\nspeed = 60\n[paths]\nscenes = \"../scenes\"\nplaylists = \"/srv/playlists\"\n\
+         user = \"room-daemon\"\nstate_dir = \"state\"\nspeed = 60\n[paths]\nscenes = \"../scenes\"\nplaylists = \"/srv/playlists\"\n\
          [overrides]\nemergency = {{ kelvin = 4500 }}\ncheck_duck_db = 15\nmute_fade = \"5s\"\n"
     );
     let c = parse(&text).unwrap();
     assert_eq!(c.daemon.socket, Path::new("/run/x.sock"));
     assert_eq!(c.daemon.socket_mode, 0o600);
     assert_eq!(c.daemon.socket_group.as_deref(), Some("therapists"));
+    assert_eq!(c.daemon.user, "room-daemon");
     assert_eq!(c.daemon.state_dir, Path::new("/etc/setting/state"));
     assert_eq!(c.daemon.speed, 60.0);
     assert_eq!(c.paths.scenes, PathBuf::from("/etc/setting/../scenes"));
@@ -138,7 +140,7 @@ fn override_limits() {
 fn unknown_keys_and_missing_sections() {
     assert_eq!(
         one(&format!("{ROOM}[daemon]\nsokcet = \"x\"\n")),
-        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `state_dir`, `speed`, `allow_world_writable_socket`"
+        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `user`, `state_dir`, `speed`, `allow_world_writable_socket`"
     );
     assert_eq!(one("[daemon]\n"), "1:1: missing field `room`");
 }

@@ -132,6 +132,17 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
         Some(g) => Some(Some(g.get_ref().clone())),
         None => Some(None),
     };
+    let user = match &raw.user {
+        Some(u) if u.get_ref().trim().is_empty() => {
+            doc.error_at(
+                u,
+                "user is empty; give the account settingd runs as or leave the key out",
+            );
+            None
+        }
+        Some(u) => Some(u.get_ref().trim().to_string()),
+        None => Some(super::DEFAULT_DAEMON_USER.to_string()),
+    };
     let speed = match &raw.speed {
         Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= super::MAX_SPEED) => {
             doc.error_at(
@@ -152,6 +163,7 @@ fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environmen
         socket_mode: socket_mode?,
         socket_group: socket_group?,
         allow_world_writable_socket,
+        user: user?,
         state_dir,
         speed: speed?,
     })

@@ -1,7 +1,8 @@
-//! The marker a direct emergency leaves in the state directory: when `setting emergency` could
-//! not reach the daemon and lit the room through the broker itself, it says so here, and the
-//! daemon that comes back applies the emergency itself (audited as `cli-direct`) instead of
-//! dimming the room back to the scene.
+//! The marker a direct emergency leaves: when `setting emergency` could not reach the daemon
+//! and lit the room through the broker itself, it says so in the spool (`marker_spool`; in the
+//! state directory itself where the sender may write there), and the daemon that comes back
+//! applies the emergency itself (audited as `cli-direct`) instead of dimming the room back to
+//! the scene. The room's retained notice on the broker becomes a marker in the spool too.
 
 use std::fs;
 use std::io;
@@ -13,6 +14,8 @@ use crate::room::{Handover, IdleEmergency};
 use crate::time::Millis;
 use crate::timeline::Action;
 
+use super::marker_spool::{self, Found, spool_dir};
+use super::peer::account_name;
 use super::session::Engine;
 use crate::error_text::error_chain;
 use crate::safe_file::{self, Limit, SafeFileError};
@@ -23,6 +26,10 @@ pub const MARKER_FILE: &str = "emergency-direct.json";
 /// An emergency sent straight to the lights while the daemon did not answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DirectEmergency {
+    /// The emergency's own name (`<sent_unix_ms>-<pid>`), shared with its notice on the
+    /// broker: the daemon takes over each once.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Wall time it was sent, in milliseconds since the Unix epoch.
     pub sent_unix_ms: u64,
     /// The whole room; else only `zones`.
@@ -91,7 +98,7 @@ impl DirectEmergency {
 }
 
 /// What the state directory holds.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Read {
     Marker(DirectEmergency),
     /// A marker that cannot be read is still a marker: it is honoured as a whole-room
@@ -127,13 +134,13 @@ impl Engine {
     /// The scene's looks for the zones the emergency covers are dropped rather than sent and
     /// then overridden, so the room is never dimmed in between.
     pub(super) fn dispatch_resumed(&mut self, actions: Vec<Action>, now: Millis) {
-        let Some(honour) = self.pending_marker() else {
+        let Some(pending) = self.pending_marker() else {
             self.dispatch(actions);
             return;
         };
-        let kept = honour.over(actions);
+        let kept = pending.handover.over(actions);
         self.dispatch(kept);
-        self.apply_to_session(honour, now);
+        self.apply_to_session(pending, now);
     }
 
     /// A daemon that was only hung (stopped, swapped out) and runs on finds the marker at its
@@ -145,12 +152,15 @@ impl Engine {
     pub(super) fn honour_marker_while_running(&mut self) {
         // Whatever is there, even a link to nowhere, counts: one that cannot be read is
         // honoured as an emergency for the whole room.
-        if fs::symlink_metadata(marker_path(&self.options.state_dir)).is_err() {
+        let state_dir = &self.options.state_dir;
+        if fs::symlink_metadata(marker_path(state_dir)).is_err()
+            && !marker_spool::has_markers(&spool_dir(state_dir))
+        {
             return;
         }
         // One already applied that could not be removed is not applied again at every turn.
         if let Some(stuck) = self.stuck_marker.clone()
-            && self.pending_marker().is_some_and(|h| h.said == stuck)
+            && self.pending_marker().is_some_and(|p| p.handover.said == stuck)
         {
             return;
         }
@@ -166,13 +176,14 @@ impl Engine {
         self.retire_if_finished();
     }
 
-    fn apply_to_session(&mut self, honour: Handover, now: Millis) {
+    fn apply_to_session(&mut self, pending: Pending, now: Millis) {
         // A session that ended meanwhile takes no command: the room is lit as with none.
         self.retire_if_finished();
         if self.session.is_none() {
-            self.light_idle_room(honour);
+            self.light_idle_room(pending);
             return;
         }
+        let honour = &pending.handover;
         tracing::warn!(said = %honour.said, "EMERGENCY sent directly while the daemon did not answer: applying it to the session");
         for request in honour.requests() {
             let Some(running) = self.session.as_mut() else {
@@ -185,7 +196,7 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "the direct emergency could not be applied"),
             }
         }
-        self.remove_marker(&honour.said);
+        self.remove_marker(pending);
     }
 
     /// With no session to resume, a direct emergency still leaves the room lit and the music
@@ -194,13 +205,14 @@ impl Engine {
         if self.session.is_some() {
             return;
         }
-        let Some(honour) = self.pending_marker() else {
+        let Some(pending) = self.pending_marker() else {
             return;
         };
-        self.light_idle_room(honour);
+        self.light_idle_room(pending);
     }
 
-    fn light_idle_room(&mut self, honour: Handover) {
+    fn light_idle_room(&mut self, pending: Pending) {
+        let honour = &pending.handover;
         let policy = &self.options.config.policy;
         let zones = honour.idle_zones(policy);
         let held = self.warnings.idle_emergency.as_ref();
@@ -211,45 +223,216 @@ impl Engine {
             "EMERGENCY sent directly while the daemon was away, no session running: full light, music muted"
         );
         self.light_idle(orders, held);
-        self.remove_marker(&honour.said);
+        self.remove_marker(pending);
     }
 
-    fn pending_marker(&mut self) -> Option<Handover> {
-        let read = match read(&self.options.state_dir) {
-            Ok(read) => read?,
+    /// The markers waiting, in the state directory and the spool, as one hand-over. Spool
+    /// markers the daemon already took over in this run (the notice on the broker came back as
+    /// one) are only removed.
+    fn pending_marker(&mut self) -> Option<Pending> {
+        let state_dir = self.options.state_dir.clone();
+        let mut parts = Vec::new();
+        let mut files = Vec::new();
+        match read(&state_dir) {
+            Ok(None) => {}
+            Ok(Some(read)) => {
+                parts.push(Part::of(read, None));
+                files.push(marker_path(&state_dir));
+            }
             Err(e) => {
                 // Cannot tell: err towards the emergency.
                 tracing::error!(error = %error_chain(&e), "cannot read the emergency marker; honouring it");
-                Read::Unreadable(error_chain(&e))
+                parts.push(Part::of(Read::Unreadable(error_chain(&e)), None));
+                files.push(marker_path(&state_dir));
+            }
+        }
+        let spool = match marker_spool::read_spool(&spool_dir(&state_dir)) {
+            Ok(spool) => spool,
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot look into the emergency spool");
+                Default::default()
             }
         };
-        Some(match read {
-            Read::Marker(marker) => {
-                let said = format!(
+        if spool.overflowed {
+            tracing::warn!(
+                spool = %spool_dir(&state_dir).display(),
+                "more than {} emergency markers in the spool: honoured as the whole room's",
+                marker_spool::MAX_MARKERS
+            );
+            parts.push(Part::of(
+                Read::Unreadable("too many markers in the spool".into()),
+                None,
+            ));
+        }
+        for found in spool.found {
+            if let Read::Marker(DirectEmergency { id: Some(id), .. }) = &found.read
+                && self.handed_over.contains(id)
+            {
+                tracing::info!(file = %found.path.display(), "an emergency already taken over; its marker goes");
+                if let Err(e) = marker_spool::remove_found(&found.path) {
+                    // Harmless: it is skipped again at every turn, never applied twice.
+                    tracing::warn!(error = %error_chain(&e), "an emergency marker already taken over cannot be removed");
+                }
+                continue;
+            }
+            parts.push(self.checked(&found));
+            files.push(found.path);
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let whole_room = parts.iter().any(|p| p.whole_room);
+        let mut zones: Vec<String> = Vec::new();
+        let mut who: Vec<String> = Vec::new();
+        for part in &parts {
+            for zone in &part.zones {
+                if !zones.contains(zone) {
+                    zones.push(zone.clone());
+                }
+            }
+            if let Some(name) = &part.who
+                && !who.contains(name)
+            {
+                who.push(name.clone());
+            }
+        }
+        let said = parts
+            .iter()
+            .map(|p| p.said.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let who = (!who.is_empty()).then(|| who.join(", "));
+        Some(Pending {
+            handover: Handover::new(whole_room, &zones, who, said),
+            files,
+            ids: parts.into_iter().filter_map(|p| p.id).collect(),
+        })
+    }
+
+    /// A spool marker checked as the untrusted input it is: its zones must be the room's, and
+    /// the sender is the file's owner, whatever the file says. A warning names the file for
+    /// anything left out.
+    fn checked(&self, found: &Found) -> Part {
+        let file = found.path.display().to_string();
+        let owner = found.owner.map(account_name);
+        let marker = match &found.read {
+            Read::Marker(marker) => marker,
+            Read::Unreadable(reason) => {
+                tracing::warn!(
+                    file,
+                    reason,
+                    "an emergency marker in the spool cannot be read; honoured as the whole room's"
+                );
+                return Part::of(found.read.clone(), owner);
+            }
+        };
+        let room = &self.options.config.policy.zones;
+        let (known, unknown): (Vec<String>, Vec<String>) =
+            marker.zones.iter().cloned().partition(|z| room.contains(z));
+        if !unknown.is_empty() {
+            tracing::warn!(file, zones = ?unknown, "an emergency marker names zones this room does not have; left out");
+        }
+        let mut marker = marker.clone();
+        if !marker.whole_room && known.is_empty() {
+            tracing::warn!(
+                file,
+                "an emergency marker names none of this room's zones; honoured as the whole room's"
+            );
+            marker.whole_room = true;
+        }
+        marker.zones = known;
+        let claimed = marker.user.take();
+        marker.user = owner.clone().or(claimed.clone());
+        let mut part = Part::of(Read::Marker(marker), None);
+        if let (Some(owner), Some(claimed)) = (owner, claimed)
+            && owner != claimed
+        {
+            part.said = format!("{} (the file is {owner}'s; it says {claimed})", part.said);
+        }
+        part
+    }
+
+    /// Once applied (and saved), the markers go, and the lights are told which emergencies
+    /// were taken over (their notices on the broker go too). A marker that cannot go is applied
+    /// again at the next start: the safe way round, but worth a warning; `said` names what was
+    /// applied, so one that cannot be removed is applied once in this run.
+    fn remove_marker(&mut self, pending: Pending) {
+        let said = pending.handover.said;
+        for id in pending.ids {
+            self.lights.direct_handed_over(&id);
+            self.handed_over.insert(id);
+        }
+        let mut stuck = None;
+        for file in &pending.files {
+            let removed = if *file == marker_path(&self.options.state_dir) {
+                remove(&self.options.state_dir)
+            } else {
+                marker_spool::remove_found(file)
+            };
+            if let Err(e) = removed {
+                stuck = Some(e);
+            }
+        }
+        match stuck {
+            None => self.stuck_marker = None,
+            Some(e) => {
+                tracing::error!(error = %error_chain(&e), "the emergency marker stays; the next start applies it again");
+                if self.stuck_marker.as_deref() != Some(said.as_str()) {
+                    self.warnings.standing.push(error_chain(&e));
+                }
+                self.stuck_marker = Some(said);
+            }
+        }
+    }
+}
+
+/// What is waiting to be handed over: every marker found, as one.
+pub(super) struct Pending {
+    handover: Handover,
+    /// The files it came from, removed once applied.
+    files: Vec<PathBuf>,
+    /// The ids of the emergencies in it.
+    ids: Vec<String>,
+}
+
+/// One marker's share of a hand-over.
+struct Part {
+    whole_room: bool,
+    zones: Vec<String>,
+    who: Option<String>,
+    said: String,
+    id: Option<String>,
+}
+
+impl Part {
+    fn of(read: Read, owner: Option<String>) -> Part {
+        match read {
+            Read::Marker(marker) => Part {
+                said: format!(
                     "by {} at {} ms since 1970 through {}: {}",
                     marker.user.as_deref().unwrap_or("someone"),
                     marker.sent_unix_ms,
                     marker.broker,
-                    marker.lights.join(", ")
-                );
-                Handover::new(marker.whole_room, &marker.zones, marker.user, said)
-            }
-            Read::Unreadable(reason) => Handover::unreadable(&reason),
-        })
-    }
-
-    /// Once applied (and saved), the marker goes. If it cannot, the next start applies the
-    /// emergency again: the safe way round, but worth a warning.
-    /// `said` names the marker applied, so that one that cannot be removed is applied once.
-    fn remove_marker(&mut self, said: &str) {
-        match remove(&self.options.state_dir) {
-            Ok(()) => self.stuck_marker = None,
-            Err(e) => {
-                tracing::error!(error = %error_chain(&e), "the emergency marker stays; the next start applies it again");
-                if self.stuck_marker.as_deref() != Some(said) {
-                    self.warnings.standing.push(error_chain(&e));
+                    if marker.lights.is_empty() {
+                        marker.zones.join(", ")
+                    } else {
+                        marker.lights.join(", ")
+                    }
+                ),
+                whole_room: marker.whole_room,
+                zones: marker.zones,
+                who: marker.user,
+                id: marker.id,
+            },
+            Read::Unreadable(reason) => {
+                let handover = Handover::unreadable(&reason);
+                Part {
+                    whole_room: true,
+                    zones: Vec::new(),
+                    who: owner,
+                    said: handover.said,
+                    id: None,
                 }
-                self.stuck_marker = Some(said.to_string());
             }
         }
     }
@@ -261,6 +444,7 @@ mod tests {
 
     fn marker(whole_room: bool, zones: &[&str]) -> DirectEmergency {
         DirectEmergency {
+            id: None,
             sent_unix_ms: 1_700_000_000_000,
             whole_room,
             zones: zones.iter().map(|z| z.to_string()).collect(),

@@ -42,6 +42,9 @@ pub struct Engine {
     pub(super) config_updates: watch::Sender<Arc<Config>>,
     /// A direct emergency's marker that was applied but could not be removed (its `said`).
     pub(super) stuck_marker: Option<String>,
+    /// The direct emergencies taken over in this run, by id: the same one arriving again (its
+    /// retained notice after its marker) is not applied twice.
+    pub(super) handed_over: std::collections::BTreeSet<String>,
     /// Space kept back on the state disk for the entries that must not be lost.
     pub(super) reserve: Reserve,
     /// Logs of sessions that ended while the disk refused some of their entries.
@@ -141,6 +144,7 @@ impl Engine {
             warnings: Warnings::default(),
             config_updates,
             stuck_marker: None,
+            handed_over: Default::default(),
             reserve,
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),

@@ -1,7 +1,7 @@
 //! A one-shot emergency publisher for when the daemon does not answer: the CLI connects to the
 //! room's broker itself, sends every light of the target zones its emergency look at QoS 1 (and
-//! the daemon's lights task a [`DirectNotice`]) and waits, briefly, for the broker to
-//! acknowledge each message.
+//! the daemon a retained [`DirectNotice`]) and waits, briefly, for the broker to acknowledge
+//! each message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +49,8 @@ pub struct LightOutcome {
 pub struct DirectReport {
     pub address: String,
     pub lights: Vec<LightOutcome>,
+    /// The broker took the retained notice that keeps a daemon starting later in emergency.
+    pub notice_kept: bool,
 }
 
 impl DirectReport {
@@ -80,17 +82,18 @@ pub fn emergency_messages<'a>(
         .collect()
 }
 
-/// Connects to `broker`, publishes the emergency look for every light of `zones`, then the
-/// [`DirectNotice`] for `room`'s daemon, and waits for the acknowledgements until `deadline`
-/// has passed since the call.
+/// Connects to `broker`, publishes `notice.look` for every light of `notice.zones`, then
+/// `notice` for `room`'s daemon (retained when `keep`: for a daemon that starts later), and
+/// waits for the acknowledgements until `deadline` has passed since the call.
 pub fn publish_emergency(
     broker: &BrokerConfig,
     room: &str,
     lights: &[LightConfig],
-    zones: &[String],
-    look: Look,
+    notice: &DirectNotice,
+    keep: bool,
     deadline: Duration,
 ) -> Result<DirectReport, DirectError> {
+    let (zones, look) = (&notice.zones, notice.look);
     let started = Instant::now();
     let address = if broker.host.contains(':') {
         format!("[{}]:{}", broker.host, broker.port)
@@ -177,13 +180,12 @@ pub fn publish_emergency(
     let notice = Publish {
         topic: direct_notice::topic(room),
         payload: DirectNotice {
-            zones: zones.to_vec(),
-            look,
             lights_from_unix_ms: Some(lights_from),
+            ..notice.clone()
         }
         .to_json(),
     };
-    let notice_queued = link.publish(&notice).is_ok();
+    let notice_queued = link.send(&notice, keep).is_ok();
     let mut pending: HashMap<usize, usize> = HashMap::new();
     for &index in &order {
         *pending.entry(index).or_default() += 1;
@@ -199,6 +201,7 @@ pub fn publish_emergency(
             Err(reason) => outcomes[index].problem = Some(reason),
         }
     }
+    let notice_kept = keep && notice_queued && matches!(acks.next(), Some(Ok(())));
     for (index, outcome) in outcomes.iter_mut().enumerate() {
         if outcome.problem.is_none() {
             if pending.get(&index).copied().unwrap_or(0) == 0 {
@@ -212,6 +215,7 @@ pub fn publish_emergency(
     Ok(DirectReport {
         address,
         lights: outcomes,
+        notice_kept,
     })
 }
 
@@ -288,13 +292,17 @@ impl Link {
     }
 
     fn publish(&mut self, publish: &Publish) -> Result<(), String> {
+        self.send(publish, false)
+    }
+
+    fn send(&mut self, publish: &Publish, retain: bool) -> Result<(), String> {
         let result = match self {
             Link::V5(link) => link
                 .0
                 .publish(
                     publish.topic.clone(),
                     v5::mqttbytes::QoS::AtLeastOnce,
-                    false,
+                    retain,
                     publish.payload.clone(),
                 )
                 .map_err(|e| e.to_string()),
@@ -303,7 +311,7 @@ impl Link {
                 .publish(
                     publish.topic.clone(),
                     rumqttc::QoS::AtLeastOnce,
-                    false,
+                    retain,
                     publish.payload.clone(),
                 )
                 .map_err(|e| e.to_string()),
@@ -403,15 +411,17 @@ mod tests {
             brightness: 100.0,
             kelvin: 4000,
         };
-        let error = publish_emergency(
-            &broker,
-            "room-1",
-            &lights,
-            &["mat-9".into()],
+        let notice = DirectNotice {
+            zones: vec!["mat-9".into()],
             look,
-            DEFAULT_DEADLINE,
-        )
-        .expect_err("no lights there");
+            id: None,
+            sent_unix_ms: 0,
+            whole_room: false,
+            user: None,
+            lights_from_unix_ms: None,
+        };
+        let error = publish_emergency(&broker, "room-1", &lights, &notice, true, DEFAULT_DEADLINE)
+            .expect_err("no lights there");
         assert!(matches!(error, DirectError::NoLights(_)), "{error}");
     }
 }

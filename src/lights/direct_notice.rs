@@ -2,6 +2,13 @@
 //! daemon whose engine is stuck may still have a running lights task, and that task must not
 //! carry a fade's next steps over the emergency. On the notice it puts the zones named at the
 //! emergency look and holds them there until the engine itself sends an emergency.
+//!
+//! It is retained, so a daemon that starts after a direct emergency (and finds no marker the
+//! therapist could leave) hears of it too: its lights task turns it into a marker in the spool
+//! and clears it from the broker once that is on disk.
+
+use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +28,34 @@ pub struct DirectNotice {
     /// look; one sent since may have overtaken it. `None` from a CLI older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lights_from_unix_ms: Option<u64>,
+    /// The emergency's own name, shared with the marker the same command left: a daemon that
+    /// took over one does not take over the other again.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Wall time it was sent, in milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub sent_unix_ms: u64,
+    /// The whole room; else only `zones`.
+    #[serde(default)]
+    pub whole_room: bool,
+    /// Who sent it, as they say (the broker account proves only the room's).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// What the daemon's lights task does with a notice so the engine takes the emergency over:
+/// settingd leaves it in the spool as a marker. `Ok` names where, once it is on disk, and the
+/// notice may leave the broker; on `Err` it stays there for the next start.
+#[derive(Clone)]
+pub struct NoticeSink(pub Arc<LeaveNotice>);
+
+/// Leaves a notice where the engine finds it: `Ok` names the place, `Err` says why not.
+pub type LeaveNotice = dyn Fn(&DirectNotice) -> Result<String, String> + Send + Sync;
+
+impl fmt::Debug for NoticeSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NoticeSink")
+    }
 }
 
 /// Milliseconds since 1970 by this machine's clock, as the notice's `lights_from_unix_ms`
@@ -53,9 +88,18 @@ mod tests {
                 brightness: 100.0,
                 kelvin: 4000,
             },
-            lights_from_unix_ms: Some(1_796_620_494_492),
+            lights_from_unix_ms: Some(1_700_000_000_012),
+            id: Some("1700000000000-42".into()),
+            sent_unix_ms: 1_700_000_000_000,
+            whole_room: false,
+            user: Some("ana".into()),
         };
         assert_eq!(DirectNotice::from_json(&notice.to_json()).unwrap(), notice);
+        // What an earlier version sent still reads.
+        let earlier =
+            DirectNotice::from_json(br#"{"zones":["room"],"look":{"brightness":100.0,"kelvin":4000}}"#)
+                .unwrap();
+        assert_eq!(earlier.id, None);
         assert!(DirectNotice::from_json(br#"{"zones": "room"}"#).is_err());
         assert_eq!(topic("room-1"), "setting/room-1/emergency/direct");
     }

@@ -54,4 +54,10 @@ pub trait LightOutput: Send {
         let _ = level;
         Err(LightError::Unsupported(light.to_string()))
     }
+
+    /// The daemon took over the direct emergency `id`: its retained notice on the broker has
+    /// done its work and goes, and is not honoured again should it come back.
+    fn direct_handed_over(&mut self, id: &str) {
+        let _ = id;
+    }
 }

@@ -132,12 +132,23 @@ pub fn create_fresh(path: &Path) -> Result<File, SafeFileError> {
 /// `path` (which replaces a link or FIFO planted there rather than following it), and the
 /// directory flushed so the rename itself survives a power cut.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SafeFileError> {
+    write_atomically_as(path, bytes, None)
+}
+
+/// [`write_atomically`], the file given `mode` whatever the writer's umask: a file left for
+/// another account (the emergency's marker in the spool) must be readable by its group.
+pub fn write_atomically_as(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), SafeFileError> {
     let tmp = temp_path(path);
     let write_error = |source| SafeFileError::Write {
         path: tmp.clone(),
         source,
     };
     let mut file = create_fresh(&tmp)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(write_error)?;
+    }
     file.write_all(bytes).map_err(write_error)?;
     file.sync_all().map_err(write_error)?;
     drop(file);

@@ -70,7 +70,21 @@ fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
+/// The marker the CLI left in the daemon's spool (a path that does not exist when there is
+/// none).
 fn marker(daemon: &Daemon) -> PathBuf {
+    let spool = daemon.state_dir().join("emergency");
+    let found = std::fs::read_dir(&spool).ok().and_then(|entries| {
+        entries.flatten().map(|e| e.path()).find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("direct-") && name.ends_with(".json")
+        })
+    });
+    found.unwrap_or_else(|| spool.join("direct-none.json"))
+}
+
+/// Where a marker goes in the state directory itself (a daemon run as the sender's user).
+fn state_marker(daemon: &Daemon) -> PathBuf {
     daemon.state_dir().join("emergency-direct.json")
 }
 
@@ -403,6 +417,7 @@ fn a_daemon_that_runs_again_applies_the_emergency_before_what_fell_due() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
     // What the CLI's direct path leaves behind, the lights themselves aside.
     setting::engine::marker::DirectEmergency {
+        id: None,
         sent_unix_ms: setting::engine::persist::unix_millis(std::time::SystemTime::now()),
         whole_room: true,
         zones: vec!["room".into(), "mat-1".into()],
@@ -559,7 +574,7 @@ fn a_marker_that_cannot_be_removed_is_applied_once() {
     let config = room_config(dir.path(), &broker);
     let daemon = Daemon::builder().config(&config).start();
     daemon.ok(json!({"op": "start", "scene": "sublingual"}));
-    let stuck = marker(&daemon);
+    let stuck = state_marker(&daemon);
     std::fs::create_dir(&stuck).expect("a directory where the marker goes");
     std::fs::write(stuck.join("keep"), "").expect("non-empty");
     for _ in 0..5 {

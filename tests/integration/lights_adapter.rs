@@ -67,6 +67,7 @@ impl Adapter {
             lights,
             networks: Vec::new(),
             speed,
+            notice_sink: None,
         };
         let (lights, task) = MqttLights::start(setup, events_tx).expect("adapter starts");
         Adapter {

@@ -12,6 +12,7 @@ mod emergency_fallback;
 mod emergency_stuck;
 mod faults;
 mod home_assistant;
+mod installed_emergency;
 mod json_everywhere;
 mod lights;
 mod lights_adapter;

@@ -15,7 +15,8 @@ use setting::scene::Mark;
 ///
 /// Exit codes: 0 done, 1 refused (or problems found), 2 bad input, 3 settingd not reachable (or
 /// sent and not answered in time: it may still be carried out); `emergency` only: 4 not
-/// delivered (act by hand), 5 sent over the broker but not confirmed.
+/// delivered (act by hand), 5 sent over the broker but not confirmed, 7 lit directly but not
+/// kept for the daemon's return (neither marker nor notice could be left).
 #[derive(Debug, Parser)]
 #[command(name = "setting", version, max_term_width = 100)]
 pub struct Cli {

@@ -9,6 +9,9 @@
 //! room's answer; an emergency the broker handed on that the room did not confirm has its own
 //! exit code, apart from one that never left. On the room's own machine (its config names that
 //! room and its socket is there) the local paths are taken instead.
+//!
+//! An answer on the socket counts only from settingd's account, root or the caller's own
+//! (`peer_check`): a socket someone else made first is gone around like a silent one.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -27,6 +30,7 @@ use setting::remote::client as remote;
 
 use crate::args::Cli;
 use crate::failure::Failure;
+use crate::peer_check::Trusted;
 use crate::{emergency_direct, locate};
 
 /// How long the daemon has to answer before the CLI goes to the lights itself.
@@ -78,8 +82,9 @@ pub fn run(cli: &Cli, args: &EmergencyArgs) -> anyhow::Result<ExitCode> {
     }
     let target = locate::socket(cli);
     let timeout = Duration::from_millis(args.timeout.max(1));
-    match ask_daemon(&target.path, &op, timeout) {
-        Ok(result) => match lights_unreached(&target.path) {
+    let trusted = Trusted::for_config(locate::load(cli.config.as_deref()).ok().as_ref());
+    match ask_daemon(&target.path, &trusted, &op, timeout) {
+        Ok(result) => match lights_unreached(&target.path, &trusted) {
             None => {
                 let reply = result.as_deref().and_then(emergency_reply);
                 print_sent(cli, args.zone.as_deref(), reply.as_ref(), "settingd");
@@ -159,8 +164,8 @@ const LIGHTS_QUESTION: Duration = Duration::from_millis(300);
 /// After the daemon took an emergency: whether its lights cannot be reached (its broker link
 /// is down while it has lights), with its own summary. A daemon that does not say counts as
 /// reaching them: it took the emergency, and the question is only a second look.
-fn lights_unreached(socket: &Path) -> Option<String> {
-    let status = ask_daemon(socket, &Op::Status, LIGHTS_QUESTION).ok()??;
+fn lights_unreached(socket: &Path, trusted: &Trusted) -> Option<String> {
+    let status = ask_daemon(socket, trusted, &Op::Status, LIGHTS_QUESTION).ok()??;
     let lights = serde_json::from_str::<StatusReply>(status.get()).ok()?.lights?;
     (!lights.lights.is_empty() && !lights.connected).then_some(lights.summary)
 }
@@ -267,10 +272,16 @@ fn emergency_reply(result: &RawValue) -> Option<EmergencyReply> {
 /// One request on the control socket, all of it (connect, send, reply) within `timeout`: the
 /// ok reply's result, still unread. The exchange runs on a thread that is left behind if it
 /// takes longer: a hung daemon that wakes up later still gets the emergency, which does no
-/// harm.
-fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<Option<Box<RawValue>>, NoAnswer> {
+/// harm. Nothing is sent to a server `trusted` does not believe.
+fn ask_daemon(
+    socket: &Path,
+    trusted: &Trusted,
+    op: &Op,
+    timeout: Duration,
+) -> Result<Option<Box<RawValue>>, NoAnswer> {
     let (tx, rx) = mpsc::channel();
     let socket = socket.to_path_buf();
+    let trusted = trusted.clone();
     let mut request = serde_json::to_value(op).expect("an op is always JSON");
     request["id"] = 1.into();
     let line = encode_line(&request);
@@ -278,6 +289,12 @@ fn ask_daemon(socket: &Path, op: &Op, timeout: Duration) -> Result<Option<Box<Ra
         let exchange = || -> std::io::Result<String> {
             let mut stream = UnixStream::connect(&socket)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", socket.display())))?;
+            trusted.check(&stream).map_err(|why| {
+                std::io::Error::new(
+                    ErrorKind::PermissionDenied,
+                    format!("{}: {why}", socket.display()),
+                )
+            })?;
             stream.write_all(&line)?;
             let mut reply = String::new();
             BufReader::new(stream).read_line(&mut reply)?;
@@ -350,7 +367,13 @@ mod tests {
     fn a_missing_socket_is_silence_not_a_refusal() {
         let dir = tempfile::tempdir().unwrap();
         let op = Op::Emergency { zone: None };
-        let outcome = ask_daemon(&dir.path().join("none.sock"), &op, Duration::from_millis(500));
+        let trusted = Trusted::for_config(None);
+        let outcome = ask_daemon(
+            &dir.path().join("none.sock"),
+            &trusted,
+            &op,
+            Duration::from_millis(500),
+        );
         assert!(matches!(outcome, Err(NoAnswer::Silent(Some(_)))));
     }
 
@@ -361,7 +384,8 @@ mod tests {
         // Bound and never accepted from: a daemon that hangs.
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let op = Op::Emergency { zone: None };
-        let outcome = ask_daemon(&path, &op, Duration::from_millis(200));
+        let trusted = Trusted::for_config(None);
+        let outcome = ask_daemon(&path, &trusted, &op, Duration::from_millis(200));
         assert!(matches!(outcome, Err(NoAnswer::Silent(None))));
     }
 }

@@ -1,14 +1,18 @@
 //! The emergency's second path: the daemon did not answer, so the CLI reads the room's config,
 //! publishes the emergency look to every light of the target zones through the broker itself,
-//! and leaves the marker that the daemon honours when it comes back.
+//! and leaves what keeps a daemon that comes back from dimming the room: a marker in the spool
+//! (`<state_dir>/emergency`, writable by the therapists' group) and a retained notice on the
+//! broker. Either is enough; with neither, the room is lit but the command says it is not kept.
 
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use setting::config::Config;
 use setting::engine::marker::{DirectEmergency, marker_path};
+use setting::engine::marker_spool::spool_dir;
 use setting::engine::persist::unix_millis;
 use setting::lights::direct::{self, DirectReport};
+use setting::lights::direct_notice::DirectNotice;
 
 use crate::args::Cli;
 use crate::emergency::EmergencyArgs;
@@ -16,6 +20,10 @@ use crate::locate;
 
 /// Neither the daemon nor the lights took the emergency: the therapist must act by hand.
 pub(crate) const NOT_DELIVERED: u8 = 4;
+
+/// The lights took the emergency, but neither the marker nor the notice could be left: a
+/// daemon that comes back may dim the room again.
+const NOT_KEPT: u8 = 7;
 
 const BY_HAND: &str = "TURN THE ROOM LIGHTS ON BY HAND NOW (wall switch) and stop the music at the amplifier; \
                        then call the technician";
@@ -50,11 +58,13 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
             return ExitCode::from(2);
         }
     };
+    let sent_unix_ms = unix_millis(SystemTime::now());
+    let id = format!("{sent_unix_ms}-{}", std::process::id());
     // A daemon that took the emergency keeps its session in it already: no marker needed.
     let marker = if daemon_took_it {
-        None
+        Err("settingd took the emergency itself".to_string())
     } else {
-        leave_marker(&config, args, &zones)
+        leave_marker(&config, args, &zones, &id, sent_unix_ms)
     };
     let Some(broker) = &config.lights.broker else {
         let why = if config.lights.lights.is_empty() {
@@ -66,13 +76,24 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
         };
         return not_delivered(&why);
     };
-    let look = config.policy.emergency.look;
+    let notice = DirectNotice {
+        zones: zones.clone(),
+        look: config.policy.emergency.look,
+        id: Some(id),
+        sent_unix_ms,
+        whole_room: args.zone.is_none(),
+        user: user(),
+        // Stamped by the direct path just before the lights' messages.
+        lights_from_unix_ms: None,
+    };
+    // Retained only for a daemon that has not taken it: one that has would find it again
+    // after a later resume, and light the room once more.
     let report = direct::publish_emergency(
         broker,
         &config.room.name,
         &config.lights.lights,
-        &zones,
-        look,
+        &notice,
+        !daemon_took_it,
         direct::DEFAULT_DEADLINE,
     );
     let report = match report {
@@ -88,7 +109,10 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
         ));
     }
     if cli.json {
-        println!("{}", json_of(&report, marker.as_deref(), daemon_took_it));
+        println!(
+            "{}",
+            json_of(&report, marker.as_ref().ok().map(String::as_str), daemon_took_it)
+        );
     } else {
         let music = if daemon_took_it {
             "Music muted by settingd."
@@ -104,15 +128,30 @@ pub fn run(cli: &Cli, args: &EmergencyArgs, why: &str, daemon_took_it: bool) -> 
     if lit.len() < report.lights.len() {
         eprintln!("setting: NOT LIT: {}. Turn those on by hand.", problems(&report));
     }
-    match marker {
-        _ if daemon_took_it => {}
-        Some(path) => eprintln!(
-            "setting: settingd will keep the room in emergency when it comes back (marker {})",
-            path
+    if daemon_took_it {
+        return ExitCode::SUCCESS;
+    }
+    match (marker, report.notice_kept) {
+        (Ok(path), true) => eprintln!(
+            "setting: settingd will keep the room in emergency when it comes back (marker {path}, and \
+             the notice retained on the broker)"
         ),
-        None => eprintln!(
-            "setting: settingd may dim the room again when it comes back: the marker could not be left"
+        (Ok(path), false) => eprintln!(
+            "setting: settingd will keep the room in emergency when it comes back (marker {path}; the \
+             broker did not keep the notice)"
         ),
+        (Err(why), true) => eprintln!(
+            "setting: settingd will keep the room in emergency when it comes back (the notice retained \
+             on the broker; no marker: {why})"
+        ),
+        (Err(why), false) => {
+            eprintln!(
+                "setting: NOT KEPT: settingd may dim the room again when it comes back: the marker could \
+                 not be left ({why}) and the broker did not keep the notice. Tell the technician; \
+                 run `setting emergency` again once settingd answers."
+            );
+            return ExitCode::from(NOT_KEPT);
+        }
     }
     ExitCode::SUCCESS
 }
@@ -130,8 +169,16 @@ fn zones(config: &Config, zone: Option<&str>) -> Result<Vec<String>, String> {
 }
 
 /// Written before anything is sent: whatever the broker does, the therapist asked for an
-/// emergency, and a daemon that comes back must honour it.
-fn leave_marker(config: &Config, args: &EmergencyArgs, zones: &[String]) -> Option<String> {
+/// emergency, and a daemon that comes back must honour it. In the spool first (the therapists'
+/// group may write there), else in the state directory itself (a daemon run as the same user).
+/// The path, or why neither took it.
+fn leave_marker(
+    config: &Config,
+    args: &EmergencyArgs,
+    zones: &[String],
+    id: &str,
+    sent_unix_ms: u64,
+) -> Result<String, String> {
     let state_dir = args
         .state_dir
         .clone()
@@ -142,7 +189,8 @@ fn leave_marker(config: &Config, args: &EmergencyArgs, zones: &[String]) -> Opti
         .as_ref()
         .map_or("no broker".to_string(), |b| format!("{}:{}", b.host, b.port));
     let marker = DirectEmergency {
-        sent_unix_ms: unix_millis(SystemTime::now()),
+        id: Some(id.to_string()),
+        sent_unix_ms,
         whole_room: args.zone.is_none(),
         zones: zones.to_vec(),
         lights: config
@@ -155,12 +203,16 @@ fn leave_marker(config: &Config, args: &EmergencyArgs, zones: &[String]) -> Opti
         user: user(),
         broker,
     };
+    let spooled = match marker.leave_in_spool(&spool_dir(&state_dir)) {
+        Ok(path) => return Ok(path.display().to_string()),
+        Err(e) => crate::error_chain(&anyhow::Error::from(e)),
+    };
     match marker.write(&state_dir) {
-        Ok(()) => Some(marker_path(&state_dir).display().to_string()),
-        Err(e) => {
-            eprintln!("setting: {}", crate::error_chain(&anyhow::Error::from(e)));
-            None
-        }
+        Ok(()) => Ok(marker_path(&state_dir).display().to_string()),
+        Err(e) => Err(format!(
+            "{spooled}; {}",
+            crate::error_chain(&anyhow::Error::from(e))
+        )),
     }
 }
 
@@ -203,6 +255,7 @@ fn json_of(report: &DirectReport, marker: Option<&str>, music_muted: bool) -> se
         // The daemon took the emergency too (it is only cut off from the lights).
         "daemon_took_it": music_muted,
         "marker": marker,
+        "notice_kept": report.notice_kept,
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod arc_chart;
 mod args;
+mod cli_parse;
 mod client;
 mod completions;
 mod dry_run;
@@ -14,6 +15,7 @@ mod lights_calibrate;
 mod lights_watch;
 mod locate;
 mod man_pages;
+mod peer_check;
 mod plan;
 mod plan_svg;
 mod plan_view;
@@ -38,13 +40,19 @@ mod watch_view;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let args: Vec<_> = std::env::args_os().collect();
+    let cli = match cli_parse::parse(&args, |name| std::env::var_os(name)) {
+        Ok(parsed) => {
+            if let Some(left_out) = &parsed.left_out {
+                eprintln!(
+                    "setting: {left_out}; sending the emergency anyway, without what could not be read"
+                );
+            }
+            parsed.cli
+        }
         Err(e) => {
             // Help and version go to stdout and are a success; a usage error is bad input.
             // The flags are not parsed yet, so `--json` is looked for among the raw words.

@@ -3,13 +3,17 @@
 //! demo), logging only. One line at start-up says which.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use setting::config::{BrokerConfig, Family, MqttVersion};
 use setting::config::{Config, default_client_id};
+use setting::engine::marker::DirectEmergency;
+use setting::engine::marker_spool::spool_dir;
 use setting::error_text::error_chain;
+use setting::lights::direct_notice::{DirectNotice, NoticeSink};
 use setting::lights::sim::SimulatedLights;
 use setting::lights::{LightOutput, LoggingLights, MqttLights, MqttSetup, MqttTask};
 use setting::mqtt::PrivateBroker;
@@ -57,7 +61,7 @@ pub async fn lights_output(
     let count = lights.lights.len();
     if let Some(broker) = &lights.broker {
         let label = format!("{}:{}", broker.host, broker.port);
-        return match start_mqtt(config, broker.clone(), speed, events) {
+        return match start_mqtt(config, state_dir, broker.clone(), speed, events) {
             Ok((output, task)) => {
                 tracing::info!("lights: broker {label}, {count} lights");
                 Lights {
@@ -108,7 +112,7 @@ pub async fn lights_output(
         .iter()
         .filter(|l| l.family == Family::Zigbee2Mqtt)
         .count();
-    match start_mqtt(config, demo, speed, events) {
+    match start_mqtt(config, state_dir, demo, speed, events) {
         Ok((output, task)) => {
             tracing::info!(
                 "lights: demo — private broker on {}:{} with {simulated_count} simulated lights",
@@ -133,19 +137,43 @@ pub async fn lights_output(
 
 fn start_mqtt(
     config: &Config,
+    state_dir: &Path,
     broker: BrokerConfig,
     speed: f64,
     events: mpsc::Sender<DeviceEvent>,
 ) -> Result<(Box<dyn LightOutput>, MqttTask), String> {
+    let broker_name = format!("{}:{} (its notice)", broker.host, broker.port);
     let setup = MqttSetup {
         room: config.room.name.clone(),
         broker,
         lights: config.lights.lights.clone(),
         networks: config.lights.networks.clone(),
         speed,
+        notice_sink: Some(notice_sink(state_dir, broker_name)),
     };
     let (output, task) = MqttLights::start(setup, events).map_err(|e| error_chain(&e))?;
     Ok((Box::new(output), task))
+}
+
+/// A direct emergency's notice on the broker becomes a marker in the spool, which the engine
+/// honours as it honours the one `setting emergency` leaves there.
+fn notice_sink(state_dir: &Path, broker: String) -> NoticeSink {
+    let spool = spool_dir(state_dir);
+    NoticeSink(Arc::new(move |notice: &DirectNotice| {
+        let marker = DirectEmergency {
+            id: notice.id.clone(),
+            sent_unix_ms: notice.sent_unix_ms,
+            whole_room: notice.whole_room,
+            zones: notice.zones.clone(),
+            lights: Vec::new(),
+            user: notice.user.clone(),
+            broker: broker.clone(),
+        };
+        marker
+            .leave_in_spool(&spool)
+            .map(|path| path.display().to_string())
+            .map_err(|e| error_chain(&e))
+    }))
 }
 
 fn logging() -> Lights {

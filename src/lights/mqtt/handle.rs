@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::config::{BrokerConfig, LightConfig, NetworkConfig};
+use crate::lights::direct_notice::NoticeSink;
 use crate::lights::traffic::Planner;
 use crate::lights::{LightError, LightOutput, driver};
 use crate::protocol::{LightPace, LightsReport, Pace};
@@ -38,6 +39,9 @@ pub struct MqttSetup {
     pub networks: Vec<NetworkConfig>,
     /// Rehearsal speed: fades arrive in session time and run `speed` times faster.
     pub speed: f64,
+    /// Where a direct emergency's notice goes for the engine to take over (see
+    /// [`NoticeSink`]); without one the lights only hold the zones it names.
+    pub notice_sink: Option<NoticeSink>,
 }
 
 pub struct MqttLights {
@@ -108,6 +112,10 @@ impl MqttLights {
             held: Default::default(),
             kept_back: Default::default(),
             to_answer: Vec::new(),
+            notice_sink: setup.notice_sink.clone(),
+            handed_over: Default::default(),
+            settling: None,
+            subacks_due: 0,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -221,5 +229,9 @@ impl LightOutput for MqttLights {
             level,
         });
         Ok(())
+    }
+
+    fn direct_handed_over(&mut self, id: &str) {
+        self.send(Order::HandedOver { id: id.to_string() });
     }
 }

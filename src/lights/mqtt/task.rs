@@ -2,7 +2,7 @@
 //! takes the engine's orders, publishes what the plan says is due, reads devices' reports,
 //! and recovers from a lost broker (backoff, resubscribe, status, re-assert).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::SyncSender;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::lights::direct_notice::DirectNotice;
+use crate::lights::direct_notice::{DirectNotice, NoticeSink};
 use crate::lights::driver::Report;
 use crate::lights::traffic::{PlannedKind, Planner};
 use crate::protocol::{LightPace, Pace};
@@ -40,6 +40,9 @@ const HOLD_AT_MOST: Millis = Millis(60_000);
 const NOTICE_GAP: Millis = Millis(1000);
 /// Broker events read at most before sending what fell due, so a flood cannot starve it.
 const DRAIN_AT_MOST: usize = 64;
+/// How long after a connection the lights wait for the broker to answer the subscriptions
+/// (and so to deliver a retained direct emergency's notice) before anything is sent anyway.
+const SETTLE_AT_MOST: Millis = Millis(500);
 /// A denied command is reported once per light in this span, not once per fade segment.
 const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
 
@@ -69,6 +72,10 @@ pub enum Order {
     Calibrate {
         light: String,
         level: f32,
+    },
+    /// The engine took over the direct emergency `id`.
+    HandedOver {
+        id: String,
     },
 }
 
@@ -105,6 +112,15 @@ pub struct Task {
     /// Technicians' orders to answer after the next flush: where to, the lights they cover,
     /// and which of those had a step still waiting that the order replaced.
     pub to_answer: Vec<PaceAnswer>,
+    /// Where a notice goes for the engine to take over.
+    pub notice_sink: Option<NoticeSink>,
+    /// Direct emergencies the engine took over: their notices are only cleared.
+    pub handed_over: BTreeSet<String>,
+    /// Connected, and until when nothing is sent while the broker answers the subscriptions:
+    /// a retained notice must be seen before the scene's looks are re-asserted over it.
+    pub settling: Option<Millis>,
+    /// The subscriptions' answers still to come since the last connection.
+    pub subacks_due: usize,
 }
 
 impl Task {
@@ -114,9 +130,14 @@ impl Task {
             // A deadline already passed is one the last flush could not meet (the budget's
             // rounding): look again a millisecond on rather than spin.
             let floor = self.now() + Millis(1);
-            let deadline = self.plan.next_deadline().filter(|_| self.connected);
-            // A hold running out wakes the task too.
-            let deadline = deadline.into_iter().chain(self.held.values().copied()).min();
+            let sending = self.connected && self.settling.is_none();
+            let deadline = self.plan.next_deadline().filter(|_| sending);
+            // A hold or the wait for the subscriptions running out wakes the task too.
+            let deadline = deadline
+                .into_iter()
+                .chain(self.held.values().copied())
+                .chain(self.settling)
+                .min();
             let wake = deadline.map(|d| self.started + d.max(floor).to_duration());
             // Biased: the engine's orders first, then whatever the broker already delivered,
             // and only then a deadline. A daemon resumed after being stuck (SIGSTOP, a frozen
@@ -169,6 +190,15 @@ impl Task {
 
     fn apply(&mut self, mut order: Order) {
         let now = self.now();
+        if let Order::HandedOver { id } = order {
+            self.handed_over.insert(id);
+            // Taken over: the notice has done its work, and must not light the room again
+            // at a later start. (Disconnected, it is cleared when it comes back retained.)
+            if self.connected {
+                self.clear_notice();
+            }
+            return;
+        }
         if let Order::Light { name, answer, .. } = &mut order
             && let Some(answer) = answer.take()
         {
@@ -214,6 +244,7 @@ impl Task {
             }
             Order::Light { name, look, fade, .. } => self.plan.set_light(now, &name, look, fade, false),
             Order::Calibrate { light, level } => self.plan.calibrate(now, &light, level),
+            Order::HandedOver { .. } => Ok(()),
         };
         if let Err(e) = result {
             tracing::warn!("lights: {e}");
@@ -285,6 +316,7 @@ impl Task {
             Order::Zone { zone, .. } => Some(zone.clone()),
             Order::Light { name, .. } => zone_of(name),
             Order::Calibrate { light, .. } => zone_of(light),
+            Order::HandedOver { .. } => None,
         }?;
         let now = self.now();
         self.held
@@ -317,7 +349,14 @@ impl Task {
 
     /// The direct path lit `notice.zones` around a daemon that did not answer: whatever this
     /// task still has planned for them (a fade's next steps) would dim them again.
+    ///
+    /// The notice then goes to the engine (through the sink, as a marker in the spool), and
+    /// leaves the broker once that is on disk.
     fn on_direct_notice(&mut self, payload: &[u8]) {
+        // A notice cleared (by this task or another daemon's).
+        if payload.is_empty() {
+            return;
+        }
         let notice = match DirectNotice::from_json(payload) {
             Ok(notice) => notice,
             Err(e) => {
@@ -325,6 +364,25 @@ impl Task {
                 return;
             }
         };
+        if notice.id.as_ref().is_some_and(|id| self.handed_over.contains(id)) {
+            tracing::info!(id = ?notice.id, "lights: a direct emergency already taken over; its notice goes");
+            self.clear_notice();
+            return;
+        }
+        if let Some(sink) = &self.notice_sink {
+            match (sink.0)(&notice) {
+                Ok(marker) => {
+                    tracing::warn!(
+                        marker,
+                        "lights: a direct emergency's notice, left for the daemon as a marker"
+                    );
+                    self.clear_notice();
+                }
+                Err(e) => tracing::error!(
+                    "lights: a direct emergency's notice could not be left as a marker (it stays on the broker): {e}"
+                ),
+            }
+        }
         let now = self.now();
         // The instant the direct path began on this task's clock, or (from an older CLI) a
         // span before now that its lights and notice surely fit in.
@@ -359,6 +417,13 @@ impl Task {
             return;
         }
         let now = self.now();
+        if let Some(until) = self.settling {
+            if now < until {
+                return;
+            }
+            tracing::warn!("lights: the broker did not answer the subscriptions in time; sending anyway");
+            self.settling = None;
+        }
         for planned in self.plan.poll(now) {
             let light = &self.plan.lights()[planned.light];
             let driver = (self.driver_for)(light.family);
@@ -422,11 +487,26 @@ impl Task {
         self.backoff.reset();
         self.board.connected(true);
         tracing::info!(broker = %self.broker, "lights: connected to the broker");
-        // A clean session has no subscriptions: make them on every ConnAck.
+        // A clean session has no subscriptions: make them on every ConnAck. The notice's
+        // first and alone: the broker delivers a retained one before it answers the next
+        // subscription, so once that answer is in, a notice left there has been seen, and
+        // nothing is sent before (the scene's looks re-asserted would dim a lit room).
+        let now = self.now();
+        self.settling = Some(now + SETTLE_AT_MOST);
+        self.subacks_due = 0;
+        match self.link.subscribe(std::slice::from_ref(&self.notice_topic)) {
+            Ok(()) => self.subacks_due += 1,
+            Err(e) => tracing::warn!("lights: cannot subscribe to the direct emergency's notice: {e}"),
+        }
         self.subscribed = self.routes.topics();
-        self.subscribed.push(self.notice_topic.clone());
-        if let Err(e) = self.link.subscribe(&self.subscribed) {
-            tracing::warn!("lights: cannot subscribe to the lights' state: {e}");
+        if !self.subscribed.is_empty() {
+            match self.link.subscribe(&self.subscribed) {
+                Ok(()) => self.subacks_due += 1,
+                Err(e) => tracing::warn!("lights: cannot subscribe to the lights' state: {e}"),
+            }
+        }
+        if self.subacks_due == 0 {
+            self.settling = None;
         }
         let status = self.status_topic.clone();
         self.publish(None, status, ONLINE.into(), true);
@@ -441,6 +521,12 @@ impl Task {
             ));
         }
         self.flush();
+    }
+
+    /// Clears the retained notice from the broker.
+    fn clear_notice(&mut self) {
+        let topic = self.notice_topic.clone();
+        self.publish(None, topic, Vec::new(), true);
     }
 
     fn on_message(&mut self, topic: &str, payload: &[u8]) {
@@ -477,7 +563,19 @@ impl Task {
     /// Without its subscriptions the adapter is blind to availability and state: re-asserting
     /// a light that comes back depends on them.
     fn on_subscribed(&mut self, refused: &[usize]) {
+        let notices = self.subacks_due == 2 || self.subscribed.is_empty();
+        self.subacks_due = self.subacks_due.saturating_sub(1);
+        if self.subacks_due == 0 && self.settling.take().is_some() {
+            self.flush();
+        }
         if refused.is_empty() {
+            return;
+        }
+        if notices {
+            tracing::warn!(
+                topic = %self.notice_topic,
+                "lights: the broker refused the subscription to the direct emergency's notice; a daemon restarted after one does not hear of it"
+            );
             return;
         }
         let topics: Vec<&str> = refused
