@@ -70,9 +70,17 @@ fn signal(daemon: &Daemon, signal: libc::c_int) {
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
 }
 
-/// Starts `sublingual` and moves on to dosing, whose look fades the room down.
-fn into_dosing(daemon: &Daemon) {
+/// Starts `sublingual` and moves on to dosing, whose look fades the room down: once the
+/// arrival's look has reached the lights (`set` topics), so that dosing's fade starts from a
+/// known level and steps, rather than going straight to its end as a first command would.
+fn into_dosing(daemon: &Daemon, spy: &Spy, set: &str) {
     daemon.ok(json!({"op": "start", "scene": "sublingual"}));
+    let arrived = spy.wait_for(PATIENCE, |s| s.topic.starts_with(set));
+    assert!(
+        arrived.is_some(),
+        "the arrival's look never came: {:?}",
+        spy.seen()
+    );
     daemon.ok(json!({"op": "next"}));
     daemon.ok(json!({"op": "next"}));
 }
@@ -113,8 +121,8 @@ fn after_a_direct_emergency_the_resumed_daemon_sends_no_overdue_fade_step_first(
     );
     let mut daemon = Daemon::builder().config(&config).speed(10.0).start();
     let spy = Spy::connect(&broker, "shellies/#");
-    into_dosing(&daemon);
     let set = "shellies/lamp-1/light/0/set".to_string();
+    into_dosing(&daemon, &spy, &set);
     let brightness = |v: &Value| v["brightness"].as_u64();
     // Dosing's fade is stepping: two steps down one after the other.
     let first = spy.wait_for(PATIENCE, |s| {
@@ -172,7 +180,7 @@ fn taking_a_direct_emergency_over_sends_no_light_its_stop_and_set_again() {
     let config = config(dir.path(), &broker, &bodies);
     let mut daemon = Daemon::builder().config(&config).speed(10.0).start();
     let spy = Spy::connect(&broker, "zigbee2mqtt/#");
-    into_dosing(&daemon);
+    into_dosing(&daemon, &spy, "zigbee2mqtt/ceiling-");
     let topics: Vec<String> = names.iter().map(|n| format!("zigbee2mqtt/{n}/set")).collect();
     // Dosing's look (2400 K) has gone out to every bulb: their transitions are running.
     for topic in &topics {
@@ -193,9 +201,17 @@ fn taking_a_direct_emergency_over_sends_no_light_its_stop_and_set_again() {
     signal(&daemon, libc::SIGCONT);
 
     // The engine takes the marker at its next heartbeat: the emergency is the daemon's now.
-    let taken = crate::support::eventually(PATIENCE, || {
-        (!daemon.state_dir().join("emergency-direct.json").exists()).then_some(())
-    });
+    // The CLI leaves its marker in the spool; the engine removes it once taken over.
+    let spool = daemon.state_dir().join("emergency");
+    let markers_left = || {
+        std::fs::read_dir(&spool).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("direct-"))
+                .count()
+        })
+    };
+    let taken = crate::support::eventually(PATIENCE, || (markers_left() == 0).then_some(()));
     assert!(taken.is_some(), "{}", daemon.log_text());
     let status = daemon.status();
     assert!(

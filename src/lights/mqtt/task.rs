@@ -384,13 +384,29 @@ impl Task {
             }
         }
         let now = self.now();
-        // The instant the direct path began on this task's clock, or (from an older CLI) a
-        // span before now that its lights and notice surely fit in.
-        let since = match notice.lights_from_unix_ms {
-            Some(from) => {
-                let unix_now = crate::lights::direct_notice::unix_now_ms();
-                now.saturating_sub(Millis(unix_now.saturating_sub(from)))
+        let unix_now = crate::lights::direct_notice::unix_now_ms();
+        // A notice older than this task (retained while no daemon ran, or from a CLI that
+        // does not say when it began): who knows what the lights did since (a wall switch, a
+        // power cut). They are sent the look once more, as an emergency, and the engine's
+        // own emergency when it takes over then finds them sent.
+        let started_unix = unix_now.saturating_sub(now.0);
+        if notice.lights_from_unix_ms.is_none_or(|from| from < started_unix) {
+            for zone in notice.zones {
+                if self.plan.set_zone(now, &zone, notice.look, Millis::ZERO, true) > 0 {
+                    tracing::warn!(
+                        zone,
+                        "lights: EMERGENCY sent around the daemon before it started; lighting the zone again and holding it"
+                    );
+                    self.held.insert(zone, now + HOLD_AT_MOST);
+                }
             }
+            self.show_looks(now);
+            self.flush();
+            return;
+        }
+        // The instant the direct path began on this task's clock.
+        let since = match notice.lights_from_unix_ms {
+            Some(from) => now.saturating_sub(Millis(unix_now.saturating_sub(from))),
             None => now.saturating_sub(NOTICE_GAP),
         };
         for zone in notice.zones {
