@@ -12,7 +12,7 @@ use super::event::Event;
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Move one zone's lights to a look over `fade` (a ramp is one long fade). `urgent` for an
-    /// emergency: it goes ahead of everything else the lights have waiting.
+    /// emergency or a check: it goes ahead of everything else the lights have waiting.
     Light {
         zone: String,
         look: Look,

@@ -82,7 +82,10 @@ impl Timeline {
     ) {
         let tl = self.state.timeline;
         let (look, fade, urgent) = if let Some((o, look)) = self.override_look(zone) {
-            (look.look, look.fade, o.kind == OverrideKind::Emergency)
+            // A check is the therapist looking at the client: like the emergency, it never
+            // waits behind the scene's traffic for the network's budget.
+            let urgent = matches!(o.kind, OverrideKind::Emergency | OverrideKind::Check);
+            (look.look, look.fade, urgent)
         } else if let Some((look, remaining)) = self.scene_target(zone, tl) {
             let fade = scene_fade.max(MIN_SCENE_FADE);
             (look, remaining.map_or(fade, |r| r.max(fade)), false)

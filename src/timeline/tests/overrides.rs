@@ -267,3 +267,40 @@ fn a_zone_the_scene_does_not_light_goes_dark_again_when_the_emergency_ends() {
         "and left alone after that: {later:?}"
     );
 }
+
+/// A check and an emergency never wait behind the scene's traffic; the scene's own looks,
+/// and the resume back to them, do.
+#[test]
+fn a_check_and_an_emergency_are_urgent_and_the_scene_is_not() {
+    let urgency = |actions: &[Action]| -> Vec<bool> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Light { urgent, .. } => Some(*urgent),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut run = Run::start(group(), policy(&["room", "mat-1", "mat-2"]));
+    to_peak(&mut run);
+    let check = run.cmd(m(5), Command::Check);
+    assert!(
+        !urgency(&check).is_empty() && urgency(&check).iter().all(|u| *u),
+        "{check:?}"
+    );
+    let resume = Request {
+        command: Command::Resume {
+            all: false,
+            only: None,
+        },
+        target: Target::Room,
+        source: therapist(),
+    };
+    let back = run.tl.command(m(6), resume.clone()).expect("resumed");
+    assert!(
+        !urgency(&back).is_empty() && urgency(&back).iter().all(|u| !u),
+        "{back:?}"
+    );
+    let emergency = run.cmd(m(7), Command::Emergency);
+    assert!(urgency(&emergency).iter().all(|u| *u), "{emergency:?}");
+}
