@@ -11,13 +11,23 @@ pub fn unguessable(stem: &str) -> String {
 }
 
 /// 128 bits that differ from call to call and process to process: client ids, reply topics and
-/// correlation data must not collide, and a client id must not be guessed.
+/// correlation data must not collide, and a client id must not be guessed. Drawn from the
+/// operating system's random source.
 pub fn token() -> String {
+    let mut bits = [0u8; 16];
+    if getrandom::fill(&mut bits).is_err() {
+        // The system's source failing is all but unheard of; a keyed hash of this process,
+        // a counter and the time (its keys seeded from the system) is the next best thing.
+        bits = fallback_bits();
+    }
+    bits.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fallback_bits() -> [u8; 16] {
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let half = || {
-        // Each `RandomState` is seeded afresh from the system's randomness.
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u32(std::process::id());
         hasher.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
@@ -27,7 +37,10 @@ pub fn token() -> String {
         hasher.write_u128(now.as_nanos());
         hasher.finish()
     };
-    format!("{:016x}{:016x}", half(), half())
+    let mut bits = [0u8; 16];
+    bits[..8].copy_from_slice(&half().to_le_bytes());
+    bits[8..].copy_from_slice(&half().to_le_bytes());
+    bits
 }
 
 #[cfg(test)]
