@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish};
 use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::debounce::Debounce;
 use super::op_for;
@@ -41,6 +41,10 @@ fn poll(mut events: Box<EventLoop>, wait: Option<Duration>) -> Polling {
 /// a warning, so a button stuck repeating cannot pile them up.
 const QUEUE: usize = 8;
 
+/// How long a repeated emergency press waits for the one it repeats to be carried out before
+/// asking the room whether it is in emergency.
+const REPEAT_WAITS_AT_MOST: Duration = Duration::from_secs(2);
+
 /// One command on its way to the engine.
 struct Job {
     button: String,
@@ -63,6 +67,8 @@ pub struct Task {
     jobs: Option<mpsc::Receiver<Job>>,
     /// Emergencies pressed so far (see [`Job::pressed_after`]).
     emergencies: Arc<AtomicU64>,
+    /// Becomes true once the last emergency let through has been carried out.
+    last_emergency: Option<watch::Receiver<bool>>,
     connected: bool,
 }
 
@@ -85,6 +91,7 @@ impl Task {
             queue,
             jobs: Some(jobs),
             emergencies: Arc::default(),
+            last_emergency: None,
             connected: false,
         }
     }
@@ -222,6 +229,7 @@ impl Task {
                     tokio::spawn(unless_held(
                         self.handle.clone(),
                         self.job(button, command, zone.as_deref()),
+                        self.last_emergency.clone(),
                     ));
                     continue;
                 }
@@ -241,13 +249,19 @@ impl Task {
         }
     }
 
-    fn send(&self, button: String, command: ButtonCommand, zone: Option<&str>) {
+    fn send(&mut self, button: String, command: ButtonCommand, zone: Option<&str>) {
         // The emergency waits behind nothing: it takes the engine's urgent lane now, and
         // whatever was pressed before it and still waits is superseded.
         if command == ButtonCommand::Emergency {
             self.emergencies.fetch_add(1, Ordering::SeqCst);
             let job = self.job(button, command, zone);
-            tokio::spawn(run(self.handle.clone(), job));
+            let (done, carried_out) = watch::channel(false);
+            self.last_emergency = Some(carried_out);
+            let handle = self.handle.clone();
+            tokio::spawn(async move {
+                run(handle, job).await;
+                let _ = done.send(true);
+            });
             return;
         }
         let job = self.job(button, command, zone);
@@ -274,10 +288,15 @@ async fn carry_out(mut jobs: mpsc::Receiver<Job>, handle: EngineHandle, emergenc
 
 /// A repeated emergency press: sent again unless the room is already in emergency where the
 /// button points.
-async fn unless_held(handle: EngineHandle, job: Job) {
+async fn unless_held(handle: EngineHandle, job: Job, before: Option<watch::Receiver<bool>>) {
     let Op::Emergency { zone } = &job.op else {
         return;
     };
+    // The room is asked only once the emergency this repeats has been carried out: asked
+    // before, it would not be in it yet, and the repeat would become a second emergency.
+    if let Some(mut before) = before {
+        let _ = tokio::time::timeout(REPEAT_WAITS_AT_MOST, before.wait_for(|done| *done)).await;
+    }
     let source = Source {
         via: Via::Button,
         who: Some(job.button.clone()),
