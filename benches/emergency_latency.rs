@@ -43,8 +43,10 @@ const AFTER_ANOTHER: &str = "right after another emergency, its resume and `ligh
 const BACK_TO_BACK: &str = "back to back: `lights set`, emergency, no pause";
 /// Zigbee2MQTT's Stop: sent before a new look when a transition is still running.
 const STOP: &[u8] = br#"{"brightness_move":0}"#;
-/// The room's zones and the lights in each: (name, Zigbee2MQTT topic, kelvin range, group).
-const ZONES: &[(&str, &[(&str, &str, [u16; 2], bool)])] = &[
+/// A light of the room: name, Zigbee2MQTT topic, kelvin range, and whether it is a group.
+type Light = (&'static str, &'static str, [u16; 2], bool);
+/// The room's zones and the lights in each.
+const ZONES: &[(&str, &[Light])] = &[
     (
         "room",
         &[
