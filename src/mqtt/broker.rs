@@ -250,11 +250,14 @@ fn free_port() -> io::Result<u16> {
 }
 
 fn config_text(port: u16, log_path: &Path) -> String {
+    // `set_tcp_nodelay`: an emergency's small messages must not wait on a client's delayed
+    // acknowledgement of the last one (Nagle's algorithm, about 40 ms).
     let mut text = format!(
         "# Written by settingd: a private demo broker, loopback only. Not for a clinic.\n\
          listener {port} 127.0.0.1\n\
          allow_anonymous true\n\
          persistence false\n\
+         set_tcp_nodelay true\n\
          log_dest file {}\n",
         log_path.display()
     );
