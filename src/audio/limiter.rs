@@ -40,6 +40,11 @@ pub struct Limiter {
     input: VecDeque<[f32; 2]>,
     /// The true peak of the previous interval, so each frame's gain covers both its sides.
     previous_interval_peak: f32,
+    /// Under this no interpolated point can pass the ceiling, whatever the samples around it:
+    /// the ceiling over the largest sum of a phase's absolute taps.
+    quiet: f32,
+    /// Input frames since one was over `quiet`: once every tap is quiet, nothing is computed.
+    since_loud: usize,
     /// Frames analysed so far, numbering the entries of `window`.
     analysed: u64,
     /// The gains the coming frames need, as a rising sequence (a sliding minimum).
@@ -60,11 +65,18 @@ impl Limiter {
         // Never shorter than the interpolator's reach, which the delay line also holds.
         let look_ahead = ((LOOK_AHEAD_SECONDS * rate).round() as usize).max(TAPS - TAPS_BEFORE);
         let release = 1.0 - (-1.0 / (RELEASE_SECONDS * rate)).exp();
+        let phases = interpolation_phases();
+        let reach = phases
+            .iter()
+            .map(|phase| phase.iter().map(|t| t.abs()).sum::<f32>())
+            .fold(1.0, f32::max);
         let mut limiter = Limiter {
             ceiling: ceiling_amp.max(0.0),
             look_ahead,
             release,
-            phases: interpolation_phases(),
+            phases,
+            quiet: ceiling_amp.max(0.0) / reach,
+            since_loud: 0,
             input: VecDeque::new(),
             previous_interval_peak: 0.0,
             analysed: 0,
@@ -97,10 +109,26 @@ impl Limiter {
 
     /// Takes the next input frame and gives out the frame [`Limiter::latency`] frames older.
     pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
+        let (left, right) = (finite(left), finite(right));
         self.input.pop_front();
-        self.input.push_back([finite(left), finite(right)]);
-        // The interval starting TAPS - TAPS_BEFORE - 1 frames back has all its taps now.
-        let interval_peak = self.interval_peak();
+        self.input.push_back([left, right]);
+        self.since_loud = if left.abs().max(right.abs()) > self.quiet {
+            0
+        } else {
+            self.since_loud.saturating_add(1)
+        };
+        let quiet = self.since_loud >= TAPS;
+        if quiet && self.is_idle() {
+            // Nearly all of the time: nothing near the ceiling within the look-ahead, and no
+            // reduction left to release, so the frame comes out as it went in.
+            self.analysed += 1;
+            self.previous_interval_peak = 0.0;
+            let [l, r] = self.input[0];
+            return (l, r);
+        }
+        // The interval starting TAPS - TAPS_BEFORE - 1 frames back has all its taps now; when
+        // all of them are quiet it cannot reach the ceiling, which is all that is asked of it.
+        let interval_peak = if quiet { 0.0 } else { self.interval_peak() };
         let peak = interval_peak.max(self.previous_interval_peak);
         self.previous_interval_peak = interval_peak;
         let needed = if peak > self.ceiling {
@@ -124,6 +152,14 @@ impl Limiter {
         }
         let clamp = |s: f32| (s * self.gain).clamp(-self.ceiling, self.ceiling);
         (clamp(l), clamp(r))
+    }
+
+    /// Gain 1, nothing to release, and nothing in the look-ahead that needs less.
+    fn is_idle(&self) -> bool {
+        self.gain == 1.0
+            && self.released == 1.0
+            && self.below_unity == 0
+            && self.window.front().is_none_or(|&(_, g)| g >= 1.0)
     }
 
     /// The largest of both channels' samples at the start of the newest complete interval and
