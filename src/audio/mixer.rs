@@ -43,9 +43,9 @@ const UNSTEADY_FRAMES: usize = 64;
 #[derive(Debug, Clone)]
 pub struct MixerConfig {
     pub rate: u32,
-    /// The loudest sample amplitude the room may ever get, in dBFS.
+    /// The loudest true peak the room may ever get, in dBFS: a limit, never a gain.
     pub ceiling_db: f32,
-    /// Level at start, in dB relative to the ceiling (0 or below).
+    /// Level at start, in dB (0 or below): 0 plays the tracks as levelled.
     pub level_db: f32,
     /// No level change moves faster than this, whatever it asks for.
     pub max_slew_db_per_second: f32,
@@ -256,6 +256,11 @@ pub struct Mixer {
     idle_reported: bool,
     /// The trim the last track ended on, when the next one follows it gaplessly.
     handover_trim_db: Option<f32>,
+    /// Whether the limiter's delay line has been filled ahead of the first frame rendered.
+    primed: bool,
+    /// Frames rendered since everything queued had played, which carry its last frames out of
+    /// the limiter's delay line.
+    flushed: usize,
 }
 
 impl Mixer {
@@ -279,6 +284,8 @@ impl Mixer {
             events: Vec::new(),
             idle_reported: true,
             handover_trim_db: None,
+            primed: false,
+            flushed: 0,
         }
     }
 
@@ -351,7 +358,7 @@ impl Mixer {
         self.skip(fade);
     }
 
-    /// Glides to `level_db` relative to the ceiling (clamped to 0) over `over`, or more slowly
+    /// Glides to `level_db` (clamped to 0) over `over`, or more slowly
     /// if the slew limit requires.
     pub fn set_level(&mut self, level_db: f32, over: Duration) {
         let frames = self.frames(over);
@@ -462,13 +469,40 @@ impl Mixer {
     /// Whether everything queued has played to its last frame, so rendering on would only add
     /// silence. Unlike [`Mixer::is_idle`] it is true right after the last frame, not one later.
     pub fn is_done(&self) -> bool {
+        self.has_played_all() && self.flushed >= self.limiter.latency()
+    }
+
+    /// Whether everything queued has gone into the limiter; its last frames are still on their
+    /// way out for [`Limiter::latency`] frames.
+    fn has_played_all(&self) -> bool {
         let ended = |v: &Voice| v.has_ended() || v.is_silent();
         self.queue.is_empty() && self.current.as_ref().is_none_or(ended) && self.outgoing.iter().all(ended)
+    }
+
+    /// Frames between the mixer taking a frame from its tracks and giving it out: the
+    /// limiter's look-ahead. Commands act on what the tracks give next, so they are heard this
+    /// much later; the very start of what was queued before the first render is not delayed.
+    pub fn latency(&self) -> usize {
+        self.limiter.latency()
+    }
+
+    /// Before the first frame: fills the limiter's delay line from what is queued, so that the
+    /// first frame out is the first frame played. An offline render thus lines up with its
+    /// tracks to the sample, and a device starts no later than it would have.
+    fn prime(&mut self) {
+        if self.primed {
+            return;
+        }
+        self.primed = true;
+        for _ in 0..self.limiter.latency() {
+            self.next_frame();
+        }
     }
 
     /// Like [`Mixer::render`], but stops once [`Mixer::is_done`]; returns the frames rendered.
     /// The rest of `out` is left as it was.
     pub fn render_until_done(&mut self, out: &mut [f32]) -> usize {
+        self.prime();
         let mut rendered = 0;
         for frame in out.chunks_exact_mut(CHANNELS) {
             if self.is_done() {
@@ -484,6 +518,7 @@ impl Mixer {
 
     /// Fills `out` (interleaved stereo) with the next frames. Silence when nothing plays.
     pub fn render(&mut self, out: &mut [f32]) {
+        self.prime();
         let frames = out.len() / CHANNELS;
         let mut at = 0;
         while at < frames {
@@ -507,6 +542,9 @@ impl Mixer {
     fn next_frame(&mut self) -> [f32; 2] {
         // Frozen only once the fade has reached silence, so every faded frame still moves on.
         let frozen = self.is_frozen();
+        // Taken before the frame: the frame that plays the last of the tracks carries nothing
+        // out of the limiter yet.
+        let after_the_end = self.has_played_all();
         let pause = self.pause.next_amp();
         let mut mix = [0.0f32; 2];
         if frozen {
@@ -530,8 +568,13 @@ impl Mixer {
             }
             self.retire_voices();
         }
-        let gain = self.ceiling_amp * self.level.next_amp() * self.mute.next_amp() * pause;
+        let gain = self.level.next_amp() * self.mute.next_amp() * pause;
         let (left, right) = self.limiter.process(mix[0] * gain, mix[1] * gain);
+        self.flushed = if after_the_end {
+            self.flushed.saturating_add(1)
+        } else {
+            0
+        };
         [left, right]
     }
 

@@ -42,7 +42,7 @@ impl Mixer {
         };
         // Settled, so these are the same every frame; the fades' positions move on below.
         let pause = self.pause.value();
-        let master = self.ceiling_amp * self.level.next_amp() * self.mute.value() * pause;
+        let master = self.level.next_amp() * self.mute.value() * pause;
         let gain = voice.fade.value() * voice.trim.next_amp();
         let mut rendered = 0;
         for frame in out.chunks_exact_mut(CHANNELS) {
@@ -56,6 +56,8 @@ impl Mixer {
             frame[1] = right;
             rendered += 1;
         }
+        // A steady stretch has a track playing, so nothing is being carried out of the limiter.
+        self.flushed = 0;
         voice.position += rendered;
         voice.known_available -= rendered;
         voice.fade.advance(rendered as u64);

@@ -3,7 +3,7 @@ use crate::audio::decode::Decoder;
 use crate::audio::feed::feed;
 use crate::audio::gain::amp_to_db;
 use crate::audio::stream::TrackStream;
-use crate::audio::test_media::{Format, best_lag, sine, write_as};
+use crate::audio::test_media::{Format, best_lag, longest_run_at_ceiling, sine, true_peak_db, write_as};
 
 const RATE: u32 = 48_000;
 
@@ -24,9 +24,14 @@ fn track(id: u64, mono: &[f32]) -> PreparedTrack {
     PreparedTrack::in_memory(id, &stereo(mono))
 }
 
-/// A constant on one side only, so each channel of the output shows one track's gain.
+/// The level of [`side`]'s constant: a step to full scale overshoots between its samples, so
+/// the limiter would take a part in what these tests measure of the mixer's own gains.
+const SIDE: f32 = 0.5;
+
+/// A constant on one side only, so each channel of the output shows one track's gain (read
+/// back with [`gain_left`] and [`gain_right`]).
 fn side(id: u64, frames: usize, left: bool) -> PreparedTrack {
-    let frame = if left { [1.0, 0.0] } else { [0.0, 1.0] };
+    let frame = if left { [SIDE, 0.0] } else { [0.0, SIDE] };
     let samples: Vec<f32> = (0..frames).flat_map(|_| frame).collect();
     PreparedTrack::in_memory(id, &samples)
 }
@@ -43,6 +48,24 @@ fn left(out: &[f32]) -> Vec<f32> {
 
 fn right(out: &[f32]) -> Vec<f32> {
     out.iter().skip(1).step_by(2).copied().collect()
+}
+
+/// The gain on the left of tracks made by [`side`] (exact: SIDE is a power of two).
+fn gain_left(out: &[f32]) -> Vec<f32> {
+    left(out).iter().map(|s| s / SIDE).collect()
+}
+
+fn gain_right(out: &[f32]) -> Vec<f32> {
+    right(out).iter().map(|s| s / SIDE).collect()
+}
+
+/// What is heard over the `frames` after a command: a command acts on the next frame taken
+/// from the tracks, which comes out after the limiter's look-ahead.
+fn heard(mixer: &mut Mixer, frames: usize) -> Vec<f32> {
+    let latency = mixer.latency();
+    let mut out = render(mixer, latency + frames);
+    out.drain(..latency * CHANNELS);
+    out
 }
 
 fn largest_step(samples: &[f32]) -> f32 {
@@ -94,7 +117,7 @@ fn crossfade_between_tracks_is_equal_power_over_its_length() {
         Join::Crossfade(Duration::from_millis(100)),
     );
     let out = render(&mut mixer, 40_000);
-    let (outgoing, incoming) = (left(&out), right(&out));
+    let (outgoing, incoming) = (gain_left(&out), gain_right(&out));
     let start = 20_000 - fade;
     assert!(outgoing[..start].iter().all(|&g| g == 1.0));
     assert!(incoming[..start].iter().all(|&g| g == 0.0));
@@ -119,14 +142,14 @@ fn skip_crossfades_now_and_keeps_the_queue_order() {
     mixer.enqueue(side(2, 100_000, false), Join::Gapless);
     render(&mut mixer, 1_000);
     mixer.skip(Duration::from_millis(50));
-    let out = render(&mut mixer, 3_000);
-    let (outgoing, incoming) = (left(&out), right(&out));
+    let out = heard(&mut mixer, 3_000);
+    let (outgoing, incoming) = (gain_left(&out), gain_right(&out));
     for i in 0..2_400 {
         assert!((outgoing[i].powi(2) + incoming[i].powi(2) - 1.0).abs() < 1e-4);
     }
     assert_eq!(outgoing[2_400], 0.0);
     assert_eq!(incoming[2_400], 1.0);
-    assert_eq!(mixer.now_playing(), Some((2, 3_000)));
+    assert_eq!(mixer.now_playing(), Some((2, 3_000 + mixer.latency())));
 }
 
 #[test]
@@ -174,10 +197,10 @@ fn switching_playlist_replaces_the_queue_with_a_crossfade() {
         (side(11, 50_000, false), Join::Gapless),
     ];
     mixer.switch(new, Duration::from_millis(10));
-    let out = render(&mut mixer, 1_000);
-    assert_eq!(left(&out)[480], 0.0);
-    assert_eq!(right(&out)[480], 1.0);
-    assert_eq!(mixer.now_playing(), Some((10, 1_000)));
+    let out = heard(&mut mixer, 1_000);
+    assert_eq!(gain_left(&out)[480], 0.0);
+    assert_eq!(gain_right(&out)[480], 1.0);
+    assert_eq!(mixer.now_playing(), Some((10, 1_000 + mixer.latency())));
     assert_eq!(mixer.queued(), 1);
 }
 
@@ -207,7 +230,7 @@ fn slew_limit_stops_a_sudden_jump_in_level() {
     render(&mut mixer, 100);
     // "volume +40" typed by mistake, asked for at once: 120 dB/s lets it rise 12 dB in 0.1 s.
     mixer.set_level(0.0, Duration::ZERO);
-    let out = left(&render(&mut mixer, 4_800));
+    let out = left(&heard(&mut mixer, 4_800));
     let reached = amp_to_db(*out.last().unwrap() / 0.5);
     assert!((reached - -28.0).abs() < 0.1, "reached {reached} dB");
 }
@@ -241,6 +264,58 @@ fn ceiling_holds_for_full_scale_input_pushed_6_db() {
     assert!(peak <= ceiling, "peak {peak} above ceiling {ceiling}");
     // It limits rather than silences: the music stays near the ceiling.
     assert!(peak > ceiling * 0.9);
+    let true_peak = true_peak_db(&out, RATE);
+    assert!(true_peak <= f64::from(ceiling_db) + 0.1, "{true_peak:.2} dBTP");
+    // Turned down, not flattened: the sine's crests keep their shape.
+    let run = longest_run_at_ceiling(&out[..RATE as usize * 2], 0, 2, ceiling);
+    assert!(run < 3, "{run} samples in a row pinned at the ceiling");
+}
+
+#[test]
+fn nudged_up_four_times_a_hot_12_khz_tone_stays_under_the_ceiling_between_samples() {
+    let ceiling_db = -1.0;
+    let mut mixer = Mixer::new(&MixerConfig {
+        ceiling_db,
+        level_db: -24.0,
+        ..config()
+    });
+    // Samples at -1 dBFS, true peak +2 dBTP, and a levelling boost on top.
+    let step = std::f64::consts::TAU * 12_000.0 / f64::from(RATE);
+    let tone: Vec<f32> = (0..RATE as usize * 4)
+        .map(|i| 1.26 * (step * i as f64 + std::f64::consts::FRAC_PI_4).sin() as f32)
+        .collect();
+    mixer.enqueue(
+        PreparedTrack {
+            gain_db: 3.0,
+            ..track(1, &tone)
+        },
+        Join::Gapless,
+    );
+    let mut out = render(&mut mixer, 4_800);
+    // `volume +6` four times, as the daemon passes it on: each a glide of the level.
+    for nudge in 1..=4 {
+        mixer.set_level(-24.0 + 6.0 * nudge as f32, Duration::from_millis(200));
+        out.extend(render(&mut mixer, RATE as usize / 2));
+    }
+    let peak = true_peak_db(&out, RATE);
+    assert!(peak <= f64::from(ceiling_db) + 0.1, "{peak:.2} dBTP");
+    assert!(
+        peak > f64::from(ceiling_db) - 0.5,
+        "{peak:.2} dBTP: held, not crushed"
+    );
+}
+
+#[test]
+fn a_tone_under_the_ceiling_passes_through_the_mixer_unchanged() {
+    let mut mixer = Mixer::new(&MixerConfig {
+        ceiling_db: -30.0,
+        ..config()
+    });
+    let tone = sine(RATE as usize, RATE, 12_000.0, 0.016);
+    assert!(true_peak_db(&stereo(&tone), RATE) < -35.0);
+    mixer.enqueue(track(1, &tone), Join::Gapless);
+    let out = render(&mut mixer, RATE as usize);
+    assert_eq!(out, stereo(&tone));
 }
 
 #[test]
@@ -250,14 +325,16 @@ fn pause_fades_out_holds_the_place_and_resumes_there() {
     mixer.enqueue(track(1, &tone), Join::Gapless);
     render(&mut mixer, 1_000);
     mixer.set_paused(true, Duration::from_millis(20));
-    let fading = left(&render(&mut mixer, 960));
+    let fading = left(&heard(&mut mixer, 960));
     assert!(largest_step(&fading) <= largest_step(&tone));
-    assert_eq!(mixer.now_playing(), Some((1, 1_960)));
+    // The tracks are read a look-ahead ahead of what is heard.
+    let held = 1_960 + mixer.latency();
+    assert_eq!(mixer.now_playing(), Some((1, held)));
     assert!(render(&mut mixer, 10_000).iter().all(|&s| s == 0.0));
-    assert_eq!(mixer.now_playing(), Some((1, 1_960)));
+    assert_eq!(mixer.now_playing(), Some((1, held)));
     mixer.set_paused(false, Duration::from_millis(20));
-    let resumed = left(&render(&mut mixer, 2_000));
-    assert_eq!(resumed[1_000], tone[1_960 + 1_000]);
+    let resumed = left(&heard(&mut mixer, 2_000));
+    assert_eq!(resumed[1_000], tone[held + 1_000]);
 }
 
 #[test]
@@ -268,10 +345,11 @@ fn mute_keeps_the_music_running_underneath() {
     mixer.set_muted(true, Duration::from_millis(10));
     let out = left(&render(&mut mixer, 10_000));
     assert!(out[480..].iter().all(|&s| s == 0.0));
-    assert_eq!(mixer.now_playing(), Some((1, 10_000)));
+    let read = 10_000 + mixer.latency();
+    assert_eq!(mixer.now_playing(), Some((1, read)));
     mixer.set_muted(false, Duration::from_millis(10));
-    let out = left(&render(&mut mixer, 1_000));
-    assert_eq!(out[600], tone[10_600]);
+    let out = left(&heard(&mut mixer, 1_000));
+    assert_eq!(out[600], tone[read + 600]);
 }
 
 /// Offsets of the split points in frames: uneven, and mid-cycle for the tone.
@@ -406,13 +484,13 @@ fn skip_to_plays_the_grounding_track_once_then_the_queue_goes_on() {
     mixer.enqueue(side(2, 1_000, true), Join::Gapless);
     render(&mut mixer, 2_000);
     mixer.skip_to(side(9, 3_000, false), Duration::from_millis(10));
-    let out = render(&mut mixer, 5_000);
+    let out = heard(&mut mixer, 5_000);
     let fade = 480;
     // The grounding track (right) fades in while the first (left) fades out, plays whole, and
     // the next playlist track (left) follows it gaplessly.
-    assert_eq!(right(&out)[fade..3_000], vec![1.0; 3_000 - fade][..]);
+    assert_eq!(gain_right(&out)[fade..3_000], vec![1.0; 3_000 - fade][..]);
     assert!(left(&out)[fade..3_000].iter().all(|&s| s == 0.0));
-    assert_eq!(left(&out)[3_000..4_000], vec![1.0; 1_000][..]);
+    assert_eq!(gain_left(&out)[3_000..4_000], vec![1.0; 1_000][..]);
     let started: Vec<u64> = mixer
         .drain_events()
         .filter_map(|e| match e {
@@ -499,11 +577,11 @@ fn a_stop_while_paused_lets_the_track_go_for_good() {
         left(&out).iter().all(|&s| s == 0.0),
         "the stopped track came back"
     );
-    assert_eq!(right(&out)[RATE as usize / 2], 1.0);
+    assert_eq!(gain_right(&out)[RATE as usize / 2], 1.0);
     let events: Vec<_> = mixer.drain_events().collect();
     assert!(events.contains(&MixerEvent::Abandoned {
         id: 1,
-        at_frame: 1_960
+        at_frame: 1_960 + mixer.latency()
     }));
 }
 
@@ -525,7 +603,11 @@ fn a_pause_that_reaches_silence_lets_go_of_a_crossfade_s_outgoing_track() {
         left(&out).iter().all(|&s| s == 0.0),
         "the outgoing track came back"
     );
-    assert_eq!(right(&out)[RATE as usize - 1], 1.0, "the incoming track goes on");
+    assert_eq!(
+        gain_right(&out)[RATE as usize - 1],
+        1.0,
+        "the incoming track goes on"
+    );
     let events: Vec<_> = mixer.drain_events().collect();
     assert!(
         events

@@ -2,7 +2,7 @@ use ebur128::{EbuR128, Mode};
 
 use super::*;
 use crate::audio::loudness_cache::{FileIdentity, Loudness, LoudnessCache};
-use crate::audio::test_media::{sine, write_wav};
+use crate::audio::test_media::{longest_run_at_ceiling, sine, true_peak_db, write_wav};
 use crate::time::Millis;
 
 const RATE: u32 = 48_000;
@@ -126,5 +126,70 @@ fn a_missing_file_names_the_track() {
     assert!(
         matches!(&err, RenderError::Decode { path, source: DecodeError::Missing { .. } } if path == "gone.flac"),
         "{err:?}"
+    );
+}
+
+/// A 12 kHz tone at 48 kHz whose samples fall 3 dB under its true peak `peak_db`, written as a
+/// 16-bit file, and the samples the file holds as stereo.
+fn hot_tone(path: &Path, peak_db: f32, seconds: usize) -> Vec<f32> {
+    let amp = 10f32.powf(peak_db / 20.0);
+    let step = std::f64::consts::TAU * 12_000.0 / f64::from(RATE);
+    let phase = std::f64::consts::FRAC_PI_4;
+    let tone: Vec<f32> = (0..seconds * RATE as usize)
+        .map(|i| amp * (step * i as f64 + phase).sin() as f32)
+        .collect();
+    write_wav(path, &tone, RATE, 1);
+    let stored: Vec<f32> = hound::WavReader::open(path)
+        .unwrap()
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    stored.iter().flat_map(|&s| [s, s]).collect()
+}
+
+fn render_at(ceiling_db: f32, media: &Path) -> Vec<f32> {
+    let wav = media.join("out.wav");
+    let options = RenderOptions {
+        ceiling_db,
+        ..RenderOptions::default()
+    };
+    render_playlist(&[entry("tone.wav")], media, &wav, &options).unwrap();
+    read(&wav)
+}
+
+#[test]
+fn a_12_khz_tone_over_the_ceiling_comes_out_at_it_between_samples_too() {
+    let media = tempfile::tempdir().unwrap();
+    // Samples at -0.1 dBFS, true peak +2.9 dBTP.
+    let input = hot_tone(&media.path().join("tone.wav"), 2.9, 2);
+    assert!(true_peak_db(&input, RATE) > 2.5);
+    let out = render_at(-1.0, media.path());
+    assert_eq!(out.len(), input.len(), "the render keeps every frame");
+    let peak = true_peak_db(&out, RATE);
+    assert!(peak <= -0.9, "{peak:.2} dBTP over a -1 dB ceiling");
+    assert!(peak > -1.5, "{peak:.2} dBTP: held at the ceiling, not below it");
+    let ceiling = 10f32.powf(-1.0 / 20.0);
+    assert!(longest_run_at_ceiling(&out, 0, 2, ceiling) < 3);
+}
+
+#[test]
+fn the_ceiling_leaves_what_is_under_it_alone_and_holds_what_is_over_it() {
+    let media = tempfile::tempdir().unwrap();
+    let ceiling_db = -30.0;
+    let quiet = hot_tone(&media.path().join("tone.wav"), -36.0, 1);
+    let out = render_at(ceiling_db, media.path());
+    let (before, after) = (true_peak_db(&quiet, RATE), true_peak_db(&out, RATE));
+    assert!(
+        (after - before).abs() < 0.01,
+        "{before:.2} dBTP came out at {after:.2}"
+    );
+    assert_eq!(out, quiet, "under the ceiling, every sample passes as it was");
+
+    let loud = hot_tone(&media.path().join("tone.wav"), -6.0, 1);
+    assert!(true_peak_db(&loud, RATE) > -6.5);
+    let peak = true_peak_db(&render_at(ceiling_db, media.path()), RATE);
+    assert!(
+        (-30.5..=-29.9).contains(&peak),
+        "{peak:.2} dBTP against a -30 dB ceiling"
     );
 }

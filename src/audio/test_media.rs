@@ -102,3 +102,30 @@ pub fn cut_tail(path: &Path, fraction: f64) {
     let keep = (bytes.len() as f64 * (1.0 - fraction)) as usize;
     std::fs::write(path, &bytes[..keep]).unwrap();
 }
+
+/// The true peak of interleaved stereo in dBTP, as ebur128's oversampled meter measures it.
+pub fn true_peak_db(interleaved: &[f32], rate: u32) -> f64 {
+    let mut meter = ebur128::EbuR128::new(2, rate, ebur128::Mode::TRUE_PEAK).unwrap();
+    meter.add_frames_f32(interleaved).unwrap();
+    let peak = (0..2).map(|c| meter.true_peak(c).unwrap()).fold(0.0, f64::max);
+    20.0 * peak.log10()
+}
+
+/// The longest run of consecutive samples of one channel (every `stride`-th from `offset`)
+/// held at the same absolute value within 0.01 dB of `ceiling`: a flattened waveform.
+pub fn longest_run_at_ceiling(samples: &[f32], offset: usize, stride: usize, ceiling: f32) -> usize {
+    let near = ceiling * 0.998_85;
+    let (mut longest, mut run, mut last) = (0, 0, f32::NAN);
+    for s in samples.iter().skip(offset).step_by(stride).map(|s| s.abs()) {
+        run = if s >= near && (s - last).abs() <= ceiling * 1e-6 {
+            run + 1
+        } else if s >= near {
+            1
+        } else {
+            0
+        };
+        last = s;
+        longest = longest.max(run);
+    }
+    longest
+}
