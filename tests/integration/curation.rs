@@ -249,6 +249,33 @@ fn analyze_measures_a_tone_and_then_uses_the_cache() {
 }
 
 #[test]
+fn analyze_measures_the_files_of_an_m3u_before_it_is_imported() {
+    let room = Room::new();
+    room.media("a/loud.wav", &sine_wav(1000.0, 0.1, 48_000, 4));
+    room.media("b/quiet.wav", &sine_wav(1000.0, 0.05, 48_000, 4));
+    std::fs::create_dir_all(room.path("lists")).unwrap();
+    let m3u = room.path("lists/mix.m3u8");
+    std::fs::write(&m3u, "#EXTM3U\n../media/a/loud.wav\n../media/b/quiet.wav\n").unwrap();
+    let out = room.run(&["--json", "playlist", "analyze", m3u.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let files = json(&out)["files"].as_array().unwrap().clone();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["a/loud.wav", "b/quiet.wav"]);
+    let lufs: Vec<f64> = files
+        .iter()
+        .map(|f| f["loudness"]["lufs"].as_f64().unwrap())
+        .collect();
+    assert!((lufs[0] - lufs[1] - 6.02).abs() < 0.1, "{lufs:?}");
+
+    // A list naming a file that is not there is refused, naming it.
+    std::fs::write(&m3u, "#EXTM3U\n../media/a/loud.wav\n../media/a/gone.wav\n").unwrap();
+    let out = room.run(&["playlist", "analyze", m3u.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("gone.wav"), "{said}");
+}
+
+#[test]
 fn m3u_import_reports_every_missing_file_and_round_trips_through_export() {
     let room = Room::new();
     room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1));

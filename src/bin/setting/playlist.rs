@@ -42,7 +42,8 @@ pub enum PlaylistCommand {
     },
     /// Integrated loudness and true peak of every file, cached by file identity.
     Analyze {
-        /// One playlist; all when left out.
+        /// One playlist, or the path of an .m3u or .m3u8 file (its files under the media
+        /// directory); all playlists when left out.
         name: Option<String>,
     },
     /// The tracks therapists skipped, across every recorded session, most-skipped first.
@@ -119,6 +120,13 @@ pub fn selected<'a>(
 
 /// Each file once, in playlist order; with no playlist named, the scenes' grounding tracks
 /// too, since a skip plays them.
+/// Whether a playlist argument names an M3U file rather than a playlist of the catalog.
+pub fn is_m3u(name: &str) -> bool {
+    std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("m3u") || e.eq_ignore_ascii_case("m3u8"))
+}
+
 pub fn files(catalog: &Catalog, playlists: &[&Playlist], grounding: bool) -> Vec<String> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();

@@ -1,21 +1,33 @@
-//! `setting playlist analyze [NAME]`: loudness per file, as a table or JSON.
+//! `setting playlist analyze [NAME|FILE.m3u]`: loudness per file, as a table or JSON.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use setting::catalog::Catalog;
 use setting::curation::{Analysis, analyze_with_progress};
+use setting::playlist::import_m3u;
 
 use crate::args::Cli;
 use crate::failure::Failure;
-use crate::playlist::{files, selected};
+use crate::playlist::{files, is_m3u, selected};
 use crate::progress::Progress;
 
 pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<ExitCode> {
-    let playlists = selected(catalog, name, false)?;
     let media = &catalog.config().paths.media;
-    let paths = files(catalog, &playlists, name.is_none());
+    let paths = match name {
+        // A list someone is about to import is measured as it stands, before it is a playlist.
+        Some(file) if is_m3u(file) => import_m3u(Path::new(file), media)
+            .with_context(|| Failure::BadInput(format!("cannot use {file}")))?
+            .into_iter()
+            .map(|t| t.path)
+            .collect(),
+        _ => {
+            let playlists = selected(catalog, name, false)?;
+            files(catalog, &playlists, name.is_none())
+        }
+    };
     let progress = Progress::files(cli, "measuring", paths.len());
     let analysis = analyze_with_progress(media, &paths, &|| progress.tick())
         .context("cannot keep the loudness cache")?;

@@ -79,10 +79,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
 /// A playlist by name from the catalog, or the tracks of an M3U file as a plain playlist
 /// would hold them: no trims, no fades, gapless unless `--crossfade` says otherwise.
 fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
-    let is_m3u = Path::new(playlist)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("m3u") || e.eq_ignore_ascii_case("m3u8"));
-    if !is_m3u {
+    if !crate::playlist::is_m3u(playlist) {
         let catalog = catalog(config)?;
         return Ok(find(&catalog, playlist)?.tracks.clone());
     }
