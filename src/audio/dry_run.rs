@@ -18,6 +18,7 @@ use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
+use super::track::LevelTarget;
 use crate::audio::loudness_cache::LoudnessCache;
 use crate::playlist::{self, Playlist};
 use crate::time::Millis;
@@ -38,6 +39,8 @@ pub struct DryRunSetup<'a> {
     pub ceiling_db: f32,
     /// The loudness analysed tracks are levelled to, in LUFS, as the player levels them.
     pub target_lufs: f64,
+    /// The largest lift levelling gives, as the player gives it.
+    pub max_boost_db: f64,
     pub wav: &'a Path,
     pub lights: &'a Path,
     /// Called with the frames written so far after each block, so a command line can show
@@ -244,7 +247,11 @@ impl Driver<'_> {
         let levelling = Levelling {
             media_root: self.setup.media_root,
             cache: &self.cache,
-            target_lufs: self.setup.target_lufs,
+            level: LevelTarget {
+                target_lufs: self.setup.target_lufs,
+                max_boost_db: self.setup.max_boost_db,
+                ceiling_db: f64::from(self.setup.ceiling_db),
+            },
         };
         open_levelled(
             track,

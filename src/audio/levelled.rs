@@ -10,8 +10,8 @@ use std::time::Duration;
 use super::decode::{DecodeError, Decoder};
 use super::feed::primed_feed;
 use super::stream::{StreamError, TrackStream};
-use super::track::{PrepareError, PreparedTrack, normalisation_db};
-use crate::audio::loudness_cache::{LoudnessCache, known_lufs};
+use super::track::{LevelTarget, PrepareError, PreparedTrack, normalisation_db};
+use crate::audio::loudness_cache::{LoudnessCache, known_loudness};
 use crate::playlist;
 
 /// Read-ahead beyond the longest fade a track needs to see coming before its end (its
@@ -31,7 +31,7 @@ pub const PRIME_MARGIN: Duration = Duration::from_secs(5);
 pub struct Levelling<'a> {
     pub media_root: &'a Path,
     pub cache: &'a LoudnessCache,
-    pub target_lufs: f64,
+    pub level: LevelTarget,
 }
 
 /// Where to start a track and how far ahead to read it.
@@ -89,8 +89,9 @@ pub fn open_levelled(
 ) -> Result<Levelled, LoadError> {
     let decoder = Decoder::open(&track.file(levelling.media_root))?;
     let info = decoder.info().clone();
-    let lufs = known_lufs(levelling.media_root, &track.path, levelling.cache);
-    let gain_db = normalisation_db(levelling.target_lufs, lufs, info.channels, track.gain_db);
+    let known = known_loudness(levelling.media_root, &track.path, levelling.cache);
+    let lufs = known.lufs;
+    let gain_db = normalisation_db(&levelling.level, known, info.channels, track.gain_db);
     let lead = end_lead(track, opening.imposed_crossfade) + READ_AHEAD_MARGIN;
     let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).ceil() as u64;
     let prime = end_lead(track, opening.imposed_crossfade) + PRIME_MARGIN;

@@ -10,6 +10,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 use super::decode::replaygain_tag;
+use super::track::KnownLoudness;
 
 pub const CACHE_FILE: &str = ".setting-loudness.json";
 
@@ -119,12 +120,26 @@ impl LoudnessCache {
 /// How loud a track is without decoding it: its cached measurement, else what its
 /// ReplayGain tag implies (ReplayGain 2 aims tracks at -18 LUFS).
 pub fn known_lufs(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Option<f64> {
+    known_loudness(media_root, rel, cache).lufs
+}
+
+/// [`known_lufs`], with the true peak when the track was measured.
+pub fn known_loudness(media_root: &Path, rel: &str, cache: &LoudnessCache) -> KnownLoudness {
     let file = media_root.join(rel);
-    let cached = FileIdentity::of(&file)
+    let measured = FileIdentity::of(&file)
         .ok()
         .and_then(|id| cache.get(rel, id))
-        .and_then(|l| l.lufs);
-    cached.or_else(|| replaygain_tag(&file).map(|gain| -18.0 - gain))
+        .filter(|l| l.lufs.is_some());
+    match measured {
+        Some(l) => KnownLoudness {
+            lufs: l.lufs,
+            true_peak_dbtp: l.true_peak_dbtp,
+        },
+        None => KnownLoudness {
+            lufs: replaygain_tag(&file).map(|gain| -18.0 - gain),
+            true_peak_dbtp: None,
+        },
+    }
 }
 
 /// The files of `files` (under `media_root`) that are there but whose loudness is known

@@ -12,10 +12,10 @@ use super::decode::DecodeError;
 use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
-use super::track::{PrepareError, PreparedTrack};
+use super::track::{LevelTarget, PrepareError, PreparedTrack};
 use super::wav::WavError;
 use crate::audio::loudness_cache::{CacheError, LoudnessCache};
-use crate::config::DEFAULT_TARGET_LUFS;
+use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
@@ -24,6 +24,8 @@ pub struct RenderOptions {
     /// The output rate; tracks at another rate are resampled as the player would.
     pub rate: u32,
     pub target_lufs: f64,
+    /// The largest lift levelling gives, as in the daemon's config.
+    pub max_boost_db: f64,
     /// The output ceiling in dBFS, as in the daemon's config.
     pub ceiling_db: f32,
     /// Every join this long instead of as the playlist says; zero joins them all gaplessly.
@@ -35,6 +37,7 @@ impl Default for RenderOptions {
         RenderOptions {
             rate: 48_000,
             target_lufs: DEFAULT_TARGET_LUFS,
+            max_boost_db: DEFAULT_MAX_BOOST_DB,
             ceiling_db: 0.0,
             crossfade: None,
         }
@@ -208,7 +211,11 @@ fn load(
     let levelling = Levelling {
         media_root,
         cache,
-        target_lufs: options.target_lufs,
+        level: LevelTarget {
+            target_lufs: options.target_lufs,
+            max_boost_db: options.max_boost_db,
+            ceiling_db: f64::from(options.ceiling_db),
+        },
     };
     let opening = Opening {
         imposed_crossfade: options.crossfade,

@@ -13,8 +13,8 @@ use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::mixer::{CHANNELS, Join, Mixer, MixerConfig, MixerEvent};
 use crate::audio::resample::output_frames;
 use crate::audio::test_media::{best_lag, cut_tail, sine, write_wav};
+use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
-use crate::config::DEFAULT_TARGET_LUFS;
 use crate::playlist;
 
 fn mixer(rate: u32) -> Mixer {
@@ -32,7 +32,7 @@ fn open(root: &Path, path: &str, id: u64, rate: u32) -> (PreparedTrack, TrackStr
     let levelling = Levelling {
         media_root: root,
         cache: &cache,
-        target_lufs: DEFAULT_TARGET_LUFS,
+        level: LevelTarget::default(),
     };
     let levelled = open_levelled(
         &playlist::Track::plain(path),

@@ -7,24 +7,70 @@ use std::time::Duration;
 use super::feed::{FeedReader, from_samples};
 pub use super::resample::PrepareError;
 
-/// Normalisation never lifts a track by more than this: a near-silent track (or a wrong
-/// measurement) must not be boosted into noise.
-pub const MAX_BOOST_DB: f64 = 12.0;
+use crate::config::{AudioConfig, DEFAULT_CEILING_DB, DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 
 /// What playing mono on both speakers adds to its loudness: BS.1770 sums the channels' power,
 /// and a file is measured with the channels it has.
 const MONO_ON_TWO_SPEAKERS_DB: f64 = 3.0103;
 
+/// What levelling aims at, and how far it may lift a track.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LevelTarget {
+    /// The loudness every measured track is levelled to, in LUFS.
+    pub target_lufs: f64,
+    /// The largest lift: a near-silent track (or a wrong measurement) must not be boosted into
+    /// noise.
+    pub max_boost_db: f64,
+    /// The output's true-peak ceiling: a lift never takes a track's true peak past it, so a
+    /// quiet track is lifted as far as it has headroom, and no further, rather than into the
+    /// limiter.
+    pub ceiling_db: f64,
+}
+
+impl LevelTarget {
+    pub fn of(audio: &AudioConfig) -> LevelTarget {
+        LevelTarget {
+            target_lufs: audio.target_lufs,
+            max_boost_db: audio.max_boost_db,
+            ceiling_db: f64::from(audio.ceiling_db),
+        }
+    }
+}
+
+impl Default for LevelTarget {
+    fn default() -> Self {
+        LevelTarget {
+            target_lufs: DEFAULT_TARGET_LUFS,
+            max_boost_db: DEFAULT_MAX_BOOST_DB,
+            ceiling_db: f64::from(DEFAULT_CEILING_DB),
+        }
+    }
+}
+
+/// A track's loudness as known before it plays.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct KnownLoudness {
+    pub lufs: Option<f64>,
+    /// Its true peak as measured (a ReplayGain tag alone does not say).
+    pub true_peak_dbtp: Option<f64>,
+}
+
 /// The static gain a track plays at: the distance from its loudness as played (measured, on
 /// `channels` channels) to the target, 0 dB when it has not been measured, plus the playlist's
-/// own trim.
-pub fn normalisation_db(target_lufs: f64, measured_lufs: Option<f64>, channels: u16, trim_db: f32) -> f32 {
+/// own trim. A lift is held to `max_boost_db` and to the true peak's headroom under the ceiling.
+pub fn normalisation_db(level: &LevelTarget, known: KnownLoudness, channels: u16, trim_db: f32) -> f32 {
     let upmix = if channels == 1 {
         MONO_ON_TWO_SPEAKERS_DB
     } else {
         0.0
     };
-    let levelling = measured_lufs.map_or(0.0, |lufs| (target_lufs - lufs - upmix).min(MAX_BOOST_DB));
+    let headroom = known
+        .true_peak_dbtp
+        .map_or(f64::INFINITY, |peak| level.ceiling_db - peak);
+    let most = level.max_boost_db.min(headroom).max(0.0);
+    let levelling = known
+        .lufs
+        .map_or(0.0, |lufs| (level.target_lufs - lufs - upmix).min(most));
     levelling as f32 + trim_db
 }
 
@@ -63,17 +109,55 @@ impl PreparedTrack {
 mod tests {
     use super::*;
 
+    fn lufs(lufs: f64) -> KnownLoudness {
+        KnownLoudness {
+            lufs: Some(lufs),
+            true_peak_dbtp: None,
+        }
+    }
+
     #[test]
     fn normalisation_levels_to_the_target_as_played() {
-        assert_eq!(normalisation_db(-23.0, Some(-13.0), 2, -1.5), -11.5);
+        let level = LevelTarget::default();
+        assert_eq!(normalisation_db(&level, lufs(-13.0), 2, -1.5), -11.5);
         assert_eq!(
-            normalisation_db(-23.0, None, 2, 2.0),
+            normalisation_db(&level, KnownLoudness::default(), 2, 2.0),
             2.0,
             "unmeasured: the trim alone"
         );
-        assert_eq!(normalisation_db(-23.0, Some(-60.0), 2, 0.0), MAX_BOOST_DB as f32);
-        let mono = normalisation_db(-23.0, Some(-23.0), 1, 0.0);
+        assert_eq!(normalisation_db(&level, lufs(-60.0), 2, 0.0), 20.0);
+        let mono = normalisation_db(&level, lufs(-23.0), 1, 0.0);
         assert!((mono + 3.01).abs() < 0.01, "{mono}");
+    }
+
+    #[test]
+    fn a_quiet_track_is_lifted_as_far_as_its_headroom_and_the_limit_allow() {
+        let level = LevelTarget::default();
+        // -41 LUFS with its true peak at -28.6 dBTP: 27.6 dB of headroom under -1 dBTP, so the
+        // 18 dB it needs are all given.
+        let quiet = KnownLoudness {
+            lufs: Some(-41.0),
+            true_peak_dbtp: Some(-28.6),
+        };
+        assert_eq!(normalisation_db(&level, quiet, 2, 0.0), 18.0);
+        // The same loudness with peaks at -8 dBTP: only 7 dB fit under the ceiling.
+        let peaky = KnownLoudness {
+            true_peak_dbtp: Some(-8.0),
+            ..quiet
+        };
+        assert_eq!(normalisation_db(&level, peaky, 2, 0.0), 7.0);
+        // A tighter configured limit holds first.
+        let careful = LevelTarget {
+            max_boost_db: 12.0,
+            ..level
+        };
+        assert_eq!(normalisation_db(&careful, quiet, 2, 0.0), 12.0);
+        // A cut is never held back by the limits, even with no headroom at all.
+        let loud = KnownLoudness {
+            lufs: Some(-10.0),
+            true_peak_dbtp: Some(0.5),
+        };
+        assert_eq!(normalisation_db(&level, loud, 2, 0.0), -13.0);
     }
 
     #[test]

@@ -15,7 +15,12 @@ pub const DEFAULT_TARGET_LUFS: f64 = -23.0;
 /// A ceiling this low is a typo (a missing minus sign goes the other way and is caught too):
 /// the room would hear next to nothing.
 const LOWEST_CEILING_DB: f64 = -60.0;
-const DEFAULT_CEILING_DB: f32 = -1.0;
+pub const DEFAULT_CEILING_DB: f32 = -1.0;
+/// How far levelling lifts a quiet track at most, besides its true peak's headroom under the
+/// ceiling (docs/playlists.md says why 20 dB).
+pub const DEFAULT_MAX_BOOST_DB: f64 = 20.0;
+/// Past 40 dB a "track" is a recording's noise floor, not music.
+const MAX_BOOST_RANGE: std::ops::RangeInclusive<f64> = 0.0..=40.0;
 const DEFAULT_RATE: u32 = 48_000;
 /// Quieter than -40 LUFS most tracks would need more than the levelling's largest boost;
 /// louder than -10 leaves no headroom under the ceiling for the scenes' levels to matter.
@@ -47,10 +52,15 @@ pub fn audio(doc: &mut Document<'_>, raw: &RawAudio, base: &Path) -> Option<Audi
         Some(t) => doc.in_range(t, "target_lufs", TARGET_LUFS_RANGE, " LUFS"),
         None => Some(DEFAULT_TARGET_LUFS),
     };
+    let max_boost_db = match &raw.max_boost_db {
+        Some(b) => doc.in_range(b, "max_boost_db", MAX_BOOST_RANGE, " dB"),
+        None => Some(DEFAULT_MAX_BOOST_DB),
+    };
     Some(AudioConfig {
         output: output?,
         ceiling_db: ceiling_db?,
         rate: rate?,
         target_lufs: target_lufs?,
+        max_boost_db: max_boost_db?,
     })
 }

@@ -27,7 +27,7 @@ mod remote;
 mod secret;
 mod validate;
 
-pub use audio::DEFAULT_TARGET_LUFS;
+pub use audio::{DEFAULT_CEILING_DB, DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
 pub use broker_model::{BrokerConfig, MqttVersion, SecretSource, TlsConfig};
 pub use broker_override::{BrokerOverrideError, broker_override};

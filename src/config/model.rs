@@ -84,6 +84,9 @@ pub struct AudioConfig {
     pub rate: u32,
     /// The loudness every analysed track is levelled to, in LUFS.
     pub target_lufs: f64,
+    /// How far levelling may lift a quiet track, in dB (its true peak's headroom under the
+    /// ceiling limits it too).
+    pub max_boost_db: f64,
 }
 
 /// The `[remote]` section, validated.

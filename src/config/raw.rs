@@ -103,6 +103,7 @@ pub struct RawAudio {
     pub ceiling_db: Option<Spanned<f64>>,
     pub rate: Option<Spanned<i64>>,
     pub target_lufs: Option<Spanned<f64>>,
+    pub max_boost_db: Option<Spanned<f64>>,
 }
 
 /// `[remote]`: steering the room over the clinic's broker, and Home Assistant discovery.

@@ -151,6 +151,7 @@ fn audio_defaults_to_the_default_device_at_48k_under_minus_one_db() {
     assert_eq!(c.audio.output, super::OutputSpec::Default);
     assert_eq!(c.audio.rate, 48_000);
     assert_eq!(c.audio.ceiling_db, -1.0);
+    assert_eq!(c.audio.max_boost_db, 20.0);
     assert_eq!(c.audio.target_lufs, -23.0, "EBU R 128's programme level");
     let quieter = parse(&format!("{ROOM}[audio]\ntarget_lufs = -27\n")).unwrap();
     assert_eq!(quieter.audio.target_lufs, -27.0);
@@ -186,6 +187,10 @@ fn audio_rejects_a_bad_output_a_positive_ceiling_and_a_strange_rate() {
     assert_eq!(
         one(&format!("{ROOM}[audio]\ntarget_lufs = -3\n")),
         "8:15: target_lufs -3 is out of range; expected -40 to -10 LUFS"
+    );
+    assert_eq!(
+        one(&format!("{ROOM}[audio]\nmax_boost_db = 50\n")),
+        "8:16: max_boost_db 50 is out of range; expected 0 to 40 dB"
     );
     assert!(one(&format!("{ROOM}[audio]\nvolume = 3\n")).contains("volume"));
 }

@@ -12,6 +12,7 @@ pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, open_levelled};
 use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::stream::{Step, TrackStream};
+use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
 use crate::playlist;
 
@@ -76,7 +77,7 @@ impl Loader {
     pub fn spawn(
         rate: u32,
         media_root: PathBuf,
-        target_lufs: f64,
+        level: LevelTarget,
         idle: Duration,
     ) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
@@ -86,7 +87,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, (rate, target_lufs), &media_root, idle))?;
+            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &media_root, idle))?;
         Ok(Loader {
             requests,
             results,
@@ -99,7 +100,7 @@ fn run(
     inbox: &Receiver<LoadRequest>,
     outbox: &Sender<Loaded>,
     current: &AtomicU64,
-    (rate, target_lufs): (u32, f64),
+    (rate, level): (u32, LevelTarget),
     root: &Path,
     idle: Duration,
 ) {
@@ -122,7 +123,7 @@ fn run(
         if let Some(request) = request
             && request.generation >= current.load(Ordering::Acquire)
         {
-            let (loaded, stream) = load(request, (rate, target_lufs), root);
+            let (loaded, stream) = load(request, (rate, level), root);
             if let Some(stream) = stream {
                 open.push(stream);
             }
@@ -159,8 +160,12 @@ fn run(
 }
 
 /// Opens and primes one track; the stream comes back to be kept full while it plays.
-/// `rate` and `target_lufs` are the output's rate and the loudness tracks are levelled to.
-fn load(request: LoadRequest, (rate, target_lufs): (u32, f64), media_root: &Path) -> (Loaded, Option<Open>) {
+/// `rate` and `level` are the output's rate and how tracks are levelled.
+fn load(
+    request: LoadRequest,
+    (rate, level): (u32, LevelTarget),
+    media_root: &Path,
+) -> (Loaded, Option<Open>) {
     let LoadRequest {
         id,
         generation,
@@ -173,7 +178,7 @@ fn load(request: LoadRequest, (rate, target_lufs): (u32, f64), media_root: &Path
     let levelling = Levelling {
         media_root,
         cache: &cache,
-        target_lufs,
+        level,
     };
     let opening = Opening {
         start_at,

@@ -22,6 +22,7 @@ use super::AudioOutput;
 use super::gain::SILENCE_DB;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
+use super::track::LevelTarget;
 use crate::catalog::Catalog;
 use crate::error_text::error_chain;
 use crate::playlist::Playlist;
@@ -48,11 +49,22 @@ pub struct PlayerSetup {
     pub ceiling_db: f32,
     /// The loudness analysed tracks are levelled to, in LUFS.
     pub target_lufs: f64,
+    /// The largest lift levelling gives a quiet track, in dB.
+    pub max_boost_db: f64,
     /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
     pub pace: Pace,
 }
 
 impl PlayerSetup {
+    /// How the loader levels each track.
+    fn level(&self) -> LevelTarget {
+        LevelTarget {
+            target_lufs: self.target_lufs,
+            max_boost_db: self.max_boost_db,
+            ceiling_db: f64::from(self.ceiling_db),
+        }
+    }
+
     pub fn from_catalog(catalog: &Catalog) -> Self {
         let config = catalog.config();
         PlayerSetup {
@@ -61,6 +73,7 @@ impl PlayerSetup {
             rate: config.audio.rate,
             ceiling_db: config.audio.ceiling_db,
             target_lufs: config.audio.target_lufs,
+            max_boost_db: config.audio.max_boost_db,
             pace: Pace::RealTime,
         }
     }
@@ -93,12 +106,13 @@ impl Player {
             Pace::RealTime => loader::IDLE_POLL,
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
-        let loader = loader::Loader::spawn(setup.rate, setup.media_root, setup.target_lufs, idle).map_err(
-            |source| PlayerError::Thread {
+        let level = setup.level();
+        let loader = loader::Loader::spawn(setup.rate, setup.media_root, level, idle).map_err(|source| {
+            PlayerError::Thread {
                 what: "audio loader",
                 source,
-            },
-        )?;
+            }
+        })?;
         let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
         let worker = Worker {

@@ -12,8 +12,8 @@ use crate::audio::gain::{amp_to_db, db_to_amp};
 use crate::audio::output::{NullOutput, Pace, WavOutput};
 use crate::audio::test_media::{sine, write_wav};
 use crate::catalog::Catalog;
-use crate::config::DEFAULT_TARGET_LUFS;
 use crate::config::load_config;
+use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 use crate::playlist::{Track, WhenDone};
 use crate::timeline::DeviceEvent;
 
@@ -29,6 +29,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
         rate: DEMO_RATE,
         ceiling_db,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         ..PlayerSetup::from_catalog(&catalog)
     }
@@ -151,6 +152,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         rate: RATE,
         ceiling_db: -1.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
     };
     let (tx, mut rx) = mpsc::channel(256);
@@ -207,6 +209,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         rate: RATE,
         ceiling_db: 0.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
     };
     let wav = media.path().join("out.wav");
@@ -263,6 +266,7 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         rate: RATE,
         ceiling_db: 0.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
     }
 }
@@ -359,6 +363,7 @@ fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
         rate,
         ceiling_db: 0.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
     };
     // Paced, so that each skip lands while the track it skips plays.
@@ -414,6 +419,7 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         rate,
         ceiling_db: 0.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
     };
     let wav = media.path().join("out.wav");
@@ -510,6 +516,7 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         rate: RATE,
         ceiling_db: 0.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
     };
     let quiet = MusicTarget {
@@ -566,6 +573,7 @@ fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
         rate: RATE,
         ceiling_db: -1.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
     };
     let (tx, mut rx) = mpsc::channel(256);

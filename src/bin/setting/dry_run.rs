@@ -57,6 +57,7 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         rate: args.rate,
         ceiling_db: config.audio.ceiling_db,
         target_lufs: config.audio.target_lufs,
+        max_boost_db: config.audio.max_boost_db,
         wav: &args.wav,
         lights: &lights,
         progress: Some(&written),

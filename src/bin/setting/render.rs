@@ -50,6 +50,7 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         rate: args.rate,
         crossfade,
         target_lufs: config.audio.target_lufs,
+        max_boost_db: config.audio.max_boost_db,
         ceiling_db: config.audio.ceiling_db,
     };
     // How long the render comes out is known only as it goes: a spinner, not a bar.
