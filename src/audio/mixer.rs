@@ -8,9 +8,10 @@
 //! whose feed is about to run dry (the loader fell behind) fades out over what it has.
 //! Gain stages, in order: each voice's own fade-in and fade-out (equal power, placed by its
 //! position in the track), its crossfade fade and its trim (loudness normalisation plus the
-//! playlist's trim, glided from the previous track's trim at a gapless join so that it never
-//! steps), then the level (a dB ramp under the slew limit), mute and pause (equal-power fades to
-//! true silence), and last the limiter that holds the ceiling.
+//! playlist's trim, in force from the track's first sample: a glide from the previous track's
+//! trim at a gapless join would play a loud track's start at a quiet one's boost), then the
+//! level (a dB ramp under the slew limit), mute and pause (equal-power fades to true silence),
+//! and last the limiter that holds the ceiling. Only the level, mute and pause glide.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -20,13 +21,6 @@ use super::limiter::Limiter;
 use super::track::PreparedTrack;
 
 pub const CHANNELS: usize = 2;
-
-/// How long a track's trim takes to glide from the previous track's at a gapless join. Long
-/// enough to be heard as a swell rather than a step, short enough to settle within a phrase.
-pub const TRIM_GLIDE: Duration = Duration::from_millis(500);
-
-/// Fast enough never to stretch [`TRIM_GLIDE`] for any trim a playlist can ask for.
-const TRIM_SLEW_DB_PER_SECOND: f32 = 1000.0;
 
 /// The crossfade from a track found cut short (a truncated or damaged file) into the next, over
 /// the last of what it has; its fade-out when nothing follows.
@@ -87,7 +81,8 @@ pub enum MixerEvent {
 struct Voice {
     track: PreparedTrack,
     position: usize,
-    trim: GainRamp,
+    /// The track's trim as an amplitude, the same from its first sample to its last.
+    trim: f32,
     fade: Fade,
     /// The track's own fade-in and fade-out, in frames.
     fade_in: usize,
@@ -110,10 +105,8 @@ struct Voice {
 }
 
 impl Voice {
-    /// `trim_from_db` is where the trim starts; it glides to the track's own over `glide`.
-    fn new(track: PreparedTrack, crossfade_in: u64, trim_from_db: f32, glide: u64, rate: u32) -> Self {
-        let mut trim = GainRamp::new(trim_from_db, TRIM_SLEW_DB_PER_SECOND, rate);
-        trim.set_target(track.gain_db, glide);
+    fn new(track: PreparedTrack, crossfade_in: u64, rate: u32) -> Self {
+        let trim = db_to_amp(track.gain_db);
         let mut fade = Fade::at(if crossfade_in == 0 { 1.0 } else { 0.0 });
         fade.restart(1.0, crossfade_in);
         let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).round() as usize;
@@ -211,7 +204,7 @@ impl Voice {
         };
         self.known_available = self.known_available.saturating_sub(1);
         let envelope = end.map_or(1.0, |end| self.envelope(end));
-        let gain = self.fade.next_amp() * self.trim.next_amp() * envelope;
+        let gain = self.fade.next_amp() * self.trim * envelope;
         frame[0] += left * gain;
         frame[1] += right * gain;
         self.position += 1;
@@ -254,8 +247,6 @@ pub struct Mixer {
     limiter: Limiter,
     events: Vec<MixerEvent>,
     idle_reported: bool,
-    /// The trim the last track ended on, when the next one follows it gaplessly.
-    handover_trim_db: Option<f32>,
     /// Whether the limiter's delay line has been filled ahead of the first frame rendered.
     primed: bool,
     /// Frames rendered since everything queued had played, which carry its last frames out of
@@ -283,7 +274,6 @@ impl Mixer {
             limiter: Limiter::new(ceiling_amp, config.rate),
             events: Vec::new(),
             idle_reported: true,
-            handover_trim_db: None,
             primed: false,
             flushed: 0,
         }
@@ -454,16 +444,11 @@ impl Mixer {
         self.events.drain(..)
     }
 
-    /// Starts a track, crossfading in over `fade_in` frames. Only a gapless follower glides its
-    /// trim from its predecessor's; anything else starts from silence or under a fade.
+    /// Starts a track, crossfading in over `fade_in` frames, at its own trim from its first
+    /// sample, gapless or not.
     fn start(&mut self, track: PreparedTrack, fade_in: u64) {
         self.events.push(MixerEvent::Started { id: track.id });
-        let handover = self.handover_trim_db.take().filter(|_| fade_in == 0);
-        let (from_db, glide) = match handover {
-            Some(db) => (db, self.frames(TRIM_GLIDE)),
-            None => (track.gain_db, 0),
-        };
-        self.current = Some(Voice::new(track, fade_in, from_db, glide, self.rate));
+        self.current = Some(Voice::new(track, fade_in, self.rate));
     }
 
     /// Whether everything queued has played to its last frame, so rendering on would only add
@@ -622,9 +607,6 @@ impl Mixer {
                 }
                 Some(voice) if voice.has_ended() => {
                     self.events.push(MixerEvent::Finished { id: voice.track.id });
-                    if crossfade_frames == 0 {
-                        self.handover_trim_db = Some(voice.trim.current_db());
-                    }
                     self.current = None;
                     continue;
                 }

@@ -43,7 +43,7 @@ impl Mixer {
         // Settled, so these are the same every frame; the fades' positions move on below.
         let pause = self.pause.value();
         let master = self.level.next_amp() * self.mute.value() * pause;
-        let gain = voice.fade.value() * voice.trim.next_amp();
+        let gain = voice.fade.value() * voice.trim;
         let mut rendered = 0;
         for frame in out.chunks_exact_mut(CHANNELS) {
             let Some([left, right]) = voice.track.feed.next_frame() else {
@@ -69,12 +69,10 @@ impl Mixer {
 }
 
 impl Voice {
-    /// How many of the next `max` frames need none of this voice's rules: its fades and trim
-    /// settled, outside its fade-in and fade-out, clear of the underrun guard and of the point
+    /// How many of the next `max` frames need none of this voice's rules: its fades settled, outside its fade-in and fade-out, clear of the underrun guard and of the point
     /// where the next track (`next_crossfade` frames before the end, when one is queued) joins.
     fn steady_frames(&self, max: usize, next_crossfade: Option<u64>) -> usize {
-        if self.starved || !self.fade.is_constant() || !self.trim.is_settled() || self.position < self.fade_in
-        {
+        if self.starved || !self.fade.is_constant() || self.position < self.fade_in {
             return 0;
         }
         // The guard is checked before each frame is read, against what is known to be left.

@@ -42,26 +42,7 @@ fn tracks_10_db_apart_come_out_within_1_lu_of_the_target_and_each_other() {
         RATE,
         1,
     );
-    // What the curators' analysis would cache: each file measured with the channels it has.
-    let mut cache = LoudnessCache::default();
-    for name in ["loud.wav", "quiet.wav"] {
-        let path = media.path().join(name);
-        let mono: Vec<f32> = hound::WavReader::open(&path)
-            .unwrap()
-            .samples::<i16>()
-            .map(|s| f32::from(s.unwrap()) / 32768.0)
-            .collect();
-        let mut meter = EbuR128::new(1, RATE, Mode::I).unwrap();
-        meter.add_frames_f32(&mono).unwrap();
-        let loudness = Loudness {
-            lufs: Some(meter.loudness_global().unwrap()),
-            true_peak_dbtp: None,
-            seconds: seconds as f64,
-            replaygain_db: None,
-        };
-        cache.put(name, FileIdentity::of(&path).unwrap(), loudness);
-    }
-    cache.save(media.path()).unwrap();
+    cache_measured(media.path(), &["loud.wav", "quiet.wav"]);
 
     let wav = media.path().join("out.wav");
     let tracks = [entry("loud.wav"), entry("quiet.wav")];
@@ -192,4 +173,74 @@ fn the_ceiling_leaves_what_is_under_it_alone_and_holds_what_is_over_it() {
         (-30.5..=-29.9).contains(&peak),
         "{peak:.2} dBTP against a -30 dB ceiling"
     );
+}
+
+/// Caches what the curators' analysis would: each mono WAV in `media` measured with the one
+/// channel it has.
+fn cache_measured(media: &Path, names: &[&str]) {
+    let mut cache = LoudnessCache::default();
+    for name in names {
+        let path = media.join(name);
+        let mono: Vec<f32> = hound::WavReader::open(&path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| f32::from(s.unwrap()) / 32768.0)
+            .collect();
+        let mut meter = EbuR128::new(1, RATE, Mode::I).unwrap();
+        meter.add_frames_f32(&mono).unwrap();
+        let loudness = Loudness {
+            lufs: Some(meter.loudness_global().unwrap()),
+            true_peak_dbtp: None,
+            seconds: mono.len() as f64 / f64::from(RATE),
+            replaygain_db: None,
+        };
+        cache.put(name, FileIdentity::of(&path).unwrap(), loudness);
+    }
+    cache.save(media).unwrap();
+}
+
+fn rms_db(stereo: &[f32]) -> f64 {
+    let mean_square = stereo.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / stereo.len() as f64;
+    10.0 * mean_square.log10()
+}
+
+#[test]
+fn a_loud_track_after_a_quiet_one_starts_at_its_own_level_at_a_gapless_join() {
+    // The quiet one needs a big boost, the loud one a big cut: a trim carried over the join
+    // would start the loud one some 28 dB too loud.
+    let media = tempfile::tempdir().unwrap();
+    let frames = 3 * RATE as usize;
+    write_wav(
+        &media.path().join("quiet.wav"),
+        &sine(frames, RATE, 1000.0, 0.02),
+        RATE,
+        1,
+    );
+    write_wav(
+        &media.path().join("loud.wav"),
+        &sine(frames, RATE, 1000.0, 0.5),
+        RATE,
+        1,
+    );
+    cache_measured(media.path(), &["quiet.wav", "loud.wav"]);
+
+    let wav = media.path().join("out.wav");
+    let tracks = [entry("quiet.wav"), entry("loud.wav")];
+    let summary = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    let (boost, cut) = (summary.tracks[0].gain_db, summary.tracks[1].gain_db);
+    assert!(boost > 6.0 && cut < -6.0, "gains {boost} and {cut} dB");
+
+    let out = read(&wav);
+    assert_eq!(out.len(), 2 * 2 * frames, "gapless");
+    let second = &out[2 * frames..];
+    let tenth = 2 * RATE as usize / 10;
+    let (start, settled) = (rms_db(&second[..tenth]), rms_db(&second[RATE as usize..]));
+    assert!(
+        (start - settled).abs() < 0.5,
+        "first 100 ms at {start:.1} dB RMS, settled at {settled:.1}"
+    );
+    // Each track at its own trim from its first sample: the tone's own RMS (-3 dB of its peak)
+    // plus its gain, on both channels.
+    let expected = 20.0 * (0.5f64 / 2f64.sqrt()).log10() + f64::from(cut);
+    assert!((start - expected).abs() < 0.1, "{start:.2} vs {expected:.2}");
 }

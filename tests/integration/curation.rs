@@ -445,6 +445,43 @@ fn render_writes_a_shipped_playlist_as_long_as_its_tracks_less_the_crossfades() 
     }
 }
 
+/// A loud track after a quiet one, gapless: the loud one is at its own level from its first
+/// sample, not at the quiet one's boost gliding down.
+#[test]
+fn render_starts_a_loud_track_after_a_quiet_one_at_its_own_level() {
+    let room = Room::new();
+    room.media("quiet.wav", &sine_wav(1000.0, 0.02, 48_000, 2));
+    room.media("loud.wav", &sine_wav(1000.0, 0.5, 48_000, 2));
+    room.playlist("join", &["quiet.wav", "loud.wav"]);
+    let analyzed = room.run(&["playlist", "analyze", "join"]);
+    assert!(
+        analyzed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&analyzed.stderr)
+    );
+    let wav = room.path("out.wav");
+    let out = room.run(&["render", "join", "--wav", wav.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let samples: Vec<f32> = hound::WavReader::open(&wav)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(samples.len(), 2 * 2 * 2 * 48_000, "gapless");
+    let rms_db =
+        |s: &[f32]| 10.0 * (s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / s.len() as f64).log10();
+    let second = &samples[2 * 2 * 48_000..];
+    let (start, settled) = (rms_db(&second[..2 * 4_800]), rms_db(&second[2 * 48_000..]));
+    assert!(
+        (start - settled).abs() < 0.5,
+        "first 100 ms at {start:.1} dB RMS, settled at {settled:.1}"
+    );
+    // Levelled, the two tones play equally loud: the loud one was cut, not boosted.
+    let first = rms_db(&samples[2 * 48_000..2 * 2 * 48_000]);
+    assert!((first - settled).abs() < 0.5, "{first:.1} vs {settled:.1}");
+}
+
 #[test]
 fn render_refuses_an_unknown_playlist_and_a_missing_file() {
     let room = Room::new();
