@@ -3,10 +3,10 @@
 //! (`playlist check`, `analyze`) decode through here, so a file the check passes is a file
 //! that plays.
 
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::safe_file::{self, FileKind, SafeFileError};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{self, CODEC_TYPE_NULL, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
@@ -58,6 +58,10 @@ pub enum DecodeError {
         #[source]
         source: io::Error,
     },
+    /// A FIFO, a device, a directory, or a link to one: opening or reading it could block the
+    /// loader for ever (a FIFO with no writer) or never end (`/dev/zero`).
+    #[error("{}: {kind}, not a regular file; only regular files are played", path.display())]
+    NotRegular { path: PathBuf, kind: FileKind },
     #[error("{}: unsupported format or codec ({reason})", path.display())]
     Unsupported {
         path: PathBuf,
@@ -87,6 +91,7 @@ impl DecodeError {
     pub fn path(&self) -> &Path {
         match self {
             DecodeError::Missing { path, .. }
+            | DecodeError::NotRegular { path, .. }
             | DecodeError::Unreadable { path, .. }
             | DecodeError::Unsupported { path, .. }
             | DecodeError::Corrupt { path, .. }
@@ -302,23 +307,24 @@ impl Decoder {
 
 /// Opens a file's container without decoding any audio.
 fn probe(path: &Path) -> Result<ProbeResult, DecodeError> {
-    let file = File::open(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => DecodeError::Missing {
+    // Regular files only, opened without blocking: a FIFO or a device in a playlist is refused
+    // at once rather than left to hang the loader or `playlist check` (see safe_file).
+    let file = safe_file::open_media(path).map_err(|error| match error {
+        SafeFileError::NotRegular { kind, .. } => DecodeError::NotRegular {
             path: path.to_owned(),
-            source,
+            kind,
         },
-        _ => DecodeError::Unreadable {
+        SafeFileError::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            DecodeError::Missing {
+                path: path.to_owned(),
+                source,
+            }
+        }
+        other => DecodeError::Unreadable {
             path: path.to_owned(),
-            source,
+            source: io::Error::other(other.problem()),
         },
     })?;
-    // Opening a directory succeeds on Unix; reading it then fails with a less helpful error.
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(DecodeError::Unreadable {
-            path: path.to_owned(),
-            source: io::Error::other("is a directory"),
-        });
-    }
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

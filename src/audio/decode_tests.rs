@@ -80,10 +80,53 @@ fn missing_file_is_missing() {
 }
 
 #[test]
-fn a_directory_is_unreadable() {
+fn a_directory_is_refused_as_not_a_regular_file() {
     let dir = tempfile::tempdir().unwrap();
     let err = decode_file(dir.path()).unwrap_err();
-    assert!(matches!(err, DecodeError::Unreadable { .. }), "{err:?}");
+    assert!(matches!(err, DecodeError::NotRegular { .. }), "{err:?}");
+}
+
+/// A FIFO nobody writes to would block open(2) or read(2) for ever.
+#[test]
+fn a_fifo_is_refused_at_once_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("stalled.flac");
+    crate::audio::test_media::mkfifo(&fifo);
+    let started = std::time::Instant::now();
+    let err = decode_file(&fifo).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(matches!(err, DecodeError::NotRegular { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("stalled.flac") && text.contains("a FIFO, not a regular file"),
+        "{text}"
+    );
+}
+
+/// `/dev/zero` would be read for ever; behind a link it is refused as what it points at.
+#[test]
+fn a_link_to_dev_zero_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("zero.wav");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let started = std::time::Instant::now();
+    let err = decode_file(&link).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(
+        err.to_string().contains("a character device, not a regular file"),
+        "{err}"
+    );
+}
+
+/// Media libraries are often links into another disk: a link to a regular file plays.
+#[test]
+fn a_link_to_a_regular_file_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.wav");
+    crate::audio::test_media::write_wav(&real, &[0.25; 800], 8_000, 1);
+    let link = dir.path().join("link.wav");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    assert_eq!(decode_file(&link).unwrap().frames(), 800);
 }
 
 /// Re-encodes `wav` with ffmpeg and extra arguments.

@@ -60,6 +60,10 @@ pub enum LoadError {
     Decode(#[from] DecodeError),
     #[error(transparent)]
     Prepare(#[from] PrepareError),
+    /// Opening it and filling its read-ahead took longer than the loader waits: a read that
+    /// does not return (a hung network share) is left behind, never waited for.
+    #[error("{path}: not ready after {} s (a read that does not return?); skipped", after.as_secs_f64())]
+    NotReady { path: String, after: Duration },
 }
 
 impl From<StreamError> for LoadError {

@@ -129,3 +129,15 @@ pub fn longest_run_at_ceiling(samples: &[f32], offset: usize, stride: usize, cei
     }
     longest
 }
+
+/// Makes a FIFO at `path`: what a stalled network share looks like to a reader.
+pub fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo(3) only reads it.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}

@@ -132,6 +132,10 @@ pub fn check_file(media_root: &Path, rel: &str) -> FileCheck {
 fn fail(check: &mut FileCheck, error: &DecodeError) {
     let (status, reason) = match error {
         DecodeError::Missing { .. } => (FileStatus::Missing, "missing: no such file".to_string()),
+        DecodeError::NotRegular { kind, .. } => (
+            FileStatus::Unreadable,
+            format!("not playable: {kind}, not a regular file (it could stall the player)"),
+        ),
         DecodeError::Unreadable { source, .. } => (FileStatus::Unreadable, format!("unreadable: {source}")),
         DecodeError::Unsupported { reason, .. } => (
             FileStatus::Corrupt,

@@ -66,6 +66,32 @@ pub fn open_read(path: &Path) -> Result<File, SafeFileError> {
     Ok(file)
 }
 
+/// Opens a media file for reading: regular files only, refused before they are opened and
+/// again on the open file, and an open that never blocks. Unlike [`open_read`] a final
+/// symbolic link is followed: media libraries are often assembled from links into another
+/// disk, and reading through one writes nothing; what it points at must still be a regular
+/// file, so a link to `/dev/zero` or to a FIFO is refused as what it points at.
+pub fn open_media(path: &Path) -> Result<File, SafeFileError> {
+    if let Ok(meta) = fs::metadata(path)
+        && let Some(kind) = FileKind::of(meta.file_type())
+    {
+        return Err(SafeFileError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|source| SafeFileError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    check_regular(path, &file)?;
+    Ok(file)
+}
+
 /// The whole of a regular file, refused past `limit` (whether it was that large when opened
 /// or grew while read).
 pub fn read_limited(path: &Path, limit: Limit) -> Result<Vec<u8>, SafeFileError> {

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel, sync_channel};
 use std::time::Duration;
 
 pub use crate::audio::levelled::LoadError;
@@ -24,6 +24,13 @@ pub const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Unpaced (tests), the mixer outruns real time and waits for the loader: a short rest keeps
 /// the waits short.
 pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
+
+/// How long one track may take to open and fill its read-ahead, in real time. A healthy
+/// file takes a fraction of a second even from a slow disk; one that takes longer is behind a
+/// read that may never return (a hung network share), and waiting for it would hold back
+/// every track after it. The loader asks tracks ahead of their turn, so this is well within
+/// the time the track before has left to play.
+pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -123,7 +130,7 @@ fn run(
         if let Some(request) = request
             && request.generation >= current.load(Ordering::Acquire)
         {
-            let (loaded, stream) = load(request, (rate, level), root);
+            let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
             if let Some(stream) = stream {
                 open.push(stream);
             }
@@ -157,6 +164,51 @@ fn run(
             index += 1;
         }
     }
+}
+
+/// [`load`] on a thread of its own, given up after `deadline`: the track then counts as bad,
+/// and the thread, stuck in a read, is left behind (never joined), so it can hold back no
+/// other track. Should it come back later, what it opened is dropped unused.
+fn load_within(
+    request: LoadRequest,
+    params: (u32, LevelTarget),
+    root: &Path,
+    deadline: Duration,
+) -> (Loaded, Option<Open>) {
+    let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
+    let root = root.to_path_buf();
+    match within_deadline(deadline, move || load(request, params, &root)) {
+        Some(done) => done,
+        None => {
+            let error = LoadError::NotReady {
+                path,
+                after: deadline,
+            };
+            let failed = Loaded::Failed {
+                generation,
+                id,
+                error,
+            };
+            (failed, None)
+        }
+    }
+}
+
+/// Runs `job` on a new thread and waits for it at most `deadline`; `None` if it did not finish
+/// in time (or no thread could be started).
+fn within_deadline<T: Send + 'static>(
+    deadline: Duration,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (done, result) = sync_channel(1);
+    std::thread::Builder::new()
+        .name("audio-open".into())
+        .spawn(move || {
+            // The loader may have stopped waiting: then nobody wants the result.
+            let _ = done.send(job());
+        })
+        .ok()?;
+    result.recv_timeout(deadline).ok()
 }
 
 /// Opens and primes one track; the stream comes back to be kept full while it plays.
@@ -207,5 +259,86 @@ fn load(
             },
             None,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::audio::test_media::mkfifo;
+
+    /// A read that never returns (a FIFO whose writer never writes, as a hung share behaves) is
+    /// given up at the deadline, and the caller goes on.
+    #[test]
+    fn a_read_that_hangs_is_abandoned_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("hung.flac");
+        mkfifo(&fifo);
+        let reader_path = fifo.clone();
+        let job = move || {
+            // A plain blocking open and read, as a read on a hung mount blocks.
+            let mut file = std::fs::File::open(&reader_path).unwrap();
+            let mut byte = [0u8; 1];
+            file.read(&mut byte)
+        };
+        // The writer opens and never writes, and stays open past the deadline.
+        let writer_path = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&writer_path)
+                .unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(file);
+        });
+        let started = Instant::now();
+        let outcome = within_deadline(Duration::from_millis(300), job);
+        let took = started.elapsed();
+        assert!(outcome.is_none(), "the read should still hang: {outcome:?}");
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn a_job_that_finishes_in_time_gives_its_result() {
+        assert_eq!(within_deadline(Duration::from_secs(5), || 42), Some(42));
+    }
+
+    fn level() -> LevelTarget {
+        LevelTarget {
+            target_lufs: -18.0,
+            max_boost_db: 12.0,
+            ceiling_db: -1.0,
+        }
+    }
+
+    /// A FIFO asked for by the loader comes back as failed with its reason, at once.
+    #[test]
+    fn a_fifo_asked_for_fails_at_once_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        mkfifo(&dir.path().join("pipe.wav"));
+        let request = LoadRequest {
+            id: 7,
+            generation: 1,
+            track: playlist::Track::plain("pipe.wav"),
+            start_at: Duration::ZERO,
+        };
+        let started = Instant::now();
+        let (loaded, stream) = load_within(request, (48_000, level()), dir.path(), LOAD_DEADLINE);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(stream.is_none());
+        match loaded {
+            Loaded::Failed { id: 7, error, .. } => {
+                let text = crate::error_text::error_chain(&error);
+                assert!(text.contains("pipe.wav") && text.contains("a FIFO"), "{text}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 }

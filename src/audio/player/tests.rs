@@ -173,6 +173,74 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
     assert!(reasons[0].contains("no such file"), "{reasons:?}");
 }
 
+/// A FIFO (as a hung share behaves) and a link to `/dev/zero` between two tracks: both are
+/// refused at once with their reason, and the music goes from the first track into the last
+/// with no silence between.
+#[test]
+fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
+    let media = tempfile::tempdir().unwrap();
+    let tone = sine(2 * RATE as usize, RATE, 440.0, 0.5);
+    write_wav(&media.path().join("first.wav"), &tone, RATE, 1);
+    write_wav(&media.path().join("last.wav"), &tone, RATE, 1);
+    crate::audio::test_media::mkfifo(&media.path().join("pipe.flac"));
+    std::os::unix::fs::symlink("/dev/zero", media.path().join("zero.wav")).unwrap();
+    let playlist = Playlist {
+        name: "bad".into(),
+        title: "files that could stall".into(),
+        when_done: WhenDone::Silence,
+        tracks: ["first.wav", "pipe.flac", "zero.wav", "last.wav"]
+            .into_iter()
+            .map(track)
+            .collect(),
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("bad".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: -1.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
+        pace: Pace::Unpaced,
+    };
+    let wav = media.path().join("out.wav");
+    let (tx, mut rx) = mpsc::channel(256);
+    let output = WavOutput::create(&wav, RATE, Pace::Unpaced).unwrap();
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("bad"));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 2);
+    assert_eq!(started(&events), ["first.wav", "last.wav"]);
+    assert_eq!(failed(&events), ["pipe.flac", "zero.wav"]);
+    let reasons: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            DeviceEvent::TrackFailed { error, .. } => Some(error),
+            _ => None,
+        })
+        .collect();
+    assert!(reasons[0].contains("a FIFO, not a regular file"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("a character device, not a regular file"),
+        "{reasons:?}"
+    );
+    drop(player);
+
+    // From the first sound to the last, no 50 ms stretch is silent: the last track came in
+    // over the first's end, on time.
+    let left: Vec<f32> = recorded(&wav).chunks(2).map(|f| f[0]).collect();
+    let first = left.iter().position(|s| s.abs() > 0.01).unwrap();
+    let last = left.iter().rposition(|s| s.abs() > 0.01).unwrap();
+    // The recording stops soon after the last track starts (the player is dropped then).
+    assert!(last - first > RATE as usize, "{first}..{last}");
+    let window = RATE as usize / 20;
+    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
+        let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        assert!(
+            peak > 0.01,
+            "silence at {} s",
+            (first + i * window) as f64 / f64::from(RATE)
+        );
+    }
+}
+
 #[test]
 fn an_unknown_playlist_is_reported_and_a_new_target_still_plays() {
     let (tx, mut rx) = mpsc::channel(256);
