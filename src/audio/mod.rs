@@ -21,7 +21,7 @@ pub mod render;
 pub mod resample;
 pub mod stream;
 #[cfg(test)]
-mod test_media;
+pub(crate) mod test_media;
 pub mod track;
 pub mod wav;
 

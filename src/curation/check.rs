@@ -161,3 +161,41 @@ fn fail(check: &mut FileCheck, error: &DecodeError) {
     check.status = status;
     check.reason = Some(reason);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A FIFO nobody writes to and a link to `/dev/zero` are named with their reason at once,
+    /// where before `check` hung on the first for ever.
+    #[test]
+    fn files_that_could_stall_the_player_are_named_at_once() {
+        let media = tempfile::tempdir().unwrap();
+        crate::audio::test_media::mkfifo(&media.path().join("pipe.flac"));
+        std::os::unix::fs::symlink("/dev/zero", media.path().join("zero.wav")).unwrap();
+        let started = Instant::now();
+        let checks = check_files(media.path(), &["pipe.flac".into(), "zero.wav".into()]);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let reasons: Vec<(&str, FileStatus, &str)> = checks
+            .iter()
+            .map(|c| (c.path.as_str(), c.status, c.reason.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    "pipe.flac",
+                    FileStatus::Unreadable,
+                    "not playable: a FIFO, not a regular file (it could stall the player)"
+                ),
+                (
+                    "zero.wav",
+                    FileStatus::Unreadable,
+                    "not playable: a character device, not a regular file (it could stall the player)"
+                ),
+            ]
+        );
+    }
+}

@@ -1,11 +1,12 @@
-//! The loader thread: opens tracks in the order asked, fills each one's read-ahead before handing
-//! it to the player, then keeps every open track's read-ahead full, so the mixer thread never
-//! touches a file and only ever copies ready frames.
+//! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
+//! read-ahead before handing it to the player, then keeps it full on a thread of the track's
+//! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
+//! that hangs holds back any other track.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::time::Duration;
 
 pub use crate::audio::levelled::LoadError;
@@ -16,7 +17,7 @@ use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
 use crate::playlist;
 
-/// How long the loader rests when every read-ahead is full, in real time. The shortest
+/// How long a track's streaming thread rests when its read-ahead is full, in real time. The shortest
 /// read-ahead holds tens of seconds, so a second's rest costs it a second at most; each wake-up
 /// then refills a second's chunks in one go rather than one chunk in a hundred wake-ups.
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -111,58 +112,50 @@ fn run(
     root: &Path,
     idle: Duration,
 ) {
-    let mut open: Vec<Open> = Vec::new();
-    let mut busy = false;
-    loop {
-        let request = if busy {
-            match inbox.try_recv() {
-                Ok(request) => Some(request),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => return,
-            }
-        } else {
-            match inbox.recv_timeout(idle) {
-                Ok(request) => Some(request),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-        };
-        if let Some(request) = request
-            && request.generation >= current.load(Ordering::Acquire)
-        {
-            let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
-            if let Some(stream) = stream {
-                open.push(stream);
-            }
-            if outbox.send(loaded).is_err() {
-                return;
-            }
+    // One request at a time, so tracks come back in the order asked for.
+    while let Ok(request) = inbox.recv() {
+        if request.generation < current.load(Ordering::Acquire) {
+            continue;
         }
-        busy = false;
-        let mut index = 0;
-        while index < open.len() {
-            let track = &mut open[index];
-            match track.stream.step() {
-                Ok(Step::Progressed) => busy = true,
-                Ok(Step::Full) => {}
-                Ok(Step::Done) => {
-                    open.swap_remove(index);
-                    continue;
-                }
-                Err(error) => {
-                    tracing::debug!(id = track.id, "track cut short while streaming");
-                    let cut = Loaded::Cut {
-                        id: track.id,
-                        error: error.into(),
-                    };
-                    if outbox.send(cut).is_err() {
-                        return;
+        let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
+        if outbox.send(loaded).is_err() {
+            return;
+        }
+        if let Some(open) = stream {
+            keep_full(open, outbox.clone(), idle);
+        }
+    }
+}
+
+/// Keeps one handed-over track's read-ahead full on a thread of its own, until it is read to
+/// the end or let go (its reader dropped). A read that hangs part-way through (a share gone
+/// away) stalls this track alone: its read-ahead runs dry and the mixer fades it out into the
+/// next, whose own thread has kept it full.
+fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("audio-stream".into())
+        .spawn(move || {
+            loop {
+                match open.stream.step() {
+                    Ok(Step::Progressed) => {}
+                    Ok(Step::Full) => std::thread::sleep(idle),
+                    Ok(Step::Done) => return,
+                    Err(error) => {
+                        tracing::debug!(id = open.id, "track cut short while streaming");
+                        let cut = Loaded::Cut {
+                            id: open.id,
+                            error: error.into(),
+                        };
+                        if outbox.send(cut).is_err() {
+                            return;
+                        }
                     }
-                    busy = true;
                 }
             }
-            index += 1;
-        }
+        });
+    if let Err(e) = spawned {
+        // Without its thread the track plays its primed read-ahead, then fades into the next.
+        tracing::error!("cannot start a thread to stream a track: {e}");
     }
 }
 

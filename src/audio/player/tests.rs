@@ -199,6 +199,7 @@ fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
         rate: RATE,
         ceiling_db: -1.0,
         target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
     };
     let wav = media.path().join("out.wav");
