@@ -3,8 +3,6 @@
 //! often it repeats, and hands the command to the engine as `setting` would. Nothing a device
 //! sends can stop it: a message it cannot read is logged and ignored.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,23 +17,9 @@ use super::op_for;
 use super::payload::presses;
 use crate::config::{ButtonCommand, ButtonConfig};
 use crate::control::EngineHandle;
-use crate::mqtt::Backoff;
+use crate::mqtt::{Backoff, poll, refused_subscriptions};
 use crate::protocol::{Answer, LogEntry, Op, StatusReply};
 use crate::timeline::{EventKind, OverrideKind, Source, Target, Via};
-
-/// The event loop's next poll, owning the loop until it completes: rumqttc's `poll` can lose
-/// a packet it has taken from its queue if it is dropped before writing it.
-type Polling = Pin<Box<dyn Future<Output = (Box<EventLoop>, Result<Event, ConnectionError>)> + Send>>;
-
-fn poll(mut events: Box<EventLoop>, wait: Option<Duration>) -> Polling {
-    Box::pin(async move {
-        if let Some(wait) = wait {
-            tokio::time::sleep(wait).await;
-        }
-        let result = events.poll().await;
-        (events, result)
-    })
-}
 
 /// Commands other than the emergency waiting for the engine, in order; more are dropped with
 /// a warning, so a button stuck repeating cannot pile them up.
@@ -162,13 +146,7 @@ impl Task {
                 }
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                let refused = ack
-                    .return_codes
-                    .iter()
-                    .filter(|code| {
-                        !matches!(code, rumqttc::v5::mqttbytes::v5::SubscribeReasonCode::Success(_))
-                    })
-                    .count();
+                let refused = refused_subscriptions(&ack);
                 if refused > 0 {
                     tracing::warn!(
                         "buttons: the broker refused {refused} of the buttons' subscriptions; check its ACL"

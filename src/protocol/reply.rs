@@ -86,52 +86,50 @@ impl ReplyLine {
     }
 }
 
-/// What an ok reply carries: one typed result for each kind of request. On the wire it is
-/// the inner value alone, so the protocol's JSON is what each type says.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Answer {
-    Pong(PingReply),
-    Status(Box<StatusReply>),
-    /// `start` and every session command: where the session now stands.
-    Session(Box<Option<Status>>),
-    IdleEmergency(IdleEmergencyReply),
-    IdleResume(IdleResumeReply),
-    Report(ReportReply),
-    Sessions(Vec<SessionSummary>),
-    Lights(LightsReport),
-    LightsSet(LightsSetReply),
-    LightsCalibrate(LightsCalibrateReply),
-    LightsTest(LightsTestReply),
-    Reload(ReloadReply),
-    Watching(WatchingReply),
-}
-
+/// Makes the enum and, from the same list, a `From` for each type it holds (a boxed variant is
+/// built from the type inside the box).
 macro_rules! answers {
-    ($($variant:ident($ty:ty)),* $(,)?) => {
-        $(impl From<$ty> for Answer {
-            fn from(value: $ty) -> Answer {
-                Answer::$variant(value.into())
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$doc:meta])* $variant:ident($held:ty) from $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$doc])* $variant($held),)*
+        }
+
+        $(impl From<$ty> for $name {
+            fn from(value: $ty) -> $name {
+                $name::$variant(value.into())
             }
         })*
     };
 }
 
-answers!(
-    Pong(PingReply),
-    Status(StatusReply),
-    Session(Option<Status>),
-    IdleEmergency(IdleEmergencyReply),
-    IdleResume(IdleResumeReply),
-    Report(ReportReply),
-    Sessions(Vec<SessionSummary>),
-    Lights(LightsReport),
-    LightsSet(LightsSetReply),
-    LightsCalibrate(LightsCalibrateReply),
-    LightsTest(LightsTestReply),
-    Reload(ReloadReply),
-    Watching(WatchingReply),
-);
+answers! {
+    /// What an ok reply carries: one typed result for each kind of request. On the wire it is
+    /// the inner value alone, so the protocol's JSON is what each type says.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(untagged)]
+    pub enum Answer {
+        Pong(PingReply) from PingReply,
+        Status(Box<StatusReply>) from StatusReply,
+        /// `start` and every session command: where the session now stands.
+        Session(Box<Option<Status>>) from Option<Status>,
+        IdleEmergency(IdleEmergencyReply) from IdleEmergencyReply,
+        IdleResume(IdleResumeReply) from IdleResumeReply,
+        Report(ReportReply) from ReportReply,
+        Sessions(Vec<SessionSummary>) from Vec<SessionSummary>,
+        Lights(LightsReport) from LightsReport,
+        LightsSet(LightsSetReply) from LightsSetReply,
+        LightsCalibrate(LightsCalibrateReply) from LightsCalibrateReply,
+        LightsTest(LightsTestReply) from LightsTestReply,
+        Reload(ReloadReply) from ReloadReply,
+        Watching(WatchingReply) from WatchingReply,
+    }
+}
 
 /// The reply to a session command (`start`, `check`, `resume`, `volume`, ...): where the
 /// session now stands, or, with no session running, what an emergency or its resume did.

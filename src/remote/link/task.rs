@@ -3,8 +3,6 @@
 //! (a clean start keeps nothing), hands requests on, and on shutdown marks the room offline
 //! before its clean DISCONNECT (which discards the last will).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use rumqttc::v5::mqttbytes::QoS;
@@ -18,11 +16,7 @@ use crate::remote::topics::RoomTopics;
 
 use super::requests::Requests;
 use super::state_publisher::Nudge;
-use crate::mqtt::Backoff;
-
-/// The event loop's next poll, owning the loop until it completes: rumqttc's `poll` can lose
-/// a packet it has taken from its queue if it is dropped before writing it.
-type Polling = Pin<Box<dyn Future<Output = (Box<EventLoop>, Result<Event, ConnectionError>)> + Send>>;
+use crate::mqtt::{Backoff, Polling, poll, refused_subscriptions};
 
 pub struct Task {
     pub client: AsyncClient,
@@ -38,16 +32,6 @@ pub struct Task {
     pub backoff: Backoff,
     /// The last failure said, so a broker that stays down is not reported at every retry.
     pub last_failure: Option<String>,
-}
-
-fn poll(mut events: Box<EventLoop>, wait: Option<Duration>) -> Polling {
-    Box::pin(async move {
-        if let Some(wait) = wait {
-            tokio::time::sleep(wait).await;
-        }
-        let result = events.poll().await;
-        (events, result)
-    })
 }
 
 impl Task {
@@ -72,13 +56,7 @@ impl Task {
             Ok(Event::Incoming(Packet::ConnAck(_))) => self.on_connected(),
             Ok(Event::Incoming(Packet::Publish(publish))) => self.on_publish(&publish),
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                let refused = ack
-                    .return_codes
-                    .iter()
-                    .filter(|code| {
-                        !matches!(code, rumqttc::v5::mqttbytes::v5::SubscribeReasonCode::Success(_))
-                    })
-                    .count();
+                let refused = refused_subscriptions(&ack);
                 if refused > 0 {
                     tracing::warn!(
                         "remote: the broker refused {refused} of the room's subscriptions (requests `{}`); \
