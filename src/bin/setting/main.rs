@@ -35,6 +35,7 @@ mod status;
 mod steer;
 mod validate;
 mod watch;
+mod watch_arc;
 mod watch_layout;
 mod watch_view;
 
