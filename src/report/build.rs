@@ -5,8 +5,8 @@ use crate::time::Millis;
 use crate::timeline::{Command, EventKind, OverrideKind, Source, Target};
 
 use super::model::{
-    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,
+    PhaseRecord, PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord, VitalsRecord,
 };
 
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
@@ -253,6 +253,21 @@ impl Builder {
                 muted: *muted,
                 paused: *paused,
                 fade: *fade,
+            }),
+            EventKind::Vitals {
+                reading,
+                flags,
+                source,
+            } => self.report.vitals.push(VitalsRecord {
+                at,
+                reading: reading.clone(),
+                flags: flags.clone(),
+                source: source.clone(),
+            }),
+            EventKind::Note { text, source } => self.report.notes.push(NoteRecord {
+                at,
+                text: text.clone(),
+                source: source.clone(),
             }),
         }
     }

@@ -115,6 +115,22 @@ pub fn describe_event(kind: &EventKind) -> String {
             };
             format!("music {state} over {}", format_duration(*fade))
         }
+        EventKind::Vitals {
+            reading,
+            flags,
+            source,
+        } => {
+            let mut line = format!("vitals {}", reading.summary());
+            if !flags.is_empty() {
+                let flags: Vec<String> = flags.iter().map(ToString::to_string).collect();
+                line.push_str(&format!(" [{}]", flags.join("; ")));
+            }
+            if let Some(text) = &reading.text {
+                line.push_str(&format!(": \"{text}\""));
+            }
+            format!("{line} ({})", describe_source(source))
+        }
+        EventKind::Note { text, source } => format!("note: {text} ({})", describe_source(source)),
     }
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Mark;
 use crate::time::Millis;
 use crate::timeline::{EventKind, OverrideKind, Source, Target};
+use crate::vitals::{Flag, Reading};
 
 /// When something happened, on all three clocks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +46,12 @@ pub struct Report {
     /// Each level the music was sent to, in order.
     #[serde(default)]
     pub music: Vec<MusicRecord>,
+    /// The vital signs entered, in order, with the thresholds each crossed when entered.
+    #[serde(default)]
+    pub vitals: Vec<VitalsRecord>,
+    /// The therapist's notes, in order.
+    #[serde(default)]
+    pub notes: Vec<NoteRecord>,
     /// Everything that shaped the session, in order: the story the text report tells.
     /// Tracks are left out (they have their own list), and so are commands whose effect is
     /// itself an entry (a `check` command and the check override it began).
@@ -159,6 +166,23 @@ pub struct ResumeRecord {
     pub at: Stamp,
     /// Session time that passed while the daemon was down.
     pub downtime: Millis,
+}
+
+/// A reading as entered: when, by whom, and what stood out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VitalsRecord {
+    pub at: Stamp,
+    #[serde(flatten)]
+    pub reading: Reading,
+    pub flags: Vec<Flag>,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub at: Stamp,
+    pub text: String,
+    pub source: Source,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
