@@ -17,4 +17,4 @@ pub use model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,
     PhaseRecord, PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord, VitalsRecord,
 };
-pub use render::render_text;
+pub use render::{render_text, vitals_line};

@@ -16,12 +16,27 @@ pub struct Stamp {
     pub timeline: Millis,
     /// Wall-clock time, RFC 3339 UTC, as logged.
     pub wall: String,
+    /// The same in the clinic's zone (`2026-11-26 11:00:00 CET`), when the report was built
+    /// for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+}
+
+impl Stamp {
+    /// The time people read: local when known, else as logged.
+    pub fn clock(&self) -> &str {
+        self.local.as_deref().unwrap_or(&self.wall)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub session: String,
     pub scene: String,
+    /// The zone the stamps' `local` times are in (`Europe/Berlin`), when the report was built
+    /// for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     pub started: Option<Stamp>,
     pub ended: Option<Stamp>,
     /// Why the session ended, `None` while it runs (or when the log stops short).
