@@ -424,7 +424,9 @@ mod tests {
         );
         // The story tells them too, where they happened.
         assert!(
-            text.contains("vitals BP 172/82 mmHg, pulse 72 bpm [HIGH systolic 172 mmHg (above 160)] (socket (ana))"),
+            text.contains(
+                "vitals BP 172/82 mmHg, pulse 72 bpm [HIGH systolic 172 mmHg (above 160)] (socket (ana))"
+            ),
             "{text}"
         );
         // Built with no zone, the times stay as logged.

@@ -29,7 +29,21 @@ pub struct Arc {
     pub phases: Vec<Band>,
     pub shades: Vec<Shade>,
     pub ticks: Vec<Tick>,
+    /// Small labelled markers along the bottom of the first panel: what the therapist
+    /// entered (vital signs, notes).
+    pub markers: Vec<Marker>,
     pub panels: Vec<Panel>,
+}
+
+/// A small triangle with a short label on the chart, told in full in the key.
+pub struct Marker {
+    pub at: Millis,
+    /// A few characters drawn beside the triangle (`BP 128/82`, `note`).
+    pub short: String,
+    /// The whole entry, for the key.
+    pub label: String,
+    /// Drawn in red: a reading past one of the clinic's thresholds.
+    pub alert: bool,
 }
 
 pub struct Band {
@@ -95,7 +109,7 @@ pub fn write(arc: &Arc, path: &Path) -> anyhow::Result<()> {
 pub fn render(arc: &Arc) -> anyhow::Result<String> {
     // Ticks are numbered on the chart and told in full in a key below it: prompts are
     // sentences, and several often fall within a minute of each other.
-    let key_rows = (arc.phases.len() + arc.ticks.len()).div_ceil(2) as u32;
+    let key_rows = (arc.phases.len() + arc.ticks.len() + arc.markers.len()).div_ceil(2) as u32;
     let key_height = if key_rows == 0 {
         0
     } else {
@@ -152,7 +166,11 @@ fn key(arc: &Arc, area: &DrawingArea<SVGBackend<'_>, Shift>) -> anyhow::Result<(
     });
     let ticks = (arc.ticks.iter().enumerate())
         .map(|(i, t)| format!("{:>3}   {}  {}", i + 1, hhmm(minutes(t.at)), t.label));
-    let lines: Vec<String> = phases.chain(ticks).collect();
+    let markers = arc.markers.iter().map(|m| {
+        let sign = if m.alert { "!" } else { "▲" };
+        format!("  {sign}   {}  {}", hhmm(minutes(m.at)), m.label)
+    });
+    let lines: Vec<String> = phases.chain(ticks).chain(markers).collect();
     let rows = lines.len().div_ceil(2).max(1);
     let column = (WIDTH as i32 - 40) / 2;
     for (i, line) in lines.into_iter().enumerate() {
@@ -176,6 +194,43 @@ fn fit(text: &str, chars: usize) -> String {
 
 fn plot_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
     anyhow!("cannot draw the picture: {e}")
+}
+
+const MARKER: RGBColor = RGBColor(20, 110, 120);
+const MARKER_ALERT: RGBColor = RGBColor(200, 30, 30);
+
+/// The therapist's entries as small triangles along the bottom, each with its short label,
+/// staggered in two rows so neighbours do not print over each other.
+fn draw_markers<DB: DrawingBackend>(
+    arc: &Arc,
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    (y0, y1): (f64, f64),
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let span = y1 - y0;
+    for (i, marker) in arc.markers.iter().enumerate() {
+        let colour = if marker.alert { MARKER_ALERT } else { MARKER };
+        let x = minutes(marker.at);
+        let y = y0 + span * if i % 2 == 0 { 0.03 } else { 0.09 };
+        chart
+            .draw_series(std::iter::once(TriangleMarker::new((x, y), 6, colour.filled())))
+            .map_err(|e| anyhow!("cannot draw the picture: {e}"))?;
+        let style = TextStyle::from((FONT, 12).into_font()).color(&colour);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("  {}", marker.short),
+                (x, y),
+                style,
+            )))
+            .map_err(|e| anyhow!("cannot draw the picture: {e}"))?;
+    }
+    Ok(())
 }
 
 fn draw_panel(
@@ -254,6 +309,7 @@ fn draw_panel(
             Text::new(format!("{}", i + 1), (minutes(t.at), y), (FONT, 12).into_font())
         });
         chart.draw_series(numbers).map_err(plot_error)?;
+        draw_markers(arc, &mut chart, (y0, y1))?;
     }
     for tick in &arc.ticks {
         let x = minutes(tick.at);

@@ -92,6 +92,7 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
     }
     hold_to(&mut music, end);
     Arc {
+        markers: Vec::new(),
         title: format!(
             "{} ({}): the planned session, {}",
             plan.scene, scene.title, plan.total

@@ -7,8 +7,8 @@ use setting::local_time::{ClinicZone, human_duration};
 use setting::protocol::LogEntry;
 use setting::report::{Report, describe_event, describe_source, vitals_line};
 use setting::time::Millis;
-use setting::timeline::{EventKind, Target};
 use setting::timeline::plan::Plan;
+use setting::timeline::{EventKind, Target};
 
 // `write!` into a String cannot fail; the results below are ignored for that reason.
 

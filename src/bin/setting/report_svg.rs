@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use setting::report::{MusicRecord, Report};
+use setting::report::{MusicRecord, Report, vitals_line};
 use setting::timeline::OverrideKind;
+use setting::vitals::Level;
 
-use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
+use crate::arc_chart::{Arc, Band, Marker, Panel, Shade, Tick, Tone};
 use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
 
 pub fn arc(report: &Report) -> Arc {
@@ -52,6 +53,7 @@ pub fn arc(report: &Report) -> Arc {
         })
         .collect();
     Arc {
+        markers: markers(report),
         title: format!(
             "session {} ({}): what happened, {}",
             report.session, report.scene, end
@@ -70,6 +72,41 @@ pub fn arc(report: &Report) -> Arc {
         ticks,
         panels: sent_levels(report, tracks),
     }
+}
+
+/// Each reading and note the therapist entered, in time order: a reading past a threshold
+/// in red, labelled with its blood pressure (or pulse, or SpO2) and what stood out.
+fn markers(report: &Report) -> Vec<Marker> {
+    let readings = report.vitals.iter().map(|v| {
+        let r = &v.reading;
+        let mut short = match (r.systolic, r.diastolic, r.pulse, r.spo2) {
+            (Some(s), Some(d), _, _) => format!("BP {s}/{d}"),
+            (_, _, Some(p), _) => format!("pulse {p}"),
+            (_, _, _, Some(o)) => format!("SpO2 {o}"),
+            _ => "vitals".into(),
+        };
+        if let Some(flag) = v.flags.first() {
+            short.push_str(match flag.level {
+                Level::High => " HIGH",
+                Level::Low => " LOW",
+            });
+        }
+        Marker {
+            at: v.at.at,
+            short,
+            label: format!("vitals {}", vitals_line(v)),
+            alert: !v.flags.is_empty(),
+        }
+    });
+    let notes = report.notes.iter().map(|n| Marker {
+        at: n.at.at,
+        short: "note".into(),
+        label: format!("note: {}", n.text),
+        alert: false,
+    });
+    let mut markers: Vec<Marker> = readings.chain(notes).collect();
+    markers.sort_by_key(|m| m.at);
+    markers
 }
 
 /// Brightness and colour temperature per zone and the music level, as sent; a log from before

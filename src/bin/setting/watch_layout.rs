@@ -351,7 +351,10 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
         .skip(skip)
         .map(|e| {
             if crate::watch::stands_out(e) {
-                Line::styled(e.as_str(), Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
+                Line::styled(
+                    e.as_str(),
+                    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                )
             } else {
                 Line::raw(e.as_str())
             }
