@@ -58,3 +58,5 @@ mod lights_tests;
 mod shipped_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vitals_tests;
