@@ -29,11 +29,11 @@ fn a_threshold_outside_its_measures_range_is_named_with_its_place() {
     let error = one(&format!("{ROOM}[vitals]\nsystolic_above = 300\n"));
     assert_eq!(
         error,
-        "7:18: error: `systolic_above` 300 is outside the systolic range 50-260 mmHg"
+        "8:18: `systolic_above` 300 is outside the systolic range 50-260 mmHg"
     );
     let error = one(&format!("{ROOM}[vitals]\npulse_below = 130\n"));
     assert!(
-        error.starts_with("7:15: error: `pulse_below` (130) must be under `pulse_above` (120)"),
+        error.starts_with("8:15: `pulse_below` (130) must be under `pulse_above` (120)"),
         "{error}"
     );
     assert!(one(&format!("{ROOM}[vitals]\nspo2_above = 99\n")).contains("spo2_above"));
@@ -52,7 +52,7 @@ fn the_timezone_must_be_one_this_machine_knows() {
         "name = \"demo-room\"\ntimezone = \"Europe/Berlni\"\n",
     ));
     assert!(
-        error.starts_with("3:12: error: timezone: `Europe/Berlni` is not a time zone"),
+        error.starts_with("3:12: timezone: `Europe/Berlni` is not a time zone"),
         "{error}"
     );
 }
