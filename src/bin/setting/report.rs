@@ -117,10 +117,19 @@ pub fn sessions(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     if sessions.is_empty() {
         println!("no sessions recorded yet");
+        return Ok(ExitCode::SUCCESS);
     }
+    let zone = clinic_zone(cli);
+    let local = |wall: &str| zone.local(wall).unwrap_or_else(|| wall.to_string());
+    println!("times in {}", zone.name());
     for s in &sessions {
-        let ended = s.ended.as_deref().unwrap_or("(not ended)");
-        println!("{:<36}  {:<14}  {}  {ended}", s.session, s.scene, s.started);
+        let ended = s.ended.as_deref().map_or("(not ended)".to_string(), local);
+        println!(
+            "{:<36}  {:<14}  {}  {ended}",
+            s.session,
+            s.scene,
+            local(&s.started)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
