@@ -217,15 +217,17 @@ where
     for (i, marker) in arc.markers.iter().enumerate() {
         let colour = if marker.alert { MARKER_ALERT } else { MARKER };
         let x = minutes(marker.at);
-        let y = y0 + span * if i % 2 == 0 { 0.03 } else { 0.09 };
+        let y = y0 + span * if i % 2 == 0 { 0.05 } else { 0.17 };
         chart
             .draw_series(std::iter::once(TriangleMarker::new((x, y), 6, colour.filled())))
             .map_err(|e| anyhow!("cannot draw the picture: {e}"))?;
+        // Text hangs down from its point: starting it above the triangle keeps it off the axis.
         let style = TextStyle::from((FONT, 12).into_font()).color(&colour);
+        let label = (x, y + span * 0.09);
         chart
             .draw_series(std::iter::once(Text::new(
-                format!("  {}", marker.short),
-                (x, y),
+                format!(" {}", marker.short),
+                label,
                 style,
             )))
             .map_err(|e| anyhow!("cannot draw the picture: {e}"))?;
