@@ -152,3 +152,84 @@ fn heard_db(m: &MusicRecord) -> f64 {
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use setting::protocol::LogEntry;
+    use setting::time::Millis;
+    use setting::timeline::{Event, EventKind, Source};
+    use setting::vitals::{Reading, Thresholds};
+
+    use super::*;
+
+    fn entry(secs: u64, kind: EventKind) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            wall: "2026-11-26T10:00:00.000Z".into(),
+            session: "s1".into(),
+            event: Event {
+                at: Millis::from_secs(secs),
+                timeline: Millis::from_secs(secs),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn readings_and_notes_are_markers_in_time_order_and_one_past_a_threshold_is_red() {
+        let high = Reading {
+            systolic: Some(172),
+            diastolic: Some(90),
+            pulse: Some(80),
+            ..Reading::default()
+        };
+        let pulse = Reading {
+            pulse: Some(64),
+            ..Reading::default()
+        };
+        let log = [
+            entry(
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: "s1".into(),
+                },
+            ),
+            entry(
+                2400,
+                EventKind::Vitals {
+                    flags: Thresholds::default().flags(&high),
+                    reading: high,
+                    source: Source::daemon(),
+                },
+            ),
+            entry(
+                600,
+                EventKind::Note {
+                    text: "client asked for water".into(),
+                    source: Source::daemon(),
+                },
+            ),
+            entry(
+                900,
+                EventKind::Vitals {
+                    flags: Vec::new(),
+                    reading: pulse,
+                    source: Source::daemon(),
+                },
+            ),
+        ];
+        let markers = markers(&Report::from_entries(&log));
+        let shown: Vec<(&str, bool)> = markers.iter().map(|m| (m.short.as_str(), m.alert)).collect();
+        assert_eq!(
+            shown,
+            [("note", false), ("pulse 64", false), ("BP 172/90 HIGH", true)]
+        );
+        assert_eq!(markers[0].label, "note: client asked for water");
+        assert!(
+            markers[2].label.contains("HIGH systolic 172 mmHg (above 160)"),
+            "{}",
+            markers[2].label
+        );
+    }
+}
