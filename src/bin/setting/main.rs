@@ -6,6 +6,7 @@ mod arc_strips;
 mod args;
 mod cli_parse;
 mod client;
+mod clinical;
 mod completions;
 mod dry_run;
 mod emergency;
@@ -114,6 +115,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Rooms => rooms::run(cli),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man_pages::run(args),
+        Command::Vitals(args) => clinical::run_vitals(cli, args),
+        Command::Note(args) => clinical::run_note(cli, args),
         other => steer::run(cli, other),
     }
 }

@@ -374,7 +374,16 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
         .events
         .iter()
         .skip(skip)
-        .map(|e| Line::raw(e.as_str()))
+        .map(|e| {
+            if crate::watch::stands_out(e) {
+                Line::styled(
+                    e.as_str(),
+                    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Line::raw(e.as_str())
+            }
+        })
         .collect();
     Paragraph::new(lines).block(frame(" events ")).render(area, buf);
 }
