@@ -375,13 +375,15 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
         .iter()
         .skip(skip)
         .map(|e| {
+            // Cut at a word with an ellipsis, so that "(socket (ana))" never reads "(sock".
+            let shown = crate::watch_arc::fit(e, usize::from(area.width.saturating_sub(2)));
             if crate::watch::stands_out(e) {
                 Line::styled(
-                    e.as_str(),
+                    shown,
                     Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
                 )
             } else {
-                Line::raw(e.as_str())
+                Line::raw(shown)
             }
         })
         .collect();
