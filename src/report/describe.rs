@@ -71,7 +71,8 @@ pub fn describe_event(kind: &EventKind) -> String {
             source,
         } => format!("{command} {detail} ({})", describe_source(source)).replace("  (", " ("),
         EventKind::DaemonStopped => "the daemon stopped; the session resumes when it starts again".into(),
-        EventKind::Reloaded { detail, source } => format!("reload {detail} ({})", describe_source(source)),
+        // The detail says what came of it (`reloaded; ...`, `reload refused: ...`).
+        EventKind::Reloaded { detail, source } => format!("{detail} ({})", describe_source(source)),
         EventKind::LogGap {
             lasted_ms,
             held,
@@ -155,6 +156,17 @@ mod tests {
         assert_eq!(
             describe_event(&entered),
             "phase 3: Onset (planned time reached; timer)"
+        );
+        let reloaded = EventKind::Reloaded {
+            detail: "reload refused: 1 problem; nothing changed".into(),
+            source: Source {
+                via: crate::timeline::Via::Signal,
+                who: Some("SIGHUP".into()),
+            },
+        };
+        assert_eq!(
+            describe_event(&reloaded),
+            "reload refused: 1 problem; nothing changed (signal (SIGHUP))"
         );
     }
 }
