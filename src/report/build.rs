@@ -208,6 +208,7 @@ impl Builder {
                 playlist,
                 path,
                 source,
+                ..
             } => self.skip_track(playlist, path, at, source),
             EventKind::Error { message } => self.report.errors.push(ErrorRecord {
                 at,
@@ -419,6 +420,7 @@ mod tests {
                 EventKind::TrackSkipped {
                     playlist: None,
                     path: None,
+                    grounding: false,
                     source: cli(),
                 },
             ),

@@ -83,10 +83,20 @@ pub fn describe_event(kind: &EventKind) -> String {
             crate::time::format_duration(crate::time::Millis(*lasted_ms))
         ),
         EventKind::Track { playlist, path } => format!("track {path} [{playlist}]"),
-        EventKind::TrackSkipped { path, source, .. } => match path {
-            Some(path) => format!("skipped {path} ({})", describe_source(source)),
-            None => format!("skipped the track ({})", describe_source(source)),
-        },
+        EventKind::TrackSkipped {
+            path,
+            grounding,
+            source,
+            ..
+        } => {
+            let track = path.as_deref().unwrap_or("the track");
+            let to = if *grounding {
+                " for the grounding track"
+            } else {
+                ""
+            };
+            format!("skipped {track}{to} ({})", describe_source(source))
+        }
         EventKind::Error { message } => format!("ERROR: {message}"),
         EventKind::DeviceRestored { message } => format!("restored: {message}"),
         EventKind::SessionEnded { reason, source } => {
