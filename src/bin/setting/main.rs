@@ -70,16 +70,21 @@ fn main() -> ExitCode {
             };
         }
     };
-    quiet_pipe::install();
+    // An emergency's exit code says what reached the room (4, 5, 7): a closed stdout must not
+    // turn that into a success, so it keeps the usual failure.
+    let quiet = !matches!(cli.command, Command::Emergency(_));
+    if quiet {
+        quiet_pipe::install();
+    }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli)));
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(panic) if quiet_pipe::is_stdout_closed(&*panic) => return ExitCode::SUCCESS,
+        Err(panic) if quiet && quiet_pipe::is_stdout_closed(&*panic) => return ExitCode::SUCCESS,
         Err(panic) => std::panic::resume_unwind(panic),
     };
     match outcome {
         Ok(code) => code,
-        Err(e) if quiet_pipe::is_broken_stdout(&e) => ExitCode::SUCCESS,
+        Err(e) if quiet && quiet_pipe::is_broken_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
             if cli.json {
                 print_json_error(failure::kind_of(&e), &error_chain(&e));
