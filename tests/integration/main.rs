@@ -28,6 +28,7 @@ mod shipped_files;
 mod skips;
 mod state_files;
 mod support;
+mod vitals;
 mod watch_view;
 mod watchdog;
 mod write_ahead;

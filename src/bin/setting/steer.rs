@@ -78,6 +78,8 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Volume { delta: None }
         | Command::Completions(_)
         | Command::Man(_)
+        | Command::Vitals(_)
+        | Command::Note(_)
         | Command::CompleteNames { .. } => return Ok(None),
     }))
 }
@@ -188,7 +190,9 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         | Op::Lights
         | Op::LightsSet { .. }
         | Op::LightsTest { .. }
-        | Op::LightsCalibrate { .. } => "done".into(),
+        | Op::LightsCalibrate { .. }
+        | Op::Vitals { .. }
+        | Op::Note { .. } => "done".into(),
     }
 }
 
