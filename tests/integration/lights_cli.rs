@@ -98,7 +98,8 @@ fn bad_values_are_bad_input_before_anything_is_sent() {
         &["lights", "set", "room", "40%", "warm"],
         &["lights", "set", "room", "40%", "200K"],
         &["lights", "set", "room", "40%", "2700K", "--fade", "soon"],
-        &["lights", "set", "room", "40%"],
+        &["lights", "set", "room", "40%", "--fade", "-5s"],
+        &["lights", "set", "room", "dim"],
         &["lights", "dim"],
     ] {
         let out = setting(&daemon, args, "");
@@ -517,4 +518,50 @@ fn lights_set_says_which_lights_the_budget_delays_and_what_a_quicker_step_replac
         .and_then(|l| l["commands"].as_u64())
         .expect("ceiling-2's commands");
     assert_eq!(light["commands"].as_u64(), Some(before + 1), "{light}");
+}
+
+#[test]
+fn off_and_a_brightness_alone_keep_each_light_s_colour_temperature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = config_with_simulated_lights(dir.path());
+    let daemon = Daemon::builder().config(&config_path).start();
+    light_eventually(&daemon, "ceiling-1", "became available", |l| {
+        l["available"] == json!(true)
+    });
+    assert_code(
+        &setting(&daemon, &["lights", "set", "room", "40%", "3000K"], ""),
+        0,
+    );
+
+    // A brightness alone: the zone's lights stay at 3000 K.
+    let out = setting(&daemon, &["lights", "set", "room", "20%"], "");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stdout).starts_with("room heading for 20 % (each light keeps its colour temperature)"),
+        "{}",
+        text(&out.stdout)
+    );
+    for name in ["ceiling-1", "ceiling-2"] {
+        let light = light_eventually(&daemon, name, "heading for 20 % at 3000 K", |l| {
+            l["desired"] == json!({"brightness": 20.0, "kelvin": 3000})
+        });
+        assert!(light["commands"].as_u64() >= Some(2), "{light}");
+    }
+
+    // Off, in words or as 0 %, with no colour temperature.
+    let out = setting(&daemon, &["lights", "set", "room", "off"], "");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stdout).starts_with("room heading for off"),
+        "{}",
+        text(&out.stdout)
+    );
+    light_eventually(&daemon, "ceiling-2", "reported off", |l| {
+        l["reported_on"] == json!(false)
+    });
+    let out = setting(&daemon, &["lights", "set", "mat-1-lamp", "0%"], "");
+    assert_code(&out, 0);
+    light_eventually(&daemon, "mat-1-lamp", "heading for off", |l| {
+        l["desired"]["brightness"] == json!(0.0)
+    });
 }

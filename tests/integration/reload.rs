@@ -149,10 +149,19 @@ fn a_broken_scene_is_refused_with_its_place_and_the_running_session_keeps_its_sc
 
     let noted = reload_entries(&daemon);
     assert_eq!(noted.len(), 1, "{noted:?}");
-    assert!(
-        noted[0]["detail"].as_str().unwrap().contains("refused"),
+    assert_eq!(
+        noted[0]["detail"],
+        json!("reload refused: 1 problem; nothing changed"),
         "{noted:?}"
     );
+    assert_eq!(noted[0]["source"]["via"], json!("socket"), "{noted:?}");
+    // The report says it once, in words.
+    let report = text(&setting(&daemon, &["report"]));
+    assert!(
+        report.contains("reload refused: 1 problem; nothing changed (socket"),
+        "{report}"
+    );
+    assert!(!report.contains("reload reload"), "{report}");
 }
 
 #[test]
@@ -210,6 +219,12 @@ fn a_good_reload_by_sighup_or_command_applies_the_policy_and_names_what_needs_a_
     .expect("SIGHUP reloads and notes it in the session's log");
     let detail = noted[0]["detail"].as_str().unwrap();
     assert!(detail.contains("overrides"), "{detail}");
+    // Credited to the signal, not to whoever the socket would name.
+    assert_eq!(
+        noted[0]["source"],
+        json!({"via": "signal", "who": "SIGHUP"}),
+        "{noted:?}"
+    );
     assert!(detail.contains("needs a restart: daemon"), "{detail}");
     assert!(
         daemon.status()["session"].is_object(),

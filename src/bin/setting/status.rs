@@ -138,7 +138,7 @@ fn overrides(s: &Status) -> String {
     parts.join("; ")
 }
 
-fn music(m: &MusicTarget, offset_db: f32) -> String {
+pub fn music(m: &MusicTarget, offset_db: f32) -> String {
     let mut text = match &m.playlist {
         Some(playlist) => format!("{playlist} at {:.1} dB", m.level_db),
         None => "silence".to_string(),

@@ -136,7 +136,7 @@ fn run(args: Args) -> Result<()> {
         let listener = engine::bind_socket(&socket, mode, group.as_deref())?;
         tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
         let shutdown = shutdown_signal()?;
-        sighup::reload_on_sighup(socket.clone())?;
+        let reloads = sighup::reloads_on_sighup()?;
         let (device_events, device_rx) = mpsc::channel(64);
         let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events.clone()))?;
         tracing::info!(audio = %audio.describe(), "music output");
@@ -148,7 +148,16 @@ fn run(args: Args) -> Result<()> {
             speed,
             broker_override: args.mqtt,
         };
-        let result = engine::run(options, listener, audio, lights.output, device_rx, shutdown).await;
+        let result = engine::run(
+            options,
+            listener,
+            audio,
+            lights.output,
+            device_rx,
+            reloads,
+            shutdown,
+        )
+        .await;
         lights.running.finish().await;
         // A clean exit leaves no socket behind for clients to knock on.
         let _ = std::fs::remove_file(&socket);
