@@ -3,6 +3,7 @@
 
 mod checks;
 mod document;
+mod recover;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
