@@ -31,9 +31,15 @@ pub fn run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 /// The config found as every command finds it, and everything it points to.
 fn everything(cli: &Cli) -> anyhow::Result<Vec<Diagnostic>> {
     match locate::load(cli.config.as_deref()) {
-        Ok(config) => Ok(Catalog::load(&config)
-            .context(Failure::BadInput("cannot read the scenes and playlists".into()))?
-            .validate_all()),
+        Ok(config) => {
+            let unlisted = catalog::directory_problems(&config);
+            if !unlisted.is_empty() {
+                return Ok(unlisted);
+            }
+            Ok(Catalog::load(&config)
+                .context(Failure::BadInput("cannot read the scenes and playlists".into()))?
+                .validate_all())
+        }
         // A config with problems is itself a validation result, not a failure to validate.
         Err(e) => match e.chain().find_map(|c| c.downcast_ref::<ConfigError>()) {
             Some(ConfigError::Invalid(found)) => Ok(found.iter().cloned().collect()),
@@ -46,7 +52,11 @@ fn everything(cli: &Cli) -> anyhow::Result<Vec<Diagnostic>> {
 /// and playlists named with it are checked against, so that a config and its scenes can be
 /// checked together before either is installed; else the config found as usual is.
 fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
-    let configs: Vec<&PathBuf> = paths.iter().filter(|p| holds_a_config(p)).collect();
+    // The config found as usual is checked as a config even when its TOML cannot be read,
+    // so that its own problem is shown rather than a complaint that there is no config.
+    let own = config::locate_config(cli.config.as_deref()).ok();
+    let is_own = |p: &Path| own.as_deref().is_some_and(|own| same_file(p, own));
+    let configs: Vec<&PathBuf> = paths.iter().filter(|p| holds_a_config(p) || is_own(p)).collect();
     if configs.is_empty() {
         return match located(cli) {
             Ok(config) => Ok(catalog::validate_paths(&config, paths)),
@@ -99,6 +109,13 @@ fn located(cli: &Cli) -> Result<Config, String> {
         ),
         other => error_text(other),
     })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Whether a file named on the command line is a config: its keys say so, as `validate_paths`
