@@ -345,6 +345,17 @@ fn calibrate_steps_raw_levels_and_prints_the_config_line() {
     });
     let out = setting(&daemon, &["lights", "calibrate", "no-such-light"], "q\n");
     assert_code(&out, 1);
+    // A zone is refused before anything moves, naming the lights to calibrate instead.
+    let out = setting(&daemon, &["lights", "calibrate", "room"], "q\n");
+    assert_code(&out, 1);
+    assert!(
+        !text(&out.stdout).contains("calibrating"),
+        "{}",
+        text(&out.stdout)
+    );
+    let said = text(&out.stderr);
+    assert!(said.contains("`room` is a zone"), "{said}");
+    assert!(said.contains("ceiling-1, ceiling-2"), "{said}");
 }
 
 /// Processes (not zombies) whose command line mentions `needle`.
@@ -517,4 +528,57 @@ fn lights_set_says_which_lights_the_budget_delays_and_what_a_quicker_step_replac
         .and_then(|l| l["commands"].as_u64())
         .expect("ceiling-2's commands");
     assert_eq!(light["commands"].as_u64(), Some(before + 1), "{light}");
+}
+
+#[test]
+fn simulated_lights_are_called_simulated_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_with_simulated_lights(dir.path());
+    let daemon = Daemon::builder().config(config.clone()).start();
+    light_eventually(&daemon, "ceiling-1", "became available", |l| {
+        l["available"] == json!(true)
+    });
+
+    let out = setting(&daemon, &["lights", "list"], "");
+    assert_code(&out, 0);
+    let list = text(&out.stdout);
+    assert!(
+        list.starts_with("SIMULATED lights: no [mqtt] in the config"),
+        "{list}"
+    );
+
+    let out = setting(&daemon, &["status"], "");
+    assert_code(&out, 0);
+    let status = text(&out.stdout);
+    assert!(status.contains("LIGHTS    SIMULATED lights"), "{status}");
+    assert!(
+        status.contains("room: 2 of 2 simulated lights available"),
+        "{status}"
+    );
+    assert!(!status.contains("not connected"), "{status}");
+
+    // The checks that need no daemon say it before the room is used.
+    let config = config.display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args(["--config", &config, "validate", &config])
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stderr).contains("its 3 lights will be SIMULATED"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        .args(["--config", &config, "--check"])
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run settingd");
+    // The shipped group scene names zones this small room lacks: problems, and the note too.
+    assert!(
+        text(&out.stderr).contains("its 3 lights will be SIMULATED"),
+        "{}",
+        text(&out.stderr)
+    );
 }

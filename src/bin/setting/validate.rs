@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 fn everything(cli: &Cli) -> anyhow::Result<Vec<Diagnostic>> {
     match locate::load(cli.config.as_deref()) {
         Ok(config) => {
+            note_simulated(&config);
             let unlisted = catalog::directory_problems(&config);
             if !unlisted.is_empty() {
                 return Ok(unlisted);
@@ -75,7 +76,10 @@ fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
     for path in &configs {
         match config::load_config(path) {
             // The other configs named are checked again by `validate_paths`, as configs.
-            Ok(config) => return Ok(catalog::validate_paths(&config, paths)),
+            Ok(config) => {
+                note_simulated(&config);
+                return Ok(catalog::validate_paths(&config, paths));
+            }
             Err(ConfigError::Invalid(found)) => config_problems.extend(found),
             Err(e) => config_problems.push(Diagnostic::new(path, error_text(e))),
         }
@@ -89,6 +93,14 @@ fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
         )
     });
     Ok(config_problems.into_iter().chain(unchecked).collect())
+}
+
+/// A valid config whose lights will be simulated says so: it is not a problem (the demo
+/// runs that way) but a room whose `[mqtt]` was forgotten must not pass unremarked.
+fn note_simulated(config: &Config) {
+    if let Some(note) = config.lights.simulated_note() {
+        eprintln!("{note}");
+    }
 }
 
 fn error_text(e: ConfigError) -> String {

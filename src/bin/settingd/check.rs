@@ -38,6 +38,9 @@ pub fn run(explicit: Option<&Path>) -> ExitCode {
         Ok(catalog) => catalog,
         Err(e) => return problem(format!("settingd: {}", setting::error_text::error_chain(&e))),
     };
+    if let Some(note) = config.lights.simulated_note() {
+        eprintln!("{note}");
+    }
     let found = catalog.validate_all();
     if !found.is_empty() {
         return report(&found);
