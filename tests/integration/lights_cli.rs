@@ -546,6 +546,11 @@ fn simulated_lights_are_called_simulated_everywhere() {
         list.starts_with("SIMULATED lights: no [mqtt] in the config"),
         "{list}"
     );
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("ceiling-1"))
+        .expect("a row for ceiling-1");
+    assert!(row.contains(" sim ") && !row.contains(" yes "), "{list}");
 
     let out = setting(&daemon, &["status"], "");
     assert_code(&out, 0);

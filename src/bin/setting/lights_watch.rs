@@ -55,7 +55,7 @@ pub fn render(report: &LightsReport) -> String {
             light.name,
             bar(level(light)),
             level(light).map_or("-".into(), |l| format!("{:.0}%", l * 100.0)),
-            available(light),
+            available(report, light),
             light.desired.as_ref().map_or("-".into(), look),
             reported(light),
             light.commands,
