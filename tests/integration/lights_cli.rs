@@ -279,7 +279,7 @@ fn demo_room_lights_set_reaches_the_simulated_lights_and_list_shows_it() {
         .find(|line| line.starts_with("ceiling-1 "))
         .unwrap_or_else(|| panic!("no row for ceiling-1:\n{table}"));
     assert!(
-        row.contains("yes") && row.contains("40 % 2700 K") && row.contains("on, ") && row.contains("% raw"),
+        row.contains(" sim ") && row.contains("40 % 2700 K") && row.contains("on, ") && row.contains("% raw"),
         "{table}"
     );
 
