@@ -189,6 +189,14 @@ fn every_stage_reports_at_once() {
 }
 
 #[test]
+fn a_mistyped_mark_is_one_problem_not_one_per_cue() {
+    let body = timeline_cue("dose+5m", "").replace("sets_mark = \"dose\"", "sets_mark = \"dosee\"");
+    let p = problems(&format!("{body}[[cue]]\nat = \"dose+40m\"\nprompt = \"x\"\n"));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("15:13: unknown mark `dosee`"), "{p:#?}");
+}
+
+#[test]
 fn a_phase_missing_a_key_still_has_its_cues_checked() {
     let body = timeline_cue("dose+55m", "").replace("title = \"P\"\n", "");
     assert_eq!(

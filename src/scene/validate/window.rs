@@ -58,6 +58,14 @@ fn repeat_span(cue: &RawCue) -> Millis {
 }
 
 pub fn check(doc: &mut Document<'_>, phases: &[RawPhase], scene_cues: &[RawCue]) {
+    // A mark written wrong is reported at its place; without it, where the cues counting from
+    // it fall is unknown, and errors about them would only repeat that one mistake.
+    if phases
+        .iter()
+        .any(|p| p.sets_mark.is_some() && mark_set_by(p).is_none())
+    {
+        return;
+    }
     let marks: Vec<Option<Mark>> = phases.iter().map(mark_set_by).collect();
     let timings: Vec<Option<Timing>> = phases.iter().map(timing).collect();
     let mut starts = Vec::with_capacity(phases.len());
