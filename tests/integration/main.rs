@@ -29,6 +29,7 @@ mod skips;
 mod state_files;
 mod support;
 mod validate_all_at_once;
+mod vitals;
 mod watch_view;
 mod watchdog;
 mod write_ahead;
