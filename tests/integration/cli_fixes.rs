@@ -11,17 +11,17 @@ use serde_json::json;
 
 use crate::support::{Daemon, assert_code, eventually, repo_path, setting, setting_against as against};
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The shipped config, scenes and playlists copied into `dir`, the media linked: a checkout's
 /// layout where a command may write (`plan --svg`) without touching the repository.
-fn checkout(dir: &Path) {
+pub(crate) fn checkout(dir: &Path) {
     for sub in ["config", "scenes", "playlists"] {
         copy_dir(&repo_path(sub), &dir.join(sub));
     }
@@ -43,7 +43,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `setting` run in `dir` as a fresh account would run it: no config of its own anywhere, no
 /// `SETTING_*` variables, `extra` set on top.
-fn fresh(dir: &Path, args: &[&str], extra: &[(&str, &Path)]) -> Output {
+pub(crate) fn fresh(dir: &Path, args: &[&str], extra: &[(&str, &Path)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
     command
         .args(args)
@@ -112,7 +112,11 @@ fn validate_checks_the_files_named_against_the_config_named_with_them() {
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path());
     let broken = dir.path().join("broken.toml");
-    std::fs::write(&broken, "[room]\nname = \"x\"\nbogus = 1\n").unwrap();
+    std::fs::write(
+        &broken,
+        "[room]\nname = \"x\"\nbogus = 1\n[[room.zone]]\nname = \"room\"\n",
+    )
+    .unwrap();
 
     // No config anywhere but the one named: it is used for the scene and the playlist.
     let out = fresh(

@@ -28,6 +28,7 @@ mod shipped_files;
 mod skips;
 mod state_files;
 mod support;
+mod validate_all_at_once;
 mod vitals;
 mod watch_view;
 mod watchdog;

@@ -157,8 +157,10 @@ pub fn look(look: &Look) -> String {
     }
 }
 
-pub fn available(light: &LightStatus) -> &'static str {
+/// `yes`, `NO` or `?`; a simulated light that answers is `sim`, never taken for the room's.
+pub fn available(report: &LightsReport, light: &LightStatus) -> &'static str {
     match light.available {
+        Some(true) if report.simulated() => "sim",
         Some(true) => "yes",
         Some(false) => "NO",
         None => "?",
@@ -225,7 +227,7 @@ pub fn render_list(report: &LightsReport) -> String {
                 l.zone.clone(),
                 l.family.clone(),
                 l.topic.clone(),
-                available(l).to_string(),
+                available(report, l).to_string(),
                 l.desired.as_ref().map_or("-".into(), look),
                 reported(l),
                 l.commands.to_string(),
