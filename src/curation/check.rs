@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::parallel::map_parallel;
+use crate::audio::parallel::map_parallel;
 use crate::audio::decode::{DecodeError, Decoder};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

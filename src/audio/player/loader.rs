@@ -1,17 +1,18 @@
-//! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
-//! read-ahead before handing it to the player, then keeps it full on a thread of the track's
-//! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
-//! that hangs holds back any other track.
+//! The loader thread: opens tracks in the order asked, each within a deadline, measures first
+//! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
+//! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
+//! a file and only ever copies ready frames, and no read that hangs holds back any other track.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, open_levelled};
-use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::loudness_cache::{is_measured, known_lufs};
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_into;
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
@@ -32,6 +33,12 @@ pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
 /// every track after it. The loader asks tracks ahead of their turn, so this is well within
 /// the time the track before has left to play.
 pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long the loader waits for the measurement of a track that has none (a file added since
+/// the background measurer last looked) before it plays it at the safe level for a track of
+/// unknown loudness instead: half the load deadline, leaving the other half to open it. Most
+/// tracks measure in a second or two.
+pub const MEASURE_BUDGET: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -84,7 +91,7 @@ impl Loader {
     /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
     pub fn spawn(
         rate: u32,
-        media_root: PathBuf,
+        store: Arc<LoudnessStore>,
         level: LevelTarget,
         idle: Duration,
     ) -> std::io::Result<Loader> {
@@ -95,7 +102,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &media_root, idle))?;
+            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &store, idle))?;
         Ok(Loader {
             requests,
             results,
@@ -109,7 +116,7 @@ fn run(
     outbox: &Sender<Loaded>,
     current: &AtomicU64,
     (rate, level): (u32, LevelTarget),
-    root: &Path,
+    store: &Arc<LoudnessStore>,
     idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
@@ -117,7 +124,7 @@ fn run(
         if request.generation < current.load(Ordering::Acquire) {
             continue;
         }
-        let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
+        let (loaded, stream) = load_within(request, (rate, level), store, LOAD_DEADLINE);
         if outbox.send(loaded).is_err() {
             return;
         }
@@ -165,12 +172,12 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
 fn load_within(
     request: LoadRequest,
     params: (u32, LevelTarget),
-    root: &Path,
+    store: &Arc<LoudnessStore>,
     deadline: Duration,
 ) -> (Loaded, Option<Open>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
-    let root = root.to_path_buf();
-    match within_deadline(deadline, move || load(request, params, &root)) {
+    let store = store.clone();
+    match within_deadline(deadline, move || load(request, params, &store, MEASURE_BUDGET)) {
         Some(done) => done,
         None => {
             let error = LoadError::NotReady {
@@ -204,12 +211,50 @@ fn within_deadline<T: Send + 'static>(
     result.recv_timeout(deadline).ok()
 }
 
-/// Opens and primes one track; the stream comes back to be kept full while it plays.
-/// `rate` and `level` are the output's rate and how tracks are levelled.
+/// Measures `rel` if its loudness is known neither from a measurement nor from a ReplayGain tag,
+/// waiting at most `budget`; whether it is known now. The measuring runs on a thread of its
+/// own: one that takes longer goes on after the wait, and is kept for the track's next turn.
+fn measure_ahead(store: &Arc<LoudnessStore>, rel: &str, budget: Duration) -> bool {
+    let cache = store.load();
+    if is_measured(store.media_root(), rel, &cache) || known_lufs(store.media_root(), rel, &cache).is_some() {
+        return true;
+    }
+    let started = Instant::now();
+    let (measuring, path) = (store.clone(), rel.to_string());
+    let measured = within_deadline(budget, move || {
+        let measured = measure_into(&measuring, &path);
+        if let Err(e) = measuring.save() {
+            tracing::warn!(path, "{}", crate::error_text::error_chain(&e));
+        }
+        measured
+    });
+    match measured {
+        Some(Ok(loudness)) => {
+            tracing::info!(
+                path = rel,
+                lufs = ?loudness.lufs,
+                took_ms = started.elapsed().as_millis(),
+                "track measured before its turn"
+            );
+            true
+        }
+        // It will not open either, and is reported as it fails to.
+        Some(Err(e)) => {
+            tracing::debug!(path = rel, "cannot measure: {}", crate::error_text::error_chain(&e));
+            false
+        }
+        None => false,
+    }
+}
+
+/// Opens and primes one track, measured first if it must be (waiting at most `budget`); the
+/// stream comes back to be kept full while it plays. `rate` and `level` are the output's rate
+/// and how tracks are levelled.
 fn load(
     request: LoadRequest,
     (rate, level): (u32, LevelTarget),
-    media_root: &Path,
+    store: &Arc<LoudnessStore>,
+    budget: Duration,
 ) -> (Loaded, Option<Open>) {
     let LoadRequest {
         id,
@@ -217,11 +262,11 @@ fn load(
         track,
         start_at,
     } = request;
-    // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
-    // a missing or unreadable cache only means unlevelled tracks, never silence.
-    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    let known = measure_ahead(store, &track.path, budget);
+    // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
+    let cache = store.load();
     let levelling = Levelling {
-        media_root,
+        media_root: store.media_root(),
         cache: &cache,
         level,
     };
@@ -234,6 +279,14 @@ fn load(
             (Loaded::Passed { generation, id }, None)
         }
         Ok(levelled) => {
+            if !known {
+                tracing::warn!(
+                    path = track.path,
+                    gain_db = levelled.gain_db,
+                    "track not measured in time: it plays at a safe level, quieter than the target \
+                     rather than louder; its measurement goes on for its next turn"
+                );
+            }
             let open = Open {
                 id,
                 stream: levelled.stream,
@@ -323,7 +376,8 @@ mod tests {
             start_at: Duration::ZERO,
         };
         let started = Instant::now();
-        let (loaded, stream) = load_within(request, (48_000, level()), dir.path(), LOAD_DEADLINE);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, stream) = load_within(request, (48_000, level()), &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {
