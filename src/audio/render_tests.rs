@@ -128,10 +128,14 @@ fn hot_tone(path: &Path, peak_db: f32, seconds: usize) -> Vec<f32> {
     stored.iter().flat_map(|&s| [s, s]).collect()
 }
 
+/// `tone.wav` rendered under `ceiling_db`, with the target at the tone's own loudness as played
+/// (mono on two speakers: 3 dB up), so that levelling leaves it as it is.
 fn render_at(ceiling_db: f32, media: &Path) -> Vec<f32> {
     let wav = media.join("out.wav");
+    let tone = crate::audio::measure::measure(&media.join("tone.wav")).unwrap();
     let options = RenderOptions {
         ceiling_db,
+        target_lufs: tone.lufs.unwrap() + 3.0103,
         ..RenderOptions::default()
     };
     render_playlist(&[entry("tone.wav")], media, &wav, &options).unwrap();
