@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
+use crate::error_text::error_chain;
 
 /// The fall-back cache's name in its directory.
 pub const FALLBACK_FILE: &str = "loudness.json";
@@ -34,7 +35,11 @@ impl Kept {
 pub enum StoreError {
     /// Neither the media root's cache nor the fall-back (if any) could be written: the
     /// measurements are used, but will be made again by the next process.
-    #[error("cannot keep loudness measurements: {media}{}", fallback.as_ref().map(|f| format!("; nor {f}")).unwrap_or_default())]
+    #[error(
+        "cannot keep loudness measurements: {}{}",
+        error_chain(media),
+        fallback.as_ref().map(|f| format!("; nor {}", error_chain(f))).unwrap_or_default()
+    )]
     Unwritable {
         media: CacheError,
         fallback: Option<CacheError>,
@@ -133,7 +138,7 @@ impl LoudnessStore {
                     tracing::warn!(
                         cache = %fallback.display(),
                         "the media directory's loudness cache cannot be written ({}); measurements are kept in {} instead",
-                        crate::error_text::error_chain(&media_error),
+                        error_chain(&media_error),
                         fallback.display()
                     );
                 }

@@ -88,9 +88,7 @@ pub fn measure_missing(store: &LoudnessStore, files: &[String]) -> Measured {
     let cache = store.load();
     let mut missing: Vec<&String> = files
         .iter()
-        .filter(|rel| {
-            store.media_root().join(rel).is_file() && !is_measured(store.media_root(), rel, &cache)
-        })
+        .filter(|rel| store.media_root().join(rel).is_file() && !is_measured(store.media_root(), rel, &cache))
         .collect();
     missing.sort();
     missing.dedup();

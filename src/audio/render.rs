@@ -18,8 +18,8 @@ use super::wav::WavError;
 use crate::audio::loudness_cache::{CacheError, LoudnessCache};
 use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::measure_missing;
-use crate::error_text::error_chain;
 use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
+use crate::error_text::error_chain;
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.

@@ -240,7 +240,11 @@ fn measure_ahead(store: &Arc<LoudnessStore>, rel: &str, budget: Duration) -> boo
         }
         // It will not open either, and is reported as it fails to.
         Some(Err(e)) => {
-            tracing::debug!(path = rel, "cannot measure: {}", crate::error_text::error_chain(&e));
+            tracing::debug!(
+                path = rel,
+                "cannot measure: {}",
+                crate::error_text::error_chain(&e)
+            );
             false
         }
         None => false,
@@ -386,6 +390,63 @@ mod tests {
                 assert!(text.contains("pipe.wav") && text.contains("a FIFO"), "{text}");
             }
             other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// A tone of `seconds` as `tone.wav` in `dir`, and the request for it.
+    fn tone_request(dir: &std::path::Path, seconds: usize) -> LoadRequest {
+        let tone = crate::audio::test_media::sine(seconds * 8_000, 8_000, 440.0, 0.5);
+        crate::audio::test_media::write_wav(&dir.join("tone.wav"), &tone, 8_000, 1);
+        LoadRequest {
+            id: 1,
+            generation: 1,
+            track: playlist::Track::plain("tone.wav"),
+            start_at: Duration::ZERO,
+        }
+    }
+
+    fn gain_of(loaded: Loaded) -> f32 {
+        match loaded {
+            Loaded::Ready { track, .. } => track.gain_db,
+            other => panic!("expected a track, got {other:?}"),
+        }
+    }
+
+    /// A file added since the background measurer last looked is measured before it plays,
+    /// levelled from that measurement, and the measurement is kept.
+    #[test]
+    fn an_unmeasured_track_is_measured_before_it_plays() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = tone_request(dir.path(), 1);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream) = load(request, (48_000, level()), &store, MEASURE_BUDGET);
+        let measured = crate::audio::measure::measure(&dir.path().join("tone.wav")).unwrap();
+        // Mono on two speakers plays 3 dB louder than it measures.
+        let expected = level().target_lufs - measured.lufs.unwrap() - 3.0103;
+        let gain = gain_of(loaded);
+        assert!(
+            expected < -5.0 && (f64::from(gain) - expected).abs() < 0.01,
+            "{gain} vs {expected}"
+        );
+        let cache = crate::audio::loudness_cache::LoudnessCache::load(dir.path()).unwrap();
+        assert!(is_measured(dir.path(), "tone.wav", &cache), "kept for next time");
+    }
+
+    /// A track whose measurement does not finish in time plays as if it were as loud as a track
+    /// can be: never louder than the target. The measuring goes on, for its next turn.
+    #[test]
+    fn a_track_not_measured_in_time_plays_at_a_safe_level() {
+        let dir = tempfile::tempdir().unwrap();
+        // Long enough that its measuring cannot finish between the wait's end and the opening.
+        let request = tone_request(dir.path(), 600);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream) = load(request, (48_000, level()), &store, Duration::ZERO);
+        let safe = level().target_lufs - crate::audio::track::LOUDEST_UNMEASURED_LUFS;
+        assert_eq!(f64::from(gain_of(loaded)), safe);
+        let started = Instant::now();
+        while !is_measured(dir.path(), "tone.wav", &store.load()) {
+            assert!(started.elapsed() < Duration::from_secs(20), "never measured");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -34,8 +34,8 @@ use crate::timeline::MusicTarget;
 
 pub use cursor::{Cursor, Upcoming};
 pub use loader::{LoadError, MEASURE_BUDGET};
-pub use measurer::POLL as MEASURE_POLL;
 use measurer::Measurer;
+pub use measurer::POLL as MEASURE_POLL;
 pub use worker::MIN_FADE;
 use worker::{Command, PlayState, Worker};
 

@@ -345,6 +345,21 @@ fn resume_setup(media: &Path) -> PlayerSetup {
     }
 }
 
+/// The gain, as a factor, that levels a mono file to the default target on two speakers, as
+/// far as its headroom under a 0 dB ceiling allows.
+fn levelling_of(path: &Path) -> f32 {
+    let measured = crate::audio::measure::measure(path).unwrap();
+    let known = crate::audio::track::KnownLoudness {
+        lufs: measured.lufs,
+        true_peak_dbtp: measured.true_peak_dbtp,
+    };
+    let level = crate::audio::track::LevelTarget {
+        ceiling_db: 0.0,
+        ..crate::audio::track::LevelTarget::default()
+    };
+    db_to_amp(crate::audio::track::normalisation_db(&level, known, 1, 0.0))
+}
+
 /// The second track's sample at `frame`: 0.1 rising to 0.4 over its two seconds.
 fn ramp_value(frame: usize) -> f32 {
     0.1 + 0.3 * frame as f32 / (2 * RATE) as f32
@@ -380,11 +395,13 @@ fn a_restart_resumes_at_the_track_and_point_it_had_reached() {
 
     let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
     let onset = left.iter().position(|&s| s != 0.0).expect("the track was played");
-    // Past the fade-in: the ramp's value there says where in the track the player is.
+    // Past the fade-in: the ramp's value there, at the track's level, says where in the track
+    // the player is.
+    let gain = levelling_of(&media.path().join("two.wav"));
     let after = RATE as usize / 5;
     let heard = left[onset + after];
-    let expected = ramp_value(RATE as usize + after);
-    let per_10_ms = ramp_value(RATE as usize / 100) - ramp_value(0);
+    let expected = ramp_value(RATE as usize + after) * gain;
+    let per_10_ms = (ramp_value(RATE as usize / 100) - ramp_value(0)) * gain;
     assert!(
         (heard - expected).abs() < per_10_ms,
         "heard {heard}, expected {expected}: not 1.2 s into the second track"
@@ -627,8 +644,12 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         loudest <= settled + 0.1,
         "{loudest} dB, above the settled {settled} dB"
     );
-    // The tone's RMS is 9 dB under its 0.5 peak; levelling may move it by a few dB.
-    assert!((-48.0..-30.0).contains(&settled), "settled at {settled} dB");
+    // The tone's RMS is 9 dB under its 0.5 peak, and it is levelled to the target.
+    let expected = amp_to_db(0.5) - 3.01 - 30.0 + amp_to_db(levelling_of(&media.path().join("tone.wav")));
+    assert!(
+        (settled - expected).abs() < 1.0,
+        "settled at {settled} dB, not {expected}"
+    );
 }
 
 #[test]

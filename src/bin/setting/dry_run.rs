@@ -85,11 +85,7 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     match &summary.kept {
-        Ok(Some(cache)) => eprintln!(
-            "measured {} files, kept in {}",
-            summary.measured,
-            cache.display()
-        ),
+        Ok(Some(cache)) => eprintln!("measured {} files, kept in {}", summary.measured, cache.display()),
         Ok(None) => {}
         Err(why) => eprintln!(
             "measured {} files, used for this run only: {why}",

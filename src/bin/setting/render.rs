@@ -126,11 +126,7 @@ fn json_of(summary: &RenderSummary, wav: &Path) -> serde_json::Value {
 
 fn print_summary(summary: &RenderSummary, wav: &Path) {
     match &summary.kept {
-        Ok(Some(cache)) => eprintln!(
-            "measured {} files, kept in {}",
-            summary.measured,
-            cache.display()
-        ),
+        Ok(Some(cache)) => eprintln!("measured {} files, kept in {}", summary.measured, cache.display()),
         Ok(None) => {}
         Err(why) => eprintln!(
             "measured {} files, used for this render only: {why}",
