@@ -115,8 +115,14 @@ fn render_measures_an_m3u_of_unmeasured_files_and_levels_each_to_the_target() {
     let media = dir.path().join("media");
     tone(&media.join("a/whisper.wav"), QUIET, 4);
     tone(&media.join("b/shout.wav"), LOUD, 4);
-    let (quiet, loud) = (mono_lufs(&media.join("a/whisper.wav")), mono_lufs(&media.join("b/shout.wav")));
-    assert!(quiet < -38.0 && loud > -12.0, "sources at {quiet:.1} and {loud:.1} LUFS");
+    let (quiet, loud) = (
+        mono_lufs(&media.join("a/whisper.wav")),
+        mono_lufs(&media.join("b/shout.wav")),
+    );
+    assert!(
+        quiet < -38.0 && loud > -12.0,
+        "sources at {quiet:.1} and {loud:.1} LUFS"
+    );
     let m3u = dir.path().join("list.m3u");
     std::fs::write(&m3u, "#EXTM3U\nmedia/a/whisper.wav\nmedia/b/shout.wav\n").unwrap();
     let wav = dir.path().join("out.wav");
@@ -138,7 +144,11 @@ fn render_measures_an_m3u_of_unmeasured_files_and_levels_each_to_the_target() {
     assert!(!stdout.contains("not analysed"), "{stdout}");
 
     let samples = read_wav(&wav);
-    assert_eq!(samples.len(), 2 * 2 * 4 * RATE as usize, "gapless, at the files' rate");
+    assert_eq!(
+        samples.len(),
+        2 * 2 * 4 * RATE as usize,
+        "gapless, at the files' rate"
+    );
     let (first, second) = samples.split_at(samples.len() / 2);
     for (name, segment) in [("whisper", first), ("shout", second)] {
         let level = lufs(segment, 2);
@@ -149,7 +159,10 @@ fn render_measures_an_m3u_of_unmeasured_files_and_levels_each_to_the_target() {
     }
     let kept = cache(&media);
     for rel in ["a/whisper.wav", "b/shout.wav"] {
-        assert!(kept["files"][rel]["loudness"]["lufs"].is_f64(), "{rel} not kept: {kept}");
+        assert!(
+            kept["files"][rel]["loudness"]["lufs"].is_f64(),
+            "{rel} not kept: {kept}"
+        );
     }
 }
 
