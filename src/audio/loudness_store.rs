@@ -135,7 +135,8 @@ impl LoudnessStore {
                 unsaved.cache.files.clear();
                 if !unsaved.told_fallback {
                     unsaved.told_fallback = true;
-                    tracing::warn!(
+                    // The installed daemon's usual case (the media are read-only to it).
+                    tracing::info!(
                         cache = %fallback.display(),
                         "the media directory's loudness cache cannot be written ({}); measurements are kept in {} instead",
                         error_chain(&media_error),
