@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, open_levelled};
-use crate::audio::loudness_cache::{is_measured, known_lufs};
+use crate::audio::loudness_cache::{LoudnessCache, is_measured, known_lufs};
 use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::measure_into;
 use crate::audio::stream::{Step, TrackStream};
@@ -211,12 +211,12 @@ fn within_deadline<T: Send + 'static>(
     result.recv_timeout(deadline).ok()
 }
 
-/// Measures `rel` if its loudness is known neither from a measurement nor from a ReplayGain tag,
-/// waiting at most `budget`; whether it is known now. The measuring runs on a thread of its
-/// own: one that takes longer goes on after the wait, and is kept for the track's next turn.
-fn measure_ahead(store: &Arc<LoudnessStore>, rel: &str, budget: Duration) -> bool {
-    let cache = store.load();
-    if is_measured(store.media_root(), rel, &cache) || known_lufs(store.media_root(), rel, &cache).is_some() {
+/// Measures `rel` if `cache` knows its loudness neither from a measurement nor from a
+/// ReplayGain tag, waiting at most `budget`; whether it is known now. The measuring runs on a
+/// thread of its own: one that takes longer goes on after the wait, and is kept for the track's
+/// next turn.
+fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, budget: Duration) -> bool {
+    if is_measured(store.media_root(), rel, cache) || known_lufs(store.media_root(), rel, cache).is_some() {
         return true;
     }
     let started = Instant::now();
@@ -266,9 +266,13 @@ fn load(
         track,
         start_at,
     } = request;
-    let known = measure_ahead(store, &track.path, budget);
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
-    let cache = store.load();
+    let mut cache = store.load();
+    let known = measure_ahead(store, &cache, &track.path, budget);
+    if !is_measured(store.media_root(), &track.path, &cache) {
+        // Measured just now, or since the wait ended.
+        cache = store.load();
+    }
     let levelling = Levelling {
         media_root: store.media_root(),
         cache: &cache,

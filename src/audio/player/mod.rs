@@ -52,7 +52,7 @@ pub struct PlayerSetup {
     pub rate: u32,
     /// The hard ceiling in dBFS (0 or below).
     pub ceiling_db: f32,
-    /// The loudness analysed tracks are levelled to, in LUFS.
+    /// The loudness every track is levelled to, in LUFS.
     pub target_lufs: f64,
     /// The largest lift levelling gives a quiet track, in dB.
     pub max_boost_db: f64,
