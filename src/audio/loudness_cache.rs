@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -108,9 +109,12 @@ impl LoudnessCache {
 
     /// [`LoudnessCache::save`] to a cache file wherever it is.
     pub fn save_to(&self, path: &Path) -> Result<(), CacheError> {
+        // Per process and per write, so that two writers at once (two runs, or two threads of
+        // one) cannot interleave their writes.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let mut tmp = path.as_os_str().to_owned();
-        // Per process, so that two runs at once cannot interleave their writes.
-        tmp.push(format!(".{}.tmp", std::process::id()));
+        let write = WRITES.fetch_add(1, Ordering::Relaxed);
+        tmp.push(format!(".{}.{write}.tmp", std::process::id()));
         let tmp = PathBuf::from(tmp);
         let text = serde_json::to_string_pretty(self).expect("the cache is plain data");
         std::fs::write(&tmp, text)
