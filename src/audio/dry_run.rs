@@ -7,7 +7,8 @@
 //! [`join_after`], [`Cursor`]); tracks open inline, just ahead of the mixer (measured first if
 //! they have not been, as the live loader measures them before their turn), and stream through
 //! the player's bounded read-ahead, moved on between blocks, so a three-hour session never needs
-//! more memory than a few read-aheads. A grounding skip plays its track once, as live.
+//! more memory than a few read-aheads. A grounding skip plays its track once, as live, and a
+//! gapless run is resampled as one piece, as live.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,7 +16,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
+use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
@@ -105,6 +106,8 @@ struct Driver<'a> {
     after_failure: bool,
     failures_in_a_row: usize,
     next_id: u64,
+    /// The gapless run as far as the last track opened from the playlist takes it.
+    run: Option<RunSoFar>,
     /// The tracks on their way into the mixer, by name, moved on before every block.
     streams: Vec<(String, TrackStream)>,
     summary: DryRunSummary,
@@ -139,6 +142,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         cursor: None,
         applied: None,
         pending_switch: None,
+        run: None,
         last_crossfade: None,
         after_failure: false,
         failures_in_a_row: 0,
@@ -236,6 +240,7 @@ impl Driver<'_> {
         let fade = fade.max(MIN_FADE);
         self.cursor = None;
         self.pending_switch = None;
+        self.run = None;
         self.failures_in_a_row = 0;
         self.after_failure = false;
         match name {
@@ -261,9 +266,10 @@ impl Driver<'_> {
         });
     }
 
-    /// Opens one track, levelled as every track is: measured first if it has not been. One
-    /// that cannot be measured does not open either, and is passed over as it fails to.
-    fn open(&mut self, track: &playlist::Track) -> Result<Levelled, LoadError> {
+    /// Opens one track, levelled as every track is (measured first if it has not been; one that
+    /// cannot be measured does not open either, and is passed over as it fails to), carrying on
+    /// the gapless run `after`.
+    fn open(&mut self, track: &playlist::Track, after: Option<RunSoFar>) -> Result<Levelled, LoadError> {
         self.next_id += 1;
         let root = self.setup.media_root;
         if root.join(&track.path).is_file() && !is_measured(root, &track.path, &self.cache) {
@@ -286,14 +292,19 @@ impl Driver<'_> {
             self.next_id,
             self.setup.rate,
             &levelling,
-            Opening::default(),
+            Opening {
+                after,
+                ..Opening::default()
+            },
         )
     }
 
     /// A skip, or a grounding skip: `to` once, then the playlist goes on. A grounding track that
     /// cannot play makes it a plain skip.
     fn skip(&mut self, crossfade: Duration, to: Option<&str>) {
-        let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path))));
+        // As live, where the loader opens it between two tracks of the playlist.
+        self.run = None;
+        let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path), None)));
         match grounding {
             Some((path, Ok(levelled))) => {
                 self.streams.push((path.to_string(), levelled.stream));
@@ -325,8 +336,12 @@ impl Driver<'_> {
                 return;
             };
             let name = format!("{playlist}/{}", track.path);
-            match self.open(&track) {
+            let gapless =
+                self.pending_switch.is_none() && !self.after_failure && self.last_crossfade.is_none();
+            let after = self.run.take().filter(|_| gapless);
+            match self.open(&track, after) {
                 Ok(levelled) => {
+                    self.run = levelled.run;
                     self.failures_in_a_row = 0;
                     self.streams.push((name.clone(), levelled.stream));
                     if let Some(fade) = self.pending_switch.take() {

@@ -2,6 +2,8 @@
 //! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
 //! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
 //! a file and only ever copies ready frames, and no read that hangs holds back any other track.
+//! A track asked for as the gapless follower of the one loaded just before it is resampled on
+//! that one's run, so the join has no transient.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +11,7 @@ use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::time::{Duration, Instant};
 
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, Opening, open_levelled};
+use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled};
 use crate::audio::loudness_cache::{LoudnessCache, is_measured, known_lufs};
 use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::measure_into;
@@ -48,6 +50,9 @@ pub struct LoadRequest {
     pub track: playlist::Track,
     /// Where to start in the track: a restart's resume point, else zero.
     pub start_at: Duration,
+    /// The track it follows with no crossfade, asked for just before it: it carries on that
+    /// one's gapless run if that one loaded and the run can go on.
+    pub follows: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -120,11 +125,14 @@ fn run(
     idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
+    let mut run: Option<RunSoFar> = None;
     while let Ok(request) = inbox.recv() {
         if request.generation < current.load(Ordering::Acquire) {
             continue;
         }
-        let (loaded, stream) = load_within(request, (rate, level), store, LOAD_DEADLINE);
+        let after = run.take().filter(|run| request.follows == Some(run.id));
+        let (loaded, stream, carried) = load_within(request, (rate, level), after, store, LOAD_DEADLINE);
+        run = carried;
         if outbox.send(loaded).is_err() {
             return;
         }
@@ -172,12 +180,15 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
 fn load_within(
     request: LoadRequest,
     params: (u32, LevelTarget),
+    after: Option<RunSoFar>,
     store: &Arc<LoudnessStore>,
     deadline: Duration,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
     let store = store.clone();
-    match within_deadline(deadline, move || load(request, params, &store, MEASURE_BUDGET)) {
+    match within_deadline(deadline, move || {
+        load(request, params, after, &store, MEASURE_BUDGET)
+    }) {
         Some(done) => done,
         None => {
             let error = LoadError::NotReady {
@@ -189,7 +200,7 @@ fn load_within(
                 id,
                 error,
             };
-            (failed, None)
+            (failed, None, None)
         }
     }
 }
@@ -252,19 +263,22 @@ fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, b
 }
 
 /// Opens and primes one track, measured first if it must be (waiting at most `budget`); the
-/// stream comes back to be kept full while it plays. `rate` and `level` are the output's rate
-/// and how tracks are levelled.
+/// stream comes back to be kept full while it plays, with the gapless run as far as it takes
+/// it. `rate` and `level` are the output's rate and how tracks are levelled; `after`, the run it
+/// carries on.
 fn load(
     request: LoadRequest,
     (rate, level): (u32, LevelTarget),
+    after: Option<RunSoFar>,
     store: &Arc<LoudnessStore>,
     budget: Duration,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let LoadRequest {
         id,
         generation,
         track,
         start_at,
+        follows: _,
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
     let mut cache = store.load();
@@ -280,11 +294,12 @@ fn load(
     };
     let opening = Opening {
         start_at,
+        after,
         ..Opening::default()
     };
     match open_levelled(&track, id, rate, &levelling, opening) {
         Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
-            (Loaded::Passed { generation, id }, None)
+            (Loaded::Passed { generation, id }, None, None)
         }
         Ok(levelled) => {
             if !known {
@@ -303,7 +318,7 @@ fn load(
                 generation,
                 track: levelled.track,
             };
-            (ready, Some(open))
+            (ready, Some(open), levelled.run)
         }
         Err(error) => (
             Loaded::Failed {
@@ -311,6 +326,7 @@ fn load(
                 id,
                 error,
             },
+            None,
             None,
         ),
     }
@@ -382,10 +398,11 @@ mod tests {
             generation: 1,
             track: playlist::Track::plain("pipe.wav"),
             start_at: Duration::ZERO,
+            follows: None,
         };
         let started = Instant::now();
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, stream) = load_within(request, (48_000, level()), &store, LOAD_DEADLINE);
+        let (loaded, stream, _) = load_within(request, (48_000, level()), None, &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {
@@ -406,6 +423,7 @@ mod tests {
             generation: 1,
             track: playlist::Track::plain("tone.wav"),
             start_at: Duration::ZERO,
+            follows: None,
         }
     }
 
@@ -423,7 +441,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let request = tone_request(dir.path(), 1);
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, _stream) = load(request, (48_000, level()), &store, MEASURE_BUDGET);
+        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, MEASURE_BUDGET);
         let measured = crate::audio::measure::measure(&dir.path().join("tone.wav")).unwrap();
         // Mono on two speakers plays 3 dB louder than it measures.
         let expected = level().target_lufs - measured.lufs.unwrap() - 3.0103;
@@ -444,7 +462,7 @@ mod tests {
         // Long enough that its measuring cannot finish between the wait's end and the opening.
         let request = tone_request(dir.path(), 600);
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, _stream) = load(request, (48_000, level()), &store, Duration::ZERO);
+        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, Duration::ZERO);
         let safe = level().target_lufs - crate::audio::track::LOUDEST_UNMEASURED_LUFS;
         assert_eq!(f64::from(gain_of(loaded)), safe);
         let started = Instant::now();
