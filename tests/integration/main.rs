@@ -17,6 +17,7 @@ mod json_everywhere;
 mod lights;
 mod lights_adapter;
 mod lights_cli;
+mod measuring;
 mod mosquitto_example;
 mod reload;
 mod remote_link;

@@ -295,54 +295,6 @@ fn a_playlist_added_after_start_up_plays_in_the_next_session() {
     assert!(!report.contains("no playlist"), "{report}");
 }
 
-/// A session whose tracks have no loudness measurement says so in `status` (they would play
-/// at their own mastering level); once `playlist analyze` has measured them, the next session
-/// does not.
-#[test]
-fn a_session_with_unmeasured_tracks_says_so_until_they_are_analyzed() {
-    let room = Room::new();
-    let media = tempfile::tempdir().expect("media dir");
-    std::os::unix::fs::symlink(repo_path("media/preparation"), media.path().join("preparation"))
-        .expect("symlink");
-    room.edit(
-        "config/settingd.toml",
-        &format!("media = {:?}", repo_path("media").display().to_string()),
-        &format!("media = {:?}", media.path().display().to_string()),
-    );
-    let mut daemon = Daemon::builder().config(room.config()).start();
-    let warnings = |daemon: &Daemon| daemon.status()["daemon"]["warnings"].to_string();
-
-    daemon.ok(json!({"op": "start", "scene": "preparation"}));
-    let before = warnings(&daemon);
-    assert!(before.contains("have no loudness measurement"), "{before}");
-    assert!(before.contains("preparation/"), "{before}");
-    // A session resumed after a crash says it again.
-    daemon.kill9();
-    daemon.restart();
-    let resumed = warnings(&daemon);
-    assert!(resumed.contains("have no loudness measurement"), "{resumed}");
-    daemon.ok(json!({"op": "stop"}));
-    assert!(
-        !warnings(&daemon).contains("loudness"),
-        "cleared when the session ends"
-    );
-
-    let analyzed = Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(["--config"])
-        .arg(room.config())
-        .args(["playlist", "analyze", "preparation"])
-        .output()
-        .expect("cannot run setting");
-    assert!(
-        analyzed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&analyzed.stderr)
-    );
-    daemon.ok(json!({"op": "start", "scene": "preparation"}));
-    let after = warnings(&daemon);
-    assert!(!after.contains("loudness"), "{after}");
-}
-
 /// A reload that would take away a playlist the running session plays is refused: the
 /// session keeps its scene, and so its music.
 #[test]
