@@ -24,6 +24,7 @@
 #   FORMATS=flac       the tracks' formats, in turn ("flac ogg mp3" mixes them)
 #   RATES="48000 44100"  the output rate of both players, one pair of runs each: 48000 resamples
 #                      (a typical card), 44100 is the files' own rate
+#   BIN=DIR            time DIR/setting and DIR/settingd instead of building this tree's release
 #   KEEP=1             keep the temp dir
 # Every process started here is stopped by its PID. Results go into docs/benchmarks.md by hand.
 set -euo pipefail
@@ -63,10 +64,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building release"
-(cd "$ROOT" && cargo build --release --quiet --bins)
-SETTING="$ROOT/target/release/setting"
-SETTINGD="$ROOT/target/release/settingd"
+if [ -n "${BIN:-}" ]; then
+  SETTING="$BIN/setting" SETTINGD="$BIN/settingd"
+else
+  echo "== building release"
+  (cd "$ROOT" && cargo build --release --quiet --bins)
+  SETTING="$ROOT/target/release/setting" SETTINGD="$ROOT/target/release/settingd"
+fi
 
 # ---------------------------------------------------------------- the playlist
 # Real-length tracks (the demo media are 30-90 s at 22.05 kHz): a slow chord with a little

@@ -67,7 +67,24 @@ rm -f "$TMP/synth.wav"
   echo 'title = "Render benchmark"'
   for rel in "${FILES[@]}"; do printf '\n[[track]]\npath = "%s"\n' "$rel"; done
 } >"$TMP/playlists/bench.toml"
-sed -e "s|^scenes = .*|scenes = \"$ROOT/scenes\"|" \
+# A scene of its own that plays the playlist, so the config validates with only this playlist.
+mkdir -p "$TMP/scenes"
+cat >"$TMP/scenes/bench.toml" <<'SCENE'
+title = "Render benchmark"
+description = "One phase that plays the benchmark playlist."
+kind = "preparation"
+
+[[phase]]
+id = "play"
+title = "Playing the benchmark playlist"
+planned = "3h"
+min = "1m"
+max = "4h"
+ends = "therapist"
+music = { playlist = "bench", level_db = -12 }
+light.room = { brightness = 50, kelvin = 2700 }
+SCENE
+sed -e "s|^scenes = .*|scenes = \"$TMP/scenes\"|" \
     -e "s|^playlists = .*|playlists = \"$TMP/playlists\"|" \
     -e "s|^media = .*|media = \"$LIB\"|" \
     "$ROOT/config/settingd.toml" >"$TMP/settingd.toml"

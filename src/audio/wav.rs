@@ -95,7 +95,8 @@ impl FloatWavWriter {
         let size = |bytes: u64| u32::try_from(bytes).unwrap_or(u32::MAX);
         let data = size(self.data_bytes);
         self.file.seek(SeekFrom::Start(4))?;
-        self.file.write_all(&size(self.data_bytes + HEADER_BYTES - 8).to_le_bytes())?;
+        self.file
+            .write_all(&size(self.data_bytes + HEADER_BYTES - 8).to_le_bytes())?;
         self.file.seek(SeekFrom::Start(HEADER_BYTES - 4))?;
         self.file.write_all(&data.to_le_bytes())?;
         self.file.flush()?;
