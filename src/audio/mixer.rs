@@ -535,6 +535,35 @@ impl Mixer {
     /// The rest of `out` is left as it was.
     pub fn render_until_done(&mut self, out: &mut [f32]) -> usize {
         self.prime();
+        let frames = out.len() / CHANNELS;
+        let mut at = 0;
+        while at < frames && !self.is_done() {
+            // A steady stretch has a track playing short of its end, so it never passes the
+            // point where the mixer is done: only the frames between need asking.
+            let steady = self.steady_frames(frames - at);
+            if steady > 0 {
+                let rendered = self.render_steady(&mut out[at * CHANNELS..(at + steady) * CHANNELS]);
+                at += rendered;
+                if rendered == steady {
+                    continue;
+                }
+            }
+            let end = frames.min(at + UNSTEADY_FRAMES);
+            while at < end && !self.is_done() {
+                let [left, right] = self.next_frame();
+                out[at * CHANNELS] = left;
+                out[at * CHANNELS + 1] = right;
+                at += 1;
+            }
+        }
+        at
+    }
+
+    /// [`Mixer::render_until_done`] one frame at a time, never taking a steady stretch: what the
+    /// block paths are held to, sample for sample.
+    #[cfg(test)]
+    pub(crate) fn render_frame_by_frame(&mut self, out: &mut [f32]) -> usize {
+        self.prime();
         let mut rendered = 0;
         for frame in out.chunks_exact_mut(CHANNELS) {
             if self.is_done() {

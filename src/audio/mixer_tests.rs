@@ -564,7 +564,7 @@ fn rendering_in_blocks_gives_the_very_samples_of_rendering_frame_by_frame() {
         let mut out = vec![0.0; 1000 * CHANNELS];
         blocks.render(&mut out);
         by_block.extend_from_slice(&out);
-        let rendered = frames.render_until_done(&mut out);
+        let rendered = frames.render_frame_by_frame(&mut out);
         by_frame.extend_from_slice(&out[..rendered * CHANNELS]);
         if rendered < 1000 {
             break;
@@ -580,6 +580,49 @@ fn rendering_in_blocks_gives_the_very_samples_of_rendering_frame_by_frame() {
         bits(&by_block[..by_frame.len()]) == bits(&by_frame),
         "the two paths differ"
     );
+}
+
+#[test]
+fn rendering_until_done_gives_the_very_samples_of_rendering_frame_by_frame_to_the_end() {
+    // What an offline render does: blocks taking the steady stretches, up to the last frame
+    // out of the limiter, through trims, fades, a gapless join and a crossfade.
+    let build = || {
+        let mut mixer = Mixer::new(&config());
+        let first = PreparedTrack {
+            gain_db: -3.0,
+            ..track(1, &sine(RATE as usize, RATE, 440.0, 0.9))
+        };
+        let second = PreparedTrack {
+            gain_db: 4.0,
+            ..track(2, &sine(RATE as usize + 123, RATE, 550.0, 0.9))
+        };
+        let third = track(3, &sine(2 * RATE as usize, RATE, 660.0, 0.9));
+        mixer.enqueue(
+            first.with_fades(Duration::from_millis(100), Duration::from_millis(200)),
+            Join::Gapless,
+        );
+        mixer.enqueue(second, Join::Gapless);
+        mixer.enqueue(third, Join::Crossfade(Duration::from_millis(300)));
+        mixer
+    };
+    let whole = |render: &mut dyn FnMut(&mut [f32]) -> usize| {
+        let mut all = Vec::new();
+        let mut out = vec![0.0; 4096 * CHANNELS];
+        loop {
+            let rendered = render(&mut out);
+            all.extend(out[..rendered * CHANNELS].iter().map(|s| s.to_bits()));
+            if rendered < 4096 {
+                return all;
+            }
+        }
+    };
+    let (mut blocks, mut frames) = (build(), build());
+    let by_block = whole(&mut |out| blocks.render_until_done(out));
+    let by_frame = whole(&mut |out| frames.render_frame_by_frame(out));
+    assert_eq!(by_frame.len(), (4 * RATE as usize + 123 - 14_400) * CHANNELS);
+    assert_eq!(by_block.len(), by_frame.len());
+    assert!(by_block == by_frame, "the two paths differ");
+    assert!(blocks.is_done());
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_le
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack};
-use super::wav::WavError;
+use super::wav::{FloatWavWriter, WavError};
 use crate::audio::loudness_cache::{CacheError, LoudnessCache};
 use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::measure_missing;
@@ -151,13 +151,7 @@ pub fn render_playlist_with_progress(
         path: wav.to_owned(),
         source,
     };
-    let spec = hound::WavSpec {
-        channels: CHANNELS as u16,
-        sample_rate: options.rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(wav, spec).map_err(wav_error)?;
+    let mut writer = FloatWavWriter::create(wav, options.rate).map_err(wav_error)?;
     let mut summary = RenderSummary {
         rate: options.rate,
         frames: 0,
@@ -202,9 +196,7 @@ pub fn render_playlist_with_progress(
             streams.remove(at);
         }
         let rendered = mixer.render_until_done(&mut block);
-        for &sample in &block[..rendered * CHANNELS] {
-            writer.write_sample(sample).map_err(wav_error)?;
-        }
+        writer.write(&block[..rendered * CHANNELS]).map_err(wav_error)?;
         summary.frames += rendered as u64;
         frames_written(summary.frames);
         if rendered < BLOCK_FRAMES && summary.tracks.len() == tracks.len() {
