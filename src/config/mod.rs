@@ -25,6 +25,7 @@ mod raw_buttons;
 mod raw_lights;
 mod remote;
 mod secret;
+mod session;
 mod validate;
 
 pub use audio::{DEFAULT_CEILING_DB, DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};

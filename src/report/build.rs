@@ -5,8 +5,8 @@ use crate::time::Millis;
 use crate::timeline::{Command, EventKind, OverrideKind, Source, Target};
 
 use super::model::{
-    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    AckRecord, CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord,
+    PhaseRecord, PromptRecord, Report, ResumeRecord, SkippedRecord, Stamp, TimelineItem, TrackRecord,
 };
 
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
@@ -27,6 +27,7 @@ pub fn told_by_its_effect(kind: &EventKind) -> bool {
     match command {
         Command::Next
         | Command::Mark { .. }
+        | Command::Ack { .. }
         | Command::Pause { .. }
         | Command::Check
         | Command::Emergency
@@ -79,6 +80,16 @@ struct Builder {
 }
 
 impl Builder {
+    /// The clinical prompt numbered `number`, the latest of that number (a log is one session,
+    /// whose numbers are never reused).
+    fn clinical_prompt(&mut self, number: u32) -> Option<&mut PromptRecord> {
+        self.report
+            .prompts
+            .iter_mut()
+            .rev()
+            .find(|p| p.number == Some(number))
+    }
+
     fn add(&mut self, entry: &LogEntry) {
         let at = Stamp {
             at: entry.event.at,
@@ -93,7 +104,7 @@ impl Builder {
         if shown {
             // A cue that only prompts is logged as the cue and then its prompt; telling it once
             // is enough.
-            if let EventKind::Prompt { text } = &entry.event.kind
+            if let EventKind::Prompt { text, .. } = &entry.event.kind
                 && let Some(last) = self.report.timeline.last()
                 && matches!(&last.event, EventKind::CueFired { label, .. } if label == text)
                 && last.at.at == at.at
@@ -152,9 +163,46 @@ impl Builder {
                     label: label.clone(),
                 });
             }
-            EventKind::Prompt { text } => self.report.prompts.push(PromptRecord {
+            EventKind::Prompt {
+                text,
+                number,
+                skipped_phase,
+                ..
+            } => self.report.prompts.push(PromptRecord {
                 at,
                 text: text.clone(),
+                number: *number,
+                skipped_phase: skipped_phase.clone(),
+                reminders: 0,
+                acknowledged: None,
+            }),
+            EventKind::PromptReminder { number, .. } => {
+                if let Some(p) = self.clinical_prompt(*number) {
+                    p.reminders += 1;
+                }
+            }
+            EventKind::PromptAcknowledged { number, source, .. } => {
+                if let Some(p) = self.clinical_prompt(*number) {
+                    p.acknowledged = Some(AckRecord {
+                        waited: at.at.saturating_sub(p.at.at),
+                        at,
+                        source: source.clone(),
+                    });
+                }
+            }
+            EventKind::PhaseSkipped {
+                index,
+                id,
+                title,
+                reason,
+                source,
+            } => self.report.skipped_phases.push(SkippedRecord {
+                at,
+                index: *index,
+                id: id.clone(),
+                title: title.clone(),
+                reason: reason.clone(),
+                source: source.clone(),
             }),
             EventKind::OverrideStarted { kind, target, source } => {
                 // A repeated emergency re-asserts the one under way rather than starting another.
@@ -462,6 +510,9 @@ mod tests {
                 30,
                 EventKind::Prompt {
                     text: "Blood pressure check".into(),
+                    number: None,
+                    asks: None,
+                    skipped_phase: None,
                 },
             ),
             entry(
@@ -723,7 +774,7 @@ mod tests {
                     label: "Spit".into(),
                 },
             ),
-            entry(7, 7, EventKind::Prompt { text: "Spit".into() }),
+            entry(7, 7, EventKind::hint("Spit")),
             entry(
                 8,
                 8,
@@ -738,7 +789,7 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                &EventKind::Prompt { text: "Spit".into() },
+                &EventKind::hint("Spit"),
                 &EventKind::CueFired {
                     phase: None,
                     label: "lights down".into()

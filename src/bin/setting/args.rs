@@ -122,6 +122,13 @@ pub enum Command {
         #[arg(value_enum)]
         mark: MarkArg,
     },
+    /// Acknowledge a clinical prompt: `ack 3` the one numbered 3 in `status`, `ack` the oldest
+    /// waiting. Who acknowledged what, and when, goes into the report.
+    Ack {
+        /// The prompt's number, as `status` and `watch` show it (`#3`).
+        #[arg(value_name = "N")]
+        number: Option<u32>,
+    },
     /// Move on to the next phase now.
     Next,
     /// End the journey: go to the closing phase.

@@ -75,7 +75,7 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
                     None => "skip".into(),
                 },
             }),
-            Action::Prompt { text } => ticks.push(Tick {
+            Action::Prompt { text, .. } => ticks.push(Tick {
                 at,
                 label: format!("prompt: {text}"),
             }),
