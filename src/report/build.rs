@@ -856,4 +856,84 @@ mod tests {
             "levels are drawn, not told"
         );
     }
+
+    #[test]
+    fn clinical_prompts_record_who_acknowledged_them_and_when() {
+        let raised = |n: u32, text: &str, skipped: Option<&str>| EventKind::Prompt {
+            text: text.into(),
+            number: Some(n),
+            asks: None,
+            skipped_phase: skipped.map(String::from),
+        };
+        let report = Report::from_entries(&[
+            entry(
+                0,
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: SESSION.into(),
+                },
+            ),
+            entry(
+                3,
+                3,
+                EventKind::PhaseSkipped {
+                    index: 1,
+                    id: "intention".into(),
+                    title: "Intention".into(),
+                    reason: "dose marked".into(),
+                    source: cli(),
+                },
+            ),
+            entry(3, 3, raised(1, "Baseline blood pressure", Some("intention"))),
+            entry(10, 10, raised(2, "Spit out the lozenge", None)),
+            entry(
+                13,
+                13,
+                EventKind::PromptReminder {
+                    number: 1,
+                    text: "Baseline blood pressure".into(),
+                    raised: Millis::from_mins(3),
+                    reminders: 1,
+                },
+            ),
+            entry(
+                14,
+                14,
+                EventKind::PromptAcknowledged {
+                    number: 1,
+                    text: "Baseline blood pressure".into(),
+                    raised: Millis::from_mins(3),
+                    source: cli(),
+                },
+            ),
+            entry(15, 15, EventKind::hint("The planned 10:00 has passed")),
+        ]);
+        assert_eq!(report.prompts.len(), 3);
+        let first = &report.prompts[0];
+        assert_eq!(first.reminders, 1);
+        let ack = first.acknowledged.as_ref().expect("acknowledged");
+        assert_eq!(
+            (ack.at.at, ack.waited),
+            (Millis::from_mins(14), Millis::from_mins(11))
+        );
+        assert_eq!(ack.source, cli());
+        assert_eq!(first.skipped_phase.as_deref(), Some("intention"));
+        assert!(report.prompts[1].acknowledged.is_none());
+        assert_eq!(report.prompts[2].number, None);
+        assert_eq!(report.skipped_phases.len(), 1);
+        let text = crate::report::render_text(&report);
+        assert!(
+            text.contains("acknowledged at 14:00 by cli (ana) after 11:00"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#2      10:00  Spit out the lozenge\n        NOT ACKNOWLEDGED"),
+            "{text}"
+        );
+        assert!(
+            text.contains("phase 2 Intention skipped at 3:00: dose marked"),
+            "{text}"
+        );
+    }
 }

@@ -36,6 +36,7 @@ mod steer;
 mod validate;
 mod watch;
 mod watch_layout;
+mod watch_prompts;
 mod watch_view;
 
 use std::process::ExitCode;

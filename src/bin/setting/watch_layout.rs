@@ -6,20 +6,20 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use setting::protocol::StatusReply;
 use setting::time::Millis;
 use setting::timeline::Status;
 use setting::timeline::plan::Plan;
 
-const AMBER: Color = Color::Rgb(190, 130, 40);
-const GREY: Color = Color::Rgb(120, 120, 120);
-const DARK: Color = Color::Rgb(70, 70, 70);
-const PROMPT: Color = Color::Rgb(255, 210, 90);
+pub(crate) const AMBER: Color = Color::Rgb(190, 130, 40);
+pub(crate) const GREY: Color = Color::Rgb(120, 120, 120);
+pub(crate) const DARK: Color = Color::Rgb(70, 70, 70);
+pub(crate) const PROMPT: Color = Color::Rgb(255, 210, 90);
 const BACKGROUND: Color = Color::Black;
 
 /// How the daemon's warning about a state disk that refuses the event log begins.
@@ -89,7 +89,7 @@ pub fn draw(view: &View, area: Rect, buf: &mut Buffer) {
     };
     draw_arc(status, view.arc.as_ref(), arc, buf);
     phase_line(status, phase, buf);
-    draw_prompt(status, prompt, buf);
+    crate::watch_prompts::draw(status, prompt, buf);
     draw_middle(view, status, middle, buf);
     overrides_line(status, overrides, buf);
     draw_events(view, events, buf);
@@ -136,7 +136,7 @@ fn header_line(view: &View, area: Rect, buf: &mut Buffer) {
             Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
         ));
     }
-    spans.push(Span::styled("  q quits", Style::new().fg(DARK)));
+    spans.push(Span::styled("  a acknowledges  q quits", Style::new().fg(DARK)));
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
@@ -212,25 +212,6 @@ fn phase_line(status: &Status, area: Rect, buf: &mut Buffer) {
         Span::raw(format!("  {timing}")),
     ]);
     Paragraph::new(line).render(area, buf);
-}
-
-/// The one bright thing on screen, centred in its frame, wrapped rather than cut.
-fn draw_prompt(status: &Status, area: Rect, buf: &mut Buffer) {
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(AMBER))
-        .title(" PROMPT ");
-    let text = match (&status.pending_prompt, &status.next) {
-        // A blank line first sets the prompt in the middle of its frame rather than on its edge.
-        (Some(prompt), _) => Paragraph::new(vec![Line::raw(""), Line::raw(prompt.to_uppercase())])
-            .style(Style::new().fg(PROMPT).add_modifier(Modifier::BOLD)),
-        (None, Some(next)) => Paragraph::new(format!("next in {}: {}", next.in_, next.what)),
-        (None, None) => Paragraph::new("nothing to do"),
-    };
-    text.block(block)
-        .alignment(Alignment::Center)
-        .wrap(Wrap { trim: true })
-        .render(area, buf);
 }
 
 fn draw_middle(view: &View, status: &Status, area: Rect, buf: &mut Buffer) {
