@@ -18,6 +18,7 @@ mod lights;
 mod lights_adapter;
 mod lights_cli;
 mod mosquitto_example;
+mod prompts;
 mod reload;
 mod remote_link;
 mod remote_rooms;
