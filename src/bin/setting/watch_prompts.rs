@@ -16,7 +16,7 @@ use crate::watch_layout::{AMBER, DARK, GREY, PROMPT};
 pub fn draw(status: &Status, area: Rect, buf: &mut Buffer) {
     let waiting = &status.prompts;
     let title = if waiting.is_empty() {
-        " prompts ".to_string()
+        " PROMPTS ".to_string()
     } else {
         format!(
             " PROMPTS {} waiting · a acknowledges #{} ",
