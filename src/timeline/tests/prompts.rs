@@ -264,3 +264,28 @@ fn a_state_file_from_before_the_queue_reads_with_an_empty_one() {
     assert!(restored.state().prompts.is_empty());
     assert_eq!(restored.policy().prompt_reminder, m(10));
 }
+
+#[test]
+fn reminders_are_the_same_however_late_the_tick_so_a_replay_decides_them_again() {
+    // Ticked at every deadline, as the engine does...
+    let mut ticked = Run::start(with_baseline(), reminding_every(10));
+    ticked.cmd(m(5), Command::Next);
+    ticked.run_until(m(65));
+    // ...and once an hour on, as a replay or a restart brings a session up to date.
+    let mut late = Run::start(with_baseline(), reminding_every(10));
+    late.cmd(m(5), Command::Next);
+    let caught_up = late.tl.tick(m(65));
+    let at_their_times: Vec<Millis> = caught_up
+        .iter()
+        .filter_map(|a| match a {
+            crate::timeline::Action::Log(e) if matches!(e.kind, EventKind::PromptReminder { .. }) => {
+                Some(e.at)
+            }
+            _ => None,
+        })
+        .collect();
+    // Each logged at the time it was due, not at the late tick.
+    assert_eq!(at_their_times, [m(15), m(25), m(35), m(45), m(55), m(65)]);
+    assert_eq!(late.tl.state().prompts, ticked.tl.state().prompts);
+    assert_eq!(late.tl.next_deadline(), ticked.tl.next_deadline());
+}
