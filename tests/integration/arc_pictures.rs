@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{self, Daemon, repo_path, setting_against, setting_local, succeeded};
+use crate::support::{self, Daemon, picture, repo_path, setting_against, setting_local, succeeded};
 
 fn setting(args: &[&str]) -> Output {
     succeeded(support::setting(args))
@@ -87,6 +87,13 @@ fn the_planned_sublingual_session_as_a_picture() {
     for word in ["dB", "brightness %", "colour temperature K", "00:00"] {
         assert!(svg.contains(word), "`{word}` missing from the picture");
     }
+    for axis_number in ["100.0", "3600.0"] {
+        assert!(
+            !svg.contains(&format!(">{axis_number}<")),
+            "axes read whole numbers"
+        );
+    }
+    picture::assert_reads_well(&svg, "the plan");
 }
 
 /// The README shows `docs/img/sublingual-arc.svg`; drawing is deterministic, so the committed
@@ -137,7 +144,18 @@ fn the_readme_live_view_is_a_frame_of_the_shipped_scene() {
         readme.contains(frame.trim_end()),
         "README.md shows another frame than docs/img/live-view.txt"
     );
-    assert!(readme.contains("(docs/img/sublingual-arc.svg)"));
+    for picture in ["sublingual-arc", "session-report"] {
+        assert!(readme.contains(&format!("(docs/img/{picture}.png)")), "{picture}");
+        // The PNG is the SVG rendered: the same size, read from the PNG's header.
+        let svg = std::fs::read_to_string(repo_path(&format!("docs/img/{picture}.svg"))).expect("svg");
+        let png = std::fs::read(repo_path(&format!("docs/img/{picture}.png"))).expect("png");
+        let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        let size = format!("width=\"{}\" height=\"{}\"", side(16), side(20));
+        assert!(
+            svg.contains(&size),
+            "docs/img/{picture}.png is not the SVG's size ({size})"
+        );
+    }
 }
 
 #[test]
@@ -176,6 +194,7 @@ fn a_real_session_as_picture_markdown_and_csv() {
     for word in ["emergency", "check", "mark dose"] {
         assert!(svg.contains(word), "`{word}` missing from the picture");
     }
+    picture::assert_reads_well(&svg, "the session's report");
 
     let markdown = text(&against(&daemon, &["report", "--markdown"]));
     assert!(

@@ -1,7 +1,8 @@
 //! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
 //! read-ahead before handing it to the player, then keeps it full on a thread of the track's
 //! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
-//! that hangs holds back any other track.
+//! that hangs holds back any other track. A track asked for as the gapless follower of the
+//! one loaded just before it is resampled on that one's run, so the join has no transient.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::time::Duration;
 
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, Opening, open_levelled};
+use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled};
 use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
@@ -41,6 +42,9 @@ pub struct LoadRequest {
     pub track: playlist::Track,
     /// Where to start in the track: a restart's resume point, else zero.
     pub start_at: Duration,
+    /// The track it follows with no crossfade, asked for just before it: it carries on that
+    /// one's gapless run if that one loaded and the run can go on.
+    pub follows: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -113,11 +117,14 @@ fn run(
     idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
+    let mut run: Option<RunSoFar> = None;
     while let Ok(request) = inbox.recv() {
         if request.generation < current.load(Ordering::Acquire) {
             continue;
         }
-        let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
+        let after = run.take().filter(|run| request.follows == Some(run.id));
+        let (loaded, stream, carried) = load_within(request, (rate, level), after, root, LOAD_DEADLINE);
+        run = carried;
         if outbox.send(loaded).is_err() {
             return;
         }
@@ -165,12 +172,13 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
 fn load_within(
     request: LoadRequest,
     params: (u32, LevelTarget),
+    after: Option<RunSoFar>,
     root: &Path,
     deadline: Duration,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
     let root = root.to_path_buf();
-    match within_deadline(deadline, move || load(request, params, &root)) {
+    match within_deadline(deadline, move || load(request, params, after, &root)) {
         Some(done) => done,
         None => {
             let error = LoadError::NotReady {
@@ -182,7 +190,7 @@ fn load_within(
                 id,
                 error,
             };
-            (failed, None)
+            (failed, None, None)
         }
     }
 }
@@ -204,18 +212,21 @@ fn within_deadline<T: Send + 'static>(
     result.recv_timeout(deadline).ok()
 }
 
-/// Opens and primes one track; the stream comes back to be kept full while it plays.
-/// `rate` and `level` are the output's rate and how tracks are levelled.
+/// Opens and primes one track; the stream comes back to be kept full while it plays, with the
+/// gapless run as far as it takes it. `rate` and `level` are the output's rate and how tracks
+/// are levelled; `after`, the run it carries on.
 fn load(
     request: LoadRequest,
     (rate, level): (u32, LevelTarget),
+    after: Option<RunSoFar>,
     media_root: &Path,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let LoadRequest {
         id,
         generation,
         track,
         start_at,
+        follows: _,
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
     // a missing or unreadable cache only means unlevelled tracks, never silence.
@@ -227,11 +238,12 @@ fn load(
     };
     let opening = Opening {
         start_at,
+        after,
         ..Opening::default()
     };
     match open_levelled(&track, id, rate, &levelling, opening) {
         Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
-            (Loaded::Passed { generation, id }, None)
+            (Loaded::Passed { generation, id }, None, None)
         }
         Ok(levelled) => {
             let open = Open {
@@ -242,7 +254,7 @@ fn load(
                 generation,
                 track: levelled.track,
             };
-            (ready, Some(open))
+            (ready, Some(open), levelled.run)
         }
         Err(error) => (
             Loaded::Failed {
@@ -250,6 +262,7 @@ fn load(
                 id,
                 error,
             },
+            None,
             None,
         ),
     }
@@ -321,9 +334,10 @@ mod tests {
             generation: 1,
             track: playlist::Track::plain("pipe.wav"),
             start_at: Duration::ZERO,
+            follows: None,
         };
         let started = Instant::now();
-        let (loaded, stream) = load_within(request, (48_000, level()), dir.path(), LOAD_DEADLINE);
+        let (loaded, stream, _) = load_within(request, (48_000, level()), None, dir.path(), LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {

@@ -1,6 +1,8 @@
 //! `setting`: the therapist's, the curators' and the technicians' command line for `settingd`.
 
 mod arc_chart;
+mod arc_panels;
+mod arc_strips;
 mod args;
 mod cli_parse;
 mod client;
@@ -35,6 +37,7 @@ mod status;
 mod steer;
 mod validate;
 mod watch;
+mod watch_arc;
 mod watch_layout;
 mod watch_prompts;
 mod watch_view;

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use setting::report::{MusicRecord, Report};
 use setting::timeline::OverrideKind;
 
-use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
+use crate::arc_chart::{Arc, Band, Marker, Panel, Shade, Tick, Tone};
 use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
+use crate::plan_svg::is_system_hint;
 
 pub fn arc(report: &Report) -> Arc {
     let end = report.length;
@@ -18,14 +19,23 @@ pub fn arc(report: &Report) -> Arc {
         .map(|m| Tick {
             at: m.at.at,
             label: format!("mark {}", m.mark),
+            marker: Marker::Mark,
         })
-        .chain(report.prompts.iter().map(|p| Tick {
-            at: p.at.at,
-            label: format!("prompt: {}", p.text),
-        }))
+        .chain(
+            report
+                .prompts
+                .iter()
+                .filter(|p| !is_system_hint(&p.text))
+                .map(|p| Tick {
+                    at: p.at.at,
+                    label: format!("prompt: {}", p.text),
+                    marker: Marker::Prompt,
+                }),
+        )
         .chain(report.skipped_tracks().map(|t| Tick {
             at: t.at.at + t.played,
             label: format!("skip {}", file_name(&t.path)),
+            marker: Marker::Skip,
         }))
         .collect();
     ticks.sort_by_key(|t| t.at);
@@ -49,6 +59,7 @@ pub fn arc(report: &Report) -> Arc {
         .map(|t| Tick {
             at: t.at.at,
             label: format!("{}: {}", t.playlist, file_name(&t.path)),
+            marker: Marker::Note,
         })
         .collect();
     Arc {

@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use setting::timeline::Status;
 
-use crate::watch_layout::{AMBER, DARK, GREY, PROMPT};
+use crate::watch_arc::fit;
+use crate::watch_layout::{AMBER, DARK, GREY, PROMPT, wrap_fit};
 
 /// Draws the box in `area` (its frame included).
 pub fn draw(status: &Status, area: Rect, buf: &mut Buffer) {
@@ -45,7 +46,22 @@ pub fn draw(status: &Status, area: Rect, buf: &mut Buffer) {
     } else {
         waiting.len()
     };
-    for p in waiting.iter().take(shown) {
+    // One prompt alone may take every row it has, wrapped at words.
+    let wrapped = waiting.len() == 1 && for_prompts > 1;
+    if let [p] = waiting.as_slice()
+        && for_prompts > 1
+    {
+        let again = if p.reminders > 0 { "AGAIN " } else { "" };
+        let waited = status.session_time.saturating_sub(p.raised);
+        let text = format!("#{} {again}{}  ({waited} ago)", p.number, p.text);
+        let style = Style::new().fg(PROMPT).add_modifier(Modifier::BOLD);
+        lines.extend(
+            wrap_fit(&text, width, for_prompts)
+                .into_iter()
+                .map(|l| Line::styled(l, style)),
+        );
+    }
+    for p in waiting.iter().take(shown).filter(|_| !wrapped) {
         let again = if p.reminders > 0 { "AGAIN " } else { "" };
         let head = format!("#{} {again}", p.number);
         let waited = status.session_time.saturating_sub(p.raised);
@@ -80,34 +96,5 @@ fn quiet_line(status: &Status) -> Option<String> {
         (None, Some(next)) => Some(format!("next in {}: {}", next.in_, next.what)),
         (None, None) if status.prompts.is_empty() => Some("nothing to do".into()),
         (None, None) => None,
-    }
-}
-
-/// `text` in at most `width` columns, cut with an ellipsis rather than mid-word silently.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut cut: String = text.chars().take(width - 1).collect();
-    // Back to the last space when there is one in reach, so no word is cut in half.
-    if let Some(space) = cut.rfind(' ').filter(|&i| i > width / 2) {
-        cut.truncate(space);
-    }
-    format!("{}…", cut.trim_end())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_text_is_cut_at_a_word_with_an_ellipsis() {
-        assert_eq!(fit("short", 10), "short");
-        assert_eq!(fit("Baseline blood pressure and pulse", 20), "Baseline blood…");
-        assert_eq!(fit("abcdefghij", 5), "abcd…");
-        assert!(fit("Baseline blood pressure", 12).chars().count() <= 12);
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod broker;
 pub mod gate;
+pub mod picture;
 pub mod room;
 
 use std::fs::{self, File};
