@@ -49,6 +49,7 @@ sleep 1
 "$setting_bin" start sublingual >/dev/null
 sleep 7
 "$setting_bin" next >/dev/null
+"$setting_bin" vitals 128/82 72 --spo2 98 >/dev/null
 sleep 6
 "$setting_bin" mark dose >/dev/null
 # Dose +8 min of session time: the spit prompt is up and the first tracks have started.
@@ -65,6 +66,8 @@ minutes 8
 minutes 20
 "$setting_bin" skip >/dev/null
 "$setting_bin" volume -3 >/dev/null
+"$setting_bin" vitals 166/98 88 --spo2 96 >/dev/null
+"$setting_bin" note "client calm, asked for the blanket" >/dev/null
 minutes 12
 "$setting_bin" emergency >/dev/null
 minutes 5

@@ -27,6 +27,7 @@ mod remote;
 mod secret;
 mod session;
 mod validate;
+mod vitals;
 
 pub use audio::{DEFAULT_CEILING_DB, DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
@@ -58,3 +59,5 @@ mod lights_tests;
 mod shipped_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vitals_tests;

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::loudness::measure;
-use super::parallel::map_parallel;
 use crate::audio::decode::replaygain_tag;
 use crate::audio::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
+use crate::audio::measure::measure;
+use crate::audio::parallel::map_parallel;
 use crate::error_text::error_chain;
 
 #[derive(Clone, Debug, Serialize)]

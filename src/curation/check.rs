@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::parallel::map_parallel;
 use crate::audio::decode::{DecodeError, Decoder};
+use crate::audio::parallel::map_parallel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -81,8 +81,6 @@ pub struct Warnings {
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
     pub idle_emergency: Option<IdleEmergency>,
-    /// Set at a session's start when some of its tracks have no loudness measurement.
-    pub unlevelled: Option<String>,
 }
 
 impl Warnings {
@@ -100,7 +98,6 @@ impl Warnings {
             .chain(self.standing.iter().cloned())
             .chain(self.persist.clone())
             .chain(self.log.clone())
-            .chain(self.unlevelled.clone())
             .collect()
     }
 }
@@ -262,9 +259,6 @@ impl Engine {
         }
         // It may have ended during the downtime (a last phase on a timer).
         self.retire_if_finished();
-        if let (Some(running), Ok(catalog)) = (&self.session, Catalog::load(&self.options.config)) {
-            self.warnings.unlevelled = unlevelled_warning(&catalog, running.core.timeline.scene());
-        }
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {
@@ -308,7 +302,6 @@ impl Engine {
         // The scene was checked against the playlists as they are now: the player takes the
         // same, or a playlist added since it started would be silence.
         self.audio.set_playlists(catalog.playlists().clone());
-        self.warnings.unlevelled = unlevelled_warning(&catalog, &scene);
         let id = self.history.new_session_id(&scene.name, SystemTime::now());
         tracing::info!(session = %id, scene = %scene.name, "starting session");
         let store = LogFile::new(self.history.log_path(&id), self.reserve.clone());
@@ -413,7 +406,6 @@ impl Engine {
             .as_ref()
             .is_some_and(|r| r.core.timeline.is_finished())
         {
-            self.warnings.unlevelled = None;
             let running = self.session.take().expect("checked above");
             tracing::info!(session = %running.core.timeline.session_id(), "session finished");
             // What the disk still refuses of it is written once it allows.
@@ -505,27 +497,6 @@ impl Engine {
                 .unwrap_or_default(),
         }
     }
-}
-
-/// The session's tracks that would play at their own mastering level, said in `status` and the
-/// log: a loud master among levelled tracks is a jump in volume.
-fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<String> {
-    let files: Vec<String> = scene
-        .playlists()
-        .iter()
-        .filter_map(|name| catalog.playlists().get(name))
-        .flat_map(|playlist| playlist.tracks.iter().map(|t| t.path.clone()))
-        .collect();
-    let unmeasured = crate::audio::loudness_cache::unmeasured(&catalog.config().paths.media, &files);
-    let first = unmeasured.first()?;
-    let message = format!(
-        "{} of this session's tracks have no loudness measurement and play unlevelled ({first}{}); \
-         `setting playlist analyze` measures them",
-        unmeasured.len(),
-        if unmeasured.len() > 1 { ", ..." } else { "" }
-    );
-    tracing::warn!(tracks = ?unmeasured, "{message}");
-    Some(message)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

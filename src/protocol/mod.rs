@@ -6,6 +6,7 @@
 //! misspelt `zone` cannot silently widen a check to the whole room; so is a key said twice
 //! (`{"op":"check","zone":"mat-1","zone":"room"}`), rather than the last one winning.
 
+mod clinical;
 mod codec;
 mod lights;
 mod lights_report;
@@ -13,12 +14,13 @@ mod log_entry;
 mod reply;
 mod request;
 
+pub use clinical::RecordedReply;
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
 pub use lights::{
     KELVIN_RANGE, LightOrder, LightPace, LightsCalibrateReply, LightsSetReply, LightsTestReply, Pace,
     TestStep, check_raw_level, test_pattern,
 };
-pub use lights_report::{LightStatus, LightsReport};
+pub use lights_report::{LightStatus, LightsReport, SIMULATED};
 pub use log_entry::LogEntry;
 pub use reply::{
     Answer, CommandReply, DaemonInfo, EmergencyReply, ErrorKind, IdleEmergencyReply, IdleResumeReply,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scene::{Asks, Mark};
 use crate::time::Millis;
+use crate::vitals::{Flag, Reading};
 
 use super::command::{Command, Source, Target};
 
@@ -154,9 +155,14 @@ pub enum EventKind {
         playlist: String,
         path: String,
     },
+    /// A track flagged for the curators. Once per play of a track: a second skip before the
+    /// next track starts is logged again only to upgrade the flag to `grounding`.
     TrackSkipped {
         playlist: Option<String>,
         path: Option<String>,
+        /// The skip went to the scene's grounding track (`skip --grounding`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grounding: bool,
         source: Source,
     },
     Error {
@@ -188,6 +194,19 @@ pub enum EventKind {
         muted: bool,
         paused: bool,
         fade: Millis,
+    },
+    /// Vital signs the therapist entered, with the clinic's thresholds they crossed then.
+    Vitals {
+        #[serde(flatten)]
+        reading: Reading,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        flags: Vec<Flag>,
+        source: Source,
+    },
+    /// A note the therapist entered.
+    Note {
+        text: String,
+        source: Source,
     },
 }
 
@@ -228,6 +247,8 @@ impl EventKind {
             EventKind::SessionEnded { .. } => "session_ended",
             EventKind::LookSet { .. } => "look_set",
             EventKind::MusicSet { .. } => "music_set",
+            EventKind::Vitals { .. } => "vitals",
+            EventKind::Note { .. } => "note",
         }
     }
 
@@ -244,7 +265,9 @@ impl EventKind {
             | EventKind::LegacyCommand { source, .. }
             | EventKind::Reloaded { source, .. }
             | EventKind::TrackSkipped { source, .. }
-            | EventKind::SessionEnded { source, .. } => Some(source),
+            | EventKind::SessionEnded { source, .. }
+            | EventKind::Vitals { source, .. }
+            | EventKind::Note { source, .. } => Some(source),
             EventKind::SessionStarted { .. }
             | EventKind::SessionResumed { .. }
             | EventKind::CueFired { .. }

@@ -93,7 +93,8 @@ fn the_planned_sublingual_session_as_a_picture() {
             "axes read whole numbers"
         );
     }
-    picture::assert_reads_well(&svg, "the plan");
+    let (_, lines) = picture::assert_reads_well(&svg, "the plan");
+    assert!(lines >= 3, "a line in each panel: {lines}");
 }
 
 /// The README shows `docs/img/sublingual-arc.svg`; drawing is deterministic, so the committed
@@ -223,7 +224,7 @@ fn a_real_session_as_picture_markdown_and_csv() {
         "--markdown",
     ]));
     assert!(
-        with_plan.contains(&format!("| 1 | {} | 15:00 |", titles[0])),
+        with_plan.contains(&format!("| 1 | {} | 15 min |", titles[0])),
         "planned length of the first phase:\n{with_plan}"
     );
 
@@ -255,12 +256,26 @@ fn a_real_session_as_picture_markdown_and_csv() {
         let rows = parse_csv(&csv);
         assert_eq!(
             rows[0],
-            ["wall", "session_time", "session_ms", "kind", "detail", "source"]
+            [
+                "wall",
+                "session_time",
+                "session_ms",
+                "kind",
+                "detail",
+                "source",
+                "local_time",
+                "timezone",
+                "systolic",
+                "diastolic",
+                "pulse",
+                "spo2",
+                "flags"
+            ]
         );
         assert_eq!(rows.len() - 1, lines, "one row per event line:\n{csv}");
         assert!(
-            rows.iter().all(|r| r.len() == 6),
-            "every row has six fields:\n{csv}"
+            rows.iter().all(|r| r.len() == 13),
+            "every row has thirteen fields:\n{csv}"
         );
         let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
         for kind in ["session_started", "mark_set", "override_started", "phase_entered"] {

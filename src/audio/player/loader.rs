@@ -1,18 +1,20 @@
-//! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
-//! read-ahead before handing it to the player, then keeps it full on a thread of the track's
-//! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
-//! that hangs holds back any other track. A track asked for as the gapless follower of the
-//! one loaded just before it is resampled on that one's run, so the join has no transient.
+//! The loader thread: opens tracks in the order asked, each within a deadline, measures first
+//! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
+//! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
+//! a file and only ever copies ready frames, and no read that hangs holds back any other track.
+//! A track asked for as the gapless follower of the one loaded just before it is resampled on
+//! that one's run, so the join has no transient.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled};
-use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::loudness_cache::{LoudnessCache, is_measured, known_lufs};
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_into;
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
@@ -33,6 +35,12 @@ pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
 /// every track after it. The loader asks tracks ahead of their turn, so this is well within
 /// the time the track before has left to play.
 pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long the loader waits for the measurement of a track that has none (a file added since
+/// the background measurer last looked) before it plays it at the safe level for a track of
+/// unknown loudness instead: half the load deadline, leaving the other half to open it. Most
+/// tracks measure in a second or two.
+pub const MEASURE_BUDGET: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -88,7 +96,7 @@ impl Loader {
     /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
     pub fn spawn(
         rate: u32,
-        media_root: PathBuf,
+        store: Arc<LoudnessStore>,
         level: LevelTarget,
         idle: Duration,
     ) -> std::io::Result<Loader> {
@@ -99,7 +107,7 @@ impl Loader {
         // Detached: it ends when the player drops its request sender.
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &media_root, idle))?;
+            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &store, idle))?;
         Ok(Loader {
             requests,
             results,
@@ -113,7 +121,7 @@ fn run(
     outbox: &Sender<Loaded>,
     current: &AtomicU64,
     (rate, level): (u32, LevelTarget),
-    root: &Path,
+    store: &Arc<LoudnessStore>,
     idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
@@ -123,7 +131,7 @@ fn run(
             continue;
         }
         let after = run.take().filter(|run| request.follows == Some(run.id));
-        let (loaded, stream, carried) = load_within(request, (rate, level), after, root, LOAD_DEADLINE);
+        let (loaded, stream, carried) = load_within(request, (rate, level), after, store, LOAD_DEADLINE);
         run = carried;
         if outbox.send(loaded).is_err() {
             return;
@@ -173,12 +181,14 @@ fn load_within(
     request: LoadRequest,
     params: (u32, LevelTarget),
     after: Option<RunSoFar>,
-    root: &Path,
+    store: &Arc<LoudnessStore>,
     deadline: Duration,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
-    let root = root.to_path_buf();
-    match within_deadline(deadline, move || load(request, params, after, &root)) {
+    let store = store.clone();
+    match within_deadline(deadline, move || {
+        load(request, params, after, &store, MEASURE_BUDGET)
+    }) {
         Some(done) => done,
         None => {
             let error = LoadError::NotReady {
@@ -212,14 +222,56 @@ fn within_deadline<T: Send + 'static>(
     result.recv_timeout(deadline).ok()
 }
 
-/// Opens and primes one track; the stream comes back to be kept full while it plays, with the
-/// gapless run as far as it takes it. `rate` and `level` are the output's rate and how tracks
-/// are levelled; `after`, the run it carries on.
+/// Measures `rel` if `cache` knows its loudness neither from a measurement nor from a
+/// ReplayGain tag, waiting at most `budget`; whether it is known now. The measuring runs on a
+/// thread of its own: one that takes longer goes on after the wait, and is kept for the track's
+/// next turn.
+fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, budget: Duration) -> bool {
+    if is_measured(store.media_root(), rel, cache) || known_lufs(store.media_root(), rel, cache).is_some() {
+        return true;
+    }
+    let started = Instant::now();
+    let (measuring, path) = (store.clone(), rel.to_string());
+    let measured = within_deadline(budget, move || {
+        let measured = measure_into(&measuring, &path);
+        if let Err(e) = measuring.save() {
+            tracing::warn!(path, "{}", crate::error_text::error_chain(&e));
+        }
+        measured
+    });
+    match measured {
+        Some(Ok(loudness)) => {
+            tracing::info!(
+                path = rel,
+                lufs = ?loudness.lufs,
+                took_ms = started.elapsed().as_millis(),
+                "track measured before its turn"
+            );
+            true
+        }
+        // It will not open either, and is reported as it fails to.
+        Some(Err(e)) => {
+            tracing::debug!(
+                path = rel,
+                "cannot measure: {}",
+                crate::error_text::error_chain(&e)
+            );
+            false
+        }
+        None => false,
+    }
+}
+
+/// Opens and primes one track, measured first if it must be (waiting at most `budget`); the
+/// stream comes back to be kept full while it plays, with the gapless run as far as it takes
+/// it. `rate` and `level` are the output's rate and how tracks are levelled; `after`, the run it
+/// carries on.
 fn load(
     request: LoadRequest,
     (rate, level): (u32, LevelTarget),
     after: Option<RunSoFar>,
-    media_root: &Path,
+    store: &Arc<LoudnessStore>,
+    budget: Duration,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let LoadRequest {
         id,
@@ -228,11 +280,15 @@ fn load(
         start_at,
         follows: _,
     } = request;
-    // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
-    // a missing or unreadable cache only means unlevelled tracks, never silence.
-    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
+    let mut cache = store.load();
+    let known = measure_ahead(store, &cache, &track.path, budget);
+    if !is_measured(store.media_root(), &track.path, &cache) {
+        // Measured just now, or since the wait ended.
+        cache = store.load();
+    }
     let levelling = Levelling {
-        media_root,
+        media_root: store.media_root(),
         cache: &cache,
         level,
     };
@@ -246,6 +302,14 @@ fn load(
             (Loaded::Passed { generation, id }, None, None)
         }
         Ok(levelled) => {
+            if !known {
+                tracing::warn!(
+                    path = track.path,
+                    gain_db = levelled.gain_db,
+                    "track not measured in time: it plays at a safe level, quieter than the target \
+                     rather than louder; its measurement goes on for its next turn"
+                );
+            }
             let open = Open {
                 id,
                 stream: levelled.stream,
@@ -337,7 +401,8 @@ mod tests {
             follows: None,
         };
         let started = Instant::now();
-        let (loaded, stream, _) = load_within(request, (48_000, level()), None, dir.path(), LOAD_DEADLINE);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, stream, _) = load_within(request, (48_000, level()), None, &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {
@@ -346,6 +411,64 @@ mod tests {
                 assert!(text.contains("pipe.wav") && text.contains("a FIFO"), "{text}");
             }
             other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// A tone of `seconds` as `tone.wav` in `dir`, and the request for it.
+    fn tone_request(dir: &std::path::Path, seconds: usize) -> LoadRequest {
+        let tone = crate::audio::test_media::sine(seconds * 8_000, 8_000, 440.0, 0.5);
+        crate::audio::test_media::write_wav(&dir.join("tone.wav"), &tone, 8_000, 1);
+        LoadRequest {
+            id: 1,
+            generation: 1,
+            track: playlist::Track::plain("tone.wav"),
+            start_at: Duration::ZERO,
+            follows: None,
+        }
+    }
+
+    fn gain_of(loaded: Loaded) -> f32 {
+        match loaded {
+            Loaded::Ready { track, .. } => track.gain_db,
+            other => panic!("expected a track, got {other:?}"),
+        }
+    }
+
+    /// A file added since the background measurer last looked is measured before it plays,
+    /// levelled from that measurement, and the measurement is kept.
+    #[test]
+    fn an_unmeasured_track_is_measured_before_it_plays() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = tone_request(dir.path(), 1);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, MEASURE_BUDGET);
+        let measured = crate::audio::measure::measure(&dir.path().join("tone.wav")).unwrap();
+        // Mono on two speakers plays 3 dB louder than it measures.
+        let expected = level().target_lufs - measured.lufs.unwrap() - 3.0103;
+        let gain = gain_of(loaded);
+        assert!(
+            expected < -5.0 && (f64::from(gain) - expected).abs() < 0.01,
+            "{gain} vs {expected}"
+        );
+        let cache = crate::audio::loudness_cache::LoudnessCache::load(dir.path()).unwrap();
+        assert!(is_measured(dir.path(), "tone.wav", &cache), "kept for next time");
+    }
+
+    /// A track whose measurement does not finish in time plays as if it were as loud as a track
+    /// can be: never louder than the target. The measuring goes on, for its next turn.
+    #[test]
+    fn a_track_not_measured_in_time_plays_at_a_safe_level() {
+        let dir = tempfile::tempdir().unwrap();
+        // Long enough that its measuring cannot finish between the wait's end and the opening.
+        let request = tone_request(dir.path(), 600);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, Duration::ZERO);
+        let safe = level().target_lufs - crate::audio::track::LOUDEST_UNMEASURED_LUFS;
+        assert_eq!(f64::from(gain_of(loaded)), safe);
+        let started = Instant::now();
+        while !is_measured(dir.path(), "tone.wav", &store.load()) {
+            assert!(started.elapsed() < Duration::from_secs(20), "never measured");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -1,9 +1,11 @@
 //! [`Player`]: the real music adapter. A handle that sends commands to a player thread, which
-//! owns the mixer and an output; a loader thread decodes tracks ahead of it. Nothing here
-//! blocks the engine, and nothing on the audio path touches a file.
+//! owns the mixer and an output; a loader thread decodes tracks ahead of it, and a measurer
+//! thread measures the media's loudness in the background. Nothing here blocks the engine, and
+//! nothing on the audio path touches a file.
 
 mod cursor;
 mod loader;
+mod measurer;
 mod worker;
 
 #[cfg(test)]
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use super::AudioOutput;
 use super::gain::SILENCE_DB;
+use super::loudness_store::LoudnessStore;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
 use super::track::LevelTarget;
@@ -30,7 +33,9 @@ use crate::time::Millis;
 use crate::timeline::MusicTarget;
 
 pub use cursor::{Cursor, Upcoming};
-pub use loader::LoadError;
+pub use loader::{LoadError, MEASURE_BUDGET};
+use measurer::Measurer;
+pub use measurer::POLL as MEASURE_POLL;
 pub use worker::MIN_FADE;
 use worker::{Command, PlayState, Worker};
 
@@ -47,12 +52,25 @@ pub struct PlayerSetup {
     pub rate: u32,
     /// The hard ceiling in dBFS (0 or below).
     pub ceiling_db: f32,
-    /// The loudness analysed tracks are levelled to, in LUFS.
+    /// The loudness every track is levelled to, in LUFS.
     pub target_lufs: f64,
     /// The largest lift levelling gives a quiet track, in dB.
     pub max_boost_db: f64,
     /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
     pub pace: Pace,
+    pub measuring: Measuring,
+}
+
+/// How the player keeps its tracks measured. Whatever this says, the loader measures a track
+/// that has no measurement before it plays it.
+#[derive(Debug, Clone, Default)]
+pub struct Measuring {
+    /// Where measurements are kept when the media directory cannot be written (the daemon's
+    /// state directory).
+    pub fallback_dir: Option<PathBuf>,
+    /// How often the media is looked over for files to measure in the background; `None`
+    /// measures nothing in the background.
+    pub poll: Option<Duration>,
 }
 
 impl PlayerSetup {
@@ -75,6 +93,10 @@ impl PlayerSetup {
             target_lufs: config.audio.target_lufs,
             max_boost_db: config.audio.max_boost_db,
             pace: Pace::RealTime,
+            measuring: Measuring {
+                fallback_dir: None,
+                poll: Some(MEASURE_POLL),
+            },
         }
     }
 }
@@ -93,6 +115,8 @@ pub struct Player {
     commands: Sender<Command>,
     status: Arc<Mutex<String>>,
     thread: Option<JoinHandle<()>>,
+    store: Arc<LoudnessStore>,
+    measurer: Option<Measurer>,
 }
 
 impl Player {
@@ -107,7 +131,22 @@ impl Player {
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
         let level = setup.level();
-        let loader = loader::Loader::spawn(setup.rate, setup.media_root, level, idle).map_err(|source| {
+        let store = Arc::new(LoudnessStore::new(
+            &setup.media_root,
+            setup.measuring.fallback_dir.as_deref(),
+        ));
+        let measurer = match setup.measuring.poll {
+            Some(poll) => Some(
+                Measurer::spawn(store.clone(), files_of(&setup.playlists), poll).map_err(|source| {
+                    PlayerError::Thread {
+                        what: "loudness measurer",
+                        source,
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        let loader = loader::Loader::spawn(setup.rate, store.clone(), level, idle).map_err(|source| {
             PlayerError::Thread {
                 what: "audio loader",
                 source,
@@ -137,6 +176,8 @@ impl Player {
             commands,
             status,
             thread: Some(thread),
+            store,
+            measurer,
         })
     }
 
@@ -153,6 +194,9 @@ impl AudioOutput for Player {
     }
 
     fn set_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {
+        if let Some(measurer) = &self.measurer {
+            measurer.prefer(files_of(&playlists));
+        }
         self.send(Command::Playlists(playlists));
     }
 
@@ -177,7 +221,19 @@ impl Drop for Player {
         {
             tracing::error!("the audio player thread panicked");
         }
+        // What the measurer found since it last wrote is not measured again next time.
+        if let Err(e) = self.store.save() {
+            tracing::warn!("{}", error_chain(&e));
+        }
     }
+}
+
+/// Every file the playlists name, in their order: measured before the rest of the media.
+fn files_of(playlists: &BTreeMap<String, Playlist>) -> Vec<String> {
+    playlists
+        .values()
+        .flat_map(|p| p.tracks.iter().map(|t| t.path.clone()))
+        .collect()
 }
 
 /// Moves the mixer's level, mute and pause to `target`'s, touching only what changed since

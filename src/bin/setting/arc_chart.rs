@@ -68,11 +68,13 @@ pub struct Shade {
 }
 
 /// What an event marker stands for; each has its own shape.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Marker {
     Mark,
     Prompt,
     Vitals,
+    /// A reading past one of the clinic's thresholds.
+    VitalsAlert,
     Note,
     Skip,
 }

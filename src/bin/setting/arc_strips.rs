@@ -42,6 +42,7 @@ pub fn legend(arc: &Arc, area: &Area<'_>) -> anyhow::Result<()> {
         (Marker::Mark, "mark"),
         (Marker::Prompt, "prompt"),
         (Marker::Vitals, "vitals"),
+        (Marker::VitalsAlert, "vitals past a threshold"),
         (Marker::Note, "note"),
         (Marker::Skip, "skipped track"),
     ];
@@ -128,6 +129,7 @@ fn draw_marker(area: &Area<'_>, marker: Marker, (x, y): (i32, i32)) -> anyhow::R
             RGBColor(40, 70, 140).filled(),
         )),
         Marker::Vitals => area.draw(&Circle::new((x, y), r, RGBColor(20, 120, 80).filled())),
+        Marker::VitalsAlert => area.draw(&Circle::new((x, y), r + 1, RGBColor(200, 30, 30).filled())),
         Marker::Note => area.draw(&Rectangle::new(
             [(x - r + 1, y - r + 1), (x + r - 1, y + r - 1)],
             RGBColor(110, 110, 110).filled(),

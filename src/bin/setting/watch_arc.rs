@@ -128,27 +128,21 @@ fn marker(status: &Status, (start, end): (usize, usize)) -> (usize, bool) {
 /// A label cut to `room` columns at a word boundary, with an ellipsis when anything is left
 /// out; a single word too long for the room keeps its first letters before the ellipsis.
 pub fn fit(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= room {
         return text.to_string();
     }
     if room == 0 {
         return String::new();
     }
-    let mut kept = String::new();
-    for word in text.split_whitespace() {
-        let with = if kept.is_empty() {
-            word.to_string()
-        } else {
-            format!("{kept} {word}")
-        };
-        if with.chars().count() + 1 > room {
-            break;
-        }
-        kept = with;
-    }
-    if kept.is_empty() {
-        kept = text.chars().take(room - 1).collect();
-    }
+    let limit = room - 1;
+    // The last space that ends a word within the room; the text's own spacing before it stays,
+    // so columns of times line up still.
+    let cut = (1..=limit)
+        .rev()
+        .find(|&i| chars[i].is_whitespace() && !chars[i - 1].is_whitespace())
+        .unwrap_or(limit);
+    let mut kept: String = chars[..cut].iter().collect();
     kept.push('…');
     kept
 }
@@ -165,5 +159,9 @@ mod tests {
         assert_eq!(fit("Dosing", 5), "Dosi…");
         assert_eq!(fit("Dosing", 1), "…");
         assert_eq!(fit("Dosing", 0), "");
+        assert_eq!(
+            fit("   1:01      1:00  dose marked (socket (ana))", 30),
+            "   1:01      1:00  dose…"
+        );
     }
 }

@@ -344,7 +344,18 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
         .events
         .iter()
         .skip(skip)
-        .map(|e| Line::raw(e.as_str()))
+        .map(|e| {
+            // Cut at a word with an ellipsis, so that "(socket (ana))" never reads "(sock".
+            let shown = crate::watch_arc::fit(e, usize::from(area.width.saturating_sub(2)));
+            if crate::watch::stands_out(e) {
+                Line::styled(
+                    shown,
+                    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Line::raw(shown)
+            }
+        })
         .collect();
     Paragraph::new(lines).block(frame(" events ")).render(area, buf);
 }

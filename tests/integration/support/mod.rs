@@ -92,6 +92,8 @@ pub struct Builder {
     envs: Vec<(String, String)>,
     /// Runs the daemon as this uid and gid, as its own user would run it installed.
     user: Option<(u32, u32)>,
+    /// `--audio`: `null` unless a test records what is heard.
+    audio: String,
 }
 
 impl Builder {
@@ -109,6 +111,12 @@ impl Builder {
 
     pub fn arg(mut self, arg: impl Into<String>) -> Builder {
         self.extra_args.push(arg.into());
+        self
+    }
+
+    /// The music to `output` (`wav:PATH` to record it) instead of to nowhere.
+    pub fn audio(mut self, output: impl Into<String>) -> Builder {
+        self.audio = output.into();
         self
     }
 
@@ -180,6 +188,7 @@ impl Daemon {
             extra_args: Vec::new(),
             envs: Vec::new(),
             user: None,
+            audio: "null".into(),
         }
     }
 
@@ -267,7 +276,8 @@ impl Daemon {
             .arg("--log-level")
             .arg("debug")
             // The real player, but never through the speakers of whoever runs the tests.
-            .args(["--audio", "null"])
+            .arg("--audio")
+            .arg(&self.builder.audio)
             .args(&self.builder.extra_args)
             .envs(self.builder.envs.clone())
             .stdin(Stdio::null())
