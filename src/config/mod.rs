@@ -25,6 +25,7 @@ mod raw_buttons;
 mod raw_lights;
 mod remote;
 mod secret;
+mod session;
 mod validate;
 mod vitals;
 

@@ -99,6 +99,7 @@ pub fn policy(doc: &mut Document<'_>, raw: &RawOverrides) -> Option<Policy> {
         max_volume_boost_db: max_volume_boost_db?,
         max_light_step_percent: max_light_step_percent? as f32,
         max_kelvin_step: max_kelvin_step?.round() as i32,
+        prompt_reminder: d.prompt_reminder,
     })
 }
 

@@ -18,6 +18,9 @@ pub struct RawConfig {
     pub paths: RawPaths,
     #[serde(default)]
     pub overrides: RawOverrides,
+    /// `[session]`: how the session treats the therapist (prompt reminders).
+    #[serde(default)]
+    pub session: RawSession,
     #[serde(default)]
     pub audio: RawAudio,
     pub mqtt: Option<Spanned<RawMqtt>>,
@@ -90,6 +93,12 @@ pub struct RawOverrides {
     pub max_volume_boost_db: Option<Spanned<f64>>,
     pub max_light_step_percent: Option<Spanned<f64>>,
     pub max_kelvin_step: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    pub prompt_reminder: Option<Spanned<String>>,
 }
 
 /// Each key optional: what is left out keeps the built-in value.

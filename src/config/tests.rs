@@ -204,3 +204,19 @@ fn audio_rejects_a_bad_output_a_positive_ceiling_and_a_strange_rate() {
     );
     assert!(one(&format!("{ROOM}[audio]\nvolume = 3\n")).contains("volume"));
 }
+
+#[test]
+fn prompt_reminder_defaults_to_ten_minutes_and_is_held_to_its_range() {
+    assert_eq!(parse(ROOM).unwrap().policy.prompt_reminder, Millis::from_mins(10));
+    let set = parse(&format!("{ROOM}[session]\nprompt_reminder = \"15m\"\n")).unwrap();
+    assert_eq!(set.policy.prompt_reminder, Millis::from_mins(15));
+    assert_eq!(
+        one(&format!("{ROOM}[session]\nprompt_reminder = \"20s\"\n")),
+        "8:19: [session] prompt_reminder of 20s is out of range; expected between 1m and 2h"
+    );
+    assert!(
+        one(&format!("{ROOM}[session]\nprompt_reminder = \"soon\"\n")).starts_with("8:19: "),
+        "a bad duration is named at its place"
+    );
+    assert!(one(&format!("{ROOM}[session]\nreminder = \"5m\"\n")).contains("unknown field `reminder`"));
+}

@@ -11,7 +11,7 @@ use super::LightsConfig;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
-use super::{audio, broker, buttons, lights, networks, overrides, remote, vitals};
+use super::{audio, broker, buttons, lights, networks, overrides, remote, session, vitals};
 use crate::diagnostic::Document;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
@@ -21,6 +21,7 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let daemon = daemon(doc, &raw.daemon, base, env);
     let paths = paths(&raw.paths, base);
     let policy = overrides::policy(doc, &raw.overrides);
+    let prompt_reminder = session::prompt_reminder(doc, &raw.session);
     let audio = audio::audio(doc, &raw.audio, base);
     let lights = room_lights(doc, &raw, base, room.as_ref().map(|r| r.name.as_str()));
     let remote = remote::remote(doc, raw.remote.as_ref(), raw.mqtt.as_ref());
@@ -31,6 +32,7 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
         room?, daemon?, policy?, audio?, lights?, remote?, buttons?, vitals?,
     );
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
+    policy.prompt_reminder = prompt_reminder?;
     Some(Config {
         path: path.to_path_buf(),
         room,

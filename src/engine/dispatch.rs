@@ -32,7 +32,9 @@ fn apply_room(lights: &mut dyn LightOutput, audio: &mut dyn AudioOutput, room: &
             } => lights.set(zone, *look, *fade, *urgent),
             Action::Music(target) => audio.apply(target),
             Action::Skip { crossfade, to } => audio.skip(*crossfade, to.as_deref()),
-            Action::Prompt { text } => tracing::warn!(prompt = %text, "prompt for the therapist"),
+            Action::Prompt { text, number } => {
+                tracing::warn!(prompt = %text, number, "prompt for the therapist")
+            }
             Action::Log(_) | Action::Persist | Action::Finished => {}
         }
     }

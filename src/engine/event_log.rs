@@ -189,9 +189,7 @@ mod tests {
             event: Event {
                 at: Millis(n),
                 timeline: Millis(n),
-                kind: EventKind::Prompt {
-                    text: format!("p{n}"),
-                },
+                kind: EventKind::hint(format!("p{n}")),
             },
         }
     }

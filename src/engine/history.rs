@@ -240,7 +240,7 @@ mod tests {
         .unwrap();
         for n in 1..3000 {
             let text = format!("prompt number {n}, long enough to fill the log past its tail");
-            log.append(&entry(n, EventKind::Prompt { text })).unwrap();
+            log.append(&entry(n, EventKind::hint(text))).unwrap();
         }
         log.append(&entry(
             3000,

@@ -176,10 +176,20 @@ fn take_on(running: &Config, mut fresh: Config) -> (Config, Changes) {
     if fresh.paths.scenes != running.paths.scenes {
         changes.applied.push("paths.scenes".into());
     }
-    if fresh.policy != running.policy {
+    // The reminder is the policy's too, but written under `[session]`: named as written.
+    let overrides_changed = crate::timeline::Policy {
+        prompt_reminder: running.policy.prompt_reminder,
+        ..fresh.policy.clone()
+    } != running.policy;
+    if overrides_changed {
         changes
             .applied
             .push("overrides (for sessions started from now)".into());
+    }
+    if fresh.policy.prompt_reminder != running.policy.prompt_reminder {
+        changes
+            .applied
+            .push("session.prompt_reminder (for sessions started from now)".into());
     }
     (fresh, changes)
 }
@@ -232,6 +242,18 @@ name = "ceiling"
         assert_eq!(
             changes.applied,
             vec!["overrides (for sessions started from now)".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_new_prompt_reminder_is_named_as_written() {
+        let running = config("");
+        let fresh = config("[session]\nprompt_reminder = \"5m\"\n");
+        let (now, changes) = take_on(&running, fresh);
+        assert_eq!(now.policy.prompt_reminder, crate::time::Millis::from_mins(5));
+        assert_eq!(
+            changes.applied,
+            vec!["session.prompt_reminder (for sessions started from now)".to_string()]
         );
     }
 

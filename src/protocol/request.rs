@@ -24,6 +24,12 @@ pub enum Op {
     Mark {
         mark: Mark,
     },
+    /// Acknowledge the clinical prompt numbered `number` (`#3` in `status`), or the oldest
+    /// waiting when left out.
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u32>,
+    },
     Next,
     Hold,
     Release,
@@ -179,6 +185,7 @@ impl Op {
         };
         let (command, target) = match self {
             Op::Mark { mark } => (Command::Mark { mark: *mark }, Target::Room),
+            Op::Ack { number } => (Command::Ack { number: *number }, Target::Room),
             Op::Next => (Command::Next, Target::Room),
             Op::Hold => (Command::Hold, Target::Room),
             Op::Release => (Command::Release, Target::Room),

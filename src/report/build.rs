@@ -6,8 +6,9 @@ use crate::time::Millis;
 use crate::timeline::{Command, EventKind, OverrideKind, Source, Target};
 
 use super::model::{
-    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,
-    PhaseRecord, PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord, VitalsRecord,
+    AckRecord, CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord,
+    OverrideRecord, PhaseRecord, PromptRecord, Report, ResumeRecord, SkippedRecord, Stamp, TimelineItem,
+    TrackRecord, VitalsRecord,
 };
 
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
@@ -28,6 +29,7 @@ pub fn told_by_its_effect(kind: &EventKind) -> bool {
     match command {
         Command::Next
         | Command::Mark { .. }
+        | Command::Ack { .. }
         | Command::Pause { .. }
         | Command::Check
         | Command::Emergency
@@ -91,6 +93,16 @@ struct Builder {
 }
 
 impl Builder {
+    /// The clinical prompt numbered `number`, the latest of that number (a log is one session,
+    /// whose numbers are never reused).
+    fn clinical_prompt(&mut self, number: u32) -> Option<&mut PromptRecord> {
+        self.report
+            .prompts
+            .iter_mut()
+            .rev()
+            .find(|p| p.number == Some(number))
+    }
+
     fn add(&mut self, entry: &LogEntry) {
         let at = Stamp {
             at: entry.event.at,
@@ -106,7 +118,7 @@ impl Builder {
         if shown {
             // A cue that only prompts is logged as the cue and then its prompt; telling it once
             // is enough.
-            if let EventKind::Prompt { text } = &entry.event.kind
+            if let EventKind::Prompt { text, .. } = &entry.event.kind
                 && let Some(last) = self.report.timeline.last()
                 && matches!(&last.event, EventKind::CueFired { label, .. } if label == text)
                 && last.at.at == at.at
@@ -165,9 +177,46 @@ impl Builder {
                     label: label.clone(),
                 });
             }
-            EventKind::Prompt { text } => self.report.prompts.push(PromptRecord {
+            EventKind::Prompt {
+                text,
+                number,
+                skipped_phase,
+                ..
+            } => self.report.prompts.push(PromptRecord {
                 at,
                 text: text.clone(),
+                number: *number,
+                skipped_phase: skipped_phase.clone(),
+                reminders: 0,
+                acknowledged: None,
+            }),
+            EventKind::PromptReminder { number, .. } => {
+                if let Some(p) = self.clinical_prompt(*number) {
+                    p.reminders += 1;
+                }
+            }
+            EventKind::PromptAcknowledged { number, source, .. } => {
+                if let Some(p) = self.clinical_prompt(*number) {
+                    p.acknowledged = Some(AckRecord {
+                        waited: at.at.saturating_sub(p.at.at),
+                        at,
+                        source: source.clone(),
+                    });
+                }
+            }
+            EventKind::PhaseSkipped {
+                index,
+                id,
+                title,
+                reason,
+                source,
+            } => self.report.skipped_phases.push(SkippedRecord {
+                at,
+                index: *index,
+                id: id.clone(),
+                title: title.clone(),
+                reason: reason.clone(),
+                source: source.clone(),
             }),
             EventKind::OverrideStarted { kind, target, source } => {
                 // A repeated emergency re-asserts the one under way rather than starting another.
@@ -492,6 +541,9 @@ mod tests {
                 30,
                 EventKind::Prompt {
                     text: "Blood pressure check".into(),
+                    number: None,
+                    asks: None,
+                    skipped_phase: None,
                 },
             ),
             entry(
@@ -753,7 +805,7 @@ mod tests {
                     label: "Spit".into(),
                 },
             ),
-            entry(7, 7, EventKind::Prompt { text: "Spit".into() }),
+            entry(7, 7, EventKind::hint("Spit")),
             entry(
                 8,
                 8,
@@ -768,7 +820,7 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                &EventKind::Prompt { text: "Spit".into() },
+                &EventKind::hint("Spit"),
                 &EventKind::CueFired {
                     phase: None,
                     label: "lights down".into()
@@ -833,6 +885,86 @@ mod tests {
                 .iter()
                 .all(|i| !matches!(i.event, EventKind::LookSet { .. } | EventKind::MusicSet { .. })),
             "levels are drawn, not told"
+        );
+    }
+
+    #[test]
+    fn clinical_prompts_record_who_acknowledged_them_and_when() {
+        let raised = |n: u32, text: &str, skipped: Option<&str>| EventKind::Prompt {
+            text: text.into(),
+            number: Some(n),
+            asks: None,
+            skipped_phase: skipped.map(String::from),
+        };
+        let report = Report::from_entries(&[
+            entry(
+                0,
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: SESSION.into(),
+                },
+            ),
+            entry(
+                3,
+                3,
+                EventKind::PhaseSkipped {
+                    index: 1,
+                    id: "intention".into(),
+                    title: "Intention".into(),
+                    reason: "dose marked".into(),
+                    source: cli(),
+                },
+            ),
+            entry(3, 3, raised(1, "Baseline blood pressure", Some("intention"))),
+            entry(10, 10, raised(2, "Spit out the lozenge", None)),
+            entry(
+                13,
+                13,
+                EventKind::PromptReminder {
+                    number: 1,
+                    text: "Baseline blood pressure".into(),
+                    raised: Millis::from_mins(3),
+                    reminders: 1,
+                },
+            ),
+            entry(
+                14,
+                14,
+                EventKind::PromptAcknowledged {
+                    number: 1,
+                    text: "Baseline blood pressure".into(),
+                    raised: Millis::from_mins(3),
+                    source: cli(),
+                },
+            ),
+            entry(15, 15, EventKind::hint("The planned 10:00 has passed")),
+        ]);
+        assert_eq!(report.prompts.len(), 3);
+        let first = &report.prompts[0];
+        assert_eq!(first.reminders, 1);
+        let ack = first.acknowledged.as_ref().expect("acknowledged");
+        assert_eq!(
+            (ack.at.at, ack.waited),
+            (Millis::from_mins(14), Millis::from_mins(11))
+        );
+        assert_eq!(ack.source, cli());
+        assert_eq!(first.skipped_phase.as_deref(), Some("intention"));
+        assert!(report.prompts[1].acknowledged.is_none());
+        assert_eq!(report.prompts[2].number, None);
+        assert_eq!(report.skipped_phases.len(), 1);
+        let text = crate::report::render_text(&report);
+        assert!(
+            text.contains("acknowledged at 14:00 by cli (ana) after 11:00"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#2      10:00  Spit out the lozenge\n        NOT ACKNOWLEDGED"),
+            "{text}"
+        );
+        assert!(
+            text.contains("phase 2 Intention skipped at 3:00: dose marked"),
+            "{text}"
         );
     }
 }

@@ -42,7 +42,40 @@ pub fn describe_event(kind: &EventKind) -> String {
             label,
         } => format!("cue {label} (phase {phase})"),
         EventKind::CueFired { phase: None, label } => format!("cue {label}"),
-        EventKind::Prompt { text } => format!("PROMPT: {text}"),
+        EventKind::Prompt {
+            text,
+            number: Some(n),
+            skipped_phase,
+            ..
+        } => {
+            let skipped = skipped_phase
+                .as_ref()
+                .map_or(String::new(), |p| format!(" (from skipped phase {p})"));
+            format!("PROMPT #{n}: {text}{skipped}")
+        }
+        EventKind::Prompt {
+            text, number: None, ..
+        } => format!("hint: {text}"),
+        EventKind::PromptReminder {
+            number, text, raised, ..
+        } => format!("REMINDER #{number}, waiting since {raised}: {text}"),
+        EventKind::PromptAcknowledged {
+            number, text, source, ..
+        } => format!(
+            "prompt #{number} acknowledged ({}): {text}",
+            describe_source(source)
+        ),
+        EventKind::PhaseSkipped {
+            index,
+            title,
+            reason,
+            source,
+            ..
+        } => format!(
+            "phase {} skipped: {title} ({reason}; {})",
+            index + 1,
+            describe_source(source)
+        ),
         EventKind::OverrideStarted { kind, target, source } => {
             format!("{} on, {target} ({})", kind.name(), describe_source(source))
         }

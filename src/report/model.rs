@@ -47,6 +47,9 @@ pub struct Report {
     pub marks: Vec<MarkRecord>,
     pub overrides: Vec<OverrideRecord>,
     pub prompts: Vec<PromptRecord>,
+    /// Phases a mark jumped over.
+    #[serde(default)]
+    pub skipped_phases: Vec<SkippedRecord>,
     pub cues: Vec<CueRecord>,
     pub commands: Vec<CommandRecord>,
     pub tracks: Vec<TrackRecord>,
@@ -146,6 +149,39 @@ pub struct OverrideRecord {
 pub struct PromptRecord {
     pub at: Stamp,
     pub text: String,
+    /// A clinical prompt's number in the queue; `None` for a hint from the system (and for
+    /// every prompt of logs from before the queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// The phase a mark jumped over that it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_phase: Option<String>,
+    /// Reminders given while it waited.
+    #[serde(default)]
+    pub reminders: u32,
+    /// Who acknowledged it and when; `None` while it waits (or for a hint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AckRecord>,
+}
+
+/// A clinical prompt acknowledged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AckRecord {
+    pub at: Stamp,
+    pub source: Source,
+    /// Session time from the prompt to its acknowledgement.
+    pub waited: Millis,
+}
+
+/// A phase a mark jumped over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRecord {
+    pub at: Stamp,
+    pub index: usize,
+    pub id: String,
+    pub title: String,
+    pub reason: String,
+    pub source: Source,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

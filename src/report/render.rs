@@ -14,6 +14,7 @@ pub fn render_text(report: &Report) -> String {
     summary(report, &mut out);
     phases(report, &mut out);
     marks(report, &mut out);
+    prompts(report, &mut out);
     vitals(report, &mut out);
     notes(report, &mut out);
     overrides(report, &mut out);
@@ -162,6 +163,57 @@ fn notes(report: &Report, out: &mut String) {
             n.at.clock(),
             n.text,
             describe_source(&n.source)
+        );
+    }
+}
+
+/// Each clinical prompt with who acknowledged it and when (or that nobody did), and the
+/// phases a mark jumped over.
+fn prompts(report: &Report, out: &mut String) {
+    let clinical: Vec<_> = report.prompts.iter().filter(|p| p.number.is_some()).collect();
+    if clinical.is_empty() && report.skipped_phases.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nprompts");
+    for p in clinical {
+        let acked = match &p.acknowledged {
+            Some(a) => format!(
+                "acknowledged at {} by {} after {}",
+                a.at.at,
+                describe_source(&a.source),
+                a.waited
+            ),
+            None => "NOT ACKNOWLEDGED".into(),
+        };
+        let mut notes = Vec::new();
+        if let Some(phase) = &p.skipped_phase {
+            notes.push(format!("from skipped phase {phase}"));
+        }
+        if p.reminders > 0 {
+            notes.push(format!("reminded {}x", p.reminders));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  #{:<3} {:>8}  {}{notes}\n        {acked}",
+            p.number.unwrap_or_default(),
+            p.at.at.to_string(),
+            p.text
+        );
+    }
+    for s in &report.skipped_phases {
+        let _ = writeln!(
+            out,
+            "  phase {} {} skipped at {}: {} ({})",
+            s.index + 1,
+            s.title,
+            s.at.at,
+            s.reason,
+            describe_source(&s.source)
         );
     }
 }

@@ -12,6 +12,6 @@ pub use cue_time::{CueTimeError, parse_cue_time};
 pub use error::SceneError;
 pub use load::{SceneContext, load_scene, parse_scene};
 pub use model::{
-    Anchor, Cue, CueTime, LightCue, LightSpec, Look, Mark, MusicCue, MusicSpec, Phase, PhaseEnd, Ramp,
+    Anchor, Asks, Cue, CueTime, LightCue, LightSpec, Look, Mark, MusicCue, MusicSpec, Phase, PhaseEnd, Ramp,
     Repeat, Scene, SceneKind,
 };

@@ -159,8 +159,30 @@ pub struct Cue {
     /// Repeat every so often, this many times in all (IV blood-pressure checks).
     pub repeat: Option<Repeat>,
     pub prompt: Option<String>,
+    /// What the prompt asks the therapist to record (`asks = "vitals"`), so that recording it
+    /// can acknowledge the prompt. Absent from scenes saved before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asks: Option<Asks>,
     pub music: Option<MusicCue>,
     pub light: BTreeMap<String, LightCue>,
+}
+
+/// Something a prompt asks to be recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Asks {
+    /// Blood pressure and pulse (and what else the clinic takes): `setting vitals`.
+    Vitals,
+}
+
+impl Asks {
+    pub const ALL: [(&'static str, Asks); 1] = [("vitals", Asks::Vitals)];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Asks::Vitals => "vitals",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

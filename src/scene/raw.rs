@@ -97,6 +97,7 @@ pub struct RawCue {
     pub at: Spanned<String>,
     pub label: Option<String>,
     pub prompt: Option<Spanned<String>>,
+    pub asks: Option<Spanned<String>>,
     pub music: Option<Spanned<RawCueMusic>>,
     pub light: Option<Spanned<BTreeMap<Spanned<String>, RawCueLight>>>,
     pub repeat: Option<Spanned<RawRepeat>>,

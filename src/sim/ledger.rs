@@ -308,7 +308,9 @@ impl Firings {
             }
         }
         for action in &call.actions {
-            let Action::Prompt { text } = action else { continue };
+            let Action::Prompt { text, .. } = action else {
+                continue;
+            };
             if let Some(i) = cue_prompts.iter().position(|p| p == text) {
                 cue_prompts.remove(i);
                 continue;
@@ -329,7 +331,7 @@ impl Firings {
             let seq = call
                 .entries
                 .iter()
-                .find(|e| matches!(&e.event.kind, EventKind::Prompt { text: t } if t == text))
+                .find(|e| matches!(&e.event.kind, EventKind::Prompt { text: t, .. } if t == text))
                 .map_or(0, |e| e.seq);
             self.prompts.insert(key, seq);
             self.prompts_shown += 1;

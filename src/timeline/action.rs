@@ -29,8 +29,13 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
     },
-    /// Tell the therapist something (shown on status and watch).
-    Prompt { text: String },
+    /// Tell the therapist something (shown on status and watch): a clinical prompt, queued
+    /// under its `number` until acknowledged, or a hint from the system (no number).
+    Prompt {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u32>,
+    },
     /// Append to the session's event log.
     Log(Event),
     /// The session state changed: save it before answering anyone.

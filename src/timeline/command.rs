@@ -14,6 +14,11 @@ pub enum Command {
     Mark {
         mark: Mark,
     },
+    /// Acknowledges the clinical prompt numbered `number`, or the oldest waiting.
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u32>,
+    },
     Next,
     Hold,
     Release,
@@ -54,6 +59,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Mark { .. } => "mark",
+            Command::Ack { .. } => "ack",
             Command::Next => "next",
             Command::Hold => "hold",
             Command::Release => "release",

@@ -34,6 +34,11 @@ impl Timeline {
         };
         match command {
             Command::Mark { mark } => self.mark(mark, &source, &logged, out)?,
+            Command::Ack { number } => {
+                let index = self.find_prompt(number)?;
+                self.log_command(&logged, out);
+                self.acknowledge_at(index, source, out);
+            }
             Command::Next => {
                 let next = self.state.phase + 1;
                 if next >= self.scene.phases.len() {
@@ -267,6 +272,7 @@ impl Timeline {
         };
         self.log_command(logged, out);
         if index > self.state.phase {
+            self.skip_to(index, mark, source, out);
             self.enter_phase(index, &format!("{mark} marked"), source.clone(), out);
         } else {
             self.state.marks.insert(mark, self.state.timeline);
@@ -402,6 +408,8 @@ impl Timeline {
 fn describe(command: &Command, target: &Target) -> String {
     let what = match command {
         Command::Mark { mark } => mark.name().to_string(),
+        Command::Ack { number: Some(n) } => format!("#{n}"),
+        Command::Ack { number: None } => "oldest".into(),
         Command::Extend { by } => format!("by {}", format_duration(*by)),
         Command::Pause { walk_light: true } => "with walking light".into(),
         Command::Resume {

@@ -333,6 +333,7 @@ impl Timeline {
             Due::Cue(cue) => self.fire_cue(cue, out),
             Due::Planned => self.planned_time_reached(out),
             Due::Max => self.max_time_reached(out),
+            Due::Reminder(number) => self.remind(number, out),
         }
     }
 

@@ -13,6 +13,8 @@ pub(super) enum Due {
     Cue(CueRef),
     Planned,
     Max,
+    /// A clinical prompt, by number, waiting long enough to be reminded of.
+    Reminder(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,6 +120,9 @@ impl Timeline {
             if auto || reminder {
                 items.push((max, Due::Max));
             }
+        }
+        for prompt in &self.state.prompts {
+            items.push((prompt.remind_at, Due::Reminder(prompt.number)));
         }
         items
     }

@@ -50,6 +50,12 @@ pub enum CommandError {
     UnknownZone { zone: String, known: String },
     #[error("`{command}` acts on the whole room and cannot target a zone")]
     RoomOnly { command: &'static str },
+    #[error("no prompt is waiting to be acknowledged")]
+    NoPromptWaiting,
+    #[error("prompt #{number} was already acknowledged; waiting: {waiting}")]
+    PromptAcknowledged { number: u32, waiting: String },
+    #[error("there is no prompt #{number}; waiting: {waiting}")]
+    NoSuchPrompt { number: u32, waiting: String },
     #[error("the scene has no phase that sets {0}, and it is not a mark that can be set by hand here")]
     MarkNotInScene(Mark),
 }

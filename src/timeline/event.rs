@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::Mark;
+use crate::scene::{Asks, Mark};
 use crate::time::Millis;
 use crate::vitals::{Flag, Reading};
 
@@ -68,8 +68,42 @@ pub enum EventKind {
         phase: Option<String>,
         label: String,
     },
+    /// A clinical prompt (numbered, queued until acknowledged) or a hint from the system
+    /// (no number; logs from before the queue have every prompt so).
     Prompt {
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asks: Option<Asks>,
+        /// Raised from a phase a mark jumped over (its id).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skipped_phase: Option<String>,
+    },
+    /// A clinical prompt still waiting after `prompt_reminder`: shown again.
+    PromptReminder {
+        number: u32,
+        text: String,
+        /// Session time it was first raised.
+        raised: Millis,
+        /// Reminders so far, this one included.
+        reminders: u32,
+    },
+    /// The therapist acknowledged a clinical prompt (`setting ack`).
+    PromptAcknowledged {
+        number: u32,
+        text: String,
+        /// Session time it was raised.
+        raised: Millis,
+        source: Source,
+    },
+    /// A phase a mark jumped over: never entered; its prompts are queued all the same.
+    PhaseSkipped {
+        index: usize,
+        id: String,
+        title: String,
+        reason: String,
+        source: Source,
     },
     OverrideStarted {
         kind: OverrideKind,
@@ -177,6 +211,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A prompt with no number: a hint from the system, as every prompt of older logs reads.
+    pub fn hint(text: impl Into<String>) -> EventKind {
+        EventKind::Prompt {
+            text: text.into(),
+            number: None,
+            asks: None,
+            skipped_phase: None,
+        }
+    }
+
     /// The entry's `event` as the log writes it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -186,6 +230,9 @@ impl EventKind {
             EventKind::MarkSet { .. } => "mark_set",
             EventKind::CueFired { .. } => "cue_fired",
             EventKind::Prompt { .. } => "prompt",
+            EventKind::PromptReminder { .. } => "prompt_reminder",
+            EventKind::PromptAcknowledged { .. } => "prompt_acknowledged",
+            EventKind::PhaseSkipped { .. } => "phase_skipped",
             EventKind::OverrideStarted { .. } => "override_started",
             EventKind::OverrideEnded { .. } => "override_ended",
             EventKind::Command { .. } => "command",
@@ -210,6 +257,8 @@ impl EventKind {
         match self {
             EventKind::PhaseEntered { source, .. }
             | EventKind::MarkSet { source, .. }
+            | EventKind::PromptAcknowledged { source, .. }
+            | EventKind::PhaseSkipped { source, .. }
             | EventKind::OverrideStarted { source, .. }
             | EventKind::OverrideEnded { source, .. }
             | EventKind::Command { source, .. }
@@ -223,6 +272,7 @@ impl EventKind {
             | EventKind::SessionResumed { .. }
             | EventKind::CueFired { .. }
             | EventKind::Prompt { .. }
+            | EventKind::PromptReminder { .. }
             | EventKind::DaemonStopped
             | EventKind::LogGap { .. }
             | EventKind::Track { .. }

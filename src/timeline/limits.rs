@@ -44,6 +44,10 @@ pub const MAX_EMERGENCY_MUSIC_FADE: Millis = Millis::from_secs(5);
 /// The longest of the other music fades (mute, pause, stop, skip, volume).
 pub const MAX_MUSIC_FADE: Millis = Millis::from_secs(60);
 
+/// How long a clinical prompt may wait before it is reminded of again: often enough to
+/// matter, never so often that reminders bury the screen.
+pub const PROMPT_REMINDER: RangeInclusive<Millis> = Millis::from_mins(1)..=Millis::from_mins(120);
+
 /// No session runs for a month: session and timeline times past this are a damaged state,
 /// and would overflow the clock's arithmetic long before they meant anything.
 pub const MAX_SESSION_TIME: Millis = Millis::from_mins(30 * 24 * 60);

@@ -133,10 +133,18 @@ impl Timeline {
         }
     }
 
+    /// A hint from the system (a planned time passed): shown until the phase changes, never
+    /// queued, since the timeline itself says what happens if nobody acts.
     pub(super) fn prompt(&mut self, text: String, out: &mut Vec<Action>) {
         self.state.pending_prompt = Some(text.clone());
-        self.log(out, EventKind::Prompt { text: text.clone() });
-        out.push(Action::Prompt { text });
+        let kind = EventKind::Prompt {
+            text: text.clone(),
+            number: None,
+            asks: None,
+            skipped_phase: None,
+        };
+        self.log(out, kind);
+        out.push(Action::Prompt { text, number: None });
     }
 
     pub(super) fn fire_cue(&mut self, cue_ref: CueRef, out: &mut Vec<Action>) {
@@ -169,7 +177,7 @@ impl Timeline {
             },
         );
         if let Some(text) = &cue.prompt {
-            self.prompt(text.clone(), out);
+            self.raise(text.clone(), cue.asks, None, out);
         }
         if let Some(music) = &cue.music {
             if music.silence {

@@ -37,6 +37,14 @@ pub struct Policy {
     pub max_light_step_percent: f32,
     #[serde(default = "default_kelvin_step")]
     pub max_kelvin_step: i32,
+    /// How long a clinical prompt may wait unacknowledged, in timeline time, before the
+    /// therapist is reminded of it again (`[session] prompt_reminder`).
+    #[serde(default = "default_prompt_reminder")]
+    pub prompt_reminder: Millis,
+}
+
+pub fn default_prompt_reminder() -> Millis {
+    Millis::from_mins(10)
 }
 
 fn default_light_step() -> f32 {
@@ -90,6 +98,7 @@ impl Default for Policy {
             max_volume_boost_db: 6.0,
             max_light_step_percent: default_light_step(),
             max_kelvin_step: default_kelvin_step(),
+            prompt_reminder: default_prompt_reminder(),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::time::Millis;
 use super::action::MusicTarget;
 use super::command::Target;
 use super::event::OverrideKind;
+use super::prompts::{QueuedPrompt, SkippedPhase};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -54,7 +55,19 @@ pub struct State {
     /// What the adapters were last told, so that only changes are sent.
     pub emitted_lights: BTreeMap<String, Look>,
     pub emitted_music: Option<MusicTarget>,
+    /// The latest system hint (a planned or longest time reached) not yet followed by a phase
+    /// change. Clinical prompts are queued in `prompts` instead.
     pub pending_prompt: Option<String>,
+    /// Clinical prompts raised and not yet acknowledged, oldest first. Empty in state files
+    /// from before the queue was kept.
+    #[serde(default)]
+    pub prompts: Vec<QueuedPrompt>,
+    /// The number given to the latest clinical prompt; numbers are never reused in a session.
+    #[serde(default)]
+    pub prompts_numbered: u32,
+    /// Phases a mark jumped over, in order.
+    #[serde(default)]
+    pub skipped: Vec<SkippedPhase>,
     /// The track the player last reported starting, so that a restart can carry on with it.
     pub current_track: Option<CurrentTrack>,
 }
@@ -157,6 +170,9 @@ impl State {
             emitted_lights: BTreeMap::new(),
             emitted_music: None,
             pending_prompt: None,
+            prompts: Vec::new(),
+            prompts_numbered: 0,
+            skipped: Vec::new(),
             current_track: None,
         }
     }

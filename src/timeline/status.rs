@@ -10,6 +10,7 @@ use crate::time::Millis;
 use super::action::MusicTarget;
 use super::command::Target;
 use super::event::OverrideKind;
+use super::prompts::{QueuedPrompt, SkippedPhase};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Status {
@@ -30,8 +31,15 @@ pub struct Status {
     pub volume_offset_db: f32,
     pub music: MusicTarget,
     pub lights: BTreeMap<String, Look>,
-    /// The most recent prompt not yet followed by a phase change.
+    /// The latest hint from the system (a planned time passed) not yet followed by a phase
+    /// change. Clinical prompts are in `prompts`.
     pub pending_prompt: Option<String>,
+    /// Clinical prompts waiting to be acknowledged (`setting ack`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompts: Vec<QueuedPrompt>,
+    /// Phases a mark jumped over, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_phases: Vec<SkippedPhase>,
     pub finished: bool,
     /// Entries of this session held in memory because the state disk refuses them (the
     /// engine fills it in; the core does not know the disk).

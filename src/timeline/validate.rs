@@ -94,6 +94,17 @@ fn policy(p: &Policy) -> Checked {
         "policy.max_kelvin_step",
         " K",
     )?;
+    if !limits::PROMPT_REMINDER.contains(&p.prompt_reminder) {
+        return Err(FieldError::new(
+            "policy.prompt_reminder",
+            format!(
+                "is {}, not between {} and {}",
+                format_duration(p.prompt_reminder),
+                format_duration(*limits::PROMPT_REMINDER.start()),
+                format_duration(*limits::PROMPT_REMINDER.end())
+            ),
+        ));
+    }
     for (fade, name, max) in [
         (p.resume_fade, "resume_fade", limits::MAX_RESUME_FADE),
         (p.mute_fade, "mute_fade", limits::MAX_MUSIC_FADE),

@@ -60,6 +60,8 @@ impl Timeline {
             music: self.music_target(Millis::ZERO),
             lights,
             pending_prompt: self.state.pending_prompt.clone(),
+            prompts: self.state.prompts.clone(),
+            skipped_phases: self.state.skipped.clone(),
             finished: self.state.finished,
             unrecorded: 0,
         }
@@ -77,11 +79,12 @@ impl Timeline {
                     None => "the session ends".to_string(),
                 }
             }
-            Due::Planned => format!("prompt: planned time of `{}` reached", phase.title),
+            Due::Planned => format!("hint: planned time of `{}` reached", phase.title),
             Due::Max if phase.ends == crate::scene::PhaseEnd::Prompt && !self.state.held => {
                 "moves on by itself (longest time reached)".to_string()
             }
-            Due::Max => format!("prompt: longest time of `{}` reached", phase.title),
+            Due::Max => format!("hint: longest time of `{}` reached", phase.title),
+            Due::Reminder(number) => format!("reminder of prompt #{number}, not yet acknowledged"),
         };
         Some(Upcoming {
             what,

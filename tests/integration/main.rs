@@ -19,6 +19,7 @@ mod lights_adapter;
 mod lights_cli;
 mod measuring;
 mod mosquitto_example;
+mod prompts;
 mod reload;
 mod remote_link;
 mod remote_rooms;

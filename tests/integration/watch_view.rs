@@ -4,7 +4,7 @@
 //! terminal back when it is told to stop by a signal.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Daemon, repo_path};
+use crate::support::{Daemon, eventually, repo_path};
 
 const SCENE: &str = "sublingual";
 
@@ -355,5 +355,74 @@ fn the_full_screen_view_gives_the_terminal_back_on_sigterm_and_sighup() {
             rest.contains("\u{1b}[?1049l"),
             "signal {signal}: the alternate screen was not left: {rest:?}"
         );
+    }
+}
+
+#[test]
+fn the_a_key_acknowledges_the_oldest_prompt_as_the_one_at_the_terminal() {
+    let daemon = Daemon::start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    // The intention phase asks for the baseline blood pressure the moment it begins.
+    daemon.ok(json!({"op": "next"}));
+    assert_eq!(daemon.status()["session"]["prompts"][0]["number"], 1);
+    let pty = Pty::open(100, 30);
+    let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
+    command
+        .arg("--socket")
+        .arg(daemon.socket())
+        .arg("watch")
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .env("TERM", "xterm-256color")
+        .stdin(stdio())
+        .stdout(stdio())
+        .stderr(stdio());
+    // SAFETY: as in the test above: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("cannot run setting watch");
+    drop(command);
+    let output = screen_output(&pty.master);
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen).contains("acknowledges #1") && Instant::now() < deadline {
+        if let Ok(chunk) = output.recv_timeout(Duration::from_millis(200)) {
+            seen.extend(chunk);
+        }
+    }
+    assert!(
+        String::from_utf8_lossy(&seen).contains("acknowledges #1"),
+        "the view never showed the prompt waiting:\n{:?}",
+        String::from_utf8_lossy(&seen)
+    );
+    let mut keyboard = File::from(pty.master.try_clone().expect("dup master"));
+    keyboard.write_all(b"a").expect("press a");
+    let acked = eventually(Duration::from_secs(10), || {
+        daemon
+            .entries()
+            .into_iter()
+            .find(|e| e["event"] == "prompt_acknowledged")
+    })
+    .expect("the a key acknowledged the prompt");
+    assert_eq!(acked["number"], 1);
+    assert_eq!(acked["source"]["who"], "root");
+    assert!(
+        daemon.status()["session"]["prompts"]
+            .as_array()
+            .is_none_or(|p| p.is_empty())
+    );
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM {pid}");
+    if wait_exit(&mut child, Duration::from_secs(30)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("setting watch ignored SIGTERM");
     }
 }

@@ -125,6 +125,13 @@ pub enum Command {
         #[arg(value_enum)]
         mark: MarkArg,
     },
+    /// Acknowledge a clinical prompt: `ack 3` the one numbered 3 in `status`, `ack` the oldest
+    /// waiting. Who acknowledged what, and when, goes into the report.
+    Ack {
+        /// The prompt's number, as `status` and `watch` show it (`#3`).
+        #[arg(value_name = "N")]
+        number: Option<u32>,
+    },
     /// Record vital signs in the session, e.g. `vitals 128/82 72 --spo2 98`; readings past the
     /// config's `[vitals]` thresholds are marked HIGH or LOW.
     Vitals(crate::clinical::VitalsArgs),

@@ -78,7 +78,11 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
                 },
                 marker: Marker::Skip,
             }),
-            Action::Prompt { text } if !is_system_hint(text) => ticks.push(Tick {
+            // The scene's prompts only: the system's hints (no number) name commands.
+            Action::Prompt {
+                text,
+                number: Some(_),
+            } => ticks.push(Tick {
                 at,
                 label: format!("prompt: {text}"),
                 marker: Marker::Prompt,

@@ -113,7 +113,11 @@ fn describe(action: &Action) -> Option<String> {
             Some(to) => format!("skip to {to}{}", over(*crossfade)),
             None => format!("skip track{}", over(*crossfade)),
         },
-        Action::Prompt { text } => format!("PROMPT: {text}"),
+        Action::Prompt {
+            text,
+            number: Some(_),
+        } => format!("PROMPT: {text}"),
+        Action::Prompt { text, number: None } => format!("hint: {text}"),
         Action::Finished => "session ends".into(),
         Action::Log(_) | Action::Persist => return None,
     })

@@ -94,6 +94,7 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
             describe_source(&m.source)
         );
     }
+    prompts_markdown(report, &mut out);
     let _ = writeln!(out, "\n## Vital signs\n");
     if report.vitals.is_empty() {
         let _ = writeln!(out, "none recorded");
@@ -153,6 +154,55 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
         }
     }
     out
+}
+
+/// The clinical prompts with who acknowledged each and when, and the phases a mark skipped.
+fn prompts_markdown(report: &Report, out: &mut String) {
+    let _ = writeln!(out, "\n## Prompts\n");
+    let clinical: Vec<_> = report.prompts.iter().filter(|p| p.number.is_some()).collect();
+    if clinical.is_empty() {
+        let _ = writeln!(out, "none");
+    } else {
+        let _ = writeln!(
+            out,
+            "| # | prompt | raised | acknowledged | by | waited | reminders |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        for p in clinical {
+            let (at, by, waited) = match &p.acknowledged {
+                Some(a) => (
+                    a.at.at.to_string(),
+                    describe_source(&a.source),
+                    a.waited.to_string(),
+                ),
+                None => ("NOT ACKNOWLEDGED".into(), "-".into(), "-".into()),
+            };
+            let text = match &p.skipped_phase {
+                Some(phase) => format!("{} (from skipped phase {phase})", p.text),
+                None => p.text.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {at} | {} | {waited} | {} |",
+                p.number.unwrap_or_default(),
+                cell(&text),
+                p.at.at,
+                cell(&by),
+                p.reminders
+            );
+        }
+    }
+    for s in &report.skipped_phases {
+        let _ = writeln!(
+            out,
+            "\nPhase {} ({}) was skipped at {}: {} ({}).",
+            s.index + 1,
+            cell(&s.title),
+            s.at.at,
+            s.reason,
+            describe_source(&s.source)
+        );
+    }
 }
 
 fn target(target: &Target) -> String {
@@ -262,8 +312,8 @@ mod tests {
         let text = "Breathe, and say \"I am here\"\nwhen ready";
         let export = csv(
             &[
-                entry("2026-11-26T10:00:00Z", EventKind::Prompt { text: text.into() }),
-                entry("2026-11-26T10:00:01Z", EventKind::Prompt { text: "plain".into() }),
+                entry("2026-11-26T10:00:00Z", EventKind::hint(text)),
+                entry("2026-11-26T10:00:01Z", EventKind::hint("plain")),
             ],
             &ClinicZone::named("Europe/Berlin").unwrap(),
         )
@@ -282,7 +332,7 @@ mod tests {
                 "1:01",
                 "61500",
                 "prompt",
-                &format!("PROMPT: {text}"),
+                &format!("hint: {text}"),
                 "",
                 "2026-11-26T11:00:00+01:00",
                 "Europe/Berlin",
@@ -293,15 +343,15 @@ mod tests {
                 ""
             ]
         );
-        assert_eq!(&rows[1][4], "PROMPT: plain");
+        assert_eq!(&rows[1][4], "hint: plain");
         assert!(
-            export.contains("\"PROMPT: Breathe, and say \"\"I am here\"\"\nwhen ready\""),
+            export.contains("\"hint: Breathe, and say \"\"I am here\"\"\nwhen ready\""),
             "RFC 4180 quoting: {export}"
         );
         // Quoted only where needed, so a plain row stays plain to read.
         assert!(
             export.ends_with(
-                "\n2026-11-26T10:00:01Z,1:01,61500,prompt,PROMPT: plain,,2026-11-26T11:00:01+01:00,Europe/Berlin,,,,,\n"
+                "\n2026-11-26T10:00:01Z,1:01,61500,prompt,hint: plain,,2026-11-26T11:00:01+01:00,Europe/Berlin,,,,,\n"
             ),
             "{export}"
         );

@@ -25,7 +25,9 @@ pub fn arc(report: &Report) -> Arc {
             report
                 .prompts
                 .iter()
-                .filter(|p| !is_system_hint(&p.text))
+                // A numbered prompt is clinical by the queue's own flag; the text decides only
+                // for unnumbered ones (a hint, or any prompt of a log from before the queue).
+                .filter(|p| p.number.is_some() || !is_system_hint(&p.text))
                 .map(|p| Tick {
                     at: p.at.at,
                     label: format!("prompt: {}", p.text),

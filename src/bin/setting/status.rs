@@ -42,6 +42,39 @@ pub fn render(reply: &StatusReply) -> String {
     out
 }
 
+/// The clinical prompts waiting, oldest first, each with its number for `setting ack N`.
+fn prompts(s: &Status, out: &mut String) {
+    for (i, p) in s.prompts.iter().enumerate() {
+        let head = if i == 0 { "PROMPT" } else { "" };
+        let mut notes = Vec::new();
+        if let Some(phase) = &p.skipped_phase {
+            notes.push(format!("from skipped phase {phase}"));
+        }
+        if let Some(asks) = p.asks {
+            notes.push(format!("asks for {}", asks.name()));
+        }
+        if p.reminders > 0 {
+            notes.push(format!("reminded {}x", p.reminders));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{head:<9} #{} waiting since {}: {}{notes}",
+            p.number, p.raised, p.text
+        );
+    }
+    if !s.prompts.is_empty() {
+        let _ = writeln!(
+            out,
+            "          `setting ack` acknowledges the oldest, `setting ack N` prompt #N"
+        );
+    }
+}
+
 fn session(s: &Status, out: &mut String) {
     let _ = writeln!(
         out,
@@ -74,8 +107,9 @@ fn session(s: &Status, out: &mut String) {
         PhaseEnd::Prompt => format!("asks you at its planned time, then moves on to {next} at its longest"),
     };
     let _ = writeln!(out, "          {moves_on}");
-    if let Some(prompt) = &s.pending_prompt {
-        let _ = writeln!(out, "PROMPT    {prompt}");
+    prompts(s, out);
+    if let Some(hint) = &s.pending_prompt {
+        let _ = writeln!(out, "hint      {hint}");
     }
     let overrides = overrides(s);
     if !overrides.is_empty() {
@@ -206,9 +240,9 @@ fn daemon(d: &DaemonInfo, out: &mut String) {
 mod tests {
     use std::collections::BTreeMap;
 
-    use setting::scene::{Look, Mark};
+    use setting::scene::{Asks, Look, Mark};
     use setting::time::Millis;
-    use setting::timeline::{ActiveOverride, OverrideKind, PhaseStatus, Target, Upcoming};
+    use setting::timeline::{ActiveOverride, OverrideKind, PhaseStatus, QueuedPrompt, Target, Upcoming};
 
     use super::*;
 
@@ -282,7 +316,28 @@ mod tests {
                     kelvin: 2200,
                 },
             )]),
-            pending_prompt: Some("Blood pressure".into()),
+            pending_prompt: Some("The planned 40:00 of `Build and peak` has passed".into()),
+            prompts: vec![
+                QueuedPrompt {
+                    number: 1,
+                    text: "Baseline blood pressure".into(),
+                    asks: Some(Asks::Vitals),
+                    raised: Millis::from_mins(3),
+                    skipped_phase: Some("intention".into()),
+                    remind_at: Millis::from_mins(13),
+                    reminders: 2,
+                },
+                QueuedPrompt {
+                    number: 3,
+                    text: "BP check".into(),
+                    asks: None,
+                    raised: Millis::from_mins(60),
+                    skipped_phase: None,
+                    remind_at: Millis::from_mins(70),
+                    reminders: 0,
+                },
+            ],
+            skipped_phases: Vec::new(),
             finished: false,
             unrecorded: 0,
         }
@@ -298,7 +353,11 @@ mod tests {
         for expected in [
             "phase     5/8 Build and peak, 45:00 of 40:00, over planned time by 5:00",
             "held: waits for `setting release`",
-            "PROMPT    Blood pressure",
+            "PROMPT    #1 waiting since 3:00: Baseline blood pressure (from skipped phase intention, \
+             asks for vitals, reminded 2x)",
+            "          #3 waiting since 1:00:00: BP check\n",
+            "`setting ack N` prompt #N",
+            "hint      The planned 40:00 of `Build and peak` has passed",
             "OVERRIDE  emergency (room) for 1:00; check (zone mat-1) for 2:00",
             "state     held, muted",
             "clock     session 1:10:00, timeline 1:05:00",

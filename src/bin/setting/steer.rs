@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use setting::protocol::{CommandReply, Op};
 use setting::scene::Mark;
 use setting::time::format_duration;
-use setting::timeline::Status;
+use setting::timeline::{SkippedPhase, Status};
 
 use crate::args::{Cli, Command};
 use crate::client::Client;
@@ -53,6 +53,7 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         Command::Mark { mark } => Op::Mark {
             mark: Mark::from(*mark),
         },
+        Command::Ack { number } => Op::Ack { number: *number },
         Command::Next => Op::Next,
         Command::End => Op::End,
         Command::Stop => Op::Stop,
@@ -161,7 +162,11 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         Op::Hold => "holding: the phase will not move on by itself; `setting release` lets it go on".into(),
         Op::Release => "released: the phase moves on by its own timing again".into(),
         Op::Extend { by } => format!("phase extended by {by}{}", remaining(status)),
-        Op::Mark { mark } => format!("{mark} marked; timing after it counts from now{phase}"),
+        Op::Mark { mark } => format!(
+            "{mark} marked; timing after it counts from now{phase}{}",
+            skipped_by(*mark, status)
+        ),
+        Op::Ack { number } => acknowledged(*number, status),
         Op::Next => format!("moved on{phase}"),
         Op::End => format!("ending the journey{phase}"),
         Op::Stop => "session stopped: the music fades out, the lights stay as they are".into(),
@@ -194,6 +199,54 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         | Op::Vitals { .. }
         | Op::Note { .. } => "done".into(),
     }
+}
+
+/// The phases the mark jumped over, and their prompts still waiting: a dose marked early must
+/// not silently lose the baseline check of the phase before it.
+fn skipped_by(mark: Mark, status: Option<&Status>) -> String {
+    let Some(s) = status else { return String::new() };
+    let skipped: Vec<&SkippedPhase> = s.skipped_phases.iter().filter(|p| p.mark == mark).collect();
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let phases: Vec<String> = skipped
+        .iter()
+        .map(|p| format!("phase {}/{} {}", p.index + 1, s.phase.count, p.title))
+        .collect();
+    let mut said = format!("\nSKIPPED {}", phases.join(", "));
+    let kept: Vec<String> = s
+        .prompts
+        .iter()
+        .filter(|p| {
+            skipped
+                .iter()
+                .any(|k| p.skipped_phase.as_deref() == Some(k.id.as_str()))
+        })
+        .map(|p| format!("#{} {}", p.number, p.text))
+        .collect();
+    if kept.is_empty() {
+        said.push_str(" (no prompts of its own)");
+    } else {
+        said.push_str(&format!(
+            "; its prompts wait in the queue: {}; `setting ack N` when done",
+            kept.join("; ")
+        ));
+    }
+    said
+}
+
+/// What is left in the queue after an acknowledgement.
+fn acknowledged(number: Option<u32>, status: Option<&Status>) -> String {
+    let which = number.map_or("oldest prompt".to_string(), |n| format!("prompt #{n}"));
+    let left = match status.map(|s| s.prompts.as_slice()) {
+        None => String::new(),
+        Some([]) => "; no prompts waiting".into(),
+        Some(waiting) => {
+            let numbers: Vec<String> = waiting.iter().map(|p| format!("#{}", p.number)).collect();
+            format!("; still waiting: {}", numbers.join(", "))
+        }
+    };
+    format!("{which} acknowledged{left}")
 }
 
 fn remaining(status: Option<&Status>) -> String {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
@@ -19,7 +19,7 @@ use setting::timeline::plan::Plan;
 pub const AMBER: Color = Color::Rgb(190, 130, 40);
 pub const GREY: Color = Color::Rgb(120, 120, 120);
 pub const DARK: Color = Color::Rgb(70, 70, 70);
-const PROMPT: Color = Color::Rgb(255, 210, 90);
+pub const PROMPT: Color = Color::Rgb(255, 210, 90);
 const BACKGROUND: Color = Color::Black;
 
 /// How the daemon's warning about a state disk that refuses the event log begins.
@@ -81,7 +81,7 @@ pub fn draw(view: &View, area: Rect, buf: &mut Buffer) {
     };
     crate::watch_arc::draw(status, view.arc.as_ref(), arc, buf);
     phase_line(status, phase, buf);
-    draw_prompt(status, prompt, buf);
+    crate::watch_prompts::draw(status, prompt, buf);
     draw_middle(view, status, middle, buf);
     overrides_line(status, overrides, buf);
     draw_events(view, events, buf);
@@ -150,7 +150,7 @@ fn header_line(view: &View, area: Rect, buf: &mut Buffer) {
             Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
         ));
     }
-    spans.push(Span::styled("  q quits", Style::new().fg(DARK)));
+    spans.push(Span::styled("  a acknowledges  q quits", Style::new().fg(DARK)));
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
@@ -170,36 +170,6 @@ fn phase_line(status: &Status, area: Rect, buf: &mut Buffer) {
         Span::raw(format!("  {timing}")),
     ]);
     Paragraph::new(line).render(area, buf);
-}
-
-/// The one bright thing on screen, centred in its frame, wrapped rather than cut.
-fn draw_prompt(status: &Status, area: Rect, buf: &mut Buffer) {
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(AMBER))
-        .title(" PROMPT ");
-    let inner = block.inner(area);
-    let (width, rows) = (usize::from(inner.width), usize::from(inner.height));
-    let text = match (&status.pending_prompt, &status.next) {
-        (Some(prompt), _) => {
-            let mut lines = wrap_fit(&prompt.to_uppercase(), width, rows);
-            // A blank line first sets a short prompt in the middle of its frame rather than on
-            // its edge.
-            if lines.len() < rows {
-                lines.insert(0, String::new());
-            }
-            Paragraph::new(lines.into_iter().map(Line::raw).collect::<Vec<_>>())
-                .style(Style::new().fg(PROMPT).add_modifier(Modifier::BOLD))
-        }
-        (None, Some(next)) => Paragraph::new(
-            wrap_fit(&format!("next in {}: {}", next.in_, next.what), width, rows)
-                .into_iter()
-                .map(Line::raw)
-                .collect::<Vec<_>>(),
-        ),
-        (None, None) => Paragraph::new("nothing to do"),
-    };
-    text.block(block).alignment(Alignment::Center).render(area, buf);
 }
 
 /// `text` wrapped at words into at most `rows` lines of `width` columns; when it does not fit,

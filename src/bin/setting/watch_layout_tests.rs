@@ -62,7 +62,17 @@ fn status(session_mins: u64) -> Status {
                 },
             ),
         ]),
-        pending_prompt: Some("Blood pressure".into()),
+        pending_prompt: Some("The planned 40:00 of `Build and peak` has passed".into()),
+        prompts: vec![setting::timeline::QueuedPrompt {
+            number: 2,
+            text: "Blood pressure".into(),
+            asks: None,
+            raised: Millis::from_mins(60),
+            skipped_phase: None,
+            remind_at: Millis::from_mins(70),
+            reminders: 1,
+        }],
+        skipped_phases: Vec::new(),
         finished: false,
         unrecorded: 0,
     }
@@ -155,7 +165,7 @@ fn marker_column(buf: &Buffer) -> u16 {
 fn the_prompt_phase_zones_music_and_events_are_shown() {
     let shown = text(&screen(&view(30), 100, 30));
     for expected in [
-        "BLOOD PRESSURE",
+        "#2 AGAIN Blood pressure",
         "Build and peak",
         "room",
         "mat-1",
@@ -190,13 +200,13 @@ fn nothing_is_drawn_outside_the_area() {
             }
         }
     }
-    assert!(text(&buf).contains("BLOOD PRESSURE"));
+    assert!(text(&buf).contains("#2 AGAIN Blood pressure"));
 }
 
 #[test]
 fn a_narrow_terminal_still_shows_the_prompt() {
     let shown = text(&screen(&view(30), 60, 20));
-    assert!(shown.contains("BLOOD PRESSURE"), "{shown}");
+    assert!(shown.contains("#2 AGAIN Blood pressure"), "{shown}");
     assert!(shown.contains("Build and peak"), "{shown}");
 }
 
@@ -218,7 +228,7 @@ fn a_lost_daemon_is_said_while_the_last_state_stays() {
     lost.unreachable = Some("connection refused".into());
     let shown = text(&screen(&lost, 120, 30));
     assert!(shown.contains("daemon not answering"), "{shown}");
-    assert!(shown.contains("BLOOD PRESSURE"), "{shown}");
+    assert!(shown.contains("#2 AGAIN Blood pressure"), "{shown}");
 }
 
 #[test]
@@ -229,7 +239,10 @@ fn a_frame_as_text_is_the_screen_row_by_row_without_trailing_spaces() {
     let screen_rows: Vec<String> = text(&buf).lines().map(|l| l.trim_end().to_string()).collect();
     assert_eq!(lines, screen_rows);
     assert!(lines.iter().all(|l| !l.ends_with(' ')));
-    assert!(lines.iter().any(|l| l.contains("BLOOD PRESSURE")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("#2 AGAIN Blood pressure")),
+        "{lines:#?}"
+    );
 }
 
 #[test]
@@ -248,6 +261,51 @@ fn a_disk_that_refuses_the_record_is_said_in_the_header() {
     let shown = text(&screen(&v, 140, 30));
     let header = shown.lines().next().unwrap();
     assert!(header.contains("EVENTS NOT RECORDED"), "{header}");
+}
+
+#[test]
+fn clinical_prompts_are_bright_and_numbered_and_the_hint_is_quiet_and_apart() {
+    let buf = screen(&view(30), 100, 30);
+    let lines = text_lines(&buf);
+    let prompt_row = lines
+        .iter()
+        .position(|l| l.contains("#2 AGAIN Blood pressure"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    let hint_row = lines
+        .iter()
+        .position(|l| l.contains("hint: The planned 40:00 of `Build and peak` has passed"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_ne!(prompt_row, hint_row);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("PROMPTS 1 waiting · a acknowledges #2")),
+        "{lines:#?}"
+    );
+    // The hint keeps its own words (no shouting capitals), in grey; the prompt is bright.
+    let col = |row: usize, needle: &str| lines[row].find(needle).map(|b| lines[row][..b].chars().count());
+    let hint_x = col(hint_row, "hint").unwrap() as u16;
+    let prompt_x = col(prompt_row, "Blood").unwrap() as u16;
+    assert_eq!(buf[(hint_x, hint_row as u16)].fg, crate::watch_layout::GREY);
+    assert_eq!(buf[(prompt_x, prompt_row as u16)].fg, crate::watch_layout::PROMPT);
+}
+
+#[test]
+fn prompts_beyond_the_box_are_counted_not_cut() {
+    let mut many = view(30);
+    let session = many.reply.as_mut().unwrap().session.as_mut().unwrap();
+    let first = session.prompts[0].clone();
+    session.prompts = (1..=4)
+        .map(|n| setting::timeline::QueuedPrompt {
+            number: n,
+            text: format!("check number {n}"),
+            ..first.clone()
+        })
+        .collect();
+    let shown = text(&screen(&many, 100, 30));
+    assert!(shown.contains("check number 1"), "{shown}");
+    assert!(shown.contains("+3 more: `setting status` lists them"), "{shown}");
+    assert!(shown.contains("hint: The planned"), "{shown}");
 }
 
 /// The arc's three rows as text.
@@ -307,11 +365,9 @@ fn phase_names_are_cut_at_words_and_the_current_one_is_whole() {
 fn a_small_terminal_keeps_the_arc_and_ends_a_cut_prompt_with_an_ellipsis() {
     let mut v = view(30);
     let status = v.reply.as_mut().unwrap().session.as_mut().unwrap();
-    status.pending_prompt = Some(
-        "Baseline blood pressure and pulse before dosing; note the reading and how the client \
-         describes their intention for today's session before the lozenge is given"
-            .into(),
-    );
+    status.prompts[0].text = "Baseline blood pressure and pulse before dosing; note the reading and how the \
+                              client describes their intention for today's session before the lozenge is given"
+        .into();
     status.overrides = Vec::new();
     for zone in ["mat-2", "mat-3", "hall"] {
         status.lights.insert(
@@ -325,7 +381,7 @@ fn a_small_terminal_keeps_the_arc_and_ends_a_cut_prompt_with_an_ellipsis() {
     let lines = text_lines(&screen(&v, 60, 16));
     let shown = lines.join("\n");
     assert!(lines[3].contains('▲'), "the arc is gone:\n{shown}");
-    assert!(shown.contains("BASELINE BLOOD PRESSURE"), "{shown}");
+    assert!(shown.contains("Baseline blood pressure"), "{shown}");
     assert!(shown.contains('…'), "a cut prompt must say it is cut:\n{shown}");
     assert!(
         shown.contains("reading-lamp"),

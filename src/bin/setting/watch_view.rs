@@ -15,7 +15,7 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers
 use ratatui::layout::Rect;
 
 use setting::catalog::Catalog;
-use setting::protocol::{LogEntry, Op, ReportReply, StatusReply, WatchingReply};
+use setting::protocol::{CommandReply, LogEntry, Op, ReportReply, StatusReply, WatchingReply};
 use setting::timeline::EventKind;
 use setting::timeline::plan::plan;
 
@@ -118,6 +118,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let (tx, rx) = mpsc::channel();
     // Both feeders block on the socket, so they get threads; the screen stays responsive to q.
     let (path, note) = (socket.path.clone(), socket.note.clone());
+    let (ack_path, ack_note, ack_tx) = (socket.path.clone(), socket.note.clone(), tx.clone());
     let status_tx = tx.clone();
     thread::spawn(move || poll_status(path, note, status_tx));
     thread::spawn(move || follow_events(socket.path, socket.note, tx));
@@ -142,6 +143,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
             if ctrl_c || key.code == KeyCode::Char('q') {
                 return Ok(ExitCode::SUCCESS);
+            }
+            if key.code == KeyCode::Char('a') {
+                let (path, note, tx) = (ack_path.clone(), ack_note.clone(), ack_tx.clone());
+                // Off the screen's thread: a daemon slow to answer must not freeze the view.
+                thread::spawn(move || acknowledge_oldest(path, note, tx));
             }
         }
     }
@@ -272,6 +278,25 @@ fn compute_arc(cli: &Cli, scene: &str) -> Option<Arc> {
     let config = locate::load(cli.config.as_deref()).ok()?;
     let scene = Catalog::load(&config).ok()?.load_scene(scene).ok()?;
     Some(Arc::from_plan(&plan(&scene, &config.policy)))
+}
+
+/// The `a` key: acknowledges the oldest prompt waiting, as `setting ack` does, and says in the
+/// events pane what came of it (the daemon logs who acknowledged it).
+fn acknowledge_oldest(path: PathBuf, note: String, tx: Sender<Message>) {
+    let said = Client::connect(&path, &note)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut c| c.request_as::<Option<CommandReply>>(&Op::Ack { number: None }))
+        .map_or_else(
+            |e| format!("a: not acknowledged: {e:#}"),
+            |reply| {
+                let waiting = reply
+                    .as_ref()
+                    .and_then(CommandReply::status)
+                    .map_or(0, |s| s.prompts.len());
+                format!("a: oldest prompt acknowledged; {waiting} still waiting")
+            },
+        );
+    let _ = tx.send(Message::Line(said));
 }
 
 fn poll_status(path: PathBuf, note: String, tx: Sender<Message>) {

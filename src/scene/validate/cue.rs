@@ -7,7 +7,7 @@ use super::{light, music};
 use crate::diagnostic::Document;
 use crate::scene::cue_time::parse_cue_time;
 use crate::scene::load::SceneContext;
-use crate::scene::model::{Anchor, Cue, MusicCue, Repeat};
+use crate::scene::model::{Anchor, Asks, Cue, MusicCue, Repeat};
 use crate::scene::raw::RawCue;
 
 /// Where a cue sits, which decides what it may do and count from.
@@ -37,8 +37,9 @@ pub fn validate(doc: &mut Document<'_>, raw: &RawCue, level: Level, ctx: &SceneC
         Some(p) => super::not_empty(doc, p, "prompt").map(Some),
         None => Some(None),
     };
+    let asks = asks(doc, raw);
     if level == Level::Scene {
-        return scene_level(doc, raw, at?, prompt?);
+        return scene_level(doc, raw, at?, prompt?, asks?);
     }
     if raw.prompt.is_none() && raw.music.is_none() && raw.light.is_none() {
         doc.error_at(
@@ -63,7 +64,7 @@ pub fn validate(doc: &mut Document<'_>, raw: &RawCue, level: Level, ctx: &SceneC
         }
     }
     let repeat = repeat(doc, raw);
-    let (prompt, music, light) = (prompt?, music?, light?);
+    let (prompt, music, light, asks) = (prompt?, music?, light?, asks?);
     let label = raw
         .label
         .clone()
@@ -73,9 +74,24 @@ pub fn validate(doc: &mut Document<'_>, raw: &RawCue, level: Level, ctx: &SceneC
         at: at?,
         repeat: repeat?,
         prompt,
+        asks,
         music,
         light,
     })
+}
+
+/// `Some(None)` when the cue asks for nothing; `None` when `asks` is wrong. Only a prompt can
+/// ask: a cue that only changes the music has nobody to answer it.
+fn asks(doc: &mut Document<'_>, raw: &RawCue) -> Option<Option<Asks>> {
+    let Some(value) = &raw.asks else {
+        return Some(None);
+    };
+    let asks = doc.one_of(value, "asks", &Asks::ALL)?;
+    if raw.prompt.is_none() {
+        doc.error_at(value, "`asks` needs a `prompt`: it says what the prompt asks for");
+        return None;
+    }
+    Some(Some(asks))
 }
 
 fn scene_level(
@@ -83,6 +99,7 @@ fn scene_level(
     raw: &RawCue,
     at: crate::scene::model::CueTime,
     prompt: Option<String>,
+    asks: Option<Asks>,
 ) -> Option<Cue> {
     let mut ok = true;
     if let Some(music) = &raw.music {
@@ -115,6 +132,7 @@ fn scene_level(
         at,
         repeat: repeat?,
         prompt: Some(prompt),
+        asks,
         music: None,
         light: BTreeMap::new(),
     })

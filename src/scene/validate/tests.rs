@@ -563,3 +563,31 @@ fn every_problem_in_the_file_is_reported() {
     assert!(p[1].starts_with("13:8: unknown ends `later`"));
     assert!(p[2].starts_with("17:11: `ten` is not a duration"));
 }
+
+#[test]
+fn a_prompt_can_ask_for_vitals() {
+    let text = format!(
+        "title = \"Test\"\nkind = \"individual\"\n{PHASE}[[phase.cue]]\nat = \"0s\"\nprompt = \"Blood pressure\"\n\
+         asks = \"vitals\"\n"
+    );
+    let zones: Vec<String> = ZONES.iter().map(|s| s.to_string()).collect();
+    let playlists: Vec<String> = PLAYLISTS.iter().map(|s| s.to_string()).collect();
+    let ctx = SceneContext {
+        zones: &zones,
+        playlists: &playlists,
+    };
+    let scene = parse_scene("test", Path::new("s.toml"), &text, &ctx).unwrap();
+    assert_eq!(scene.phases[0].cues[0].asks, Some(crate::scene::Asks::Vitals));
+    assert_eq!(
+        one(&format!(
+            "{PHASE}[[phase.cue]]\nat = \"0s\"\nprompt = \"x\"\nasks = \"pulse\"\n"
+        )),
+        "11:8: unknown asks `pulse`; expected one of vitals"
+    );
+    assert_eq!(
+        one(&format!(
+            "{PHASE}[[phase.cue]]\nat = \"0s\"\nmusic = {{ level_db = -30 }}\nasks = \"vitals\"\n"
+        )),
+        "11:8: `asks` needs a `prompt`: it says what the prompt asks for"
+    );
+}

@@ -56,6 +56,7 @@ pub fn prompt_cue(label: &str, anchor: Anchor, offset: Millis) -> Cue {
         at: CueTime { anchor, offset },
         repeat: None,
         prompt: Some(label.into()),
+        asks: None,
         music: None,
         light: BTreeMap::new(),
     }
@@ -107,6 +108,7 @@ pub fn sublingual() -> Scene {
         },
         repeat: None,
         prompt: None,
+        asks: None,
         music: Some(crate::scene::MusicCue {
             level_db: Some(-22.0),
             silence: false,
@@ -167,6 +169,7 @@ pub fn group() -> Scene {
         },
         repeat: None,
         prompt: None,
+        asks: None,
         music: None,
         light: BTreeMap::from([(
             "room".into(),
@@ -280,7 +283,7 @@ pub fn prompts(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Prompt { text } => Some(text.clone()),
+            Action::Prompt { text, .. } => Some(text.clone()),
             _ => None,
         })
         .collect()

@@ -3,6 +3,7 @@
 mod fixture;
 mod overrides;
 mod persistence;
+mod prompts;
 mod properties;
 mod properties_gen;
 mod properties_regressions;

@@ -116,6 +116,7 @@ fn cue(music_min: Millis) -> impl Strategy<Value = Cue> {
             at: CueTime { anchor, offset },
             repeat,
             prompt: prompt.then(|| "a prompt".into()),
+            asks: None,
             music,
             light,
         })
