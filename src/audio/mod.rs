@@ -17,6 +17,7 @@ pub mod loudness_cache;
 pub mod mixer;
 pub mod output;
 pub mod player;
+pub mod read_watch;
 pub mod render;
 pub mod resample;
 pub mod stream;

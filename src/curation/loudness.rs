@@ -1,9 +1,11 @@
 //! Measuring a file's integrated loudness and true peak (EBU R 128) while decoding it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::audio::decode::{DecodeError, Decoder};
 use crate::audio::loudness_cache::Loudness;
+use crate::audio::read_watch::ReadWatch;
 use ebur128::{EbuR128, Mode};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +19,12 @@ pub enum LoudnessError {
 /// Decodes the whole file through a meter, one packet at a time. A truncated or corrupt file is
 /// an error: its measurement would describe only part of the music.
 pub fn measure(path: &Path) -> Result<Loudness, LoudnessError> {
-    let mut decoder = Decoder::open(path)?;
+    measure_watched(path, &ReadWatch::new())
+}
+
+/// [`measure`], with every read seen by `watch`.
+pub fn measure_watched(path: &Path, watch: &Arc<ReadWatch>) -> Result<Loudness, LoudnessError> {
+    let mut decoder = Decoder::open_watched(path, watch)?;
     let info = decoder.info().clone();
     let mut meter = EbuR128::new(
         u32::from(info.channels),
