@@ -157,6 +157,11 @@ impl FeedWriter {
     /// Where the track ends, in frames, as soon as it is known; `cut` if it stops short of what
     /// its header promised or of its data.
     pub fn finish(&mut self, end: u64, cut: bool) {
+        // A track cut from outside (its reads hung) keeps the end it was cut at, should its
+        // read come back after all.
+        if self.shared.cut.load(Ordering::Acquire) {
+            return;
+        }
         self.shared.end.store(end, Ordering::Release);
         // After the end: a reader that sees the cut sees the end it comes with.
         if cut {
@@ -166,6 +171,14 @@ impl FeedWriter {
 
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// A handle that can end this track where it stands from another thread, while this writer
+    /// is stuck in a read that may never return.
+    pub fn cutter(&self) -> FeedCutter {
+        FeedCutter {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Frames published and not yet handed back by the reader.
@@ -181,6 +194,24 @@ impl FeedWriter {
     /// The most this feed can ever buffer, in frames: its whole pool.
     pub fn bound(&self) -> u64 {
         (self.pool * CHUNK_FRAMES) as u64
+    }
+}
+
+/// Ends a track at the frames published so far, as if its file stopped there: the mixer plays
+/// up to that point and crossfades away from it, and the writer, should it ever come back,
+/// stops.
+pub struct FeedCutter {
+    shared: Arc<Shared>,
+}
+
+impl FeedCutter {
+    /// Cuts the track after its last published frame; returns where, in frames.
+    pub fn cut_here(&self) -> u64 {
+        let written = self.shared.written.load(Ordering::Acquire);
+        self.shared.end.store(written, Ordering::Release);
+        self.shared.cut.store(true, Ordering::Release);
+        self.shared.closed.store(true, Ordering::Release);
+        written
     }
 }
 

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod dry_run;
 pub mod feed;
 pub mod gain;
+pub mod heard;
 pub mod levelled;
 pub mod limiter;
 mod logging;

@@ -101,6 +101,16 @@ impl MediaSource for WatchedFile {
     }
 }
 
+/// Why [`run_watched_for`] gave a job up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenUp {
+    Hung(Hung),
+    /// Its reads kept coming back, but the whole job took longer than it may.
+    Slow {
+        after: Duration,
+    },
+}
+
 /// Runs `job` on a thread of its own with a fresh watch for its reads, and waits for it until
 /// it is done or one of its reads has hung for `timeout`; then the job is given up and its
 /// thread left to whatever the read does. A panic in the job is passed on.
@@ -108,6 +118,19 @@ pub fn run_watched<T: Send + 'static>(
     timeout: Duration,
     job: impl FnOnce(&Arc<ReadWatch>) -> T + Send + 'static,
 ) -> Result<T, Hung> {
+    run_watched_for(timeout, None, job).map_err(|given_up| match given_up {
+        GivenUp::Hung(hung) => hung,
+        GivenUp::Slow { .. } => unreachable!("no limit on the whole job"),
+    })
+}
+
+/// [`run_watched`], also given up once the whole job has taken `total`, if given.
+pub fn run_watched_for<T: Send + 'static>(
+    timeout: Duration,
+    total: Option<Duration>,
+    job: impl FnOnce(&Arc<ReadWatch>) -> T + Send + 'static,
+) -> Result<T, GivenUp> {
+    let started = Instant::now();
     let watch = ReadWatch::new();
     let theirs = watch.clone();
     // Shared so that, should no thread start, the job can still be run here.
@@ -138,7 +161,10 @@ pub fn run_watched<T: Send + 'static>(
             Ok(value) => return Ok(value),
             Err(RecvTimeoutError::Timeout) => {
                 if watch.hung_for() >= timeout {
-                    return Err(Hung { after: timeout });
+                    return Err(GivenUp::Hung(Hung { after: timeout }));
+                }
+                if let Some(total) = total.filter(|t| started.elapsed() >= *t) {
+                    return Err(GivenUp::Slow { after: total });
                 }
             }
             Err(RecvTimeoutError::Disconnected) => match thread.join() {

@@ -1,17 +1,21 @@
 //! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
 //! read-ahead before handing it to the player, then keeps it full on a thread of the track's
 //! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
-//! that hangs holds back any other track.
+//! that hangs holds back any other track. A watcher cuts a track whose read has hung
+//! part-way through where its data stopped, and reports it, so the mixer crossfades away from it
+//! at the end of what it has rather than run dry.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use crate::audio::feed::FeedCutter;
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, Opening, open_levelled};
+use crate::audio::levelled::{Levelling, Opening, open_levelled_watched};
 use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::read_watch::{GivenUp, Hung, ReadWatch, run_watched_for};
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
@@ -77,25 +81,38 @@ pub struct Loader {
 /// A track handed to the player and still being read.
 struct Open {
     id: u64,
+    path: String,
     stream: TrackStream,
+    /// Sees the stream's reads, while its decoder lives.
+    reads: Weak<ReadWatch>,
+}
+
+/// How the loader reads: the output's rate, how tracks are levelled, how long a read may hang,
+/// and how long a streaming thread rests when its read-ahead is full.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    pub rate: u32,
+    pub level: LevelTarget,
+    pub read_timeout: Duration,
+    pub idle: Duration,
 }
 
 impl Loader {
-    /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
-    pub fn spawn(
-        rate: u32,
-        media_root: PathBuf,
-        level: LevelTarget,
-        idle: Duration,
-    ) -> std::io::Result<Loader> {
+    pub fn spawn(media_root: PathBuf, reading: Reading) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
+        let (register, registered) = channel();
         let generation = Arc::new(AtomicU64::new(0));
         let current = generation.clone();
-        // Detached: it ends when the player drops its request sender.
+        let cuts = outbox.clone();
+        // Detached, both: the loader ends when the player drops its request sender, and the
+        // watcher when the loader has ended and every stream it watched is done.
+        std::thread::Builder::new()
+            .name("audio-watch".into())
+            .spawn(move || watch_streams(&registered, &cuts, reading))?;
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &media_root, idle))?;
+            .spawn(move || run(&inbox, &outbox, &register, &current, reading, &media_root))?;
         Ok(Loader {
             requests,
             results,
@@ -107,23 +124,91 @@ impl Loader {
 fn run(
     inbox: &Receiver<LoadRequest>,
     outbox: &Sender<Loaded>,
+    register: &Sender<Streaming>,
     current: &AtomicU64,
-    (rate, level): (u32, LevelTarget),
+    reading: Reading,
     root: &Path,
-    idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
     while let Ok(request) = inbox.recv() {
         if request.generation < current.load(Ordering::Acquire) {
             continue;
         }
-        let (loaded, stream) = load_within(request, (rate, level), root, LOAD_DEADLINE);
+        let (loaded, stream) = load_within(request, reading, root, LOAD_DEADLINE);
         if outbox.send(loaded).is_err() {
             return;
         }
         if let Some(open) = stream {
-            keep_full(open, outbox.clone(), idle);
+            let watched = Streaming {
+                id: open.id,
+                path: open.path.clone(),
+                reads: open.reads.clone(),
+                cutter: open.stream.cutter(),
+                rate: reading.rate,
+            };
+            // A watcher gone leaves the track unwatched; it still plays.
+            let _ = register.send(watched);
+            keep_full(open, outbox.clone(), reading.idle);
         }
+    }
+}
+
+/// A streaming track as its watcher sees it.
+struct Streaming {
+    id: u64,
+    path: String,
+    reads: Weak<ReadWatch>,
+    cutter: FeedCutter,
+    rate: u32,
+}
+
+/// Cuts each streaming track one of whose reads has hung for the read timeout where its data
+/// stopped, and reports it. The mixer then plays what was read and crossfades into the next
+/// track, which its own thread has kept full, instead of meeting an underrun.
+fn watch_streams(registered: &Receiver<Streaming>, outbox: &Sender<Loaded>, reading: Reading) {
+    let period = (reading.read_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut streams: Vec<Streaming> = Vec::new();
+    let mut loader_gone = false;
+    loop {
+        if loader_gone {
+            if streams.is_empty() {
+                return;
+            }
+            std::thread::sleep(period);
+        } else {
+            match registered.recv_timeout(period) {
+                Ok(stream) => streams.push(stream),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => loader_gone = true,
+            }
+        }
+        streams.retain(|stream| {
+            // Its decoder is gone: the track was read to the end or let go.
+            let Some(reads) = stream.reads.upgrade() else {
+                return false;
+            };
+            if reads.hung_for() < reading.read_timeout {
+                return true;
+            }
+            let frames = stream.cutter.cut_here();
+            let at = Duration::from_secs_f64(frames as f64 / f64::from(stream.rate.max(1)));
+            tracing::warn!(
+                id = stream.id,
+                path = stream.path,
+                ?at,
+                "a read hung part-way through the track"
+            );
+            let error = LoadError::HungMidTrack {
+                path: stream.path.clone(),
+                at,
+                source: Hung {
+                    after: reading.read_timeout,
+                },
+            };
+            // The player gone, nobody needs to hear of it.
+            let _ = outbox.send(Loaded::Cut { id: stream.id, error });
+            false
+        });
     }
 }
 
@@ -159,58 +244,41 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
     }
 }
 
-/// [`load`] on a thread of its own, given up after `deadline`: the track then counts as bad,
-/// and the thread, stuck in a read, is left behind (never joined), so it can hold back no
-/// other track. Should it come back later, what it opened is dropped unused.
+/// [`load`] on a thread of its own, given up when one of its reads has hung for the read
+/// timeout or the whole load has taken `deadline`: the track then counts as bad, and the thread,
+/// stuck in a read, is left behind (never joined), so it can hold back no other track. Should
+/// it come back later, what it opened is dropped unused.
 fn load_within(
     request: LoadRequest,
-    params: (u32, LevelTarget),
+    reading: Reading,
     root: &Path,
     deadline: Duration,
 ) -> (Loaded, Option<Open>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
     let root = root.to_path_buf();
-    match within_deadline(deadline, move || load(request, params, &root)) {
-        Some(done) => done,
-        None => {
-            let error = LoadError::NotReady {
-                path,
-                after: deadline,
-            };
-            let failed = Loaded::Failed {
-                generation,
-                id,
-                error,
-            };
-            (failed, None)
-        }
-    }
-}
-
-/// Runs `job` on a new thread and waits for it at most `deadline`; `None` if it did not finish
-/// in time (or no thread could be started).
-fn within_deadline<T: Send + 'static>(
-    deadline: Duration,
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    let (done, result) = sync_channel(1);
-    std::thread::Builder::new()
-        .name("audio-open".into())
-        .spawn(move || {
-            // The loader may have stopped waiting: then nobody wants the result.
-            let _ = done.send(job());
-        })
-        .ok()?;
-    result.recv_timeout(deadline).ok()
+    let job = move |watch: &Arc<ReadWatch>| load(request, reading, &root, watch);
+    let error = match run_watched_for(reading.read_timeout, Some(deadline), job) {
+        Ok(done) => return done,
+        Err(GivenUp::Hung(source)) => LoadError::Hung { path, source },
+        Err(GivenUp::Slow { after }) => LoadError::NotReady { path, after },
+    };
+    let failed = Loaded::Failed {
+        generation,
+        id,
+        error,
+    };
+    (failed, None)
 }
 
 /// Opens and primes one track; the stream comes back to be kept full while it plays.
 /// `rate` and `level` are the output's rate and how tracks are levelled.
 fn load(
     request: LoadRequest,
-    (rate, level): (u32, LevelTarget),
+    reading: Reading,
     media_root: &Path,
+    watch: &Arc<ReadWatch>,
 ) -> (Loaded, Option<Open>) {
+    let Reading { rate, level, .. } = reading;
     let LoadRequest {
         id,
         generation,
@@ -229,14 +297,16 @@ fn load(
         start_at,
         ..Opening::default()
     };
-    match open_levelled(&track, id, rate, &levelling, opening) {
+    match open_levelled_watched(&track, (id, rate), &levelling, opening, watch) {
         Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
             (Loaded::Passed { generation, id }, None)
         }
         Ok(levelled) => {
             let open = Open {
                 id,
+                path: track.path.clone(),
                 stream: levelled.stream,
+                reads: Arc::downgrade(watch),
             };
             let ready = Loaded::Ready {
                 generation,
@@ -257,50 +327,75 @@ fn load(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
     use std::time::Instant;
 
     use super::*;
     use crate::audio::test_media::mkfifo;
 
-    /// A read that never returns (a FIFO whose writer never writes, as a hung share behaves) is
-    /// given up at the deadline, and the caller goes on.
+    /// A streaming track whose read hangs (here a read made to wait on a channel, at the same
+    /// boundary a file's reads are watched at) is cut where its data stopped once the read
+    /// timeout passes, and reported; one that keeps reading is left alone.
     #[test]
-    fn a_read_that_hangs_is_abandoned_at_the_deadline() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("hung.flac");
-        mkfifo(&fifo);
-        let reader_path = fifo.clone();
-        let job = move || {
-            // A plain blocking open and read, as a read on a hung mount blocks.
-            let mut file = std::fs::File::open(&reader_path).unwrap();
-            let mut byte = [0u8; 1];
-            file.read(&mut byte)
+    fn a_stream_whose_read_hangs_is_cut_where_its_data_stopped_and_reported() {
+        let reading = Reading {
+            rate: 1_000,
+            level: level(),
+            read_timeout: Duration::from_millis(200),
+            idle: UNPACED_IDLE_POLL,
         };
-        // The writer opens and never writes, and stays open past the deadline.
-        let writer_path = fifo.clone();
-        let writer = std::thread::spawn(move || {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&writer_path)
-                .unwrap();
-            std::thread::sleep(Duration::from_secs(3));
-            drop(file);
-        });
+        let (mut writer, reader) = crate::audio::feed::feed(10_000);
+        assert_eq!(writer.write(&[0.25; 2 * 1_500]), 1_500);
+        let hung = ReadWatch::new();
+        let healthy = ReadWatch::new();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let in_read = hung.clone();
+        let stuck = std::thread::spawn(move || in_read.reading(|| held.recv()));
+        let (register, registered) = channel();
+        let (outbox, results) = channel();
+        let streaming = |id, reads: &Arc<ReadWatch>, cutter| Streaming {
+            id,
+            path: format!("track{id}.flac"),
+            reads: Arc::downgrade(reads),
+            cutter,
+            rate: 1_000,
+        };
+        let (other_writer, other_reader) = crate::audio::feed::feed(10_000);
+        register.send(streaming(1, &hung, writer.cutter())).unwrap();
+        register
+            .send(streaming(2, &healthy, other_writer.cutter()))
+            .unwrap();
+        drop(register);
+        let watcher = std::thread::spawn(move || watch_streams(&registered, &outbox, reading));
         let started = Instant::now();
-        let outcome = within_deadline(Duration::from_millis(300), job);
+        let cut = results.recv_timeout(Duration::from_secs(5)).expect("a cut");
         let took = started.elapsed();
-        assert!(outcome.is_none(), "the read should still hang: {outcome:?}");
         assert!(
-            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            took >= Duration::from_millis(150) && took < Duration::from_secs(2),
             "{took:?}"
         );
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn a_job_that_finishes_in_time_gives_its_result() {
-        assert_eq!(within_deadline(Duration::from_secs(5), || 42), Some(42));
+        match cut {
+            Loaded::Cut { id: 1, error } => {
+                let text = crate::error_text::error_chain(&error);
+                assert!(
+                    text.starts_with("track1.flac: ends 1.5 s in, where its data stopped")
+                        && text.contains("a read hung for 0.2 s"),
+                    "{text}"
+                );
+            }
+            other => panic!("expected track 1 cut, got {other:?}"),
+        }
+        assert_eq!((reader.end(), reader.is_cut()), (Some(1_500), true));
+        assert!(writer.is_closed(), "its writer stops, should the read come back");
+        assert_eq!((other_reader.end(), other_reader.is_cut()), (None, false));
+        // The read comes back after all: the track keeps the end it was cut at.
+        release.send(()).unwrap();
+        stuck.join().unwrap().unwrap();
+        writer.finish(9_000, false);
+        assert_eq!(reader.end(), Some(1_500));
+        // Once every stream it watched is done, with the loader gone, the watcher ends.
+        drop((hung, healthy));
+        watcher.join().unwrap();
+        assert!(results.try_recv().is_err(), "only the hung track was reported");
     }
 
     fn level() -> LevelTarget {
@@ -323,7 +418,13 @@ mod tests {
             start_at: Duration::ZERO,
         };
         let started = Instant::now();
-        let (loaded, stream) = load_within(request, (48_000, level()), dir.path(), LOAD_DEADLINE);
+        let reading = Reading {
+            rate: 48_000,
+            level: level(),
+            read_timeout: Duration::from_secs(10),
+            idle: UNPACED_IDLE_POLL,
+        };
+        let (loaded, stream) = load_within(request, reading, dir.path(), LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {

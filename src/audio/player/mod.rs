@@ -53,6 +53,8 @@ pub struct PlayerSetup {
     pub max_boost_db: f64,
     /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
     pub pace: Pace,
+    /// How long one read of a track may hang before the track is skipped, or cut part-way.
+    pub read_timeout: Duration,
 }
 
 impl PlayerSetup {
@@ -75,6 +77,7 @@ impl PlayerSetup {
             target_lufs: config.audio.target_lufs,
             max_boost_db: config.audio.max_boost_db,
             pace: Pace::RealTime,
+            read_timeout: config.audio.read_timeout,
         }
     }
 }
@@ -106,13 +109,17 @@ impl Player {
             Pace::RealTime => loader::IDLE_POLL,
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
-        let level = setup.level();
-        let loader = loader::Loader::spawn(setup.rate, setup.media_root, level, idle).map_err(|source| {
-            PlayerError::Thread {
+        let reading = loader::Reading {
+            rate: setup.rate,
+            level: setup.level(),
+            read_timeout: setup.read_timeout,
+            idle,
+        };
+        let loader =
+            loader::Loader::spawn(setup.media_root, reading).map_err(|source| PlayerError::Thread {
                 what: "audio loader",
                 source,
-            }
-        })?;
+            })?;
         let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
         let worker = Worker {

@@ -31,6 +31,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         ..PlayerSetup::from_catalog(&catalog)
     }
 }
@@ -154,6 +155,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::Unpaced, None);
@@ -201,6 +203,7 @@ fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let wav = media.path().join("out.wav");
     let (tx, mut rx) = mpsc::channel(256);
@@ -280,6 +283,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let wav = media.path().join("out.wav");
     // Paced, so that the second track is loaded long before the first ends, as in a session.
@@ -337,6 +341,7 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     }
 }
 
@@ -434,6 +439,7 @@ fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     // Paced, so that each skip lands while the track it skips plays.
     let output = NullOutput::new(rate, Pace::RealTime, None);
@@ -490,6 +496,7 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let wav = media.path().join("out.wav");
     let output = WavOutput::create(&wav, rate, Pace::Unpaced).unwrap();
@@ -552,6 +559,7 @@ fn a_restart_into_a_muted_session_is_silent_while_its_track_loads_and_fades_in()
     let (started, left) = record_paced(
         PlayerSetup {
             pace: Pace::RealTime,
+            read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
             ..resume_setup(media.path())
         },
         &muted,
@@ -587,6 +595,7 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let quiet = MusicTarget {
         level_db: -30.0,
@@ -644,6 +653,7 @@ fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
     };
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::RealTime, None);
