@@ -47,6 +47,12 @@ pub trait AudioOutput: Send {
     /// One line for `status`: what this output is and where it plays.
     fn describe(&self) -> String;
 
+    /// What the room really hears, for an adapter that knows: the track sounding, or why
+    /// nothing does while music is asked for.
+    fn heard(&self) -> Option<heard::Heard> {
+        None
+    }
+
     /// The playlists as the curators left them (checked before they get here): the next
     /// track is taken from them, while the one playing plays on.
     fn set_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use super::AudioOutput;
 use super::gain::SILENCE_DB;
+use super::heard::Heard;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
 use super::track::LevelTarget;
@@ -95,6 +96,7 @@ pub enum PlayerError {
 pub struct Player {
     commands: Sender<Command>,
     status: Arc<Mutex<String>>,
+    heard: Arc<Mutex<Heard>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -122,7 +124,9 @@ impl Player {
             })?;
         let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
+        let heard = Arc::new(Mutex::new(Heard::default()));
         let worker = Worker {
+            heard: heard.clone(),
             mixer,
             output,
             playlists: setup.playlists,
@@ -143,6 +147,7 @@ impl Player {
         Ok(Player {
             commands,
             status,
+            heard,
             thread: Some(thread),
         })
     }
@@ -172,6 +177,10 @@ impl AudioOutput for Player {
             Ok(status) => status.clone(),
             Err(_) => "audio player stopped".into(),
         }
+    }
+
+    fn heard(&self) -> Option<Heard> {
+        self.heard.lock().ok().map(|heard| heard.clone())
     }
 }
 
