@@ -26,6 +26,7 @@ mod session_end;
 mod settingd_check;
 mod shipped_files;
 mod skips;
+mod stalls;
 mod state_files;
 mod support;
 mod watch_view;

@@ -14,6 +14,7 @@
 pub mod broker;
 pub mod gate;
 pub mod room;
+pub mod stalled_fs;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -91,6 +92,8 @@ pub struct Builder {
     envs: Vec<(String, String)>,
     /// Runs the daemon as this uid and gid, as its own user would run it installed.
     user: Option<(u32, u32)>,
+    /// Where the music goes: `null` unless a test records it (`wav:PATH`).
+    audio: String,
 }
 
 impl Builder {
@@ -103,6 +106,12 @@ impl Builder {
     /// Another config file than the repository's `config/settingd.toml`.
     pub fn config(mut self, path: impl Into<PathBuf>) -> Builder {
         self.config = path.into();
+        self
+    }
+
+    /// The music to `spec` (`wav:PATH` records it) instead of nowhere.
+    pub fn audio(mut self, spec: impl Into<String>) -> Builder {
+        self.audio = spec.into();
         self
     }
 
@@ -179,6 +188,7 @@ impl Daemon {
             extra_args: Vec::new(),
             envs: Vec::new(),
             user: None,
+            audio: "null".into(),
         }
     }
 
@@ -266,7 +276,7 @@ impl Daemon {
             .arg("--log-level")
             .arg("debug")
             // The real player, but never through the speakers of whoever runs the tests.
-            .args(["--audio", "null"])
+            .args(["--audio", self.builder.audio.as_str()])
             .args(&self.builder.extra_args)
             .envs(self.builder.envs.clone())
             .stdin(Stdio::null())
