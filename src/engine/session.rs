@@ -4,12 +4,13 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use crate::audio::AudioOutput;
+use crate::audio::read_watch::run_watched_for;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::lights::LightOutput;
@@ -515,6 +516,9 @@ impl Engine {
     }
 }
 
+/// How long a session's start waits to learn which of its tracks play unlevelled.
+const UNLEVELLED_LOOK: Duration = Duration::from_millis(500);
+
 /// The session's tracks that would play at their own mastering level, said in `status` and the
 /// log: a loud master among levelled tracks is a jump in volume.
 fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<String> {
@@ -524,7 +528,24 @@ fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<
         .filter_map(|name| catalog.playlists().get(name))
         .flat_map(|playlist| playlist.tracks.iter().map(|t| t.path.clone()))
         .collect();
-    let unmeasured = crate::audio::loudness_cache::unmeasured(&catalog.config().paths.media, &files);
+    // Tags are read from the files: on a hung share that read never returns, and the engine
+    // must not wait for it.
+    let media = catalog.config().paths.media.clone();
+    let looked = run_watched_for(Duration::MAX, Some(UNLEVELLED_LOOK), move |_| {
+        crate::audio::loudness_cache::unmeasured(&media, &files)
+    });
+    let unmeasured = match looked {
+        Ok(unmeasured) => unmeasured,
+        Err(_) => {
+            let message = format!(
+                "cannot tell which of this session's tracks play unlevelled: reading their tags took \
+                 more than {} s (a file on a hung share?); `setting playlist check` names it",
+                UNLEVELLED_LOOK.as_secs_f64()
+            );
+            tracing::warn!("{message}");
+            return Some(message);
+        }
+    };
     let first = unmeasured.first()?;
     let message = format!(
         "{} of this session's tracks have no loudness measurement and play unlevelled ({first}{}); \
