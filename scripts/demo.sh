@@ -120,7 +120,9 @@ section "therapist: the client arrives" \
 say start sublingual
 let_time_pass 14 "arrival: the client settles in"
 say next
-let_time_pass 12 "vitals and intention"
+session_minutes 2
+say vitals 128/82 72 --spo2 98 --text "baseline before dosing"
+let_time_pass 10 "vitals and intention"
 
 section "therapist: the dose" \
   "Marking the dose starts the dosing phase; its prompts count from the mark."
@@ -168,6 +170,9 @@ say skip
 say volume -3
 say light --brightness +2 --kelvin -100
 let_time_pass 12 "the peak; the blood-pressure prompt comes at dose +40 min"
+# Past the clinic's [vitals] threshold (systolic above 160): marked HIGH in the view and report.
+say vitals 166/98 84
+say note client reports mild nausea, given water
 
 section "therapist: an emergency" \
   "Full neutral light at once, music muted, the clock paused; if settingd did not answer," \
@@ -186,12 +191,15 @@ let_time_pass 16 "return: the light ramps up slowly"
 say end
 let_time_pass 16 "integration"
 say next
-let_time_pass 6 "discharge vitals"
+session_minutes 2
+say vitals 124/80 70
+let_time_pass 4 "discharge"
 say stop
 sleep 0.5
 
 section "clinic staff: the session report" \
-  "The session's story from its event log: phases and how each was left, marks, overrides."
+  "The session's story from its event log: phases and how each was left, marks, vital signs" \
+  "and notes, overrides, in the clinic's local time."
 say report
 say report --svg "$pictures/session-arc.svg"
 echo

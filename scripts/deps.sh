@@ -12,6 +12,7 @@ SETTING_PACKAGES=(
   "libsox-fmt-mp3|lets sox write MP3, one of the demo formats"
   "openssl|makes the throwaway certificates the TLS test of the broker connection uses"
   "faketime|moves the daemon's wall clock an hour forward and back in the clock-jump fault test (libfaketime, monotonic clock left alone)"
+  "fonts-dejavu-core|a font for the picture tests, which lay out the plan's and the report's pictures with a real SVG renderer (resvg)"
   "ffmpeg|makes the FLAC, Ogg Vorbis and LAME-tagged MP3 test files the audio tests decode (sox writes MP3 without the LAME header gapless playback needs)"
 )
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Makes the README's pictures again: docs/img/sublingual-arc.svg, the planned sublingual session
 # (`setting plan sublingual --svg`, the same every time; a test compares it with the committed
-# one), and docs/img/live-view.txt, the live view eight minutes after the dose mark (`setting
+# one), docs/img/live-view.txt, the live view eight minutes after the dose mark (`setting
 # watch --frame 100x28`, from its own settingd at 120 times speed; its clock times differ a
-# little from run to run).
+# little from run to run), and docs/img/session-report.svg, the report of that session run on to
+# its end with a check, a skip and an emergency; each picture also as PNG, rendered by resvg
+# with the machine's fonts (`cargo run --example svg_to_png`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/deps.sh
@@ -47,10 +49,41 @@ sleep 1
 "$setting_bin" start sublingual >/dev/null
 sleep 7
 "$setting_bin" next >/dev/null
+"$setting_bin" vitals 128/82 72 --spo2 98 >/dev/null
 sleep 6
 "$setting_bin" mark dose >/dev/null
 # Dose +8 min of session time: the spit prompt is up and the first tracks have started.
 sleep 4
 "$setting_bin" watch --frame 100x28 >docs/img/live-view.txt
+
+# The rest of the session, as the demo runs it, for the report's picture; at 120 times speed a
+# session minute is half a second.
+minutes() { sleep "$(awk -v m="$1" -v s="$SPEED" 'BEGIN { printf "%.2f", m * 60 / s }')"; }
+minutes 12
+"$setting_bin" check >/dev/null
+minutes 8
+"$setting_bin" resume >/dev/null
+minutes 20
+"$setting_bin" skip >/dev/null
+"$setting_bin" volume -3 >/dev/null
+"$setting_bin" vitals 166/98 88 --spo2 96 >/dev/null
+"$setting_bin" note "client calm, asked for the blanket" >/dev/null
+minutes 12
+"$setting_bin" emergency >/dev/null
+minutes 5
+"$setting_bin" resume >/dev/null
+minutes 10
+"$setting_bin" next >/dev/null
+minutes 16
+"$setting_bin" end >/dev/null
+minutes 16
+"$setting_bin" next >/dev/null
+minutes 6
 "$setting_bin" stop >/dev/null
-echo "wrote docs/img/sublingual-arc.svg and docs/img/live-view.txt"
+"$setting_bin" report --svg docs/img/session-report.svg >/dev/null
+
+cargo build --quiet --example svg_to_png
+for picture in sublingual-arc session-report; do
+  "${CARGO_TARGET_DIR:-target}/debug/examples/svg_to_png" "docs/img/$picture.svg" "docs/img/$picture.png"
+done
+echo "wrote docs/img/sublingual-arc.svg, live-view.txt and session-report.svg, and the PNGs"

@@ -30,6 +30,9 @@
 //!   (crashes, full disks, broker outages), with the safety invariants checked at every step.
 //! - [`curation`]: the curators' checks on the media: decoding every file, phase coverage,
 //!   loudness and the tracks therapists skipped.
+//! - [`local_time`]: the clinic's time zone for reports, and durations as people write them.
+//! - [`vitals`]: vital signs and notes entered during a session: their valid ranges and the
+//!   clinic's thresholds that make a reading stand out.
 //! - [`safe_file`] and [`strict_json`]: how the daemon opens its own files (regular files only,
 //!   never through a link, with a size limit) and reads JSON (no key said twice).
 
@@ -44,6 +47,7 @@ pub mod engine;
 pub mod error_text;
 pub mod journal;
 pub mod lights;
+pub mod local_time;
 pub mod mqtt;
 pub mod playlist;
 pub mod protocol;
@@ -56,6 +60,7 @@ pub mod sim;
 pub mod strict_json;
 pub mod time;
 pub mod timeline;
+pub mod vitals;
 
 #[cfg(test)]
 mod module_cycles_tests;

@@ -6,7 +6,8 @@
 //! Targets reach the mixer through the same code as the live player's ([`glide_to`],
 //! [`join_after`], [`Cursor`]); tracks open inline, just ahead of the mixer, and stream through
 //! the player's bounded read-ahead, moved on between blocks, so a three-hour session never needs
-//! more memory than a few read-aheads. A grounding skip plays its track once, as live.
+//! more memory than a few read-aheads. A grounding skip plays its track once, as live, and a
+//! gapless run is resampled as one piece, as live.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,7 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
+use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
@@ -93,6 +94,8 @@ struct Driver<'a> {
     after_failure: bool,
     failures_in_a_row: usize,
     next_id: u64,
+    /// The gapless run as far as the last track opened from the playlist takes it.
+    run: Option<RunSoFar>,
     /// The tracks on their way into the mixer, by name, moved on before every block.
     streams: Vec<(String, TrackStream)>,
     summary: DryRunSummary,
@@ -126,6 +129,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         cursor: None,
         applied: None,
         pending_switch: None,
+        run: None,
         last_crossfade: None,
         after_failure: false,
         failures_in_a_row: 0,
@@ -216,6 +220,7 @@ impl Driver<'_> {
         let fade = fade.max(MIN_FADE);
         self.cursor = None;
         self.pending_switch = None;
+        self.run = None;
         self.failures_in_a_row = 0;
         self.after_failure = false;
         match name {
@@ -241,8 +246,8 @@ impl Driver<'_> {
         });
     }
 
-    /// Opens one track, levelled as every track is.
-    fn open(&mut self, track: &playlist::Track) -> Result<Levelled, LoadError> {
+    /// Opens one track, levelled as every track is, carrying on the gapless run `after`.
+    fn open(&mut self, track: &playlist::Track, after: Option<RunSoFar>) -> Result<Levelled, LoadError> {
         self.next_id += 1;
         let levelling = Levelling {
             media_root: self.setup.media_root,
@@ -258,14 +263,19 @@ impl Driver<'_> {
             self.next_id,
             self.setup.rate,
             &levelling,
-            Opening::default(),
+            Opening {
+                after,
+                ..Opening::default()
+            },
         )
     }
 
     /// A skip, or a grounding skip: `to` once, then the playlist goes on. A grounding track that
     /// cannot play makes it a plain skip.
     fn skip(&mut self, crossfade: Duration, to: Option<&str>) {
-        let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path))));
+        // As live, where the loader opens it between two tracks of the playlist.
+        self.run = None;
+        let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path), None)));
         match grounding {
             Some((path, Ok(levelled))) => {
                 self.streams.push((path.to_string(), levelled.stream));
@@ -297,8 +307,12 @@ impl Driver<'_> {
                 return;
             };
             let name = format!("{playlist}/{}", track.path);
-            match self.open(&track) {
+            let gapless =
+                self.pending_switch.is_none() && !self.after_failure && self.last_crossfade.is_none();
+            let after = self.run.take().filter(|_| gapless);
+            match self.open(&track, after) {
                 Ok(levelled) => {
+                    self.run = levelled.run;
                     self.failures_in_a_row = 0;
                     self.streams.push((name.clone(), levelled.stream));
                     if let Some(fade) = self.pending_switch.take() {

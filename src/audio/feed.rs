@@ -5,7 +5,9 @@
 //!
 //! The writer also says where the track ends, as soon as it knows: from the file's header when
 //! that is exact, else on reaching the end of the file, which it does a whole read-ahead before
-//! the mixer gets there. A track that stops early is marked cut, with its real end.
+//! the mixer gets there. A track that stops early is marked cut, with its real end. The end
+//! comes with the length of the track's tail: the resampler's ring-out after its last sample,
+//! heard only under the next track of a gapless run.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ struct Shared {
     /// Frames in chunks the reader has handed back.
     consumed: AtomicU64,
     end: AtomicU64,
+    /// Frames at the end that follow the track's last sample.
+    tail: AtomicU64,
     cut: AtomicBool,
     /// The reader is gone: the writer can stop.
     closed: AtomicBool,
@@ -56,6 +60,7 @@ pub fn primed_feed(read_ahead: u64, prime: u64) -> (FeedWriter, FeedReader) {
         written: AtomicU64::new(0),
         consumed: AtomicU64::new(0),
         end: AtomicU64::new(UNKNOWN),
+        tail: AtomicU64::new(0),
         cut: AtomicBool::new(false),
         closed: AtomicBool::new(false),
         started: AtomicBool::new(false),
@@ -157,11 +162,18 @@ impl FeedWriter {
     /// Where the track ends, in frames, as soon as it is known; `cut` if it stops short of what
     /// its header promised or of its data.
     pub fn finish(&mut self, end: u64, cut: bool) {
+        self.finish_with_tail(end, 0, cut);
+    }
+
+    /// [`FeedWriter::finish`] for a track whose last `tail` frames follow its last sample.
+    pub fn finish_with_tail(&mut self, end: u64, tail: u64, cut: bool) {
         // A track cut from outside (its reads hung) keeps the end it was cut at, should its
         // read come back after all.
         if self.shared.cut.load(Ordering::Acquire) {
             return;
         }
+        // Before the end: a reader that sees the end sees the tail it comes with.
+        self.shared.tail.store(tail.min(end), Ordering::Release);
         self.shared.end.store(end, Ordering::Release);
         // After the end: a reader that sees the cut sees the end it comes with.
         if cut {
@@ -266,6 +278,12 @@ impl FeedReader {
     pub fn end(&self) -> Option<u64> {
         let end = self.shared.end.load(Ordering::Acquire);
         (end != UNKNOWN).then_some(end)
+    }
+
+    /// Frames at the end that follow the track's last sample: the resampler's ring-out. Read
+    /// after [`FeedReader::end`], it belongs to that end.
+    pub fn tail(&self) -> u64 {
+        self.shared.tail.load(Ordering::Acquire)
     }
 
     /// Whether the track stopped short of its data (a truncated or damaged file).

@@ -36,9 +36,24 @@ pub struct Levelling<'a> {
     pub level: LevelTarget,
 }
 
+/// A gapless run as far as a track takes it: what the next track, joined to it with no
+/// crossfade, needs to be resampled as the same stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSoFar {
+    /// The track the run has got to.
+    pub id: u64,
+    /// The run's source rate.
+    pub rate: u32,
+    /// Frames of the run at that rate, up to the end of that track.
+    pub frames: u64,
+}
+
 /// Where to start a track and how far ahead to read it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Opening {
+    /// The gapless run the track carries on, when it follows the run's last track with no
+    /// crossfade. Ignored when it cannot: another rate, a resume point, a length not known.
+    pub after: Option<RunSoFar>,
     /// Into the track (a restart's resume point); its fade-in is then dropped.
     pub start_at: Duration,
     /// A crossfade into the next track imposed on every join (a render's `--crossfade`).
@@ -54,6 +69,8 @@ pub struct Levelled {
     pub gain_db: f32,
     /// The loudness it was levelled from, when known.
     pub lufs: Option<f64>,
+    /// The gapless run up to its end, when the next track can carry it on.
+    pub run: Option<RunSoFar>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +150,23 @@ pub fn open_levelled_watched(
     let prime = end_lead(track, opening.imposed_crossfade) + PRIME_MARGIN;
     let (writer, reader) = primed_feed(frames(lead), frames(prime));
     let skip = (opening.start_at.as_secs_f64() * f64::from(info.sample_rate)).round() as u64;
-    let mut stream = TrackStream::new(decoder, rate, skip, writer)?;
+    // Both lengths must be exact to place the track on the run's grid; a file that lies about
+    // its length is found cut, and the mixer crossfades away from it anyway.
+    let length = info
+        .header_frames
+        .filter(|_| info.gapless)
+        .map(|f| f.saturating_sub(skip));
+    let after = opening
+        .after
+        .filter(|run| run.rate == info.sample_rate && skip == 0 && length.is_some_and(|f| f > 0));
+    let before = after.map_or(0, |run| run.frames);
+    let mut stream = TrackStream::in_run(decoder, rate, skip, before, writer)?;
+    let run = length.filter(|&f| stream.can_run_on(f)).map(|f| RunSoFar {
+        id,
+        rate: info.sample_rate,
+        frames: before + f,
+    });
+    let lead_in = stream.lead_in();
     stream.fill()?;
     let fade_in = if opening.start_at.is_zero() {
         track.fade_in.to_duration()
@@ -146,6 +179,8 @@ pub fn open_levelled_watched(
         gain_db,
         fade_in: Duration::ZERO,
         fade_out: Duration::ZERO,
+        lead_in,
+        follows: after.map(|run| run.id),
     }
     .with_fades(fade_in, track.fade_out.to_duration());
     Ok(Levelled {
@@ -153,5 +188,6 @@ pub fn open_levelled_watched(
         stream,
         gain_db,
         lufs,
+        run,
     })
 }

@@ -12,6 +12,11 @@
 //! trim at a gapless join would play a loud track's start at a quiet one's boost), then the
 //! level (a dB ramp under the slew limit), mute and pause (equal-power fades to true silence),
 //! and last the limiter that holds the ceiling. Only the level, mute and pause glide.
+//!
+//! A track that carries on the gapless run of the one before it (resampled on the same grid,
+//! see [`resample`](super::resample)) starts under that one's tail, its lead-in over the tail,
+//! each at its own trim: the sum is the run resampled as one stream, and the join has no
+//! filter transient. Anywhere else a lead-in is passed over and a tail left unplayed.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -102,15 +107,31 @@ struct Voice {
     cut: bool,
     /// Faded out before its end, so its end is not reported as finished.
     abandoned: bool,
+    /// Frames of the feed before the track's first sample.
+    lead_in: usize,
+    /// Lead-in frames still to pass over unheard: it did not start under the tail of the track
+    /// it was resampled after.
+    lead_in_to_skip: usize,
+    /// Plays its tail, under the lead-in of the next track of its run; else `end` leaves it out.
+    spill: bool,
+    /// Where the track's own frames end, tail left out, once known.
+    body_end: Option<usize>,
 }
 
 impl Voice {
-    fn new(track: PreparedTrack, crossfade_in: u64, rate: u32) -> Self {
+    /// `under_tail`: it starts under the tail of the track it follows in a gapless run, so its
+    /// lead-in is heard.
+    fn new(track: PreparedTrack, crossfade_in: u64, rate: u32, under_tail: bool) -> Self {
         let trim = db_to_amp(track.gain_db);
         let mut fade = Fade::at(if crossfade_in == 0 { 1.0 } else { 0.0 });
         fade.restart(1.0, crossfade_in);
         let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).round() as usize;
+        let lead_in = track.lead_in as usize;
         let mut voice = Voice {
+            lead_in,
+            lead_in_to_skip: if under_tail { 0 } else { lead_in },
+            spill: false,
+            body_end: None,
             fade_in: frames(track.fade_in),
             fade_out: frames(track.fade_out),
             cut_fade: frames(CUT_CROSSFADE),
@@ -134,7 +155,11 @@ impl Voice {
     /// its whole fade-out fades over what is left, so the gain never steps.
     fn refresh(&mut self) {
         let cut = self.track.feed.is_cut();
-        self.end = self.track.feed.end().map(|end| end as usize);
+        let end = self.track.feed.end().map(|end| end as usize);
+        // After the end, so it is that end's tail.
+        let tail = self.track.feed.tail() as usize;
+        self.body_end = end.map(|end| end - tail.min(end));
+        self.end = if self.spill { end } else { self.body_end };
         if cut && !self.cut {
             self.cut = true;
             let remaining = self.remaining().unwrap_or(0);
@@ -150,18 +175,19 @@ impl Voice {
     /// The track's own fade at the current frame: the fade-in rises from 0 on its first frame,
     /// the fade-out reaches 0 on its last, both on the rising half of the equal-power curve. A
     /// track found cut short fades out over its last stretch too, unless a crossfade already
-    /// takes it out.
+    /// takes it out. A lead-in and a tail take the gain of the sample they border.
     fn envelope(&self, end: usize) -> f32 {
         let mut amp = 1.0;
-        if self.position < self.fade_in {
-            amp *= equal_power(self.position as f32 / self.fade_in as f32).1;
+        let into = self.position.saturating_sub(self.lead_in);
+        if into < self.fade_in {
+            amp *= equal_power(into as f32 / self.fade_in as f32).1;
         }
         let fade_out = if self.cut && !self.is_fading_out() {
             self.fade_out.max(self.cut_fade)
         } else {
             self.fade_out
         };
-        let after = end - 1 - self.position;
+        let after = end.saturating_sub(1).saturating_sub(self.position);
         if after < fade_out {
             amp *= equal_power(after as f32 / fade_out as f32).1;
         }
@@ -197,13 +223,22 @@ impl Voice {
         if end.is_some_and(|end| self.position >= end) {
             return false;
         }
+        while self.lead_in_to_skip > 0 {
+            // Primed well past its lead-in, so this waits only on a loader far behind.
+            if self.track.feed.next_frame().is_none() {
+                return false;
+            }
+            self.lead_in_to_skip -= 1;
+            self.position += 1;
+            self.known_available = self.known_available.saturating_sub(1);
+        }
         let starved_now = self.watch_supply(end);
         let Some([left, right]) = self.track.feed.next_frame() else {
             // Dry: the guard's fade has already reached silence, so nothing is lost.
             return starved_now;
         };
         self.known_available = self.known_available.saturating_sub(1);
-        let envelope = end.map_or(1.0, |end| self.envelope(end));
+        let envelope = self.body_end.map_or(1.0, |end| self.envelope(end));
         let gain = self.fade.next_amp() * self.trim * envelope;
         frame[0] += left * gain;
         frame[1] += right * gain;
@@ -448,7 +483,19 @@ impl Mixer {
     /// sample, gapless or not.
     fn start(&mut self, track: PreparedTrack, fade_in: u64) {
         self.events.push(MixerEvent::Started { id: track.id });
-        self.current = Some(Voice::new(track, fade_in, self.rate));
+        self.current = Some(Voice::new(track, fade_in, self.rate, false));
+    }
+
+    /// Starts a track under the tail of the one playing, whose gapless run it carries on: that
+    /// one plays out its tail under this one's lead-in, and neither fades.
+    fn start_under_tail(&mut self, track: PreparedTrack) {
+        if let Some(mut voice) = self.current.take() {
+            voice.spill = true;
+            voice.refresh();
+            self.outgoing.push(voice);
+        }
+        self.events.push(MixerEvent::Started { id: track.id });
+        self.current = Some(Voice::new(track, 0, self.rate, true));
     }
 
     /// Whether everything queued has played to its last frame, so rendering on would only add
@@ -600,7 +647,17 @@ impl Mixer {
             if cut {
                 crossfade_frames = crossfade_frames.max(self.frames(CUT_CROSSFADE));
             }
+            let carries_on = |voice: &Voice| {
+                join == Join::Gapless
+                    && !cut
+                    && next.track.follows == Some(voice.track.id)
+                    && voice.remaining().is_some_and(|r| r as u64 <= next.track.lead_in)
+            };
             match &mut self.current {
+                Some(voice) if carries_on(voice) => {
+                    let next = self.queue.pop_front().expect("front exists");
+                    self.start_under_tail(next.track);
+                }
                 None => {
                     let next = self.queue.pop_front().expect("front exists");
                     self.start(next.track, crossfade_frames);

@@ -15,7 +15,12 @@ impl Mixer {
             return 0;
         }
         // A next track waits: the stretch must end before its crossfade (or a cut's) begins.
+        // One that carries on the gapless run starts its lead-in before the end.
+        let current = self.current.as_ref().map(|voice| voice.track.id);
         let next_crossfade = self.queue.front().map(|next| match next.join {
+            Join::Gapless if next.track.follows.is_some() && next.track.follows == current => {
+                next.track.lead_in
+            }
             Join::Gapless => 0,
             Join::Crossfade(length) => self.frames(length),
         });
@@ -72,7 +77,11 @@ impl Voice {
     /// How many of the next `max` frames need none of this voice's rules: its fades settled, outside its fade-in and fade-out, clear of the underrun guard and of the point
     /// where the next track (`next_crossfade` frames before the end, when one is queued) joins.
     fn steady_frames(&self, max: usize, next_crossfade: Option<u64>) -> usize {
-        if self.starved || !self.fade.is_constant() || self.position < self.fade_in {
+        if self.starved
+            || !self.fade.is_constant()
+            || self.lead_in_to_skip > 0
+            || self.position < self.lead_in + self.fade_in
+        {
             return 0;
         }
         // The guard is checked before each frame is read, against what is known to be left.

@@ -652,3 +652,86 @@ fn a_level_set_at_once_ignores_the_slew_limit() {
     let out = left(&render(&mut mixer, 100));
     assert!(out.iter().all(|&s| (amp_to_db(s / 0.5) + 30.0).abs() < 1e-3));
 }
+
+/// A track whose feed holds `lead_in` frames at `lead`, then `body` frames at `level`, then
+/// `tail` frames at `ring`, as a converter in a gapless run gives them.
+fn run_track(
+    id: u64,
+    follows: Option<u64>,
+    (lead_in, body, tail): (usize, usize, usize),
+    values: [f32; 3],
+) -> PreparedTrack {
+    let [lead, level, ring] = values;
+    let mono: Vec<f32> = std::iter::repeat_n(lead, lead_in)
+        .chain(std::iter::repeat_n(level, body))
+        .chain(std::iter::repeat_n(ring, tail))
+        .collect();
+    let samples = stereo(&mono);
+    let frames = mono.len() as u64;
+    let (mut writer, reader) = feed(frames);
+    let mut at = 0;
+    while at < samples.len() {
+        at += writer.write(&samples[at..]) * 2;
+    }
+    writer.finish_with_tail(frames, tail as u64, false);
+    PreparedTrack {
+        feed: reader,
+        lead_in: lead_in as u64,
+        follows,
+        ..PreparedTrack::in_memory(id, &[])
+    }
+}
+
+/// The next track of a gapless run starts under the tail of the one before, its lead-in over
+/// that one's last frames: the run's length is its tracks' own, and the overlap sums.
+#[test]
+fn a_run_s_next_track_starts_its_lead_in_under_the_tail_of_the_one_before() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(
+        run_track(1, None, (0, 1_000, 100), [0.0, 0.125, 0.03125]),
+        Join::Gapless,
+    );
+    mixer.enqueue(
+        run_track(2, Some(1), (50, 1_000, 100), [0.0625, 0.25, 0.0]),
+        Join::Gapless,
+    );
+    let out = left(&render(&mut mixer, 2_200));
+    let at = |range: std::ops::Range<usize>, value: f32| {
+        assert!(
+            out[range.clone()].iter().all(|&s| (s - value).abs() < 1e-6),
+            "{:?}: {:?} not {value}",
+            range.clone(),
+            &out[range]
+        );
+    };
+    at(0..950, 0.125);
+    at(950..1_000, 0.125 + 0.0625);
+    at(1_000..1_100, 0.03125 + 0.25);
+    at(1_100..2_000, 0.25);
+    // The last track's tail has nothing to sum with: it is left out.
+    at(2_000..2_200, 0.0);
+}
+
+/// A track resampled after one it does not follow here (the track a grounding skip put
+/// between them), or reached by a crossfade, is heard from its first sample: its lead-in is
+/// passed over, and the track before ends on its own last sample.
+#[test]
+fn a_lead_in_is_passed_over_and_a_tail_left_out_where_nothing_overlaps_them() {
+    let mut mixer = Mixer::new(&config());
+    mixer.enqueue(
+        run_track(3, None, (0, 1_000, 100), [0.0, 0.125, 0.5]),
+        Join::Gapless,
+    );
+    mixer.enqueue(
+        run_track(2, Some(1), (50, 1_000, 100), [0.5, 0.25, 0.5]),
+        Join::Gapless,
+    );
+    let out = left(&render(&mut mixer, 2_100));
+    assert!(out[..1_000].iter().all(|&s| s == 0.125), "{:?}", &out[990..1_000]);
+    assert!(
+        out[1_000..2_000].iter().all(|&s| s == 0.25),
+        "{:?}",
+        &out[1_000..1_010]
+    );
+    assert!(out[2_000..].iter().all(|&s| s == 0.0));
+}

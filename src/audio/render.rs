@@ -4,12 +4,13 @@
 //!
 //! Tracks are opened just ahead of the mixer and stream through the same bounded read-ahead as
 //! in the player, moved on between blocks, so memory stays bounded however long the tracks.
+//! Tracks joined gaplessly at one rate are resampled as one run, as the player does.
 
 use std::path::Path;
 use std::time::Duration;
 
 use super::decode::DecodeError;
-use super::levelled::{Levelled, Levelling, LoadError, Opening, open_levelled};
+use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_levelled};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
 use super::stream::{Step, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack};
@@ -147,12 +148,16 @@ pub fn render_playlist_with_progress(
     let mut pending = tracks.iter().enumerate();
     let mut streams: Vec<(usize, TrackStream)> = Vec::new();
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
+    let mut run: Option<RunSoFar> = None;
     loop {
         while mixer.queued() < LOAD_AHEAD
             && let Some((index, track)) = pending.next()
         {
             let join = join_before(tracks, index, options.crossfade);
-            let (prepared, stream, rendered) = load(track, index, join, media_root, &cache, options)?;
+            let after = run.take().filter(|_| join == Join::Gapless);
+            let loaded = load(track, index, (join, after), media_root, &cache, options)?;
+            let (prepared, stream, rendered, carried) = loaded;
+            run = carried;
             mixer.enqueue(prepared, join);
             streams.push((index, stream));
             summary.tracks.push(rendered);
@@ -200,14 +205,16 @@ pub fn join_before(tracks: &[playlist::Track], index: usize, imposed: Option<Dur
     }
 }
 
+/// Opens one track, carrying on the gapless run `after` when it joins it with no crossfade;
+/// returns the run as far as this track takes it.
 fn load(
     track: &playlist::Track,
     index: usize,
-    join: Join,
+    (join, after): (Join, Option<RunSoFar>),
     media_root: &Path,
     cache: &LoudnessCache,
     options: &RenderOptions,
-) -> Result<(PreparedTrack, TrackStream, RenderedTrack), RenderError> {
+) -> Result<(PreparedTrack, TrackStream, RenderedTrack, Option<RunSoFar>), RenderError> {
     let levelling = Levelling {
         media_root,
         cache,
@@ -219,6 +226,7 @@ fn load(
     };
     let opening = Opening {
         imposed_crossfade: options.crossfade,
+        after,
         ..Opening::default()
     };
     let Levelled {
@@ -226,16 +234,18 @@ fn load(
         stream,
         gain_db,
         lufs,
+        run,
     } = open_levelled(track, index as u64, options.rate, &levelling, opening)
         .map_err(|e| load_error(&track.path, e))?;
+    let end = prepared.feed.end().unwrap_or(0);
     let rendered = RenderedTrack {
         path: track.path.clone(),
-        frames: prepared.feed.end().unwrap_or(0),
+        frames: end - (prepared.feed.tail() + prepared.lead_in).min(end),
         gain_db,
         lufs,
         join,
     };
-    Ok((prepared, stream, rendered))
+    Ok((prepared, stream, rendered, run))
 }
 
 fn load_error(path: &str, error: LoadError) -> RenderError {

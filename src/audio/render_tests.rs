@@ -1,8 +1,13 @@
 use ebur128::{EbuR128, Mode};
 
 use super::*;
+use crate::audio::decode::decode_file;
 use crate::audio::loudness_cache::{FileIdentity, Loudness, LoudnessCache};
-use crate::audio::test_media::{longest_run_at_ceiling, sine, true_peak_db, write_wav};
+use crate::audio::resample::output_frames;
+use crate::audio::test_media::{
+    longest_run_at_ceiling, resampled_at_once, second_difference_at_joins, sine, split_tone, true_peak_db,
+    write_wav,
+};
 use crate::time::Millis;
 
 const RATE: u32 = 48_000;
@@ -243,4 +248,74 @@ fn a_loud_track_after_a_quiet_one_starts_at_its_own_level_at_a_gapless_join() {
     // plus its gain, on both channels.
     let expected = 20.0 * (0.5f64 / 2f64.sqrt()).log10() + f64::from(cut);
     assert!((start - expected).abs() < 0.1, "{start:.2} vs {expected:.2}");
+}
+
+/// Three 44.1 kHz files holding one continuous tone, rendered gaplessly at 48 kHz: the joins
+/// carry no filter transient, and the whole is the tone resampled in one go.
+#[test]
+fn a_tone_across_three_44k_files_renders_at_48k_as_if_resampled_at_once() {
+    let media = tempfile::tempdir().unwrap();
+    let from = 44_100;
+    let lengths = [57_331, 30_870, 48_511];
+    let names = split_tone(media.path(), &lengths, from);
+    let tracks: Vec<playlist::Track> = names.iter().map(|n| entry(n)).collect();
+    let wav = media.path().join("out.wav");
+    let summary = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    let out: Vec<f32> = read(&wav).into_iter().step_by(2).collect();
+
+    let pieces: Vec<(Vec<f32>, f32)> = names
+        .iter()
+        .map(|n| (decode_file(&media.path().join(n)).unwrap().samples, 1.0))
+        .collect();
+    let reference = resampled_at_once(&pieces, from, RATE);
+    assert_eq!(out.len(), reference.len(), "gapless: the joined length exactly");
+    assert_eq!(summary.frames as usize, out.len());
+    let worst = out
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "differs from resampling it at once by {worst}");
+
+    let mut joins = Vec::new();
+    let mut before = 0;
+    for frames in &lengths[..2] {
+        before += frames;
+        joins.push(output_frames(before as u64, from, RATE) as usize);
+    }
+    let (near, elsewhere) = second_difference_at_joins(&out, &joins, 2_000);
+    assert!(
+        near <= 3.0 * elsewhere,
+        "second difference {near} at the joins against {elsewhere} elsewhere"
+    );
+}
+
+/// A gapless run whose tracks play at different trims: each trim holds from its track's first
+/// sample, as if applied to the source before the join, and the join stays band-limited.
+#[test]
+fn a_run_s_trims_apply_as_if_to_the_source_before_it_is_resampled() {
+    let media = tempfile::tempdir().unwrap();
+    let from = 44_100;
+    let names = split_tone(media.path(), &[40_000, 40_000], from);
+    let mut tracks: Vec<playlist::Track> = names.iter().map(|n| entry(n)).collect();
+    tracks[1].gain_db = -6.0;
+    let wav = media.path().join("out.wav");
+    render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    let out: Vec<f32> = read(&wav).into_iter().step_by(2).collect();
+    let pieces: Vec<(Vec<f32>, f32)> = names
+        .iter()
+        .zip([0.0, -6.0])
+        .map(|(n, db)| {
+            let samples = decode_file(&media.path().join(n)).unwrap().samples;
+            (samples, crate::audio::gain::db_to_amp(db))
+        })
+        .collect();
+    let reference = resampled_at_once(&pieces, from, RATE);
+    assert_eq!(out.len(), reference.len());
+    let worst = out
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "off by {worst}");
 }

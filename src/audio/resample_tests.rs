@@ -1,16 +1,32 @@
 use super::*;
 use crate::audio::test_media::sine;
 
-/// Converts `input` in pieces of `piece` frames, as the loader does, and flushes.
-fn convert(input: &[f32], from: u32, to: u32, channels: u16, piece: usize) -> Vec<f32> {
-    let mut converter = Converter::new(from, to, channels).unwrap();
+/// Converts `input` in pieces of `piece` frames, as the loader does, and flushes; returns the
+/// whole output (lead-in and tail included) and where the track lies in it.
+fn convert_in_run(
+    input: &[f32],
+    (from, to): (u32, u32),
+    channels: u16,
+    piece: usize,
+    before: u64,
+) -> (Vec<f32>, Layout) {
+    let mut converter = Converter::in_run(from, to, channels, before).unwrap();
     let mut out = Vec::new();
     for part in input.chunks(piece * usize::from(channels)) {
         converter.push(part, &mut out).unwrap();
     }
     converter.finish(&mut out).unwrap();
     assert_eq!(converter.emitted() as usize, out.len() / 2);
-    out
+    let layout = converter.finished_layout();
+    assert_eq!(layout.end as usize, out.len() / 2);
+    (out, layout)
+}
+
+/// The track alone, as heard when nothing overlaps its lead-in and tail.
+fn convert(input: &[f32], from: u32, to: u32, channels: u16, piece: usize) -> Vec<f32> {
+    let (out, layout) = convert_in_run(input, (from, to), channels, piece, 0);
+    assert_eq!(layout.lead_in, 0);
+    out[..layout.body_end as usize * 2].to_vec()
 }
 
 #[test]
@@ -106,4 +122,53 @@ fn stereo_keeps_its_sides_apart() {
     assert!(out.iter().skip(1).step_by(2).all(|&s| s == 0.0));
     let peak = out.iter().step_by(2).fold(0.0f32, |m, s| m.max(s.abs()));
     assert!((peak - 0.5).abs() < 0.01, "{peak}");
+}
+
+/// A continuous tone cut into tracks of awkward lengths: each converted in its run and laid
+/// over the next as the mixer lays them is the tone resampled in one go, to float rounding.
+#[test]
+fn a_run_of_tracks_sums_to_the_joined_stream_resampled_at_once() {
+    for (from, to) in [(44_100, 48_000), (48_000, 44_100), (22_050, 48_000)] {
+        for lengths in [[30_001usize, 2_058, 44_100], [3_000, 5_000, 7_000]] {
+            let total: usize = lengths.iter().sum();
+            let tone = sine(total, from, 997.0, 0.5);
+            let whole = convert(&tone, from, to, 1, 4_096);
+            let mut sum = vec![0.0f32; whole.len() + 8_192];
+            let mut before = 0usize;
+            for (index, &frames) in lengths.iter().enumerate() {
+                let part = &tone[before..before + frames];
+                let (out, layout) = convert_in_run(part, (from, to), 1, 500, before as u64);
+                assert_eq!(
+                    layout.body(),
+                    output_frames((before + frames) as u64, from, to)
+                        - output_frames(before as u64, from, to),
+                    "{from} -> {to}: track {index}'s own length"
+                );
+                // Where its first sample falls in the run, less its lead-in.
+                let at = output_frames(before as u64, from, to) as usize - layout.lead_in as usize;
+                for (i, &s) in out.iter().enumerate() {
+                    sum[at * 2 + i] += s;
+                }
+                before += frames;
+            }
+            let worst = whole
+                .iter()
+                .zip(&sum)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{from} -> {to} {lengths:?}: off by {worst}");
+        }
+    }
+}
+
+#[test]
+fn a_track_can_be_followed_once_it_spans_two_blocks() {
+    let converter = Converter::new(44_100, 48_000, 1).unwrap();
+    assert!(!converter.can_run_on(1_000));
+    assert!(converter.can_run_on(44_100));
+    let same_rate = Converter::new(48_000, 48_000, 1).unwrap();
+    assert!(
+        !same_rate.can_run_on(48_000),
+        "nothing to join where nothing is resampled"
+    );
 }

@@ -5,7 +5,7 @@
 
 use super::decode::{DecodeError, Decoder};
 use super::feed::{CHUNK_FRAMES, FeedCutter, FeedWriter};
-use super::resample::{Converter, PrepareError, output_frames};
+use super::resample::{Converter, Layout, PrepareError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
@@ -43,14 +43,24 @@ pub struct TrackStream {
 impl TrackStream {
     /// Starts converting `decoder`'s track to `rate`, from `skip` frames (at the file's rate)
     /// into it. The feed learns the track's end at once when the header states it exactly.
-    pub fn new(decoder: Decoder, rate: u32, skip: u64, mut writer: FeedWriter) -> Result<Self, PrepareError> {
+    pub fn new(decoder: Decoder, rate: u32, skip: u64, writer: FeedWriter) -> Result<Self, PrepareError> {
+        TrackStream::in_run(decoder, rate, skip, 0, writer)
+    }
+
+    /// Like [`TrackStream::new`], for a track that follows `before` frames (at its own rate) of
+    /// a gapless run resampled as one (see [`super::resample`]).
+    pub fn in_run(
+        decoder: Decoder,
+        rate: u32,
+        skip: u64,
+        before: u64,
+        mut writer: FeedWriter,
+    ) -> Result<Self, PrepareError> {
         let info = decoder.info();
-        let converter = Converter::new(info.sample_rate, rate, info.channels)?;
+        let converter = Converter::in_run(info.sample_rate, rate, info.channels, before)?;
         if let Some(frames) = info.header_frames {
-            writer.finish(
-                output_frames(frames.saturating_sub(skip), info.sample_rate, rate),
-                false,
-            );
+            let layout = converter.layout(frames.saturating_sub(skip));
+            writer.finish_with_tail(layout.end, layout.tail(), false);
         }
         Ok(TrackStream {
             decoder,
@@ -132,7 +142,8 @@ impl TrackStream {
         self.decoding = false;
         let flushed = self.converter.finish(&mut self.staged);
         let end = self.converter.emitted();
-        self.writer.finish(end, cut);
+        let tail = self.converter.finished_layout().tail();
+        self.writer.finish_with_tail(end, tail, cut);
         flushed
     }
 
@@ -161,9 +172,29 @@ impl TrackStream {
         self.writer.high_water()
     }
 
-    /// Frames converted so far: the track's whole length once it is decoded.
+    /// The track's own length at the output rate (lead-in and tail left out), once it is
+    /// decoded; what has been converted so far until then.
     pub fn frames(&self) -> u64 {
-        self.converter.emitted()
+        if self.decoding {
+            self.converter.emitted()
+        } else {
+            self.converter.finished_layout().body()
+        }
+    }
+
+    /// Where the track lies in what the feed will hold, given its length at its own rate.
+    pub fn layout(&self, frames: u64) -> Layout {
+        self.converter.layout(frames)
+    }
+
+    /// Frames the feed holds before the track's first sample.
+    pub fn lead_in(&self) -> u64 {
+        self.converter.lead_in()
+    }
+
+    /// Whether a track of `frames` frames can be followed in its gapless run.
+    pub fn can_run_on(&self, frames: u64) -> bool {
+        self.converter.can_run_on(frames)
     }
 
     /// Whether the whole file has been read (the end is known, frames may still be staged).

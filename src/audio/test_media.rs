@@ -141,3 +141,71 @@ pub fn mkfifo(path: &Path) {
         path.display()
     );
 }
+
+/// Writes 32-bit float PCM: a waveform with no quantisation noise, for sample-level checks.
+pub fn write_float_wav(path: &Path, samples: &[f32], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        writer.write_sample(s).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// One low tone, continuous across `lengths.len()` mono float WAVs of those lengths at `rate`
+/// named `part0.wav`, `part1.wav`, ... in `dir`; returns their names. Low, so that its own
+/// second difference is tiny beside any transient at a join.
+pub fn split_tone(dir: &Path, lengths: &[usize], rate: u32) -> Vec<String> {
+    let tone = sine(lengths.iter().sum(), rate, 40.0, 0.5);
+    let mut at = 0;
+    lengths
+        .iter()
+        .enumerate()
+        .map(|(index, &frames)| {
+            let name = format!("part{index}.wav");
+            write_float_wav(&dir.join(&name), &tone[at..at + frames], rate);
+            at += frames;
+            name
+        })
+        .collect()
+}
+
+/// `pieces` (mono, each with its gain as an amplitude) joined and resampled in one go, as the
+/// left channel: what a gapless run must sound like.
+pub fn resampled_at_once(pieces: &[(Vec<f32>, f32)], from: u32, to: u32) -> Vec<f32> {
+    let joined: Vec<f32> = pieces
+        .iter()
+        .flat_map(|(samples, gain)| samples.iter().map(move |s| s * gain))
+        .collect();
+    let mut converter = super::resample::Converter::new(from, to, 1).unwrap();
+    let mut out = Vec::new();
+    converter.push(&joined, &mut out).unwrap();
+    converter.finish(&mut out).unwrap();
+    let layout = converter.finished_layout();
+    out[..layout.body_end as usize * 2]
+        .iter()
+        .step_by(2)
+        .copied()
+        .collect()
+}
+
+/// The largest absolute second difference of `samples` within `window` frames of any of
+/// `joins`, and the largest elsewhere (the first and last `window` frames left out: the piece's
+/// own start and end).
+pub fn second_difference_at_joins(samples: &[f32], joins: &[usize], window: usize) -> (f32, f32) {
+    let (mut near, mut elsewhere) = (0.0f32, 0.0f32);
+    for i in window..samples.len().saturating_sub(window) {
+        let d2 = (samples[i + 1] - 2.0 * samples[i] + samples[i - 1]).abs();
+        if joins.iter().any(|&j| i.abs_diff(j) <= window) {
+            near = near.max(d2);
+        } else {
+            elsewhere = elsewhere.max(d2);
+        }
+    }
+    (near, elsewhere)
+}

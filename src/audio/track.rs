@@ -84,6 +84,11 @@ pub struct PreparedTrack {
     /// The playlist's fade-in from the first frame and fade-out to the last (equal power).
     pub fade_in: Duration,
     pub fade_out: Duration,
+    /// Frames at the head of the feed before the track's first sample: its resampled lead-in,
+    /// heard only over the tail of the track it follows in a gapless run, passed over otherwise.
+    pub lead_in: u64,
+    /// The track it was resampled after, as one gapless run.
+    pub follows: Option<u64>,
 }
 
 impl PreparedTrack {
@@ -95,6 +100,8 @@ impl PreparedTrack {
             gain_db: 0.0,
             fade_in: Duration::ZERO,
             fade_out: Duration::ZERO,
+            lead_in: 0,
+            follows: None,
         }
     }
 

@@ -26,6 +26,7 @@ mod raw_lights;
 mod remote;
 mod secret;
 mod validate;
+mod vitals;
 
 pub use audio::{DEFAULT_CEILING_DB, DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 pub use broker::{DEFAULT_PORT, DEFAULT_TLS_PORT, default_client_id};
@@ -57,3 +58,5 @@ mod lights_tests;
 mod shipped_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vitals_tests;

@@ -7,6 +7,7 @@ use super::LightsConfig;
 use super::OutputSpec;
 use super::buttons_model::ButtonConfig;
 use crate::timeline::Policy;
+use crate::vitals::Thresholds;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -27,6 +28,8 @@ pub struct Config {
     /// Physical buttons on the broker mapped to the therapist's commands (`[[button]]`); none
     /// unless the config names some.
     pub buttons: Vec<ButtonConfig>,
+    /// The thresholds that make a vital-signs reading stand out (`[vitals]`).
+    pub vitals: Thresholds,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +38,9 @@ pub struct RoomConfig {
     pub name: String,
     /// At least one, names unique.
     pub zones: Vec<ZoneConfig>,
+    /// The clinic's time zone for reports, an IANA name this machine knows; `None`: the
+    /// system's.
+    pub timezone: Option<String>,
 }
 
 /// A group of lights moved together: the ceiling, or one client's reading light.

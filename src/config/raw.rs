@@ -27,12 +27,17 @@ pub struct RawConfig {
     /// Physical buttons on the broker (`[[button]]`).
     #[serde(default)]
     pub button: Vec<Spanned<RawButton>>,
+    /// The thresholds that make a vital-signs reading stand out.
+    #[serde(default)]
+    pub vitals: RawVitals,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoom {
     pub name: Spanned<String>,
+    /// The clinic's time zone for reports (`Europe/Berlin`); the system's when left out.
+    pub timezone: Option<Spanned<String>>,
     #[serde(default)]
     pub zone: Vec<RawZone>,
 }
@@ -116,4 +121,17 @@ pub struct RawRemote {
     pub home_assistant_user: Option<Spanned<String>>,
     pub discovery_prefix: Option<Spanned<String>>,
     pub topic_prefix: Option<Spanned<String>>,
+}
+
+/// `[vitals]`: each threshold optional, the built-in one kept when left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVitals {
+    pub systolic_above: Option<Spanned<i64>>,
+    pub systolic_below: Option<Spanned<i64>>,
+    pub diastolic_above: Option<Spanned<i64>>,
+    pub diastolic_below: Option<Spanned<i64>>,
+    pub pulse_above: Option<Spanned<i64>>,
+    pub pulse_below: Option<Spanned<i64>>,
+    pub spo2_below: Option<Spanned<i64>>,
 }

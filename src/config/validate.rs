@@ -11,7 +11,7 @@ use super::LightsConfig;
 use super::defaults::Environment;
 use super::model::{Config, DaemonConfig, PathsConfig, RoomConfig, ZoneConfig};
 use super::raw::{RawConfig, RawDaemon, RawPaths, RawRoom};
-use super::{audio, broker, buttons, lights, networks, overrides, remote};
+use super::{audio, broker, buttons, lights, networks, overrides, remote, vitals};
 use crate::diagnostic::Document;
 
 pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environment) -> Option<Config> {
@@ -26,8 +26,10 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
     let remote = remote::remote(doc, raw.remote.as_ref(), raw.mqtt.as_ref());
     let zone_names: Vec<Spanned<String>> = raw.room.get_ref().zone.iter().map(|z| z.name.clone()).collect();
     let buttons = buttons::buttons(doc, &raw.button, &zone_names, raw.mqtt.as_ref());
-    let (room, daemon, mut policy, audio, lights, remote, buttons) =
-        (room?, daemon?, policy?, audio?, lights?, remote?, buttons?);
+    let vitals = vitals::thresholds(doc, &raw.vitals);
+    let (room, daemon, mut policy, audio, lights, remote, buttons, vitals) = (
+        room?, daemon?, policy?, audio?, lights?, remote?, buttons?, vitals?,
+    );
     policy.zones = room.zones.iter().map(|z| z.name.clone()).collect();
     Some(Config {
         path: path.to_path_buf(),
@@ -39,6 +41,7 @@ pub fn config(doc: &mut Document<'_>, path: &Path, raw: RawConfig, env: &Environ
         lights,
         remote,
         buttons,
+        vitals,
     })
 }
 
@@ -89,8 +92,22 @@ fn room(doc: &mut Document<'_>, raw: &Spanned<RawRoom>) -> Option<RoomConfig> {
             _ => zones = None,
         }
     }
+    let timezone = match &r.timezone {
+        Some(zone) => match crate::local_time::ClinicZone::named(zone.get_ref()) {
+            Ok(known) => Some(Some(known.name().to_string())),
+            Err(e) => {
+                doc.error_at(zone, format!("timezone: {e}"));
+                None
+            }
+        },
+        None => Some(None),
+    };
     let zones = zones.filter(|z| !z.is_empty())?;
-    Some(RoomConfig { name: name?, zones })
+    Some(RoomConfig {
+        name: name?,
+        zones,
+        timezone: timezone?,
+    })
 }
 
 fn daemon(doc: &mut Document<'_>, raw: &RawDaemon, base: &Path, env: &Environment) -> Option<DaemonConfig> {

@@ -128,6 +128,21 @@ impl Engine {
         }
     }
 
+    /// Writes a therapist's entry that changes nothing in the room (a reading, a note) before
+    /// it is answered, and tells the watchers. `Ok(None)` with no session running.
+    pub fn record_written(&mut self, event: Event) -> Result<Option<LogEntry>, Refusal> {
+        let Some(stamp) = self.stamp() else {
+            return Ok(None);
+        };
+        let Some(running) = self.session.as_mut() else {
+            return Ok(None);
+        };
+        let outcome = running.core.record(vec![event], &stamp)?;
+        let written = outcome.entries.first().cloned();
+        self.finish_outcome(outcome);
+        Ok(written)
+    }
+
     /// Writes entries of the daemon's own (a reload, a stop) that stand whatever the disk
     /// says, and tells the watchers.
     pub fn record_kept(&mut self, events: Vec<Event>) -> bool {

@@ -10,6 +10,7 @@
 //!   the loop; `session`, `dispatch` and `requests`: the loop's state and how it answers.
 //! - `watchdog`: readiness, status and watchdog pings to systemd, from the loop itself.
 
+mod clinical;
 pub mod clock;
 mod dispatch;
 pub mod event_log;
@@ -42,6 +43,7 @@ use crate::lights::LightOutput;
 use crate::time::Millis;
 use crate::timeline::DeviceEvent;
 
+pub use clinical::NO_SESSION_FOR_RECORD;
 pub use control::EngineHandle;
 pub use reload::ReloadRefused;
 pub use requests::NO_SESSION;

@@ -66,6 +66,7 @@ impl Engine {
                 self.lights_request(id, op)
             }
             Op::VolumeTo { db } => self.volume_to(id, db, source),
+            op @ (Op::Vitals { .. } | Op::Note { .. }) => self.record_clinical(id, &op, source),
             op => self.command(id, &op, source),
         }
     }

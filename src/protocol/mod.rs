@@ -6,6 +6,7 @@
 //! misspelt `zone` cannot silently widen a check to the whole room; so is a key said twice
 //! (`{"op":"check","zone":"mat-1","zone":"room"}`), rather than the last one winning.
 
+mod clinical;
 mod codec;
 mod lights;
 mod lights_report;
@@ -13,6 +14,7 @@ mod log_entry;
 mod reply;
 mod request;
 
+pub use clinical::RecordedReply;
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
 pub use lights::{
     KELVIN_RANGE, LightOrder, LightPace, LightsCalibrateReply, LightsSetReply, LightsTestReply, Pace,

@@ -4,6 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::clinical::RecordedReply;
 use super::lights::{LightsCalibrateReply, LightsSetReply, LightsTestReply};
 use super::lights_report::LightsReport;
 use crate::audio::heard::Heard;
@@ -129,6 +130,8 @@ answers! {
         LightsTest(LightsTestReply) from LightsTestReply,
         Reload(ReloadReply) from ReloadReply,
         Watching(WatchingReply) from WatchingReply,
+        /// `vitals` and `note`: what was written into the record.
+        Recorded(RecordedReply) from RecordedReply,
     }
 }
 

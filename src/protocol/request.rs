@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Mark;
 use crate::time::{Millis, parse_duration};
 use crate::timeline::{Command, OverrideKind, Request, Source, Target};
+use crate::vitals::RawReading;
 
 /// A request with its optional correlation id.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,6 +114,58 @@ pub enum Op {
         light: String,
         level: f32,
     },
+    /// Vital signs for the running session's record: a blood pressure (both numbers, mmHg),
+    /// a pulse (bpm), an SpO2 (%), any of them, and a short remark. Checked against the
+    /// valid ranges ([`crate::vitals`]) and refused whole if any value is outside.
+    Vitals {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        systolic: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diastolic: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pulse: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spo2: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// A note for the running session's record.
+    Note {
+        text: String,
+    },
+}
+
+impl Op {
+    /// `vitals` for a reading as the CLI parsed it.
+    pub fn vitals(raw: RawReading) -> Op {
+        Op::Vitals {
+            systolic: raw.systolic,
+            diastolic: raw.diastolic,
+            pulse: raw.pulse,
+            spo2: raw.spo2,
+            text: raw.text,
+        }
+    }
+
+    /// The reading a `vitals` op carries, not yet checked; `None` for any other op.
+    pub fn raw_reading(&self) -> Option<RawReading> {
+        match self {
+            Op::Vitals {
+                systolic,
+                diastolic,
+                pulse,
+                spo2,
+                text,
+            } => Some(RawReading {
+                systolic: *systolic,
+                diastolic: *diastolic,
+                pulse: *pulse,
+                spo2: *spo2,
+                text: text.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl Op {
@@ -184,7 +237,9 @@ impl Op {
             | Op::Lights
             | Op::LightsSet { .. }
             | Op::LightsTest { .. }
-            | Op::LightsCalibrate { .. } => return Ok(None),
+            | Op::LightsCalibrate { .. }
+            | Op::Vitals { .. }
+            | Op::Note { .. } => return Ok(None),
         };
         Ok(Some(Request {
             command,

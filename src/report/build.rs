@@ -1,12 +1,13 @@
 //! Rebuilding the story: one pass over the entries, pairing what starts with what ends it.
 
+use crate::local_time::ClinicZone;
 use crate::protocol::LogEntry;
 use crate::time::Millis;
 use crate::timeline::{Command, EventKind, OverrideKind, Source, Target};
 
 use super::model::{
-    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,
+    PhaseRecord, PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord, VitalsRecord,
 };
 
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
@@ -48,7 +49,16 @@ impl Report {
     /// The story of the session the entries belong to. Entries of another session (two logs
     /// concatenated by hand) are counted and left out rather than mixed in.
     pub fn from_entries(entries: &[LogEntry]) -> Report {
-        let mut builder = Builder::default();
+        Report::from_entries_in(entries, None)
+    }
+
+    /// The story with every time also in the clinic's `zone`.
+    pub fn from_entries_in(entries: &[LogEntry], zone: Option<&ClinicZone>) -> Report {
+        let mut builder = Builder {
+            zone: zone.cloned(),
+            ..Builder::default()
+        };
+        builder.report.timezone = zone.map(|z| z.name().to_string());
         let session = entries
             .iter()
             .find(|e| matches!(e.event.kind, EventKind::SessionStarted { .. }))
@@ -76,6 +86,8 @@ struct Builder {
     open_overrides: Vec<usize>,
     /// Index into `report.tracks` of the track playing.
     playing: Option<usize>,
+    /// The clinic's zone, for the stamps' local times.
+    zone: Option<ClinicZone>,
 }
 
 impl Builder {
@@ -84,6 +96,7 @@ impl Builder {
             at: entry.event.at,
             timeline: entry.event.timeline,
             wall: entry.wall.clone(),
+            local: self.zone.as_ref().and_then(|z| z.local(&entry.wall)),
         };
         self.report.length = self.report.length.max(at.at);
         let shown = match &entry.event.kind {
@@ -253,6 +266,21 @@ impl Builder {
                 muted: *muted,
                 paused: *paused,
                 fade: *fade,
+            }),
+            EventKind::Vitals {
+                reading,
+                flags,
+                source,
+            } => self.report.vitals.push(VitalsRecord {
+                at,
+                reading: reading.clone(),
+                flags: flags.clone(),
+                source: source.clone(),
+            }),
+            EventKind::Note { text, source } => self.report.notes.push(NoteRecord {
+                at,
+                text: text.clone(),
+                source: source.clone(),
             }),
         }
     }

@@ -1,7 +1,7 @@
 //! One readable line per event, shared by the report's timeline and `setting watch`, so a
 //! therapist reads the same words live and afterwards.
 
-use crate::time::format_duration;
+use crate::local_time::human_duration;
 use crate::timeline::{EventKind, Source};
 
 /// `cli (ana)`, `timer`, ...
@@ -20,7 +20,7 @@ pub fn describe_event(kind: &EventKind) -> String {
         EventKind::SessionResumed { downtime, .. } => {
             format!(
                 "session resumed after the daemon was down for {}",
-                format_duration(*downtime)
+                human_duration(*downtime)
             )
         }
         EventKind::PhaseEntered {
@@ -79,7 +79,7 @@ pub fn describe_event(kind: &EventKind) -> String {
             ..
         } => format!(
             "the event log could not be written for {} ({reason}); {held} entries were held in memory and written late",
-            crate::time::format_duration(crate::time::Millis(*lasted_ms))
+            human_duration(crate::time::Millis(*lasted_ms))
         ),
         EventKind::Track { playlist, path } => format!("track {path} [{playlist}]"),
         EventKind::TrackSkipped { path, source, .. } => match path {
@@ -98,7 +98,7 @@ pub fn describe_event(kind: &EventKind) -> String {
             fade,
         } => format!(
             "lights {zone} to {brightness:.0} % {kelvin} K over {}",
-            format_duration(*fade)
+            human_duration(*fade)
         ),
         EventKind::MusicSet {
             playlist,
@@ -113,8 +113,24 @@ pub fn describe_event(kind: &EventKind) -> String {
                 (Some(_), false, true) => "muted".to_string(),
                 (Some(playlist), false, false) => format!("{playlist} at {level_db:.1} dB"),
             };
-            format!("music {state} over {}", format_duration(*fade))
+            format!("music {state} over {}", human_duration(*fade))
         }
+        EventKind::Vitals {
+            reading,
+            flags,
+            source,
+        } => {
+            let mut line = format!("vitals {}", reading.summary());
+            if !flags.is_empty() {
+                let flags: Vec<String> = flags.iter().map(ToString::to_string).collect();
+                line.push_str(&format!(" [{}]", flags.join("; ")));
+            }
+            if let Some(text) = &reading.text {
+                line.push_str(&format!(": \"{text}\""));
+            }
+            format!("{line} ({})", describe_source(source))
+        }
+        EventKind::Note { text, source } => format!("note: {text} ({})", describe_source(source)),
     }
 }
 
@@ -143,7 +159,7 @@ mod tests {
         };
         assert_eq!(
             describe_event(&resumed),
-            "session resumed after the daemon was down for 1m30s"
+            "session resumed after the daemon was down for 1 min 30 s"
         );
         let entered = EventKind::PhaseEntered {
             index: 2,

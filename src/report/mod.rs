@@ -1,5 +1,5 @@
 //! A session's story, rebuilt from its event log: phases and how each was left, marks,
-//! overrides with their durations, prompts, cues, commands, tracks and errors.
+//! overrides with their durations, prompts, cues, commands, tracks, vital signs, notes and errors.
 //!
 //! The report reads only [`LogEntry`](crate::protocol::LogEntry) values, never the daemon's
 //! state, so the same code serves `setting report` against a live daemon and against an
@@ -14,7 +14,7 @@ mod render;
 pub use build::told_by_its_effect;
 pub use describe::{describe_event, describe_source};
 pub use model::{
-    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, OverrideRecord, PhaseRecord,
-    PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord,
+    CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,
+    PhaseRecord, PromptRecord, Report, ResumeRecord, Stamp, TimelineItem, TrackRecord, VitalsRecord,
 };
-pub use render::render_text;
+pub use render::{render_text, vitals_line};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Mark;
 use crate::time::Millis;
 use crate::timeline::{EventKind, OverrideKind, Source, Target};
+use crate::vitals::{Flag, Reading};
 
 /// When something happened, on all three clocks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,12 +16,27 @@ pub struct Stamp {
     pub timeline: Millis,
     /// Wall-clock time, RFC 3339 UTC, as logged.
     pub wall: String,
+    /// The same in the clinic's zone (`2026-11-26 11:00:00 CET`), when the report was built
+    /// for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+}
+
+impl Stamp {
+    /// The time people read: local when known, else as logged.
+    pub fn clock(&self) -> &str {
+        self.local.as_deref().unwrap_or(&self.wall)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub session: String,
     pub scene: String,
+    /// The zone the stamps' `local` times are in (`Europe/Berlin`), when the report was built
+    /// for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
     pub started: Option<Stamp>,
     pub ended: Option<Stamp>,
     /// Why the session ended, `None` while it runs (or when the log stops short).
@@ -45,6 +61,12 @@ pub struct Report {
     /// Each level the music was sent to, in order.
     #[serde(default)]
     pub music: Vec<MusicRecord>,
+    /// The vital signs entered, in order, with the thresholds each crossed when entered.
+    #[serde(default)]
+    pub vitals: Vec<VitalsRecord>,
+    /// The therapist's notes, in order.
+    #[serde(default)]
+    pub notes: Vec<NoteRecord>,
     /// Everything that shaped the session, in order: the story the text report tells.
     /// Tracks are left out (they have their own list), and so are commands whose effect is
     /// itself an entry (a `check` command and the check override it began).
@@ -159,6 +181,23 @@ pub struct ResumeRecord {
     pub at: Stamp,
     /// Session time that passed while the daemon was down.
     pub downtime: Millis,
+}
+
+/// A reading as entered: when, by whom, and what stood out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VitalsRecord {
+    pub at: Stamp,
+    #[serde(flatten)]
+    pub reading: Reading,
+    pub flags: Vec<Flag>,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub at: Stamp,
+    pub text: String,
+    pub source: Source,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,16 +3,19 @@
 
 use std::fmt::Write;
 
+use crate::local_time::human_duration;
 use crate::time::Millis;
 
 use super::describe::{describe_event, describe_source};
-use super::model::Report;
+use super::model::{Report, VitalsRecord};
 
 pub fn render_text(report: &Report) -> String {
     let mut out = String::new();
     summary(report, &mut out);
     phases(report, &mut out);
     marks(report, &mut out);
+    vitals(report, &mut out);
+    notes(report, &mut out);
     overrides(report, &mut out);
     timeline(report, &mut out);
     tracks(report, &mut out);
@@ -24,12 +27,20 @@ pub fn render_text(report: &Report) -> String {
 
 fn summary(report: &Report, out: &mut String) {
     let _ = writeln!(out, "session {}   scene {}", report.session, report.scene);
+    if let Some(zone) = &report.timezone {
+        let _ = writeln!(out, "times in {zone}");
+    }
     if let Some(started) = &report.started {
-        let _ = writeln!(out, "started {}", started.wall);
+        let _ = writeln!(out, "started {}", started.clock());
     }
     match (&report.ended, &report.end_reason) {
         (Some(ended), Some(reason)) => {
-            let _ = writeln!(out, "ended   {} after {}: {reason}", ended.wall, report.length);
+            let _ = writeln!(
+                out,
+                "ended   {} after {}: {reason}",
+                ended.clock(),
+                human_duration(report.length)
+            );
         }
         _ => {
             let _ = writeln!(
@@ -55,7 +66,7 @@ fn phases(report: &Report, out: &mut String) {
     let _ = writeln!(out, "\nphases");
     let _ = writeln!(
         out,
-        "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>8}  {:>8}  left",
+        "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>14}  {:>14}  left",
         "#", "phase", "start", "end", "length", "paused"
     );
     for p in &report.phases {
@@ -66,7 +77,7 @@ fn phases(report: &Report, out: &mut String) {
         let still = if p.stood_still == Millis::ZERO {
             String::new()
         } else {
-            p.stood_still.to_string()
+            human_duration(p.stood_still)
         };
         let left = match (&p.left_because, &p.left_by) {
             (Some(reason), Some(by)) => format!("{reason} ({})", describe_source(by)),
@@ -74,12 +85,12 @@ fn phases(report: &Report, out: &mut String) {
         };
         let _ = writeln!(
             out,
-            "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>8}  {:>8}  {left}",
+            "  {:>2}  {:<width$}  {:>8}  {:>8}  {:>14}  {:>14}  {left}",
             p.index + 1,
             p.title,
             p.start.at.to_string(),
             end,
-            p.duration.to_string(),
+            human_duration(p.duration),
             still,
         );
     }
@@ -98,7 +109,59 @@ fn marks(report: &Report, out: &mut String) {
             m.at.at.to_string(),
             m.at.timeline,
             describe_source(&m.source),
-            m.at.wall
+            m.at.clock()
+        );
+    }
+}
+
+/// `BP 172/104 mmHg, pulse 88 bpm  HIGH systolic 172 mmHg (above 160)  "after standing up"`:
+/// the reading, what stood out, and the remark.
+pub fn vitals_line(v: &VitalsRecord) -> String {
+    let mut line = v.reading.summary();
+    for flag in &v.flags {
+        let _ = write!(line, "  {flag}");
+    }
+    if let Some(text) = &v.reading.text {
+        let _ = write!(line, "  \"{text}\"");
+    }
+    line
+}
+
+fn vitals(report: &Report, out: &mut String) {
+    if report.vitals.is_empty() {
+        return;
+    }
+    let flagged = report.vitals.iter().filter(|v| !v.flags.is_empty()).count();
+    let _ = writeln!(
+        out,
+        "\nvitals ({} readings, {flagged} past the clinic's thresholds; session time, time, by)",
+        report.vitals.len()
+    );
+    for v in &report.vitals {
+        let _ = writeln!(
+            out,
+            "  {:>8}  {}  {}  ({})",
+            v.at.at.to_string(),
+            v.at.clock(),
+            vitals_line(v),
+            describe_source(&v.source)
+        );
+    }
+}
+
+fn notes(report: &Report, out: &mut String) {
+    if report.notes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nnotes (session time, time, by)");
+    for n in &report.notes {
+        let _ = writeln!(
+            out,
+            "  {:>8}  {}  {}  ({})",
+            n.at.at.to_string(),
+            n.at.clock(),
+            n.text,
+            describe_source(&n.source)
         );
     }
 }
@@ -120,7 +183,7 @@ fn overrides(report: &Report, out: &mut String) {
             o.target.to_string(),
             o.start.at.to_string(),
             end,
-            o.duration,
+            human_duration(o.duration),
             describe_source(&o.started_by),
         );
     }
@@ -172,7 +235,12 @@ fn problems(report: &Report, out: &mut String) {
     if !report.resumes.is_empty() {
         let _ = writeln!(out, "\ndaemon restarts");
         for r in &report.resumes {
-            let _ = writeln!(out, "  {:>8}  down for {}", r.at.at.to_string(), r.downtime);
+            let _ = writeln!(
+                out,
+                "  {:>8}  down for {}",
+                r.at.at.to_string(),
+                human_duration(r.downtime)
+            );
         }
     }
     if !report.errors.is_empty() {
@@ -271,8 +339,99 @@ mod tests {
         assert!(text.contains("rain.flac [arrival]  SKIPPED by cli"), "{text}");
         assert!(text.contains("check      room"), "{text}");
         assert!(
-            text.contains("ended   2025-01-01T09:00:00.000Z after 15:00"),
+            text.contains("ended   2025-01-01T09:00:00.000Z after 15 min"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn vitals_and_notes_are_listed_in_local_time_and_what_stood_out_is_marked() {
+        let ana = Source {
+            via: crate::timeline::Via::Socket,
+            who: Some("ana".into()),
+        };
+        let at = |secs: u64, wall: &str, kind: EventKind| LogEntry {
+            wall: wall.into(),
+            ..entry(secs, kind)
+        };
+        let reading = |systolic, pulse| crate::vitals::Reading {
+            systolic: Some(systolic),
+            diastolic: Some(82),
+            pulse: Some(pulse),
+            spo2: None,
+            text: None,
+        };
+        let thresholds = crate::vitals::Thresholds::default();
+        let high = reading(172, 72);
+        let log = [
+            at(
+                0,
+                "2026-11-26T10:00:00.000Z",
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: "s1".into(),
+                },
+            ),
+            at(
+                417,
+                "2026-11-26T10:06:57.180Z",
+                EventKind::Vitals {
+                    reading: reading(128, 72),
+                    flags: Vec::new(),
+                    source: ana.clone(),
+                },
+            ),
+            at(
+                2400,
+                "2026-11-26T10:40:00.000Z",
+                EventKind::Vitals {
+                    flags: thresholds.flags(&high),
+                    reading: high,
+                    source: ana.clone(),
+                },
+            ),
+            at(
+                2500,
+                "2026-11-26T10:41:40.000Z",
+                EventKind::Note {
+                    text: "client asked for water".into(),
+                    source: ana,
+                },
+            ),
+        ];
+        let berlin = crate::local_time::ClinicZone::named("Europe/Berlin").unwrap();
+        let report = Report::from_entries_in(&log, Some(&berlin));
+        assert_eq!(report.vitals.len(), 2);
+        assert_eq!(report.notes.len(), 1);
+        let text = render_text(&report);
+        assert!(text.contains("times in Europe/Berlin"), "{text}");
+        assert!(text.contains("started 2026-11-26 11:00:00 CET"), "{text}");
+        assert!(
+            text.contains("vitals (2 readings, 1 past the clinic's thresholds"),
+            "{text}"
+        );
+        assert!(
+            text.contains("6:57  2026-11-26 11:06:57 CET  BP 128/82 mmHg, pulse 72 bpm  (socket (ana))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("BP 172/82 mmHg, pulse 72 bpm  HIGH systolic 172 mmHg (above 160)  (socket (ana))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("41:40  2026-11-26 11:41:40 CET  client asked for water  (socket (ana))"),
+            "{text}"
+        );
+        // The story tells them too, where they happened.
+        assert!(
+            text.contains(
+                "vitals BP 172/82 mmHg, pulse 72 bpm [HIGH systolic 172 mmHg (above 160)] (socket (ana))"
+            ),
+            "{text}"
+        );
+        // Built with no zone, the times stay as logged.
+        let plain = render_text(&Report::from_entries(&log));
+        assert!(plain.contains("started 2026-11-26T10:00:00.000Z"), "{plain}");
+        assert!(!plain.contains("times in"), "{plain}");
     }
 }

@@ -149,6 +149,24 @@ impl<S: Store> RecordedSession<S> {
         }
     }
 
+    /// Entries of the therapist's that change nothing in the room (a reading, a note):
+    /// written before they are answered, and refused whole while the disk refuses, like an
+    /// ordinary command's.
+    pub fn record(&mut self, events: Vec<Event>, stamp: &Stamp) -> Result<Outcome, Refusal> {
+        let retried = self.journal.retry(stamp);
+        if let Some(reason) = self.journal.unwritable() {
+            return Err(Refusal::NotRecorded(reason.clone()));
+        }
+        let entries = self.journal.write(events, stamp).map_err(Refusal::NotRecorded)?;
+        Ok(Outcome {
+            retried,
+            entries,
+            recorded: true,
+            snapshot_due: false,
+            finished: false,
+        })
+    }
+
     /// Decisions written before the room is told, all or none (a command's, a session's
     /// start). On a refusal the room was not told; the caller takes the decision back.
     pub fn record_first(

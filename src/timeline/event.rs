@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scene::Mark;
 use crate::time::Millis;
+use crate::vitals::{Flag, Reading};
 
 use super::command::{Command, Source, Target};
 
@@ -155,6 +156,19 @@ pub enum EventKind {
         paused: bool,
         fade: Millis,
     },
+    /// Vital signs the therapist entered, with the clinic's thresholds they crossed then.
+    Vitals {
+        #[serde(flatten)]
+        reading: Reading,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        flags: Vec<Flag>,
+        source: Source,
+    },
+    /// A note the therapist entered.
+    Note {
+        text: String,
+        source: Source,
+    },
 }
 
 impl EventKind {
@@ -181,6 +195,8 @@ impl EventKind {
             EventKind::SessionEnded { .. } => "session_ended",
             EventKind::LookSet { .. } => "look_set",
             EventKind::MusicSet { .. } => "music_set",
+            EventKind::Vitals { .. } => "vitals",
+            EventKind::Note { .. } => "note",
         }
     }
 
@@ -195,7 +211,9 @@ impl EventKind {
             | EventKind::LegacyCommand { source, .. }
             | EventKind::Reloaded { source, .. }
             | EventKind::TrackSkipped { source, .. }
-            | EventKind::SessionEnded { source, .. } => Some(source),
+            | EventKind::SessionEnded { source, .. }
+            | EventKind::Vitals { source, .. }
+            | EventKind::Note { source, .. } => Some(source),
             EventKind::SessionStarted { .. }
             | EventKind::SessionResumed { .. }
             | EventKind::CueFired { .. }

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{self, Daemon, repo_path, setting_against, setting_local, succeeded};
+use crate::support::{self, Daemon, picture, repo_path, setting_against, setting_local, succeeded};
 
 fn setting(args: &[&str]) -> Output {
     succeeded(support::setting(args))
@@ -87,6 +87,14 @@ fn the_planned_sublingual_session_as_a_picture() {
     for word in ["dB", "brightness %", "colour temperature K", "00:00"] {
         assert!(svg.contains(word), "`{word}` missing from the picture");
     }
+    for axis_number in ["100.0", "3600.0"] {
+        assert!(
+            !svg.contains(&format!(">{axis_number}<")),
+            "axes read whole numbers"
+        );
+    }
+    let (_, lines) = picture::assert_reads_well(&svg, "the plan");
+    assert!(lines >= 3, "a line in each panel: {lines}");
 }
 
 /// The README shows `docs/img/sublingual-arc.svg`; drawing is deterministic, so the committed
@@ -137,7 +145,18 @@ fn the_readme_live_view_is_a_frame_of_the_shipped_scene() {
         readme.contains(frame.trim_end()),
         "README.md shows another frame than docs/img/live-view.txt"
     );
-    assert!(readme.contains("(docs/img/sublingual-arc.svg)"));
+    for picture in ["sublingual-arc", "session-report"] {
+        assert!(readme.contains(&format!("(docs/img/{picture}.png)")), "{picture}");
+        // The PNG is the SVG rendered: the same size, read from the PNG's header.
+        let svg = std::fs::read_to_string(repo_path(&format!("docs/img/{picture}.svg"))).expect("svg");
+        let png = std::fs::read(repo_path(&format!("docs/img/{picture}.png"))).expect("png");
+        let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        let size = format!("width=\"{}\" height=\"{}\"", side(16), side(20));
+        assert!(
+            svg.contains(&size),
+            "docs/img/{picture}.png is not the SVG's size ({size})"
+        );
+    }
 }
 
 #[test]
@@ -176,6 +195,7 @@ fn a_real_session_as_picture_markdown_and_csv() {
     for word in ["emergency", "check", "mark dose"] {
         assert!(svg.contains(word), "`{word}` missing from the picture");
     }
+    picture::assert_reads_well(&svg, "the session's report");
 
     let markdown = text(&against(&daemon, &["report", "--markdown"]));
     assert!(
@@ -204,7 +224,7 @@ fn a_real_session_as_picture_markdown_and_csv() {
         "--markdown",
     ]));
     assert!(
-        with_plan.contains(&format!("| 1 | {} | 15:00 |", titles[0])),
+        with_plan.contains(&format!("| 1 | {} | 15 min |", titles[0])),
         "planned length of the first phase:\n{with_plan}"
     );
 
@@ -236,12 +256,26 @@ fn a_real_session_as_picture_markdown_and_csv() {
         let rows = parse_csv(&csv);
         assert_eq!(
             rows[0],
-            ["wall", "session_time", "session_ms", "kind", "detail", "source"]
+            [
+                "wall",
+                "session_time",
+                "session_ms",
+                "kind",
+                "detail",
+                "source",
+                "local_time",
+                "timezone",
+                "systolic",
+                "diastolic",
+                "pulse",
+                "spo2",
+                "flags"
+            ]
         );
         assert_eq!(rows.len() - 1, lines, "one row per event line:\n{csv}");
         assert!(
-            rows.iter().all(|r| r.len() == 6),
-            "every row has six fields:\n{csv}"
+            rows.iter().all(|r| r.len() == 13),
+            "every row has thirteen fields:\n{csv}"
         );
         let kinds: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
         for kind in ["session_started", "mark_set", "override_started", "phase_entered"] {

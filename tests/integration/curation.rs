@@ -522,3 +522,94 @@ fn check_names_the_tracks_that_would_play_unlevelled_until_analyzed() {
         serde_json::json!([])
     );
 }
+
+/// Three 44.1 kHz files holding one low tone, rendered gaplessly at 48 kHz by `setting render`:
+/// the same samples as the joined piece resampled in one go, and no transient at the joins.
+#[test]
+fn render_resamples_a_gapless_run_as_one_piece() {
+    use setting::audio::resample::{Converter, output_frames};
+
+    let room = Room::new();
+    let (from, to) = (44_100u32, 48_000u32);
+    let lengths = [50_000usize, 26_460, 41_000];
+    let total: usize = lengths.iter().sum();
+    let tone: Vec<f32> = (0..total)
+        .map(|i| 0.5 * (std::f64::consts::TAU * 40.0 * i as f64 / f64::from(from)).sin() as f32)
+        .collect();
+    let mut names = Vec::new();
+    let mut at = 0;
+    for (index, frames) in lengths.iter().enumerate() {
+        let name = format!("part{index}.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: from,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut writer = hound::WavWriter::create(room.path("media").join(&name), spec).unwrap();
+        for &s in &tone[at..at + frames] {
+            writer.write_sample(s).unwrap();
+        }
+        writer.finalize().unwrap();
+        at += frames;
+        names.push(name);
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    room.playlist("tone", &refs);
+    let wav = room.path("out.wav");
+    let out = room.run(&[
+        "render",
+        "tone",
+        "--wav",
+        wav.to_str().unwrap(),
+        "--rate",
+        "48000",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let left: Vec<f32> = hound::WavReader::open(&wav)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(Result::unwrap)
+        .step_by(2)
+        .collect();
+
+    // The files as decoded, joined, through one converter.
+    let mut joined = Vec::new();
+    for name in &names {
+        let decoded = setting::audio::decode::decode_file(&room.path("media").join(name)).unwrap();
+        joined.extend(decoded.samples);
+    }
+    let mut converter = Converter::new(from, to, 1).unwrap();
+    let mut stereo = Vec::new();
+    converter.push(&joined, &mut stereo).unwrap();
+    converter.finish(&mut stereo).unwrap();
+    let body = converter.finished_layout().body_end as usize;
+    let reference: Vec<f32> = stereo[..body * 2].iter().step_by(2).copied().collect();
+    assert_eq!(left.len(), reference.len(), "gapless: the joined length exactly");
+    let worst = left
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "differs from resampling it at once by {worst}");
+
+    // Around each join the waveform bends no more sharply than anywhere else.
+    let window = 2_000;
+    let joins: Vec<usize> = [lengths[0], lengths[0] + lengths[1]]
+        .iter()
+        .map(|&f| output_frames(f as u64, from, to) as usize)
+        .collect();
+    let (mut near, mut elsewhere) = (0.0f32, 0.0f32);
+    for i in window..left.len() - window {
+        let d2 = (left[i + 1] - 2.0 * left[i] + left[i - 1]).abs();
+        if joins.iter().any(|&j| i.abs_diff(j) <= window) {
+            near = near.max(d2);
+        } else {
+            elsewhere = elsewhere.max(d2);
+        }
+    }
+    assert!(
+        near <= 3.0 * elsewhere,
+        "second difference {near} at the joins against {elsewhere} elsewhere"
+    );
+}

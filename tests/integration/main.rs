@@ -29,6 +29,7 @@ mod skips;
 mod stalls;
 mod state_files;
 mod support;
+mod vitals;
 mod watch_view;
 mod watchdog;
 mod write_ahead;

@@ -239,6 +239,85 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     None
 }
 
+/// The full-screen view in `pty`, as in a terminal window: a session of its own with that
+/// terminal as its controlling one, so it never touches the terminal the tests run in.
+fn open_view(daemon: &Daemon, pty: &Pty) -> Child {
+    let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
+    command
+        .arg("--socket")
+        .arg(daemon.socket())
+        .arg("watch")
+        .env_remove("SETTING_SOCKET")
+        .env_remove("SETTING_CONFIG")
+        .env("TERM", "xterm-256color")
+        .stdin(stdio())
+        .stdout(stdio())
+        .stderr(stdio());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    // The command keeps its copies of the terminal until dropped; the end of the output is
+    // only seen once the test's own copy is the last one and closes.
+    command.spawn().expect("cannot run setting watch")
+}
+
+/// What the view wrote until `needle` appeared or 30 s passed, as words: the terminal's control
+/// sequences (the view moves the cursor over blank cells between words) become spaces.
+fn screen_until(output: &Receiver<Vec<u8>>, needle: &str) -> String {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let words = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let mut plain = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters, then one final letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+                plain.push(' ');
+            } else {
+                plain.push(c);
+            }
+        }
+        plain.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    while !words(&seen).contains(needle) && Instant::now() < deadline {
+        if let Ok(chunk) = output.recv_timeout(Duration::from_millis(200)) {
+            seen.extend(chunk);
+        }
+    }
+    words(&seen)
+}
+
+#[test]
+fn the_full_screen_view_opened_mid_session_shows_what_happened_before() {
+    let daemon = Daemon::start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    daemon.ok(json!({"op": "mark", "mark": "dose"}));
+    let pty = Pty::open(100, 30);
+    let mut child = open_view(&daemon, &pty);
+    let output = screen_output(&pty.master);
+    let shown = screen_until(&output, "dose marked");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        shown.contains("dose marked"),
+        "the events pane is empty though the dose was marked before the view opened:\n{shown:?}"
+    );
+    assert!(shown.contains("started with scene"), "{shown:?}");
+}
+
 #[test]
 fn the_full_screen_view_gives_the_terminal_back_on_sigterm_and_sighup() {
     let daemon = Daemon::start();
@@ -246,42 +325,9 @@ fn the_full_screen_view_gives_the_terminal_back_on_sigterm_and_sighup() {
     for signal in [libc::SIGTERM, libc::SIGHUP] {
         let pty = Pty::open(100, 30);
         assert!(pty.cooked(), "a fresh terminal is in canonical mode with echo");
-        let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
-        command
-            .arg("--socket")
-            .arg(daemon.socket())
-            .arg("watch")
-            .env_remove("SETTING_SOCKET")
-            .env_remove("SETTING_CONFIG")
-            .env("TERM", "xterm-256color")
-            .stdin(stdio())
-            .stdout(stdio())
-            .stderr(stdio());
-        // SAFETY: only async-signal-safe calls between fork and exec. The view gets a session
-        // of its own with this terminal as its controlling one, as in a terminal window, so
-        // it never touches the terminal the tests run in.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = command.spawn().expect("cannot run setting watch");
-        // The command keeps its copies of the terminal until dropped; the end of the output is
-        // only seen once the test's own copy is the last one and closes.
-        drop(command);
+        let mut child = open_view(&daemon, &pty);
         let output = screen_output(&pty.master);
-        let mut seen = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !String::from_utf8_lossy(&seen).contains("PROMPT") && Instant::now() < deadline {
-            if let Ok(chunk) = output.recv_timeout(Duration::from_millis(200)) {
-                seen.extend(chunk);
-            }
-        }
-        let shown = String::from_utf8_lossy(&seen).into_owned();
+        let shown = screen_until(&output, "PROMPT");
         assert!(
             shown.contains("PROMPT"),
             "the view never drew the session:\n{shown:?}"

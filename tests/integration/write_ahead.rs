@@ -182,10 +182,15 @@ fn on_a_full_disk_acknowledged_means_on_disk_and_the_emergency_is_kept() {
         json!({"op": "extend", "by": "5m"}),
         json!({"op": "hold"}),
         json!({"op": "volume", "delta_db": -3.0}),
+        // A reading or a note is refused too, so it is written down by hand, not lost.
+        json!({"op": "vitals", "systolic": 128, "diastolic": 82, "pulse": 72}),
+        json!({"op": "note", "text": "client asked for water"}),
     ] {
         let reply = daemon.request(refused.clone());
         assert_eq!(reply["error"]["kind"], "not_recorded", "{refused}: {reply}");
     }
+    let on_disk = log_on_disk(&daemon);
+    assert_eq!(count(&on_disk, "vitals", None) + count(&on_disk, "note", None), 0);
     assert_eq!(
         daemon.status()["session"]["volume_offset_db"],
         before,

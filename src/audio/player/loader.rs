@@ -3,7 +3,8 @@
 //! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
 //! that hangs holds back any other track. A watcher cuts a track whose read has hung
 //! part-way through where its data stopped, and reports it, so the mixer crossfades away from it
-//! at the end of what it has rather than run dry.
+//! at the end of what it has rather than run dry. A track asked for as the gapless follower of
+//! the one loaded just before it is resampled on that one's run, so the join has no transient.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use crate::audio::feed::FeedCutter;
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, Opening, open_levelled_watched};
+use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled_watched};
 use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::read_watch::{GivenUp, Hung, ReadWatch, run_watched_for};
 use crate::audio::stream::{Step, TrackStream};
@@ -45,6 +46,9 @@ pub struct LoadRequest {
     pub track: playlist::Track,
     /// Where to start in the track: a restart's resume point, else zero.
     pub start_at: Duration,
+    /// The track it follows with no crossfade, asked for just before it: it carries on that
+    /// one's gapless run if that one loaded and the run can go on.
+    pub follows: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -130,11 +134,14 @@ fn run(
     root: &Path,
 ) {
     // One request at a time, so tracks come back in the order asked for.
+    let mut run: Option<RunSoFar> = None;
     while let Ok(request) = inbox.recv() {
         if request.generation < current.load(Ordering::Acquire) {
             continue;
         }
-        let (loaded, stream) = load_within(request, reading, root, LOAD_DEADLINE);
+        let after = run.take().filter(|run| request.follows == Some(run.id));
+        let (loaded, stream, carried) = load_within(request, reading, after, root, LOAD_DEADLINE);
+        run = carried;
         if outbox.send(loaded).is_err() {
             return;
         }
@@ -251,12 +258,13 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
 fn load_within(
     request: LoadRequest,
     reading: Reading,
+    after: Option<RunSoFar>,
     root: &Path,
     deadline: Duration,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
     let root = root.to_path_buf();
-    let job = move |watch: &Arc<ReadWatch>| load(request, reading, &root, watch);
+    let job = move |watch: &Arc<ReadWatch>| load(request, reading, after, &root, watch);
     let error = match run_watched_for(reading.read_timeout, Some(deadline), job) {
         Ok(done) => return done,
         Err(GivenUp::Hung(source)) => LoadError::Hung { path, source },
@@ -267,23 +275,26 @@ fn load_within(
         id,
         error,
     };
-    (failed, None)
+    (failed, None, None)
 }
 
-/// Opens and primes one track; the stream comes back to be kept full while it plays.
-/// `rate` and `level` are the output's rate and how tracks are levelled.
+/// Opens and primes one track; the stream comes back to be kept full while it plays, with the
+/// gapless run as far as it takes it. `rate` and `level` are the output's rate and how tracks
+/// are levelled; `after`, the run it carries on.
 fn load(
     request: LoadRequest,
     reading: Reading,
+    after: Option<RunSoFar>,
     media_root: &Path,
     watch: &Arc<ReadWatch>,
-) -> (Loaded, Option<Open>) {
+) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let Reading { rate, level, .. } = reading;
     let LoadRequest {
         id,
         generation,
         track,
         start_at,
+        follows: _,
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
     // a missing or unreadable cache only means unlevelled tracks, never silence.
@@ -295,11 +306,12 @@ fn load(
     };
     let opening = Opening {
         start_at,
+        after,
         ..Opening::default()
     };
     match open_levelled_watched(&track, (id, rate), &levelling, opening, watch) {
         Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
-            (Loaded::Passed { generation, id }, None)
+            (Loaded::Passed { generation, id }, None, None)
         }
         Ok(levelled) => {
             let open = Open {
@@ -312,7 +324,7 @@ fn load(
                 generation,
                 track: levelled.track,
             };
-            (ready, Some(open))
+            (ready, Some(open), levelled.run)
         }
         Err(error) => (
             Loaded::Failed {
@@ -320,6 +332,7 @@ fn load(
                 id,
                 error,
             },
+            None,
             None,
         ),
     }
@@ -416,6 +429,7 @@ mod tests {
             generation: 1,
             track: playlist::Track::plain("pipe.wav"),
             start_at: Duration::ZERO,
+            follows: None,
         };
         let started = Instant::now();
         let reading = Reading {
@@ -424,7 +438,7 @@ mod tests {
             read_timeout: Duration::from_secs(10),
             idle: UNPACED_IDLE_POLL,
         };
-        let (loaded, stream) = load_within(request, reading, dir.path(), LOAD_DEADLINE);
+        let (loaded, stream, _) = load_within(request, reading, None, dir.path(), LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {

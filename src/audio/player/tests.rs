@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::audio::decode::decode_file;
 use crate::audio::gain::{amp_to_db, db_to_amp};
 use crate::audio::output::{NullOutput, Pace, WavOutput};
-use crate::audio::test_media::{sine, write_wav};
+use crate::audio::test_media::{resampled_at_once, second_difference_at_joins, sine, split_tone, write_wav};
 use crate::catalog::Catalog;
 use crate::config::load_config;
 use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
@@ -669,4 +670,86 @@ fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
     let mut order = started(&first);
     order.extend(started(&rest));
     assert_eq!(order, ["t1.wav", "t2.wav", "t3.wav", "t5.wav"]);
+}
+
+/// The daemon's path: three 44.1 kHz files holding one tone, played gaplessly at 48 kHz by the
+/// loader and its stream threads, sound as the tone resampled in one go, with no transient at
+/// the joins.
+#[test]
+fn a_tone_across_three_44k_files_plays_at_48k_as_if_resampled_at_once() {
+    let media = tempfile::tempdir().unwrap();
+    let from = 44_100;
+    let lengths = [30_000, 22_050, 35_000];
+    let names = split_tone(media.path(), &lengths, from);
+    let playlist = Playlist {
+        name: "tone".into(),
+        title: "a split tone".into(),
+        when_done: WhenDone::Silence,
+        tracks: names.iter().map(|n| track(n)).collect(),
+    };
+    let setup = PlayerSetup {
+        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
+        media_root: media.path().to_owned(),
+        rate: RATE,
+        ceiling_db: 0.0,
+        target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
+        pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+    };
+    let wav = media.path().join("out.wav");
+    // Paced, so that each next track is loaded long before the one before ends, as in a session.
+    let output = WavOutput::create(&wav, RATE, Pace::RealTime).unwrap();
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
+    player.apply(&play("tone"));
+    let events = wait_for(&mut rx, |seen| started(seen).len() >= 3);
+    assert_eq!(started(&events), names);
+    // The last track's length and then some, so that it plays out before the player stops.
+    std::thread::sleep(Duration::from_secs_f64(lengths[2] as f64 / f64::from(from) + 0.5));
+    drop(player);
+
+    let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
+    let pieces: Vec<(Vec<f32>, f32)> = names
+        .iter()
+        .map(|n| (decode_file(&media.path().join(n)).unwrap().samples, 1.0))
+        .collect();
+    let reference = resampled_at_once(&pieces, from, RATE);
+    // The first track fades in over the start's shortest fade; from 200 ms on it is the tone.
+    let onset = left.iter().position(|&s| s != 0.0).expect("the tone was played");
+    let settled = RATE as usize / 5;
+    let start = (onset.saturating_sub(2)..=onset + 2)
+        .min_by(|&a, &b| {
+            let err = |at: usize| {
+                (settled..settled + 2_000)
+                    .map(|i| (left[at + i] - reference[i]).abs())
+                    .fold(0.0f32, f32::max)
+            };
+            err(a).total_cmp(&err(b))
+        })
+        .unwrap();
+    let played = &left[start..start + reference.len()];
+    let worst = (settled..reference.len())
+        .map(|i| (played[i] - reference[i]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "differs from resampling it at once by {worst}");
+    assert!(
+        left[start + reference.len()..].iter().all(|&s| s.abs() < 1e-3),
+        "plays on past the joined length"
+    );
+    let mut joins = Vec::new();
+    let mut before = 0;
+    for frames in &lengths[..2] {
+        before += frames;
+        joins.push(crate::audio::resample::output_frames(before as u64, from, RATE) as usize);
+    }
+    let (near, elsewhere) = second_difference_at_joins(
+        &played[settled..],
+        &joins.iter().map(|j| j - settled).collect::<Vec<_>>(),
+        2_000,
+    );
+    assert!(
+        near <= 3.0 * elsewhere,
+        "second difference {near} at the joins against {elsewhere} elsewhere"
+    );
 }

@@ -112,6 +112,8 @@ pub struct PlayState {
     last_failure: Option<(String, Instant)>,
     /// When [`Worker::heard`] was last brought up to date.
     heard_at: Option<Instant>,
+    /// The last track asked for from the playlist, if the next joins it with no crossfade.
+    gapless_after: Option<u64>,
 }
 
 impl Worker {
@@ -236,6 +238,7 @@ impl Worker {
             generation: state.generation,
             track: playlist::Track::plain(path.as_str()),
             start_at: Duration::ZERO,
+            follows: None,
         };
         let playlist = state
             .applied
@@ -263,6 +266,7 @@ impl Worker {
         state.pending_switch = None;
         state.resume_at = None;
         state.cursor = None;
+        state.gapless_after = None;
         match name {
             Some(name) if self.playlists.contains_key(name) => {
                 let resumed = resume.and_then(|r| {
@@ -336,7 +340,9 @@ impl Worker {
                 generation: state.generation,
                 track: track.clone(),
                 start_at: state.resume_at.take().unwrap_or_default(),
+                follows: state.gapless_after.take(),
             };
+            state.gapless_after = track.crossfade.is_none().then_some(id);
             state
                 .slots
                 .insert(id, Slot::new(playlist, track.path.clone(), track.crossfade));

@@ -122,6 +122,11 @@ pub enum Command {
         #[arg(value_enum)]
         mark: MarkArg,
     },
+    /// Record vital signs in the session, e.g. `vitals 128/82 72 --spo2 98`; readings past the
+    /// config's `[vitals]` thresholds are marked HIGH or LOW.
+    Vitals(crate::clinical::VitalsArgs),
+    /// Record a note in the session, e.g. `note client asked for water`.
+    Note(crate::clinical::NoteArgs),
     /// Move on to the next phase now.
     Next,
     /// End the journey: go to the closing phase.

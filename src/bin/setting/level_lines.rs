@@ -83,9 +83,9 @@ pub fn level_panels(
             notes: Vec::new(),
         },
         Panel {
-            y_desc: "music level dB".into(),
+            y_desc: format!("music level dB (none: {SILENT_DB:.0})"),
             y_range: (db_low.min(SILENT_DB), 3.0),
-            series: vec![("music dB (silence at the floor)".into(), music)],
+            series: vec![("music".into(), music)],
             notes,
         },
     ]

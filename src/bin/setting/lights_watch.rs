@@ -30,7 +30,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             if terminal {
                 write!(stdout, "{REDRAW}")?;
             }
-            write!(stdout, "{}", render(&report))?;
+            // Read each time: a technician resizes the window while watching.
+            let width = terminal
+                .then(|| ratatui::crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(cols, _)| usize::from(cols));
+            write!(stdout, "{}", render(&report, width))?;
         }
         stdout.flush()?;
         std::thread::sleep(EVERY);
@@ -39,27 +44,75 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 // `write!` into a String cannot fail; the results below are ignored for that reason.
 
-pub fn render(report: &LightsReport) -> String {
+/// The columns a row can have, in the order they give way when the terminal is narrow: the
+/// command count first, then the bar's length, then the look asked for. The light, its level,
+/// whether it answers and what it says of itself always stay.
+struct Columns {
+    bar: usize,
+    desired: bool,
+    cmds: bool,
+}
+
+const FULL: Columns = Columns {
+    bar: BAR,
+    desired: true,
+    cmds: true,
+};
+
+/// `width` is the terminal's; `None` when the output is not a terminal and nothing need give way.
+pub fn render(report: &LightsReport, width: Option<usize>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}   (Ctrl-C to stop)", headline(report));
-    let width = report
+    let name_width = report
         .lights
         .iter()
         .map(|l| l.name.chars().count())
+        .chain(std::iter::once("light".len()))
         .max()
         .unwrap_or(0);
-    for light in &report.lights {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {}  {:>4}  avail {:<3}  desired {:<13} reported {:<22} cmds {}",
-            light.name,
-            bar(level(light)),
-            level(light).map_or("-".into(), |l| format!("{:.0}%", l * 100.0)),
-            available(light),
-            light.desired.as_ref().map_or("-".into(), look),
-            reported(light),
-            light.commands,
+    let choices = [
+        FULL,
+        Columns { cmds: false, ..FULL },
+        Columns {
+            bar: BAR / 2,
+            cmds: false,
+            ..FULL
+        },
+        Columns {
+            bar: BAR / 2,
+            desired: false,
+            cmds: false,
+        },
+    ];
+    let rows = |columns: &Columns| -> Vec<String> {
+        let header = row(
+            columns,
+            name_width,
+            ["light", "level", "", "up", "asked", "device says", "cmds"],
         );
+        let lights = report.lights.iter().map(|light| {
+            let level = level(light);
+            row(
+                columns,
+                name_width,
+                [
+                    &light.name,
+                    &bar(level, columns.bar),
+                    &level.map_or("-".into(), |l| format!("{:.0}%", l * 100.0)),
+                    available(light),
+                    &light.desired.as_ref().map_or("-".into(), look),
+                    &reported(light),
+                    &light.commands.to_string(),
+                ],
+            )
+        });
+        std::iter::once(header).chain(lights).collect()
+    };
+    let fits = |lines: &Vec<String>| width.is_none_or(|w| lines.iter().all(|l| l.chars().count() < w));
+    let last = rows(&choices[choices.len() - 1]);
+    let lines = choices.iter().map(rows).find(fits).unwrap_or(last);
+    for line in lines {
+        let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
@@ -67,6 +120,23 @@ pub fn render(report: &LightsReport) -> String {
         report.commands_sent, report.commands_merged
     );
     out
+}
+
+/// One row: name, bar, level, up, asked, device says, cmds; left out what `columns` leaves out.
+fn row(columns: &Columns, name_width: usize, cells: [&str; 7]) -> String {
+    let [name, bar, level, up, asked, says, cmds] = cells;
+    let mut line = format!(
+        "{name:<name_width$}  {bar:<bar_width$}  {level:>4}  {up:<3}",
+        bar_width = columns.bar + 2
+    );
+    if columns.desired {
+        line.push_str(&format!("  {asked:<13}"));
+    }
+    line.push_str(&format!("  {says:<22}"));
+    if columns.cmds {
+        line.push_str(&format!("  {cmds:>4}"));
+    }
+    line.trim_end().to_string()
 }
 
 /// Where the light is, in perceived terms as a fraction: where the planner reckons it is part
@@ -80,12 +150,12 @@ fn level(light: &LightStatus) -> Option<f32> {
     }
 }
 
-fn bar(level: Option<f32>) -> String {
+fn bar(level: Option<f32>, length: usize) -> String {
     let Some(level) = level else {
-        return format!("[{}]", "?".repeat(BAR));
+        return format!("[{}]", "?".repeat(length));
     };
-    let filled = (level * BAR as f32).round() as usize;
-    format!("[{}{}]", "#".repeat(filled), ".".repeat(BAR - filled))
+    let filled = ((level * length as f32).round() as usize).min(length);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(length - filled))
 }
 
 #[cfg(test)]
@@ -115,9 +185,13 @@ mod tests {
 
     #[test]
     fn bars_show_the_perceived_level_or_that_it_is_unknown() {
-        assert_eq!(bar(Some(0.5)), format!("[{}{}]", "#".repeat(10), ".".repeat(10)));
-        assert_eq!(bar(Some(0.0)), format!("[{}]", ".".repeat(BAR)));
-        assert_eq!(bar(None), format!("[{}]", "?".repeat(BAR)));
+        assert_eq!(
+            bar(Some(0.5), BAR),
+            format!("[{}{}]", "#".repeat(10), ".".repeat(10))
+        );
+        assert_eq!(bar(Some(0.0), BAR), format!("[{}]", ".".repeat(BAR)));
+        assert_eq!(bar(None, BAR), format!("[{}]", "?".repeat(BAR)));
+        assert_eq!(bar(Some(0.5), 10), "[#####.....]");
         assert_eq!(level(&light(Some(25.0), None)), Some(0.25));
         assert_eq!(
             level(&light(None, Some(false))),
@@ -135,20 +209,52 @@ mod tests {
     fn each_light_is_one_line_with_its_raw_report_beside_the_bar() {
         let mut ceiling = light(Some(25.0), Some(true));
         ceiling.reported_level = Some(0.3);
-        let text = render(&LightsReport {
+        let report = LightsReport {
             summary: "mqtt".into(),
             connected: true,
             lights: vec![ceiling],
             commands_sent: 4,
             commands_merged: 1,
-        });
+        };
+        let text = render(&report, None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "mqtt   (Ctrl-C to stop)");
+        assert!(lines[1].starts_with("light    level"), "{text}");
         assert!(
-            lines[1].starts_with("ceiling  [#####...............]   25%  avail ?"),
+            lines[2].starts_with("ceiling  [#####...............]   25%  ?"),
             "{text}"
         );
-        assert!(lines[1].contains("reported on, 30 % raw"), "{text}");
-        assert_eq!(lines[2], "commands sent 4, merged by the budget 1");
+        assert!(lines[2].contains("on, 30 % raw"), "{text}");
+        assert_eq!(lines[3], "commands sent 4, merged by the budget 1");
+    }
+
+    #[test]
+    fn rows_fit_the_terminal_by_leaving_out_the_least_needed_columns() {
+        let mut lamp = light(Some(40.0), Some(true));
+        lamp.name = "reading-lamp-by-the-mat".into();
+        lamp.reported_level = Some(0.123);
+        lamp.reported_kelvin = Some(2700);
+        lamp.desired = Some(Look {
+            brightness: 40.0,
+            kelvin: 2700,
+        });
+        let report = LightsReport {
+            summary: "mqtt".into(),
+            connected: true,
+            lights: vec![lamp],
+            commands_sent: 4,
+            commands_merged: 1,
+        };
+        let wide = render(&report, None);
+        for width in [80, 100] {
+            let text = render(&report, Some(width));
+            assert!(
+                text.lines().all(|l| l.chars().count() < width),
+                "{width}:\n{text}"
+            );
+            assert!(text.contains("reading-lamp-by-the-mat"), "{text}");
+            assert!(text.contains("on, 12 % raw, 2700 K"), "{text}");
+        }
+        assert!(wide.lines().any(|l| l.chars().count() >= 100), "{wide}");
     }
 }

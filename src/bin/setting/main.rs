@@ -1,9 +1,12 @@
 //! `setting`: the therapist's, the curators' and the technicians' command line for `settingd`.
 
 mod arc_chart;
+mod arc_panels;
+mod arc_strips;
 mod args;
 mod cli_parse;
 mod client;
+mod clinical;
 mod completions;
 mod dry_run;
 mod emergency;
@@ -35,6 +38,7 @@ mod status;
 mod steer;
 mod validate;
 mod watch;
+mod watch_arc;
 mod watch_layout;
 mod watch_view;
 
@@ -111,6 +115,8 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Rooms => rooms::run(cli),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man_pages::run(args),
+        Command::Vitals(args) => clinical::run_vitals(cli, args),
+        Command::Note(args) => clinical::run_note(cli, args),
         other => steer::run(cli, other),
     }
 }

@@ -8,7 +8,7 @@ use setting::time::Millis;
 use setting::timeline::plan::Plan;
 use setting::timeline::{Action, MusicTarget};
 
-use crate::arc_chart::{Arc, Band, Shade, Tick, Tone};
+use crate::arc_chart::{Arc, Band, Marker, Shade, Tick, Tone};
 use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
 
 pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
@@ -23,6 +23,7 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
         .map(|(mark, at)| Tick {
             at: *at,
             label: format!("mark {mark}"),
+            marker: Marker::Mark,
         })
         .collect();
     let mut playlist: Option<String> = None;
@@ -61,6 +62,7 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
                     notes.push(Tick {
                         at,
                         label: format!("{name} {:.0} dB", target.level_db),
+                        marker: Marker::Note,
                     });
                     playlist = Some(name.to_owned());
                 }
@@ -74,11 +76,14 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
                     Some(to) => format!("skip to {to}"),
                     None => "skip".into(),
                 },
+                marker: Marker::Skip,
             }),
-            Action::Prompt { text } => ticks.push(Tick {
+            Action::Prompt { text } if !is_system_hint(text) => ticks.push(Tick {
                 at,
                 label: format!("prompt: {text}"),
+                marker: Marker::Prompt,
             }),
+            Action::Prompt { .. } => {}
             Action::Finished | Action::Log(_) | Action::Persist => {}
         }
     }
@@ -110,6 +115,12 @@ pub fn arc(scene: &Scene, plan: &Plan) -> Arc {
         ticks,
         panels: level_panels(brightness, kelvin, music, notes),
     }
+}
+
+/// The daemon's own hints to the therapist ("the planned time has passed; `setting next` moves
+/// on") name commands; clinic staff reading the picture want the scene's prompts only.
+pub fn is_system_hint(text: &str) -> bool {
+    text.contains("`setting ")
 }
 
 fn audible(target: &MusicTarget) -> Option<&str> {

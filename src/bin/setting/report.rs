@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use setting::engine::event_log::read_log;
+use setting::local_time::ClinicZone;
 use setting::protocol::{Op, ReportReply, SessionSummary};
 use setting::report::{Report, render_text};
 
@@ -36,7 +37,8 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             (reply.entries, reply.skipped_lines)
         }
     };
-    let report = Report::from_entries(&entries);
+    let zone = clinic_zone(cli);
+    let report = Report::from_entries_in(&entries, Some(&zone));
     let exporting = args.csv || args.markdown || args.svg.is_some();
     if exporting && skipped > 0 {
         // Said on stderr so the export itself stays clean to redirect into a file.
@@ -54,7 +56,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.csv {
-        let csv = report_export::csv(&entries).context("cannot write the log as CSV")?;
+        let csv = report_export::csv(&entries, &zone).context("cannot write the log as CSV")?;
         export("csv", csv);
         return Ok(ExitCode::SUCCESS);
     }
@@ -88,6 +90,13 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The clinic's zone: the config's `[room] timezone` when this machine's config names one,
+/// else the system's (a log read on a machine with no config).
+fn clinic_zone(cli: &Cli) -> ClinicZone {
+    let config = locate::load(cli.config.as_deref()).ok();
+    ClinicZone::for_config(config.as_ref().and_then(|c| c.room.timezone.as_deref()))
+}
+
 /// The scene's plan, to set the planned lengths beside the real ones; `None` when the config
 /// or the scene cannot be read here (a log copied off another machine).
 fn planned(cli: &Cli, scene: &str) -> Option<setting::timeline::plan::Plan> {
@@ -108,10 +117,19 @@ pub fn sessions(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     if sessions.is_empty() {
         println!("no sessions recorded yet");
+        return Ok(ExitCode::SUCCESS);
     }
+    let zone = clinic_zone(cli);
+    let local = |wall: &str| zone.local(wall).unwrap_or_else(|| wall.to_string());
+    println!("times in {}", zone.name());
     for s in &sessions {
-        let ended = s.ended.as_deref().unwrap_or("(not ended)");
-        println!("{:<36}  {:<14}  {}  {ended}", s.session, s.scene, s.started);
+        let ended = s.ended.as_deref().map_or("(not ended)".to_string(), local);
+        println!(
+            "{:<36}  {:<14}  {}  {ended}",
+            s.session,
+            s.scene,
+            local(&s.started)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,11 +3,12 @@
 
 use std::fmt::Write;
 
+use setting::local_time::{ClinicZone, human_duration};
 use setting::protocol::LogEntry;
-use setting::report::{Report, describe_event, describe_source};
+use setting::report::{Report, describe_event, describe_source, vitals_line};
 use setting::time::Millis;
-use setting::timeline::Target;
 use setting::timeline::plan::Plan;
+use setting::timeline::{EventKind, Target};
 
 // `write!` into a String cannot fail; the results below are ignored for that reason.
 
@@ -20,18 +21,21 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
         cell(&report.session),
         cell(&report.scene)
     );
+    if let Some(zone) = &report.timezone {
+        let _ = writeln!(out, "- times in: {zone}");
+    }
     if let Some(started) = &report.started {
-        let _ = writeln!(out, "- started: {}", started.wall);
+        let _ = writeln!(out, "- started: {}", started.clock());
     }
     match (&report.ended, &report.end_reason) {
         (Some(ended), Some(reason)) => {
-            let _ = writeln!(out, "- ended: {} ({reason})", ended.wall);
+            let _ = writeln!(out, "- ended: {} ({reason})", ended.clock());
         }
         _ => {
             let _ = writeln!(out, "- not ended: the log runs to {}", report.length);
         }
     }
-    let _ = writeln!(out, "- length: {}", report.length);
+    let _ = writeln!(out, "- length: {}", human_duration(report.length));
     let _ = writeln!(out, "\n## Phases\n");
     let _ = writeln!(
         out,
@@ -41,18 +45,18 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
     for p in &report.phases {
         let plan_length = planned
             .and_then(|plan| plan.phases.iter().find(|q| q.id == p.id))
-            .map_or("-".to_string(), |q| (q.end - q.start).to_string());
+            .map_or("-".to_string(), |q| human_duration(q.end - q.start));
         let _ = writeln!(
             out,
             "| {} | {} | {plan_length} | {} | {} | {} | {} | {} |",
             p.index + 1,
             cell(&p.title),
-            p.duration,
+            human_duration(p.duration),
             p.start.at,
             p.end
                 .as_ref()
                 .map_or("(running)".to_string(), |e| e.at.to_string()),
-            p.stood_still,
+            human_duration(p.stood_still),
             cell(p.left_because.as_deref().unwrap_or("-"))
         );
     }
@@ -72,7 +76,7 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
                 o.end
                     .as_ref()
                     .map_or("(active)".to_string(), |e| e.at.to_string()),
-                o.duration,
+                human_duration(o.duration),
                 cell(&describe_source(&o.started_by))
             );
         }
@@ -88,6 +92,42 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
             m.mark,
             m.at.at,
             describe_source(&m.source)
+        );
+    }
+    let _ = writeln!(out, "\n## Vital signs\n");
+    if report.vitals.is_empty() {
+        let _ = writeln!(out, "none recorded");
+    } else {
+        let _ = writeln!(out, "| session time | time | reading | by |");
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        for v in &report.vitals {
+            // What stood out in bold, so it is seen in the rendered record too.
+            let line = if v.flags.is_empty() {
+                cell(&vitals_line(v))
+            } else {
+                format!("**{}**", cell(&vitals_line(v)))
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {line} | {} |",
+                v.at.at,
+                v.at.clock(),
+                cell(&describe_source(&v.source))
+            );
+        }
+    }
+    let _ = writeln!(out, "\n## Notes\n");
+    if report.notes.is_empty() {
+        let _ = writeln!(out, "none");
+    }
+    for n in &report.notes {
+        let _ = writeln!(
+            out,
+            "- {} ({}, {}): {}",
+            n.at.at,
+            n.at.clock(),
+            describe_source(&n.source),
+            n.text.replace('\n', " ")
         );
     }
     let _ = writeln!(out, "\n## Tracks\n");
@@ -107,7 +147,7 @@ pub fn markdown(report: &Report, planned: Option<&Plan>) -> String {
                 t.at.at,
                 cell(&t.playlist),
                 cell(&t.path),
-                t.played,
+                human_duration(t.played),
                 cell(&skipped)
             );
         }
@@ -127,12 +167,43 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// The columns of `setting report --csv`, as docs/commands.md lists them.
-const CSV_HEADER: [&str; 6] = ["wall", "session_time", "session_ms", "kind", "detail", "source"];
+/// The columns of `setting report --csv`, as docs/commands.md lists them. Later columns are
+/// added at the end, so a sheet that reads the first ones by place keeps working.
+const CSV_HEADER: [&str; 13] = [
+    "wall",
+    "session_time",
+    "session_ms",
+    "kind",
+    "detail",
+    "source",
+    "local_time",
+    "timezone",
+    "systolic",
+    "diastolic",
+    "pulse",
+    "spo2",
+    "flags",
+];
+
+/// A reading's numbers and flags as CSV fields, empty for every other entry.
+fn vitals_fields(kind: &EventKind) -> [String; 5] {
+    let EventKind::Vitals { reading, flags, .. } = kind else {
+        return Default::default();
+    };
+    let number = |n: Option<u16>| n.map_or(String::new(), |n| n.to_string());
+    let flags: Vec<String> = flags.iter().map(ToString::to_string).collect();
+    [
+        number(reading.systolic),
+        number(reading.diastolic),
+        number(reading.pulse),
+        number(reading.spo2),
+        flags.join("; "),
+    ]
+}
 
 /// One row per entry, in the log's order, so the row count checks against the file. Fields
 /// holding a comma, a quote or a line break are quoted as RFC 4180 says, by the `csv` crate.
-pub fn csv(entries: &[LogEntry]) -> Result<String, csv::Error> {
+pub fn csv(entries: &[LogEntry], zone: &ClinicZone) -> Result<String, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(CSV_HEADER)?;
     for entry in entries {
@@ -140,6 +211,7 @@ pub fn csv(entries: &[LogEntry]) -> Result<String, csv::Error> {
         let name = kind.name().to_string();
         let source = kind.source().map_or(String::new(), describe_source);
         let at: Millis = entry.event.at;
+        let [systolic, diastolic, pulse, spo2, flags] = vitals_fields(kind);
         out.write_record([
             entry.wall.clone(),
             at.to_string(),
@@ -147,6 +219,13 @@ pub fn csv(entries: &[LogEntry]) -> Result<String, csv::Error> {
             name,
             describe_event(&entry.event.kind),
             source,
+            zone.local_rfc3339(&entry.wall).unwrap_or_default(),
+            zone.name().to_string(),
+            systolic,
+            diastolic,
+            pulse,
+            spo2,
+            flags,
         ])?;
     }
     let bytes = out.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
@@ -181,10 +260,13 @@ mod tests {
     #[test]
     fn a_field_with_a_comma_a_quote_and_a_line_break_reads_back_whole() {
         let text = "Breathe, and say \"I am here\"\nwhen ready";
-        let export = csv(&[
-            entry("2026-11-26T10:00:00Z", EventKind::Prompt { text: text.into() }),
-            entry("2026-11-26T10:00:01Z", EventKind::Prompt { text: "plain".into() }),
-        ])
+        let export = csv(
+            &[
+                entry("2026-11-26T10:00:00Z", EventKind::Prompt { text: text.into() }),
+                entry("2026-11-26T10:00:01Z", EventKind::Prompt { text: "plain".into() }),
+            ],
+            &ClinicZone::named("Europe/Berlin").unwrap(),
+        )
         .unwrap();
         let mut reader = csv::Reader::from_reader(export.as_bytes());
         assert_eq!(
@@ -201,6 +283,13 @@ mod tests {
                 "61500",
                 "prompt",
                 &format!("PROMPT: {text}"),
+                "",
+                "2026-11-26T11:00:00+01:00",
+                "Europe/Berlin",
+                "",
+                "",
+                "",
+                "",
                 ""
             ]
         );
@@ -211,7 +300,9 @@ mod tests {
         );
         // Quoted only where needed, so a plain row stays plain to read.
         assert!(
-            export.ends_with("\n2026-11-26T10:00:01Z,1:01,61500,prompt,PROMPT: plain,\n"),
+            export.ends_with(
+                "\n2026-11-26T10:00:01Z,1:01,61500,prompt,PROMPT: plain,,2026-11-26T11:00:01+01:00,Europe/Berlin,,,,,\n"
+            ),
             "{export}"
         );
     }
@@ -219,8 +310,8 @@ mod tests {
     #[test]
     fn an_empty_log_still_has_its_header() {
         assert_eq!(
-            csv(&[]).unwrap(),
-            "wall,session_time,session_ms,kind,detail,source\n"
+            csv(&[], &ClinicZone::utc()).unwrap(),
+            "wall,session_time,session_ms,kind,detail,source,local_time,timezone,systolic,diastolic,pulse,spo2,flags\n"
         );
     }
 }

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use setting::report::{MusicRecord, Report};
+use setting::report::{MusicRecord, Report, vitals_line};
 use setting::timeline::OverrideKind;
 
-use crate::arc_chart::{Arc, Band, Panel, Shade, Tick, Tone};
+use crate::arc_chart::{Arc, Band, Marker, Panel, Shade, Tick, Tone};
 use crate::level_lines::{SILENT_DB, hold_to, level_panels, ramp};
+use crate::plan_svg::is_system_hint;
 
 pub fn arc(report: &Report) -> Arc {
     let end = report.length;
@@ -18,16 +19,26 @@ pub fn arc(report: &Report) -> Arc {
         .map(|m| Tick {
             at: m.at.at,
             label: format!("mark {}", m.mark),
+            marker: Marker::Mark,
         })
-        .chain(report.prompts.iter().map(|p| Tick {
-            at: p.at.at,
-            label: format!("prompt: {}", p.text),
-        }))
+        .chain(
+            report
+                .prompts
+                .iter()
+                .filter(|p| !is_system_hint(&p.text))
+                .map(|p| Tick {
+                    at: p.at.at,
+                    label: format!("prompt: {}", p.text),
+                    marker: Marker::Prompt,
+                }),
+        )
         .chain(report.skipped_tracks().map(|t| Tick {
             at: t.at.at + t.played,
             label: format!("skip {}", file_name(&t.path)),
+            marker: Marker::Skip,
         }))
         .collect();
+    ticks.extend(entered(report));
     ticks.sort_by_key(|t| t.at);
     let shades = report
         .overrides
@@ -49,6 +60,7 @@ pub fn arc(report: &Report) -> Arc {
         .map(|t| Tick {
             at: t.at.at,
             label: format!("{}: {}", t.playlist, file_name(&t.path)),
+            marker: Marker::Note,
         })
         .collect();
     Arc {
@@ -70,6 +82,26 @@ pub fn arc(report: &Report) -> Arc {
         ticks,
         panels: sent_levels(report, tracks),
     }
+}
+
+/// Each reading and note the therapist entered, as markers among the other events: a reading
+/// past a threshold gets the alert marker, and the key tells what stood out.
+fn entered(report: &Report) -> Vec<Tick> {
+    let readings = report.vitals.iter().map(|v| Tick {
+        at: v.at.at,
+        label: format!("vitals {}", vitals_line(v)),
+        marker: if v.flags.is_empty() {
+            Marker::Vitals
+        } else {
+            Marker::VitalsAlert
+        },
+    });
+    let notes = report.notes.iter().map(|n| Tick {
+        at: n.at.at,
+        label: format!("note: {}", n.text),
+        marker: Marker::Note,
+    });
+    readings.chain(notes).collect()
 }
 
 /// Brightness and colour temperature per zone and the music level, as sent; a log from before
@@ -114,4 +146,89 @@ fn heard_db(m: &MusicRecord) -> f64 {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use setting::protocol::LogEntry;
+    use setting::time::Millis;
+    use setting::timeline::{Event, EventKind, Source};
+    use setting::vitals::{Reading, Thresholds};
+
+    use super::*;
+
+    fn entry(secs: u64, kind: EventKind) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            wall: "2026-11-26T10:00:00.000Z".into(),
+            session: "s1".into(),
+            event: Event {
+                at: Millis::from_secs(secs),
+                timeline: Millis::from_secs(secs),
+                kind,
+            },
+        }
+    }
+
+    #[test]
+    fn readings_and_notes_are_markers_in_time_order_and_one_past_a_threshold_stands_out() {
+        let high = Reading {
+            systolic: Some(172),
+            diastolic: Some(90),
+            pulse: Some(80),
+            ..Reading::default()
+        };
+        let pulse = Reading {
+            pulse: Some(64),
+            ..Reading::default()
+        };
+        let log = [
+            entry(
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: "s1".into(),
+                },
+            ),
+            entry(
+                2400,
+                EventKind::Vitals {
+                    flags: Thresholds::default().flags(&high),
+                    reading: high,
+                    source: Source::daemon(),
+                },
+            ),
+            entry(
+                600,
+                EventKind::Note {
+                    text: "client asked for water".into(),
+                    source: Source::daemon(),
+                },
+            ),
+            entry(
+                900,
+                EventKind::Vitals {
+                    flags: Vec::new(),
+                    reading: pulse,
+                    source: Source::daemon(),
+                },
+            ),
+        ];
+        let ticks = arc(&Report::from_entries(&log)).ticks;
+        let shown: Vec<(u64, Marker)> = ticks.iter().map(|t| (t.at.0 / 1000, t.marker)).collect();
+        assert_eq!(
+            shown,
+            [
+                (600, Marker::Note),
+                (900, Marker::Vitals),
+                (2400, Marker::VitalsAlert)
+            ]
+        );
+        assert_eq!(ticks[0].label, "note: client asked for water");
+        assert!(
+            ticks[2].label.contains("HIGH systolic 172 mmHg (above 160)"),
+            "{}",
+            ticks[2].label
+        );
+    }
 }

@@ -79,7 +79,9 @@ fn op_for(command: &Command) -> Result<Option<Op>, Failure> {
         | Command::Lights(_)
         | Command::Rooms
         | Command::Completions(_)
-        | Command::Man(_) => return Ok(None),
+        | Command::Man(_)
+        | Command::Vitals(_)
+        | Command::Note(_) => return Ok(None),
     }))
 }
 
@@ -189,7 +191,9 @@ fn answer(op: &Op, status: Option<&Status>) -> String {
         | Op::Lights
         | Op::LightsSet { .. }
         | Op::LightsTest { .. }
-        | Op::LightsCalibrate { .. } => "done".into(),
+        | Op::LightsCalibrate { .. }
+        | Op::Vitals { .. }
+        | Op::Note { .. } => "done".into(),
     }
 }
 

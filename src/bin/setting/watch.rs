@@ -54,6 +54,13 @@ pub fn worth_a_line(entry: &LogEntry) -> bool {
     !matches!(kind, EventKind::LookSet { .. } | EventKind::MusicSet { .. }) && !told_by_its_effect(kind)
 }
 
+/// Whether an event line is a reading past the clinic's thresholds: the view draws it in red.
+/// The words are [`describe_event`]'s, which marks each crossing `[HIGH ...]` or `[LOW ...]`.
+pub fn stands_out(line: &str) -> bool {
+    // The third word, after the two times: a note that quotes such words is not a reading.
+    line.split_whitespace().nth(2) == Some("vitals") && (line.contains("[HIGH ") || line.contains("[LOW "))
+}
+
 /// An entry as `session-time  timeline-time  what happened`; an error reply (the watch fell
 /// behind, the daemon is stopping) ends the watch with its message.
 pub fn render_line(line: &str) -> Result<String, Failure> {
@@ -91,6 +98,32 @@ mod tests {
         );
         let cut = r#"{"ok":false,"error":{"kind":"internal","message":"watch fell 3 entries behind"}}"#;
         assert!(matches!(render_line(cut), Err(Failure::Refused(m)) if m.contains("fell 3")));
+    }
+
+    #[test]
+    fn a_reading_past_a_threshold_stands_out_and_a_usual_one_does_not() {
+        let entry = |fields: &str| -> LogEntry {
+            serde_json::from_str(&format!(
+                r#"{{"wall":"2025-01-01T09:00:00.000Z","session":"s1","at":2400000,"timeline":2400000,"event":"vitals",{fields},"source":{{"via":"socket","who":"ana"}}}}"#
+            ))
+            .unwrap()
+        };
+        let high = entry(
+            r#""systolic":172,"diastolic":90,"pulse":80,"flags":[{"measure":"systolic","level":"high","value":172,"threshold":160}]"#,
+        );
+        let usual = entry(r#""systolic":128,"diastolic":82,"pulse":72"#);
+        assert!(worth_a_line(&high) && worth_a_line(&usual));
+        let line = render_entry(&high);
+        assert_eq!(
+            line,
+            "   40:00     40:00  vitals BP 172/90 mmHg, pulse 80 bpm [HIGH systolic 172 mmHg (above 160)] (socket (ana))"
+        );
+        assert!(stands_out(&line));
+        assert!(!stands_out(&render_entry(&usual)));
+        let note = r#"{"wall":"w","session":"s1","at":0,"timeline":0,"event":"note","text":"said [HIGH systolic] vitals ","source":{"via":"socket","who":"ana"}}"#;
+        let note = render_line(note).unwrap();
+        assert!(note.contains("note: said"), "{note}");
+        assert!(!stands_out(&note), "{note}");
     }
 
     #[test]

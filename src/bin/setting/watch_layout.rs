@@ -9,16 +9,16 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use setting::protocol::StatusReply;
 use setting::time::Millis;
 use setting::timeline::Status;
 use setting::timeline::plan::Plan;
 
-const AMBER: Color = Color::Rgb(190, 130, 40);
-const GREY: Color = Color::Rgb(120, 120, 120);
-const DARK: Color = Color::Rgb(70, 70, 70);
+pub const AMBER: Color = Color::Rgb(190, 130, 40);
+pub const GREY: Color = Color::Rgb(120, 120, 120);
+pub const DARK: Color = Color::Rgb(70, 70, 70);
 const PROMPT: Color = Color::Rgb(255, 210, 90);
 const BACKGROUND: Color = Color::Black;
 
@@ -63,16 +63,8 @@ impl Arc {
 
 pub fn draw(view: &View, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, Style::new().fg(GREY).bg(BACKGROUND));
-    let [header, arc, phase, prompt, middle, overrides, events] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Length(middle_height(view)),
-        Constraint::Length(1),
-        Constraint::Min(0),
-    ])
-    .areas(area);
+    let [header, arc, phase, prompt, middle, overrides, events] =
+        Layout::vertical(heights(view, area.height).map(Constraint::Length)).areas(area);
     header_line(view, header, buf);
     let session = view.reply.as_ref().and_then(|r| r.session.as_ref());
     let Some(status) = session else {
@@ -87,12 +79,34 @@ pub fn draw(view: &View, area: Rect, buf: &mut Buffer) {
         draw_events(view, events, buf);
         return;
     };
-    draw_arc(status, view.arc.as_ref(), arc, buf);
+    crate::watch_arc::draw(status, view.arc.as_ref(), arc, buf);
     phase_line(status, phase, buf);
     draw_prompt(status, prompt, buf);
     draw_middle(view, status, middle, buf);
     overrides_line(status, overrides, buf);
     draw_events(view, events, buf);
+}
+
+/// The rows of header, arc, phase line, prompt, music and lights, overrides and events. On a
+/// short screen the events give way first, then the lights' spare rows, then the prompt's
+/// blank line; the arc and the prompt itself stay.
+fn heights(view: &View, rows: u16) -> [u16; 7] {
+    let overrides = view
+        .reply
+        .as_ref()
+        .and_then(|r| r.session.as_ref())
+        .is_some_and(|s| !s.overrides.is_empty());
+    let overrides = u16::from(overrides);
+    let fixed = 1 + 3 + 1 + overrides;
+    let left = rows.saturating_sub(fixed);
+    let prompt = match left {
+        l if l >= 10 => 5,
+        l if l >= 9 => 4,
+        l => l.min(3),
+    };
+    let middle = middle_height(view).min(left - prompt);
+    let events = left - prompt - middle;
+    [1, 3, 1, prompt, middle, overrides, events]
 }
 
 fn middle_height(view: &View) -> u16 {
@@ -140,62 +154,6 @@ fn header_line(view: &View, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
-/// Three rows: phase titles over their segments, the bar, and a marker under now.
-fn draw_arc(status: &Status, arc: Option<&Arc>, area: Rect, buf: &mut Buffer) {
-    if area.width < 2 || area.height < 3 {
-        return;
-    }
-    let width = area.width as usize;
-    // Without a plan, each phase gets an equal share and now sits within the current one.
-    let (bounds, now) = match arc.filter(|a| a.total.0 > 0) {
-        Some(a) => {
-            let col = |t: Millis| ((t.0 as f64 / a.total.0 as f64) * width as f64) as usize;
-            let bounds: Vec<(usize, usize)> = a.phases.iter().map(|p| (col(p.1), col(p.2))).collect();
-            (bounds, col(status.session_time))
-        }
-        None => {
-            let count = status.phase.count.max(1);
-            let bounds = (0..count)
-                .map(|i| (i * width / count, (i + 1) * width / count))
-                .collect();
-            let within = if status.phase.planned.0 == 0 {
-                0.0
-            } else {
-                (status.phase.elapsed.0 as f64 / status.phase.planned.0 as f64).min(1.0)
-            };
-            let now = ((status.phase.index as f64 + within) / count as f64 * width as f64) as usize;
-            (bounds, now)
-        }
-    };
-    let now = now.min(width - 1);
-    let titles = arc.map(|a| a.phases.iter().map(|p| p.0.as_str()).collect::<Vec<_>>());
-    for (i, &(start, end)) in bounds.iter().enumerate() {
-        let (start, end) = (start.min(width), end.min(width));
-        let current = i == status.phase.index;
-        let style = if current {
-            Style::new().fg(AMBER).add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().fg(GREY)
-        };
-        let title = titles
-            .as_ref()
-            .and_then(|t| t.get(i).copied())
-            .unwrap_or(if current { status.phase.title.as_str() } else { "" });
-        let room = end.saturating_sub(start).saturating_sub(1);
-        let shown: String = title.chars().take(room).collect();
-        buf.set_string(area.x + start as u16 + 1, area.y, shown, style);
-        for col in start..end {
-            let (symbol, colour) = match col {
-                c if c == start => ("│", DARK),
-                c if c < now => ("━", AMBER),
-                _ => ("─", if current { GREY } else { DARK }),
-            };
-            buf.set_string(area.x + col as u16, area.y + 1, symbol, Style::new().fg(colour));
-        }
-    }
-    buf.set_string(area.x + now as u16, area.y + 2, "▲", Style::new().fg(AMBER));
-}
-
 fn phase_line(status: &Status, area: Rect, buf: &mut Buffer) {
     let p = &status.phase;
     let timing = if p.elapsed > p.planned {
@@ -220,17 +178,72 @@ fn draw_prompt(status: &Status, area: Rect, buf: &mut Buffer) {
         .borders(Borders::ALL)
         .border_style(Style::new().fg(AMBER))
         .title(" PROMPT ");
+    let inner = block.inner(area);
+    let (width, rows) = (usize::from(inner.width), usize::from(inner.height));
     let text = match (&status.pending_prompt, &status.next) {
-        // A blank line first sets the prompt in the middle of its frame rather than on its edge.
-        (Some(prompt), _) => Paragraph::new(vec![Line::raw(""), Line::raw(prompt.to_uppercase())])
-            .style(Style::new().fg(PROMPT).add_modifier(Modifier::BOLD)),
-        (None, Some(next)) => Paragraph::new(format!("next in {}: {}", next.in_, next.what)),
+        (Some(prompt), _) => {
+            let mut lines = wrap_fit(&prompt.to_uppercase(), width, rows);
+            // A blank line first sets a short prompt in the middle of its frame rather than on
+            // its edge.
+            if lines.len() < rows {
+                lines.insert(0, String::new());
+            }
+            Paragraph::new(lines.into_iter().map(Line::raw).collect::<Vec<_>>())
+                .style(Style::new().fg(PROMPT).add_modifier(Modifier::BOLD))
+        }
+        (None, Some(next)) => Paragraph::new(
+            wrap_fit(&format!("next in {}: {}", next.in_, next.what), width, rows)
+                .into_iter()
+                .map(Line::raw)
+                .collect::<Vec<_>>(),
+        ),
         (None, None) => Paragraph::new("nothing to do"),
     };
-    text.block(block)
-        .alignment(Alignment::Center)
-        .wrap(Wrap { trim: true })
-        .render(area, buf);
+    text.block(block).alignment(Alignment::Center).render(area, buf);
+}
+
+/// `text` wrapped at words into at most `rows` lines of `width` columns; when it does not fit,
+/// the last line ends in an ellipsis, so a cut is never mistaken for the whole prompt.
+pub fn wrap_fit(text: &str, width: usize, rows: usize) -> Vec<String> {
+    if width == 0 || rows == 0 {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if line.is_empty() {
+            line = word.to_string();
+        } else if fits {
+            line = format!("{line} {word}");
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    let lines: Vec<String> = lines
+        .into_iter()
+        .flat_map(|l| {
+            // A word longer than the whole width is broken where it must be.
+            let chars: Vec<char> = l.chars().collect();
+            chars
+                .chunks(width)
+                .map(|c| c.iter().collect())
+                .collect::<Vec<String>>()
+        })
+        .collect();
+    if lines.len() <= rows {
+        return lines;
+    }
+    let mut kept = lines[..rows].to_vec();
+    let rest = lines[rows - 1..].join(" ");
+    kept[rows - 1] = crate::watch_arc::fit(&rest, width);
+    if !kept[rows - 1].ends_with('…') {
+        kept[rows - 1] = crate::watch_arc::fit(&format!("{rest} …"), width);
+    }
+    kept
 }
 
 fn draw_middle(view: &View, status: &Status, area: Rect, buf: &mut Buffer) {
@@ -244,9 +257,10 @@ fn draw_middle(view: &View, status: &Status, area: Rect, buf: &mut Buffer) {
             Style::new().fg(AMBER),
         ),
     ])];
+    let room = usize::from(music.width.saturating_sub(2 + 9));
     lines.push(Line::raw(format!(
         "track    {}",
-        view.track.as_deref().unwrap_or("not known yet")
+        crate::watch_arc::fit(view.track.as_deref().unwrap_or("not known yet"), room)
     )));
     let mut level = format!("level    {:.1} dB", m.level_db);
     if status.volume_offset_db != 0.0 {
@@ -259,11 +273,18 @@ fn draw_middle(view: &View, status: &Status, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::raw(level));
     Paragraph::new(lines).block(frame(" music ")).render(music, buf);
-    let zone_lines: Vec<Line> = view
-        .reply
-        .as_ref()
-        .map(zones)
-        .unwrap_or_default()
+    let mut all = view.reply.as_ref().map(zones).unwrap_or_default();
+    let rows = usize::from(lights.height.saturating_sub(2));
+    let (mut more, mut more_ok) = (0, true);
+    if all.len() > rows {
+        // A zone with a light down must stay in sight; the ones that are fine give way.
+        all.sort_by_key(|(_, _, ok)| *ok);
+        let kept = rows.saturating_sub(1);
+        more = all.len() - kept;
+        more_ok = all[kept..].iter().all(|(_, _, ok)| *ok);
+        all.truncate(kept);
+    }
+    let mut zone_lines: Vec<Line> = all
         .into_iter()
         .map(|(zone, text, ok)| {
             Line::from(vec![
@@ -272,6 +293,10 @@ fn draw_middle(view: &View, status: &Status, area: Rect, buf: &mut Buffer) {
             ])
         })
         .collect();
+    if more > 0 {
+        let how = if more_ok { ", all lights up" } else { "" };
+        zone_lines.push(Line::raw(format!("… {more} more zones{how}")));
+    }
     Paragraph::new(zone_lines)
         .block(frame(" lights "))
         .render(lights, buf);
@@ -349,7 +374,18 @@ fn draw_events(view: &View, area: Rect, buf: &mut Buffer) {
         .events
         .iter()
         .skip(skip)
-        .map(|e| Line::raw(e.as_str()))
+        .map(|e| {
+            // Cut at a word with an ellipsis, so that "(socket (ana))" never reads "(sock".
+            let shown = crate::watch_arc::fit(e, usize::from(area.width.saturating_sub(2)));
+            if crate::watch::stands_out(e) {
+                Line::styled(
+                    shown,
+                    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Line::raw(shown)
+            }
+        })
         .collect();
     Paragraph::new(lines).block(frame(" events ")).render(area, buf);
 }

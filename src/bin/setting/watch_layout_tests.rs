@@ -250,3 +250,96 @@ fn a_disk_that_refuses_the_record_is_said_in_the_header() {
     let header = shown.lines().next().unwrap();
     assert!(header.contains("EVENTS NOT RECORDED"), "{header}");
 }
+
+/// The arc's three rows as text.
+fn arc_rows(buf: &Buffer) -> Vec<String> {
+    text_lines(buf)[1..4].to_vec()
+}
+
+#[test]
+fn the_marker_follows_the_phase_the_session_is_in_not_the_planned_clock() {
+    // Session minute 17 but already in phase 2 of 3 (the dose was marked early), 2 minutes in:
+    // the marker belongs in the second segment, not at the planned clock's column 17.
+    let mut early = view(17);
+    let status = early.reply.as_mut().unwrap().session.as_mut().unwrap();
+    status.phase.elapsed = Millis::from_mins(2);
+    let col = marker_column(&screen(&early, 100, 30));
+    assert_eq!(col, 22, "{}", arc_rows(&screen(&early, 100, 30)).join("\n"));
+}
+
+#[test]
+fn a_phase_running_long_keeps_the_marker_in_its_segment_and_says_so() {
+    // Phase 2 planned 40 minutes (columns 20 to 60), 55 minutes in.
+    let mut long = view(75);
+    let status = long.reply.as_mut().unwrap().session.as_mut().unwrap();
+    status.phase.elapsed = Millis::from_mins(55);
+    let buf = screen(&long, 100, 30);
+    let col = marker_column(&buf);
+    assert_eq!(col, 59, "the marker waits at its phase's last column");
+    let rows = arc_rows(&buf);
+    assert!(rows[2].contains("running long, +15:00"), "{rows:#?}");
+    // The next phase's segment is not drawn as passed.
+    let bar: Vec<char> = rows[1].chars().collect();
+    assert!(bar[61..].iter().all(|&c| c != '━'), "{rows:#?}");
+}
+
+#[test]
+fn phase_names_are_cut_at_words_and_the_current_one_is_whole() {
+    let mut v = view(30);
+    v.arc = Some(Arc {
+        phases: vec![
+            ("Arrival and settling".into(), Millis::ZERO, Millis::from_mins(10)),
+            (
+                "Build and peak".into(),
+                Millis::from_mins(10),
+                Millis::from_mins(15),
+            ),
+            ("Return".into(), Millis::from_mins(15), Millis::from_mins(100)),
+        ],
+        total: Millis::from_mins(100),
+    });
+    let rows = arc_rows(&screen(&v, 80, 24));
+    assert!(rows[0].contains("Build and peak"), "{rows:#?}");
+    assert!(!rows[0].contains("Arrival a"), "cut mid-word: {rows:#?}");
+    assert!(rows[0].contains("Return"), "{rows:#?}");
+}
+
+#[test]
+fn a_small_terminal_keeps_the_arc_and_ends_a_cut_prompt_with_an_ellipsis() {
+    let mut v = view(30);
+    let status = v.reply.as_mut().unwrap().session.as_mut().unwrap();
+    status.pending_prompt = Some(
+        "Baseline blood pressure and pulse before dosing; note the reading and how the client \
+         describes their intention for today's session before the lozenge is given"
+            .into(),
+    );
+    status.overrides = Vec::new();
+    for zone in ["mat-2", "mat-3", "hall"] {
+        status.lights.insert(
+            zone.into(),
+            Look {
+                brightness: 5.0,
+                kelvin: 2200,
+            },
+        );
+    }
+    let lines = text_lines(&screen(&v, 60, 16));
+    let shown = lines.join("\n");
+    assert!(lines[3].contains('▲'), "the arc is gone:\n{shown}");
+    assert!(shown.contains("BASELINE BLOOD PRESSURE"), "{shown}");
+    assert!(shown.contains('…'), "a cut prompt must say it is cut:\n{shown}");
+    assert!(
+        shown.contains("reading-lamp"),
+        "a zone with a light down stays:\n{shown}"
+    );
+}
+
+#[test]
+fn wrapping_keeps_words_and_marks_what_is_left_out() {
+    assert_eq!(wrap_fit("one two three", 20, 2), ["one two three"]);
+    assert_eq!(wrap_fit("one two three", 8, 2), ["one two", "three"]);
+    let cut = wrap_fit("one two three four five", 8, 2);
+    assert_eq!(cut.len(), 2);
+    assert!(cut[1].ends_with('…'), "{cut:?}");
+    assert!(cut.iter().all(|l| l.chars().count() <= 8), "{cut:?}");
+}

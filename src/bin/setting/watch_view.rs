@@ -35,6 +35,44 @@ enum Message {
     Status(Result<Box<StatusReply>, String>),
     Line(String),
     Track(String),
+    /// The session's log so far, replacing whatever the view had collected: the view opened
+    /// mid-session, or the event stream started again.
+    History(Vec<String>, Option<String>),
+}
+
+/// What the running session's log holds so far, as the view shows it.
+#[derive(Default)]
+struct History {
+    lines: Vec<String>,
+    track: Option<String>,
+    /// The last entry it covers; the event stream's entries up to it are already shown.
+    last_seq: u64,
+}
+
+impl History {
+    /// Without the log (another daemon's session, a refusal) the history is just empty.
+    fn of(client: &mut Client, session: String) -> History {
+        let Ok(log) = client.request_as::<ReportReply>(&Op::Report {
+            session: Some(session),
+        }) else {
+            return History::default();
+        };
+        let shown: Vec<&LogEntry> = log
+            .entries
+            .iter()
+            .filter(|e| crate::watch::worth_a_line(e))
+            .collect();
+        let first = shown.len().saturating_sub(EVENTS_KEPT);
+        History {
+            lines: shown[first..].iter().map(|e| render_entry(e)).collect(),
+            track: log.entries.iter().rev().find_map(track_name),
+            last_seq: log.entries.iter().map(|e| e.seq).max().unwrap_or(0),
+        }
+    }
+
+    fn into_message(self) -> Message {
+        Message::History(self.lines, self.track)
+    }
 }
 
 /// Puts the terminal back however the view ends: return, error or panic (ratatui's own hook
@@ -119,27 +157,9 @@ pub fn frame(cli: &Cli, size: &str) -> anyhow::Result<ExitCode> {
     let (tx, rx) = mpsc::channel();
     let running = reply.session.as_ref().map(|s| s.session.clone());
     tx.send(Message::Status(Ok(reply)))?;
-    // The live view collects events from when it starts; a frame stands for one that has been
-    // open since the session began. Without the log the events pane is just empty.
-    if let Some(session) = running
-        && let Ok(log) = client.request_as::<ReportReply>(&Op::Report {
-            session: Some(session),
-        })
-    {
-        for entry in &log.entries {
-            if let Some(name) = track_name(entry) {
-                tx.send(Message::Track(name))?;
-            }
-        }
-        let shown: Vec<&LogEntry> = log
-            .entries
-            .iter()
-            .filter(|e| crate::watch::worth_a_line(e))
-            .collect();
-        let first = shown.len().saturating_sub(EVENTS_KEPT);
-        for entry in &shown[first..] {
-            tx.send(Message::Line(render_entry(entry)))?;
-        }
+    if let Some(session) = running {
+        let history = History::of(&mut client, session);
+        tx.send(history.into_message())?;
     }
     let mut view = View::default();
     take_in(&rx, &mut view, &mut Plans::new(cli));
@@ -208,6 +228,12 @@ fn take_in(rx: &Receiver<Message>, view: &mut View, plans: &mut Plans) {
                 }
             }
             Message::Track(path) => view.track = Some(path),
+            Message::History(lines, track) => {
+                view.events = lines.into();
+                if track.is_some() {
+                    view.track = track;
+                }
+            }
         }
     }
 }
@@ -277,8 +303,18 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
             && client.request_as::<WatchingReply>(&Op::Watch).is_ok()
             && client.wait_without_timeout().is_ok()
         {
+            // The stream is open before the log is read, so nothing falls between the two; what
+            // both hold is shown once, by its place in the log.
+            let history = history_now(&path, &note);
+            let shown_up_to = history.last_seq;
+            if tx.send(history.into_message()).is_err() {
+                return;
+            }
             while let Ok(Some(line)) = client.read_line() {
                 if let Ok(entry) = serde_json::from_str::<LogEntry>(&line) {
+                    if entry.seq != 0 && entry.seq <= shown_up_to {
+                        continue;
+                    }
                     if let Some(name) = track_name(&entry) {
                         let _ = tx.send(Message::Track(name));
                     }
@@ -293,6 +329,21 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
             }
         }
         thread::sleep(RECONNECT_AFTER);
+    }
+}
+
+/// The running session's history, from a connection of its own; empty when no session runs.
+fn history_now(path: &std::path::Path, note: &str) -> History {
+    let Ok(mut client) = Client::connect(path, note) else {
+        return History::default();
+    };
+    let running = client
+        .request_as::<Box<StatusReply>>(&Op::Status)
+        .ok()
+        .and_then(|r| r.session.map(|s| s.session));
+    match running {
+        Some(session) => History::of(&mut client, session),
+        None => History::default(),
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod broker;
 pub mod gate;
+pub mod picture;
 pub mod room;
 pub mod stalled_fs;
 

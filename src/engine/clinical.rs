@@ -1,0 +1,140 @@
+//! `vitals` and `note`: a reading or a note checked, then written into the running session's
+//! event log before the answer, like an ordinary command: a disk that refuses it refuses the
+//! request, so the therapist knows to write it down by hand. Nothing in the room changes.
+//!
+//! With no session running both are refused: the record they belong to is a session's, and a
+//! reading filed nowhere in particular would be missed by whoever reads the client's report.
+
+use crate::protocol::{ErrorKind, Op, RecordedReply, Reply};
+use crate::room::Refusal;
+use crate::timeline::{Event, EventKind, Source};
+use crate::vitals::{Thresholds, check_note};
+
+use super::session::Engine;
+
+/// Why a reading or a note cannot be recorded with no session.
+pub const NO_SESSION_FOR_RECORD: &str = "no session is running, so there is no record to add this to; \
+     vitals and notes belong to a session's report: start one with `setting start SCENE` first \
+     (nothing was recorded)";
+
+/// The entry for a `vitals` or `note` op, or why its content is refused.
+pub fn clinical_entry(op: &Op, thresholds: &Thresholds, source: Source) -> Result<EventKind, String> {
+    match op {
+        Op::Note { text } => {
+            let text = check_note(text).map_err(|e| e.to_string())?;
+            Ok(EventKind::Note { text, source })
+        }
+        op => {
+            let raw = op
+                .raw_reading()
+                .ok_or_else(|| format!("{op:?} is neither vitals nor a note"))?;
+            let reading = raw.check().map_err(|e| e.to_string())?;
+            let flags = thresholds.flags(&reading);
+            Ok(EventKind::Vitals {
+                reading,
+                flags,
+                source,
+            })
+        }
+    }
+}
+
+impl Engine {
+    pub(super) fn record_clinical(&mut self, id: Option<u64>, op: &Op, source: Source) -> Reply {
+        // The content first: bad input is refused as such, session or not.
+        let kind = match clinical_entry(op, &self.options.config.vitals, source.clone()) {
+            Ok(kind) => kind,
+            Err(message) => return Reply::error(id, ErrorKind::BadRequest, message),
+        };
+        let flags = match &kind {
+            EventKind::Vitals { flags, .. } => flags.clone(),
+            _ => Vec::new(),
+        };
+        let (Some(now), Some(running)) = (self.advance(), self.session.as_ref()) else {
+            return Reply::error(id, ErrorKind::NoSession, NO_SESSION_FOR_RECORD);
+        };
+        let timeline = running.core.timeline.status(now).timeline_time;
+        let event = Event {
+            at: now,
+            timeline,
+            kind,
+        };
+        match self.record_written(event) {
+            Ok(None) => Reply::error(id, ErrorKind::NoSession, NO_SESSION_FOR_RECORD),
+            Ok(Some(entry)) => {
+                if !flags.is_empty() {
+                    tracing::warn!(flags = ?flags, "vital signs past the clinic's thresholds recorded");
+                }
+                Reply::ok(
+                    id,
+                    RecordedReply {
+                        session: entry.session,
+                        seq: entry.seq,
+                        at: entry.event.at,
+                        wall: entry.wall,
+                        source,
+                        flags,
+                    },
+                )
+            }
+            Err(Refusal::NotRecorded(reason)) => {
+                tracing::warn!(%reason, "vitals or note refused: it cannot be recorded");
+                Reply::error(
+                    id,
+                    ErrorKind::NotRecorded,
+                    format!("not recorded: {reason}; write it down by hand"),
+                )
+            }
+            Err(Refusal::Command(e)) => Reply::error(id, ErrorKind::Refused, e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vitals::{Level, Measure};
+
+    fn vitals(systolic: i64, diastolic: i64, pulse: i64) -> Op {
+        Op::Vitals {
+            systolic: Some(systolic),
+            diastolic: Some(diastolic),
+            pulse: Some(pulse),
+            spo2: None,
+            text: None,
+        }
+    }
+
+    #[test]
+    fn a_reading_gets_its_flags_and_its_source() {
+        let kind = clinical_entry(&vitals(172, 90, 80), &Thresholds::default(), Source::daemon()).unwrap();
+        let EventKind::Vitals {
+            reading,
+            flags,
+            source,
+        } = kind
+        else {
+            panic!("{kind:?}")
+        };
+        assert_eq!(reading.systolic, Some(172));
+        assert_eq!(source, Source::daemon());
+        assert_eq!(
+            flags.iter().map(|f| (f.measure, f.level)).collect::<Vec<_>>(),
+            [(Measure::Systolic, Level::High)]
+        );
+    }
+
+    #[test]
+    fn bad_content_is_refused_with_the_ranges() {
+        let error =
+            clinical_entry(&vitals(300, 20, 500), &Thresholds::default(), Source::daemon()).unwrap_err();
+        assert!(
+            error.contains("systolic 300 mmHg is outside 50-260 mmHg"),
+            "{error}"
+        );
+        assert!(error.contains("valid: "), "{error}");
+        let note = Op::Note { text: " ".into() };
+        let error = clinical_entry(&note, &Thresholds::default(), Source::daemon()).unwrap_err();
+        assert!(error.contains("the note is empty"), "{error}");
+    }
+}
