@@ -1,6 +1,7 @@
 //! What a room can play: the scene files and playlists under the config's paths, found by
 //! their file stems, and the checks `setting validate` runs over config, scenes and playlists.
 
+mod directories;
 mod files;
 mod paths;
 
@@ -15,6 +16,7 @@ use crate::diagnostic::Diagnostic;
 use crate::playlist::{Playlist, parse_playlist};
 use crate::scene::{Scene, SceneContext, SceneError, load_scene};
 
+pub use directories::directory_problems;
 pub use files::is_scene_name;
 pub use paths::validate_paths;
 
@@ -70,14 +72,14 @@ impl Catalog {
         let mut playlists: BTreeMap<String, Playlist> = BTreeMap::new();
         let mut problems = Vec::new();
         for (name, path) in &playlist_paths {
-            match std::fs::read_to_string(path) {
+            match crate::diagnostic::read_text(path) {
                 Ok(text) => match parse_playlist(name, path, &text, &playlist_files) {
                     Ok(p) => {
                         playlists.insert(name.clone(), p);
                     }
                     Err(e) => problems.extend(e),
                 },
-                Err(e) => problems.push(Diagnostic::new(path, format!("cannot read: {e}"))),
+                Err(d) => problems.push(d),
             }
         }
         Ok(Catalog {

@@ -3,6 +3,7 @@
 
 mod checks;
 mod document;
+mod recover;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,27 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A file's bytes as text, or where the first byte that is not UTF-8 sits: an editor saving
+/// in Latin-1 leaves one such byte, and the line and column find it.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let message = format!(
+            "byte 0x{:02X} is not UTF-8 text; save the file as UTF-8",
+            bytes[at]
+        );
+        Diagnostic::at_offset(path, valid, at, message)
+    })
+}
+
+/// A file's text for the checks: a file that cannot be read, or is not UTF-8, is one problem.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
+    utf8_text(path, bytes)
+}
+
 /// Every problem found in one go, so that a file can be fixed in one pass rather than one
 /// error per run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +156,19 @@ mod tests {
         assert_eq!(line_col(text, 10), (2, 4));
         assert_eq!(line_col(text, 8), (2, 2), "inside a character: back to its start");
         assert_eq!(line_col(text, 1000), (3, 1), "past the end: the end");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_place() {
+        let d = utf8_text(Path::new("c.toml"), b"a = 1\n# caf\xe9\n".to_vec()).unwrap_err();
+        assert_eq!(
+            d.to_string(),
+            "c.toml:2:6: byte 0xE9 is not UTF-8 text; save the file as UTF-8"
+        );
+        assert_eq!(
+            utf8_text(Path::new("c.toml"), b"b = \"\xc3\xa9\"".to_vec()),
+            Ok("b = \"é\"".into())
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! The mixer is rendered up to each action's time, the action applied, and so on to the end.
 //! Targets reach the mixer through the same code as the live player's ([`glide_to`],
-//! [`join_after`], [`Cursor`]); tracks open inline, just ahead of the mixer, and stream through
+//! [`join_after`], [`Cursor`]); tracks open inline, just ahead of the mixer (measured first if
+//! they have not been, as the live loader measures them before their turn), and stream through
 //! the player's bounded read-ahead, moved on between blocks, so a three-hour session never needs
 //! more memory than a few read-aheads. A grounding skip plays its track once, as live, and a
 //! gapless run is resampled as one piece, as live.
@@ -20,7 +21,10 @@ use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
 use super::track::LevelTarget;
-use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::loudness_cache::{LoudnessCache, is_measured};
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_into;
+use crate::error_text::error_chain;
 use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::plan::Plan;
@@ -44,6 +48,9 @@ pub struct DryRunSetup<'a> {
     pub max_boost_db: f64,
     pub wav: &'a Path,
     pub lights: &'a Path,
+    /// Where measurements are kept when the media directory cannot be written (the daemon's
+    /// state directory, whose measurements are read too).
+    pub fallback_dir: Option<&'a Path>,
     /// Called with the frames written so far after each block, so a command line can show
     /// how far it is.
     pub progress: Option<&'a dyn Fn(u64)>,
@@ -58,6 +65,10 @@ pub struct DryRunSummary {
     pub light_commands: usize,
     /// Tracks that could not be played and were passed over, as the live player would.
     pub failed: Vec<String>,
+    /// Files measured for this run, not measured before.
+    pub measured: usize,
+    /// Where those measurements were kept, or why they could not be.
+    pub kept: Result<Option<PathBuf>, String>,
 }
 
 impl DryRunSummary {
@@ -84,6 +95,7 @@ pub enum DryRunError {
 
 struct Driver<'a> {
     setup: &'a DryRunSetup<'a>,
+    store: LoudnessStore,
     cache: LoudnessCache,
     mixer: Mixer,
     cursor: Option<Cursor>,
@@ -121,10 +133,11 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         sample_format: hound::SampleFormat::Int,
     };
     let mut writer = hound::WavWriter::create(setup.wav, spec).map_err(wav_error)?;
+    let store = LoudnessStore::new(setup.media_root, setup.fallback_dir);
     let mut driver = Driver {
         setup,
-        // A missing cache only means unlevelled tracks, as in the live player.
-        cache: LoudnessCache::load(setup.media_root).unwrap_or_default(),
+        cache: store.load(),
+        store,
         mixer: Mixer::new(&mixer_config(setup.rate, setup.ceiling_db)),
         cursor: None,
         applied: None,
@@ -141,6 +154,8 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
             tracks: Vec::new(),
             light_commands: 0,
             failed: Vec::new(),
+            measured: 0,
+            kept: Ok(None),
         },
     };
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
@@ -169,6 +184,11 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
     driver.render_to(driver.frame_at(plan.total), &mut block, &mut writer)?;
     writer.finalize().map_err(wav_error)?;
     lights.flush().map_err(lights_error)?;
+    driver.summary.kept = driver
+        .store
+        .save()
+        .map(|kept| kept.map(|k| k.path().to_owned()))
+        .map_err(|e| error_chain(&e));
     Ok(driver.summary)
 }
 
@@ -246,9 +266,18 @@ impl Driver<'_> {
         });
     }
 
-    /// Opens one track, levelled as every track is, carrying on the gapless run `after`.
+    /// Opens one track, levelled as every track is (measured first if it has not been; one that
+    /// cannot be measured does not open either, and is passed over as it fails to), carrying on
+    /// the gapless run `after`.
     fn open(&mut self, track: &playlist::Track, after: Option<RunSoFar>) -> Result<Levelled, LoadError> {
         self.next_id += 1;
+        let root = self.setup.media_root;
+        if root.join(&track.path).is_file() && !is_measured(root, &track.path, &self.cache) {
+            if measure_into(&self.store, &track.path).is_ok() {
+                self.summary.measured += 1;
+            }
+            self.cache = self.store.load();
+        }
         let levelling = Levelling {
             media_root: self.setup.media_root,
             cache: &self.cache,

@@ -1,10 +1,13 @@
 //! The loudness cache: measurements keyed by file identity (path under the media root, size
 //! and modification time), kept as JSON in `<media root>/.setting-loudness.json` so that it
-//! travels with the library it describes. The curators' analysis ([`crate::curation`]) writes
-//! it; playback reads it to level each track, falling back on ReplayGain tags.
+//! travels with the library it describes. The curators' analysis ([`crate::curation`]), the
+//! renders and the daemon write it (through [`super::loudness_store`], which falls back on a
+//! directory of the daemon's own when the media cannot be written); playback reads it to level
+//! each track.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -84,23 +87,45 @@ impl LoudnessCache {
     /// The cache, or an empty one when there is none yet. A cache that no longer parses
     /// (an older layout, a half-written file) is only a cache: it is started afresh.
     pub fn load(media_root: &Path) -> Result<LoudnessCache, CacheError> {
-        let path = Self::path(media_root);
-        match std::fs::read_to_string(&path) {
+        Self::load_from(&Self::path(media_root))
+    }
+
+    /// [`LoudnessCache::load`] from a cache file wherever it is.
+    pub fn load_from(path: &Path) -> Result<LoudnessCache, CacheError> {
+        match std::fs::read_to_string(path) {
             Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_default()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LoudnessCache::default()),
-            Err(source) => Err(CacheError::Read { path, source }),
+            Err(source) => Err(CacheError::Read {
+                path: path.to_owned(),
+                source,
+            }),
         }
     }
 
     /// Writes through a temporary file, so that a reader never sees half a cache.
     pub fn save(&self, media_root: &Path) -> Result<(), CacheError> {
-        let path = Self::path(media_root);
-        // Per process, so that two runs at once cannot interleave their writes.
-        let tmp = media_root.join(format!("{CACHE_FILE}.{}.tmp", std::process::id()));
+        self.save_to(&Self::path(media_root))
+    }
+
+    /// [`LoudnessCache::save`] to a cache file wherever it is.
+    pub fn save_to(&self, path: &Path) -> Result<(), CacheError> {
+        // Per process and per write, so that two writers at once (two runs, or two threads of
+        // one) cannot interleave their writes.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let mut tmp = path.as_os_str().to_owned();
+        let write = WRITES.fetch_add(1, Ordering::Relaxed);
+        tmp.push(format!(".{}.{write}.tmp", std::process::id()));
+        let tmp = PathBuf::from(tmp);
         let text = serde_json::to_string_pretty(self).expect("the cache is plain data");
         std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| CacheError::Write { path, source })
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&tmp);
+                CacheError::Write {
+                    path: path.to_owned(),
+                    source,
+                }
+            })
     }
 
     /// The cached measurement if the file is still the one measured.
@@ -142,14 +167,18 @@ pub fn known_loudness(media_root: &Path, rel: &str, cache: &LoudnessCache) -> Kn
     }
 }
 
+/// Whether `cache` holds a measurement of `rel` as the file is now. A silent file counts: it
+/// was measured, and has no loudness to level by.
+pub fn is_measured(media_root: &Path, rel: &str, cache: &LoudnessCache) -> bool {
+    FileIdentity::of(&media_root.join(rel)).is_ok_and(|id| cache.get(rel, id).is_some())
+}
+
 /// The files of `files` (under `media_root`) that are there but whose loudness is known
-/// neither from the cache nor from a ReplayGain tag: they play unlevelled, at their own
-/// mastering level.
-pub fn unmeasured(media_root: &Path, files: &[String]) -> Vec<String> {
-    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+/// neither from `cache` nor from a ReplayGain tag: they are measured before they play.
+pub fn unmeasured(media_root: &Path, cache: &LoudnessCache, files: &[String]) -> Vec<String> {
     let mut out: Vec<String> = files
         .iter()
-        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, &cache).is_none())
+        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, cache).is_none())
         .cloned()
         .collect();
     out.sort();

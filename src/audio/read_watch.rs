@@ -157,7 +157,9 @@ pub fn run_watched_for<T: Send + 'static>(
     };
     let poll = (timeout / 10).clamp(Duration::from_millis(10), Duration::from_millis(250));
     loop {
-        match result.recv_timeout(poll) {
+        // A limit on the whole job is kept to the moment, however short.
+        let wait = total.map_or(poll, |t| poll.min(t.saturating_sub(started.elapsed())));
+        match result.recv_timeout(wait) {
             Ok(value) => return Ok(value),
             Err(RecvTimeoutError::Timeout) => {
                 if watch.hung_for() >= timeout {

@@ -1,12 +1,13 @@
-//! Rendering a playlist offline, exactly as it would play: each track decoded, levelled to the
-//! target loudness, faded as the playlist says and joined gaplessly or by crossfade, through the
+//! Rendering a playlist offline, exactly as it would play: each track measured if it has not
+//! been (on every core, before the render starts), decoded, levelled to the target loudness,
+//! faded as the playlist says and joined gaplessly or by crossfade, through the
 //! same mixer the device pulls, into a WAV file as fast as the machine goes.
 //!
 //! Tracks are opened just ahead of the mixer and stream through the same bounded read-ahead as
 //! in the player, moved on between blocks, so memory stays bounded however long the tracks.
 //! Tracks joined gaplessly at one rate are resampled as one run, as the player does.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::decode::DecodeError;
@@ -16,7 +17,10 @@ use super::stream::{Step, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack};
 use super::wav::WavError;
 use crate::audio::loudness_cache::{CacheError, LoudnessCache};
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_missing;
 use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
+use crate::error_text::error_chain;
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
@@ -31,6 +35,9 @@ pub struct RenderOptions {
     pub ceiling_db: f32,
     /// Every join this long instead of as the playlist says; zero joins them all gaplessly.
     pub crossfade: Option<Duration>,
+    /// Where measurements are kept when the media directory cannot be written (the daemon's
+    /// state directory, whose measurements are read too).
+    pub fallback_dir: Option<PathBuf>,
 }
 
 impl Default for RenderOptions {
@@ -41,6 +48,7 @@ impl Default for RenderOptions {
             max_boost_db: DEFAULT_MAX_BOOST_DB,
             ceiling_db: 0.0,
             crossfade: None,
+            fallback_dir: None,
         }
     }
 }
@@ -53,7 +61,7 @@ pub struct RenderedTrack {
     pub frames: u64,
     /// Normalisation plus the playlist's trim.
     pub gain_db: f32,
-    /// Its measured loudness, when the cache or a ReplayGain tag knew it.
+    /// Its measured loudness; none for silence.
     pub lufs: Option<f64>,
     pub join: Join,
 }
@@ -64,6 +72,10 @@ pub struct RenderSummary {
     /// Frames written: the tracks' lengths less the crossfades' overlaps.
     pub frames: u64,
     pub tracks: Vec<RenderedTrack>,
+    /// Files measured for this render, not measured before.
+    pub measured: usize,
+    /// Where those measurements were kept, or why they could not be.
+    pub kept: Result<Option<PathBuf>, String>,
 }
 
 impl RenderSummary {
@@ -122,7 +134,13 @@ pub fn render_playlist_with_progress(
     if tracks.is_empty() {
         return Err(RenderError::Empty);
     }
-    let cache = LoudnessCache::load(media_root)?;
+    // Surfaces an unreadable cache before any work: the render would measure everything again.
+    LoudnessCache::load(media_root)?;
+    let store = LoudnessStore::new(media_root, options.fallback_dir.as_deref());
+    let paths: Vec<String> = tracks.iter().map(|t| t.path.clone()).collect();
+    // A file that cannot be measured cannot be decoded either, and stops the render as it opens.
+    let measured = measure_missing(&store, &paths);
+    let cache = store.load();
     let mut mixer = Mixer::new(&MixerConfig {
         rate: options.rate,
         ceiling_db: options.ceiling_db,
@@ -144,6 +162,11 @@ pub fn render_playlist_with_progress(
         rate: options.rate,
         frames: 0,
         tracks: Vec::new(),
+        measured: measured.measured,
+        kept: measured
+            .kept
+            .map(|kept| kept.map(|k| k.path().to_owned()))
+            .map_err(|e| error_chain(&e)),
     };
     let mut pending = tracks.iter().enumerate();
     let mut streams: Vec<(usize, TrackStream)> = Vec::new();

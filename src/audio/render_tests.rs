@@ -133,10 +133,14 @@ fn hot_tone(path: &Path, peak_db: f32, seconds: usize) -> Vec<f32> {
     stored.iter().flat_map(|&s| [s, s]).collect()
 }
 
+/// `tone.wav` rendered under `ceiling_db`, with the target at the tone's own loudness as played
+/// (mono on two speakers: 3 dB up), so that levelling leaves it as it is.
 fn render_at(ceiling_db: f32, media: &Path) -> Vec<f32> {
     let wav = media.join("out.wav");
+    let tone = crate::audio::measure::measure(&media.join("tone.wav")).unwrap();
     let options = RenderOptions {
         ceiling_db,
+        target_lufs: tone.lufs.unwrap() + 3.0103,
         ..RenderOptions::default()
     };
     render_playlist(&[entry("tone.wav")], media, &wav, &options).unwrap();
@@ -248,6 +252,53 @@ fn a_loud_track_after_a_quiet_one_starts_at_its_own_level_at_a_gapless_join() {
     // plus its gain, on both channels.
     let expected = 20.0 * (0.5f64 / 2f64.sqrt()).log10() + f64::from(cut);
     assert!((start - expected).abs() < 0.1, "{start:.2} vs {expected:.2}");
+}
+
+/// Tracks nobody measured, 30 LU apart: the render measures them first, and levels both to the
+/// target.
+#[test]
+fn unmeasured_tracks_are_measured_and_levelled() {
+    let media = tempfile::tempdir().unwrap();
+    let frames = 4 * RATE as usize;
+    write_wav(
+        &media.path().join("whisper.wav"),
+        &sine(frames, RATE, 1000.0, 0.013),
+        RATE,
+        1,
+    );
+    write_wav(
+        &media.path().join("shout.wav"),
+        &sine(frames, RATE, 1000.0, 0.41),
+        RATE,
+        1,
+    );
+    let wav = media.path().join("out.wav");
+    let tracks = [entry("whisper.wav"), entry("shout.wav")];
+    let summary = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    assert_eq!(summary.measured, 2);
+    assert_eq!(
+        summary.kept,
+        Ok(Some(LoudnessCache::path(media.path()))),
+        "kept for the next render and the daemon"
+    );
+    let (quiet, loud) = (summary.tracks[0].lufs.unwrap(), summary.tracks[1].lufs.unwrap());
+    assert!(
+        quiet < -38.0 && loud > -12.0,
+        "sources at {quiet:.1} and {loud:.1} LUFS"
+    );
+
+    let out = read(&wav);
+    let (first, second) = out.split_at(2 * frames);
+    for (name, segment) in [("whisper", first), ("shout", second)] {
+        let level = lufs(segment);
+        assert!(
+            (level - DEFAULT_TARGET_LUFS).abs() < 1.0,
+            "{name} at {level:.1} LUFS, the target {DEFAULT_TARGET_LUFS}"
+        );
+    }
+    let again = render_playlist(&tracks, media.path(), &wav, &RenderOptions::default()).unwrap();
+    assert_eq!(again.measured, 0, "the second render uses the cache");
+    assert_eq!(again.tracks, summary.tracks);
 }
 
 /// Three 44.1 kHz files holding one continuous tone, rendered gaplessly at 48 kHz: the joins

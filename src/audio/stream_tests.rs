@@ -26,13 +26,17 @@ fn mixer(rate: u32) -> Mixer {
     })
 }
 
-/// Opens `path` under `root` as the player does, unlevelled (no cache).
+/// Opens `path` under `root` as the player does, at 0 dB: with no measurement, at a target as
+/// loud as an unmeasured track is taken to be.
 fn open(root: &Path, path: &str, id: u64, rate: u32) -> (PreparedTrack, TrackStream) {
     let cache = LoudnessCache::default();
     let levelling = Levelling {
         media_root: root,
         cache: &cache,
-        level: LevelTarget::default(),
+        level: LevelTarget {
+            target_lufs: crate::audio::track::LOUDEST_UNMEASURED_LUFS,
+            ..LevelTarget::default()
+        },
     };
     let levelled = open_levelled(
         &playlist::Track::plain(path),

@@ -160,19 +160,34 @@ pub fn write_float_wav(path: &Path, samples: &[f32], rate: u32) {
 /// One low tone, continuous across `lengths.len()` mono float WAVs of those lengths at `rate`
 /// named `part0.wav`, `part1.wav`, ... in `dir`; returns their names. Low, so that its own
 /// second difference is tiny beside any transient at a join.
+///
+/// Each piece goes into `dir`'s loudness cache as measured at the default target (mono, so 3 dB
+/// under it): levelling leaves every piece at 0 dB, and the pieces one continuous tone (measured
+/// one by one, pieces of different lengths would differ by hundredths of a dB).
 pub fn split_tone(dir: &Path, lengths: &[usize], rate: u32) -> Vec<String> {
+    use crate::audio::loudness_cache::{FileIdentity, Loudness, LoudnessCache};
     let tone = sine(lengths.iter().sum(), rate, 40.0, 0.5);
     let mut at = 0;
-    lengths
+    let mut cache = LoudnessCache::load(dir).unwrap();
+    let names = lengths
         .iter()
         .enumerate()
         .map(|(index, &frames)| {
             let name = format!("part{index}.wav");
             write_float_wav(&dir.join(&name), &tone[at..at + frames], rate);
+            let at_target = Loudness {
+                lufs: Some(crate::config::DEFAULT_TARGET_LUFS - 3.0103),
+                true_peak_dbtp: None,
+                seconds: frames as f64 / f64::from(rate),
+                replaygain_db: None,
+            };
+            cache.put(&name, FileIdentity::of(&dir.join(&name)).unwrap(), at_target);
             at += frames;
             name
         })
-        .collect()
+        .collect();
+    cache.save(dir).unwrap();
+    names
 }
 
 /// `pieces` (mono, each with its gain as an amplitude) joined and resampled in one go, as the

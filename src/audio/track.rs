@@ -55,9 +55,16 @@ pub struct KnownLoudness {
     pub true_peak_dbtp: Option<f64>,
 }
 
+/// The loudest a track of unknown loudness can play: a stereo sine at full scale measures
+/// 0 LUFS, and real masters, however loud, measure below it. Levelled from here, an unmeasured
+/// track can come out quieter than the target, never louder.
+pub const LOUDEST_UNMEASURED_LUFS: f64 = 0.0;
+
 /// The static gain a track plays at: the distance from its loudness as played (measured, on
-/// `channels` channels) to the target, 0 dB when it has not been measured, plus the playlist's
-/// own trim. A lift is held to `max_boost_db` and to the true peak's headroom under the ceiling.
+/// `channels` channels) to the target, plus the playlist's own trim. A lift is held to
+/// `max_boost_db` and to the true peak's headroom under the ceiling. A track whose loudness is
+/// not known (its measurement did not finish in time) is taken to be as loud as a track can be
+/// ([`LOUDEST_UNMEASURED_LUFS`]): it may play quiet, but never jumps out.
 pub fn normalisation_db(level: &LevelTarget, known: KnownLoudness, channels: u16, trim_db: f32) -> f32 {
     let upmix = if channels == 1 {
         MONO_ON_TWO_SPEAKERS_DB
@@ -68,9 +75,10 @@ pub fn normalisation_db(level: &LevelTarget, known: KnownLoudness, channels: u16
         .true_peak_dbtp
         .map_or(f64::INFINITY, |peak| level.ceiling_db - peak);
     let most = level.max_boost_db.min(headroom).max(0.0);
-    let levelling = known
-        .lufs
-        .map_or(0.0, |lufs| (level.target_lufs - lufs - upmix).min(most));
+    let levelling = match known.lufs {
+        Some(lufs) => (level.target_lufs - lufs - upmix).min(most),
+        None => (level.target_lufs - LOUDEST_UNMEASURED_LUFS).min(0.0),
+    };
     levelling as f32 + trim_db
 }
 
@@ -129,8 +137,8 @@ mod tests {
         assert_eq!(normalisation_db(&level, lufs(-13.0), 2, -1.5), -11.5);
         assert_eq!(
             normalisation_db(&level, KnownLoudness::default(), 2, 2.0),
-            2.0,
-            "unmeasured: the trim alone"
+            (DEFAULT_TARGET_LUFS - LOUDEST_UNMEASURED_LUFS) as f32 + 2.0,
+            "unmeasured: down to where the loudest master would be at the target, and the trim"
         );
         assert_eq!(normalisation_db(&level, lufs(-60.0), 2, 0.0), 20.0);
         let mono = normalisation_db(&level, lufs(-23.0), 1, 0.0);

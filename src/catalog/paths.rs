@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::files::toml_files;
 use crate::config::{Config, parse_config};
-use crate::diagnostic::{Diagnostic, Document};
+use crate::diagnostic::{Diagnostic, Document, read_text};
 use crate::error_text::error_chain as chain;
 use crate::playlist::parse_playlist;
 use crate::scene::{SceneContext, parse_scene};
@@ -62,15 +62,17 @@ pub fn validate_paths(config: &Config, paths: &[PathBuf]) -> Vec<Diagnostic> {
         playlists: &playlists,
     };
     for (path, kind) in found {
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_text(&path) {
             Ok(text) => text,
-            Err(e) => {
-                problems.push(Diagnostic::new(&path, format!("cannot read: {}", chain(&e))));
+            Err(d) => {
+                problems.push(d);
                 continue;
             }
         };
         let result = match kind {
-            Kind::Config => parse_config(&path, &text).map(drop),
+            Kind::Config => parse_config(&path, &text).map(|config| {
+                problems.extend(super::directory_problems(&config));
+            }),
             Kind::Scene => parse_scene(&stem(&path), &path, &text, &ctx).map(drop),
             Kind::Playlist => parse_playlist(&stem(&path), &path, &text, &playlists).map(drop),
         };
@@ -84,9 +86,9 @@ pub fn validate_paths(config: &Config, paths: &[PathBuf]) -> Vec<Diagnostic> {
 /// Why a file named on the command line is none of ours: its TOML syntax, if that is what
 /// kept it from being recognised, else that its keys are nobody's.
 fn unrecognised(path: &Path) -> Vec<Diagnostic> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_text(path) {
         Ok(text) => text,
-        Err(e) => return vec![Diagnostic::new(path, format!("cannot read: {}", chain(&e)))],
+        Err(d) => return vec![d],
     };
     let mut doc = Document::new(path, &text);
     if doc.parse().is_none() {

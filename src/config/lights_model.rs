@@ -103,3 +103,21 @@ pub struct LightsConfig {
     pub lights: Vec<LightConfig>,
     pub networks: Vec<NetworkConfig>,
 }
+
+impl LightsConfig {
+    /// Lights and no `[mqtt]`: the daemon drives simulated stand-ins, not the room's lights.
+    pub fn simulated(&self) -> bool {
+        self.broker.is_none() && !self.lights.is_empty()
+    }
+
+    /// What `validate` and `settingd --check` say of a room whose lights will be simulated.
+    pub fn simulated_note(&self) -> Option<String> {
+        self.simulated().then(|| {
+            format!(
+                "note: no [mqtt] in the config: its {} lights will be SIMULATED on a private demo broker, \
+                 not driven; add [mqtt] to drive the room's real lights",
+                self.lights.len()
+            )
+        })
+    }
+}

@@ -26,9 +26,10 @@ pub fn parse_config_in(path: &Path, text: &str, env: &Environment) -> Result<Con
 }
 
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = crate::diagnostic::utf8_text(path, bytes).map_err(Diagnostics::from)?;
     Ok(parse_config(path, &text)?)
 }

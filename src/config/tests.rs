@@ -140,8 +140,18 @@ fn override_limits() {
 fn unknown_keys_and_missing_sections() {
     assert_eq!(
         one(&format!("{ROOM}[daemon]\nsokcet = \"x\"\n")),
-        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `user`, `state_dir`, `speed`, `allow_world_writable_socket`"
+        "8:1: unknown field `sokcet`, expected one of `socket`, `socket_mode`, `socket_group`, `user`, `state_dir`, \
+         `speed`, `allow_world_writable_socket`; did you mean `socket`?"
     );
+    // Every mistyped key at once, and the values under them still checked as the keys meant.
+    let p = parse(&format!("{ROOM}[daemon]\nsped = 5000\n[audio]\nceling_db = 3\n")).unwrap_err();
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(p[0].starts_with("8:1: unknown field `sped`") && p[0].ends_with("did you mean `speed`?"));
+    assert!(p[1].starts_with("8:8: speed 5000 is out of range"), "{p:#?}");
+    assert!(
+        p[2].starts_with("10:1: unknown field `celing_db`") && p[2].ends_with("did you mean `ceiling_db`?")
+    );
+    assert!(p[3].starts_with("10:13: ceiling_db 3 is out of range"), "{p:#?}");
     assert_eq!(one("[daemon]\n"), "1:1: missing field `room`");
 }
 

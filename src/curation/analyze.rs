@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::loudness::measure_watched;
-use super::parallel::map_parallel;
 use crate::audio::decode::Decoder;
 use crate::audio::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
+use crate::audio::measure::measure_watched;
+use crate::audio::parallel::map_parallel;
 use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, run_watched};
 use crate::error_text::error_chain;
 

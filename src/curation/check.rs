@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::parallel::map_parallel;
 use crate::audio::decode::{DecodeError, Decoder};
+use crate::audio::parallel::map_parallel;
 use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, ReadWatch, run_watched};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

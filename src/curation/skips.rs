@@ -25,7 +25,11 @@ pub struct SkippedTrack {
     pub path: String,
     /// The playlists it was playing from when skipped.
     pub playlists: Vec<String>,
+    /// Plays of it that were skipped: skipping one play twice (`skip`, then `skip --grounding`
+    /// before the next track started) is one skip.
     pub skips: usize,
+    /// Of those, the skips to the scene's grounding track: the track seemed to unsettle.
+    pub grounding: usize,
     /// How many sessions it was skipped in.
     pub sessions: usize,
     /// Wall-clock time of the latest skip, RFC 3339 in UTC.
@@ -45,6 +49,7 @@ pub struct LogProblem {
 struct Tally {
     playlists: BTreeSet<String>,
     skips: usize,
+    grounding: usize,
     sessions: BTreeSet<String>,
     last: (String, String),
     who: BTreeSet<String>,
@@ -74,21 +79,42 @@ pub fn skips(state_dir: &Path, playlist: Option<&str>) -> Result<SkipReport, His
                 problem: format!("{} unreadable lines left out", contents.skipped),
             });
         }
+        // The track last flagged, and whether to the grounding track, until the next starts:
+        // a skip of it again is the same play (logs written before the daemon kept one flag
+        // per play have both).
+        let mut flagged: Option<(String, bool)> = None;
         for entry in &contents.entries {
-            let EventKind::TrackSkipped {
-                playlist: from,
-                path: Some(path),
-                source,
-            } = &entry.event.kind
-            else {
-                continue;
+            let (from, path, grounding, source) = match &entry.event.kind {
+                EventKind::Track { .. } => {
+                    flagged = None;
+                    continue;
+                }
+                EventKind::TrackSkipped {
+                    playlist: from,
+                    path: Some(path),
+                    grounding,
+                    source,
+                } => (from, path, *grounding, source),
+                _ => continue,
             };
             if playlist.is_some_and(|name| from.as_deref() != Some(name)) {
                 continue;
             }
             let tally = tallies.entry(path.clone()).or_default();
             tally.playlists.extend(from.clone());
-            tally.skips += 1;
+            match &mut flagged {
+                Some((same, was_grounding)) if same == path => {
+                    if grounding && !*was_grounding {
+                        tally.grounding += 1;
+                        *was_grounding = true;
+                    }
+                }
+                _ => {
+                    tally.skips += 1;
+                    tally.grounding += usize::from(grounding);
+                    flagged = Some((path.clone(), grounding));
+                }
+            }
             tally.sessions.insert(id.clone());
             if entry.wall >= tally.last.0 {
                 tally.last = (entry.wall.clone(), id.clone());
@@ -104,6 +130,7 @@ pub fn skips(state_dir: &Path, playlist: Option<&str>) -> Result<SkipReport, His
             path,
             playlists: t.playlists.into_iter().collect(),
             skips: t.skips,
+            grounding: t.grounding,
             sessions: t.sessions.len(),
             last_skipped: t.last.0,
             last_session: t.last.1,
@@ -146,6 +173,7 @@ mod tests {
         EventKind::TrackSkipped {
             playlist: Some(playlist.into()),
             path: Some(path.into()),
+            grounding: false,
             source: Source {
                 via: crate::timeline::Via::Cli,
                 who: who.map(Into::into),
@@ -170,6 +198,15 @@ mod tests {
                     a,
                     "2025-01-01T09:10:00.000Z",
                     skip("peak", "peak/drone.flac", Some("ana")),
+                ),
+                // Played again later, and skipped again: a second skip.
+                entry(
+                    a,
+                    "2025-01-01T09:19:00.000Z",
+                    EventKind::Track {
+                        playlist: "peak".into(),
+                        path: "peak/drone.flac".into(),
+                    },
                 ),
                 entry(
                     a,
@@ -215,6 +252,59 @@ mod tests {
         assert_eq!(report.tracks[1].skipped_by, ["cli"]);
         assert_eq!(report.problems.len(), 1);
         assert_eq!(report.problems[0].session, "20250102-090000-sublingual");
+    }
+
+    #[test]
+    fn a_play_skipped_twice_is_one_skip_upgraded_to_grounding() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = "20250104-090000-sublingual";
+        let grounding = |who| {
+            let mut kind = skip("peak", "peak/drone.flac", Some(who));
+            if let EventKind::TrackSkipped { grounding, .. } = &mut kind {
+                *grounding = true;
+            }
+            kind
+        };
+        write_log(
+            dir.path(),
+            id,
+            &[
+                entry(
+                    id,
+                    "2025-01-04T09:10:00.000Z",
+                    skip("peak", "peak/drone.flac", Some("ana")),
+                ),
+                // `skip --grounding` during the cross-fade, before the next track started.
+                entry(id, "2025-01-04T09:10:02.000Z", grounding("ana")),
+                entry(
+                    id,
+                    "2025-01-04T09:10:08.000Z",
+                    EventKind::Track {
+                        playlist: "peak".into(),
+                        path: "peak/bells.flac".into(),
+                    },
+                ),
+                entry(
+                    id,
+                    "2025-01-04T09:20:00.000Z",
+                    skip("peak", "peak/bells.flac", Some("ben")),
+                ),
+            ],
+        );
+        let report = skips(dir.path(), None).unwrap();
+        let drone = report
+            .tracks
+            .iter()
+            .find(|t| t.path == "peak/drone.flac")
+            .unwrap();
+        assert_eq!((drone.skips, drone.grounding, drone.sessions), (1, 1, 1));
+        assert_eq!(drone.last_skipped, "2025-01-04T09:10:02.000Z");
+        let bells = report
+            .tracks
+            .iter()
+            .find(|t| t.path == "peak/bells.flac")
+            .unwrap();
+        assert_eq!((bells.skips, bells.grounding), (1, 0));
     }
 
     #[test]

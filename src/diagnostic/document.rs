@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
+use super::recover::{self, key_count, unknown_key};
 use super::{Diagnostic, Diagnostics};
 
 pub struct Document<'a> {
@@ -43,13 +44,55 @@ impl<'a> Document<'a> {
 
     /// Deserialises one part of the document (the root, a phase, a track). Spans inside it
     /// stay offsets into the whole file, so errors still point at the right line.
+    ///
+    /// An unknown key is recorded and the part read again without it (or, when it is a near
+    /// miss of an expected key that is absent, as that key), so that one typo neither hides
+    /// the next nor keeps the part from the checks that follow.
     pub fn read<T: DeserializeOwned>(&mut self, part: Spanned<DeValue<'a>>) -> Option<T> {
-        match T::deserialize(ValueDeserializer::from(part)) {
-            Ok(value) => Some(value),
-            Err(e) => {
-                self.toml_error(&e);
-                None
+        let mut part = part;
+        // The key last read as its near miss: where it is written, and as what.
+        let mut guessed: Option<(usize, String)> = None;
+        // Each pass takes one key out, so a part cannot need more passes than it has keys.
+        for _ in 0..=key_count(part.get_ref()) {
+            let e = match T::deserialize(ValueDeserializer::from(part.clone())) {
+                Ok(value) => return Some(value),
+                Err(e) => e,
+            };
+            // A guess whose value does not fit was a wrong guess, not a second mistake: the
+            // key is left out instead, and its error stays the one already given.
+            if let Some((at, key)) = guessed.take()
+                && e.span().is_some_and(|span| span.start >= at)
+                && recover::value_end(part.get_ref(), at, &key)
+                    .is_some_and(|end| e.span().is_some_and(|s| s.start < end))
+            {
+                recover::repair(part.get_mut(), at, &key, &[]);
+                continue;
             }
+            let repaired = unknown_key(&e).and_then(|(found, expected)| {
+                let at = e.span()?.start;
+                let instead = recover::repair(part.get_mut(), at, &found, &expected)?;
+                guessed = instead.clone().map(|key| (at, key));
+                Some(instead)
+            });
+            match repaired {
+                Some(instead) => self.unknown_key_error(&e, instead),
+                None => {
+                    self.toml_error(&e);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn unknown_key_error(&mut self, e: &toml::de::Error, instead: Option<String>) {
+        let mut message = e.message().trim_end().to_string();
+        if let Some(key) = instead.filter(|key| !message.ends_with(&format!("expected `{key}`"))) {
+            message.push_str(&format!("; did you mean `{key}`?"));
+        }
+        match e.span() {
+            Some(span) => self.error(span, message),
+            None => self.error_whole(message),
         }
     }
 
@@ -124,6 +167,11 @@ impl<'a> Document<'a> {
         super::line_col(self.text, span.start).0
     }
 
+    /// How many problems are recorded so far, to tell whether a step added one.
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
     pub fn has_problems(&self) -> bool {
         !self.problems.is_empty()
     }
@@ -152,7 +200,6 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Root {
-        #[allow(dead_code)]
         name: String,
         #[allow(dead_code)]
         #[serde(default)]
@@ -162,7 +209,6 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Item {
-        #[allow(dead_code)]
         size: u32,
     }
 
@@ -192,7 +238,32 @@ mod tests {
     #[test]
     fn the_taken_key_stays_known_to_the_parent() {
         let err = read("nme = \"x\"\n").unwrap_err().to_string();
-        assert_eq!(err, "f.toml:1:1: unknown field `nme`, expected `name` or `item`");
+        assert_eq!(
+            err,
+            "f.toml:1:1: unknown field `nme`, expected `name` or `item`; did you mean `name`?"
+        );
+    }
+
+    #[test]
+    fn reads_on_past_every_unknown_key() {
+        // The near miss is read as the key it misses, so the part still counts; a key near
+        // nothing, or whose near miss is already there, is only left out.
+        let text = "nme = \"x\"\ncolour = 1\n[[item]]\nsise = 3\n[[item]]\nsize = 1\nsise = 2\n";
+        let mut doc = Document::new(Path::new("f.toml"), text);
+        let mut root = doc.parse().unwrap();
+        let parts = doc.take_tables(root.get_mut(), "item");
+        let head: Option<Root> = doc.read_table(root);
+        let items: Vec<Item> = parts.into_iter().filter_map(|p| doc.read(p)).collect();
+        assert_eq!(head.map(|r| r.name), Some("x".to_string()));
+        assert_eq!(items.iter().map(|i| i.size).collect::<Vec<_>>(), [3, 1]);
+        let err = doc.finish(Some(())).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "f.toml:1:1: unknown field `nme`, expected `name` or `item`; did you mean `name`?\n\
+             f.toml:2:1: unknown field `colour`, expected `name` or `item`\n\
+             f.toml:4:1: unknown field `sise`, expected `size`\n\
+             f.toml:7:1: unknown field `sise`, expected `size`"
+        );
     }
 
     #[test]

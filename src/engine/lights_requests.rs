@@ -44,12 +44,17 @@ impl Engine {
                 };
                 tracing::info!(
                     target = %order.target,
-                    brightness = order.look.brightness,
-                    kelvin = order.look.kelvin,
+                    brightness = order.brightness,
+                    kelvin = ?order.kelvin,
                     fade = %format_duration(order.fade),
                     "technician: lights set"
                 );
-                match self.lights.set_light(&order.target, order.look, order.fade) {
+                let sent: Result<Vec<_>, _> = order
+                    .looks(&self.lights.report())
+                    .into_iter()
+                    .map(|(name, look)| self.lights.set_light(&name, look, order.fade))
+                    .collect();
+                match sent.map(|paces| paces.concat()) {
                     Ok(paces) => {
                         for pace in paces
                             .iter()

@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::control;
 use crate::lights::LightOutput;
 use crate::time::Millis;
-use crate::timeline::DeviceEvent;
+use crate::timeline::{DeviceEvent, Source};
 
 pub use clinical::NO_SESSION_FOR_RECORD;
 pub use control::EngineHandle;
@@ -70,7 +70,8 @@ pub enum EngineError {
 }
 
 /// Runs the daemon until `shutdown` completes, serving requests on `listener` and driving
-/// `audio` and `lights`; `devices` carries what the adapters report back.
+/// `audio` and `lights`; `devices` carries what the adapters report back, and `reloads` the
+/// reloads asked for other than over the socket (SIGHUP), each with who asked.
 ///
 /// A session found in the state directory is resumed first. On shutdown the music fades out
 /// and the session is saved, so the next run picks it up.
@@ -80,6 +81,7 @@ pub async fn run(
     audio: Box<dyn AudioOutput>,
     lights: Box<dyn LightOutput>,
     mut devices: mpsc::Receiver<DeviceEvent>,
+    mut reloads: mpsc::Receiver<Source>,
     shutdown: impl Future,
 ) -> Result<(), EngineError> {
     if !(options.speed.is_finite() && options.speed > 0.0) {
@@ -118,6 +120,8 @@ pub async fn run(
             Some(request) = normal.recv() => engine.handle(request),
             at = sleep_until(deadline) => engine.on_deadline(at),
             Some(event) = devices.recv() => engine.device(event),
+            // Answered to nobody: the engine logs the outcome and every problem.
+            Some(source) = reloads.recv() => drop(engine.reload(None, source)),
             // The room core's own deadlines: the heartbeat and the lights test's steps.
             () = tokio::time::sleep_until(engine.room_deadline()) => engine.room_due(),
         }

@@ -21,6 +21,14 @@ use super::session::Engine;
 )]
 pub struct ReloadRefused(pub Vec<Diagnostic>);
 
+/// `1 problem`, `3 problems`.
+fn problems(count: usize) -> String {
+    match count {
+        1 => "1 problem".into(),
+        n => format!("{n} problems"),
+    }
+}
+
 fn lines(diagnostics: &[Diagnostic]) -> String {
     let shown: Vec<String> = diagnostics.iter().map(|d| format!("  {d}")).collect();
     shown.join("\n")
@@ -43,7 +51,7 @@ impl Engine {
                 for d in &refused.0 {
                     tracing::error!(problem = %d, "reload refused");
                 }
-                let detail = format!("reload refused: {} problem(s); nothing changed", refused.0.len());
+                let detail = format!("reload refused: {}; nothing changed", problems(refused.0.len()));
                 self.note_reload(detail, source);
                 Reply::error(id, ErrorKind::Refused, refused.to_string())
             }
@@ -187,7 +195,14 @@ fn list_or_none(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::config::parse_config;
+
+    #[test]
+    fn problems_are_counted_in_words() {
+        assert_eq!(problems(1), "1 problem");
+        assert_eq!(problems(4), "4 problems");
+    }
 
     const BASE: &str = r#"
 [room]

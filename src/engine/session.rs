@@ -4,13 +4,12 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 use crate::audio::AudioOutput;
-use crate::audio::read_watch::run_watched_for;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::lights::LightOutput;
@@ -82,8 +81,6 @@ pub struct Warnings {
     /// Set while an emergency with no session running holds the room (its zones), cleared
     /// by `resume` or a session's start.
     pub idle_emergency: Option<IdleEmergency>,
-    /// Set at a session's start when some of its tracks have no loudness measurement.
-    pub unlevelled: Option<String>,
 }
 
 impl Warnings {
@@ -101,7 +98,6 @@ impl Warnings {
             .chain(self.standing.iter().cloned())
             .chain(self.persist.clone())
             .chain(self.log.clone())
-            .chain(self.unlevelled.clone())
             .collect()
     }
 }
@@ -263,9 +259,6 @@ impl Engine {
         }
         // It may have ended during the downtime (a last phase on a timer).
         self.retire_if_finished();
-        if let (Some(running), Ok(catalog)) = (&self.session, Catalog::load(&self.options.config)) {
-            self.warnings.unlevelled = unlevelled_warning(&catalog, running.core.timeline.scene());
-        }
     }
 
     pub fn start(&mut self, scene_name: &str, source: Source) -> Result<(), StartError> {
@@ -309,7 +302,6 @@ impl Engine {
         // The scene was checked against the playlists as they are now: the player takes the
         // same, or a playlist added since it started would be silence.
         self.audio.set_playlists(catalog.playlists().clone());
-        self.warnings.unlevelled = unlevelled_warning(&catalog, &scene);
         let id = self.history.new_session_id(&scene.name, SystemTime::now());
         tracing::info!(session = %id, scene = %scene.name, "starting session");
         let store = LogFile::new(self.history.log_path(&id), self.reserve.clone());
@@ -414,7 +406,6 @@ impl Engine {
             .as_ref()
             .is_some_and(|r| r.core.timeline.is_finished())
         {
-            self.warnings.unlevelled = None;
             let running = self.session.take().expect("checked above");
             tracing::info!(session = %running.core.timeline.session_id(), "session finished");
             // What the disk still refuses of it is written once it allows.
@@ -514,47 +505,6 @@ impl Engine {
                 .unwrap_or_default(),
         }
     }
-}
-
-/// How long a session's start waits to learn which of its tracks play unlevelled.
-const UNLEVELLED_LOOK: Duration = Duration::from_millis(500);
-
-/// The session's tracks that would play at their own mastering level, said in `status` and the
-/// log: a loud master among levelled tracks is a jump in volume.
-fn unlevelled_warning(catalog: &Catalog, scene: &crate::scene::Scene) -> Option<String> {
-    let files: Vec<String> = scene
-        .playlists()
-        .iter()
-        .filter_map(|name| catalog.playlists().get(name))
-        .flat_map(|playlist| playlist.tracks.iter().map(|t| t.path.clone()))
-        .collect();
-    // Tags are read from the files: on a hung share that read never returns, and the engine
-    // must not wait for it.
-    let media = catalog.config().paths.media.clone();
-    let looked = run_watched_for(Duration::MAX, Some(UNLEVELLED_LOOK), move |_| {
-        crate::audio::loudness_cache::unmeasured(&media, &files)
-    });
-    let unmeasured = match looked {
-        Ok(unmeasured) => unmeasured,
-        Err(_) => {
-            let message = format!(
-                "cannot tell which of this session's tracks play unlevelled: reading their tags took \
-                 more than {} s (a file on a hung share?); `setting playlist check` names it",
-                UNLEVELLED_LOOK.as_secs_f64()
-            );
-            tracing::warn!("{message}");
-            return Some(message);
-        }
-    };
-    let first = unmeasured.first()?;
-    let message = format!(
-        "{} of this session's tracks have no loudness measurement and play unlevelled ({first}{}); \
-         `setting playlist analyze` measures them",
-        unmeasured.len(),
-        if unmeasured.len() > 1 { ", ..." } else { "" }
-    );
-    tracing::warn!(tracks = ?unmeasured, "{message}");
-    Some(message)
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

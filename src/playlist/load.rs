@@ -22,10 +22,11 @@ pub fn parse_playlist(
 
 /// Reads and validates a playlist file, named after its stem.
 pub fn load_playlist(path: &Path, known_playlists: &[String]) -> Result<Playlist, PlaylistError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlaylistError::Read {
+    let bytes = std::fs::read(path).map_err(|source| PlaylistError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = crate::diagnostic::utf8_text(path, bytes).map_err(Diagnostics::from)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -6,20 +6,33 @@ use serde::{Deserialize, Serialize};
 use crate::scene::Look;
 use crate::time::{Millis, format_duration, parse_duration};
 
+use super::LightsReport;
+
 /// The colour temperatures a look may ask for; the scenes accept the same range.
 pub const KELVIN_RANGE: std::ops::RangeInclusive<u16> = 1000..=10_000;
+
+/// What a light given no colour temperature is sent when neither the daemon nor the light
+/// has said what it has: the warm white the test pattern and the shipped scenes begin with.
+pub const KELVIN_WHEN_UNKNOWN: u16 = 2700;
 
 /// `lights_set` with its values checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LightOrder {
     pub target: String,
-    pub look: Look,
+    pub brightness: f32,
+    /// `None` keeps each light's colour temperature (see [`LightOrder::looks`]).
+    pub kelvin: Option<u16>,
     pub fade: Millis,
 }
 
 impl LightOrder {
     /// `Err` names the field and what it should be.
-    pub fn new(target: &str, brightness: f32, kelvin: u16, fade: Option<&str>) -> Result<LightOrder, String> {
+    pub fn new(
+        target: &str,
+        brightness: f32,
+        kelvin: Option<u16>,
+        fade: Option<&str>,
+    ) -> Result<LightOrder, String> {
         let target = target.trim();
         if target.is_empty() {
             return Err("field `target`: name a zone or a light".into());
@@ -29,7 +42,9 @@ impl LightOrder {
                 "field `brightness`: {brightness} is not a perceived brightness between 0 and 100 %"
             ));
         }
-        if !KELVIN_RANGE.contains(&kelvin) {
+        if let Some(kelvin) = kelvin
+            && !KELVIN_RANGE.contains(&kelvin)
+        {
             return Err(format!(
                 "field `kelvin`: {kelvin} K is outside {}-{} K",
                 KELVIN_RANGE.start(),
@@ -42,9 +57,41 @@ impl LightOrder {
         };
         Ok(LightOrder {
             target: target.to_string(),
-            look: Look { brightness, kelvin },
+            brightness,
+            kelvin,
             fade,
         })
+    }
+
+    /// What to send, as (zone or light, look). With a colour temperature, the target as
+    /// named. Without one, each light keeps its own: the one it is heading for, else the one
+    /// it last reported, else [`KELVIN_WHEN_UNKNOWN`]; the target goes whole when its lights
+    /// agree, else light by light. A target the report does not know goes as named, for the
+    /// adapter to refuse.
+    pub fn looks(&self, report: &LightsReport) -> Vec<(String, Look)> {
+        let look = |kelvin| Look {
+            brightness: self.brightness,
+            kelvin,
+        };
+        if let Some(kelvin) = self.kelvin {
+            return vec![(self.target.clone(), look(kelvin))];
+        }
+        let members: Vec<(String, u16)> = report
+            .lights
+            .iter()
+            .filter(|l| l.name == self.target || l.zone == self.target)
+            .map(|l| {
+                let kept = l.desired.map(|d| d.kelvin).or(l.reported_kelvin);
+                (l.name.clone(), kept.unwrap_or(KELVIN_WHEN_UNKNOWN))
+            })
+            .collect();
+        match members.first() {
+            None => vec![(self.target.clone(), look(KELVIN_WHEN_UNKNOWN))],
+            Some((_, first)) if members.iter().all(|(_, k)| k == first) => {
+                vec![(self.target.clone(), look(*first))]
+            }
+            Some(_) => members.into_iter().map(|(name, k)| (name, look(k))).collect(),
+        }
     }
 }
 
@@ -156,13 +203,14 @@ mod tests {
 
     #[test]
     fn orders_check_every_field() {
-        let order = LightOrder::new("room", 40.0, 2700, Some("30s")).unwrap();
-        assert_eq!(order.look.brightness, 40.0);
+        let order = LightOrder::new("room", 40.0, Some(2700), Some("30s")).unwrap();
+        assert_eq!(order.brightness, 40.0);
         assert_eq!(order.fade, Millis::from_secs(30));
         assert_eq!(
-            LightOrder::new("mat-1", 0.0, 2200, None).unwrap().fade,
+            LightOrder::new("mat-1", 0.0, Some(2200), None).unwrap().fade,
             Millis::ZERO
         );
+        assert_eq!(LightOrder::new("mat-1", 0.0, None, None).unwrap().kelvin, None);
         for (target, brightness, kelvin, fade, field) in [
             ("", 40.0, 2700, None, "target"),
             ("room", 140.0, 2700, None, "brightness"),
@@ -171,9 +219,74 @@ mod tests {
             ("room", 40.0, 200, None, "kelvin"),
             ("room", 40.0, 2700, Some("soon"), "fade"),
         ] {
-            let err = LightOrder::new(target, brightness, kelvin, fade).unwrap_err();
+            let err = LightOrder::new(target, brightness, Some(kelvin), fade).unwrap_err();
             assert!(err.contains(&format!("`{field}`")), "{err}");
         }
+    }
+
+    #[test]
+    fn without_a_colour_temperature_each_light_keeps_its_own() {
+        use crate::protocol::LightStatus;
+        let light = |name: &str, zone: &str, desired: Option<u16>, reported: Option<u16>| LightStatus {
+            name: name.into(),
+            zone: zone.into(),
+            family: "zigbee2mqtt".into(),
+            topic: name.into(),
+            available: Some(true),
+            desired: desired.map(|kelvin| Look {
+                brightness: 30.0,
+                kelvin,
+            }),
+            estimated: None,
+            reported_level: None,
+            reported_kelvin: reported,
+            reported_on: None,
+            commands: 0,
+        };
+        let report = LightsReport {
+            lights: vec![
+                light("ceiling-1", "room", Some(3000), Some(2900)),
+                light("ceiling-2", "room", None, Some(3000)),
+                light("lamp-1", "mat-1", None, None),
+                light("lamp-2", "mat-2", Some(2200), None),
+            ],
+            ..LightsReport::default()
+        };
+        let order =
+            |target: &str, brightness, kelvin| LightOrder::new(target, brightness, kelvin, None).unwrap();
+        let at = |brightness, kelvin| Look { brightness, kelvin };
+        // The zone's lights agree (heading for 3000 K, and reporting 3000 K): one order.
+        assert_eq!(
+            order("room", 40.0, None).looks(&report),
+            [("room".into(), at(40.0, 3000))]
+        );
+        assert_eq!(
+            order("lamp-2", 0.0, None).looks(&report),
+            [("lamp-2".into(), at(0.0, 2200))]
+        );
+        assert_eq!(
+            order("lamp-1", 20.0, None).looks(&report),
+            [("lamp-1".into(), at(20.0, KELVIN_WHEN_UNKNOWN))]
+        );
+        // A colour temperature given is sent as given.
+        assert_eq!(
+            order("room", 40.0, Some(4000)).looks(&report),
+            [("room".into(), at(40.0, 4000))]
+        );
+        // Lights that disagree go one by one, each with its own.
+        let mut report = report;
+        report.lights[1].reported_kelvin = Some(2400);
+        assert_eq!(
+            order("room", 40.0, None).looks(&report),
+            [
+                ("ceiling-1".into(), at(40.0, 3000)),
+                ("ceiling-2".into(), at(40.0, 2400))
+            ]
+        );
+        assert_eq!(
+            order("nowhere", 40.0, None).looks(&report),
+            [("nowhere".into(), at(40.0, KELVIN_WHEN_UNKNOWN))]
+        );
     }
 
     #[test]
@@ -186,10 +299,12 @@ mod tests {
             Op::LightsSet {
                 target: "room".into(),
                 brightness: 40.0,
-                kelvin: 2700,
+                kelvin: Some(2700),
                 fade: None
             }
         );
+        let off = decode_request(br#"{"op":"lights_set","target":"room","brightness":0}"#).unwrap();
+        assert!(matches!(off.op, Op::LightsSet { kelvin: None, .. }), "{off:?}");
         let test = decode_request(br#"{"op":"lights_test"}"#).unwrap();
         assert_eq!(test.op, Op::LightsTest { target: None });
         assert!(decode_request(br#"{"op":"lights_test","zone":"room"}"#).is_err());

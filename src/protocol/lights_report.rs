@@ -30,6 +30,9 @@ pub struct LightStatus {
     pub commands: u64,
 }
 
+/// How the summary of the demo's simulated lights begins (no `[mqtt]` in the config).
+pub const SIMULATED: &str = "SIMULATED lights";
+
 /// The adapter as a whole: where it sends, whether it is connected, and each light.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct LightsReport {
@@ -40,4 +43,11 @@ pub struct LightsReport {
     /// Commands sent in all, and commands the budget held back and merged into later ones.
     pub commands_sent: u64,
     pub commands_merged: u64,
+}
+
+impl LightsReport {
+    /// Whether these are the demo's simulated lights rather than the room's.
+    pub fn simulated(&self) -> bool {
+        self.summary.starts_with(SIMULATED)
+    }
 }

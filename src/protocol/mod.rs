@@ -20,7 +20,7 @@ pub use lights::{
     KELVIN_RANGE, LightOrder, LightPace, LightsCalibrateReply, LightsSetReply, LightsTestReply, Pace,
     TestStep, check_raw_level, test_pattern,
 };
-pub use lights_report::{LightStatus, LightsReport};
+pub use lights_report::{LightStatus, LightsReport, SIMULATED};
 pub use log_entry::LogEntry;
 pub use reply::{
     Answer, CommandReply, DaemonInfo, EmergencyReply, ErrorKind, IdleEmergencyReply, IdleResumeReply,

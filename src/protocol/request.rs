@@ -99,7 +99,9 @@ pub enum Op {
     LightsSet {
         target: String,
         brightness: f32,
-        kelvin: u16,
+        /// Left out: each light keeps its colour temperature (off needs none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kelvin: Option<u16>,
         #[serde(default)]
         fade: Option<String>,
     },

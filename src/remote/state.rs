@@ -22,8 +22,9 @@ pub struct RoomState {
     #[serde(default)]
     pub session: Option<SessionState>,
     /// The zones an emergency with no session running holds at full light: the room is in an
-    /// emergency all the same, and starting a session would end it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// emergency all the same, and starting a session would end it. Always sent, empty or
+    /// not, since Home Assistant's mode template reads it on every state message.
+    #[serde(default)]
     pub emergency_without_session: Vec<String>,
 }
 

@@ -221,6 +221,7 @@ impl Builder {
                 playlist,
                 path,
                 source,
+                ..
             } => self.skip_track(playlist, path, at, source),
             EventKind::Error { message } => self.report.errors.push(ErrorRecord {
                 at,
@@ -447,6 +448,7 @@ mod tests {
                 EventKind::TrackSkipped {
                     playlist: None,
                     path: None,
+                    grounding: false,
                     source: cli(),
                 },
             ),

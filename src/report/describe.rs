@@ -71,7 +71,8 @@ pub fn describe_event(kind: &EventKind) -> String {
             source,
         } => format!("{command} {detail} ({})", describe_source(source)).replace("  (", " ("),
         EventKind::DaemonStopped => "the daemon stopped; the session resumes when it starts again".into(),
-        EventKind::Reloaded { detail, source } => format!("reload {detail} ({})", describe_source(source)),
+        // The detail says what came of it (`reloaded; ...`, `reload refused: ...`).
+        EventKind::Reloaded { detail, source } => format!("{detail} ({})", describe_source(source)),
         EventKind::LogGap {
             lasted_ms,
             held,
@@ -82,10 +83,20 @@ pub fn describe_event(kind: &EventKind) -> String {
             human_duration(crate::time::Millis(*lasted_ms))
         ),
         EventKind::Track { playlist, path } => format!("track {path} [{playlist}]"),
-        EventKind::TrackSkipped { path, source, .. } => match path {
-            Some(path) => format!("skipped {path} ({})", describe_source(source)),
-            None => format!("skipped the track ({})", describe_source(source)),
-        },
+        EventKind::TrackSkipped {
+            path,
+            grounding,
+            source,
+            ..
+        } => {
+            let track = path.as_deref().unwrap_or("the track");
+            let to = if *grounding {
+                " for the grounding track"
+            } else {
+                ""
+            };
+            format!("skipped {track}{to} ({})", describe_source(source))
+        }
         EventKind::Error { message } => format!("ERROR: {message}"),
         EventKind::DeviceRestored { message } => format!("restored: {message}"),
         EventKind::SessionEnded { reason, source } => {
@@ -171,6 +182,17 @@ mod tests {
         assert_eq!(
             describe_event(&entered),
             "phase 3: Onset (planned time reached; timer)"
+        );
+        let reloaded = EventKind::Reloaded {
+            detail: "reload refused: 1 problem; nothing changed".into(),
+            source: Source {
+                via: crate::timeline::Via::Signal,
+                who: Some("SIGHUP".into()),
+            },
+        };
+        assert_eq!(
+            describe_event(&reloaded),
+            "reload refused: 1 problem; nothing changed (signal (SIGHUP))"
         );
     }
 }

@@ -313,6 +313,7 @@ mod tests {
                 EventKind::TrackSkipped {
                     playlist: None,
                     path: None,
+                    grounding: false,
                     source: cli.clone(),
                 },
             ),

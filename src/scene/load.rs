@@ -30,10 +30,11 @@ pub fn parse_scene(
 /// Reads and validates a scene file. The scene is named after the file's stem, which is what
 /// therapists type (`setting start sublingual`).
 pub fn load_scene(path: &Path, ctx: &SceneContext<'_>) -> Result<Scene, SceneError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SceneError::Read {
+    let bytes = std::fs::read(path).map_err(|source| SceneError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let text = crate::diagnostic::utf8_text(path, bytes).map_err(Diagnostics::from)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -2,6 +2,7 @@
 //! keep the spans that later checks point at. Nothing here judges a value.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
@@ -24,17 +25,23 @@ pub struct RawScene {
     /// Filled by [`read`] one cue at a time.
     #[serde(default)]
     pub cue: Vec<RawCue>,
+    /// Whether every `[[phase]]` could be read, so that rules across phases may be checked.
+    #[serde(skip)]
+    pub every_phase_read: bool,
 }
 
+/// A phase. `title`, `planned` and `ends` are required, but their absence is reported by the
+/// validation rather than by serde, so that the phase still counts in the checks across
+/// phases and its cues are still checked.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPhase {
     pub id: Spanned<String>,
-    pub title: Spanned<String>,
-    pub planned: Spanned<String>,
+    pub title: Option<Spanned<String>>,
+    pub planned: Option<Spanned<String>>,
     pub min: Option<Spanned<String>>,
     pub max: Option<Spanned<String>>,
-    pub ends: Spanned<String>,
+    pub ends: Option<Spanned<String>>,
     pub sets_mark: Option<Spanned<String>>,
     pub music: Option<Spanned<RawPhaseMusic>>,
     #[serde(default)]
@@ -42,6 +49,9 @@ pub struct RawPhase {
     /// Filled by [`read`] one cue at a time.
     #[serde(default)]
     pub cue: Vec<RawCue>,
+    /// Where the phase's table is written, for the keys it lacks.
+    #[serde(skip)]
+    pub place: Range<usize>,
 }
 
 /// Either `{ playlist, level_db, crossfade }` or `{ silence = true, fade }`; which keys go
@@ -121,12 +131,16 @@ pub struct RawRepeat {
 /// and cues that fail are left out (their problems are in `doc`).
 pub fn read(doc: &mut Document<'_>) -> Option<RawScene> {
     let mut root = doc.parse()?;
+    let before = doc.problem_count();
     let phases = doc.take_tables(root.get_mut(), "phase");
+    let tables_read = doc.problem_count() == before;
     let cues = doc.take_tables(root.get_mut(), "cue");
     let scene: Option<RawScene> = doc.read_table(root);
+    let written = phases.len();
     let phases: Vec<RawPhase> = phases.into_iter().filter_map(|p| read_phase(doc, p)).collect();
     let cues: Vec<RawCue> = cues.into_iter().filter_map(|c| doc.read(c)).collect();
     let mut scene = scene?;
+    scene.every_phase_read = tables_read && phases.len() == written;
     scene.phase = phases;
     scene.cue = cues;
     Some(scene)
@@ -137,9 +151,11 @@ fn read_phase<'a>(doc: &mut Document<'a>, mut part: Spanned<DeValue<'a>>) -> Opt
         DeValue::Table(table) => doc.take_tables(table, "cue"),
         _ => Vec::new(),
     };
+    let place = part.span();
     let phase: Option<RawPhase> = doc.read(part);
     let cues: Vec<RawCue> = cues.into_iter().filter_map(|c| doc.read(c)).collect();
     let mut phase = phase?;
     phase.cue = cues;
+    phase.place = place;
     Some(phase)
 }

@@ -127,6 +127,8 @@ pub enum Via {
     /// The daemon itself (a restart, a stop).
     #[default]
     Daemon,
+    /// A signal sent to the daemon (`who` names it: SIGHUP asks for a reload).
+    Signal,
     /// The offline plan.
     Plan,
     /// A command line that read a log by hand.
@@ -145,6 +147,7 @@ impl Via {
             Via::Button => "button",
             Via::Timer => "timer",
             Via::Daemon => "daemon",
+            Via::Signal => "signal",
             Via::Plan => "plan",
             Via::Cli => "cli",
             Via::Other => "other",

@@ -115,20 +115,35 @@ impl Timeline {
                 let Some(playlist) = self.state.scene_music.playlist.clone() else {
                     return Err(CommandError::NothingToSkip);
                 };
-                let path = self
+                let track = self
                     .state
                     .current_track
-                    .as_ref()
-                    .filter(|t| t.playlist == playlist)
-                    .map(|t| t.path.clone());
-                self.log(
-                    out,
-                    EventKind::TrackSkipped {
-                        playlist: Some(playlist),
-                        path,
-                        source: source.clone(),
-                    },
-                );
+                    .as_mut()
+                    .filter(|t| t.playlist == playlist);
+                let path = track.as_ref().map(|t| t.path.clone());
+                // One flag per play: a second skip before the next track has started (`skip`,
+                // then `skip --grounding` during the cross-fade) is the same track, and is
+                // logged again only when it upgrades the flag to a grounding skip.
+                let earlier = track.and_then(|t| {
+                    let earlier = t.skipped;
+                    t.skipped = Some(grounding || earlier == Some(true));
+                    earlier
+                });
+                let flag = match earlier {
+                    None => true,
+                    Some(was_grounding) => grounding && !was_grounding,
+                };
+                if flag {
+                    self.log(
+                        out,
+                        EventKind::TrackSkipped {
+                            playlist: Some(playlist),
+                            path,
+                            grounding,
+                            source: source.clone(),
+                        },
+                    );
+                }
                 self.log_command(&logged, out);
                 out.push(Action::Skip {
                     crossfade: self.policy.skip_crossfade,

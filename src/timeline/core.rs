@@ -280,6 +280,7 @@ impl Timeline {
             started_at: Some(timeline),
             started_music: Some(music),
             resuming: false,
+            skipped: None,
         });
     }
 

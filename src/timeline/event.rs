@@ -121,9 +121,14 @@ pub enum EventKind {
         playlist: String,
         path: String,
     },
+    /// A track flagged for the curators. Once per play of a track: a second skip before the
+    /// next track starts is logged again only to upgrade the flag to `grounding`.
     TrackSkipped {
         playlist: Option<String>,
         path: Option<String>,
+        /// The skip went to the scene's grounding track (`skip --grounding`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grounding: bool,
         source: Source,
     },
     Error {

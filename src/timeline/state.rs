@@ -78,6 +78,9 @@ pub struct CurrentTrack {
     /// resumption, not a new start, and must not reset `started_at`.
     #[serde(default)]
     pub resuming: bool,
+    /// Flagged for the curators in this play: `Some(true)` by a skip to the grounding track.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

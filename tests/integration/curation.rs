@@ -554,6 +554,24 @@ fn render_resamples_a_gapless_run_as_one_piece() {
         at += frames;
         names.push(name);
     }
+    // Recorded as measured at the target (mono, 3 dB under it), so that levelling leaves every
+    // piece at 0 dB and the tone continuous: measured one by one, pieces of different lengths
+    // differ by hundredths of a dB.
+    {
+        use setting::audio::loudness_cache::{FileIdentity, Loudness, LoudnessCache};
+        let mut cache = LoudnessCache::default();
+        for name in &names {
+            let at_target = Loudness {
+                lufs: Some(setting::config::DEFAULT_TARGET_LUFS - 3.0103),
+                true_peak_dbtp: None,
+                seconds: 1.0,
+                replaygain_db: None,
+            };
+            let identity = FileIdentity::of(&room.path("media").join(name)).unwrap();
+            cache.put(name, identity, at_target);
+        }
+        cache.save(&room.path("media")).unwrap();
+    }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     room.playlist("tone", &refs);
     let wav = room.path("out.wav");

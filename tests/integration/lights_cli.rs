@@ -98,7 +98,8 @@ fn bad_values_are_bad_input_before_anything_is_sent() {
         &["lights", "set", "room", "40%", "warm"],
         &["lights", "set", "room", "40%", "200K"],
         &["lights", "set", "room", "40%", "2700K", "--fade", "soon"],
-        &["lights", "set", "room", "40%"],
+        &["lights", "set", "room", "40%", "--fade", "-5s"],
+        &["lights", "set", "room", "dim"],
         &["lights", "dim"],
     ] {
         let out = setting(&daemon, args, "");
@@ -279,7 +280,7 @@ fn demo_room_lights_set_reaches_the_simulated_lights_and_list_shows_it() {
         .find(|line| line.starts_with("ceiling-1 "))
         .unwrap_or_else(|| panic!("no row for ceiling-1:\n{table}"));
     assert!(
-        row.contains("yes") && row.contains("40 % 2700 K") && row.contains("on, ") && row.contains("% raw"),
+        row.contains(" sim ") && row.contains("40 % 2700 K") && row.contains("on, ") && row.contains("% raw"),
         "{table}"
     );
 
@@ -345,6 +346,17 @@ fn calibrate_steps_raw_levels_and_prints_the_config_line() {
     });
     let out = setting(&daemon, &["lights", "calibrate", "no-such-light"], "q\n");
     assert_code(&out, 1);
+    // A zone is refused before anything moves, naming the lights to calibrate instead.
+    let out = setting(&daemon, &["lights", "calibrate", "room"], "q\n");
+    assert_code(&out, 1);
+    assert!(
+        !text(&out.stdout).contains("calibrating"),
+        "{}",
+        text(&out.stdout)
+    );
+    let said = text(&out.stderr);
+    assert!(said.contains("`room` is a zone"), "{said}");
+    assert!(said.contains("ceiling-1, ceiling-2"), "{said}");
 }
 
 /// Processes (not zombies) whose command line mentions `needle`.
@@ -517,4 +529,108 @@ fn lights_set_says_which_lights_the_budget_delays_and_what_a_quicker_step_replac
         .and_then(|l| l["commands"].as_u64())
         .expect("ceiling-2's commands");
     assert_eq!(light["commands"].as_u64(), Some(before + 1), "{light}");
+}
+
+#[test]
+fn off_and_a_brightness_alone_keep_each_light_s_colour_temperature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = config_with_simulated_lights(dir.path());
+    let daemon = Daemon::builder().config(&config_path).start();
+    light_eventually(&daemon, "ceiling-1", "became available", |l| {
+        l["available"] == json!(true)
+    });
+    assert_code(
+        &setting(&daemon, &["lights", "set", "room", "40%", "3000K"], ""),
+        0,
+    );
+
+    // A brightness alone: the zone's lights stay at 3000 K.
+    let out = setting(&daemon, &["lights", "set", "room", "20%"], "");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stdout).starts_with("room heading for 20 % (each light keeps its colour temperature)"),
+        "{}",
+        text(&out.stdout)
+    );
+    for name in ["ceiling-1", "ceiling-2"] {
+        let light = light_eventually(&daemon, name, "heading for 20 % at 3000 K", |l| {
+            l["desired"] == json!({"brightness": 20.0, "kelvin": 3000})
+        });
+        assert!(light["commands"].as_u64() >= Some(2), "{light}");
+    }
+
+    // Off, in words or as 0 %, with no colour temperature.
+    let out = setting(&daemon, &["lights", "set", "room", "off"], "");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stdout).starts_with("room heading for off"),
+        "{}",
+        text(&out.stdout)
+    );
+    light_eventually(&daemon, "ceiling-2", "reported off", |l| {
+        l["reported_on"] == json!(false)
+    });
+    let out = setting(&daemon, &["lights", "set", "mat-1-lamp", "0%"], "");
+    assert_code(&out, 0);
+    light_eventually(&daemon, "mat-1-lamp", "heading for off", |l| {
+        l["desired"]["brightness"] == json!(0.0)
+    });
+}
+
+#[test]
+fn simulated_lights_are_called_simulated_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_with_simulated_lights(dir.path());
+    let daemon = Daemon::builder().config(config.clone()).start();
+    light_eventually(&daemon, "ceiling-1", "became available", |l| {
+        l["available"] == json!(true)
+    });
+
+    let out = setting(&daemon, &["lights", "list"], "");
+    assert_code(&out, 0);
+    let list = text(&out.stdout);
+    assert!(
+        list.starts_with("SIMULATED lights: no [mqtt] in the config"),
+        "{list}"
+    );
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("ceiling-1"))
+        .expect("a row for ceiling-1");
+    assert!(row.contains(" sim ") && !row.contains(" yes "), "{list}");
+
+    let out = setting(&daemon, &["status"], "");
+    assert_code(&out, 0);
+    let status = text(&out.stdout);
+    assert!(status.contains("LIGHTS    SIMULATED lights"), "{status}");
+    assert!(
+        status.contains("room: 2 of 2 simulated lights available"),
+        "{status}"
+    );
+    assert!(!status.contains("not connected"), "{status}");
+
+    // The checks that need no daemon say it before the room is used.
+    let config = config.display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
+        .args(["--config", &config, "validate", &config])
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run setting");
+    assert_code(&out, 0);
+    assert!(
+        text(&out.stderr).contains("its 3 lights will be SIMULATED"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        .args(["--config", &config, "--check"])
+        .env_remove("SETTING_CONFIG")
+        .output()
+        .expect("cannot run settingd");
+    // The shipped group scene names zones this small room lacks: problems, and the note too.
+    assert!(
+        text(&out.stderr).contains("its 3 lights will be SIMULATED"),
+        "{}",
+        text(&out.stderr)
+    );
 }

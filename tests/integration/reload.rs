@@ -149,10 +149,19 @@ fn a_broken_scene_is_refused_with_its_place_and_the_running_session_keeps_its_sc
 
     let noted = reload_entries(&daemon);
     assert_eq!(noted.len(), 1, "{noted:?}");
-    assert!(
-        noted[0]["detail"].as_str().unwrap().contains("refused"),
+    assert_eq!(
+        noted[0]["detail"],
+        json!("reload refused: 1 problem; nothing changed"),
         "{noted:?}"
     );
+    assert_eq!(noted[0]["source"]["via"], json!("socket"), "{noted:?}");
+    // The report says it once, in words.
+    let report = text(&setting(&daemon, &["report"]));
+    assert!(
+        report.contains("reload refused: 1 problem; nothing changed (socket"),
+        "{report}"
+    );
+    assert!(!report.contains("reload reload"), "{report}");
 }
 
 #[test]
@@ -210,6 +219,12 @@ fn a_good_reload_by_sighup_or_command_applies_the_policy_and_names_what_needs_a_
     .expect("SIGHUP reloads and notes it in the session's log");
     let detail = noted[0]["detail"].as_str().unwrap();
     assert!(detail.contains("overrides"), "{detail}");
+    // Credited to the signal, not to whoever the socket would name.
+    assert_eq!(
+        noted[0]["source"],
+        json!({"via": "signal", "who": "SIGHUP"}),
+        "{noted:?}"
+    );
     assert!(detail.contains("needs a restart: daemon"), "{detail}");
     assert!(
         daemon.status()["session"].is_object(),
@@ -278,54 +293,6 @@ fn a_playlist_added_after_start_up_plays_in_the_next_session() {
     );
     let report = daemon.ok(json!({"op": "report"})).to_string();
     assert!(!report.contains("no playlist"), "{report}");
-}
-
-/// A session whose tracks have no loudness measurement says so in `status` (they would play
-/// at their own mastering level); once `playlist analyze` has measured them, the next session
-/// does not.
-#[test]
-fn a_session_with_unmeasured_tracks_says_so_until_they_are_analyzed() {
-    let room = Room::new();
-    let media = tempfile::tempdir().expect("media dir");
-    std::os::unix::fs::symlink(repo_path("media/preparation"), media.path().join("preparation"))
-        .expect("symlink");
-    room.edit(
-        "config/settingd.toml",
-        &format!("media = {:?}", repo_path("media").display().to_string()),
-        &format!("media = {:?}", media.path().display().to_string()),
-    );
-    let mut daemon = Daemon::builder().config(room.config()).start();
-    let warnings = |daemon: &Daemon| daemon.status()["daemon"]["warnings"].to_string();
-
-    daemon.ok(json!({"op": "start", "scene": "preparation"}));
-    let before = warnings(&daemon);
-    assert!(before.contains("have no loudness measurement"), "{before}");
-    assert!(before.contains("preparation/"), "{before}");
-    // A session resumed after a crash says it again.
-    daemon.kill9();
-    daemon.restart();
-    let resumed = warnings(&daemon);
-    assert!(resumed.contains("have no loudness measurement"), "{resumed}");
-    daemon.ok(json!({"op": "stop"}));
-    assert!(
-        !warnings(&daemon).contains("loudness"),
-        "cleared when the session ends"
-    );
-
-    let analyzed = Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(["--config"])
-        .arg(room.config())
-        .args(["playlist", "analyze", "preparation"])
-        .output()
-        .expect("cannot run setting");
-    assert!(
-        analyzed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&analyzed.stderr)
-    );
-    daemon.ok(json!({"op": "start", "scene": "preparation"}));
-    let after = warnings(&daemon);
-    assert!(!after.contains("loudness"), "{after}");
 }
 
 /// A reload that would take away a playlist the running session plays is refused: the

@@ -414,7 +414,9 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
     })
     .unwrap_or_else(|| panic!("no report of the hang: {:#?}", log_text(&daemon)));
     let reported = started.elapsed();
-    assert!(reported < Duration::from_secs(3), "{reported:?}");
+    // The loader's measuring ahead meets the hang first and gives it up after one read
+    // timeout; the stream then meets it again: two read timeouts and the start-up.
+    assert!(reported < Duration::from_secs(4), "{reported:?}");
     assert!(
         entry.contains("where its data stopped, crossfading into the next")
             && entry.contains("a read hung for 1 s"),
@@ -450,11 +452,14 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
     assert!(daemon.terminate().success());
 
     let left = recorded_left(&wav);
+    // The cut track's measuring met the hang too, so it plays at the safe level for a track of
+    // unknown loudness: 43 dB down here, so what counts as heard is anything over -80 dBFS.
+    let audible = 1e-4;
     let first = left
         .iter()
-        .position(|s| s.abs() > 1e-3)
+        .position(|s| s.abs() > audible)
         .expect("something was heard");
-    let last = left.iter().rposition(|s| s.abs() > 1e-3).unwrap();
+    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
     let heard = (last - first) as f64 / f64::from(RATE);
     // 6.5 s of the cut track, a.wav's 3 s crossfading over the last 3 s of it.
     assert!((heard - MIDWAY_AT).abs() < 0.5, "heard {heard:.2} s");
@@ -462,7 +467,7 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
     for (i, chunk) in left[first..=last].chunks(window).enumerate() {
         let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
         assert!(
-            peak > 1e-3,
+            peak > audible,
             "silence at {:.2} s",
             (i * window) as f64 / f64::from(RATE)
         );

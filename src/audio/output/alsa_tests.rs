@@ -20,6 +20,16 @@ pub(super) fn run_child_with(
     home: &std::path::Path,
     env: &[(&str, &std::ffi::OsStr)],
 ) -> String {
+    child_output(name, asoundrc, home, env).0
+}
+
+/// [`run_child_with`], returning the child's stdout and stderr.
+fn child_output(
+    name: &str,
+    asoundrc: &str,
+    home: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (String, String) {
     std::fs::write(home.join(".asoundrc"), asoundrc).unwrap();
     let output = Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--nocapture"])
@@ -29,9 +39,9 @@ pub(super) fn run_child_with(
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
-    stdout
+    (stdout, stderr)
 }
 
 #[test]
@@ -123,4 +133,43 @@ fn child_opens_the_default() {
     let mut output = open_output(&OutputSpec::Default, &options).unwrap();
     output.write(&[0.0; 64]).unwrap();
     println!("STATUS: {}", output.describe());
+}
+
+#[test]
+fn alsa_s_own_messages_about_a_missing_card_stay_off_stderr() {
+    let home = tempfile::tempdir().unwrap();
+    // A card named, not numbered: ALSA complains of a name it cannot find on any machine.
+    let asoundrc = "pcm.!default { type hw; card \"nosuchcard\" }\n";
+    // Asked without the handler, this ALSA prints its complaint to stderr; else the test
+    // below could not tell.
+    let (_, raw) = child_output(
+        "audio::output::alsa_tests::child_asks_alsa_directly",
+        asoundrc,
+        home.path(),
+        &[],
+    );
+    assert!(
+        raw.contains("ALSA lib"),
+        "ALSA said nothing of the missing card:\n{raw}"
+    );
+    let (stdout, stderr) = child_output(
+        "audio::output::alsa_tests::child_opens_the_default",
+        asoundrc,
+        home.path(),
+        &[],
+    );
+    assert!(stdout.contains("STATUS: null: no sound card"), "{stdout}");
+    assert!(!stderr.contains("ALSA lib"), "{stderr}");
+}
+
+/// Runs only as the child of the test above: the default device through cpal alone.
+#[test]
+fn child_asks_alsa_directly() {
+    use rodio::cpal::traits::{DeviceTrait, HostTrait};
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let device = rodio::cpal::default_host().default_output_device();
+    let config = device.map(|d| d.default_output_config().is_ok());
+    println!("OPENED: {config:?}");
 }

@@ -296,6 +296,8 @@ fn find_device(name: Option<&str>) -> Result<rodio::Device, DeviceError> {
 }
 
 fn open_state(name: Option<&str>, rate: u32) -> Result<State, DeviceError> {
+    // Each attempt, on whichever thread makes it: ALSA's handler is per thread.
+    super::alsa_quiet::route_to_log();
     let device = find_device(name)?;
     let fault = Arc::new(OnceLock::new());
     // Only notes the fault: the mixer thread finds it at its next block and reports the loss

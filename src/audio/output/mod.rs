@@ -2,6 +2,7 @@
 //! tiny trait. Every output is also the player's clock: `write` returns when the output is
 //! ready for the next block, so the mixer runs at the speed the room hears it.
 
+mod alsa_quiet;
 #[cfg(test)]
 mod alsa_tests;
 mod block_source;

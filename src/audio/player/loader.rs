@@ -1,21 +1,23 @@
-//! The loader thread: opens tracks in the order asked, each within a deadline, fills each one's
-//! read-ahead before handing it to the player, then keeps it full on a thread of the track's
-//! own, so the mixer thread never touches a file and only ever copies ready frames, and no read
-//! that hangs holds back any other track. A watcher cuts a track whose read has hung
-//! part-way through where its data stopped, and reports it, so the mixer crossfades away from it
-//! at the end of what it has rather than run dry. A track asked for as the gapless follower of
-//! the one loaded just before it is resampled on that one's run, so the join has no transient.
+//! The loader thread: opens tracks in the order asked, each within a deadline, measures first
+//! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
+//! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
+//! a file and only ever copies ready frames, and no read that hangs holds back any other track.
+//! A watcher cuts a track whose read has hung part-way through where its data stopped, and
+//! reports it, so the mixer crossfades away from it at the end of what it has rather than run
+//! dry. A track asked for as the gapless follower of the one loaded just before it is resampled
+//! on that one's run, so the join has no transient.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::audio::feed::FeedCutter;
 pub use crate::audio::levelled::LoadError;
 use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled_watched};
-use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::loudness_cache::{LoudnessCache, is_measured, known_lufs};
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_into_watched;
 use crate::audio::read_watch::{GivenUp, Hung, ReadWatch, run_watched_for};
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
@@ -37,6 +39,12 @@ pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
 /// every track after it. The loader asks tracks ahead of their turn, so this is well within
 /// the time the track before has left to play.
 pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long the loader waits for the measurement of a track that has none (a file added since
+/// the background measurer last looked) before it plays it at the safe level for a track of
+/// unknown loudness instead: half the load deadline, leaving the other half to open it. Most
+/// tracks measure in a second or two.
+pub const MEASURE_BUDGET: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct LoadRequest {
@@ -102,7 +110,8 @@ pub struct Reading {
 }
 
 impl Loader {
-    pub fn spawn(media_root: PathBuf, reading: Reading) -> std::io::Result<Loader> {
+    /// `store` holds the media's loudness measurements, and where they are kept.
+    pub fn spawn(store: Arc<LoudnessStore>, reading: Reading) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
         let (register, registered) = channel();
@@ -116,7 +125,7 @@ impl Loader {
             .spawn(move || watch_streams(&registered, &cuts, reading))?;
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &register, &current, reading, &media_root))?;
+            .spawn(move || run(&inbox, &outbox, &register, &current, reading, &store))?;
         Ok(Loader {
             requests,
             results,
@@ -131,7 +140,7 @@ fn run(
     register: &Sender<Streaming>,
     current: &AtomicU64,
     reading: Reading,
-    root: &Path,
+    store: &Arc<LoudnessStore>,
 ) {
     // One request at a time, so tracks come back in the order asked for.
     let mut run: Option<RunSoFar> = None;
@@ -140,7 +149,7 @@ fn run(
             continue;
         }
         let after = run.take().filter(|run| request.follows == Some(run.id));
-        let (loaded, stream, carried) = load_within(request, reading, after, root, LOAD_DEADLINE);
+        let (loaded, stream, carried) = load_within(request, reading, after, store, LOAD_DEADLINE);
         run = carried;
         if outbox.send(loaded).is_err() {
             return;
@@ -259,12 +268,12 @@ fn load_within(
     request: LoadRequest,
     reading: Reading,
     after: Option<RunSoFar>,
-    root: &Path,
+    store: &Arc<LoudnessStore>,
     deadline: Duration,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
-    let root = root.to_path_buf();
-    let job = move |watch: &Arc<ReadWatch>| load(request, reading, after, &root, watch);
+    let store = store.clone();
+    let job = move |watch: &Arc<ReadWatch>| load(request, reading, after, &store, MEASURE_BUDGET, watch);
     let error = match run_watched_for(reading.read_timeout, Some(deadline), job) {
         Ok(done) => return done,
         Err(GivenUp::Hung(source)) => LoadError::Hung { path, source },
@@ -278,14 +287,70 @@ fn load_within(
     (failed, None, None)
 }
 
-/// Opens and primes one track; the stream comes back to be kept full while it plays, with the
-/// gapless run as far as it takes it. `rate` and `level` are the output's rate and how tracks
-/// are levelled; `after`, the run it carries on.
+/// Measures `rel` if `cache` knows its loudness neither from a measurement nor from a
+/// ReplayGain tag, waiting at most `budget`; whether it is known now. The measuring runs on a
+/// thread of its own with its reads watched: one that takes longer goes on after the wait, and
+/// is kept for the track's next turn; one whose read hangs for `read_timeout` is given up (its
+/// track will not open either, and is reported as it fails to).
+fn measure_ahead(
+    store: &Arc<LoudnessStore>,
+    cache: &LoudnessCache,
+    rel: &str,
+    budget: Duration,
+    watch: &ReadWatch,
+    read_timeout: Duration,
+) -> bool {
+    // The file's status and tags are reads too: on a hung share they never return.
+    let root = store.media_root();
+    if watch.reading(|| is_measured(root, rel, cache) || known_lufs(root, rel, cache).is_some()) {
+        return true;
+    }
+    let started = Instant::now();
+    let (measuring, path) = (store.clone(), rel.to_string());
+    let measured = run_watched_for(read_timeout, Some(budget), move |watch| {
+        let measured = measure_into_watched(&measuring, &path, watch);
+        if let Err(e) = measuring.save() {
+            tracing::warn!(path, "{}", crate::error_text::error_chain(&e));
+        }
+        measured
+    });
+    match measured {
+        Ok(Ok(loudness)) => {
+            tracing::info!(
+                path = rel,
+                lufs = ?loudness.lufs,
+                took_ms = started.elapsed().as_millis(),
+                "track measured before its turn"
+            );
+            true
+        }
+        // It will not open either, and is reported as it fails to.
+        Ok(Err(e)) => {
+            tracing::debug!(
+                path = rel,
+                "cannot measure: {}",
+                crate::error_text::error_chain(&e)
+            );
+            false
+        }
+        Err(GivenUp::Hung(hung)) => {
+            tracing::debug!(path = rel, "cannot measure: {hung}");
+            false
+        }
+        Err(GivenUp::Slow { .. }) => false,
+    }
+}
+
+/// Opens and primes one track, measured first if it must be (waiting at most `budget`); the
+/// stream comes back to be kept full while it plays, with the gapless run as far as it takes
+/// it. `rate` and `level` are the output's rate and how tracks are levelled; `after`, the run it
+/// carries on.
 fn load(
     request: LoadRequest,
     reading: Reading,
     after: Option<RunSoFar>,
-    media_root: &Path,
+    store: &Arc<LoudnessStore>,
+    budget: Duration,
     watch: &Arc<ReadWatch>,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let Reading { rate, level, .. } = reading;
@@ -296,11 +361,15 @@ fn load(
         start_at,
         follows: _,
     } = request;
-    // Read afresh for each track: an `analyze` run while the daemon is up is used at once, and
-    // a missing or unreadable cache only means unlevelled tracks, never silence.
-    let cache = LoudnessCache::load(media_root).unwrap_or_default();
+    // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
+    let mut cache = watch.reading(|| store.load());
+    let known = measure_ahead(store, &cache, &track.path, budget, watch, reading.read_timeout);
+    if !watch.reading(|| is_measured(store.media_root(), &track.path, &cache)) {
+        // Measured just now, or since the wait ended.
+        cache = watch.reading(|| store.load());
+    }
     let levelling = Levelling {
-        media_root,
+        media_root: store.media_root(),
         cache: &cache,
         level,
     };
@@ -314,6 +383,14 @@ fn load(
             (Loaded::Passed { generation, id }, None, None)
         }
         Ok(levelled) => {
+            if !known {
+                tracing::warn!(
+                    path = track.path,
+                    gain_db = levelled.gain_db,
+                    "track not measured in time: it plays at a safe level, quieter than the target \
+                     rather than louder; its measurement goes on for its next turn"
+                );
+            }
             let open = Open {
                 id,
                 path: track.path.clone(),
@@ -438,7 +515,8 @@ mod tests {
             read_timeout: Duration::from_secs(10),
             idle: UNPACED_IDLE_POLL,
         };
-        let (loaded, stream, _) = load_within(request, reading, None, dir.path(), LOAD_DEADLINE);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, stream, _) = load_within(request, reading, None, &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {
@@ -447,6 +525,87 @@ mod tests {
                 assert!(text.contains("pipe.wav") && text.contains("a FIFO"), "{text}");
             }
             other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// A tone of `seconds` as `tone.wav` in `dir`, and the request for it.
+    fn tone_request(dir: &std::path::Path, seconds: usize) -> LoadRequest {
+        let tone = crate::audio::test_media::sine(seconds * 8_000, 8_000, 440.0, 0.5);
+        crate::audio::test_media::write_wav(&dir.join("tone.wav"), &tone, 8_000, 1);
+        LoadRequest {
+            id: 1,
+            generation: 1,
+            track: playlist::Track::plain("tone.wav"),
+            start_at: Duration::ZERO,
+            follows: None,
+        }
+    }
+
+    fn reading() -> Reading {
+        Reading {
+            rate: 48_000,
+            level: level(),
+            read_timeout: Duration::from_secs(10),
+            idle: UNPACED_IDLE_POLL,
+        }
+    }
+
+    fn gain_of(loaded: Loaded) -> f32 {
+        match loaded {
+            Loaded::Ready { track, .. } => track.gain_db,
+            other => panic!("expected a track, got {other:?}"),
+        }
+    }
+
+    /// A file added since the background measurer last looked is measured before it plays,
+    /// levelled from that measurement, and the measurement is kept.
+    #[test]
+    fn an_unmeasured_track_is_measured_before_it_plays() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = tone_request(dir.path(), 1);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream, _) = load(
+            request,
+            reading(),
+            None,
+            &store,
+            MEASURE_BUDGET,
+            &ReadWatch::new(),
+        );
+        let measured = crate::audio::measure::measure(&dir.path().join("tone.wav")).unwrap();
+        // Mono on two speakers plays 3 dB louder than it measures.
+        let expected = level().target_lufs - measured.lufs.unwrap() - 3.0103;
+        let gain = gain_of(loaded);
+        assert!(
+            expected < -5.0 && (f64::from(gain) - expected).abs() < 0.01,
+            "{gain} vs {expected}"
+        );
+        let cache = crate::audio::loudness_cache::LoudnessCache::load(dir.path()).unwrap();
+        assert!(is_measured(dir.path(), "tone.wav", &cache), "kept for next time");
+    }
+
+    /// A track whose measurement does not finish in time plays as if it were as loud as a track
+    /// can be: never louder than the target. The measuring goes on, for its next turn.
+    #[test]
+    fn a_track_not_measured_in_time_plays_at_a_safe_level() {
+        let dir = tempfile::tempdir().unwrap();
+        // Long enough that its measuring cannot finish between the wait's end and the opening.
+        let request = tone_request(dir.path(), 600);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let (loaded, _stream, _) = load(
+            request,
+            reading(),
+            None,
+            &store,
+            Duration::ZERO,
+            &ReadWatch::new(),
+        );
+        let safe = level().target_lufs - crate::audio::track::LOUDEST_UNMEASURED_LUFS;
+        assert_eq!(f64::from(gain_of(loaded)), safe);
+        let started = Instant::now();
+        while !is_measured(dir.path(), "tone.wav", &store.load()) {
+            assert!(started.elapsed() < Duration::from_secs(20), "never measured");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -1,9 +1,11 @@
 //! [`Player`]: the real music adapter. A handle that sends commands to a player thread, which
-//! owns the mixer and an output; a loader thread decodes tracks ahead of it. Nothing here
-//! blocks the engine, and nothing on the audio path touches a file.
+//! owns the mixer and an output; a loader thread decodes tracks ahead of it, and a measurer
+//! thread measures the media's loudness in the background. Nothing here blocks the engine, and
+//! nothing on the audio path touches a file.
 
 mod cursor;
 mod loader;
+mod measurer;
 mod worker;
 
 #[cfg(test)]
@@ -21,6 +23,7 @@ use std::time::Duration;
 use super::AudioOutput;
 use super::gain::SILENCE_DB;
 use super::heard::Heard;
+use super::loudness_store::LoudnessStore;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
 use super::track::LevelTarget;
@@ -31,7 +34,9 @@ use crate::time::Millis;
 use crate::timeline::MusicTarget;
 
 pub use cursor::{Cursor, Upcoming};
-pub use loader::LoadError;
+pub use loader::{LoadError, MEASURE_BUDGET};
+use measurer::Measurer;
+pub use measurer::POLL as MEASURE_POLL;
 pub use worker::MIN_FADE;
 use worker::{Command, PlayState, Worker};
 
@@ -48,7 +53,7 @@ pub struct PlayerSetup {
     pub rate: u32,
     /// The hard ceiling in dBFS (0 or below).
     pub ceiling_db: f32,
-    /// The loudness analysed tracks are levelled to, in LUFS.
+    /// The loudness every track is levelled to, in LUFS.
     pub target_lufs: f64,
     /// The largest lift levelling gives a quiet track, in dB.
     pub max_boost_db: f64,
@@ -56,6 +61,19 @@ pub struct PlayerSetup {
     pub pace: Pace,
     /// How long one read of a track may hang before the track is skipped, or cut part-way.
     pub read_timeout: Duration,
+    pub measuring: Measuring,
+}
+
+/// How the player keeps its tracks measured. Whatever this says, the loader measures a track
+/// that has no measurement before it plays it.
+#[derive(Debug, Clone, Default)]
+pub struct Measuring {
+    /// Where measurements are kept when the media directory cannot be written (the daemon's
+    /// state directory).
+    pub fallback_dir: Option<PathBuf>,
+    /// How often the media is looked over for files to measure in the background; `None`
+    /// measures nothing in the background.
+    pub poll: Option<Duration>,
 }
 
 impl PlayerSetup {
@@ -79,6 +97,10 @@ impl PlayerSetup {
             max_boost_db: config.audio.max_boost_db,
             pace: Pace::RealTime,
             read_timeout: config.audio.read_timeout,
+            measuring: Measuring {
+                fallback_dir: None,
+                poll: Some(MEASURE_POLL),
+            },
         }
     }
 }
@@ -98,6 +120,8 @@ pub struct Player {
     status: Arc<Mutex<String>>,
     heard: Arc<Mutex<Heard>>,
     thread: Option<JoinHandle<()>>,
+    store: Arc<LoudnessStore>,
+    measurer: Option<Measurer>,
 }
 
 impl Player {
@@ -111,17 +135,31 @@ impl Player {
             Pace::RealTime => loader::IDLE_POLL,
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
+        let store = Arc::new(LoudnessStore::new(
+            &setup.media_root,
+            setup.measuring.fallback_dir.as_deref(),
+        ));
+        let measurer = match setup.measuring.poll {
+            Some(poll) => Some(
+                Measurer::spawn(store.clone(), files_of(&setup.playlists), poll).map_err(|source| {
+                    PlayerError::Thread {
+                        what: "loudness measurer",
+                        source,
+                    }
+                })?,
+            ),
+            None => None,
+        };
         let reading = loader::Reading {
             rate: setup.rate,
             level: setup.level(),
             read_timeout: setup.read_timeout,
             idle,
         };
-        let loader =
-            loader::Loader::spawn(setup.media_root, reading).map_err(|source| PlayerError::Thread {
-                what: "audio loader",
-                source,
-            })?;
+        let loader = loader::Loader::spawn(store.clone(), reading).map_err(|source| PlayerError::Thread {
+            what: "audio loader",
+            source,
+        })?;
         let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
         let heard = Arc::new(Mutex::new(Heard::default()));
@@ -149,6 +187,8 @@ impl Player {
             status,
             heard,
             thread: Some(thread),
+            store,
+            measurer,
         })
     }
 
@@ -165,6 +205,9 @@ impl AudioOutput for Player {
     }
 
     fn set_playlists(&mut self, playlists: BTreeMap<String, Playlist>) {
+        if let Some(measurer) = &self.measurer {
+            measurer.prefer(files_of(&playlists));
+        }
         self.send(Command::Playlists(playlists));
     }
 
@@ -193,7 +236,19 @@ impl Drop for Player {
         {
             tracing::error!("the audio player thread panicked");
         }
+        // What the measurer found since it last wrote is not measured again next time.
+        if let Err(e) = self.store.save() {
+            tracing::warn!("{}", error_chain(&e));
+        }
     }
+}
+
+/// Every file the playlists name, in their order: measured before the rest of the media.
+fn files_of(playlists: &BTreeMap<String, Playlist>) -> Vec<String> {
+    playlists
+        .values()
+        .flat_map(|p| p.tracks.iter().map(|t| t.path.clone()))
+        .collect()
 }
 
 /// Moves the mixer's level, mute and pause to `target`'s, touching only what changed since

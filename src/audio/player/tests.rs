@@ -33,6 +33,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
         ..PlayerSetup::from_catalog(&catalog)
     }
 }
@@ -157,6 +158,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::Unpaced, None);
@@ -205,6 +207,7 @@ fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
     let (tx, mut rx) = mpsc::channel(256);
@@ -285,6 +288,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
     // Paced, so that the second track is loaded long before the first ends, as in a session.
@@ -343,7 +347,23 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     }
+}
+
+/// The gain, as a factor, that levels a mono file to the default target on two speakers, as
+/// far as its headroom under a 0 dB ceiling allows.
+fn levelling_of(path: &Path) -> f32 {
+    let measured = crate::audio::measure::measure(path).unwrap();
+    let known = crate::audio::track::KnownLoudness {
+        lufs: measured.lufs,
+        true_peak_dbtp: measured.true_peak_dbtp,
+    };
+    let level = crate::audio::track::LevelTarget {
+        ceiling_db: 0.0,
+        ..crate::audio::track::LevelTarget::default()
+    };
+    db_to_amp(crate::audio::track::normalisation_db(&level, known, 1, 0.0))
 }
 
 /// The second track's sample at `frame`: 0.1 rising to 0.4 over its two seconds.
@@ -381,11 +401,13 @@ fn a_restart_resumes_at_the_track_and_point_it_had_reached() {
 
     let left: Vec<f32> = recorded(&wav).into_iter().step_by(2).collect();
     let onset = left.iter().position(|&s| s != 0.0).expect("the track was played");
-    // Past the fade-in: the ramp's value there says where in the track the player is.
+    // Past the fade-in: the ramp's value there, at the track's level, says where in the track
+    // the player is.
+    let gain = levelling_of(&media.path().join("two.wav"));
     let after = RATE as usize / 5;
     let heard = left[onset + after];
-    let expected = ramp_value(RATE as usize + after);
-    let per_10_ms = ramp_value(RATE as usize / 100) - ramp_value(0);
+    let expected = ramp_value(RATE as usize + after) * gain;
+    let per_10_ms = (ramp_value(RATE as usize / 100) - ramp_value(0)) * gain;
     assert!(
         (heard - expected).abs() < per_10_ms,
         "heard {heard}, expected {expected}: not 1.2 s into the second track"
@@ -441,6 +463,7 @@ fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     // Paced, so that each skip lands while the track it skips plays.
     let output = NullOutput::new(rate, Pace::RealTime, None);
@@ -498,6 +521,7 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
     let output = WavOutput::create(&wav, rate, Pace::Unpaced).unwrap();
@@ -597,6 +621,7 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let quiet = MusicTarget {
         level_db: -30.0,
@@ -629,8 +654,12 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         loudest <= settled + 0.1,
         "{loudest} dB, above the settled {settled} dB"
     );
-    // The tone's RMS is 9 dB under its 0.5 peak; levelling may move it by a few dB.
-    assert!((-48.0..-30.0).contains(&settled), "settled at {settled} dB");
+    // The tone's RMS is 9 dB under its 0.5 peak, and it is levelled to the target.
+    let expected = amp_to_db(0.5) - 3.01 - 30.0 + amp_to_db(levelling_of(&media.path().join("tone.wav")));
+    assert!(
+        (settled - expected).abs() < 1.0,
+        "settled at {settled} dB, not {expected}"
+    );
 }
 
 #[test]
@@ -655,6 +684,7 @@ fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::RealTime, None);
@@ -696,6 +726,7 @@ fn a_tone_across_three_44k_files_plays_at_48k_as_if_resampled_at_once() {
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
         read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
     // Paced, so that each next track is loaded long before the one before ends, as in a session.

@@ -6,6 +6,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use setting::config::BrokerOverrideError;
 use setting::scene::Mark;
+use setting::time::{Millis, parse_duration};
 
 /// Steer the room during a ketamine-assisted psychotherapy session.
 ///
@@ -114,8 +115,10 @@ pub enum Command {
     /// Lengthen the current phase, e.g. `extend 10m`.
     Extend {
         /// How much longer: `5m`, `10m`, `1h15m`.
-        #[arg(value_name = "DURATION")]
-        by: String,
+        // Hyphen values, so that `-5m` is refused with the message that names the form rather
+        // than read as an unknown flag.
+        #[arg(value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_extension)]
+        by: Millis,
     },
     /// Mark the dose, a booster or the infusion start; timing after it counts from now.
     Mark {
@@ -133,12 +136,13 @@ pub enum Command {
     End,
     /// Stop the session (music fades out; lights stay).
     Stop,
-    /// Nudge the music level in dB, e.g. `volume +3` or `volume -3`.
+    /// Nudge the music level in dB, e.g. `volume +3` or `volume -3`; with no change, show the
+    /// level now.
     Volume {
         /// Signed change in dB: `+3`, `-3`, `-1.5dB`.
         // Hyphen values, not just negative numbers: `-3dB` is no number, and no flag either.
         #[arg(allow_hyphen_values = true, value_parser = parse_db, value_name = "DB")]
-        delta: f32,
+        delta: Option<f32>,
     },
     /// Nudge the lights, e.g. `light --brightness +5 --kelvin -200`.
     Light(LightArgs),
@@ -192,6 +196,13 @@ pub enum Command {
     Completions(crate::completions::CompletionsArgs),
     /// Write man pages for `setting` and each of its commands.
     Man(crate::man_pages::ManArgs),
+    /// The names the completion scripts offer (scenes, zones, lights), one a line, from the
+    /// config and its scenes directory; for the scripts, not for people.
+    #[command(name = "complete-names", hide = true)]
+    CompleteNames {
+        #[arg(value_enum)]
+        kind: crate::completions::NameKind,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +313,18 @@ fn parse_broker(text: &str) -> Result<BrokerArg, String> {
     }
 }
 
+/// How much longer a phase runs: a positive duration. Zero, negative and malformed lengths all
+/// get the one message, which names the form; the daemon would refuse zero anyway.
+fn parse_extension(text: &str) -> Result<Millis, String> {
+    match parse_duration(text) {
+        Ok(by) if by > Millis::ZERO => Ok(by),
+        _ => Err(format!(
+            "`{text}` is not a length to extend by; expected a positive duration in whole hours, \
+             minutes and seconds, largest first, such as `5m`, `10m` or `1h15m`"
+        )),
+    }
+}
+
 /// `+3`, `-3`, `-1.5`, with an optional `dB` that people type out of habit.
 fn parse_db(text: &str) -> Result<f32, String> {
     let number = text
@@ -328,19 +351,23 @@ mod tests {
         let Command::Volume { delta } = parse(&["volume", "-3"]).unwrap().command else {
             panic!()
         };
-        assert_eq!(delta, -3.0);
+        assert_eq!(delta, Some(-3.0));
         let Command::Volume { delta } = parse(&["volume", "+3dB"]).unwrap().command else {
             panic!()
         };
-        assert_eq!(delta, 3.0);
+        assert_eq!(delta, Some(3.0));
         let Command::Volume { delta } = parse(&["volume", "-3dB"]).unwrap().command else {
             panic!()
         };
-        assert_eq!(delta, -3.0);
+        assert_eq!(delta, Some(-3.0));
         let Command::Volume { delta } = parse(&["volume", "-1.5", "--json"]).unwrap().command else {
             panic!()
         };
-        assert_eq!(delta, -1.5);
+        assert_eq!(delta, Some(-1.5));
+        let Command::Volume { delta } = parse(&["volume"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(delta, None, "no change asks for the level now");
         let Command::Light(light) = parse(&["light", "--kelvin", "-200", "--brightness", "+5"])
             .unwrap()
             .command
@@ -348,6 +375,38 @@ mod tests {
             panic!()
         };
         assert_eq!((light.brightness, light.kelvin), (Some(5.0), Some(-200)));
+    }
+
+    #[test]
+    fn every_bad_extension_is_a_usage_error_with_one_message() {
+        let Command::Extend { by } = parse(&["extend", "1h15m"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(by, Millis::from_secs(75 * 60));
+        let mut messages = Vec::new();
+        for bad in ["0m", "banana", "-5m", "-5", "1.5h", ""] {
+            let err = parse(&["extend", bad]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}: {err}"
+            );
+            let said = err.to_string();
+            assert!(!said.contains("-- -5"), "{bad}: {said}");
+            assert!(
+                said.contains(&format!("`{bad}` is not a length to extend by")),
+                "{said}"
+            );
+            assert!(said.contains("such as `5m`, `10m` or `1h15m`"), "{said}");
+            let own = parse_extension(bad).unwrap_err();
+            messages.push(own.replace(&format!("`{bad}`"), "`X`"));
+        }
+        messages.dedup();
+        assert_eq!(
+            messages.len(),
+            1,
+            "one message for every bad length: {messages:#?}"
+        );
     }
 
     #[test]

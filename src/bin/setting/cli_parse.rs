@@ -21,7 +21,7 @@ pub fn parse(args: &[OsString], env: impl Fn(&OsStr) -> Option<OsString>) -> Res
     let first = read(args, &empty, false);
     let error = match first {
         Ok(cli) => return Ok(Parsed { cli, left_out: None }),
-        Err(error) => error,
+        Err(error) => typed_usage(args, error),
     };
     // Help, version and anything but an emergency get clap's answer as it is.
     if !error.use_stderr() || !is_emergency(args) {
@@ -43,6 +43,27 @@ pub fn parse(args: &[OsString], env: impl Fn(&OsStr) -> Option<OsString>) -> Res
         }
     }
     Err(error)
+}
+
+/// clap counts a value taken from the environment as given, so the usage line of its error
+/// shows `--socket <PATH> --config <FILE>` as if they were required. Read again without the
+/// variables, the same mistake gives the same complaint with the usage of what was typed: that
+/// error is used when it says the same thing. Help and version keep their variables.
+fn typed_usage(args: &[OsString], error: clap::Error) -> clap::Error {
+    if !error.use_stderr() {
+        return error;
+    }
+    let every: Vec<String> = variables().into_iter().map(|(id, _)| id).collect();
+    match read(args, &every, false) {
+        Err(typed) if typed.kind() == error.kind() && complaint(&typed) == complaint(&error) => typed,
+        _ => error,
+    }
+}
+
+/// An error's text up to its usage line.
+fn complaint(error: &clap::Error) -> String {
+    let text = error.to_string();
+    text.split("\nUsage:").next().unwrap_or_default().to_string()
 }
 
 /// The arguments read from the environment, by clap id and variable.

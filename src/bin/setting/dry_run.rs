@@ -60,6 +60,8 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         max_boost_db: config.audio.max_boost_db,
         wav: &args.wav,
         lights: &lights,
+        // The daemon's own measurements are read too, and used when the media cannot be written.
+        fallback_dir: Some(&config.daemon.state_dir),
         progress: Some(&written),
     };
     let summary = dry_run(&planned, &setup).context("dry run failed")?;
@@ -75,9 +77,20 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
             "tracks": summary.tracks,
             "light_commands": summary.light_commands,
             "failed": summary.failed,
+            "measured": summary.measured,
+            "measurements_kept_in": summary.kept.as_ref().ok().and_then(Option::as_ref),
+            "measurements_not_kept": summary.kept.as_ref().err(),
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    match &summary.kept {
+        Ok(Some(cache)) => eprintln!("measured {} files, kept in {}", summary.measured, cache.display()),
+        Ok(None) => {}
+        Err(why) => eprintln!(
+            "measured {} files, used for this run only: {why}",
+            summary.measured
+        ),
     }
     for failed in &summary.failed {
         eprintln!("setting: cannot play {failed}; passed over as the daemon would");

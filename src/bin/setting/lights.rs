@@ -19,7 +19,8 @@ use crate::failure::Failure;
 pub enum LightsCommand {
     /// Every light: zone, family, topic, availability, desired and reported state, commands.
     List,
-    /// Move a zone or one light, e.g. `lights set room 40% 2700K --fade 30s`.
+    /// Move a zone or one light, e.g. `lights set room 40% 2700K --fade 30s`, `lights set
+    /// room off`; without a colour temperature each light keeps its own.
     Set(SetArgs),
     /// A gentle pattern (dim warm, brighter cooler, off; 3 s each) on a zone or light, or on
     /// every zone.
@@ -43,14 +44,21 @@ pub struct SetArgs {
     /// A zone or a light.
     #[arg(value_name = "ZONE|LIGHT")]
     pub target: String,
-    /// Perceived brightness, `40%` or `40`; `0%` is off.
+    /// Perceived brightness, `40%` or `40`; `off` or `0%` is off.
     #[arg(value_parser = parse_percent, value_name = "BRIGHTNESS")]
     pub brightness: f32,
-    /// Colour temperature, `2700K` or `2700`.
+    /// Colour temperature, `2700K` or `2700`; left out, each light keeps its own.
     #[arg(value_parser = parse_kelvin, value_name = "KELVIN")]
-    pub kelvin: u16,
+    pub kelvin: Option<u16>,
     /// How long the change takes: `0s`, `30s`, `2m`.
-    #[arg(long, default_value = "0s", value_parser = parse_fade, value_name = "DURATION")]
+    // Hyphen values, so `-5s` is refused as a duration rather than read as an unknown flag.
+    #[arg(
+        long,
+        default_value = "0s",
+        allow_hyphen_values = true,
+        value_parser = parse_fade,
+        value_name = "DURATION"
+    )]
     pub fade: String,
 }
 
@@ -85,8 +93,8 @@ fn set(cli: &Cli, args: &SetArgs) -> anyhow::Result<ExitCode> {
         .map_err(Failure::BadInput)?;
     let op = Op::LightsSet {
         target: order.target.clone(),
-        brightness: order.look.brightness,
-        kelvin: order.look.kelvin,
+        brightness: order.brightness,
+        kelvin: order.kelvin,
         fade: Some(args.fade.clone()),
     };
     let reply: LightsSetReply = connect(cli)?.request_as(&op)?;
@@ -96,7 +104,7 @@ fn set(cli: &Cli, args: &SetArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{} heading for {} over {}; `setting lights list` shows what the lights report",
             order.target,
-            look(&order.look),
+            ordered(order.brightness, order.kelvin),
             args.fade
         );
         // A step the budget holds back is said, light by light: the technician reading a
@@ -131,6 +139,15 @@ fn test(cli: &Cli, target: Option<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a `lights set` asked for: `40 % 2700 K`, `40 % (colour temperature kept)`, or `off`.
+fn ordered(brightness: f32, kelvin: Option<u16>) -> String {
+    match kelvin {
+        Some(kelvin) => look(&Look { brightness, kelvin }),
+        None if brightness <= 0.0 => "off".into(),
+        None => format!("{brightness:.0} % (each light keeps its colour temperature)"),
+    }
+}
+
 /// `40 %`, `2700 K`, or `off`.
 pub fn look(look: &Look) -> String {
     if look.brightness <= 0.0 {
@@ -140,8 +157,10 @@ pub fn look(look: &Look) -> String {
     }
 }
 
-pub fn available(light: &LightStatus) -> &'static str {
+/// `yes`, `NO` or `?`; a simulated light that answers is `sim`, never taken for the room's.
+pub fn available(report: &LightsReport, light: &LightStatus) -> &'static str {
     match light.available {
+        Some(true) if report.simulated() => "sim",
         Some(true) => "yes",
         Some(false) => "NO",
         None => "?",
@@ -208,7 +227,7 @@ pub fn render_list(report: &LightsReport) -> String {
                 l.zone.clone(),
                 l.family.clone(),
                 l.topic.clone(),
-                available(l).to_string(),
+                available(report, l).to_string(),
                 l.desired.as_ref().map_or("-".into(), look),
                 reported(l),
                 l.commands.to_string(),
@@ -241,13 +260,16 @@ pub fn render_list(report: &LightsReport) -> String {
     out
 }
 
-/// `40%`, `40 %` or `40`: perceived brightness in percent.
+/// `40%`, `40 %` or `40`: perceived brightness in percent; `off` is 0.
 fn parse_percent(text: &str) -> Result<f32, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(0.0);
+    }
     let number = text.trim().trim_end_matches('%').trim_end();
     match number.parse::<f32>() {
         Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(p),
         _ => Err(format!(
-            "`{text}` is not a brightness; expected 0% to 100%, e.g. 40%"
+            "`{text}` is not a brightness; expected 0% to 100% (e.g. 40%), or off"
         )),
     }
 }
@@ -299,6 +321,8 @@ mod tests {
         assert_eq!(parse_percent("40%"), Ok(40.0));
         assert_eq!(parse_percent("40"), Ok(40.0));
         assert_eq!(parse_percent("0 %"), Ok(0.0));
+        assert_eq!(parse_percent("off"), Ok(0.0));
+        assert_eq!(parse_percent("OFF"), Ok(0.0));
         assert!(parse_percent("140%").is_err());
         assert!(parse_percent("bright").is_err());
         assert_eq!(parse_kelvin("2700K"), Ok(2700));
@@ -307,6 +331,29 @@ mod tests {
         assert!(parse_kelvin("warm").is_err());
         assert!(parse_fade("30s").is_ok());
         assert!(parse_fade("a while").is_err());
+    }
+
+    #[test]
+    fn off_and_a_brightness_alone_need_no_colour_temperature() {
+        use clap::Parser;
+        let set = |args: &[&str]| {
+            let cli =
+                crate::args::Cli::try_parse_from(["setting", "lights", "set"].iter().chain(args)).unwrap();
+            let crate::args::Command::Lights(LightsCommand::Set(set)) = cli.command else {
+                panic!("lights set")
+            };
+            (set.brightness, set.kelvin)
+        };
+        assert_eq!(set(&["room", "off"]), (0.0, None));
+        assert_eq!(set(&["lamp", "0%"]), (0.0, None));
+        assert_eq!(set(&["lamp", "40%"]), (40.0, None));
+        assert_eq!(set(&["room", "40%", "2700K"]), (40.0, Some(2700)));
+        assert_eq!(ordered(0.0, None), "off");
+        assert_eq!(
+            ordered(40.0, None),
+            "40 % (each light keeps its colour temperature)"
+        );
+        assert_eq!(ordered(40.0, Some(2700)), "40 % 2700 K");
     }
 
     #[test]

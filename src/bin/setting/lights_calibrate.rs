@@ -5,9 +5,10 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use setting::protocol::{LightsCalibrateReply, Op};
+use setting::protocol::{LightsCalibrateReply, LightsReport, Op};
 
 use crate::args::Cli;
+use crate::failure::Failure;
 use crate::lights::connect;
 
 /// The raw levels offered, in percent of the device's range.
@@ -39,8 +40,32 @@ fn step(level: u8, key: &Key) -> Option<u8> {
     }
 }
 
+/// Why `name` cannot be calibrated as it stands: it is a zone, and calibration finds one
+/// fixture's lowest steady level, so the technician is told which lights to name instead.
+fn a_zone_not_a_light(report: &LightsReport, name: &str) -> Option<String> {
+    if report.lights.iter().any(|l| l.name == name) {
+        return None;
+    }
+    let lights: Vec<&str> = report
+        .lights
+        .iter()
+        .filter(|l| l.zone == name)
+        .map(|l| l.name.as_str())
+        .collect();
+    let first = lights.first()?;
+    Some(format!(
+        "`{name}` is a zone; calibration finds one light's min_level, so name one of its lights \
+         and calibrate each in turn: {} (e.g. `setting lights calibrate {first}`)",
+        lights.join(", ")
+    ))
+}
+
 pub fn run(cli: &Cli, light: &str) -> anyhow::Result<ExitCode> {
     let mut client = connect(cli)?;
+    let report: LightsReport = client.request_as(&Op::Lights)?;
+    if let Some(why) = a_zone_not_a_light(&report, light) {
+        return Err(Failure::Refused(why).into());
+    }
     let mut level = *LEVELS.start();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -93,7 +118,58 @@ pub fn run(cli: &Cli, light: &str) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
+    use setting::protocol::LightStatus;
+
     use super::*;
+
+    fn report(lights: &[(&str, &str)]) -> LightsReport {
+        let lights = lights
+            .iter()
+            .map(|(name, zone)| LightStatus {
+                name: name.to_string(),
+                zone: zone.to_string(),
+                family: "zigbee2mqtt".into(),
+                topic: format!("zigbee2mqtt/{name}"),
+                available: Some(true),
+                desired: None,
+                estimated: None,
+                reported_level: None,
+                reported_kelvin: None,
+                reported_on: None,
+                commands: 0,
+            })
+            .collect();
+        LightsReport {
+            summary: String::new(),
+            connected: true,
+            lights,
+            commands_sent: 0,
+            commands_merged: 0,
+        }
+    }
+
+    #[test]
+    fn a_zone_is_answered_with_its_lights() {
+        let room = report(&[
+            ("ceiling-1", "room"),
+            ("ceiling-2", "room"),
+            ("mat-1-lamp", "mat-1"),
+        ]);
+        assert_eq!(a_zone_not_a_light(&room, "ceiling-2"), None);
+        assert_eq!(
+            a_zone_not_a_light(&room, "nothing"),
+            None,
+            "left to the daemon to refuse"
+        );
+        let why = a_zone_not_a_light(&room, "room").unwrap();
+        assert!(why.starts_with("`room` is a zone;"), "{why}");
+        assert!(
+            why.contains(": ceiling-1, ceiling-2 (e.g. `setting lights calibrate ceiling-1`)"),
+            "{why}"
+        );
+        let why = a_zone_not_a_light(&room, "mat-1").unwrap();
+        assert!(why.contains(": mat-1-lamp (e.g."), "{why}");
+    }
 
     #[test]
     fn keys_step_within_the_range() {

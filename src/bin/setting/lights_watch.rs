@@ -99,7 +99,7 @@ pub fn render(report: &LightsReport, width: Option<usize>) -> String {
                     &light.name,
                     &bar(level, columns.bar),
                     &level.map_or("-".into(), |l| format!("{:.0}%", l * 100.0)),
-                    available(light),
+                    available(report, light),
                     &light.desired.as_ref().map_or("-".into(), look),
                     &reported(light),
                     &light.commands.to_string(),

@@ -28,6 +28,7 @@ mod playlist_check;
 mod playlist_m3u;
 mod playlist_skips;
 mod progress;
+mod quiet_pipe;
 mod reload;
 mod render;
 mod report;
@@ -37,6 +38,7 @@ mod rooms;
 mod status;
 mod steer;
 mod validate;
+mod volume;
 mod watch;
 mod watch_arc;
 mod watch_layout;
@@ -72,8 +74,21 @@ fn main() -> ExitCode {
             };
         }
     };
-    match run(&cli) {
+    // An emergency's exit code says what reached the room (4, 5, 7): a closed stdout must not
+    // turn that into a success, so it keeps the usual failure.
+    let quiet = !matches!(cli.command, Command::Emergency(_));
+    if quiet {
+        quiet_pipe::install();
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli)));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(panic) if quiet && quiet_pipe::is_stdout_closed(&*panic) => return ExitCode::SUCCESS,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    match outcome {
         Ok(code) => code,
+        Err(e) if quiet && quiet_pipe::is_broken_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
             if cli.json {
                 print_json_error(failure::kind_of(&e), &error_chain(&e));
@@ -113,7 +128,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::DryRun(args) => dry_run::run(cli, args),
         Command::Lights(command) => lights::run(cli, command),
         Command::Rooms => rooms::run(cli),
+        Command::Volume { delta: None } => volume::show(cli),
         Command::Completions(args) => completions::run(args),
+        Command::CompleteNames { kind } => completions::names(cli, *kind),
         Command::Man(args) => man_pages::run(args),
         Command::Vitals(args) => clinical::run_vitals(cli, args),
         Command::Note(args) => clinical::run_note(cli, args),

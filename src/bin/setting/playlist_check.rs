@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use setting::audio::loudness_cache::unmeasured;
+use setting::audio::loudness_store::LoudnessStore;
 use setting::catalog::Catalog;
 use setting::curation::{FileCheck, PhaseCoverage, Verdict, check_files_with_progress, coverage};
 use setting::scene::Scene;
@@ -21,7 +22,8 @@ struct Report<'a> {
     playlists: Vec<String>,
     files: &'a [FileCheck],
     coverage: &'a [PhaseCoverage],
-    /// Files that play but have no loudness measurement: they would play unlevelled.
+    /// Files that play but have no loudness measurement yet: the daemon measures them before
+    /// they play.
     unmeasured: &'a [String],
 }
 
@@ -50,7 +52,9 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         .filter(|c| c.is_ok())
         .map(|c| c.path.clone())
         .collect();
-    let unmeasured = unmeasured(media, &playable);
+    // As the daemon sees them: its own measurements too, when it cannot write beside the media.
+    let known = LoudnessStore::new(media, Some(&catalog.config().daemon.state_dir)).load();
+    let unmeasured = unmeasured(media, &known, &playable);
     if cli.json {
         let report = Report {
             playlists: playlists.iter().map(|p| p.name.clone()).collect(),
@@ -67,8 +71,8 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         }
         if !unmeasured.is_empty() {
             eprintln!(
-                "{} files have no loudness measurement and would play unlevelled, at their own mastering \
-                 level; `setting playlist analyze` measures them: {}",
+                "{} files have no loudness measurement yet; the daemon measures them in the background \
+                 (or before their turn), `setting playlist analyze` measures them now: {}",
                 unmeasured.len(),
                 unmeasured.join(", ")
             );

@@ -59,14 +59,15 @@ fn print_table(report: &SkipReport) {
         .unwrap_or(5)
         .max(5);
     println!(
-        "{:<width$}  {:>5}  {:>8}  {:<24}  {:<16}  skipped by",
-        "track", "skips", "sessions", "last skipped", "playlist"
+        "{:<width$}  {:>5}  {:>9}  {:>8}  {:<24}  {:<16}  skipped by",
+        "track", "skips", "grounding", "sessions", "last skipped", "playlist"
     );
     for t in &report.tracks {
         println!(
-            "{:<width$}  {:>5}  {:>8}  {:<24}  {:<16}  {}",
+            "{:<width$}  {:>5}  {:>9}  {:>8}  {:<24}  {:<16}  {}",
             t.path,
             t.skips,
+            t.grounding,
             t.sessions,
             t.last_skipped,
             t.playlists.join(", "),

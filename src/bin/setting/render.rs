@@ -52,6 +52,8 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         target_lufs: config.audio.target_lufs,
         max_boost_db: config.audio.max_boost_db,
         ceiling_db: config.audio.ceiling_db,
+        // The daemon's own measurements are read too, and used when the media cannot be written.
+        fallback_dir: Some(config.daemon.state_dir.clone()),
     };
     // How long the render comes out is known only as it goes: a spinner, not a bar.
     let progress = Progress::audio(cli, "rendering", None, args.rate);
@@ -116,14 +118,25 @@ fn json_of(summary: &RenderSummary, wav: &Path) -> serde_json::Value {
         "frames": summary.frames,
         "seconds": summary.seconds(),
         "tracks": tracks,
+        "measured": summary.measured,
+        "measurements_kept_in": summary.kept.as_ref().ok().and_then(Option::as_ref),
+        "measurements_not_kept": summary.kept.as_ref().err(),
     })
 }
 
 fn print_summary(summary: &RenderSummary, wav: &Path) {
+    match &summary.kept {
+        Ok(Some(cache)) => eprintln!("measured {} files, kept in {}", summary.measured, cache.display()),
+        Ok(None) => {}
+        Err(why) => eprintln!(
+            "measured {} files, used for this render only: {why}",
+            summary.measured
+        ),
+    }
     for track in &summary.tracks {
         let lufs = track
             .lufs
-            .map_or("not analysed".to_string(), |l| format!("{l:.1} LUFS"));
+            .map_or("silent".to_string(), |l| format!("{l:.1} LUFS"));
         println!(
             "{:>9}  {:+6.1} dB  ({lufs})  {}",
             clock(track.frames as f64 / f64::from(summary.rate)),

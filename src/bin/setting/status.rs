@@ -144,7 +144,7 @@ fn overrides(s: &Status) -> String {
 
 /// What the scene asks for, then what the player says is heard of it: the track playing, or
 /// silence (its reason is among the warnings).
-fn music(m: &MusicTarget, offset_db: f32, heard: Option<&Heard>) -> String {
+pub fn music(m: &MusicTarget, offset_db: f32, heard: Option<&Heard>) -> String {
     let mut text = match &m.playlist {
         Some(playlist) => format!("{playlist} at {:.1} dB", m.level_db),
         None => "silence".to_string(),
@@ -176,9 +176,16 @@ fn lights_by_zone(report: &LightsReport, out: &mut String) {
     if report.lights.is_empty() {
         return;
     }
-    if !report.connected {
+    if report.simulated() {
+        let _ = writeln!(out, "LIGHTS    {}", report.summary);
+    } else if !report.connected {
         let _ = writeln!(out, "LIGHTS    not connected: {}", report.summary);
     }
+    let kind = if report.simulated() {
+        "simulated lights"
+    } else {
+        "lights"
+    };
     let mut zones: Vec<&str> = report.lights.iter().map(|l| l.zone.as_str()).collect();
     zones.sort_unstable();
     zones.dedup();
@@ -193,7 +200,7 @@ fn lights_by_zone(report: &LightsReport, out: &mut String) {
             });
         let _ = writeln!(
             out,
-            "zone      {zone}: {up} of {} lights available, {look}",
+            "zone      {zone}: {up} of {} {kind} available, {look}",
             lights.len()
         );
     }

@@ -31,9 +31,16 @@ pub fn run(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 /// The config found as every command finds it, and everything it points to.
 fn everything(cli: &Cli) -> anyhow::Result<Vec<Diagnostic>> {
     match locate::load(cli.config.as_deref()) {
-        Ok(config) => Ok(Catalog::load(&config)
-            .context(Failure::BadInput("cannot read the scenes and playlists".into()))?
-            .validate_all()),
+        Ok(config) => {
+            note_simulated(&config);
+            let unlisted = catalog::directory_problems(&config);
+            if !unlisted.is_empty() {
+                return Ok(unlisted);
+            }
+            Ok(Catalog::load(&config)
+                .context(Failure::BadInput("cannot read the scenes and playlists".into()))?
+                .validate_all())
+        }
         // A config with problems is itself a validation result, not a failure to validate.
         Err(e) => match e.chain().find_map(|c| c.downcast_ref::<ConfigError>()) {
             Some(ConfigError::Invalid(found)) => Ok(found.iter().cloned().collect()),
@@ -46,7 +53,11 @@ fn everything(cli: &Cli) -> anyhow::Result<Vec<Diagnostic>> {
 /// and playlists named with it are checked against, so that a config and its scenes can be
 /// checked together before either is installed; else the config found as usual is.
 fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
-    let configs: Vec<&PathBuf> = paths.iter().filter(|p| holds_a_config(p)).collect();
+    // The config found as usual is checked as a config even when its TOML cannot be read,
+    // so that its own problem is shown rather than a complaint that there is no config.
+    let own = config::locate_config(cli.config.as_deref()).ok();
+    let is_own = |p: &Path| own.as_deref().is_some_and(|own| same_file(p, own));
+    let configs: Vec<&PathBuf> = paths.iter().filter(|p| holds_a_config(p) || is_own(p)).collect();
     if configs.is_empty() {
         return match located(cli) {
             Ok(config) => Ok(catalog::validate_paths(&config, paths)),
@@ -65,7 +76,10 @@ fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
     for path in &configs {
         match config::load_config(path) {
             // The other configs named are checked again by `validate_paths`, as configs.
-            Ok(config) => return Ok(catalog::validate_paths(&config, paths)),
+            Ok(config) => {
+                note_simulated(&config);
+                return Ok(catalog::validate_paths(&config, paths));
+            }
             Err(ConfigError::Invalid(found)) => config_problems.extend(found),
             Err(e) => config_problems.push(Diagnostic::new(path, error_text(e))),
         }
@@ -79,6 +93,14 @@ fn named(cli: &Cli, paths: &[PathBuf]) -> anyhow::Result<Vec<Diagnostic>> {
         )
     });
     Ok(config_problems.into_iter().chain(unchecked).collect())
+}
+
+/// A valid config whose lights will be simulated says so: it is not a problem (the demo
+/// runs that way) but a room whose `[mqtt]` was forgotten must not pass unremarked.
+fn note_simulated(config: &Config) {
+    if let Some(note) = config.lights.simulated_note() {
+        eprintln!("{note}");
+    }
 }
 
 fn error_text(e: ConfigError) -> String {
@@ -99,6 +121,13 @@ fn located(cli: &Cli) -> Result<Config, String> {
         ),
         other => error_text(other),
     })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Whether a file named on the command line is a config: its keys say so, as `validate_paths`

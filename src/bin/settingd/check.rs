@@ -31,10 +31,17 @@ pub fn run(explicit: Option<&Path>) -> ExitCode {
             ));
         }
     };
+    let unlisted = setting::catalog::directory_problems(&config);
+    if !unlisted.is_empty() {
+        return report(&unlisted);
+    }
     let catalog = match Catalog::load(&config) {
         Ok(catalog) => catalog,
         Err(e) => return problem(format!("settingd: {}", setting::error_text::error_chain(&e))),
     };
+    if let Some(note) = config.lights.simulated_note() {
+        eprintln!("{note}");
+    }
     let mut found = catalog.validate_all();
     let (media, tracks) = catalog.media_problems();
     found.extend(media);

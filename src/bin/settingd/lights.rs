@@ -61,7 +61,7 @@ pub async fn lights_output(
     let count = lights.lights.len();
     if let Some(broker) = &lights.broker {
         let label = format!("{}:{}", broker.host, broker.port);
-        return match start_mqtt(config, state_dir, broker.clone(), speed, events) {
+        return match start_mqtt(config, state_dir, broker.clone(), speed, events, false) {
             Ok((output, task)) => {
                 tracing::info!("lights: broker {label}, {count} lights");
                 Lights {
@@ -112,7 +112,7 @@ pub async fn lights_output(
         .iter()
         .filter(|l| l.family == Family::Zigbee2Mqtt)
         .count();
-    match start_mqtt(config, state_dir, demo, speed, events) {
+    match start_mqtt(config, state_dir, demo, speed, events, true) {
         Ok((output, task)) => {
             tracing::info!(
                 "lights: demo — private broker on {}:{} with {simulated_count} simulated lights",
@@ -141,6 +141,7 @@ fn start_mqtt(
     broker: BrokerConfig,
     speed: f64,
     events: mpsc::Sender<DeviceEvent>,
+    simulated: bool,
 ) -> Result<(Box<dyn LightOutput>, MqttTask), String> {
     let broker_name = format!("{}:{} (its notice)", broker.host, broker.port);
     let setup = MqttSetup {
@@ -152,6 +153,9 @@ fn start_mqtt(
         notice_sink: Some(notice_sink(state_dir, broker_name)),
     };
     let (output, task) = MqttLights::start(setup, events).map_err(|e| error_chain(&e))?;
+    if simulated {
+        output.mark_simulated();
+    }
     Ok((Box::new(output), task))
 }
 

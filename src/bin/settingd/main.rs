@@ -6,7 +6,7 @@ mod lights;
 mod logging;
 mod sighup;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -136,9 +136,14 @@ fn run(args: Args) -> Result<()> {
         let listener = engine::bind_socket(&socket, mode, group.as_deref())?;
         tracing::info!(socket = %socket.display(), state_dir = %state_dir.display(), "listening");
         let shutdown = shutdown_signal()?;
-        sighup::reload_on_sighup(socket.clone())?;
+        let reloads = sighup::reloads_on_sighup()?;
         let (device_events, device_rx) = mpsc::channel(64);
-        let audio = audio_output(&config, args.audio, DeviceEvents::new(device_events.clone()))?;
+        let audio = audio_output(
+            &config,
+            args.audio,
+            &state_dir,
+            DeviceEvents::new(device_events.clone()),
+        )?;
         tracing::info!(audio = %audio.describe(), "music output");
         let lights = lights::lights_output(&config, &state_dir, speed, device_events).await;
         let options = EngineOptions {
@@ -148,7 +153,16 @@ fn run(args: Args) -> Result<()> {
             speed,
             broker_override: args.mqtt,
         };
-        let result = engine::run(options, listener, audio, lights.output, device_rx, shutdown).await;
+        let result = engine::run(
+            options,
+            listener,
+            audio,
+            lights.output,
+            device_rx,
+            reloads,
+            shutdown,
+        )
+        .await;
         lights.running.finish().await;
         // A clean exit leaves no socket behind for clients to knock on.
         let _ = std::fs::remove_file(&socket);
@@ -156,10 +170,12 @@ fn run(args: Args) -> Result<()> {
     })
 }
 
-/// The music adapter: `--audio` if given, else the config's `audio.output`.
+/// The music adapter: `--audio` if given, else the config's `audio.output`. Loudness
+/// measurements go beside the media, else into `state_dir`.
 fn audio_output(
     config: &Config,
     choice: Option<AudioChoice>,
+    state_dir: &Path,
     events: DeviceEvents,
 ) -> Result<Box<dyn AudioOutput>> {
     let spec = match choice {
@@ -168,7 +184,8 @@ fn audio_output(
         None => config.audio.output.clone(),
     };
     let catalog = Catalog::load(config).context("cannot load the playlists for the player")?;
-    let setup = PlayerSetup::from_catalog(&catalog);
+    let mut setup = PlayerSetup::from_catalog(&catalog);
+    setup.measuring.fallback_dir = Some(state_dir.to_owned());
     let options = OutputOptions {
         rate: setup.rate,
         pace: Pace::RealTime,

@@ -1,35 +1,31 @@
 //! SIGHUP: reload the config, scenes and playlists, the same way `setting reload` does.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context, Result};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
 
-/// From now on each SIGHUP asks the engine to reload through the daemon's own control socket,
-/// so that a signal and `setting reload` take one path and are checked, answered and logged
-/// alike (the engine logs every problem of a refused reload). Listening also stops SIGHUP's
-/// default action, which would kill the daemon mid-session.
-pub fn reload_on_sighup(socket: PathBuf) -> Result<()> {
+use setting::timeline::{Source, Via};
+
+/// From now on each SIGHUP asks the engine for a reload, which it checks and logs as it does
+/// `setting reload`'s, and records as the signal's (`signal (SIGHUP)`), not as a socket
+/// client's. Listening also stops SIGHUP's default action, which would kill the daemon
+/// mid-session, so this is called before anything slow.
+pub fn reloads_on_sighup() -> Result<mpsc::Receiver<Source>> {
     let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    // Signals that come while a reload is under way fold into one: a second reload of the
+    // same files would find nothing new.
+    let (reloads, asked) = mpsc::channel(1);
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading the config, scenes and playlists");
-            if let Err(e) = ask_reload(&socket).await {
-                tracing::error!(error = %e, socket = %socket.display(), "SIGHUP: cannot ask the engine to reload");
+            let source = Source {
+                via: Via::Signal,
+                who: Some("SIGHUP".into()),
+            };
+            if reloads.try_send(source).is_err() && reloads.is_closed() {
+                return;
             }
         }
     });
-    Ok(())
-}
-
-async fn ask_reload(socket: &Path) -> std::io::Result<()> {
-    let stream = UnixStream::connect(socket).await?;
-    let (reader, mut writer) = stream.into_split();
-    writer.write_all(b"{\"op\":\"reload\"}\n").await?;
-    // The answer itself is logged by the engine; waiting for it keeps reloads one at a time.
-    let mut reply = String::new();
-    BufReader::new(reader).read_line(&mut reply).await?;
-    Ok(())
+    Ok(asked)
 }

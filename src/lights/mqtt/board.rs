@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::LightConfig;
 use crate::lights::driver::{DeviceState, Report};
-use crate::protocol::{LightStatus, LightsReport};
+use crate::protocol::{LightStatus, LightsReport, SIMULATED};
 
 #[derive(Clone)]
 pub struct Board {
@@ -19,6 +19,9 @@ struct Inner {
     report: LightsReport,
     /// Why the connection is down, or the last refusal; kept for the summary line.
     trouble: Option<String>,
+    /// The demo's stand-ins on a private broker, not the room's lights: said first in the
+    /// summary, since everything else in it ("connected") would read as the real room.
+    simulated: bool,
 }
 
 impl Board {
@@ -48,6 +51,7 @@ impl Board {
                     ..LightsReport::default()
                 },
                 trouble: None,
+                simulated: false,
             })),
         };
         board.lock().refresh_summary();
@@ -65,6 +69,13 @@ impl Board {
 
     pub fn summary(&self) -> String {
         self.lock().report.summary.clone()
+    }
+
+    /// The lights are simulated (no `[mqtt]` in the config): the summary says so first.
+    pub fn simulated(&self) {
+        let mut inner = self.lock();
+        inner.simulated = true;
+        inner.refresh_summary();
     }
 
     pub fn connected(&self, connected: bool) {
@@ -132,7 +143,15 @@ impl Inner {
         } else {
             "not connected"
         };
-        let mut summary = format!("mqtt: {}, {state}, {} lights", self.broker, self.lights);
+        let mut summary = if self.simulated {
+            format!(
+                "{SIMULATED}: no [mqtt] in the config, so {} stand-ins answer on a private demo {}, {state}; \
+                 add [mqtt] to drive the room's real lights",
+                self.lights, self.broker
+            )
+        } else {
+            format!("mqtt: {}, {state}, {} lights", self.broker, self.lights)
+        };
         if let Some(trouble) = &self.trouble {
             summary.push_str("; ");
             summary.push_str(trouble);

@@ -68,6 +68,12 @@ impl MqttTask {
 }
 
 impl MqttLights {
+    /// Marks these as the demo's simulated lights, so that `status`, `lights list` and
+    /// `lights watch` say so rather than show them as the room's.
+    pub fn mark_simulated(&self) {
+        self.board.simulated();
+    }
+
     /// Starts the MQTT task on a thread of its own. Connecting happens in the background
     /// (with backoff); only a config that cannot work at all (an unreadable password or TLS
     /// file) is an error here.

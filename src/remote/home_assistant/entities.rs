@@ -104,11 +104,12 @@ pub(super) fn all(device: &Device<'_>, scenes: &[String], max_volume_boost_db: f
             fields: Some(fields(json!({
                 "state_topic": state,
                 "device_class": "duration",
-                "unit_of_measurement": "s",
-                // The document counts seconds; minutes read better on a dashboard.
-                "suggested_unit_of_measurement": "min",
+                // Whole minutes read better on a dashboard than seconds. Sent as minutes, not
+                // as seconds with a suggested unit: Home Assistant drops that key from MQTT
+                // discovery and would show seconds.
+                "unit_of_measurement": "min",
                 "suggested_display_precision": 0,
-                "value_template": session_value("value_json.session.session_seconds", "None"),
+                "value_template": session_value("value_json.session.session_seconds // 60", "None"),
             }))),
         },
         button("emergency", "Emergency", "mdi:alarm-light", "emergency"),

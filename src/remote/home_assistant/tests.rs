@@ -246,7 +246,18 @@ fn sensors_read_the_state_document() {
     let docs = parsed(&documents_for("room-a"));
     let session_time = by_object(&docs, "session_time");
     assert_eq!(session_time["device_class"], "duration");
-    assert_eq!(session_time["unit_of_measurement"], "s");
+    assert_eq!(session_time["unit_of_measurement"], "min");
+    assert!(
+        session_time.get("suggested_unit_of_measurement").is_none(),
+        "Home Assistant drops it from discovery"
+    );
+    assert_eq!(
+        session_time["value_template"],
+        "{{ value_json.session.session_seconds // 60 if value_json.session else None }}"
+    );
+    // The mode's template reads the key whether or not an emergency holds the room.
+    let idle: Value = serde_json::from_slice(&RoomState::offline("room-a").to_json()).unwrap();
+    assert_eq!(idle["emergency_without_session"], serde_json::json!([]));
     assert!(
         by_object(&docs, "phase")["value_template"]
             .as_str()

@@ -29,7 +29,7 @@ const KINDS: &[(&str, SceneKind)] = &[
 pub fn scene(doc: &mut Document<'_>, name: &str, raw: RawScene, ctx: &SceneContext<'_>) -> Option<Scene> {
     // Rules across phases only hold when every phase was read: with one missing, indices and
     // the planned timeline shift and the errors they give would mislead.
-    let complete = !doc.has_problems();
+    let complete = raw.every_phase_read;
     let title = not_empty(doc, &raw.title, "title");
     let kind = doc.one_of(&raw.kind, "kind", KINDS);
     let grounding_track = match &raw.grounding_track {

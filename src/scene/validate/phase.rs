@@ -24,9 +24,10 @@ const SETTABLE_MARKS: &[(&str, Mark)] = &[("dose", Mark::Dose), ("infusion", Mar
 
 pub fn validate(doc: &mut Document<'_>, raw: &RawPhase, ctx: &SceneContext<'_>) -> Option<Phase> {
     let id = doc.plain_name(&raw.id, "phase id");
-    let title = not_empty(doc, &raw.title, "phase title");
+    let title =
+        required(doc, raw, raw.title.as_ref(), "title").and_then(|t| not_empty(doc, t, "phase title"));
     let durations = durations(doc, raw);
-    let ends = doc.one_of(&raw.ends, "ends", ENDS);
+    let ends = required(doc, raw, raw.ends.as_ref(), "ends").and_then(|e| doc.one_of(e, "ends", ENDS));
     let sets_mark = match &raw.sets_mark {
         Some(mark) => settable_mark(doc, mark).map(Some),
         None => Some(None),
@@ -67,16 +68,34 @@ pub fn validate(doc: &mut Document<'_>, raw: &RawPhase, ctx: &SceneContext<'_>) 
     })
 }
 
+/// A key the phase must have, or an error at the phase's table naming it.
+fn required<'r>(
+    doc: &mut Document<'_>,
+    raw: &RawPhase,
+    value: Option<&'r Spanned<String>>,
+    key: &str,
+) -> Option<&'r Spanned<String>> {
+    if value.is_none() {
+        let msg = format!(
+            "phase `{}` has no `{key}`; every phase needs one",
+            raw.id.get_ref()
+        );
+        doc.error(raw.place.clone(), msg);
+    }
+    value
+}
+
 type Durations = (Millis, Option<Millis>, Option<Millis>);
 
 /// Planned, min and max, checked against each other. `None` if any is wrong.
 fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
-    let planned = doc.duration(&raw.planned);
+    let written = required(doc, raw, raw.planned.as_ref(), "planned");
+    let planned = written.and_then(|p| doc.duration(p));
     let min = raw.min.as_ref().map(|m| (m, doc.duration(m)));
     let max = raw.max.as_ref().map(|m| (m, doc.duration(m)));
     let mut ok = planned.is_some();
-    if planned == Some(Millis::ZERO) {
-        doc.error_at(&raw.planned, "planned must be longer than zero");
+    if let (Some(Millis::ZERO), Some(written)) = (planned, written) {
+        doc.error_at(written, "planned must be longer than zero");
         ok = false;
     }
     if let (Some((min_raw, Some(lo))), Some((_, Some(hi)))) = (&min, &max)
@@ -89,7 +108,7 @@ fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
         );
         doc.error_at(min_raw, msg);
         ok = false;
-    } else if let Some(p) = planned {
+    } else if let (Some(p), Some(written)) = (planned, written) {
         if let Some((_, Some(lo))) = &min
             && p < *lo
         {
@@ -98,7 +117,7 @@ fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
                 format_duration(p),
                 format_duration(*lo)
             );
-            doc.error_at(&raw.planned, msg);
+            doc.error_at(written, msg);
             ok = false;
         }
         if let Some((_, Some(hi))) = &max
@@ -109,7 +128,7 @@ fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
                 format_duration(p),
                 format_duration(*hi)
             );
-            doc.error_at(&raw.planned, msg);
+            doc.error_at(written, msg);
             ok = false;
         }
     }

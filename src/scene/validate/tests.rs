@@ -78,9 +78,9 @@ music = { level_db = -30, ramp = "20s" }
 light.mat-1 = { brightness = 5, kelvin = 2200 }
 
 [[cue]]
-at = "dose+40m"
+at = "dose+5m"
 prompt = "Blood pressure"
-repeat = { every = "15m", times = 2 }
+repeat = { every = "5m", times = 2 }
 "#;
     let zones = vec!["room".to_string(), "mat-1".to_string()];
     let playlists = vec!["arrival".to_string()];
@@ -135,7 +135,11 @@ fn unknown_keys() {
         "8:1: unknown field `colour`, expected one of `id`, `title`, `planned`, `min`, `max`, `ends`, `sets_mark`, \
          `music`, `light`, `cue`"
     );
-    assert!(one("phases = 1\n").starts_with("3:1: unknown field `phases`, expected one of `title`,"));
+    // Read as `phase`, its value does not fit: the key is left out, with no second error for it.
+    let p = problems("phases = 1\n");
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert_eq!(p[0], "the scene has no phases; expected at least one [[phase]]");
+    assert!(p[1].starts_with("3:1: unknown field `phases`, expected one of `title`,"));
     assert!(
         one(&format!(
             "{PHASE}light.room = {{ brightness = 5, kelvin = 2200, colour = \"red\" }}\n"
@@ -157,7 +161,52 @@ fn wrong_types() {
 #[test]
 fn a_missing_key_points_at_its_table() {
     let body = PHASE.replace("ends = \"timer\"\n", "");
-    assert_eq!(one(&body), "3:1: missing field `ends`");
+    assert_eq!(one(&body), "3:1: phase `a` has no `ends`; every phase needs one");
+}
+
+#[test]
+fn every_stage_reports_at_once() {
+    // Two mistyped keys, an unknown playlist and a cue after its phase: the typos are read as
+    // the keys they miss, so the later stages still check those phases.
+    let body = timeline_cue("dose+55m", "")
+        .replace("planned = \"10m\"", "planed = \"10m\"")
+        .replace("ends = \"timer\"", "endz = \"timer\"")
+        .replace(
+            "ends = \"therapist\"\n",
+            "ends = \"therapist\"\nmusic = { playlist = \"arival\", level_db = -24 }\n",
+        );
+    let p = problems(&body);
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(p[0].starts_with("9:22: unknown playlist `arival`"), "{p:#?}");
+    assert!(p[1].starts_with("13:1: unknown field `planed`") && p[1].ends_with("did you mean `planned`?"));
+    assert!(p[2].starts_with("21:1: unknown field `endz`") && p[2].ends_with("did you mean `ends`?"));
+    assert!(
+        p[3].starts_with(
+            "23:6: the cue at `dose+55m` comes at 1:10:00 on the planned timeline, after phase `peak` ends"
+        ),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn a_mistyped_mark_is_one_problem_not_one_per_cue() {
+    let body = timeline_cue("dose+5m", "").replace("sets_mark = \"dose\"", "sets_mark = \"dosee\"");
+    let p = problems(&format!("{body}[[cue]]\nat = \"dose+40m\"\nprompt = \"x\"\n"));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("15:13: unknown mark `dosee`"), "{p:#?}");
+}
+
+#[test]
+fn a_phase_missing_a_key_still_has_its_cues_checked() {
+    let body = timeline_cue("dose+55m", "").replace("title = \"P\"\n", "");
+    assert_eq!(
+        problems(&body),
+        [
+            "16:1: phase `peak` has no `title`; every phase needs one",
+            "21:6: the cue at `dose+55m` comes at 1:10:00 on the planned timeline, after phase `peak` ends at 1:05:00 \
+             (its planned 40m; it has no max)"
+        ]
+    );
 }
 
 #[test]
@@ -340,6 +389,29 @@ fn scene_level_cues_only_remind() {
     assert_eq!(
         one(&format!("{PHASE}[[cue]]\nat = \"infusion+5m\"\nprompt = \"x\"\n")),
         "9:6: the cue counts from `infusion`, but no phase sets it (sets_mark = \"infusion\")"
+    );
+}
+
+#[test]
+fn scene_level_cues_after_the_session_ends() {
+    // From dose to the end of peak: at most 15m + 40m (dosing's max, peak has none).
+    let cue = |at: &str, extra: &str| format!("{TIMELINE}[[cue]]\nat = \"{at}\"\nprompt = \"x\"\n{extra}");
+    for at in ["dose+55m", "start+1h15m", "booster+4h"] {
+        assert_eq!(problems(&cue(at, "")), Vec::<String>::new(), "{at}");
+    }
+    assert_eq!(
+        one(&cue("dose+4h", "")),
+        "22:6: the cue at `dose+4h` comes after the session ends: from `dose`, set as phase `dosing` begins, \
+         to the end of phase `peak` is at most 55m (every phase at its longest), so it would never fire"
+    );
+    assert!(one(&cue("start+1h16m", "")).starts_with(
+        "22:6: the cue at `start+1h16m` comes after the session ends: from the session's start to the end of \
+             phase `peak` is at most 1h15m"
+    ));
+    assert_eq!(
+        one(&cue("dose+40m", "repeat = { every = \"10m\", times = 3 }\n")),
+        "24:10: the last repeat of the cue at `dose+40m` comes 1h after `dose`, set as phase `dosing` begins,, \
+         after the session ends (at most 55m after it, every phase at its longest)"
     );
 }
 

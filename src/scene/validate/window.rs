@@ -32,7 +32,7 @@ impl Timing {
 /// Timing read again quietly: the problems with these values were reported by the phase's
 /// own validation, and a phase whose timing is wrong is left out of these checks.
 fn timing(p: &RawPhase) -> Option<Timing> {
-    let planned = parse_duration(p.planned.get_ref()).ok()?;
+    let planned = parse_duration(p.planned.as_ref()?.get_ref()).ok()?;
     let max = match &p.max {
         Some(m) => Some(parse_duration(m.get_ref()).ok()?),
         None => None,
@@ -58,6 +58,14 @@ fn repeat_span(cue: &RawCue) -> Millis {
 }
 
 pub fn check(doc: &mut Document<'_>, phases: &[RawPhase], scene_cues: &[RawCue]) {
+    // A mark written wrong is reported at its place; without it, where the cues counting from
+    // it fall is unknown, and errors about them would only repeat that one mistake.
+    if phases
+        .iter()
+        .any(|p| p.sets_mark.is_some() && mark_set_by(p).is_none())
+    {
+        return;
+    }
     let marks: Vec<Option<Mark>> = phases.iter().map(mark_set_by).collect();
     let timings: Vec<Option<Timing>> = phases.iter().map(timing).collect();
     let mut starts = Vec::with_capacity(phases.len());
@@ -126,8 +134,59 @@ pub fn check(doc: &mut Document<'_>, phases: &[RawPhase], scene_cues: &[RawCue])
                     format!("the cue counts from `{mark}`, but no phase sets it (sets_mark = \"{mark}\")");
                 doc.error_at(&cue.at, msg);
             }
+            Anchor::Session => {
+                before_the_end(doc, cue, at.offset, phases, &timings, 0, "the session's start");
+            }
+            Anchor::Mark(mark) if mark != Mark::Booster => {
+                let j = marks
+                    .iter()
+                    .position(|m| *m == Some(mark))
+                    .expect("matched above");
+                let from = format!("`{mark}`, set as phase `{}` begins,", phases[j].id.get_ref());
+                before_the_end(doc, cue, at.offset, phases, &timings, j, &from);
+            }
+            // A booster's time is the therapist's call, and a phase anchor is refused at scene
+            // level by the cue's own validation.
             _ => {}
         }
+    }
+}
+
+/// A scene-level cue `offset` after the entry of phase `from` must come before the session
+/// can have ended, with every phase from there at its longest: else it would never fire.
+fn before_the_end(
+    doc: &mut Document<'_>,
+    cue: &RawCue,
+    offset: Millis,
+    phases: &[RawPhase],
+    timings: &[Option<Timing>],
+    from: usize,
+    anchor: &str,
+) {
+    let Some(longest) = timings[from..]
+        .iter()
+        .try_fold(Millis::ZERO, |sum, t| t.map(|t| sum + t.limit()))
+    else {
+        return;
+    };
+    let last_phase = phases.last().map_or("", |p| p.id.get_ref().as_str());
+    let written = cue.at.get_ref().trim();
+    let last = offset + repeat_span(cue);
+    if offset > longest {
+        let msg = format!(
+            "the cue at `{written}` comes after the session ends: from {anchor} to the end of phase \
+             `{last_phase}` is at most {} (every phase at its longest), so it would never fire",
+            format_duration(longest)
+        );
+        doc.error_at(&cue.at, msg);
+    } else if let Some(repeat) = cue.repeat.as_ref().filter(|_| last > longest) {
+        let msg = format!(
+            "the last repeat of the cue at `{written}` comes {} after {anchor}, after the session ends \
+             (at most {} after it, every phase at its longest)",
+            format_duration(last),
+            format_duration(longest)
+        );
+        doc.error_at(repeat, msg);
     }
 }
 

@@ -4,7 +4,7 @@
 use super::fixture::*;
 use crate::scene::Mark;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, CommandError, OverrideKind, Request, Target};
+use crate::timeline::{Action, Command, CommandError, EventKind, OverrideKind, Request, Target};
 
 fn to_peak(run: &mut Run) {
     run.cmd(m(1), Command::Mark { mark: Mark::Dose });
@@ -207,6 +207,47 @@ fn a_grounding_skip_names_the_scenes_track_and_is_refused_without_one() {
             to: Some("grounding/breath.flac".into()),
         }]
     );
+}
+
+#[test]
+fn a_track_skipped_twice_in_one_play_is_flagged_once_and_upgraded_to_grounding() {
+    let mut scene = sublingual();
+    scene.grounding_track = Some("grounding/breath.flac".into());
+    let mut run = Run::start(scene, policy(&["room"]));
+    let started = |path: &str| crate::timeline::DeviceEvent::TrackStarted {
+        playlist: "arrival".into(),
+        path: path.into(),
+    };
+    let flags = |actions: &[Action]| -> Vec<(Option<String>, bool)> {
+        events(actions)
+            .into_iter()
+            .filter_map(|e| match e {
+                EventKind::TrackSkipped { path, grounding, .. } => Some((path, grounding)),
+                _ => None,
+            })
+            .collect()
+    };
+    run.run_until(m(1));
+    run.tl.device(m(1), started("arrival/01.flac"));
+    let first = run.cmd(m(2), Command::Skip { grounding: false });
+    assert_eq!(flags(&first), [(Some("arrival/01.flac".into()), false)]);
+    // During the cross-fade, before the next track has started: the same play.
+    let upgrade = run.cmd(m(2), Command::Skip { grounding: true });
+    assert_eq!(flags(&upgrade), [(Some("arrival/01.flac".into()), true)]);
+    assert!(
+        upgrade
+            .iter()
+            .any(|a| matches!(a, Action::Skip { to: Some(_), .. })),
+        "the grounding track still plays: {upgrade:?}"
+    );
+    for grounding in [false, true] {
+        let again = run.cmd(m(2), Command::Skip { grounding });
+        assert_eq!(flags(&again), [], "flagged already");
+    }
+    // The next track is a new play.
+    run.tl.device(m(3), started("arrival/02.ogg"));
+    let next = run.cmd(m(4), Command::Skip { grounding: false });
+    assert_eq!(flags(&next), [(Some("arrival/02.ogg".into()), false)]);
 }
 
 #[test]

@@ -93,7 +93,7 @@ pub struct Builder {
     envs: Vec<(String, String)>,
     /// Runs the daemon as this uid and gid, as its own user would run it installed.
     user: Option<(u32, u32)>,
-    /// Where the music goes: `null` unless a test records it (`wav:PATH`).
+    /// `--audio`: `null` unless a test records what is heard.
     audio: String,
 }
 
@@ -277,7 +277,8 @@ impl Daemon {
             .arg("--log-level")
             .arg("debug")
             // The real player, but never through the speakers of whoever runs the tests.
-            .args(["--audio", self.builder.audio.as_str()])
+            .arg("--audio")
+            .arg(&self.builder.audio)
             .args(&self.builder.extra_args)
             .envs(self.builder.envs.clone())
             .stdin(Stdio::null())

@@ -1,0 +1,208 @@
+//! The background measurer: one thread, at the lowest CPU priority, that keeps the loudness
+//! cache up to date with the media directory, so that tracks are measured long before their
+//! turn. It looks the directory over at start-up, when the playlists are reloaded, and every
+//! [`POLL`] for files added or changed (by size and modification time), and measures one file
+//! at a time: those the playlists name first, then every other audio file under the media root
+//! (a scene's grounding track, a file about to go into a playlist).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::time::{Duration, Instant};
+
+use crate::audio::loudness_cache::FileIdentity;
+use crate::audio::loudness_store::LoudnessStore;
+use crate::audio::measure::measure_into;
+use crate::error_text::error_chain;
+
+/// How often the media directory is looked over for new or changed files: a stat of each file,
+/// a few milliseconds for a large library.
+pub const POLL: Duration = Duration::from_secs(5);
+
+/// During a long look-over (a whole library measured for the first time), measurements are
+/// written at least this often, not once a file: the cache of a large library is megabytes.
+const SAVE_EVERY: Duration = Duration::from_secs(30);
+
+/// The files looked at beyond those the playlists name: the formats the decoder reads.
+const AUDIO_EXTENSIONS: &[&str] = &["flac", "mp3", "ogg", "oga", "wav", "wave"];
+
+/// Deeper directories than this under the media root are not looked into.
+const MAX_DEPTH: usize = 16;
+
+/// The thread's name, as `top -H` and /proc show it.
+pub const THREAD_NAME: &str = "audio-measure";
+
+/// The measurer's handle: dropping it stops the thread after the file it is measuring.
+pub struct Measurer {
+    /// The files the playlists name, to measure first.
+    preferred: Sender<Vec<String>>,
+}
+
+impl Measurer {
+    /// Starts measuring into `store`, `first` (paths relative to the media root) first,
+    /// looking the media over every `poll`.
+    pub fn spawn(store: Arc<LoudnessStore>, first: Vec<String>, poll: Duration) -> std::io::Result<Measurer> {
+        let (preferred, inbox) = channel();
+        std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || run(&store, first, &inbox, poll))?;
+        Ok(Measurer { preferred })
+    }
+
+    /// The playlists changed: `first` is measured first from now on, and the media is looked
+    /// over at once.
+    pub fn prefer(&self, first: Vec<String>) {
+        // A measurer that has stopped has said why in the log.
+        let _ = self.preferred.send(first);
+    }
+}
+
+fn run(store: &LoudnessStore, mut first: Vec<String>, inbox: &Receiver<Vec<String>>, poll: Duration) {
+    lower_priority();
+    // Files that could not be measured, as they were then: tried again once they change.
+    let mut failed: HashMap<String, FileIdentity> = HashMap::new();
+    loop {
+        let todo = look_over(store, &first, &failed);
+        let mut stop = false;
+        if !todo.is_empty() {
+            tracing::info!(files = todo.len(), "measuring loudness in the background");
+            let (mut measured, mut last_save) = (0usize, Instant::now());
+            for (rel, identity) in &todo {
+                match inbox.try_recv() {
+                    Ok(newer) => first = newer,
+                    Err(TryRecvError::Empty) => {}
+                    Err(TryRecvError::Disconnected) => {
+                        stop = true;
+                        break;
+                    }
+                }
+                // The loader, or a curator's `playlist analyze`, may have measured it since.
+                if store.load().get(rel, *identity).is_some() {
+                    continue;
+                }
+                match measure_into(store, rel) {
+                    Ok(loudness) => {
+                        measured += 1;
+                        tracing::debug!(path = rel, lufs = ?loudness.lufs, "loudness measured");
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = rel, "cannot measure the loudness: {}", error_chain(&e));
+                        failed.insert(rel.clone(), *identity);
+                    }
+                }
+                if last_save.elapsed() >= SAVE_EVERY {
+                    save(store);
+                    last_save = Instant::now();
+                }
+            }
+            save(store);
+            tracing::info!(measured, "loudness measured in the background");
+        }
+        if stop {
+            return;
+        }
+        match inbox.recv_timeout(poll) {
+            Ok(newer) => first = newer,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+fn save(store: &LoudnessStore) {
+    if let Err(e) = store.save() {
+        tracing::warn!("{}", error_chain(&e));
+    }
+}
+
+/// The files to measure, in order: the regular files of `first`, then every audio file under
+/// the media root, that are neither measured as they are now nor failed as they are now.
+fn look_over(
+    store: &LoudnessStore,
+    first: &[String],
+    failed: &HashMap<String, FileIdentity>,
+) -> Vec<(String, FileIdentity)> {
+    let root = store.media_root();
+    let cache = store.load();
+    let mut seen = HashSet::new();
+    let mut todo = Vec::new();
+    let mut found = Vec::new();
+    walk(root, "", 0, &mut found);
+    for rel in first.iter().chain(&found) {
+        if !seen.insert(rel.as_str()) {
+            continue;
+        }
+        let path = root.join(rel);
+        // Only regular files: a FIFO or a device is never opened.
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(identity) = FileIdentity::of(&path) else {
+            continue;
+        };
+        if cache.get(rel, identity).is_none() && failed.get(rel) != Some(&identity) {
+            todo.push((rel.clone(), identity));
+        }
+    }
+    todo
+}
+
+/// Collects the audio files under `dir` (`rel` under the media root), sorted, as paths
+/// relative to the root with `/` between parts. Hidden entries (the caches among them) are
+/// passed over, and links to directories are not followed, so no loop can form.
+fn walk(dir: &Path, rel: &str, depth: usize, found: &mut Vec<String>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&entry.path(), &path, depth + 1, found);
+        } else if Path::new(&name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// Puts the calling thread at the lowest CPU priority (nice 19), so that measuring takes only
+/// time nothing else wants: the audio threads, the engine and the lights always go first.
+fn lower_priority() {
+    // SAFETY: gettid(2) takes nothing and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    // SAFETY: setpriority(2) only reads its arguments. On Linux each thread has its own nice
+    // value, and PRIO_PROCESS with a thread's id sets that thread's alone.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) };
+    if rc != 0 {
+        tracing::debug!(
+            "cannot lower the measurer's priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+#[cfg(test)]
+#[path = "measurer_tests.rs"]
+mod tests;
