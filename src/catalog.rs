@@ -45,6 +45,8 @@ pub struct Catalog {
     scenes: BTreeMap<String, PathBuf>,
     /// Every playlist file's stem, valid or not: what scenes may name.
     playlist_files: Vec<String>,
+    /// Each playlist file by its stem.
+    playlist_paths: BTreeMap<String, PathBuf>,
     /// The playlists that loaded.
     playlists: BTreeMap<String, Playlist>,
     /// Why the others did not.
@@ -84,6 +86,7 @@ impl Catalog {
             config: config.clone(),
             scenes,
             playlist_files,
+            playlist_paths,
             playlists,
             problems,
         })
@@ -147,6 +150,32 @@ impl Catalog {
 
     /// Every problem in the scenes and playlists. The config itself is valid: a `Catalog`
     /// is only built from a loaded one.
+    /// Every problem with the media the loaded playlists name (missing, not a regular file,
+    /// unreadable), at each track's line in its playlist file, and how many tracks were looked at.
+    pub fn media_problems(&self) -> (Vec<Diagnostic>, usize) {
+        let config = self.config();
+        let mut found = Vec::new();
+        let mut tracks = 0;
+        for (name, playlist) in &self.playlists {
+            let Some(path) = self.playlist_paths.get(name) else {
+                continue;
+            };
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    tracks += playlist.tracks.len();
+                    found.extend(crate::playlist::media_problems(
+                        path,
+                        &text,
+                        &config.paths.media,
+                        config.audio.read_timeout,
+                    ));
+                }
+                Err(e) => found.push(Diagnostic::new(path, format!("cannot read: {e}"))),
+            }
+        }
+        (found, tracks)
+    }
+
     pub fn validate_all(&self) -> Vec<Diagnostic> {
         let mut all = self.problems.clone();
         for (name, path) in &self.scenes {

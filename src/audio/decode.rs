@@ -5,7 +5,9 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::read_watch::{ReadWatch, WatchedFile};
 use crate::safe_file::{self, FileKind, SafeFileError};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{self, CODEC_TYPE_NULL, DecoderOptions};
@@ -117,7 +119,13 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
-        let mut probed = probe(path)?;
+        Decoder::open_watched(path, &ReadWatch::new())
+    }
+
+    /// Opens `path` with its every read (and the open itself) seen by `watch`, so that whoever
+    /// waits for this decoder can tell a read that has hung.
+    pub fn open_watched(path: &Path, watch: &Arc<ReadWatch>) -> Result<Self, DecodeError> {
+        let mut probed = probe(path, watch)?;
         // ID3 tags sit before the container and come with the probe; Vorbis comments with it.
         let replaygain_db = probed
             .metadata
@@ -306,29 +314,33 @@ impl Decoder {
 }
 
 /// Opens a file's container without decoding any audio.
-fn probe(path: &Path) -> Result<ProbeResult, DecodeError> {
+fn probe(path: &Path, watch: &Arc<ReadWatch>) -> Result<ProbeResult, DecodeError> {
     // Regular files only, opened without blocking: a FIFO or a device in a playlist is refused
-    // at once rather than left to hang the loader or `playlist check` (see safe_file).
-    let file = safe_file::open_media(path).map_err(|error| match error {
-        SafeFileError::NotRegular { kind, .. } => DecodeError::NotRegular {
-            path: path.to_owned(),
-            kind,
-        },
-        SafeFileError::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => {
-            DecodeError::Missing {
+    // at once rather than left to hang the loader or `playlist check` (see safe_file). Looking
+    // at a file on a hung share can itself hang, so the open counts as a read.
+    let file = watch
+        .reading(|| safe_file::open_media(path))
+        .map_err(|error| match error {
+            SafeFileError::NotRegular { kind, .. } => DecodeError::NotRegular {
                 path: path.to_owned(),
-                source,
+                kind,
+            },
+            SafeFileError::Open { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                DecodeError::Missing {
+                    path: path.to_owned(),
+                    source,
+                }
             }
-        }
-        other => DecodeError::Unreadable {
-            path: path.to_owned(),
-            source: io::Error::other(other.problem()),
-        },
-    })?;
+            other => DecodeError::Unreadable {
+                path: path.to_owned(),
+                source: io::Error::other(other.problem()),
+            },
+        })?;
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
+    let file = WatchedFile::new(file, watch.clone());
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
     // Without gapless trimming MP3 and Vorbis carry encoder delay and padding: a gap at every
     // join of a continuous album.
@@ -367,7 +379,7 @@ pub fn replaygain_tag(path: &Path) -> Option<f64> {
 /// The length the container's header announces, without decoding: quick, and good enough for
 /// an M3U's `#EXTINF`, but only a full decode knows whether the file really is that long.
 pub fn header_seconds(path: &Path) -> Option<f64> {
-    let probed = probe(path).ok()?;
+    let probed = probe(path, &ReadWatch::new()).ok()?;
     let params = &probed.format.default_track()?.codec_params;
     Some(params.n_frames? as f64 / f64::from(params.sample_rate?))
 }

@@ -354,7 +354,7 @@ impl Driver<'_> {
                     self.after_failure = false;
                     self.summary.tracks.push(name);
                 }
-                Err(LoadError::Decode(_) | LoadError::Prepare(_) | LoadError::NotReady { .. }) => {
+                Err(_) => {
                     self.failures_in_a_row += 1;
                     self.after_failure = true;
                     self.summary.failed.push(name);

@@ -167,6 +167,11 @@ impl FeedWriter {
 
     /// [`FeedWriter::finish`] for a track whose last `tail` frames follow its last sample.
     pub fn finish_with_tail(&mut self, end: u64, tail: u64, cut: bool) {
+        // A track cut from outside (its reads hung) keeps the end it was cut at, should its
+        // read come back after all.
+        if self.shared.cut.load(Ordering::Acquire) {
+            return;
+        }
         // Before the end: a reader that sees the end sees the tail it comes with.
         self.shared.tail.store(tail.min(end), Ordering::Release);
         self.shared.end.store(end, Ordering::Release);
@@ -178,6 +183,14 @@ impl FeedWriter {
 
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// A handle that can end this track where it stands from another thread, while this writer
+    /// is stuck in a read that may never return.
+    pub fn cutter(&self) -> FeedCutter {
+        FeedCutter {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Frames published and not yet handed back by the reader.
@@ -193,6 +206,24 @@ impl FeedWriter {
     /// The most this feed can ever buffer, in frames: its whole pool.
     pub fn bound(&self) -> u64 {
         (self.pool * CHUNK_FRAMES) as u64
+    }
+}
+
+/// Ends a track at the frames published so far, as if its file stopped there: the mixer plays
+/// up to that point and crossfades away from it, and the writer, should it ever come back,
+/// stops.
+pub struct FeedCutter {
+    shared: Arc<Shared>,
+}
+
+impl FeedCutter {
+    /// Cuts the track after its last published frame; returns where, in frames.
+    pub fn cut_here(&self) -> u64 {
+        let written = self.shared.written.load(Ordering::Acquire);
+        self.shared.end.store(written, Ordering::Release);
+        self.shared.cut.store(true, Ordering::Release);
+        self.shared.closed.store(true, Ordering::Release);
+        written
     }
 }
 

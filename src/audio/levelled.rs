@@ -5,10 +5,12 @@
 //! render sounds exactly as the room will.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::decode::{DecodeError, Decoder};
 use super::feed::primed_feed;
+use super::read_watch::{Hung, ReadWatch};
 use super::stream::{StreamError, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack, normalisation_db};
 use crate::audio::loudness_cache::{LoudnessCache, known_loudness};
@@ -81,6 +83,25 @@ pub enum LoadError {
     /// does not return (a hung network share) is left behind, never waited for.
     #[error("{path}: not ready after {} s (a read that does not return?); skipped", after.as_secs_f64())]
     NotReady { path: String, after: Duration },
+    /// One read, opening it or filling its read-ahead, did not come back in time.
+    #[error("{path}")]
+    Hung {
+        path: String,
+        #[source]
+        source: Hung,
+    },
+    /// It played, then a read did not come back: it ends where its data stopped.
+    #[error("{path}: ends {} s in, where its data stopped, crossfading into the next", format_seconds(*at))]
+    HungMidTrack {
+        path: String,
+        at: Duration,
+        #[source]
+        source: Hung,
+    },
+}
+
+fn format_seconds(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
 }
 
 impl From<StreamError> for LoadError {
@@ -108,7 +129,18 @@ pub fn open_levelled(
     levelling: &Levelling<'_>,
     opening: Opening,
 ) -> Result<Levelled, LoadError> {
-    let decoder = Decoder::open(&track.file(levelling.media_root))?;
+    open_levelled_watched(track, (id, rate), levelling, opening, &ReadWatch::new())
+}
+
+/// [`open_levelled`], with every read of the file, then and while it streams, seen by `watch`.
+pub fn open_levelled_watched(
+    track: &playlist::Track,
+    (id, rate): (u64, u32),
+    levelling: &Levelling<'_>,
+    opening: Opening,
+    watch: &Arc<ReadWatch>,
+) -> Result<Levelled, LoadError> {
+    let decoder = Decoder::open_watched(&track.file(levelling.media_root), watch)?;
     let info = decoder.info().clone();
     let known = known_loudness(levelling.media_root, &track.path, levelling.cache);
     let lufs = known.lufs;

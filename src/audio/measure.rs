@@ -2,6 +2,7 @@
 //! every track, for the curators' analysis, the renders and the daemon alike.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ebur128::{EbuR128, Mode};
 
@@ -9,6 +10,7 @@ use super::decode::{DecodeError, Decoder};
 use super::loudness_cache::{FileIdentity, Loudness, is_measured};
 use super::loudness_store::{Kept, LoudnessStore, StoreError};
 use super::parallel::map_parallel;
+use super::read_watch::ReadWatch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoudnessError {
@@ -27,7 +29,12 @@ pub enum LoudnessError {
 /// Decodes the whole file through a meter, one packet at a time. A truncated or corrupt file is
 /// an error: its measurement would describe only part of the music.
 pub fn measure(path: &Path) -> Result<Loudness, LoudnessError> {
-    let mut decoder = Decoder::open(path)?;
+    measure_watched(path, &ReadWatch::new())
+}
+
+/// [`measure`], with every read seen by `watch`.
+pub fn measure_watched(path: &Path, watch: &Arc<ReadWatch>) -> Result<Loudness, LoudnessError> {
+    let mut decoder = Decoder::open_watched(path, watch)?;
     let info = decoder.info().clone();
     let mut meter = EbuR128::new(
         u32::from(info.channels),
@@ -60,12 +67,23 @@ pub fn measure(path: &Path) -> Result<Loudness, LoudnessError> {
 /// Measures `rel` (under `store`'s media root) and records it in `store`, as the file was
 /// before it was read: a file replaced meanwhile no longer matches, and is measured again.
 pub fn measure_into(store: &LoudnessStore, rel: &str) -> Result<Loudness, LoudnessError> {
+    measure_into_watched(store, rel, &ReadWatch::new())
+}
+
+/// [`measure_into`], with every read seen by `watch`.
+pub fn measure_into_watched(
+    store: &LoudnessStore,
+    rel: &str,
+    watch: &Arc<ReadWatch>,
+) -> Result<Loudness, LoudnessError> {
     let path = store.media_root().join(rel);
-    let identity = FileIdentity::of(&path).map_err(|source| LoudnessError::Stat {
-        path: path.clone(),
-        source,
-    })?;
-    let loudness = measure(&path)?;
+    let identity = watch
+        .reading(|| FileIdentity::of(&path))
+        .map_err(|source| LoudnessError::Stat {
+            path: path.clone(),
+            source,
+        })?;
+    let loudness = measure_watched(&path, watch)?;
     store.record(rel, identity, loudness.clone());
     Ok(loudness)
 }

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod dry_run;
 pub mod feed;
 pub mod gain;
+pub mod heard;
 pub mod levelled;
 pub mod limiter;
 mod logging;
@@ -20,6 +21,7 @@ pub mod mixer;
 pub mod output;
 pub mod parallel;
 pub mod player;
+pub mod read_watch;
 pub mod render;
 pub mod resample;
 pub mod stream;
@@ -47,6 +49,12 @@ pub trait AudioOutput: Send {
 
     /// One line for `status`: what this output is and where it plays.
     fn describe(&self) -> String;
+
+    /// What the room really hears, for an adapter that knows: the track sounding, or why
+    /// nothing does while music is asked for.
+    fn heard(&self) -> Option<heard::Heard> {
+        None
+    }
 
     /// The playlists as the curators left them (checked before they get here): the next
     /// track is taken from them, while the one playing plays on.

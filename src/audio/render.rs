@@ -269,13 +269,15 @@ fn load_error(path: &str, error: LoadError) -> RenderError {
         LoadError::Decode(source) => RenderError::Decode { path, source },
         LoadError::Prepare(source) => RenderError::Prepare { path, source },
         // Rendering opens inline, with no deadline; kept for completeness.
-        error @ LoadError::NotReady { .. } => RenderError::Decode {
-            source: crate::audio::decode::DecodeError::Unreadable {
-                path: path.clone().into(),
-                source: std::io::Error::other(error.to_string()),
-            },
-            path,
-        },
+        error @ (LoadError::NotReady { .. } | LoadError::Hung { .. } | LoadError::HungMidTrack { .. }) => {
+            RenderError::Decode {
+                source: crate::audio::decode::DecodeError::Unreadable {
+                    path: path.clone().into(),
+                    source: std::io::Error::other(error.to_string()),
+                },
+                path,
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! [`TrackStream::step`] to move it on; the same steps give the same samples either way.
 
 use super::decode::{DecodeError, Decoder};
-use super::feed::{CHUNK_FRAMES, FeedWriter};
+use super::feed::{CHUNK_FRAMES, FeedCutter, FeedWriter};
 use super::resample::{Converter, Layout, PrepareError};
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +155,11 @@ impl TrackStream {
                 done => return Ok(done),
             }
         }
+    }
+
+    /// Ends the track where it stands from another thread (see [`FeedCutter`]).
+    pub fn cutter(&self) -> FeedCutter {
+        self.writer.cutter()
     }
 
     /// The most frames its feed can ever hold.

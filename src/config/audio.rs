@@ -1,11 +1,14 @@
-//! The `[audio]` section: which output the music goes to, the hard ceiling and the rate.
+//! The `[audio]` section: which output the music goes to, the hard ceiling, the rate, the
+//! levelling, and how long a read of a media file may hang.
 
 use std::path::Path;
 
 use super::OutputSpec;
 use super::model::AudioConfig;
 use super::raw::RawAudio;
+use crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
 use crate::diagnostic::Document;
+use crate::time::Millis;
 
 /// The loudness every track is levelled to when nothing else is configured: EBU R 128's
 /// programme level. Quiet, sustained music sits well there with room below the ceiling, so
@@ -21,6 +24,9 @@ pub const DEFAULT_CEILING_DB: f32 = -1.0;
 pub const DEFAULT_MAX_BOOST_DB: f64 = 20.0;
 /// Past 40 dB a "track" is a recording's noise floor, not music.
 const MAX_BOOST_RANGE: std::ops::RangeInclusive<f64> = 0.0..=40.0;
+/// A read that takes longer than a minute is not coming back; one under a second is still a
+/// sleeping disk spinning up.
+const READ_TIMEOUT_RANGE: std::ops::RangeInclusive<Millis> = Millis(1_000)..=Millis(60_000);
 const DEFAULT_RATE: u32 = 48_000;
 /// Quieter than -40 LUFS most tracks would need more than the levelling's largest boost;
 /// louder than -10 leaves no headroom under the ceiling for the scenes' levels to matter.
@@ -56,11 +62,29 @@ pub fn audio(doc: &mut Document<'_>, raw: &RawAudio, base: &Path) -> Option<Audi
         Some(b) => doc.in_range(b, "max_boost_db", MAX_BOOST_RANGE, " dB"),
         None => Some(DEFAULT_MAX_BOOST_DB),
     };
+    let read_timeout = match &raw.read_timeout {
+        Some(t) => doc.duration(t).and_then(|d| {
+            if READ_TIMEOUT_RANGE.contains(&d) {
+                Some(d.to_duration())
+            } else {
+                doc.error_at(
+                    t,
+                    format!(
+                        "read_timeout of {} is out of range; expected 1s to 60s",
+                        t.get_ref()
+                    ),
+                );
+                None
+            }
+        }),
+        None => Some(DEFAULT_READ_TIMEOUT),
+    };
     Some(AudioConfig {
         output: output?,
         ceiling_db: ceiling_db?,
         rate: rate?,
         target_lufs: target_lufs?,
         max_boost_db: max_boost_db?,
+        read_timeout: read_timeout?,
     })
 }

@@ -1,6 +1,7 @@
 //! The validated daemon config.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::LightsConfig;
 use super::OutputSpec;
@@ -93,6 +94,10 @@ pub struct AudioConfig {
     /// How far levelling may lift a quiet track, in dB (its true peak's headroom under the
     /// ceiling limits it too).
     pub max_boost_db: f64,
+    /// How long one read of a media file may hang before the file is given up: the track is
+    /// skipped (or, part-way through, cut where its data stopped), and `playlist check` and
+    /// `analyze` name it and go on.
+    pub read_timeout: Duration,
 }
 
 /// The `[remote]` section, validated.

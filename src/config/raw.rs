@@ -118,6 +118,7 @@ pub struct RawAudio {
     pub rate: Option<Spanned<i64>>,
     pub target_lufs: Option<Spanned<f64>>,
     pub max_boost_db: Option<Spanned<f64>>,
+    pub read_timeout: Option<Spanned<String>>,
 }
 
 /// `[remote]`: steering the room over the clinic's broker, and Home Assistant discovery.

@@ -162,6 +162,7 @@ fn audio_defaults_to_the_default_device_at_48k_under_minus_one_db() {
     assert_eq!(c.audio.rate, 48_000);
     assert_eq!(c.audio.ceiling_db, -1.0);
     assert_eq!(c.audio.max_boost_db, 20.0);
+    assert_eq!(c.audio.read_timeout, std::time::Duration::from_secs(10));
     assert_eq!(c.audio.target_lufs, -23.0, "EBU R 128's programme level");
     let quieter = parse(&format!("{ROOM}[audio]\ntarget_lufs = -27\n")).unwrap();
     assert_eq!(quieter.audio.target_lufs, -27.0);
@@ -202,6 +203,12 @@ fn audio_rejects_a_bad_output_a_positive_ceiling_and_a_strange_rate() {
         one(&format!("{ROOM}[audio]\nmax_boost_db = 50\n")),
         "8:16: max_boost_db 50 is out of range; expected 0 to 40 dB"
     );
+    assert_eq!(
+        one(&format!("{ROOM}[audio]\nread_timeout = \"500ms\"\n")),
+        "8:16: read_timeout of 500ms is out of range; expected 1s to 60s"
+    );
+    let patient = parse(&format!("{ROOM}[audio]\nread_timeout = \"30s\"\n")).unwrap();
+    assert_eq!(patient.audio.read_timeout, std::time::Duration::from_secs(30));
     assert!(one(&format!("{ROOM}[audio]\nvolume = 3\n")).contains("volume"));
 }
 

@@ -2,13 +2,15 @@
 //! the cache when the file has not changed since.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::audio::decode::replaygain_tag;
+use crate::audio::decode::Decoder;
 use crate::audio::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
-use crate::audio::measure::measure;
+use crate::audio::measure::measure_watched;
 use crate::audio::parallel::map_parallel;
+use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, run_watched};
 use crate::error_text::error_chain;
 
 #[derive(Clone, Debug, Serialize)]
@@ -48,14 +50,16 @@ impl Analysis {
 /// Measures each file (paths relative to `media_root`, without duplicates) that the cache
 /// does not already hold as it is now, then saves the cache.
 pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheError> {
-    analyze_with_progress(media_root, files, &|| {})
+    analyze_with_progress(media_root, files, DEFAULT_READ_TIMEOUT, &|| {})
 }
 
 /// [`analyze`], calling `file_done` as each file is measured or found in the cache, from
-/// whichever thread did it, so a command line can show how far it is.
+/// whichever thread did it, so a command line can show how far it is. A file one of whose
+/// reads hangs for `read_timeout` is not measured, and the others go on.
 pub fn analyze_with_progress(
     media_root: &Path,
     files: &[String],
+    read_timeout: Duration,
     file_done: &(dyn Fn() + Sync),
 ) -> Result<Analysis, CacheError> {
     let mut cache = LoudnessCache::load(media_root)?;
@@ -70,7 +74,7 @@ pub fn analyze_with_progress(
     let results = map_parallel(&jobs, |(rel, _, cached)| {
         let result = match cached {
             Some(l) => (true, Ok(l.clone())),
-            None => (false, measure(&media_root.join(rel)).map_err(|e| error_chain(&e))),
+            None => (false, measure_within(media_root.join(rel), read_timeout)),
         };
         file_done();
         result
@@ -90,8 +94,8 @@ pub fn analyze_with_progress(
                     error: None,
                 }
             }
-            Err(error) => AnalyzedFile {
-                replaygain_db: replaygain_tag(&media_root.join(&rel)),
+            Err((error, replaygain_db)) => AnalyzedFile {
+                replaygain_db,
                 path: rel,
                 cached: false,
                 loudness: None,
@@ -105,4 +109,19 @@ pub fn analyze_with_progress(
         cache_file: LoudnessCache::path(media_root),
         files: out,
     })
+}
+
+/// Measures one file on a thread of its own, given up if one of its reads hangs for
+/// `read_timeout`. A file that cannot be measured comes back with why, and its ReplayGain tag
+/// if it has one.
+fn measure_within(path: PathBuf, read_timeout: Duration) -> Result<Loudness, (String, Option<f64>)> {
+    let measured = run_watched(read_timeout, move |watch| {
+        measure_watched(&path, watch).map_err(|e| {
+            let tag = Decoder::open_watched(&path, watch)
+                .ok()
+                .and_then(|d| d.replaygain_db());
+            (error_chain(&e), tag)
+        })
+    });
+    measured.unwrap_or_else(|hung| Err((hung.to_string(), None)))
 }

@@ -2,11 +2,14 @@
 //! cannot be played.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::audio::decode::{DecodeError, Decoder};
 use crate::audio::parallel::map_parallel;
+use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, ReadWatch, run_watched};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,35 +59,59 @@ impl FileCheck {
 
 /// Decodes each file (relative to `media_root`) on every core.
 pub fn check_files(media_root: &Path, files: &[String]) -> Vec<FileCheck> {
-    check_files_with_progress(media_root, files, &|| {})
+    check_files_with_progress(media_root, files, DEFAULT_READ_TIMEOUT, &|| {})
 }
 
 /// [`check_files`], calling `file_done` as each file is decoded, from whichever thread did it.
+/// A file one of whose reads hangs for `read_timeout` is reported as unreadable, and the
+/// check goes on.
 pub fn check_files_with_progress(
     media_root: &Path,
     files: &[String],
+    read_timeout: Duration,
     file_done: &(dyn Fn() + Sync),
 ) -> Vec<FileCheck> {
     map_parallel(files, |rel| {
-        let check = check_file(media_root, rel);
+        let check = check_file_within(media_root, rel, read_timeout);
         file_done();
         check
     })
 }
 
+/// [`check_file`] on a thread of its own, given up if one of its reads hangs for `read_timeout`.
+pub fn check_file_within(media_root: &Path, rel: &str, read_timeout: Duration) -> FileCheck {
+    let (root, name) = (media_root.to_path_buf(), rel.to_string());
+    run_watched(read_timeout, move |watch| check_file_watched(&root, &name, watch)).unwrap_or_else(|hung| {
+        let mut check = FileCheck::new(rel);
+        check.status = FileStatus::Unreadable;
+        check.reason = Some(format!("unreadable: {hung}"));
+        check
+    })
+}
+
 pub fn check_file(media_root: &Path, rel: &str) -> FileCheck {
-    let mut check = FileCheck {
-        path: rel.to_string(),
-        status: FileStatus::Ok,
-        format: None,
-        sample_rate: None,
-        channels: None,
-        frames: None,
-        seconds: None,
-        reason: None,
-        note: None,
-    };
-    let mut decoder = match Decoder::open(&media_root.join(rel)) {
+    check_file_watched(media_root, rel, &ReadWatch::new())
+}
+
+impl FileCheck {
+    fn new(rel: &str) -> FileCheck {
+        FileCheck {
+            path: rel.to_string(),
+            status: FileStatus::Ok,
+            format: None,
+            sample_rate: None,
+            channels: None,
+            frames: None,
+            seconds: None,
+            reason: None,
+            note: None,
+        }
+    }
+}
+
+fn check_file_watched(media_root: &Path, rel: &str, watch: &Arc<ReadWatch>) -> FileCheck {
+    let mut check = FileCheck::new(rel);
+    let mut decoder = match Decoder::open_watched(&media_root.join(rel), watch) {
         Ok(decoder) => decoder,
         Err(e) => {
             fail(&mut check, &e);

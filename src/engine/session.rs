@@ -476,7 +476,14 @@ impl Engine {
     }
 
     pub fn daemon_info(&self) -> DaemonInfo {
+        let heard = self.audio.heard();
+        // Music asked for and none heard is as urgent as any device down: said with the others.
+        let silent = heard
+            .as_ref()
+            .and_then(|h| h.silent.as_ref())
+            .map(|why| format!("the music is silent: {why}"));
         DaemonInfo {
+            heard,
             version: env!("CARGO_PKG_VERSION").into(),
             room: self.options.config.room.name.clone(),
             speed: self.options.speed,
@@ -487,6 +494,7 @@ impl Engine {
             warnings: self
                 .journal_warning()
                 .into_iter()
+                .chain(silent)
                 .chain(self.warnings.list())
                 .collect(),
             emergency_without_session: self

@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use super::clinical::RecordedReply;
 use super::lights::{LightsCalibrateReply, LightsSetReply, LightsTestReply};
 use super::lights_report::LightsReport;
+use crate::audio::heard::Heard;
 use crate::timeline::Status;
 
 use super::log_entry::LogEntry;
@@ -193,6 +194,10 @@ pub struct DaemonInfo {
     pub socket: String,
     pub state_dir: String,
     pub audio: String,
+    /// What the room really hears of the music; left out by daemons older than it, and for
+    /// music that goes nowhere but the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heard: Option<Heard>,
     pub lights: String,
     /// Standing problems the therapist should know about (a damaged state file set aside,
     /// persistence failing, an adapter down).

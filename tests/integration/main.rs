@@ -28,6 +28,7 @@ mod session_end;
 mod settingd_check;
 mod shipped_files;
 mod skips;
+mod stalls;
 mod state_files;
 mod support;
 mod validate_all_at_once;

@@ -2,19 +2,23 @@
 //! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
 //! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
 //! a file and only ever copies ready frames, and no read that hangs holds back any other track.
-//! A track asked for as the gapless follower of the one loaded just before it is resampled on
-//! that one's run, so the join has no transient.
+//! A watcher cuts a track whose read has hung part-way through where its data stopped, and
+//! reports it, so the mixer crossfades away from it at the end of what it has rather than run
+//! dry. A track asked for as the gapless follower of the one loaded just before it is resampled
+//! on that one's run, so the join has no transient.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::audio::feed::FeedCutter;
 pub use crate::audio::levelled::LoadError;
-use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled};
+use crate::audio::levelled::{Levelling, Opening, RunSoFar, open_levelled_watched};
 use crate::audio::loudness_cache::{LoudnessCache, is_measured, known_lufs};
 use crate::audio::loudness_store::LoudnessStore;
-use crate::audio::measure::measure_into;
+use crate::audio::measure::measure_into_watched;
+use crate::audio::read_watch::{GivenUp, Hung, ReadWatch, run_watched_for};
 use crate::audio::stream::{Step, TrackStream};
 use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
@@ -89,25 +93,39 @@ pub struct Loader {
 /// A track handed to the player and still being read.
 struct Open {
     id: u64,
+    path: String,
     stream: TrackStream,
+    /// Sees the stream's reads, while its decoder lives.
+    reads: Weak<ReadWatch>,
+}
+
+/// How the loader reads: the output's rate, how tracks are levelled, how long a read may hang,
+/// and how long a streaming thread rests when its read-ahead is full.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    pub rate: u32,
+    pub level: LevelTarget,
+    pub read_timeout: Duration,
+    pub idle: Duration,
 }
 
 impl Loader {
-    /// `idle` is how long it rests when every read-ahead is full and nothing is asked for.
-    pub fn spawn(
-        rate: u32,
-        store: Arc<LoudnessStore>,
-        level: LevelTarget,
-        idle: Duration,
-    ) -> std::io::Result<Loader> {
+    /// `store` holds the media's loudness measurements, and where they are kept.
+    pub fn spawn(store: Arc<LoudnessStore>, reading: Reading) -> std::io::Result<Loader> {
         let (requests, inbox) = channel::<LoadRequest>();
         let (outbox, results) = channel();
+        let (register, registered) = channel();
         let generation = Arc::new(AtomicU64::new(0));
         let current = generation.clone();
-        // Detached: it ends when the player drops its request sender.
+        let cuts = outbox.clone();
+        // Detached, both: the loader ends when the player drops its request sender, and the
+        // watcher when the loader has ended and every stream it watched is done.
+        std::thread::Builder::new()
+            .name("audio-watch".into())
+            .spawn(move || watch_streams(&registered, &cuts, reading))?;
         std::thread::Builder::new()
             .name("audio-loader".into())
-            .spawn(move || run(&inbox, &outbox, &current, (rate, level), &store, idle))?;
+            .spawn(move || run(&inbox, &outbox, &register, &current, reading, &store))?;
         Ok(Loader {
             requests,
             results,
@@ -119,10 +137,10 @@ impl Loader {
 fn run(
     inbox: &Receiver<LoadRequest>,
     outbox: &Sender<Loaded>,
+    register: &Sender<Streaming>,
     current: &AtomicU64,
-    (rate, level): (u32, LevelTarget),
+    reading: Reading,
     store: &Arc<LoudnessStore>,
-    idle: Duration,
 ) {
     // One request at a time, so tracks come back in the order asked for.
     let mut run: Option<RunSoFar> = None;
@@ -131,14 +149,82 @@ fn run(
             continue;
         }
         let after = run.take().filter(|run| request.follows == Some(run.id));
-        let (loaded, stream, carried) = load_within(request, (rate, level), after, store, LOAD_DEADLINE);
+        let (loaded, stream, carried) = load_within(request, reading, after, store, LOAD_DEADLINE);
         run = carried;
         if outbox.send(loaded).is_err() {
             return;
         }
         if let Some(open) = stream {
-            keep_full(open, outbox.clone(), idle);
+            let watched = Streaming {
+                id: open.id,
+                path: open.path.clone(),
+                reads: open.reads.clone(),
+                cutter: open.stream.cutter(),
+                rate: reading.rate,
+            };
+            // A watcher gone leaves the track unwatched; it still plays.
+            let _ = register.send(watched);
+            keep_full(open, outbox.clone(), reading.idle);
         }
+    }
+}
+
+/// A streaming track as its watcher sees it.
+struct Streaming {
+    id: u64,
+    path: String,
+    reads: Weak<ReadWatch>,
+    cutter: FeedCutter,
+    rate: u32,
+}
+
+/// Cuts each streaming track one of whose reads has hung for the read timeout where its data
+/// stopped, and reports it. The mixer then plays what was read and crossfades into the next
+/// track, which its own thread has kept full, instead of meeting an underrun.
+fn watch_streams(registered: &Receiver<Streaming>, outbox: &Sender<Loaded>, reading: Reading) {
+    let period = (reading.read_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut streams: Vec<Streaming> = Vec::new();
+    let mut loader_gone = false;
+    loop {
+        if loader_gone {
+            if streams.is_empty() {
+                return;
+            }
+            std::thread::sleep(period);
+        } else {
+            match registered.recv_timeout(period) {
+                Ok(stream) => streams.push(stream),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => loader_gone = true,
+            }
+        }
+        streams.retain(|stream| {
+            // Its decoder is gone: the track was read to the end or let go.
+            let Some(reads) = stream.reads.upgrade() else {
+                return false;
+            };
+            if reads.hung_for() < reading.read_timeout {
+                return true;
+            }
+            let frames = stream.cutter.cut_here();
+            let at = Duration::from_secs_f64(frames as f64 / f64::from(stream.rate.max(1)));
+            tracing::warn!(
+                id = stream.id,
+                path = stream.path,
+                ?at,
+                "a read hung part-way through the track"
+            );
+            let error = LoadError::HungMidTrack {
+                path: stream.path.clone(),
+                at,
+                source: Hung {
+                    after: reading.read_timeout,
+                },
+            };
+            // The player gone, nobody needs to hear of it.
+            let _ = outbox.send(Loaded::Cut { id: stream.id, error });
+            false
+        });
     }
 }
 
@@ -174,73 +260,62 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
     }
 }
 
-/// [`load`] on a thread of its own, given up after `deadline`: the track then counts as bad,
-/// and the thread, stuck in a read, is left behind (never joined), so it can hold back no
-/// other track. Should it come back later, what it opened is dropped unused.
+/// [`load`] on a thread of its own, given up when one of its reads has hung for the read
+/// timeout or the whole load has taken `deadline`: the track then counts as bad, and the thread,
+/// stuck in a read, is left behind (never joined), so it can hold back no other track. Should
+/// it come back later, what it opened is dropped unused.
 fn load_within(
     request: LoadRequest,
-    params: (u32, LevelTarget),
+    reading: Reading,
     after: Option<RunSoFar>,
     store: &Arc<LoudnessStore>,
     deadline: Duration,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
     let (id, generation, path) = (request.id, request.generation, request.track.path.clone());
     let store = store.clone();
-    match within_deadline(deadline, move || {
-        load(request, params, after, &store, MEASURE_BUDGET)
-    }) {
-        Some(done) => done,
-        None => {
-            let error = LoadError::NotReady {
-                path,
-                after: deadline,
-            };
-            let failed = Loaded::Failed {
-                generation,
-                id,
-                error,
-            };
-            (failed, None, None)
-        }
-    }
-}
-
-/// Runs `job` on a new thread and waits for it at most `deadline`; `None` if it did not finish
-/// in time (or no thread could be started).
-fn within_deadline<T: Send + 'static>(
-    deadline: Duration,
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    let (done, result) = sync_channel(1);
-    std::thread::Builder::new()
-        .name("audio-open".into())
-        .spawn(move || {
-            // The loader may have stopped waiting: then nobody wants the result.
-            let _ = done.send(job());
-        })
-        .ok()?;
-    result.recv_timeout(deadline).ok()
+    let job = move |watch: &Arc<ReadWatch>| load(request, reading, after, &store, MEASURE_BUDGET, watch);
+    let error = match run_watched_for(reading.read_timeout, Some(deadline), job) {
+        Ok(done) => return done,
+        Err(GivenUp::Hung(source)) => LoadError::Hung { path, source },
+        Err(GivenUp::Slow { after }) => LoadError::NotReady { path, after },
+    };
+    let failed = Loaded::Failed {
+        generation,
+        id,
+        error,
+    };
+    (failed, None, None)
 }
 
 /// Measures `rel` if `cache` knows its loudness neither from a measurement nor from a
 /// ReplayGain tag, waiting at most `budget`; whether it is known now. The measuring runs on a
-/// thread of its own: one that takes longer goes on after the wait, and is kept for the track's
-/// next turn.
-fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, budget: Duration) -> bool {
-    if is_measured(store.media_root(), rel, cache) || known_lufs(store.media_root(), rel, cache).is_some() {
+/// thread of its own with its reads watched: one that takes longer goes on after the wait, and
+/// is kept for the track's next turn; one whose read hangs for `read_timeout` is given up (its
+/// track will not open either, and is reported as it fails to).
+fn measure_ahead(
+    store: &Arc<LoudnessStore>,
+    cache: &LoudnessCache,
+    rel: &str,
+    budget: Duration,
+    watch: &ReadWatch,
+    read_timeout: Duration,
+) -> bool {
+    // The file's status and tags are reads too: on a hung share they never return.
+    let root = store.media_root();
+    if watch.reading(|| is_measured(root, rel, cache) || known_lufs(root, rel, cache).is_some()) {
         return true;
     }
     let started = Instant::now();
     let (measuring, path) = (store.clone(), rel.to_string());
-    let measured = within_deadline(budget, move || {
-        let measured = measure_into(&measuring, &path);
+    let measured = run_watched_for(read_timeout, Some(budget), move |watch| {
+        let measured = measure_into_watched(&measuring, &path, watch);
         if let Err(e) = measuring.save() {
             tracing::warn!(path, "{}", crate::error_text::error_chain(&e));
         }
         measured
     });
     match measured {
-        Some(Ok(loudness)) => {
+        Ok(Ok(loudness)) => {
             tracing::info!(
                 path = rel,
                 lufs = ?loudness.lufs,
@@ -250,7 +325,7 @@ fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, b
             true
         }
         // It will not open either, and is reported as it fails to.
-        Some(Err(e)) => {
+        Ok(Err(e)) => {
             tracing::debug!(
                 path = rel,
                 "cannot measure: {}",
@@ -258,7 +333,11 @@ fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, b
             );
             false
         }
-        None => false,
+        Err(GivenUp::Hung(hung)) => {
+            tracing::debug!(path = rel, "cannot measure: {hung}");
+            false
+        }
+        Err(GivenUp::Slow { .. }) => false,
     }
 }
 
@@ -268,11 +347,13 @@ fn measure_ahead(store: &Arc<LoudnessStore>, cache: &LoudnessCache, rel: &str, b
 /// carries on.
 fn load(
     request: LoadRequest,
-    (rate, level): (u32, LevelTarget),
+    reading: Reading,
     after: Option<RunSoFar>,
     store: &Arc<LoudnessStore>,
     budget: Duration,
+    watch: &Arc<ReadWatch>,
 ) -> (Loaded, Option<Open>, Option<RunSoFar>) {
+    let Reading { rate, level, .. } = reading;
     let LoadRequest {
         id,
         generation,
@@ -281,11 +362,11 @@ fn load(
         follows: _,
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
-    let mut cache = store.load();
-    let known = measure_ahead(store, &cache, &track.path, budget);
-    if !is_measured(store.media_root(), &track.path, &cache) {
+    let mut cache = watch.reading(|| store.load());
+    let known = measure_ahead(store, &cache, &track.path, budget, watch, reading.read_timeout);
+    if !watch.reading(|| is_measured(store.media_root(), &track.path, &cache)) {
         // Measured just now, or since the wait ended.
-        cache = store.load();
+        cache = watch.reading(|| store.load());
     }
     let levelling = Levelling {
         media_root: store.media_root(),
@@ -297,7 +378,7 @@ fn load(
         after,
         ..Opening::default()
     };
-    match open_levelled(&track, id, rate, &levelling, opening) {
+    match open_levelled_watched(&track, (id, rate), &levelling, opening, watch) {
         Ok(levelled) if !start_at.is_zero() && levelled.track.feed.end() == Some(0) => {
             (Loaded::Passed { generation, id }, None, None)
         }
@@ -312,7 +393,9 @@ fn load(
             }
             let open = Open {
                 id,
+                path: track.path.clone(),
                 stream: levelled.stream,
+                reads: Arc::downgrade(watch),
             };
             let ready = Loaded::Ready {
                 generation,
@@ -334,50 +417,75 @@ fn load(
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
     use std::time::Instant;
 
     use super::*;
     use crate::audio::test_media::mkfifo;
 
-    /// A read that never returns (a FIFO whose writer never writes, as a hung share behaves) is
-    /// given up at the deadline, and the caller goes on.
+    /// A streaming track whose read hangs (here a read made to wait on a channel, at the same
+    /// boundary a file's reads are watched at) is cut where its data stopped once the read
+    /// timeout passes, and reported; one that keeps reading is left alone.
     #[test]
-    fn a_read_that_hangs_is_abandoned_at_the_deadline() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("hung.flac");
-        mkfifo(&fifo);
-        let reader_path = fifo.clone();
-        let job = move || {
-            // A plain blocking open and read, as a read on a hung mount blocks.
-            let mut file = std::fs::File::open(&reader_path).unwrap();
-            let mut byte = [0u8; 1];
-            file.read(&mut byte)
+    fn a_stream_whose_read_hangs_is_cut_where_its_data_stopped_and_reported() {
+        let reading = Reading {
+            rate: 1_000,
+            level: level(),
+            read_timeout: Duration::from_millis(200),
+            idle: UNPACED_IDLE_POLL,
         };
-        // The writer opens and never writes, and stays open past the deadline.
-        let writer_path = fifo.clone();
-        let writer = std::thread::spawn(move || {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&writer_path)
-                .unwrap();
-            std::thread::sleep(Duration::from_secs(3));
-            drop(file);
-        });
+        let (mut writer, reader) = crate::audio::feed::feed(10_000);
+        assert_eq!(writer.write(&[0.25; 2 * 1_500]), 1_500);
+        let hung = ReadWatch::new();
+        let healthy = ReadWatch::new();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let in_read = hung.clone();
+        let stuck = std::thread::spawn(move || in_read.reading(|| held.recv()));
+        let (register, registered) = channel();
+        let (outbox, results) = channel();
+        let streaming = |id, reads: &Arc<ReadWatch>, cutter| Streaming {
+            id,
+            path: format!("track{id}.flac"),
+            reads: Arc::downgrade(reads),
+            cutter,
+            rate: 1_000,
+        };
+        let (other_writer, other_reader) = crate::audio::feed::feed(10_000);
+        register.send(streaming(1, &hung, writer.cutter())).unwrap();
+        register
+            .send(streaming(2, &healthy, other_writer.cutter()))
+            .unwrap();
+        drop(register);
+        let watcher = std::thread::spawn(move || watch_streams(&registered, &outbox, reading));
         let started = Instant::now();
-        let outcome = within_deadline(Duration::from_millis(300), job);
+        let cut = results.recv_timeout(Duration::from_secs(5)).expect("a cut");
         let took = started.elapsed();
-        assert!(outcome.is_none(), "the read should still hang: {outcome:?}");
         assert!(
-            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            took >= Duration::from_millis(150) && took < Duration::from_secs(2),
             "{took:?}"
         );
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn a_job_that_finishes_in_time_gives_its_result() {
-        assert_eq!(within_deadline(Duration::from_secs(5), || 42), Some(42));
+        match cut {
+            Loaded::Cut { id: 1, error } => {
+                let text = crate::error_text::error_chain(&error);
+                assert!(
+                    text.starts_with("track1.flac: ends 1.5 s in, where its data stopped")
+                        && text.contains("a read hung for 0.2 s"),
+                    "{text}"
+                );
+            }
+            other => panic!("expected track 1 cut, got {other:?}"),
+        }
+        assert_eq!((reader.end(), reader.is_cut()), (Some(1_500), true));
+        assert!(writer.is_closed(), "its writer stops, should the read come back");
+        assert_eq!((other_reader.end(), other_reader.is_cut()), (None, false));
+        // The read comes back after all: the track keeps the end it was cut at.
+        release.send(()).unwrap();
+        stuck.join().unwrap().unwrap();
+        writer.finish(9_000, false);
+        assert_eq!(reader.end(), Some(1_500));
+        // Once every stream it watched is done, with the loader gone, the watcher ends.
+        drop((hung, healthy));
+        watcher.join().unwrap();
+        assert!(results.try_recv().is_err(), "only the hung track was reported");
     }
 
     fn level() -> LevelTarget {
@@ -401,8 +509,14 @@ mod tests {
             follows: None,
         };
         let started = Instant::now();
+        let reading = Reading {
+            rate: 48_000,
+            level: level(),
+            read_timeout: Duration::from_secs(10),
+            idle: UNPACED_IDLE_POLL,
+        };
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, stream, _) = load_within(request, (48_000, level()), None, &store, LOAD_DEADLINE);
+        let (loaded, stream, _) = load_within(request, reading, None, &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
         match loaded {
@@ -427,6 +541,15 @@ mod tests {
         }
     }
 
+    fn reading() -> Reading {
+        Reading {
+            rate: 48_000,
+            level: level(),
+            read_timeout: Duration::from_secs(10),
+            idle: UNPACED_IDLE_POLL,
+        }
+    }
+
     fn gain_of(loaded: Loaded) -> f32 {
         match loaded {
             Loaded::Ready { track, .. } => track.gain_db,
@@ -441,7 +564,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let request = tone_request(dir.path(), 1);
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, MEASURE_BUDGET);
+        let (loaded, _stream, _) = load(
+            request,
+            reading(),
+            None,
+            &store,
+            MEASURE_BUDGET,
+            &ReadWatch::new(),
+        );
         let measured = crate::audio::measure::measure(&dir.path().join("tone.wav")).unwrap();
         // Mono on two speakers plays 3 dB louder than it measures.
         let expected = level().target_lufs - measured.lufs.unwrap() - 3.0103;
@@ -462,7 +592,14 @@ mod tests {
         // Long enough that its measuring cannot finish between the wait's end and the opening.
         let request = tone_request(dir.path(), 600);
         let store = Arc::new(LoudnessStore::new(dir.path(), None));
-        let (loaded, _stream, _) = load(request, (48_000, level()), None, &store, Duration::ZERO);
+        let (loaded, _stream, _) = load(
+            request,
+            reading(),
+            None,
+            &store,
+            Duration::ZERO,
+            &ReadWatch::new(),
+        );
         let safe = level().target_lufs - crate::audio::track::LOUDEST_UNMEASURED_LUFS;
         assert_eq!(f64::from(gain_of(loaded)), safe);
         let started = Instant::now();

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use super::AudioOutput;
 use super::gain::SILENCE_DB;
+use super::heard::Heard;
 use super::loudness_store::LoudnessStore;
 use super::mixer::{Join, Mixer, MixerConfig};
 use super::output::{DeviceEvents, Output, Pace};
@@ -58,6 +59,8 @@ pub struct PlayerSetup {
     pub max_boost_db: f64,
     /// The output's pace. Unpaced (tests), the mixer waits for the loader instead of racing it.
     pub pace: Pace,
+    /// How long one read of a track may hang before the track is skipped, or cut part-way.
+    pub read_timeout: Duration,
     pub measuring: Measuring,
 }
 
@@ -93,6 +96,7 @@ impl PlayerSetup {
             target_lufs: config.audio.target_lufs,
             max_boost_db: config.audio.max_boost_db,
             pace: Pace::RealTime,
+            read_timeout: config.audio.read_timeout,
             measuring: Measuring {
                 fallback_dir: None,
                 poll: Some(MEASURE_POLL),
@@ -114,6 +118,7 @@ pub enum PlayerError {
 pub struct Player {
     commands: Sender<Command>,
     status: Arc<Mutex<String>>,
+    heard: Arc<Mutex<Heard>>,
     thread: Option<JoinHandle<()>>,
     store: Arc<LoudnessStore>,
     measurer: Option<Measurer>,
@@ -130,7 +135,6 @@ impl Player {
             Pace::RealTime => loader::IDLE_POLL,
             Pace::Unpaced => loader::UNPACED_IDLE_POLL,
         };
-        let level = setup.level();
         let store = Arc::new(LoudnessStore::new(
             &setup.media_root,
             setup.measuring.fallback_dir.as_deref(),
@@ -146,15 +150,21 @@ impl Player {
             ),
             None => None,
         };
-        let loader = loader::Loader::spawn(setup.rate, store.clone(), level, idle).map_err(|source| {
-            PlayerError::Thread {
-                what: "audio loader",
-                source,
-            }
+        let reading = loader::Reading {
+            rate: setup.rate,
+            level: setup.level(),
+            read_timeout: setup.read_timeout,
+            idle,
+        };
+        let loader = loader::Loader::spawn(store.clone(), reading).map_err(|source| PlayerError::Thread {
+            what: "audio loader",
+            source,
         })?;
         let mixer = Mixer::new(&mixer_config(setup.rate, setup.ceiling_db));
         let status = Arc::new(Mutex::new(output.describe()));
+        let heard = Arc::new(Mutex::new(Heard::default()));
         let worker = Worker {
+            heard: heard.clone(),
             mixer,
             output,
             playlists: setup.playlists,
@@ -175,6 +185,7 @@ impl Player {
         Ok(Player {
             commands,
             status,
+            heard,
             thread: Some(thread),
             store,
             measurer,
@@ -209,6 +220,10 @@ impl AudioOutput for Player {
             Ok(status) => status.clone(),
             Err(_) => "audio player stopped".into(),
         }
+    }
+
+    fn heard(&self) -> Option<Heard> {
+        self.heard.lock().ok().map(|heard| heard.clone())
     }
 }
 

@@ -32,6 +32,7 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
         ..PlayerSetup::from_catalog(&catalog)
     }
@@ -156,6 +157,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let (tx, mut rx) = mpsc::channel(256);
@@ -204,6 +206,7 @@ fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
@@ -284,6 +287,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
@@ -342,6 +346,7 @@ fn resume_setup(media: &Path) -> PlayerSetup {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     }
 }
@@ -457,6 +462,7 @@ fn a_grounding_skip_plays_its_track_once_then_the_playlist_goes_on() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     // Paced, so that each skip lands while the track it skips plays.
@@ -514,6 +520,7 @@ fn a_file_cut_short_mid_play_is_reported_and_the_next_track_comes_in_without_sil
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::Unpaced,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");
@@ -577,6 +584,7 @@ fn a_restart_into_a_muted_session_is_silent_while_its_track_loads_and_fades_in()
     let (started, left) = record_paced(
         PlayerSetup {
             pace: Pace::RealTime,
+            read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
             ..resume_setup(media.path())
         },
         &muted,
@@ -612,6 +620,7 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let quiet = MusicTarget {
@@ -674,6 +683,7 @@ fn playlists_taken_on_mid_play_go_on_after_the_tracks_on_their_way() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let (tx, mut rx) = mpsc::channel(256);
@@ -715,6 +725,7 @@ fn a_tone_across_three_44k_files_plays_at_48k_as_if_resampled_at_once() {
         target_lufs: DEFAULT_TARGET_LUFS,
         max_boost_db: DEFAULT_MAX_BOOST_DB,
         pace: Pace::RealTime,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
         measuring: Measuring::default(),
     };
     let wav = media.path().join("out.wav");

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::cursor::{Cursor, Upcoming};
 use super::loader::{LoadError, LoadRequest, Loaded, Loader};
+use crate::audio::heard::Heard;
 use crate::audio::mixer::{Join, Mixer, MixerEvent};
 use crate::audio::output::{DeviceEvents, NullOutput, Output, Pace};
 use crate::audio::track::PreparedTrack;
@@ -49,6 +50,24 @@ struct Slot {
     playlist: String,
     path: String,
     crossfade_after: Option<Millis>,
+    /// When the loader was asked for it, and whether it has come back ready.
+    asked_at: Instant,
+    loaded: bool,
+    /// Its failure is already in the log: an underrun after its cut is no news.
+    reported: bool,
+}
+
+impl Slot {
+    fn new(playlist: String, path: String, crossfade_after: Option<Millis>) -> Slot {
+        Slot {
+            playlist,
+            path,
+            crossfade_after,
+            asked_at: Instant::now(),
+            loaded: false,
+            reported: false,
+        }
+    }
 }
 
 pub struct Worker {
@@ -57,6 +76,8 @@ pub struct Worker {
     pub playlists: BTreeMap<String, Playlist>,
     pub events: DeviceEvents,
     pub status: Arc<Mutex<String>>,
+    /// What the room hears, for `status`.
+    pub heard: Arc<Mutex<Heard>>,
     pub loader: Loader,
     pub state: PlayState,
     /// The output is unpaced: the mixer waits for the loader rather than outrun it.
@@ -85,6 +106,12 @@ pub struct PlayState {
     last_fade_ends_at: u64,
     /// The grounding track being loaded, and the crossfade to play it in with.
     grounding: Option<(u64, Duration)>,
+    /// Why the last track failed, if none has started since: why the music may be silent.
+    silence_cause: Option<String>,
+    /// The last track that failed or was cut short, and when.
+    last_failure: Option<(String, Instant)>,
+    /// When [`Worker::heard`] was last brought up to date.
+    heard_at: Option<Instant>,
     /// The last track asked for from the playlist, if the next joins it with no crossfade.
     gapless_after: Option<u64>,
 }
@@ -157,6 +184,7 @@ impl Worker {
             let rate = self.mixer.rate();
             self.output = Box::new(NullOutput::new(rate, Pace::RealTime, Some(reason)));
         }
+        self.update_heard();
         let description = self.output.describe();
         if let Ok(mut status) = self.status.lock()
             && *status != description
@@ -217,14 +245,7 @@ impl Worker {
             .as_ref()
             .and_then(|t| t.playlist.clone())
             .unwrap_or_default();
-        state.slots.insert(
-            id,
-            Slot {
-                playlist,
-                path,
-                crossfade_after: None,
-            },
-        );
+        state.slots.insert(id, Slot::new(playlist, path, None));
         if self.loader.requests.send(request).is_err() {
             self.mixer.skip(crossfade);
             self.note_fade(crossfade);
@@ -322,14 +343,9 @@ impl Worker {
                 follows: state.gapless_after.take(),
             };
             state.gapless_after = track.crossfade.is_none().then_some(id);
-            state.slots.insert(
-                id,
-                Slot {
-                    playlist,
-                    path: track.path.clone(),
-                    crossfade_after: track.crossfade,
-                },
-            );
+            state
+                .slots
+                .insert(id, Slot::new(playlist, track.path.clone(), track.crossfade));
             if self.loader.requests.send(request).is_err() {
                 self.events.send(DeviceEvent::Error {
                     message: "the audio loader stopped; no further tracks can load".into(),
@@ -349,6 +365,9 @@ impl Worker {
                 if generation == state.generation && grounding == Some(track.id) =>
             {
                 let (_, crossfade) = state.grounding.take().expect("matched");
+                if let Some(slot) = state.slots.get_mut(&track.id) {
+                    slot.loaded = true;
+                }
                 self.mixer.skip_to(track, crossfade);
                 self.note_fade(crossfade);
             }
@@ -365,6 +384,9 @@ impl Worker {
             Loaded::Ready { generation, track } if generation == state.generation => {
                 state.in_flight -= 1;
                 state.failures_in_a_row = 0;
+                if let Some(slot) = state.slots.get_mut(&track.id) {
+                    slot.loaded = true;
+                }
                 self.queue_loaded(track);
             }
             Loaded::Passed { generation, id } if generation == state.generation => {
@@ -375,11 +397,14 @@ impl Worker {
             Loaded::Cut { id, error } => {
                 // Already queued or playing: the mixer crossfades away from where it stops. One
                 // no longer in a slot has already been let go, and is no news.
-                let Some(path) = state.slots.get(&id).map(|s| s.path.clone()) else {
+                let Some(slot) = state.slots.get_mut(&id) else {
                     return;
                 };
+                slot.reported = true;
+                let path = slot.path.clone();
                 let error = super::error_chain(&error);
                 tracing::warn!(path, "track stops early, crossfading to the next: {error}");
+                self.note_failure(&error);
                 self.events.send(DeviceEvent::TrackFailed { path, error });
             }
             Loaded::Failed {
@@ -407,11 +432,10 @@ impl Worker {
     fn report_failed(&mut self, id: u64, error: &LoadError) -> Option<String> {
         let slot = self.state.slots.remove(&id);
         let path = slot.as_ref().map(|s| s.path.clone()).unwrap_or_default();
-        tracing::warn!(path, "track skipped: {}", super::error_chain(error));
-        self.events.send(DeviceEvent::TrackFailed {
-            path,
-            error: super::error_chain(error),
-        });
+        let error = super::error_chain(error);
+        tracing::warn!(path, "track skipped: {error}");
+        self.note_failure(&format!("{error}; skipped"));
+        self.events.send(DeviceEvent::TrackFailed { path, error });
         slot.map(|s| s.playlist)
     }
 
@@ -454,6 +478,7 @@ impl Worker {
     fn on_mixer_event(&mut self, event: MixerEvent) {
         match event {
             MixerEvent::Started { id } => {
+                self.state.silence_cause = None;
                 if let Some(slot) = self.state.slots.get(&id) {
                     tracing::info!(playlist = slot.playlist, path = slot.path, "track started");
                     self.events.send(DeviceEvent::TrackStarted {
@@ -468,8 +493,22 @@ impl Worker {
             MixerEvent::Underrun { id, at_frame } => {
                 // The loader fell behind (a stalled disk): the track was faded out, not cut.
                 tracing::warn!(id, at_frame, "audio underrun: track faded out, the next faded in");
+                let seconds = at_frame as f64 / f64::from(self.mixer.rate());
+                let Some(slot) = self.state.slots.get_mut(&id).filter(|s| !s.reported) else {
+                    return;
+                };
+                slot.reported = true;
+                let path = slot.path.clone();
+                let error = format!(
+                    "{path}: its data stopped coming {seconds:.1} s in (the read-ahead ran dry); faded into the next"
+                );
+                self.note_failure(&error);
+                self.events.send(DeviceEvent::TrackFailed { path, error });
             }
             MixerEvent::Idle => {}
         }
     }
 }
+
+#[path = "hearing.rs"]
+mod hearing;

@@ -29,7 +29,8 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         }
     };
     let progress = Progress::files(cli, "measuring", paths.len());
-    let analysis = analyze_with_progress(media, &paths, &|| progress.tick())
+    let timeout = catalog.config().audio.read_timeout;
+    let analysis = analyze_with_progress(media, &paths, timeout, &|| progress.tick())
         .context("cannot keep the loudness cache")?;
     progress.finish();
     if cli.json {

@@ -32,7 +32,8 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
     let media = &catalog.config().paths.media;
     let paths = files(catalog, &playlists, name.is_none());
     let progress = Progress::files(cli, "checking", paths.len());
-    let checks = check_files_with_progress(media, &paths, &|| progress.tick());
+    let timeout = catalog.config().audio.read_timeout;
+    let checks = check_files_with_progress(media, &paths, timeout, &|| progress.tick());
     progress.finish();
     let lengths: HashMap<&str, f64> = checks
         .iter()

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 use std::process::ExitCode;
 
+use setting::audio::heard::Heard;
 use setting::protocol::{DaemonInfo, Op, StatusReply};
 use setting::protocol::{LightStatus, LightsReport};
 use setting::scene::PhaseEnd;
@@ -27,7 +28,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 pub fn render(reply: &StatusReply) -> String {
     let mut out = String::new();
     match &reply.session {
-        Some(status) => session(status, &mut out),
+        Some(status) => session(status, reply.daemon.heard.as_ref(), &mut out),
         None => {
             let _ = writeln!(out, "no session running; `setting start SCENE` begins one");
             daemon(&reply.daemon, &mut out);
@@ -75,7 +76,7 @@ fn prompts(s: &Status, out: &mut String) {
     }
 }
 
-fn session(s: &Status, out: &mut String) {
+fn session(s: &Status, heard: Option<&Heard>, out: &mut String) {
     let _ = writeln!(
         out,
         "scene     {} ({}), session {}",
@@ -143,7 +144,10 @@ fn session(s: &Status, out: &mut String) {
             next.in_, next.at, next.what
         );
     }
-    let _ = writeln!(out, "music     {}", music(&s.music, s.volume_offset_db));
+    let _ = writeln!(out, "music     {}", music(&s.music, s.volume_offset_db, heard));
+    if let Some(failure) = heard.and_then(|h| h.last_failure.as_ref()) {
+        let _ = writeln!(out, "          last failure: {failure}");
+    }
     if !s.lights.is_empty() {
         let lights: Vec<String> = s
             .lights
@@ -172,11 +176,22 @@ fn overrides(s: &Status) -> String {
     parts.join("; ")
 }
 
-pub fn music(m: &MusicTarget, offset_db: f32) -> String {
+/// What the scene asks for, then what the player says is heard of it: the track playing, or
+/// silence (its reason is among the warnings).
+pub fn music(m: &MusicTarget, offset_db: f32, heard: Option<&Heard>) -> String {
     let mut text = match &m.playlist {
         Some(playlist) => format!("{playlist} at {:.1} dB", m.level_db),
         None => "silence".to_string(),
     };
+    match heard {
+        Some(Heard {
+            track: Some(track), ..
+        }) => {
+            let _ = write!(text, ", playing {}", track.path);
+        }
+        Some(Heard { silent: Some(_), .. }) => text.push_str(", but SILENT (see the warning)"),
+        _ => {}
+    }
     if m.muted {
         text.push_str(", muted");
     }
@@ -254,6 +269,7 @@ mod tests {
             socket: "/run/setting/settingd.sock".into(),
             state_dir: "/var/lib/setting".into(),
             audio: "null".into(),
+            heard: None,
             lights: "simulated".into(),
             warnings: vec!["the state file was damaged".into()],
             emergency_without_session: Vec::new(),
@@ -423,5 +439,56 @@ mod tests {
         assert!(text.starts_with("no session running"), "{text}");
         assert!(text.contains("settingd 0.1.0 for room room-1"), "{text}");
         assert!(text.contains("/run/setting/settingd.sock"), "{text}");
+    }
+
+    /// The music line says what is heard, not only what the scene asks for.
+    #[test]
+    fn the_music_line_says_what_is_heard() {
+        let mut status = status();
+        status.music.muted = false;
+        status.volume_offset_db = 0.0;
+        let reply = |heard: Heard, warning: Option<&str>| {
+            let mut daemon = daemon_info();
+            daemon.heard = Some(heard);
+            daemon.warnings = warning.map(str::to_string).into_iter().collect();
+            render(&StatusReply {
+                daemon,
+                session: Some(status.clone()),
+                lights: None,
+            })
+        };
+        let playing = reply(
+            Heard {
+                track: Some(setting::audio::heard::HeardTrack {
+                    playlist: "peak".into(),
+                    path: "peak/a.flac".into(),
+                }),
+                silent: None,
+                last_failure: Some("peak/hung.flac: ends 8.0 s in (42 s ago)".into()),
+            },
+            None,
+        );
+        assert!(
+            playing.contains("music     peak at -12.0 dB, playing peak/a.flac\n"),
+            "{playing}"
+        );
+        assert!(
+            playing.contains("          last failure: peak/hung.flac: ends 8.0 s in (42 s ago)"),
+            "{playing}"
+        );
+        let why = "the music is silent: peak/hung.flac: a read hung for 10 s";
+        let silent = reply(
+            Heard {
+                track: None,
+                silent: Some("peak/hung.flac: a read hung for 10 s".into()),
+                last_failure: None,
+            },
+            Some(why),
+        );
+        assert!(
+            silent.contains("music     peak at -12.0 dB, but SILENT (see the warning)\n"),
+            "{silent}"
+        );
+        assert!(silent.contains(&format!("WARNING   {why}")), "{silent}");
     }
 }

@@ -37,7 +37,7 @@ fn describe(session: Option<&Status>) -> String {
     match session {
         Some(s) => format!(
             "volume: {}; `setting volume +3` or `setting volume -3` nudges it",
-            crate::status::music(&s.music, s.volume_offset_db)
+            crate::status::music(&s.music, s.volume_offset_db, None)
         ),
         None => "no session running, so no music; the volume is the scene's once one starts".into(),
     }

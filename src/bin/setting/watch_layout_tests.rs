@@ -104,6 +104,7 @@ fn view(session_mins: u64) -> View {
                 socket: "/run/setting/settingd.sock".into(),
                 state_dir: "/var/lib/setting".into(),
                 audio: "null".into(),
+                heard: None,
                 lights: "simulated".into(),
                 warnings: Vec::new(),
                 emergency_without_session: Vec::new(),

@@ -1,5 +1,6 @@
-//! `settingd --check`: validate the config the daemon would use, and every scene and playlist
-//! it points to, without binding the socket or starting anything.
+//! `settingd --check`: validate the config the daemon would use, every scene and playlist it
+//! points to, and the media files the playlists name (there, regular, readable), without
+//! binding the socket or starting anything.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -41,12 +42,15 @@ pub fn run(explicit: Option<&Path>) -> ExitCode {
     if let Some(note) = config.lights.simulated_note() {
         eprintln!("{note}");
     }
-    let found = catalog.validate_all();
+    let mut found = catalog.validate_all();
+    let (media, tracks) = catalog.media_problems();
+    found.extend(media);
     if !found.is_empty() {
         return report(&found);
     }
     eprintln!(
-        "config {}: {} scenes, {} playlists, no problems",
+        "config {}: {} scenes, {} playlists, no problems; the files of their {tracks} tracks are \
+         there, regular and readable",
         path.display(),
         catalog.scene_names().len(),
         catalog.playlist_names().len()

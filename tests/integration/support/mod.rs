@@ -15,6 +15,7 @@ pub mod broker;
 pub mod gate;
 pub mod picture;
 pub mod room;
+pub mod stalled_fs;
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -109,14 +110,14 @@ impl Builder {
         self
     }
 
-    pub fn arg(mut self, arg: impl Into<String>) -> Builder {
-        self.extra_args.push(arg.into());
+    /// The music to `spec` (`wav:PATH` records it) instead of nowhere.
+    pub fn audio(mut self, spec: impl Into<String>) -> Builder {
+        self.audio = spec.into();
         self
     }
 
-    /// The music to `output` (`wav:PATH` to record it) instead of to nowhere.
-    pub fn audio(mut self, output: impl Into<String>) -> Builder {
-        self.audio = output.into();
+    pub fn arg(mut self, arg: impl Into<String>) -> Builder {
+        self.extra_args.push(arg.into());
         self
     }
 

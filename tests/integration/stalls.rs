@@ -1,0 +1,504 @@
+//! Files that could stall the player, on the real daemon and the real curators' commands: a
+//! FIFO, a link to `/dev/zero`, and files on a share that stops answering reads (a FUSE mount
+//! served by the test, see `support::stalled_fs`): one whose first read never returns, and one
+//! that plays for a few seconds before its reads stop. None of them may stall a session's
+//! music, `setting playlist check`, `analyze` or `settingd --check`; each is named with why.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::stalled_fs::{StalledFile, StalledFs, skip_reason};
+use crate::support::{Daemon, eventually};
+
+const RATE: u32 = 48_000;
+/// The config's read timeout in these rooms: short, so that each test is quick.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a command may take here: every file given up after the read timeout, with room
+/// for a slow machine.
+const PROMPTLY: Duration = Duration::from_secs(8);
+/// Where the file on the share that plays, then stops, stops: 6.5 s into its data.
+const MIDWAY_AT: f64 = 6.5;
+
+/// A 16-bit mono WAV of a sine.
+fn sine_wav(freq: f64, seconds: f64) -> Vec<u8> {
+    let n = (f64::from(RATE) * seconds) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + n * 2).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(n * 2).to_le_bytes());
+    for i in 0..n {
+        let x = 0.5 * (2.0 * std::f64::consts::PI * freq * f64::from(i) / f64::from(RATE)).sin();
+        out.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes());
+    }
+    out
+}
+
+/// A room of its own whose media hold two good tones, a FIFO, a link to `/dev/zero`, and a
+/// share (`share/`) whose reads stop: `hung.wav` and `hung2.wav` at their first byte,
+/// `midway.wav` (a 20 s tone at 300 Hz) after 6.5 s of it.
+struct Room {
+    dir: tempfile::TempDir,
+    // Dropped before `dir`: unmounted first, so every read left hanging is let go.
+    share: Option<StalledFs>,
+}
+
+impl Room {
+    fn new() -> Room {
+        if let Some(reason) = skip_reason() {
+            panic!("{reason}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["scenes", "playlists", "media/share"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let media = dir.path().join("media");
+        std::fs::write(media.join("a.wav"), sine_wav(880.0, 3.0)).unwrap();
+        std::fs::write(media.join("b.wav"), sine_wav(660.0, 3.0)).unwrap();
+        let fifo = std::ffi::CString::new(media.join("pipe.wav").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        std::os::unix::fs::symlink("/dev/zero", media.join("zero.wav")).unwrap();
+        let tone = sine_wav(440.0, 3.0);
+        let midway = sine_wav(300.0, 20.0);
+        let midway_bytes = 44 + (MIDWAY_AT * f64::from(RATE)) as usize * 2;
+        let share = StalledFs::mount(
+            &media.join("share"),
+            vec![
+                StalledFile {
+                    name: "hung.wav".into(),
+                    bytes: tone.clone(),
+                    answers_up_to: 0,
+                },
+                StalledFile {
+                    name: "hung2.wav".into(),
+                    bytes: tone,
+                    answers_up_to: 0,
+                },
+                StalledFile {
+                    name: "midway.wav".into(),
+                    bytes: midway,
+                    answers_up_to: midway_bytes,
+                },
+            ],
+        );
+        let config = format!(
+            "[room]\nname = \"stalls\"\n[[room.zone]]\nname = \"room\"\ndescription = \"all\"\n\
+             [paths]\nscenes = \"scenes\"\nplaylists = \"playlists\"\nmedia = \"media\"\n\
+             [audio]\noutput = \"null\"\nrate = {RATE}\nread_timeout = \"{}s\"\n",
+            READ_TIMEOUT.as_secs()
+        );
+        std::fs::write(dir.path().join("settingd.toml"), config).unwrap();
+        Room {
+            dir,
+            share: Some(share),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn config(&self) -> PathBuf {
+        self.path("settingd.toml")
+    }
+
+    fn playlist(&self, name: &str, tracks: &[&str]) {
+        let text: String = std::iter::once("when_done = \"silence\"\n".to_string())
+            .chain(tracks.iter().map(|t| format!("[[track]]\npath = \"{t}\"\n")))
+            .collect();
+        std::fs::write(self.path(&format!("playlists/{name}.toml")), text).unwrap();
+    }
+
+    /// A scene whose one phase plays `playlist` until the therapist moves on.
+    fn scene(&self, playlist: &str) {
+        let scene = format!(
+            "title = \"Stalls\"\nkind = \"preparation\"\n\n[[phase]]\nid = \"only\"\ntitle = \"Music\"\n\
+             planned = \"10m\"\nends = \"therapist\"\nmusic = {{ playlist = \"{playlist}\", level_db = -20 }}\n\
+             light.room = {{ brightness = 30, kelvin = 2700, fade = \"1s\" }}\n"
+        );
+        std::fs::write(self.path("scenes/stalls.toml"), scene).unwrap();
+    }
+
+    /// Runs `setting` and waits for it, up to a limit: a command stuck on the share is killed
+    /// (which the share answers) and the test fails, rather than hang the test run.
+    fn setting(&self, args: &[&str]) -> (Output, Duration) {
+        let (out_path, err_path) = (self.path("setting.out"), self.path("setting.err"));
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_setting"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env_remove("SETTING_SOCKET")
+            .env_remove("SETTING_CONFIG")
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .expect("cannot run setting");
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "setting {args:?} hung: {}",
+                    std::fs::read_to_string(&err_path).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let took = started.elapsed();
+        let output = Output {
+            status,
+            stdout: std::fs::read(&out_path).unwrap(),
+            stderr: std::fs::read(&err_path).unwrap(),
+        };
+        (output, took)
+    }
+
+    fn hanging_reads(&self) -> usize {
+        self.share.as_ref().map_or(0, StalledFs::hanging_reads)
+    }
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        self.share.take();
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+const BAD: [(&str, &str); 4] = [
+    ("pipe.wav", "a FIFO, not a regular file"),
+    ("zero.wav", "a character device, not a regular file"),
+    ("share/hung.wav", "a read hung for 1 s"),
+    ("share/midway.wav", "a read hung for 1 s"),
+];
+
+#[test]
+fn check_and_analyze_finish_promptly_naming_each_file_that_could_stall() {
+    let room = Room::new();
+    room.playlist(
+        "bad",
+        &[
+            "a.wav",
+            "pipe.wav",
+            "zero.wav",
+            "share/hung.wav",
+            "share/midway.wav",
+            "b.wav",
+        ],
+    );
+
+    let (out, took) = room.setting(&["--json", "playlist", "check", "bad"]);
+    assert!(took < PROMPTLY, "check took {took:?}");
+    let files = json_of(&out)["files"].as_array().unwrap().clone();
+    for good in ["a.wav", "b.wav"] {
+        let file = files.iter().find(|f| f["path"] == json!(good)).unwrap();
+        assert_eq!(file["status"], json!("ok"), "{file}");
+    }
+    for (name, why) in BAD {
+        let file = files.iter().find(|f| f["path"] == json!(name)).unwrap();
+        assert_eq!(file["status"], json!("unreadable"), "{file}");
+        let reason = file["reason"].as_str().unwrap();
+        assert!(reason.contains(why), "{name}: {reason}");
+    }
+    // The text report names each on its own line.
+    let (out, took) = room.setting(&["playlist", "check", "bad"]);
+    assert!(took < PROMPTLY, "check took {took:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (name, why) in BAD {
+        assert!(
+            text.lines().any(|l| l.contains(name) && l.contains(why)),
+            "no line names {name} with {why:?}:\n{text}"
+        );
+    }
+
+    let (out, took) = room.setting(&["--json", "playlist", "analyze", "bad"]);
+    assert!(took < PROMPTLY, "analyze took {took:?}");
+    let files = json_of(&out)["files"].as_array().unwrap().clone();
+    for good in ["a.wav", "b.wav"] {
+        let file = files.iter().find(|f| f["path"] == json!(good)).unwrap();
+        assert!(file["loudness"]["lufs"].is_number(), "{file}");
+    }
+    for (name, why) in BAD {
+        let file = files.iter().find(|f| f["path"] == json!(name)).unwrap();
+        let error = file["error"].as_str().unwrap_or_default();
+        assert!(error.contains(why), "{name}: {file}");
+    }
+    assert!(room.hanging_reads() >= 4, "the share's reads really hung");
+}
+
+#[test]
+fn settingd_check_names_each_bad_media_file_at_its_playlist_line() {
+    let room = Room::new();
+    room.playlist(
+        "bad",
+        &["a.wav", "gone.wav", "pipe.wav", "zero.wav", "share/hung.wav"],
+    );
+    room.scene("bad");
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        .arg("--check")
+        .arg("--config")
+        .arg(room.config())
+        .env_remove("SETTING_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run settingd");
+    let exited = eventually(Duration::from_secs(60), || child.try_wait().unwrap());
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < PROMPTLY, "{:?}", started.elapsed());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let playlist = room.path("playlists/bad.toml").display().to_string();
+    // Line 1 is `when_done`; each track is two lines, its path on the second.
+    for (line, name, why) in [
+        (5, "gone.wav", "no such file"),
+        (
+            7,
+            "pipe.wav",
+            "is a FIFO, not a regular file; it could stall the player",
+        ),
+        (9, "zero.wav", "is a character device, not a regular file"),
+        (11, "share/hung.wav", "a read hung for 1 s"),
+    ] {
+        let at = format!("{playlist}:{line}:8: {name}: ");
+        assert!(
+            err.lines().any(|l| l.starts_with(&at) && l.contains(why)),
+            "expected `{at}...{why}` in:\n{err}"
+        );
+    }
+    assert!(!err.contains("a.wav:"), "a good file is not a problem:\n{err}");
+}
+
+fn start_session(daemon: &Daemon) -> Instant {
+    let started = Instant::now();
+    daemon.ok(json!({"op": "start", "scene": "stalls"}));
+    started
+}
+
+fn log_text(daemon: &Daemon) -> Vec<String> {
+    daemon.entries().iter().map(Value::to_string).collect()
+}
+
+#[test]
+fn a_session_s_music_goes_on_past_files_that_stall_and_status_says_what_is_heard() {
+    let room = Room::new();
+    room.playlist(
+        "stalls",
+        &[
+            "share/hung.wav",
+            "share/hung2.wav",
+            "pipe.wav",
+            "zero.wav",
+            "a.wav",
+        ],
+    );
+    room.scene("stalls");
+    let daemon = Daemon::builder().config(room.config()).start();
+    let started = start_session(&daemon);
+
+    // While the share holds the loader, status says the music is silent, and why.
+    let silent = eventually(PROMPTLY, || {
+        let status = daemon.status();
+        let warnings = status["daemon"]["warnings"].to_string();
+        let after_the_first = warnings.contains("the music is silent: share/hung.wav")
+            && warnings.contains("loading the next, share/hung2.wav");
+        after_the_first.then_some(status)
+    })
+    .unwrap_or_else(|| panic!("status never said the music is silent: {}", daemon.status()));
+    let why = silent["daemon"]["heard"]["silent"].as_str().unwrap();
+    assert!(
+        why.contains("a read hung for 1 s") && why.contains("loading the next, share/hung2.wav"),
+        "{why}"
+    );
+    assert!(silent["daemon"]["heard"]["track"].is_null(), "{silent}");
+
+    // Then the good track plays, status says so, and the warning is gone.
+    let playing = eventually(PROMPTLY, || {
+        let status = daemon.status();
+        (status["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(status)
+    })
+    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
+    let reached = started.elapsed();
+    assert!(
+        reached < Duration::from_secs(6),
+        "two hung files of 1 s each, then at once: {reached:?}"
+    );
+    assert!(
+        !playing["daemon"]["warnings"].to_string().contains("silent"),
+        "{playing}"
+    );
+    let last = playing["daemon"]["heard"]["last_failure"].as_str().unwrap();
+    assert!(last.contains("zero.wav"), "{last}");
+
+    // Every file that could stall is in the event log, named with why.
+    let log = log_text(&daemon);
+    for (name, why) in [
+        ("share/hung.wav", "a read hung for 1 s"),
+        ("share/hung2.wav", "a read hung for 1 s"),
+        ("pipe.wav", "a FIFO"),
+        ("zero.wav", "a character device"),
+    ] {
+        assert!(
+            log.iter()
+                .any(|e| e.contains(&format!("track {name} could not be played")) && e.contains(why)),
+            "no entry for {name} ({why}) in {log:#?}"
+        );
+    }
+    assert!(
+        log.iter().any(|e| e.contains("a.wav") && e.contains("\"track\"")),
+        "{log:#?}"
+    );
+
+    // The session's clock ran on in real time and the lights hold the scene's look.
+    let status = daemon.status();
+    let session_ms = status["session"]["session_time"].as_u64().unwrap();
+    let wall_ms = started.elapsed().as_millis() as u64;
+    assert!(
+        session_ms + 1_000 >= wall_ms && session_ms <= wall_ms + 100,
+        "{session_ms} vs {wall_ms}"
+    );
+    assert_eq!(
+        status["session"]["lights"]["room"]["brightness"],
+        json!(30.0),
+        "{status}"
+    );
+    assert!(room.hanging_reads() >= 2);
+}
+
+#[test]
+fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
+    let room = Room::new();
+    room.playlist("stalls", &["share/midway.wav", "a.wav"]);
+    room.scene("stalls");
+    let wav = room.path("heard.wav");
+    let mut daemon = Daemon::builder()
+        .config(room.config())
+        .audio(format!("wav:{}", wav.display()))
+        .start();
+    let started = start_session(&daemon);
+
+    // Reported within the read timeout of the hang (the read-ahead reaches it at once), long
+    // before the next track comes in.
+    let entry = eventually(PROMPTLY, || {
+        log_text(&daemon)
+            .into_iter()
+            .find(|e| e.contains("track share/midway.wav could not be played"))
+    })
+    .unwrap_or_else(|| panic!("no report of the hang: {:#?}", log_text(&daemon)));
+    let reported = started.elapsed();
+    // The loader's measuring ahead meets the hang first and gives it up after one read
+    // timeout; the stream then meets it again: two read timeouts and the start-up.
+    assert!(reported < Duration::from_secs(4), "{reported:?}");
+    assert!(
+        entry.contains("where its data stopped, crossfading into the next")
+            && entry.contains("a read hung for 1 s"),
+        "{entry}"
+    );
+    // Status says so too (brought up to date a few times a second), while what was read plays.
+    let status = eventually(Duration::from_secs(2), || {
+        let status = daemon.status();
+        status["daemon"]["heard"]["last_failure"]
+            .is_string()
+            .then_some(status)
+    })
+    .unwrap_or_else(|| panic!("status never told of the hang: {}", daemon.status()));
+    assert_eq!(
+        status["daemon"]["heard"]["track"]["path"],
+        json!("share/midway.wav"),
+        "{status}"
+    );
+    let last = status["daemon"]["heard"]["last_failure"].as_str().unwrap();
+    assert!(last.contains("share/midway.wav"), "{last}");
+
+    // What was read plays to its end, crossfading into the next track, which then plays out.
+    eventually(Duration::from_secs(15), || {
+        (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
+    eventually(Duration::from_secs(8), || {
+        daemon.status()["daemon"]["heard"]["track"]
+            .is_null()
+            .then_some(())
+    })
+    .expect("a.wav played to its end");
+    assert!(daemon.terminate().success());
+
+    let left = recorded_left(&wav);
+    // The cut track's measuring met the hang too, so it plays at the safe level for a track of
+    // unknown loudness: 43 dB down here, so what counts as heard is anything over -80 dBFS.
+    let audible = 1e-4;
+    let first = left
+        .iter()
+        .position(|s| s.abs() > audible)
+        .expect("something was heard");
+    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
+    let heard = (last - first) as f64 / f64::from(RATE);
+    // 6.5 s of the cut track, a.wav's 3 s crossfading over the last 3 s of it.
+    assert!((heard - MIDWAY_AT).abs() < 0.5, "heard {heard:.2} s");
+    let window = RATE as usize / 20;
+    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
+        let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        assert!(
+            peak > audible,
+            "silence at {:.2} s",
+            (i * window) as f64 / f64::from(RATE)
+        );
+    }
+    // The cut track's 300 Hz first, a.wav's 880 Hz at the end.
+    let second = RATE as usize;
+    let (early, late) = (
+        crossings_per_second(&left[first..first + second]),
+        crossings_per_second(&left[last - second..last]),
+    );
+    assert!(
+        (early - 600.0).abs() < 10.0,
+        "{early} crossings a second at first"
+    );
+    assert!(
+        (late - 1760.0).abs() < 10.0,
+        "{late} crossings a second at the end"
+    );
+}
+
+fn recorded_left(wav: &Path) -> Vec<f32> {
+    let mut reader = hound::WavReader::open(wav).unwrap();
+    let channels = usize::from(reader.spec().channels);
+    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    samples.chunks(channels).map(|f| f[0]).collect()
+}
+
+fn crossings_per_second(samples: &[f32]) -> f64 {
+    let crossings = samples
+        .windows(2)
+        .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+        .count();
+    crossings as f64 * f64::from(RATE) / samples.len() as f64
+}
