@@ -48,6 +48,7 @@ pub mod error_text;
 pub mod journal;
 pub mod lights;
 pub mod local_time;
+pub mod media_io;
 pub mod mqtt;
 pub mod playlist;
 pub mod protocol;

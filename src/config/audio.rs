@@ -6,8 +6,8 @@ use std::path::Path;
 use super::OutputSpec;
 use super::model::AudioConfig;
 use super::raw::RawAudio;
-use crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
 use crate::diagnostic::Document;
+use crate::media_io::read_watch::DEFAULT_READ_TIMEOUT;
 use crate::time::Millis;
 
 /// The loudness every track is levelled to when nothing else is configured: EBU R 128's

@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::raw;
-use crate::audio::read_watch::run_watched;
-use crate::curation::map_parallel;
 use crate::diagnostic::{Diagnostic, Document};
+use crate::media_io::parallel::map_parallel;
+use crate::media_io::read_watch::run_watched;
 use crate::safe_file::{self, SafeFileError};
 
 /// The problems with the files named in one playlist file's `text`, at `file`'s lines.
@@ -69,7 +69,16 @@ mod tests {
         let media = tempfile::tempdir().unwrap();
         std::fs::write(media.path().join("good.wav"), b"RIFF").unwrap();
         std::fs::write(media.path().join("empty.wav"), b"").unwrap();
-        crate::audio::test_media::mkfifo(&media.path().join("pipe.flac"));
+        let fifo = std::ffi::CString::new(
+            media
+                .path()
+                .join("pipe.flac")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo(3) only reads it.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
         std::os::unix::fs::symlink("/dev/zero", media.path().join("zero.wav")).unwrap();
         std::fs::create_dir(media.path().join("dir.wav")).unwrap();
         let text = [

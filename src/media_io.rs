@@ -1,0 +1,6 @@
+//! Reading media files without letting one stall its caller, and working through many files at
+//! once: shared by the player, the checks, the curation tools and the playlist checks, so it
+//! depends on none of them.
+
+pub mod parallel;
+pub mod read_watch;
