@@ -366,29 +366,7 @@ fn the_a_key_acknowledges_the_oldest_prompt_as_the_one_at_the_terminal() {
     daemon.ok(json!({"op": "next"}));
     assert_eq!(daemon.status()["session"]["prompts"][0]["number"], 1);
     let pty = Pty::open(100, 30);
-    let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_setting"));
-    command
-        .arg("--socket")
-        .arg(daemon.socket())
-        .arg("watch")
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .env("TERM", "xterm-256color")
-        .stdin(stdio())
-        .stdout(stdio())
-        .stderr(stdio());
-    // SAFETY: as in the test above: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("cannot run setting watch");
-    drop(command);
+    let mut child = open_view(&daemon, &pty);
     let output = screen_output(&pty.master);
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
