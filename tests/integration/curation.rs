@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::repo_path;
+use crate::support::{repo_path, sine_wav};
 
 fn setting(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_setting"))
@@ -76,29 +76,6 @@ impl Room {
 
 fn shipped(rel: &str) -> Vec<u8> {
     std::fs::read(repo_path("media").join(rel)).unwrap()
-}
-
-/// A 16-bit mono WAV of a sine; symphonia reads it like any other file.
-fn sine_wav(freq: f64, peak: f64, rate: u32, seconds: u32) -> Vec<u8> {
-    let n = rate * seconds;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + n * 2).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(n * 2).to_le_bytes());
-    for i in 0..n {
-        let x = peak * (2.0 * std::f64::consts::PI * freq * f64::from(i) / f64::from(rate)).sin();
-        out.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes());
-    }
-    out
 }
 
 #[test]
@@ -213,7 +190,7 @@ fn analyze_measures_a_tone_and_then_uses_the_cache() {
     let room = Room::new();
     // BS.1770: a 0 dBFS 1 kHz sine in one channel reads -3.01 LKFS, since the K-weighting
     // gain at 1 kHz offsets the -0.691 constant; a mean square 20 dB lower reads -23.01.
-    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 6));
+    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 6.0));
     room.playlist("tone", &["tone.wav"]);
     let first = room.run(&["--json", "playlist", "analyze", "tone"]);
     assert!(
@@ -241,7 +218,7 @@ fn analyze_measures_a_tone_and_then_uses_the_cache() {
     assert_eq!(second["files"][0]["loudness"]["lufs"].as_f64(), Some(lufs));
 
     // A changed file is measured again: 6 dB quieter reads 6 dB lower.
-    room.media("tone.wav", &sine_wav(1000.0, 0.05, 48_000, 5));
+    room.media("tone.wav", &sine_wav(1000.0, 0.05, 48_000, 5.0));
     let third = json(&room.run(&["--json", "playlist", "analyze", "tone"]));
     assert_eq!(third["files"][0]["cached"], false);
     let quieter = third["files"][0]["loudness"]["lufs"].as_f64().unwrap();
@@ -251,8 +228,8 @@ fn analyze_measures_a_tone_and_then_uses_the_cache() {
 #[test]
 fn analyze_measures_the_files_of_an_m3u_before_it_is_imported() {
     let room = Room::new();
-    room.media("a/loud.wav", &sine_wav(1000.0, 0.1, 48_000, 4));
-    room.media("b/quiet.wav", &sine_wav(1000.0, 0.05, 48_000, 4));
+    room.media("a/loud.wav", &sine_wav(1000.0, 0.1, 48_000, 4.0));
+    room.media("b/quiet.wav", &sine_wav(1000.0, 0.05, 48_000, 4.0));
     std::fs::create_dir_all(room.path("lists")).unwrap();
     let m3u = room.path("lists/mix.m3u8");
     std::fs::write(&m3u, "#EXTM3U\n../media/a/loud.wav\n../media/b/quiet.wav\n").unwrap();
@@ -278,8 +255,8 @@ fn analyze_measures_the_files_of_an_m3u_before_it_is_imported() {
 #[test]
 fn m3u_import_reports_every_missing_file_and_round_trips_through_export() {
     let room = Room::new();
-    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1));
-    room.media("b/two.wav", &sine_wav(660.0, 0.1, 8000, 1));
+    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1.0));
+    room.media("b/two.wav", &sine_wav(660.0, 0.1, 8000, 1.0));
     std::fs::create_dir_all(room.path("lists")).unwrap();
     let m3u = room.path("lists/mix.m3u");
     std::fs::write(
@@ -349,7 +326,7 @@ fn m3u_import_reports_every_missing_file_and_round_trips_through_export() {
 #[test]
 fn m3u_import_reports_bad_lines_urls_and_missing_files_in_one_pass() {
     let room = Room::new();
-    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1));
+    room.media("a/one.wav", &sine_wav(440.0, 0.1, 8000, 1.0));
     let m3u = room.path("mix.m3u");
     std::fs::write(
         &m3u,
@@ -450,8 +427,8 @@ fn render_writes_a_shipped_playlist_as_long_as_its_tracks_less_the_crossfades() 
 #[test]
 fn render_starts_a_loud_track_after_a_quiet_one_at_its_own_level() {
     let room = Room::new();
-    room.media("quiet.wav", &sine_wav(1000.0, 0.02, 48_000, 2));
-    room.media("loud.wav", &sine_wav(1000.0, 0.5, 48_000, 2));
+    room.media("quiet.wav", &sine_wav(1000.0, 0.02, 48_000, 2.0));
+    room.media("loud.wav", &sine_wav(1000.0, 0.5, 48_000, 2.0));
     room.playlist("join", &["quiet.wav", "loud.wav"]);
     let analyzed = room.run(&["playlist", "analyze", "join"]);
     assert!(
@@ -500,7 +477,7 @@ fn render_refuses_an_unknown_playlist_and_a_missing_file() {
 #[test]
 fn check_names_the_tracks_that_would_play_unlevelled_until_analyzed() {
     let room = Room::new();
-    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 2));
+    room.media("tone.wav", &sine_wav(1000.0, 0.1, 48_000, 2.0));
     room.playlist("tone", &["tone.wav"]);
     let before = room.run(&["playlist", "check", "tone"]);
     let stderr = String::from_utf8_lossy(&before.stderr).into_owned();

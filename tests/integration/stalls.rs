@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::stalled_fs::{StalledFile, StalledFs, skip_reason};
-use crate::support::{Daemon, eventually};
+use crate::support::{Daemon, eventually, sine_wav};
 
 const RATE: u32 = 48_000;
 /// The config's read timeout in these rooms: short, so that each test is quick.
@@ -21,29 +21,6 @@ const READ_TIMEOUT: Duration = Duration::from_secs(1);
 const PROMPTLY: Duration = Duration::from_secs(8);
 /// Where the file on the share that plays, then stops, stops: 6.5 s into its data.
 const MIDWAY_AT: f64 = 6.5;
-
-/// A 16-bit mono WAV of a sine.
-fn sine_wav(freq: f64, seconds: f64) -> Vec<u8> {
-    let n = (f64::from(RATE) * seconds) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + n * 2).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(n * 2).to_le_bytes());
-    for i in 0..n {
-        let x = 0.5 * (2.0 * std::f64::consts::PI * freq * f64::from(i) / f64::from(RATE)).sin();
-        out.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes());
-    }
-    out
-}
 
 /// A room of its own whose media hold two good tones, a FIFO, a link to `/dev/zero`, and a
 /// share (`share/`) whose reads stop: `hung.wav` and `hung2.wav` at their first byte,
@@ -64,14 +41,14 @@ impl Room {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let media = dir.path().join("media");
-        std::fs::write(media.join("a.wav"), sine_wav(880.0, 3.0)).unwrap();
-        std::fs::write(media.join("b.wav"), sine_wav(660.0, 3.0)).unwrap();
+        std::fs::write(media.join("a.wav"), sine_wav(880.0, 0.5, RATE, 3.0)).unwrap();
+        std::fs::write(media.join("b.wav"), sine_wav(660.0, 0.5, RATE, 3.0)).unwrap();
         let fifo = std::ffi::CString::new(media.join("pipe.wav").to_str().unwrap()).unwrap();
         // SAFETY: mkfifo(3) with a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         std::os::unix::fs::symlink("/dev/zero", media.join("zero.wav")).unwrap();
-        let tone = sine_wav(440.0, 3.0);
-        let midway = sine_wav(300.0, 20.0);
+        let tone = sine_wav(440.0, 0.5, RATE, 3.0);
+        let midway = sine_wav(300.0, 0.5, RATE, 20.0);
         let midway_bytes = 44 + (MIDWAY_AT * f64::from(RATE)) as usize * 2;
         let share = StalledFs::mount(
             &media.join("share"),

@@ -70,6 +70,29 @@ impl Drop for StalledLoop {
 }
 
 /// The repository's own files, which the daemon under test reads.
+/// A 16-bit mono WAV of a sine at `peak` (of full scale); symphonia reads it like any other file.
+pub fn sine_wav(freq: f64, peak: f64, rate: u32, seconds: f64) -> Vec<u8> {
+    let n = (f64::from(rate) * seconds) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + n * 2).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(n * 2).to_le_bytes());
+    for i in 0..n {
+        let x = peak * (2.0 * std::f64::consts::PI * freq * f64::from(i) / f64::from(rate)).sin();
+        out.extend_from_slice(&((x * 32767.0).round() as i16).to_le_bytes());
+    }
+    out
+}
+
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
