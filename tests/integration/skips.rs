@@ -32,15 +32,7 @@ fn a_skip_in_a_session_is_listed_by_playlist_skips() {
     daemon.ok(json!({"op": "skip"}));
     daemon.ok(json!({"op": "stop"}));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_setting"))
-        .args(["--json", "playlist", "skips", "--state-dir"])
-        .arg(daemon.state_dir())
-        .env_remove("SETTING_SOCKET")
-        .env_remove("SETTING_CONFIG")
-        .output()
-        .expect("cannot run setting");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = skips_report(&daemon);
     let tracks = report["tracks"].as_array().expect("tracks");
     assert_eq!(tracks.len(), 1, "{report}");
     assert_eq!(tracks[0]["path"], playing["path"], "{report}");
@@ -97,6 +89,16 @@ fn skip_then_skip_to_grounding_flags_the_track_once_as_a_grounding_skip() {
     assert_eq!(flags.len(), 2, "the flag and its upgrade: {flags:?}");
     assert_eq!(flags[1]["grounding"], json!(true), "{flags:?}");
 
+    let report = skips_report(&daemon);
+    let tracks = report["tracks"].as_array().expect("tracks");
+    assert_eq!(tracks.len(), 1, "{report}");
+    assert_eq!(tracks[0]["path"], playing["path"], "{report}");
+    assert_eq!(tracks[0]["skips"], 1, "{report}");
+    assert_eq!(tracks[0]["grounding"], 1, "{report}");
+}
+
+/// `setting --json playlist skips` over the daemon's state directory, as clinic staff run it.
+fn skips_report(daemon: &Daemon) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_setting"))
         .args(["--json", "playlist", "skips", "--state-dir"])
         .arg(daemon.state_dir())
@@ -105,10 +107,5 @@ fn skip_then_skip_to_grounding_flags_the_track_once_as_a_grounding_skip() {
         .output()
         .expect("cannot run setting");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    let tracks = report["tracks"].as_array().expect("tracks");
-    assert_eq!(tracks.len(), 1, "{report}");
-    assert_eq!(tracks[0]["path"], playing["path"], "{report}");
-    assert_eq!(tracks[0]["skips"], 1, "{report}");
-    assert_eq!(tracks[0]["grounding"], 1, "{report}");
+    serde_json::from_slice(&out.stdout).expect("JSON report")
 }
