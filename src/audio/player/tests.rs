@@ -38,6 +38,28 @@ fn demo_setup(ceiling_db: f32) -> PlayerSetup {
     }
 }
 
+/// A player of one playlist from `media`, at the defaults for everything the tests leave alone.
+fn setup_for(
+    name: &str,
+    playlist: Playlist,
+    media: &Path,
+    rate: u32,
+    ceiling_db: f32,
+    pace: Pace,
+) -> PlayerSetup {
+    PlayerSetup {
+        playlists: BTreeMap::from([(name.to_string(), playlist)]),
+        media_root: media.to_owned(),
+        rate,
+        ceiling_db,
+        target_lufs: DEFAULT_TARGET_LUFS,
+        max_boost_db: DEFAULT_MAX_BOOST_DB,
+        pace,
+        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
+        measuring: Measuring::default(),
+    }
+}
+
 fn play(playlist: &str) -> MusicTarget {
     MusicTarget {
         playlist: Some(playlist.into()),
@@ -149,17 +171,7 @@ fn missing_and_corrupt_files_are_reported_and_skipped() {
             .map(track)
             .collect(),
     };
-    let setup = PlayerSetup {
-        playlists: BTreeMap::from([("bad".to_string(), playlist)]),
-        media_root: media.path().to_owned(),
-        rate: RATE,
-        ceiling_db: -1.0,
-        target_lufs: DEFAULT_TARGET_LUFS,
-        max_boost_db: DEFAULT_MAX_BOOST_DB,
-        pace: Pace::Unpaced,
-        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
-        measuring: Measuring::default(),
-    };
+    let setup = setup_for("bad", playlist, media.path(), RATE, -1.0, Pace::Unpaced);
     let (tx, mut rx) = mpsc::channel(256);
     let output = NullOutput::new(RATE, Pace::Unpaced, None);
     let mut player = Player::start(setup, Box::new(output), DeviceEvents::new(tx)).unwrap();
@@ -198,17 +210,7 @@ fn a_fifo_and_a_link_to_dev_zero_are_skipped_and_the_music_goes_on() {
             .map(track)
             .collect(),
     };
-    let setup = PlayerSetup {
-        playlists: BTreeMap::from([("bad".to_string(), playlist)]),
-        media_root: media.path().to_owned(),
-        rate: RATE,
-        ceiling_db: -1.0,
-        target_lufs: DEFAULT_TARGET_LUFS,
-        max_boost_db: DEFAULT_MAX_BOOST_DB,
-        pace: Pace::Unpaced,
-        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
-        measuring: Measuring::default(),
-    };
+    let setup = setup_for("bad", playlist, media.path(), RATE, -1.0, Pace::Unpaced);
     let wav = media.path().join("out.wav");
     let (tx, mut rx) = mpsc::channel(256);
     let output = WavOutput::create(&wav, RATE, Pace::Unpaced).unwrap();
@@ -279,17 +281,7 @@ fn tracks_with_no_crossfade_join_without_a_gap() {
         when_done: WhenDone::Silence,
         tracks: vec![track("head.wav"), track("tail.wav")],
     };
-    let setup = PlayerSetup {
-        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
-        media_root: media.path().to_owned(),
-        rate: RATE,
-        ceiling_db: 0.0,
-        target_lufs: DEFAULT_TARGET_LUFS,
-        max_boost_db: DEFAULT_MAX_BOOST_DB,
-        pace: Pace::RealTime,
-        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
-        measuring: Measuring::default(),
-    };
+    let setup = setup_for("tone", playlist, media.path(), RATE, 0.0, Pace::RealTime);
     let wav = media.path().join("out.wav");
     // Paced, so that the second track is loaded long before the first ends, as in a session.
     let output = WavOutput::create(&wav, RATE, Pace::RealTime).unwrap();
@@ -612,17 +604,7 @@ fn the_first_target_fades_in_to_its_level_and_never_above() {
         when_done: WhenDone::Silence,
         tracks: vec![track("tone.wav")],
     };
-    let setup = PlayerSetup {
-        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
-        media_root: media.path().to_owned(),
-        rate: RATE,
-        ceiling_db: 0.0,
-        target_lufs: DEFAULT_TARGET_LUFS,
-        max_boost_db: DEFAULT_MAX_BOOST_DB,
-        pace: Pace::RealTime,
-        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
-        measuring: Measuring::default(),
-    };
+    let setup = setup_for("tone", playlist, media.path(), RATE, 0.0, Pace::RealTime);
     let quiet = MusicTarget {
         level_db: -30.0,
         fade: Millis::from_secs(1),
@@ -717,17 +699,7 @@ fn a_tone_across_three_44k_files_plays_at_48k_as_if_resampled_at_once() {
         when_done: WhenDone::Silence,
         tracks: names.iter().map(|n| track(n)).collect(),
     };
-    let setup = PlayerSetup {
-        playlists: BTreeMap::from([("tone".to_string(), playlist)]),
-        media_root: media.path().to_owned(),
-        rate: RATE,
-        ceiling_db: 0.0,
-        target_lufs: DEFAULT_TARGET_LUFS,
-        max_boost_db: DEFAULT_MAX_BOOST_DB,
-        pace: Pace::RealTime,
-        read_timeout: crate::audio::read_watch::DEFAULT_READ_TIMEOUT,
-        measuring: Measuring::default(),
-    };
+    let setup = setup_for("tone", playlist, media.path(), RATE, 0.0, Pace::RealTime);
     let wav = media.path().join("out.wav");
     // Paced, so that each next track is loaded long before the one before ends, as in a session.
     let output = WavOutput::create(&wav, RATE, Pace::RealTime).unwrap();
