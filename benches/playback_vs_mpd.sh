@@ -30,6 +30,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=benches/bench_tracks.sh
+source "$ROOT/benches/bench_tracks.sh"
 WINDOW=${WINDOW:-60}
 TRACKS=${TRACKS:-6}
 TRACK_MIN=${TRACK_MIN:-5}
@@ -78,23 +80,7 @@ fi
 echo "== making $TRACKS tracks of $TRACK_MIN min in $TMP/media"
 LIB="$TMP/media"
 mkdir -p "$LIB/bench" "$TMP/playlists" "$TMP/scenes"
-FILES=()
-for ((i = 1; i <= TRACKS; i++)); do
-  ext=${FORMATS[$(((i - 1) % ${#FORMATS[@]}))]}
-  rel=$(printf 'bench/%02d-track.%s' "$i" "$ext")
-  root=$((110 + 15 * i))
-  sox -q -n -r 44100 -c 2 -b 16 "$TMP/synth.wav" \
-    synth "$((TRACK_MIN * 60))" sine "$root" sine "$((root * 3 / 2))" pinknoise \
-    tremolo 0.1 40 gain -12 fade t 2 0 2
-  case "$ext" in
-    flac) codec=(-c:a flac) ;;
-    ogg) codec=(-c:a libvorbis -q:a 5) ;;
-    mp3) codec=(-c:a libmp3lame -q:a 2) ;;
-  esac
-  ffmpeg -nostdin -hide_banner -loglevel error -y -i "$TMP/synth.wav" "${codec[@]}" "$LIB/$rel"
-  FILES+=("$rel")
-done
-rm -f "$TMP/synth.wav"
+make_bench_tracks "$LIB" "$TRACKS" "$TRACK_MIN" "$TMP" "${FORMATS[@]}"
 {
   echo 'title = "Playback benchmark"'
   # 5 s crossfades, as MPD's `crossfade 5`
