@@ -143,10 +143,14 @@ fn json_of(text: &str) -> Value {
 /// its current look on every light it has one for, each satisfying `look` (the broker
 /// remembers nothing across a restart, so whatever the spy sees was published after it).
 ///
-/// The daemon may win the race to the restarted broker and publish before the spy has
-/// subscribed; then the broker is restarted again, up to three times in all, so that a daemon
-/// that never re-asserts still fails.
+/// The daemon comes back on its own reconnection backoff, which after a long outage may wait
+/// up to its cap (30 s, +25 % jitter); so the wait is for the daemon to say it is connected,
+/// then a grace for the looks. The daemon may win the race to the restarted broker and
+/// publish before the spy has subscribed; then the broker is restarted again, up to three
+/// times in all, so that a daemon that never re-asserts still fails.
 fn restart_and_expect_looks(broker: &mut Broker, daemon: &Daemon, look: impl Fn(&Value) -> bool) {
+    const RECONNECT_WITHIN: Duration = Duration::from_secs(45);
+    const LOOKS_AFTER_CONNECT: Duration = Duration::from_secs(10);
     let report = daemon.status()["lights"].clone();
     let lit: Vec<String> = report["lights"]
         .as_array()
@@ -160,16 +164,33 @@ fn restart_and_expect_looks(broker: &mut Broker, daemon: &Daemon, look: impl Fn(
     for _attempt in 0..3 {
         broker.restart();
         let spy = Spy::connect(broker, "zigbee2mqtt/#");
-        let all_seen = lit.iter().all(|topic| {
-            spy.wait_for(Duration::from_secs(10), |s| {
-                &s.topic == topic && look(&json_of(&s.payload))
-            })
-            .is_some()
-        });
-        if all_seen {
-            return;
+        let restarted = Instant::now();
+        let mut connected_since: Option<Instant> = None;
+        loop {
+            let seen = spy.seen();
+            let all_seen = lit.iter().all(|topic| {
+                seen.iter()
+                    .any(|s| &s.topic == topic && look(&json_of(&s.payload)))
+            });
+            if all_seen {
+                return;
+            }
+            let connected = daemon.status()["lights"]["connected"] == json!(true);
+            match (connected, connected_since) {
+                (true, None) => connected_since = Some(Instant::now()),
+                (false, Some(_)) => connected_since = None,
+                _ => {}
+            }
+            let gave_up = match connected_since {
+                Some(since) => since.elapsed() > LOOKS_AFTER_CONNECT,
+                None => restarted.elapsed() > RECONNECT_WITHIN,
+            };
+            if gave_up {
+                missed.push(seen);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        missed.push(spy.seen());
     }
     panic!(
         "no look re-asserted on {lit:?} after the broker came back, three times: {missed:?}\n{}",
@@ -233,6 +254,72 @@ fn the_session_rides_out_a_broker_that_is_down_then_flaps_and_an_emergency_witho
     );
     // Full light as soon as the broker is back.
     restart_and_expect_looks(&mut broker, &daemon, |p| p["brightness"] == json!(254));
+}
+
+/// The longest wait between connection attempts the daemon's log shows so far, in seconds.
+fn longest_retry_wait(log: &str) -> f64 {
+    log.lines()
+        .filter(|line| line.contains("cannot reach the broker"))
+        .filter_map(|line| {
+            let after = line.split("retry_in=").nth(1)?;
+            debug_duration_seconds(after.split_whitespace().next()?)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// `1.5s`, `750ms` or `2.1µs` (a `Duration`'s debug form, as the log writes it) in seconds.
+fn debug_duration_seconds(text: &str) -> Option<f64> {
+    let digits: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let value: f64 = digits.parse().ok()?;
+    match &text[digits.len()..] {
+        "s" => Some(value),
+        "ms" => Some(value / 1e3),
+        "µs" | "us" => Some(value / 1e6),
+        "ns" => Some(value / 1e9),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_emergency_during_a_long_broker_outage_goes_out_within_a_second_or_two_of_its_return() {
+    let acl = format!("user {ROOM}\ntopic readwrite setting/{ROOM}/#\ntopic readwrite zigbee2mqtt/#\n");
+    let mut broker = Broker::builder().user(ROOM, "room-password").acl(&acl).start();
+    let dir = tempfile::tempdir().unwrap();
+    broker.stop();
+    let daemon = Daemon::builder()
+        .config(lit_config(dir.path()))
+        .speed(60.0)
+        .arg("--mqtt")
+        .arg(format!("{}:{}", broker.host(), broker.port()))
+        .start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    // Down long enough that the reconnection backoff has grown to several seconds.
+    let grown = eventually(Duration::from_secs(40), || {
+        (longest_retry_wait(&daemon.log_text()) >= 6.0).then_some(())
+    });
+    assert!(
+        grown.is_some(),
+        "the backoff never grew past 6 s:\n{}",
+        daemon.log_text()
+    );
+    daemon.ok(json!({"op": "emergency"}));
+    let restarted = Instant::now();
+    broker.restart();
+    let already = broker.log_text().len();
+    let sent = eventually(Duration::from_secs(40), || {
+        broker.log_text()[already..]
+            .lines()
+            .any(|line| line.contains("Received PUBLISH") && line.contains("'zigbee2mqtt/ceiling/set'"))
+            .then(|| restarted.elapsed())
+    });
+    let sent = sent.expect("the emergency's look never reached the broker");
+    assert!(
+        sent < Duration::from_secs(3),
+        "the emergency's look reached the restarted broker {sent:?} after it was back"
+    );
 }
 
 #[test]

@@ -122,6 +122,8 @@ impl MqttLights {
             handed_over: Default::default(),
             settling: None,
             subacks_due: 0,
+            hurry: Default::default(),
+            urgent_unsent: false,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,11 +1,13 @@
 //! One MQTT connection in either protocol version: rumqttc's v5 and v3.1.1 clients behind the
 //! few operations and events the lights task needs, so the task is written once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::v5;
 use rumqttc::v5::mqttbytes::QoS as V5QoS;
 use rumqttc::{Outgoing, QoS};
+use tokio::sync::Notify;
 
 use super::options::ConnectOptions;
 
@@ -93,11 +95,18 @@ pub fn open(options: ConnectOptions) -> (Link, Events) {
 }
 
 impl Events {
-    /// Waits `wait` first (the backoff after a failure), then the next event; on error the
-    /// connection is down and the next call reconnects.
-    pub async fn next(mut self, wait: Option<Duration>) -> (Events, Result<LinkEvent, LinkError>) {
+    /// Waits `wait` first (the backoff after a failure, cut short when `hurry` is notified),
+    /// then the next event; on error the connection is down and the next call reconnects.
+    pub async fn next(
+        mut self,
+        wait: Option<Duration>,
+        hurry: Arc<Notify>,
+    ) -> (Events, Result<LinkEvent, LinkError>) {
         if let Some(wait) = wait {
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = hurry.notified() => {}
+            }
         }
         let result = match &mut self {
             Events::V5(events) => events.poll().await.map(v5_event).map_err(v5_error),

@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use crate::lights::direct_notice::{DirectNotice, NoticeSink};
@@ -45,6 +46,9 @@ const DRAIN_AT_MOST: usize = 64;
 const SETTLE_AT_MOST: Millis = Millis(500);
 /// A denied command is reported once per light in this span, not once per fade segment.
 const DENIAL_REPORT_EVERY: Millis = Millis(60_000);
+/// The longest wait between connection attempts while an emergency's looks are unsent: the
+/// backoff's own cap (30 s) would leave a room dark that long after its broker is back.
+const URGENT_RETRY: Duration = Duration::from_secs(1);
 
 /// The event loop's next poll, owning the loop until it completes.
 type Polling = Pin<Box<dyn Future<Output = (Events, Result<LinkEvent, LinkError>)> + Send>>;
@@ -121,11 +125,17 @@ pub struct Task {
     pub settling: Option<Millis>,
     /// The subscriptions' answers still to come since the last connection.
     pub subacks_due: usize,
+    /// Cuts the wait before the next connection attempt short: an emergency came while the
+    /// broker was away.
+    pub hurry: Arc<Notify>,
+    /// An emergency was ordered since the last connection was made: connection attempts
+    /// come at least every [`URGENT_RETRY`] until the next one is.
+    pub urgent_unsent: bool,
 }
 
 impl Task {
     pub async fn run(mut self, events: Events, mut orders: mpsc::UnboundedReceiver<Order>) {
-        let mut polling: Polling = Box::pin(events.next(None));
+        let mut polling: Polling = Box::pin(events.next(None, Arc::clone(&self.hurry)));
         loop {
             // A deadline already passed is one the last flush could not meet (the budget's
             // rounding): look again a millisecond on rather than spin.
@@ -160,7 +170,7 @@ impl Task {
                 }
                 (events, result) = &mut polling => {
                     let wait = self.on_link(result);
-                    polling = Box::pin(events.next(wait));
+                    polling = Box::pin(events.next(wait, Arc::clone(&self.hurry)));
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     // Whatever the broker already delivered is read first, all of it: after
@@ -171,7 +181,7 @@ impl Task {
                         match tokio::time::timeout(Duration::ZERO, &mut polling).await {
                             Ok((events, result)) => {
                                 let wait = self.on_link(result);
-                                polling = Box::pin(events.next(wait));
+                                polling = Box::pin(events.next(wait, Arc::clone(&self.hurry)));
                             }
                             Err(_) => break,
                         }
@@ -233,6 +243,18 @@ impl Task {
                 fade,
                 urgent,
             } => {
+                // Until the next connection, even one that seems up now: a broker that died
+                // unnoticed takes the emergency's publishes with it.
+                if urgent && !self.urgent_unsent {
+                    self.urgent_unsent = true;
+                    if !self.connected {
+                        self.hurry.notify_one();
+                        tracing::info!(
+                            zone,
+                            "lights: an emergency waits for the broker; retrying at once"
+                        );
+                    }
+                }
                 if urgent && self.held.remove(&zone).is_some() {
                     self.kept_back.remove(&zone);
                     tracing::info!(zone, "lights: the daemon's own emergency takes over the zone");
@@ -501,6 +523,7 @@ impl Task {
         self.ever_connected = true;
         self.last_failure = None;
         self.backoff.reset();
+        self.urgent_unsent = false;
         self.board.connected(true);
         tracing::info!(broker = %self.broker, "lights: connected to the broker");
         // A clean session has no subscriptions: make them on every ConnAck. The notice's
@@ -637,6 +660,11 @@ impl Task {
 
     fn on_link_error(&mut self, error: LinkError) -> Duration {
         let wait = self.backoff.next_wait();
+        let wait = if self.urgent_unsent {
+            wait.min(URGENT_RETRY)
+        } else {
+            wait
+        };
         self.acks.clear();
         let (message, report) = match &error {
             LinkError::Refused {
@@ -705,7 +733,7 @@ impl Task {
                 if result.is_err() {
                     break;
                 }
-                polling = Box::pin(events.next(None));
+                polling = Box::pin(events.next(None, Arc::clone(&self.hurry)));
             }
         })
         .await;
