@@ -128,6 +128,12 @@ impl<'a> Document<'a> {
         self.refused.iter().any(|(at, k)| at == table && k == key)
     }
 
+    /// [`Document::was_refused`] for a key whose name is written in one table only (the
+    /// config's `mqtt`), where the checks that need it do not hold that table's place.
+    pub fn was_refused_anywhere(&self, key: &str) -> bool {
+        self.refused.iter().any(|(_, k)| k == key)
+    }
+
     fn unknown_key_error(&mut self, e: &toml::de::Error, instead: Option<String>) {
         let mut message = e.message().trim_end().to_string();
         if let Some(key) = instead.filter(|key| !message.ends_with(&format!("expected `{key}`"))) {
@@ -374,6 +380,12 @@ mod tests {
 
     #[test]
     fn a_table_left_without_a_key_it_needs_goes_quietly() {
+        let (part, problems, _) = read_part("name = \"x\"\nlook = { level = 3 }\n");
+        assert_eq!(
+            part.and_then(|p| p.look).map(|l| l.level),
+            Some(3),
+            "{problems:?}"
+        );
         // The look's only key is of the wrong type: the look is left out with no second error.
         let (part, problems, refused) = read_part("name = \"x\"\nlook = { level = \"high\" }\n");
         assert!(part.expect("read without the look").look.is_none());
