@@ -293,6 +293,11 @@ mod tests {
         assert!(zsh.contains(":scene:_setting_names scenes'"), "start's scene");
         assert!(zsh.contains(":_setting_names targets'"), "lights set's target");
         assert!(zsh.contains("ZONE:_setting_names zones'"), "--zone");
+        // Inside a subcommand `words` is the subcommand's own: the whole line is kept first.
+        assert!(
+            zsh.contains(&format!("{ZSH_FUNCTION}{ZSH_KEEP_LINE}")),
+            "the line is kept as `_setting` begins"
+        );
     }
 
     #[test]
