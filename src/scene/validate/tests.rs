@@ -242,6 +242,31 @@ fn a_wrong_type_is_one_problem_not_a_missing_key_too() {
 }
 
 #[test]
+fn a_scene_key_of_the_wrong_type_leaves_the_phases_checked() {
+    let text = format!("title = \"Test\"\nkind = 4\n{PHASE}colour = 3\n");
+    let zones: Vec<String> = ZONES.iter().map(|s| s.to_string()).collect();
+    let playlists: Vec<String> = PLAYLISTS.iter().map(|s| s.to_string()).collect();
+    let ctx = SceneContext {
+        zones: &zones,
+        playlists: &playlists,
+    };
+    let err = parse_scene("test", Path::new("s.toml"), &text, &ctx).unwrap_err();
+    let p: Vec<String> = err.iter().map(|d| d.to_string()).collect();
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert_eq!(p[0], "s.toml:2:8: invalid type: integer `4`, expected a string");
+    assert!(p[1].starts_with("s.toml:8:1: unknown field `colour`"), "{p:#?}");
+    // Left out, a key is still missing.
+    let err = parse_scene(
+        "test",
+        Path::new("s.toml"),
+        &format!("kind = \"group\"\n{PHASE}"),
+        &ctx,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "s.toml:1:1: missing field `title`");
+}
+
+#[test]
 fn a_missing_key_points_at_its_table() {
     let body = PHASE.replace("ends = \"timer\"\n", "");
     assert_eq!(one(&body), "3:1: phase `a` has no `ends`; every phase needs one");
