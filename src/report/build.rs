@@ -195,12 +195,18 @@ impl Builder {
                     p.reminders += 1;
                 }
             }
-            EventKind::PromptAcknowledged { number, source, .. } => {
+            EventKind::PromptAcknowledged {
+                number,
+                source,
+                answered_by,
+                ..
+            } => {
                 if let Some(p) = self.clinical_prompt(*number) {
                     p.acknowledged = Some(AckRecord {
                         waited: at.at.saturating_sub(p.at.at),
                         at,
                         source: source.clone(),
+                        answered_by: *answered_by,
                     });
                 }
             }
@@ -321,6 +327,7 @@ impl Builder {
                 reading,
                 flags,
                 source,
+                ..
             } => self.report.vitals.push(VitalsRecord {
                 at,
                 reading: reading.clone(),
@@ -936,6 +943,7 @@ mod tests {
                     text: "Baseline blood pressure".into(),
                     raised: Millis::from_mins(3),
                     source: cli(),
+                    answered_by: None,
                 },
             ),
             entry(15, 15, EventKind::hint("The planned 10:00 has passed")),
@@ -965,6 +973,73 @@ mod tests {
         assert!(
             text.contains("phase 2 Intention skipped at 3:00: dose marked"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_prompt_a_reading_acknowledged_says_so_in_every_telling() {
+        let reading = crate::vitals::Reading {
+            systolic: Some(128),
+            diastolic: Some(82),
+            pulse: Some(72),
+            ..Default::default()
+        };
+        let acknowledged = EventKind::PromptAcknowledged {
+            number: 1,
+            text: "Baseline blood pressure".into(),
+            raised: Millis::from_mins(3),
+            source: cli(),
+            answered_by: Some(crate::scene::Asks::Vitals),
+        };
+        let log = [
+            entry(
+                0,
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: SESSION.into(),
+                },
+            ),
+            entry(
+                3,
+                3,
+                EventKind::Prompt {
+                    text: "Baseline blood pressure".into(),
+                    number: Some(1),
+                    asks: Some(crate::scene::Asks::Vitals),
+                    skipped_phase: None,
+                },
+            ),
+            entry(
+                5,
+                5,
+                EventKind::Vitals {
+                    reading,
+                    flags: Vec::new(),
+                    source: cli(),
+                    answers: Some(1),
+                },
+            ),
+            entry(5, 5, acknowledged.clone()),
+        ];
+        let report = Report::from_entries(&log);
+        let ack = report.prompts[0].acknowledged.as_ref().expect("acknowledged");
+        assert_eq!(ack.answered_by, Some(crate::scene::Asks::Vitals));
+        assert_eq!(ack.by(), "vitals from cli (ana)");
+        assert_eq!(report.vitals.len(), 1);
+        let text = crate::report::render_text(&report);
+        assert!(
+            text.contains("acknowledged at 5:00 by vitals from cli (ana) after 2:00"),
+            "{text}"
+        );
+        assert_eq!(
+            crate::report::describe_event(&acknowledged),
+            "prompt #1 acknowledged by vitals (cli (ana)): Baseline blood pressure"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["prompts"][0]["acknowledged"]["answered_by"], "vitals",
+            "{json}"
         );
     }
 }
