@@ -11,6 +11,23 @@ use super::model::{
     TrackRecord, VitalsRecord,
 };
 
+/// Whether `entry`, told just after the cue entry `before` at the same session time, is the
+/// prompt that cue raised, so that its line tells the cue too: a cue that prompts is logged as
+/// the cue and then its prompt, and one line for the two is enough (the cue's looks and levels
+/// are drawn, not told). A clinical prompt comes only from a cue (or a skipped phase, after a
+/// `phase_skipped` entry); a hint, or any prompt of logs from before the queue, only when it
+/// says the cue's label.
+pub fn tells_the_cue(before: &EventKind, entry: &EventKind) -> bool {
+    let EventKind::CueFired { label, .. } = before else {
+        return false;
+    };
+    match entry {
+        EventKind::Prompt { number: Some(_), .. } => true,
+        EventKind::Prompt { text, .. } => text == label,
+        _ => false,
+    }
+}
+
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
 /// included (`mark` and `dose marked`): the report's story and `watch` tell the effect only.
 pub fn told_by_its_effect(kind: &EventKind) -> bool {
@@ -116,12 +133,9 @@ impl Builder {
             kind => !told_by_its_effect(kind),
         };
         if shown {
-            // A cue that only prompts is logged as the cue and then its prompt; telling it once
-            // is enough.
-            if let EventKind::Prompt { text, .. } = &entry.event.kind
-                && let Some(last) = self.report.timeline.last()
-                && matches!(&last.event, EventKind::CueFired { label, .. } if label == text)
+            if let Some(last) = self.report.timeline.last()
                 && last.at.at == at.at
+                && tells_the_cue(&last.event, &entry.event.kind)
             {
                 self.report.timeline.pop();
             }
@@ -821,6 +835,35 @@ mod tests {
                     label: "lights down".into(),
                 },
             ),
+            // A labelled cue's clinical prompt says more than its label: its line tells both.
+            entry(
+                9,
+                9,
+                EventKind::CueFired {
+                    phase: Some("dosing".into()),
+                    label: "Spit out the lozenge".into(),
+                },
+            ),
+            entry(
+                9,
+                9,
+                EventKind::Prompt {
+                    text: "Seven minutes since the dose".into(),
+                    number: Some(2),
+                    asks: None,
+                    skipped_phase: None,
+                },
+            ),
+            // A hint that happens to come at a cue's time is not that cue's.
+            entry(
+                10,
+                10,
+                EventKind::CueFired {
+                    phase: None,
+                    label: "warmer".into(),
+                },
+            ),
+            entry(10, 10, EventKind::hint("The planned 10m has passed")),
         ];
         let report = Report::from_entries(&log);
         let kinds: Vec<&EventKind> = report.timeline.iter().skip(1).map(|i| &i.event).collect();
@@ -831,10 +874,21 @@ mod tests {
                 &EventKind::CueFired {
                     phase: None,
                     label: "lights down".into()
-                }
+                },
+                &EventKind::Prompt {
+                    text: "Seven minutes since the dose".into(),
+                    number: Some(2),
+                    asks: None,
+                    skipped_phase: None,
+                },
+                &EventKind::CueFired {
+                    phase: None,
+                    label: "warmer".into()
+                },
+                &EventKind::hint("The planned 10m has passed"),
             ]
         );
-        assert_eq!(report.cues.len(), 2, "the cue is still listed as fired");
+        assert_eq!(report.cues.len(), 4, "the cues are still listed as fired");
     }
 
     #[test]
