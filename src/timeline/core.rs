@@ -50,7 +50,7 @@ pub enum DeviceEvent {
 /// `session_resumed` entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
-    /// Commands, track starts and restarts replayed.
+    /// Commands, track starts, restarts and readings that acknowledged a prompt, replayed.
     pub replayed: usize,
     /// A torn last line dropped (never acknowledged).
     pub torn: usize,

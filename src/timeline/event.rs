@@ -46,7 +46,8 @@ pub enum EventKind {
     },
     SessionResumed {
         downtime: Millis,
-        /// Commands and track starts taken back from the log after the last snapshot.
+        /// Inputs taken back from the log after the last snapshot: commands, track starts,
+        /// restarts and readings that acknowledged a prompt.
         #[serde(default, skip_serializing_if = "is_zero")]
         replayed: usize,
         /// A last line torn by the crash (never acknowledged), dropped from the log.
