@@ -89,10 +89,13 @@ impl Engine {
         let Some(stamp) = self.stamp() else {
             return Ok(None);
         };
+        let (lights, audio) = (&mut self.lights, &mut self.audio);
         let Some(running) = self.session.as_mut() else {
             return Ok(None);
         };
-        let outcome = running.core.vitals(now, reading, flags, source, &stamp)?;
+        let outcome = running.core.vitals(now, reading, flags, source, &stamp, |room| {
+            apply_room(lights.as_mut(), audio.as_mut(), room)
+        })?;
         let written = outcome.entries.clone();
         self.finish_outcome(outcome);
         Ok(Some(written))

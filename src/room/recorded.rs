@@ -141,7 +141,8 @@ impl<S: Store> RecordedSession<S> {
     }
 
     /// A reading, which may acknowledge the prompt waiting for it: written before it is
-    /// answered, like an ordinary command, and refused whole while the disk refuses.
+    /// answered, like an ordinary command, and refused whole while the disk refuses. The room
+    /// gets what came due on the way to `now` (a cue's look), as after a command.
     pub fn vitals(
         &mut self,
         now: Millis,
@@ -149,12 +150,11 @@ impl<S: Store> RecordedSession<S> {
         flags: Vec<Flag>,
         source: Source,
         stamp: &Stamp,
+        room: impl FnOnce(&[Action]),
     ) -> Result<Outcome, Refusal> {
-        self.written_first(
-            stamp,
-            |_| {},
-            |timeline| timeline.vitals(now, reading, flags, source),
-        )
+        self.written_first(stamp, room, |timeline| {
+            timeline.vitals(now, reading, flags, source)
+        })
     }
 
     /// What `decide` makes of the timeline, on disk before the room is told; a disk that
