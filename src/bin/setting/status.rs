@@ -210,12 +210,12 @@ fn lights_by_zone(report: &LightsReport, out: &mut String) {
     if report.lights.is_empty() {
         return;
     }
-    if report.simulated() {
+    if report.simulated {
         let _ = writeln!(out, "LIGHTS    {}", report.summary);
     } else if !report.connected {
         let _ = writeln!(out, "LIGHTS    not connected: {}", report.summary);
     }
-    let kind = if report.simulated() {
+    let kind = if report.simulated {
         "simulated lights"
     } else {
         "lights"
@@ -411,6 +411,7 @@ mod tests {
             lights: Some(setting::protocol::LightsReport {
                 summary: "mqtt 127.0.0.1:1883".into(),
                 connected: false,
+                simulated: false,
                 lights: vec![
                     light("a", "room", Some(true)),
                     light("b", "mat-1", None),
