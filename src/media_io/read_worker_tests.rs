@@ -74,4 +74,3 @@ fn a_panic_in_a_job_is_passed_on() {
     let mut worker = ReadWorker::<()>::start(Duration::from_secs(5)).unwrap();
     let _ = worker.run(|_, _| -> () { panic!("the job's own panic") });
 }
-
