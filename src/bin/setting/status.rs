@@ -52,7 +52,8 @@ fn prompts(s: &Status, out: &mut String) {
             notes.push(format!("from skipped phase {phase}"));
         }
         if let Some(asks) = p.asks {
-            notes.push(format!("asks for {}", asks.name()));
+            // The command that answers it is also the one that acknowledges it.
+            notes.push(format!("asks for {0}: `setting {0}` acknowledges it", asks.name()));
         }
         if p.reminders > 0 {
             notes.push(format!("reminded {}x", p.reminders));
@@ -370,7 +371,7 @@ mod tests {
             "phase     5/8 Build and peak, 45:00 of 40:00, over planned time by 5:00",
             "held: waits for `setting release`",
             "PROMPT    #1 waiting since 3:00: Baseline blood pressure (from skipped phase intention, \
-             asks for vitals, reminded 2x)",
+             asks for vitals: `setting vitals` acknowledges it, reminded 2x)",
             "          #3 waiting since 1:00:00: BP check\n",
             "`setting ack N` prompt #N",
             "hint      The planned 40:00 of `Build and peak` has passed",
