@@ -253,6 +253,31 @@ impl FeedReader {
         }
     }
 
+    /// Copies the next frames into `out` (interleaved stereo) as far as the loader has made
+    /// them, a chunk's slice at a time; returns the frames copied. The same frames, in the same
+    /// order, as calling [`FeedReader::next_frame`] until `out` is full or it gives `None`.
+    pub fn read_into(&mut self, out: &mut [f32]) -> usize {
+        let wanted = out.len() / 2;
+        let mut copied = 0;
+        while copied < wanted {
+            if let Some(chunk) = &self.current
+                && self.at < chunk.frames
+            {
+                let frames = (chunk.frames - self.at).min(wanted - copied);
+                out[copied * 2..(copied + frames) * 2]
+                    .copy_from_slice(&chunk.samples[self.at * 2..(self.at + frames) * 2]);
+                self.at += frames;
+                self.read += frames as u64;
+                copied += frames;
+                continue;
+            }
+            if self.next_chunk().is_none() {
+                break;
+            }
+        }
+        copied
+    }
+
     /// Hands the used chunk back and takes the next; `None` if none is ready.
     fn next_chunk(&mut self) -> Option<()> {
         let next = match self.full.try_recv() {

@@ -38,6 +38,8 @@ pub struct Limiter {
     /// The last `latency() + 1` input frames, oldest first: the delay line and, at its end,
     /// the interpolator's history.
     input: VecDeque<[f32; 2]>,
+    /// Room for the frames a block leaves in the delay line while the block is shifted.
+    spare: Vec<[f32; 2]>,
     /// The true peak of the previous interval, so each frame's gain covers both its sides.
     previous_interval_peak: f32,
     /// Under this no interpolated point can pass the ceiling, whatever the samples around it:
@@ -78,6 +80,7 @@ impl Limiter {
             quiet: ceiling_amp.max(0.0) / reach,
             since_loud: 0,
             input: VecDeque::new(),
+            spare: Vec::new(),
             previous_interval_peak: 0.0,
             analysed: 0,
             window: VecDeque::new(),
@@ -152,6 +155,64 @@ impl Limiter {
         }
         let clamp = |s: f32| (s * self.gain).clamp(-self.ceiling, self.ceiling);
         (clamp(l), clamp(r))
+    }
+
+    /// [`Limiter::process`] over each frame of `block` (interleaved stereo) in place: the very
+    /// same samples out. Where nothing comes near the ceiling, which is nearly all of the time,
+    /// the frames are moved through the delay line a slice at a time rather than one by one.
+    pub fn process_block(&mut self, block: &mut [f32]) {
+        for sample in block.iter_mut() {
+            *sample = finite(*sample);
+        }
+        let frames = block.len() / 2;
+        let latency = self.latency();
+        let mut at = 0;
+        while at < frames {
+            let rest = &mut block[at * 2..frames * 2];
+            // From the next frame on, every quiet frame takes `process`'s idle path.
+            let run = if self.since_loud.saturating_add(1) >= TAPS && self.is_idle() {
+                quiet_run(rest, self.quiet)
+            } else {
+                0
+            };
+            if run > latency {
+                self.pass_idle(&mut rest[..run * 2]);
+                at += run;
+                continue;
+            }
+            let step = run.max(1);
+            for frame in rest[..step * 2].chunks_exact_mut(2) {
+                let (left, right) = self.process(frame[0], frame[1]);
+                frame[0] = left;
+                frame[1] = right;
+            }
+            at += step;
+        }
+    }
+
+    /// `process`'s idle path for every frame of `run` (more frames than the latency, all
+    /// quiet, the limiter idle): what comes out is the delay line, then the run shifted by
+    /// the latency, and the delay line keeps the run's last frames.
+    fn pass_idle(&mut self, run: &mut [f32]) {
+        let frames = run.len() / 2;
+        let latency = self.latency();
+        debug_assert!(frames > latency && self.input.len() == latency + 1);
+        self.since_loud = self.since_loud.saturating_add(frames);
+        self.analysed += frames as u64;
+        self.previous_interval_peak = 0.0;
+        let kept = (frames - latency) * 2;
+        self.spare.clear();
+        self.spare
+            .extend(run[kept..].chunks_exact(2).map(|frame| [frame[0], frame[1]]));
+        run.copy_within(..kept, latency * 2);
+        for (out, delayed) in run.chunks_exact_mut(2).zip(self.input.range(1..)) {
+            out.copy_from_slice(delayed);
+        }
+        // The newest frame not yet out, then the ones after it.
+        let last = (frames - 1) * 2;
+        self.input.clear();
+        self.input.push_back([run[last], run[last + 1]]);
+        self.input.extend(self.spare.iter().copied());
     }
 
     /// Gain 1, nothing to release, and nothing in the look-ahead that needs less.
@@ -240,6 +301,23 @@ fn interpolation_phases() -> [[f32; TAPS]; OVERSAMPLING - 1] {
         }
     }
     phases
+}
+
+/// How many of the first frames of `block` (interleaved stereo, finite) have no sample over
+/// `quiet`. Checked a few frames at a time, which the compiler can vectorise.
+fn quiet_run(block: &[f32], quiet: f32) -> usize {
+    const STRIDE: usize = 32;
+    let mut frames = 0;
+    for chunk in block.chunks(STRIDE) {
+        if chunk.iter().fold(false, |loud, s| loud | (s.abs() > quiet)) {
+            let loud_at = chunk
+                .chunks_exact(2)
+                .position(|frame| frame[0].abs().max(frame[1].abs()) > quiet);
+            return frames + loud_at.unwrap_or(0);
+        }
+        frames += chunk.len() / 2;
+    }
+    frames
 }
 
 fn finite(sample: f32) -> f32 {

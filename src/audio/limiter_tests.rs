@@ -130,3 +130,47 @@ fn never_exceeds_the_ceiling_whatever_comes_in() {
     );
     assert_eq!(limiter.gain(), 1.0);
 }
+
+#[test]
+fn blocks_give_the_very_samples_of_frame_by_frame() {
+    let ceiling = db_to_amp(-1.0);
+    // Quiet stretches long and short, loud bursts the limiter must act on, peaks between the
+    // quiet threshold and the ceiling that it must only watch, and samples that are not finite.
+    let mut input = stereo(&sine_at(220.0, 0.0, 0.2, RATE as usize));
+    let burst = stereo(&sine_at(1_000.0, 0.1, 2.0, 3_000));
+    input[40_000..40_000 + burst.len()].copy_from_slice(&burst);
+    let watched = stereo(&sine_at(12_000.0, 0.3, db_to_amp(-1.5), 500));
+    input[70_000..70_000 + watched.len()].copy_from_slice(&watched);
+    for (at, bad) in [
+        (5_001, f32::NAN),
+        (60_000, f32::INFINITY),
+        (90_002, -0.0),
+        (90_010, 0.95),
+    ] {
+        input[at] = bad;
+    }
+    let mut frames = Limiter::new(ceiling, RATE);
+    let expected: Vec<f32> = input
+        .chunks_exact(2)
+        .flat_map(|frame| {
+            let (left, right) = frames.process(frame[0], frame[1]);
+            [left, right]
+        })
+        .collect();
+    for sizes in [&[4096][..], &[1, 67, 68, 69, 500, 7, 3000], &[13, 128, 2048, 1]] {
+        let mut blocks = Limiter::new(ceiling, RATE);
+        let mut out = input.clone();
+        let mut at = 0;
+        for &size in sizes.iter().cycle() {
+            if at == out.len() {
+                break;
+            }
+            let end = out.len().min(at + size * 2);
+            blocks.process_block(&mut out[at..end]);
+            at = end;
+        }
+        let same = out.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "blocks of {sizes:?} differ from frame by frame");
+        assert_eq!(blocks.gain(), frames.gain());
+    }
+}

@@ -49,18 +49,13 @@ impl Mixer {
         let pause = self.pause.value();
         let master = self.level.next_amp() * self.mute.value() * pause;
         let gain = voice.fade.value() * voice.trim;
-        let mut rendered = 0;
-        for frame in out.chunks_exact_mut(CHANNELS) {
-            let Some([left, right]) = voice.track.feed.next_frame() else {
-                break;
-            };
+        let rendered = voice.track.feed.read_into(out);
+        let out = &mut out[..rendered * CHANNELS];
+        for sample in out.iter_mut() {
             // `0.0 +` as the frame-by-frame path's mix starts from silence: the same bits.
-            let mix = [0.0 + left * gain, 0.0 + right * gain];
-            let (left, right) = self.limiter.process(mix[0] * master, mix[1] * master);
-            frame[0] = left;
-            frame[1] = right;
-            rendered += 1;
+            *sample = (0.0 + *sample * gain) * master;
         }
+        self.limiter.process_block(out);
         // A steady stretch has a track playing, so nothing is being carried out of the limiter.
         self.flushed = 0;
         voice.position += rendered;
