@@ -21,10 +21,15 @@ const READ_TIMEOUT: Duration = Duration::from_secs(1);
 const PROMPTLY: Duration = Duration::from_secs(8);
 /// Where the file on the share that plays, then stops, stops: 6.5 s into its data.
 const MIDWAY_AT: f64 = 6.5;
+/// Where the longer file on the share stops: far past what its read-ahead holds at the start
+/// (about 6 s with this read timeout), so it is met while the track plays from a steady
+/// read-ahead.
+const LATE_AT: f64 = 16.0;
 
 /// A room of its own whose media hold two good tones, a FIFO, a link to `/dev/zero`, and a
 /// share (`share/`) whose reads stop: `hung.wav` and `hung2.wav` at their first byte,
-/// `midway.wav` (a 20 s tone at 300 Hz) after 6.5 s of it.
+/// `midway.wav` (a 20 s tone at 300 Hz) after 6.5 s of it, `late.wav` (a 40 s tone at 300 Hz)
+/// after 16 s of it.
 struct Room {
     dir: tempfile::TempDir,
     // Dropped before `dir`: unmounted first, so every read left hanging is let go.
@@ -50,6 +55,8 @@ impl Room {
         let tone = sine_wav(440.0, 0.5, RATE, 3.0);
         let midway = sine_wav(300.0, 0.5, RATE, 20.0);
         let midway_bytes = 44 + (MIDWAY_AT * f64::from(RATE)) as usize * 2;
+        let late = sine_wav(300.0, 0.5, RATE, 40.0);
+        let late_bytes = 44 + (LATE_AT * f64::from(RATE)) as usize * 2;
         let share = StalledFs::mount(
             &media.join("share"),
             vec![
@@ -67,6 +74,11 @@ impl Room {
                     name: "midway.wav".into(),
                     bytes: midway,
                     answers_up_to: midway_bytes,
+                },
+                StalledFile {
+                    name: "late.wav".into(),
+                    bytes: late,
+                    answers_up_to: late_bytes,
                 },
             ],
         );
@@ -463,6 +475,101 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
         (late - 1760.0).abs() < 10.0,
         "{late} crossings a second at the end"
     );
+}
+
+/// The player reads a playing track only as far ahead as a hung read needs: the read timeout,
+/// the watcher's look, the streaming thread's rest and the crossfade away. A read that hangs
+/// well into the track, met from that steady read-ahead, is still found and the track cut with
+/// the whole crossfade left to play: the music never runs dry and goes on into the next track.
+#[test]
+fn a_read_that_hangs_deep_into_a_track_is_cut_before_its_read_ahead_runs_dry() {
+    let room = Room::new();
+    room.playlist("stalls", &["share/late.wav", "a.wav"]);
+    room.scene("stalls");
+    let wav = room.path("heard.wav");
+    let mut daemon = Daemon::builder()
+        .config(room.config())
+        .audio(format!("wav:{}", wav.display()))
+        .start();
+    let started = start_session(&daemon);
+
+    let entry = eventually(Duration::from_secs(30), || {
+        log_text(&daemon)
+            .into_iter()
+            .find(|e| e.contains("track share/late.wav could not be played"))
+    })
+    .unwrap_or_else(|| panic!("no report of the hang: {:#?}", log_text(&daemon)));
+    // Found a read timeout after the read-ahead reached the hang, well before the music would
+    // get there: not when the read-ahead ran dry.
+    assert!(
+        entry.contains("where its data stopped, crossfading into the next")
+            && entry.contains("a read hung for 1 s"),
+        "{entry}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs_f64(LATE_AT),
+        "reported only after {:?}",
+        started.elapsed()
+    );
+    eventually(Duration::from_secs(30), || {
+        (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
+    eventually(Duration::from_secs(8), || {
+        daemon.status()["daemon"]["heard"]["track"]
+            .is_null()
+            .then_some(())
+    })
+    .expect("a.wav played to its end");
+    let log = log_text(&daemon);
+    assert!(
+        !log.iter().any(|e| e.contains("ran dry")),
+        "the read-ahead ran dry: {log:#?}"
+    );
+    assert!(daemon.terminate().success());
+
+    let left = recorded_left(&wav);
+    let audible = 1e-4;
+    let first = left
+        .iter()
+        .position(|s| s.abs() > audible)
+        .expect("something was heard");
+    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
+    // All that was read of the cut track (to the chunk it hung in), a.wav's 3 s over its last
+    // 3 s: a crossfade, not a fade-out after running dry.
+    let heard = (last - first) as f64 / f64::from(RATE);
+    assert!((heard - LATE_AT).abs() < 1.0, "heard {heard:.2} s");
+    let window = RATE as usize / 20;
+    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
+        let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        assert!(
+            peak > audible,
+            "silence at {:.2} s",
+            (i * window) as f64 / f64::from(RATE)
+        );
+    }
+    // Two seconds before the end, inside the crossfade, both tones sound: a.wav came in while
+    // the cut track still played.
+    let second = RATE as usize;
+    let overlap = &left[last - 2 * second..last - second];
+    let clearly = 10.0 * f64::from(audible);
+    assert!(
+        tone_level(overlap, 300.0) > clearly && tone_level(overlap, 880.0) > clearly,
+        "no crossfade: 300 Hz at {}, 880 Hz at {}",
+        tone_level(overlap, 300.0),
+        tone_level(overlap, 880.0)
+    );
+}
+
+/// The amplitude of the `hz` component of `samples` (a single-bin Fourier sum).
+fn tone_level(samples: &[f32], hz: f64) -> f64 {
+    let (mut re, mut im) = (0.0, 0.0);
+    for (i, &s) in samples.iter().enumerate() {
+        let phase = std::f64::consts::TAU * hz * i as f64 / f64::from(RATE);
+        re += f64::from(s) * phase.cos();
+        im += f64::from(s) * phase.sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / samples.len() as f64
 }
 
 fn recorded_left(wav: &Path) -> Vec<f32> {
