@@ -548,14 +548,14 @@ fn a_read_that_hangs_deep_into_a_track_is_cut_before_its_read_ahead_runs_dry() {
             (i * window) as f64 / f64::from(RATE)
         );
     }
-    // Two seconds before the end, inside the crossfade, both tones sound: a.wav came in while
-    // the cut track still played.
-    let second = RATE as usize;
-    let overlap = &left[last - 2 * second..last - second];
-    let clearly = 10.0 * f64::from(audible);
+    // A second and a half before the end, half-way through the 3 s crossfade, the cut track
+    // still sounds under a.wav: the cut came with the whole crossfade left to play, not so late
+    // that the fade had to be shortened to what was left.
+    let overlap = &left[last - 3 * RATE as usize / 2..last - RATE as usize];
+    let clearly = 5.0 * f64::from(audible);
     assert!(
         tone_level(overlap, 300.0) > clearly && tone_level(overlap, 880.0) > clearly,
-        "no crossfade: 300 Hz at {}, 880 Hz at {}",
+        "no whole crossfade: 300 Hz at {}, 880 Hz at {}",
         tone_level(overlap, 300.0),
         tone_level(overlap, 880.0)
     );
