@@ -262,7 +262,13 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
                 match open.stream.step() {
                     Ok(Step::Progressed) => {}
                     Ok(Step::Full) => std::thread::sleep(idle),
-                    Ok(Step::Done) => return,
+                    Ok(Step::Done) => {
+                        // The last of the track is in its feed: its chunks come back here to be
+                        // freed as they are played, then the heap gives them back.
+                        open.stream.release_until_read();
+                        give_back_freed_memory();
+                        return;
+                    }
                     Err(error) => {
                         tracing::debug!(id = open.id, "track cut short while streaming");
                         let cut = Loaded::Cut {
@@ -279,6 +285,18 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
     if let Err(e) = spawned {
         // Without its thread the track plays its primed read-ahead, then fades into the next.
         tracing::error!("cannot start a thread to stream a track: {e}");
+    }
+}
+
+/// Hands the heap's free pages back to the system. glibc keeps what is freed in the arena of the
+/// thread that allocated it, for that thread to use again; a track's chunks are allocated on its
+/// own thread, which ends with it, so without this a finished track's read-ahead would stay
+/// resident until some later thread happened to reuse its arena.
+fn give_back_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim(3) has no preconditions; it takes the allocator's locks as malloc does.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
