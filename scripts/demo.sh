@@ -130,6 +130,8 @@ say mark dose
 session_minutes 1
 snapshot "the live view just after the dose mark"
 let_time_pass 8 "holding the lozenge; the spit prompt comes at dose +7 min"
+# Done as asked: acknowledged, so it leaves the queue and is not reminded again.
+say ack
 
 # The check and the resume, each followed by a snapshot; in a terminal this runs behind the
 # live view, with its output kept for afterwards.

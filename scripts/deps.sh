@@ -14,6 +14,8 @@ SETTING_PACKAGES=(
   "faketime|moves the daemon's wall clock an hour forward and back in the clock-jump fault test (libfaketime, monotonic clock left alone)"
   "fonts-dejavu-core|a font for the picture tests, which lay out the plan's and the report's pictures with a real SVG renderer (resvg)"
   "ffmpeg|makes the FLAC, Ogg Vorbis and LAME-tagged MP3 test files the audio tests decode (sox writes MP3 without the LAME header gapless playback needs)"
+  "zsh|the completion tests load the zsh completion script into a real zsh and press Tab (through its zpty module)"
+  "fish|the completion tests load the fish completion script into a real fish and ask it what it would complete"
 )
 
 # Installs whichever of SETTING_PACKAGES is missing, saying what and why. Returns non-zero,

@@ -114,6 +114,19 @@ impl Catalog {
         &self.playlists
     }
 
+    /// `message` about track `index` (from 0) of playlist `name`, at that track's line in its
+    /// file as the file is now.
+    pub fn track_problem(&self, name: &str, index: usize, message: impl Into<String>) -> Diagnostic {
+        let message = message.into();
+        let Some(path) = self.playlist_paths.get(name) else {
+            return Diagnostic::new(format!("{name}.toml"), message);
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => crate::playlist::at_track(path, &text, index, message),
+            Err(_) => Diagnostic::new(path, message),
+        }
+    }
+
     /// Problems with playlist files found while loading.
     pub fn problems(&self) -> &[Diagnostic] {
         &self.problems

@@ -4,3 +4,6 @@
 
 pub mod parallel;
 pub mod read_watch;
+pub mod read_worker;
+#[cfg(test)]
+mod test_pipe;

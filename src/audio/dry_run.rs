@@ -9,22 +9,30 @@
 //! the player's bounded read-ahead, moved on between blocks, so a three-hour session never needs
 //! more memory than a few read-aheads. A grounding skip plays its track once, as live, and a
 //! gapless run is resampled as one piece, as live.
+//!
+//! Every read is watched, as live: each track is measured, opened and read on a thread of its
+//! own, and one whose read has not come back after the read timeout (a stalled share) is passed
+//! over, or cut where its data stopped, as live, and reported with the rest of the tracks that
+//! could not play.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_levelled};
+use super::feed::FeedCutter;
+use super::levelled::{Levelling, LoadError, Opening, RunSoFar, open_levelled_watched};
 use super::mixer::{CHANNELS, Join, Mixer};
 use super::player::{Cursor, MIN_FADE, Upcoming, glide_to, join_after, mixer_config};
 use super::stream::{Step, TrackStream};
-use super::track::LevelTarget;
+use super::track::{LevelTarget, PreparedTrack};
 use crate::audio::loudness_cache::{LoudnessCache, is_measured};
 use crate::audio::loudness_store::LoudnessStore;
-use crate::audio::measure::measure_into;
+use crate::audio::measure::measure_into_watched;
 use crate::error_text::error_chain;
+use crate::media_io::read_worker::ReadWorker;
 use crate::playlist::{self, Playlist};
 use crate::time::Millis;
 use crate::timeline::plan::Plan;
@@ -51,6 +59,9 @@ pub struct DryRunSetup<'a> {
     /// Where measurements are kept when the media directory cannot be written (the daemon's
     /// state directory, whose measurements are read too).
     pub fallback_dir: Option<&'a Path>,
+    /// How long one read may hang before its track is given up, as the config's
+    /// `read_timeout`.
+    pub read_timeout: Duration,
     /// Called with the frames written so far after each block, so a command line can show
     /// how far it is.
     pub progress: Option<&'a dyn Fn(u64)>,
@@ -65,10 +76,23 @@ pub struct DryRunSummary {
     pub light_commands: usize,
     /// Tracks that could not be played and were passed over, as the live player would.
     pub failed: Vec<String>,
+    /// Each of those, with where it is and why, in the same order.
+    pub problems: Vec<TrackProblem>,
     /// Files measured for this run, not measured before.
     pub measured: usize,
     /// Where those measurements were kept, or why they could not be.
     pub kept: Result<Option<PathBuf>, String>,
+}
+
+/// A track that could not be played (or was cut short), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackProblem {
+    /// The playlist it was played from, and its place there from 0; `None` for a scene's
+    /// grounding track.
+    pub playlist: Option<(String, usize)>,
+    /// Its file, under the media root.
+    pub path: String,
+    pub why: String,
 }
 
 impl DryRunSummary {
@@ -93,10 +117,32 @@ pub enum DryRunError {
     },
 }
 
+/// A track's stream, kept and read on a thread of its own.
+type Reader = ReadWorker<Option<TrackStream>>;
+
+/// A track on its way into the mixer.
+struct Streaming {
+    /// As in [`DryRunSummary::failed`].
+    name: String,
+    origin: Option<(String, usize)>,
+    path: String,
+    reader: Reader,
+    /// Ends the track where its data stopped, should a read hang.
+    cutter: FeedCutter,
+}
+
+/// A track opened: the mixer's end, its thread, and the gapless run as far as it goes.
+struct Opened {
+    track: PreparedTrack,
+    reader: Reader,
+    cutter: FeedCutter,
+    run: Option<RunSoFar>,
+}
+
 struct Driver<'a> {
     setup: &'a DryRunSetup<'a>,
-    store: LoudnessStore,
-    cache: LoudnessCache,
+    store: Arc<LoudnessStore>,
+    cache: Arc<LoudnessCache>,
     mixer: Mixer,
     cursor: Option<Cursor>,
     applied: Option<MusicTarget>,
@@ -108,8 +154,8 @@ struct Driver<'a> {
     next_id: u64,
     /// The gapless run as far as the last track opened from the playlist takes it.
     run: Option<RunSoFar>,
-    /// The tracks on their way into the mixer, by name, moved on before every block.
-    streams: Vec<(String, TrackStream)>,
+    /// The tracks on their way into the mixer, moved on before every block.
+    streams: Vec<Streaming>,
     summary: DryRunSummary,
 }
 
@@ -133,10 +179,10 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         sample_format: hound::SampleFormat::Int,
     };
     let mut writer = hound::WavWriter::create(setup.wav, spec).map_err(wav_error)?;
-    let store = LoudnessStore::new(setup.media_root, setup.fallback_dir);
+    let store = Arc::new(LoudnessStore::new(setup.media_root, setup.fallback_dir));
     let mut driver = Driver {
         setup,
-        cache: store.load(),
+        cache: Arc::new(store.load()),
         store,
         mixer: Mixer::new(&mixer_config(setup.rate, setup.ceiling_db)),
         cursor: None,
@@ -154,6 +200,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
             tracks: Vec::new(),
             light_commands: 0,
             failed: Vec::new(),
+            problems: Vec::new(),
             measured: 0,
             kept: Ok(None),
         },
@@ -254,49 +301,114 @@ impl Driver<'_> {
     }
 
     /// Fills every read-ahead, as the live loader keeps them full; a file found cut short is
-    /// reported failed, as live, and plays up to where it stops.
+    /// reported failed, as live, and plays up to where it stops. One whose read hangs is cut
+    /// where its data stopped, as live, and reported.
     fn pump(&mut self) {
-        let failed = &mut self.summary.failed;
-        self.streams.retain_mut(|(name, stream)| match stream.fill() {
-            Ok(step) => step != Step::Done,
-            Err(_) => {
-                failed.push(name.clone());
-                true
-            }
+        let rate = self.setup.rate;
+        let mut problems = Vec::new();
+        self.streams.retain_mut(|streaming| {
+            let filled = streaming.reader.run(|stream, _| {
+                stream
+                    .as_mut()
+                    .expect("a track's stream is kept from its opening")
+                    .fill()
+            });
+            let (error, keep) = match filled {
+                Ok(Ok(step)) => return step != Step::Done,
+                Ok(Err(e)) => (LoadError::from(e), true),
+                Err(source) => {
+                    let frames = streaming.cutter.cut_here();
+                    let at = Duration::from_secs_f64(frames as f64 / f64::from(rate.max(1)));
+                    let path = streaming.path.clone();
+                    (LoadError::HungMidTrack { path, at, source }, false)
+                }
+            };
+            problems.push((
+                streaming.name.clone(),
+                streaming.origin.clone(),
+                streaming.path.clone(),
+                error,
+            ));
+            keep
+        });
+        for (name, origin, path, error) in problems {
+            self.note_problem(name, origin, &path, &error);
+        }
+    }
+
+    fn note_problem(
+        &mut self,
+        name: String,
+        playlist: Option<(String, usize)>,
+        path: &str,
+        error: &LoadError,
+    ) {
+        self.summary.failed.push(name);
+        self.summary.problems.push(TrackProblem {
+            playlist,
+            path: path.to_string(),
+            why: error_chain(error),
         });
     }
 
-    /// Opens one track, levelled as every track is (measured first if it has not been; one that
-    /// cannot be measured does not open either, and is passed over as it fails to), carrying on
-    /// the gapless run `after`.
-    fn open(&mut self, track: &playlist::Track, after: Option<RunSoFar>) -> Result<Levelled, LoadError> {
+    /// Opens one track on a thread of its own, levelled as every track is (measured first if it
+    /// has not been; one that cannot be measured does not open either, and is passed over as it
+    /// fails to; one whose read hangs while it is measured is passed over at once, as live),
+    /// carrying on the gapless run `after`.
+    fn open(&mut self, track: &playlist::Track, after: Option<RunSoFar>) -> Result<Opened, LoadError> {
         self.next_id += 1;
+        let hung = |source| LoadError::Hung {
+            path: track.path.clone(),
+            source,
+        };
+        let mut reader = Reader::start(self.setup.read_timeout).map_err(|e| {
+            LoadError::Decode(crate::audio::decode::DecodeError::Unreadable {
+                path: track.file(self.setup.media_root),
+                source: e,
+            })
+        })?;
         let root = self.setup.media_root;
         if root.join(&track.path).is_file() && !is_measured(root, &track.path, &self.cache) {
-            if measure_into(&self.store, &track.path).is_ok() {
+            let (store, rel) = (self.store.clone(), track.path.clone());
+            let measured = reader
+                .run(move |_, watch| measure_into_watched(&store, &rel, watch).is_ok())
+                .map_err(hung)?;
+            if measured {
                 self.summary.measured += 1;
             }
-            self.cache = self.store.load();
+            self.cache = Arc::new(self.store.load());
         }
-        let levelling = Levelling {
-            media_root: self.setup.media_root,
-            cache: &self.cache,
-            level: LevelTarget {
-                target_lufs: self.setup.target_lufs,
-                max_boost_db: self.setup.max_boost_db,
-                ceiling_db: f64::from(self.setup.ceiling_db),
-            },
+        let level = LevelTarget {
+            target_lufs: self.setup.target_lufs,
+            max_boost_db: self.setup.max_boost_db,
+            ceiling_db: f64::from(self.setup.ceiling_db),
         };
-        open_levelled(
+        let (theirs, root, cache) = (track.clone(), root.to_owned(), self.cache.clone());
+        let (id, rate) = (self.next_id, self.setup.rate);
+        let opened = reader
+            .run(move |stream, watch| {
+                let levelling = Levelling {
+                    media_root: &root,
+                    cache: &cache,
+                    level,
+                };
+                let opening = Opening {
+                    after,
+                    ..Opening::default()
+                };
+                let levelled = open_levelled_watched(&theirs, (id, rate), &levelling, opening, watch)?;
+                let cutter = levelled.stream.cutter();
+                *stream = Some(levelled.stream);
+                Ok::<_, LoadError>((levelled.track, cutter, levelled.run))
+            })
+            .map_err(hung)??;
+        let (track, cutter, run) = opened;
+        Ok(Opened {
             track,
-            self.next_id,
-            self.setup.rate,
-            &levelling,
-            Opening {
-                after,
-                ..Opening::default()
-            },
-        )
+            reader,
+            cutter,
+            run,
+        })
     }
 
     /// A skip, or a grounding skip: `to` once, then the playlist goes on. A grounding track that
@@ -306,13 +418,20 @@ impl Driver<'_> {
         self.run = None;
         let grounding = to.map(|path| (path, self.open(&playlist::Track::plain(path), None)));
         match grounding {
-            Some((path, Ok(levelled))) => {
-                self.streams.push((path.to_string(), levelled.stream));
-                self.summary.tracks.push(format!("grounding/{path}"));
-                self.mixer.skip_to(levelled.track, crossfade);
+            Some((path, Ok(opened))) => {
+                let name = format!("grounding/{path}");
+                self.streams.push(Streaming {
+                    name: name.clone(),
+                    origin: None,
+                    path: path.to_string(),
+                    reader: opened.reader,
+                    cutter: opened.cutter,
+                });
+                self.summary.tracks.push(name);
+                self.mixer.skip_to(opened.track, crossfade);
             }
-            Some((path, Err(_))) => {
-                self.summary.failed.push(format!("grounding/{path}"));
+            Some((path, Err(error))) => {
+                self.note_problem(format!("grounding/{path}"), None, path, &error);
                 self.mixer.skip(crossfade);
             }
             None => self.mixer.skip(crossfade),
@@ -331,7 +450,12 @@ impl Driver<'_> {
                 return;
             }
             let Some(cursor) = &mut self.cursor else { return };
-            let Some(Upcoming { playlist, track }) = cursor.next(self.setup.playlists) else {
+            let Some(Upcoming {
+                playlist,
+                index,
+                track,
+            }) = cursor.next(self.setup.playlists)
+            else {
                 self.cursor = None;
                 return;
             };
@@ -340,24 +464,30 @@ impl Driver<'_> {
                 self.pending_switch.is_none() && !self.after_failure && self.last_crossfade.is_none();
             let after = self.run.take().filter(|_| gapless);
             match self.open(&track, after) {
-                Ok(levelled) => {
-                    self.run = levelled.run;
+                Ok(opened) => {
+                    self.run = opened.run;
                     self.failures_in_a_row = 0;
-                    self.streams.push((name.clone(), levelled.stream));
+                    self.streams.push(Streaming {
+                        name: name.clone(),
+                        origin: Some((playlist.clone(), index)),
+                        path: track.path.clone(),
+                        reader: opened.reader,
+                        cutter: opened.cutter,
+                    });
                     if let Some(fade) = self.pending_switch.take() {
-                        self.mixer.switch([(levelled.track, Join::Gapless)], fade);
+                        self.mixer.switch([(opened.track, Join::Gapless)], fade);
                     } else {
                         let join = join_after(self.last_crossfade, self.after_failure);
-                        self.mixer.enqueue(levelled.track, join);
+                        self.mixer.enqueue(opened.track, join);
                     }
                     self.last_crossfade = track.crossfade;
                     self.after_failure = false;
                     self.summary.tracks.push(name);
                 }
-                Err(_) => {
+                Err(error) => {
                     self.failures_in_a_row += 1;
                     self.after_failure = true;
-                    self.summary.failed.push(name);
+                    self.note_problem(name, Some((playlist.clone(), index)), &track.path, &error);
                     let tracks = self.setup.playlists.get(&playlist).map_or(1, |p| p.tracks.len());
                     if self.failures_in_a_row >= tracks {
                         // Every track fails: the music fades out, as live.

@@ -159,7 +159,8 @@ pub fn open_levelled_watched(
 ) -> Result<Levelled, LoadError> {
     let decoder = Decoder::open_watched(&track.file(levelling.media_root), watch)?;
     let info = decoder.info().clone();
-    let known = known_loudness(levelling.media_root, &track.path, levelling.cache);
+    // A file with no measurement is opened again for its tags: a read that may hang too.
+    let known = watch.reading(|| known_loudness(levelling.media_root, &track.path, levelling.cache));
     let lufs = known.lufs;
     let gain_db = normalisation_db(&levelling.level, known, info.channels, track.gain_db);
     let end_lead = end_lead(track, opening.imposed_crossfade);

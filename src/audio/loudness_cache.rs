@@ -14,8 +14,15 @@ use serde::{Deserialize, Serialize};
 
 use super::decode::replaygain_tag;
 use super::track::KnownLoudness;
+use crate::safe_file::{self, Limit, SafeFileError};
 
 pub const CACHE_FILE: &str = ".setting-loudness.json";
+
+/// A measurement is about 200 bytes: 64 MiB is hundreds of thousands of tracks.
+const CACHE_LIMIT: Limit = Limit {
+    bytes: 64 << 20,
+    what: "a loudness cache",
+};
 
 /// What makes a cached measurement still true: an edit or a replaced file changes the size
 /// or the modification time.
@@ -63,7 +70,7 @@ pub enum CacheError {
     Read {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: Box<SafeFileError>,
     },
     #[error("cannot write the loudness cache {}", path.display())]
     Write {
@@ -90,14 +97,16 @@ impl LoudnessCache {
         Self::load_from(&Self::path(media_root))
     }
 
-    /// [`LoudnessCache::load`] from a cache file wherever it is.
+    /// [`LoudnessCache::load`] from a cache file wherever it is. Read as the daemon reads
+    /// its own files: the media directory is the curators', and a FIFO or a link to a device
+    /// planted at the cache's name must not hang or flood whoever reads it.
     pub fn load_from(path: &Path) -> Result<LoudnessCache, CacheError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_default()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LoudnessCache::default()),
+        match safe_file::read_limited(path, CACHE_LIMIT) {
+            Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_default()),
+            Err(e) if e.is_not_found() => Ok(LoudnessCache::default()),
             Err(source) => Err(CacheError::Read {
                 path: path.to_owned(),
-                source,
+                source: Box::new(source),
             }),
         }
     }

@@ -1,4 +1,4 @@
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use super::*;
 
@@ -141,4 +141,37 @@ fn of_two_measurements_of_one_file_the_later_version_wins() {
     newer.put("a.flac", identity(9), loudness(-15.0));
     merge(&mut cache, newer);
     assert!(cache.get("a.flac", identity(9)).is_some());
+}
+
+#[test]
+fn a_fifo_planted_at_the_cache_s_name_is_refused_at_once_and_the_fallback_used() {
+    let media = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let cache = LoudnessCache::path(media.path());
+    let name = std::ffi::CString::new(cache.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo(3) only reads it.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o666) }, 0, "mkfifo");
+    let (root, fallback) = (media.path().to_owned(), state.path().to_owned());
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let store = LoudnessStore::new(&root, Some(fallback.as_path()));
+        let empty = store.load().get("a.flac", identity(1)).is_none();
+        store.record("a.flac", identity(1), loudness(-20.0));
+        let _ = done.send((empty, store.save().map_err(|e| e.to_string())));
+    });
+    // A FIFO opened for reading would wait for a writer for ever.
+    let (empty, saved) = finished
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("reading the cache hung on the FIFO");
+    assert!(empty, "nothing is read from a FIFO");
+    assert!(
+        matches!(saved, Ok(Some(Kept::Fallback(_)))),
+        "kept in the state directory instead: {saved:?}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&cache).unwrap().file_type().is_fifo(),
+        "what was planted is left alone"
+    );
+    let fresh = LoudnessStore::new(media.path(), Some(state.path()));
+    assert_eq!(fresh.load().get("a.flac", identity(1)), Some(&loudness(-20.0)));
 }

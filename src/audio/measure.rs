@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use ebur128::{EbuR128, Mode};
 
@@ -10,7 +11,7 @@ use super::decode::{DecodeError, Decoder};
 use super::loudness_cache::{FileIdentity, Loudness, is_measured};
 use super::loudness_store::{Kept, LoudnessStore, StoreError};
 use super::parallel::map_parallel;
-use super::read_watch::ReadWatch;
+use super::read_watch::{Hung, ReadWatch, run_watched};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoudnessError {
@@ -24,6 +25,20 @@ pub enum LoudnessError {
         #[source]
         source: std::io::Error,
     },
+    /// One of its reads did not come back: the file is on a share or disk that stalled.
+    #[error("cannot read {}", path.display())]
+    Hung {
+        path: PathBuf,
+        #[source]
+        source: Hung,
+    },
+}
+
+impl LoudnessError {
+    /// Whether a read hung: the file is left alone rather than read again at once.
+    pub fn is_hung(&self) -> bool {
+        matches!(self, LoudnessError::Hung { .. })
+    }
 }
 
 /// Decodes the whole file through a meter, one packet at a time. A truncated or corrupt file is
@@ -88,6 +103,22 @@ pub fn measure_into_watched(
     Ok(loudness)
 }
 
+/// [`measure_into`] on a thread of its own, given up once one of its reads has hung for
+/// `read_timeout` (that thread is left in the read). Should the read come back after all, the
+/// measurement is still recorded.
+pub fn measure_into_within(
+    store: &Arc<LoudnessStore>,
+    rel: &str,
+    read_timeout: Duration,
+) -> Result<Loudness, LoudnessError> {
+    let (store, owned) = (store.clone(), rel.to_string());
+    let path = store.media_root().join(rel);
+    run_watched(read_timeout, move |watch| {
+        measure_into_watched(&store, &owned, watch)
+    })
+    .unwrap_or_else(|source| Err(LoudnessError::Hung { path, source }))
+}
+
 /// What [`measure_missing`] did.
 #[derive(Debug)]
 pub struct Measured {
@@ -101,8 +132,8 @@ pub struct Measured {
 
 /// Measures, on every core, each regular file of `files` that `store` holds no measurement of
 /// as it is now, and writes them. Those that cannot be written are still in `store` for this
-/// process.
-pub fn measure_missing(store: &LoudnessStore, files: &[String]) -> Measured {
+/// process. A file one of whose reads hangs for `read_timeout` is given up, and failed.
+pub fn measure_missing(store: &Arc<LoudnessStore>, files: &[String], read_timeout: Duration) -> Measured {
     let cache = store.load();
     let mut missing: Vec<&String> = files
         .iter()
@@ -110,7 +141,7 @@ pub fn measure_missing(store: &LoudnessStore, files: &[String]) -> Measured {
         .collect();
     missing.sort();
     missing.dedup();
-    let results = map_parallel(&missing, |rel| measure_into(store, rel));
+    let results = map_parallel(&missing, |rel| measure_into_within(store, rel, read_timeout));
     let failed: Vec<(String, LoudnessError)> = missing
         .iter()
         .zip(results)

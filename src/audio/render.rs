@@ -6,21 +6,28 @@
 //! Tracks are opened just ahead of the mixer and stream through the same bounded read-ahead as
 //! in the player, moved on between blocks, so memory stays bounded however long the tracks.
 //! Tracks joined gaplessly at one rate are resampled as one run, as the player does.
+//!
+//! Every read is watched, as the player's are: each track is measured, opened and read on a
+//! thread of its own, and a read that has not come back after the read timeout (a stalled
+//! share) stops the render, naming the track, rather than hang it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::decode::DecodeError;
-use super::levelled::{Levelled, Levelling, LoadError, Opening, RunSoFar, open_levelled};
+use super::levelled::{Levelling, LoadError, Opening, RunSoFar, open_levelled_watched};
 use super::mixer::{CHANNELS, Join, Mixer, MixerConfig};
-use super::stream::{Step, TrackStream};
+use super::read_watch::{DEFAULT_READ_TIMEOUT, Hung};
+use super::stream::{Step, StreamError, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack};
 use super::wav::{FloatWavWriter, WavError};
 use crate::audio::loudness_cache::{CacheError, LoudnessCache};
 use crate::audio::loudness_store::LoudnessStore;
-use crate::audio::measure::measure_missing;
+use crate::audio::measure::{LoudnessError, measure_missing};
 use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 use crate::error_text::error_chain;
+use crate::media_io::read_worker::ReadWorker;
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
@@ -38,6 +45,8 @@ pub struct RenderOptions {
     /// Where measurements are kept when the media directory cannot be written (the daemon's
     /// state directory, whose measurements are read too).
     pub fallback_dir: Option<PathBuf>,
+    /// How long one read may hang before the render stops, as the config's `read_timeout`.
+    pub read_timeout: Duration,
 }
 
 impl Default for RenderOptions {
@@ -49,6 +58,7 @@ impl Default for RenderOptions {
             ceiling_db: 0.0,
             crossfade: None,
             fallback_dir: None,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -104,7 +114,25 @@ pub enum RenderError {
     },
     #[error(transparent)]
     Wav(#[from] WavError),
+    /// A read of track `index` (from 0, in the playlist's order) did not come back: the render
+    /// stops rather than leave the track out of what the curator listens to.
+    #[error("{path}")]
+    Hung {
+        index: usize,
+        path: String,
+        #[source]
+        source: Hung,
+    },
+    #[error("cannot start a thread to read {path}")]
+    Thread {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
+
+/// A track's stream, kept and read on a thread of its own.
+type Reader = ReadWorker<Option<TrackStream>>;
 
 const BLOCK_FRAMES: usize = 4096;
 
@@ -112,7 +140,8 @@ const BLOCK_FRAMES: usize = 4096;
 const LOAD_AHEAD: usize = 2;
 
 /// Renders `tracks` (paths relative to `media_root`) once through into `wav`. A file that does
-/// not decode fully stops the render: a curator listens to hear the real thing.
+/// not decode fully, or one of whose reads hangs for `options.read_timeout`, stops the render:
+/// a curator listens to hear the real thing.
 pub fn render_playlist(
     tracks: &[playlist::Track],
     media_root: &Path,
@@ -136,11 +165,24 @@ pub fn render_playlist_with_progress(
     }
     // Surfaces an unreadable cache before any work: the render would measure everything again.
     LoudnessCache::load(media_root)?;
-    let store = LoudnessStore::new(media_root, options.fallback_dir.as_deref());
+    let store = Arc::new(LoudnessStore::new(media_root, options.fallback_dir.as_deref()));
     let paths: Vec<String> = tracks.iter().map(|t| t.path.clone()).collect();
-    // A file that cannot be measured cannot be decoded either, and stops the render as it opens.
-    let measured = measure_missing(&store, &paths);
-    let cache = store.load();
+    // A file that cannot be measured cannot be decoded either, and stops the render as it opens;
+    // one whose read hung would only hang again, and stops it now.
+    let measured = measure_missing(&store, &paths, options.read_timeout);
+    let hung = measured.failed.iter().find_map(|(rel, error)| match error {
+        LoudnessError::Hung { source, .. } => Some((rel, *source)),
+        _ => None,
+    });
+    if let Some((rel, source)) = hung {
+        let index = paths.iter().position(|p| p == rel).unwrap_or_default();
+        return Err(RenderError::Hung {
+            index,
+            path: rel.clone(),
+            source,
+        });
+    }
+    let cache = Arc::new(store.load());
     let mut mixer = Mixer::new(&MixerConfig {
         rate: options.rate,
         ceiling_db: options.ceiling_db,
@@ -163,7 +205,7 @@ pub fn render_playlist_with_progress(
             .map_err(|e| error_chain(&e)),
     };
     let mut pending = tracks.iter().enumerate();
-    let mut streams: Vec<(usize, TrackStream)> = Vec::new();
+    let mut streams: Vec<(usize, Reader)> = Vec::new();
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
     let mut run: Option<RunSoFar> = None;
     loop {
@@ -173,20 +215,25 @@ pub fn render_playlist_with_progress(
             let join = join_before(tracks, index, options.crossfade);
             let after = run.take().filter(|_| join == Join::Gapless);
             let loaded = load(track, index, (join, after), media_root, &cache, options)?;
-            let (prepared, stream, rendered, carried) = loaded;
+            let (prepared, reader, rendered, carried) = loaded;
             run = carried;
             mixer.enqueue(prepared, join);
-            streams.push((index, stream));
+            streams.push((index, reader));
             summary.tracks.push(rendered);
         }
         // Every read-ahead full before the block: the mixer never waits, and never runs dry.
         let mut done = Vec::new();
-        for (at, (index, stream)) in streams.iter_mut().enumerate() {
-            let step = stream
-                .fill()
-                .map_err(|e| load_error(&tracks[*index].path, e.into()))?;
-            if stream.is_decoded() {
-                summary.tracks[*index].frames = stream.frames();
+        for (at, (index, reader)) in streams.iter_mut().enumerate() {
+            let path = &tracks[*index].path;
+            let (step, decoded) = fill(reader)
+                .map_err(|source| RenderError::Hung {
+                    index: *index,
+                    path: path.clone(),
+                    source,
+                })?
+                .map_err(|e| load_error(path, e.into()))?;
+            if let Some(frames) = decoded {
+                summary.tracks[*index].frames = frames;
             }
             if step == Step::Done {
                 done.push(at);
@@ -207,6 +254,18 @@ pub fn render_playlist_with_progress(
     Ok(summary)
 }
 
+/// Fills a track's read-ahead on its thread: how far it got, and the track's length once it is
+/// all decoded.
+fn fill(reader: &mut Reader) -> Result<Result<(Step, Option<u64>), StreamError>, Hung> {
+    reader.run(|stream, _| {
+        let stream = stream
+            .as_mut()
+            .expect("a track's stream is kept from its opening");
+        let step = stream.fill()?;
+        Ok((step, stream.is_decoded().then(|| stream.frames())))
+    })
+}
+
 /// How track `index` joins the one before it: the earlier track's crossfade is its overlap
 /// with the next, as the playlist file says, unless one length is imposed on every join.
 pub fn join_before(tracks: &[playlist::Track], index: usize, imposed: Option<Duration>) -> Join {
@@ -220,37 +279,47 @@ pub fn join_before(tracks: &[playlist::Track], index: usize, imposed: Option<Dur
     }
 }
 
-/// Opens one track, carrying on the gapless run `after` when it joins it with no crossfade;
-/// returns the run as far as this track takes it.
+/// Opens one track on a thread of its own, which keeps its stream, carrying on the gapless run
+/// `after` when it joins it with no crossfade; returns the run as far as this track takes it.
 fn load(
     track: &playlist::Track,
     index: usize,
     (join, after): (Join, Option<RunSoFar>),
     media_root: &Path,
-    cache: &LoudnessCache,
+    cache: &Arc<LoudnessCache>,
     options: &RenderOptions,
-) -> Result<(PreparedTrack, TrackStream, RenderedTrack, Option<RunSoFar>), RenderError> {
-    let levelling = Levelling {
-        media_root,
-        cache,
-        level: LevelTarget {
-            target_lufs: options.target_lufs,
-            max_boost_db: options.max_boost_db,
-            ceiling_db: f64::from(options.ceiling_db),
-        },
+) -> Result<(PreparedTrack, Reader, RenderedTrack, Option<RunSoFar>), RenderError> {
+    let level = LevelTarget {
+        target_lufs: options.target_lufs,
+        max_boost_db: options.max_boost_db,
+        ceiling_db: f64::from(options.ceiling_db),
     };
     let opening = Opening {
         imposed_crossfade: options.crossfade,
         after,
         ..Opening::default()
     };
-    let Levelled {
-        track: prepared,
-        stream,
-        gain_db,
-        lufs,
-        run,
-    } = open_levelled(track, index as u64, options.rate, &levelling, opening)
+    let mut reader = Reader::start(options.read_timeout).map_err(|source| RenderError::Thread {
+        path: track.path.clone(),
+        source,
+    })?;
+    let (theirs, root, cache, rate) = (track.clone(), media_root.to_owned(), cache.clone(), options.rate);
+    let opened = reader.run(move |stream, watch| {
+        let levelling = Levelling {
+            media_root: &root,
+            cache: &cache,
+            level,
+        };
+        let levelled = open_levelled_watched(&theirs, (index as u64, rate), &levelling, opening, watch)?;
+        *stream = Some(levelled.stream);
+        Ok::<_, LoadError>((levelled.track, levelled.gain_db, levelled.lufs, levelled.run))
+    });
+    let (prepared, gain_db, lufs, run) = opened
+        .map_err(|source| RenderError::Hung {
+            index,
+            path: track.path.clone(),
+            source,
+        })?
         .map_err(|e| load_error(&track.path, e))?;
     let end = prepared.feed.end().unwrap_or(0);
     let rendered = RenderedTrack {
@@ -260,7 +329,7 @@ fn load(
         lufs,
         join,
     };
-    Ok((prepared, stream, rendered, run))
+    Ok((prepared, reader, rendered, run))
 }
 
 fn load_error(path: &str, error: LoadError) -> RenderError {
@@ -268,7 +337,8 @@ fn load_error(path: &str, error: LoadError) -> RenderError {
     match error {
         LoadError::Decode(source) => RenderError::Decode { path, source },
         LoadError::Prepare(source) => RenderError::Prepare { path, source },
-        // Rendering opens inline, with no deadline; kept for completeness.
+        // Rendering gives a hung read up as `RenderError::Hung`, with no deadline on the whole
+        // track; kept for completeness.
         error @ (LoadError::NotReady { .. } | LoadError::Hung { .. } | LoadError::HungMidTrack { .. }) => {
             RenderError::Decode {
                 source: crate::audio::decode::DecodeError::Unreadable {

@@ -78,7 +78,7 @@ pub fn broker(
         Some(u) => word(doc, u, "username").map(Some),
         None => Some(None),
     };
-    let password = password(doc, m, base);
+    let password = password(doc, raw, base);
     let version = match &m.version {
         Some(v) => doc.one_of(
             v,
@@ -111,7 +111,8 @@ fn word(doc: &mut Document<'_>, value: &Spanned<String>, what: &str) -> Option<S
     Some(text.clone())
 }
 
-fn password(doc: &mut Document<'_>, m: &RawMqtt, base: &Path) -> Option<Option<SecretSource>> {
+fn password(doc: &mut Document<'_>, raw: &Spanned<RawMqtt>, base: &Path) -> Option<Option<SecretSource>> {
+    let m = raw.get_ref();
     if let Some(inline) = &m.password {
         // Config files get copied, shared and pasted into tickets; a secret does not belong in one.
         doc.error_at(
@@ -145,7 +146,8 @@ fn password(doc: &mut Document<'_>, m: &RawMqtt, base: &Path) -> Option<Option<S
         (None, Some(env)) => SecretSource::Env(env.get_ref().clone()),
         (None, None) => return Some(None),
     };
-    if m.username.is_none() {
+    // A username of the wrong type has had its error; it is not missing as well.
+    if m.username.is_none() && !doc.was_refused(&raw.span(), "username") {
         let at = m.password_file.as_ref().or(m.password_env.as_ref())?;
         doc.error_at(at, "a password needs a `username` to go with it");
         return None;

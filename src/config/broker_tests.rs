@@ -87,6 +87,11 @@ fn password_sources_are_one_of_two_and_need_a_user() {
         one(&mqtt("host = \"b\"\npassword_env = \"PW\"\n")),
         "9:16: a password needs a `username` to go with it"
     );
+    // A username of the wrong type is its one problem, not a missing username as well.
+    assert_eq!(
+        one(&mqtt("host = \"b\"\nusername = 7\npassword_env = \"PW\"\n")),
+        "9:12: invalid type: integer `7`, expected a string"
+    );
     assert_eq!(
         one(&mqtt(
             "host = \"b\"\nusername = \"u\"\npassword_env = \"MQTT PW\"\n"

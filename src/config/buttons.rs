@@ -20,7 +20,8 @@ pub fn buttons(
     mqtt: Option<&Spanned<RawMqtt>>,
 ) -> Option<Vec<ButtonConfig>> {
     let mut ok = true;
-    if let (Some(first), None) = (raw.first(), mqtt) {
+    // An `[mqtt]` of the wrong type has had its error; it is not missing as well.
+    if let (Some(first), None, false) = (raw.first(), mqtt, doc.was_refused_anywhere("mqtt")) {
         doc.error_at(
             first,
             "`[[button]]` needs an `[mqtt]` broker that the buttons publish to; add one",

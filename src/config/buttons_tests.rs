@@ -99,6 +99,15 @@ fn topics_inputs_names_and_the_broker_are_checked() {
         "{ROOM}[[button]]\nname = \"b\"\nkind = \"zigbee2mqtt\"\ntopic = \"t\"\npress = {{ single = \"check\" }}\n"
     ));
     assert!(e.contains("`[[button]]` needs an `[mqtt]` broker"), "{e}");
+    // An `[mqtt]` of the wrong type is its one problem, not a missing broker as well.
+    let e = one(&format!(
+        "mqtt = \"broker.clinic\"\n{ROOM}[[button]]\nname = \"b\"\nkind = \"zigbee2mqtt\"\ntopic = \"t\"\n\
+         press = {{ single = \"check\" }}\n"
+    ));
+    assert!(
+        e.contains("invalid type: string \"broker.clinic\", expected struct RawMqtt"),
+        "{e}"
+    );
     let e = one(&with_buttons(
         "[[button]]\nname = \"b\"\nkind = \"zigbee2mqtt\"\ntopic = \"t\"\npress = { single = \"check\" }\ncolour = 1\n",
     ));

@@ -64,7 +64,7 @@ pub fn remote(
             }
         }
     }
-    if config.enabled && mqtt.is_none() {
+    if config.enabled && mqtt.is_none() && !doc.was_refused_anywhere("mqtt") {
         let at = r.enabled.as_ref().map(|e| e.span()).unwrap_or(raw.span());
         doc.error(
             at,

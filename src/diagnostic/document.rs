@@ -15,6 +15,8 @@ pub struct Document<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<Diagnostic>,
+    /// Keys taken out for a value of the wrong type, with where their table is written.
+    refused: Vec<(Range<usize>, String)>,
 }
 
 impl<'a> Document<'a> {
@@ -23,6 +25,7 @@ impl<'a> Document<'a> {
             path,
             text,
             problems: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -48,11 +51,16 @@ impl<'a> Document<'a> {
     /// An unknown key is recorded and the part read again without it (or, when it is a near
     /// miss of an expected key that is absent, as that key), so that one typo neither hides
     /// the next nor keeps the part from the checks that follow.
+    ///
+    /// A value of the wrong type (`planned = 10`) is recorded and the part read again as if
+    /// it had not been written. Where that leaves a table without a key it needs, the table
+    /// is left out too, quietly: its one mistake is already reported. Checks that need the
+    /// key ask [`Document::was_refused`] before calling it missing.
     pub fn read<T: DeserializeOwned>(&mut self, part: Spanned<DeValue<'a>>) -> Option<T> {
         let mut part = part;
         // The key last read as its near miss: where it is written, and as what.
         let mut guessed: Option<(usize, String)> = None;
-        // Each pass takes one key out, so a part cannot need more passes than it has keys.
+        // Each pass takes one key or item out, so a part cannot need more passes than it has.
         for _ in 0..=key_count(part.get_ref()) {
             let e = match T::deserialize(ValueDeserializer::from(part.clone())) {
                 Ok(value) => return Some(value),
@@ -67,6 +75,28 @@ impl<'a> Document<'a> {
             {
                 recover::repair(part.get_mut(), at, &key, &[]);
                 continue;
+            }
+            if let Some(span) = e.span().filter(|_| recover::wrong_value(&e))
+                && let Some(taken) = recover::take_value(&mut part, &span)
+            {
+                self.toml_error(&e);
+                self.note_refused(taken);
+                continue;
+            }
+            if let Some(key) = recover::missing_key(&e)
+                && let Some(span) = e.span()
+                && self.was_refused(&span, key)
+            {
+                if span == part.span() {
+                    return None;
+                }
+                match recover::take_value(&mut part, &span) {
+                    Some(taken) => {
+                        self.note_refused(taken);
+                        continue;
+                    }
+                    None => return None,
+                }
             }
             let repaired = unknown_key(&e).and_then(|(found, expected)| {
                 let at = e.span()?.start;
@@ -83,6 +113,25 @@ impl<'a> Document<'a> {
             }
         }
         None
+    }
+
+    fn note_refused(&mut self, taken: recover::Taken) {
+        if let Some(key) = taken.key {
+            self.refused.push((taken.parent, key));
+        }
+    }
+
+    /// Whether the key `key` of the table written at `table` was taken out for a value of the
+    /// wrong type, its error already given: a check that needs the key then stays quiet
+    /// rather than report it missing as a second mistake.
+    pub fn was_refused(&self, table: &Range<usize>, key: &str) -> bool {
+        self.refused.iter().any(|(at, k)| at == table && k == key)
+    }
+
+    /// [`Document::was_refused`] for a key whose name is written in one table only (the
+    /// config's `mqtt`), where the checks that need it do not hold that table's place.
+    pub fn was_refused_anywhere(&self, key: &str) -> bool {
+        self.refused.iter().any(|(_, k)| k == key)
     }
 
     fn unknown_key_error(&mut self, e: &toml::de::Error, instead: Option<String>) {
@@ -264,6 +313,99 @@ mod tests {
              f.toml:4:1: unknown field `sise`, expected `size`\n\
              f.toml:7:1: unknown field `sise`, expected `size`"
         );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Part {
+        name: String,
+        size: Option<u32>,
+        look: Option<Look>,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Look {
+        level: u32,
+    }
+
+    fn read_part(text: &str) -> (Option<Part>, Vec<String>, Vec<(&'static str, &'static str)>) {
+        let mut doc = Document::new(Path::new("f.toml"), text);
+        let root = doc.parse().unwrap();
+        let place = root.span();
+        let look = root.get_ref().get("look").map(|v| v.span());
+        let part: Option<Part> = doc.read_table(root);
+        let mut refused = Vec::new();
+        for (table, key) in [
+            ("part", "size"),
+            ("part", "name"),
+            ("part", "look"),
+            ("look", "level"),
+        ] {
+            let at = if table == "part" {
+                Some(place.clone())
+            } else {
+                look.clone()
+            };
+            if at.is_some_and(|at| doc.was_refused(&at, key)) {
+                refused.push((table, key));
+            }
+        }
+        let problems = doc
+            .finish(Some(()))
+            .err()
+            .map(|e| e.iter().map(|d| d.to_string()).collect());
+        (part, problems.unwrap_or_default(), refused)
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_read_as_not_written() {
+        let (part, problems, refused) = read_part("name = \"x\"\nsize = \"big\"\ntags = [\"a\", 5, \"b\"]\n");
+        let part = part.expect("read without the wrong values");
+        assert_eq!(
+            (part.name.as_str(), part.size, part.tags),
+            ("x", None, vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            problems,
+            [
+                "f.toml:2:8: invalid type: string \"big\", expected u32",
+                "f.toml:3:14: invalid type: integer `5`, expected a string"
+            ]
+        );
+        assert_eq!(refused, [("part", "size")]);
+    }
+
+    #[test]
+    fn a_table_left_without_a_key_it_needs_goes_quietly() {
+        let (part, problems, _) = read_part("name = \"x\"\nlook = { level = 3 }\n");
+        assert_eq!(
+            part.and_then(|p| p.look).map(|l| l.level),
+            Some(3),
+            "{problems:?}"
+        );
+        // The look's only key is of the wrong type: the look is left out with no second error.
+        let (part, problems, refused) = read_part("name = \"x\"\nlook = { level = \"high\" }\n");
+        assert!(part.expect("read without the look").look.is_none());
+        assert_eq!(
+            problems,
+            ["f.toml:2:18: invalid type: string \"high\", expected u32"]
+        );
+        assert_eq!(refused, [("part", "look"), ("look", "level")]);
+        // A key the part itself needs: the part is not read, and the one error is the type's.
+        let (part, problems, refused) = read_part("name = 5\nsize = 1\n");
+        assert!(part.is_none());
+        assert_eq!(
+            problems,
+            ["f.toml:1:8: invalid type: integer `5`, expected a string"]
+        );
+        assert_eq!(refused, [("part", "name")]);
+        // A key missing without a wrong value is still reported as missing.
+        let (part, problems, _) = read_part("size = 1\n");
+        assert!(part.is_none());
+        assert_eq!(problems, ["f.toml:1:1: missing field `name`"]);
     }
 
     #[test]

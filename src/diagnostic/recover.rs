@@ -1,7 +1,9 @@
-//! Reading on past an unknown key: which key serde refused, and the document with that key
-//! taken out or, when it is a near miss of an expected key, read as that key.
+//! Reading on past a mistake in one key: which key serde refused, and the document with that
+//! key taken out or, when it is a near miss of an expected key, read as that key; a value of the
+//! wrong type taken out likewise, as though it had not been written.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use serde_spanned::Spanned;
 use toml::de::DeValue;
@@ -21,12 +23,75 @@ pub fn unknown_key(e: &toml::de::Error) -> Option<(String, Vec<String>)> {
     Some((found, quoted.collect()))
 }
 
-/// How many keys the value holds, nested ones included.
+/// Whether serde refused a value for its type or content (`invalid type: integer `10`,
+/// expected a string`), rather than a key.
+pub fn wrong_value(e: &toml::de::Error) -> bool {
+    let message = e.message();
+    [
+        "invalid type: ",
+        "invalid value: ",
+        "invalid length ",
+        "unknown variant `",
+    ]
+    .iter()
+    .any(|start| message.starts_with(start))
+}
+
+/// The required key serde found missing, from its "missing field" message.
+pub fn missing_key(e: &toml::de::Error) -> Option<&str> {
+    e.message().strip_prefix("missing field `")?.split('`').next()
+}
+
+/// How many keys and array items the value holds, nested ones included.
 pub fn key_count(value: &DeValue<'_>) -> usize {
     match value {
         DeValue::Table(table) => table.len() + table.values().map(|v| key_count(v.get_ref())).sum::<usize>(),
-        DeValue::Array(items) => items.iter().map(|v| key_count(v.get_ref())).sum(),
+        DeValue::Array(items) => items.len() + items.iter().map(|v| key_count(v.get_ref())).sum::<usize>(),
         _ => 0,
+    }
+}
+
+/// A value taken out of a document: the key it was written under (none for an array's item)
+/// and where the table or array that held it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taken {
+    pub key: Option<String>,
+    pub parent: Range<usize>,
+}
+
+/// Takes the value written at `span` out of `value`, wherever it is nested: a table's key
+/// with its value, or an array's item. `None` when no value inside is written there (the
+/// whole of `value` is not inside itself).
+pub fn take_value(value: &mut Spanned<DeValue<'_>>, span: &Range<usize>) -> Option<Taken> {
+    let parent = value.span();
+    match value.get_mut() {
+        DeValue::Table(table) => {
+            let key = table
+                .iter()
+                .find(|(_, v)| v.span() == *span)
+                .map(|(k, _)| k.get_ref().to_string());
+            if let Some(key) = key {
+                table.remove(key.as_str());
+                return Some(Taken {
+                    key: Some(key),
+                    parent,
+                });
+            }
+            table.iter_mut().find_map(|(_, v)| take_value(v, span))
+        }
+        DeValue::Array(items) => {
+            if let Some(at) = items.iter().position(|v| v.span() == *span) {
+                let old = std::mem::replace(items, toml::de::DeArray::new());
+                for (i, item) in old.into_iter().enumerate() {
+                    if i != at {
+                        items.push(item);
+                    }
+                }
+                return Some(Taken { key: None, parent });
+            }
+            items.iter_mut().find_map(|v| take_value(v, span))
+        }
+        _ => None,
     }
 }
 

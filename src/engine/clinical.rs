@@ -1,11 +1,12 @@
 //! `vitals` and `note`: a reading or a note checked, then written into the running session's
 //! event log before the answer, like an ordinary command: a disk that refuses it refuses the
-//! request, so the therapist knows to write it down by hand. Nothing in the room changes.
+//! request, so the therapist knows to write it down by hand. Nothing in the room changes; a
+//! reading goes through the core, which acknowledges the oldest prompt waiting for vitals.
 //!
 //! With no session running both are refused: the record they belong to is a session's, and a
 //! reading filed nowhere in particular would be missed by whoever reads the client's report.
 
-use crate::protocol::{ErrorKind, Op, RecordedReply, Reply};
+use crate::protocol::{AnsweredPrompt, ErrorKind, LogEntry, Op, RecordedReply, Reply};
 use crate::room::Refusal;
 use crate::timeline::{Event, EventKind, Source};
 use crate::vitals::{Thresholds, check_note};
@@ -34,6 +35,7 @@ pub fn clinical_entry(op: &Op, thresholds: &Thresholds, source: Source) -> Resul
                 reading,
                 flags,
                 source,
+                answers: None,
             })
         }
     }
@@ -46,37 +48,37 @@ impl Engine {
             Ok(kind) => kind,
             Err(message) => return Reply::error(id, ErrorKind::BadRequest, message),
         };
-        let flags = match &kind {
-            EventKind::Vitals { flags, .. } => flags.clone(),
-            _ => Vec::new(),
-        };
         let (Some(now), Some(running)) = (self.advance(), self.session.as_ref()) else {
             return Reply::error(id, ErrorKind::NoSession, NO_SESSION_FOR_RECORD);
         };
         let timeline = running.core.timeline.status(now).timeline_time;
-        let event = Event {
-            at: now,
-            timeline,
-            kind,
+        let written = match kind {
+            // Through the core: a reading may acknowledge the prompt that asked for it.
+            EventKind::Vitals {
+                reading,
+                flags,
+                source,
+                ..
+            } => self.vitals_at(now, reading, flags, source),
+            kind => self
+                .record_written(Event {
+                    at: now,
+                    timeline,
+                    kind,
+                })
+                .map(|entry| entry.map(|e| vec![e])),
         };
-        match self.record_written(event) {
+        match written {
             Ok(None) => Reply::error(id, ErrorKind::NoSession, NO_SESSION_FOR_RECORD),
-            Ok(Some(entry)) => {
-                if !flags.is_empty() {
-                    tracing::warn!(flags = ?flags, "vital signs past the clinic's thresholds recorded");
+            Ok(Some(entries)) => match recorded_reply(&entries, source) {
+                Some(reply) => {
+                    if !reply.flags.is_empty() {
+                        tracing::warn!(flags = ?reply.flags, "vital signs past the clinic's thresholds recorded");
+                    }
+                    Reply::ok(id, reply)
                 }
-                Reply::ok(
-                    id,
-                    RecordedReply {
-                        session: entry.session,
-                        seq: entry.seq,
-                        at: entry.event.at,
-                        wall: entry.wall,
-                        source,
-                        flags,
-                    },
-                )
-            }
+                None => Reply::error(id, ErrorKind::Internal, "the entry was written but not found"),
+            },
             Err(Refusal::NotRecorded(reason)) => {
                 tracing::warn!(%reason, "vitals or note refused: it cannot be recorded");
                 Reply::error(
@@ -88,6 +90,39 @@ impl Engine {
             Err(Refusal::Command(e)) => Reply::error(id, ErrorKind::Refused, e.to_string()),
         }
     }
+}
+
+/// The answer for what was written: the reading or the note (the first of `entries` that is
+/// one), its flags, and the prompt it acknowledged.
+fn recorded_reply(entries: &[LogEntry], source: Source) -> Option<RecordedReply> {
+    let entry = entries
+        .iter()
+        .find(|e| matches!(e.event.kind, EventKind::Vitals { .. } | EventKind::Note { .. }))?;
+    let flags = match &entry.event.kind {
+        EventKind::Vitals { flags, .. } => flags.clone(),
+        _ => Vec::new(),
+    };
+    let acknowledged = entries.iter().find_map(|e| match &e.event.kind {
+        EventKind::PromptAcknowledged {
+            number,
+            text,
+            answered_by: Some(_),
+            ..
+        } => Some(AnsweredPrompt {
+            number: *number,
+            text: text.clone(),
+        }),
+        _ => None,
+    });
+    Some(RecordedReply {
+        session: entry.session.clone(),
+        seq: entry.seq,
+        at: entry.event.at,
+        wall: entry.wall.clone(),
+        source,
+        flags,
+        acknowledged,
+    })
 }
 
 #[cfg(test)]
@@ -112,6 +147,7 @@ mod tests {
             reading,
             flags,
             source,
+            ..
         } = kind
         else {
             panic!("{kind:?}")

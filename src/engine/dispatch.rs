@@ -13,7 +13,8 @@ use crate::lights::LightOutput;
 use crate::protocol::LogEntry;
 use crate::room::{Holding, Outcome, Refusal};
 use crate::time::Millis;
-use crate::timeline::{Action, Event, Request};
+use crate::timeline::{Action, Event, Request, Source};
+use crate::vitals::{Flag, Reading};
 
 use super::event_log::wall_string;
 use super::persist::{STATE_VERSION, SavedSession, unix_millis};
@@ -74,6 +75,30 @@ impl Engine {
         })?;
         self.finish_outcome(outcome);
         Ok(())
+    }
+
+    /// A reading through the room core at `now`: the entries written (the reading first, then
+    /// the acknowledgement of the prompt it answered, if any); `Ok(None)` with no session.
+    pub fn vitals_at(
+        &mut self,
+        now: Millis,
+        reading: Reading,
+        flags: Vec<Flag>,
+        source: Source,
+    ) -> Result<Option<Vec<LogEntry>>, Refusal> {
+        let Some(stamp) = self.stamp() else {
+            return Ok(None);
+        };
+        let (lights, audio) = (&mut self.lights, &mut self.audio);
+        let Some(running) = self.session.as_mut() else {
+            return Ok(None);
+        };
+        let outcome = running.core.vitals(now, reading, flags, source, &stamp, |room| {
+            apply_room(lights.as_mut(), audio.as_mut(), room)
+        })?;
+        let written = outcome.entries.clone();
+        self.finish_outcome(outcome);
+        Ok(Some(written))
     }
 
     /// A session's first decisions, written before the room is told.

@@ -358,9 +358,18 @@ impl Engine {
     /// applied, so one that cannot be removed is applied once in this run.
     fn remove_marker(&mut self, pending: Pending) {
         let said = pending.handover.said;
-        for id in pending.ids {
-            self.lights.direct_handed_over(&id);
-            self.handed_over.insert(id);
+        for id in &pending.ids {
+            self.lights.direct_handed_over(id);
+        }
+        if !pending.ids.is_empty() {
+            self.handed_over.add(
+                pending.ids,
+                super::persist::unix_millis(std::time::SystemTime::now()),
+            );
+            // Before the markers go: a daemon that dies after this finds them taken over.
+            if let Err(e) = self.handed_over.save(&self.options.state_dir) {
+                tracing::error!(error = %error_chain(&e), "the emergencies taken over are not recorded; a notice still on the broker at the next start is honoured again");
+            }
         }
         let mut stuck = None;
         for file in &pending.files {

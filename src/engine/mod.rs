@@ -27,6 +27,7 @@ mod requests;
 mod server;
 mod session;
 pub mod socket;
+pub mod taken_over;
 mod watchdog;
 
 use std::future::Future;

@@ -44,7 +44,7 @@ pub struct Engine {
     pub(super) stuck_marker: Option<String>,
     /// The direct emergencies taken over in this run, by id: the same one arriving again (its
     /// retained notice after its marker) is not applied twice.
-    pub(super) handed_over: std::collections::BTreeSet<String>,
+    pub(super) handed_over: super::taken_over::TakenOver,
     /// Space kept back on the state disk for the entries that must not be lost.
     pub(super) reserve: Reserve,
     /// Logs of sessions that ended while the disk refused some of their entries.
@@ -130,6 +130,11 @@ impl Engine {
         }
         // The first beat at once, as the daemon starts.
         let heartbeat = Heartbeat::new(0, options.speed);
+        let handed_over = super::taken_over::TakenOver::load(&options.state_dir).unwrap_or_else(|e| {
+            // Unknown, the safe way round: an emergency still on the broker is honoured again.
+            tracing::error!(error = %error_chain(&e), "the record of emergencies taken over cannot be read; starting without it");
+            Default::default()
+        });
         Engine {
             state_file: StateFile::in_dir(&options.state_dir),
             history: History::in_state_dir(&options.state_dir),
@@ -141,7 +146,7 @@ impl Engine {
             warnings: Warnings::default(),
             config_updates,
             stuck_marker: None,
-            handed_over: Default::default(),
+            handed_over,
             reserve,
             finished_journals: Vec::new(),
             started: std::time::Instant::now(),

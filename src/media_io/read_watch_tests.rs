@@ -1,17 +1,8 @@
 use std::io::Read;
-use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
 use super::*;
-
-/// Both ends of a pipe as files: a read of the first blocks until the second is written to,
-/// as a read on a hung share blocks.
-fn pipe() -> (File, File) {
-    let mut fds = [0; 2];
-    // SAFETY: pipe(2) with a valid two-int array; each descriptor is then owned by one File.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
-}
+use crate::media_io::test_pipe::pipe;
 
 #[test]
 fn a_read_that_hangs_is_given_up_after_the_timeout() {

@@ -33,6 +33,17 @@ pub fn media_problems(file: &Path, text: &str, media_root: &Path, read_timeout: 
     found.into_iter().flatten().collect()
 }
 
+/// `message` about track `index` (from 0) of the playlist file `file`, whose contents are
+/// `text`, at that track's `path`; at the file as a whole should the file no longer hold it.
+pub fn at_track(file: &Path, text: &str, index: usize, message: impl Into<String>) -> Diagnostic {
+    let mut doc = Document::new(file, text);
+    let found = raw::read(&mut doc).and_then(|p| p.track.get(index).map(|t| t.path.span().start));
+    match found {
+        Some(offset) => Diagnostic::at_offset(file, text, offset, message),
+        None => Diagnostic::new(file, message),
+    }
+}
+
 /// Why the file at `path` could not be played, if it could not: missing, not a regular file,
 /// or unreadable (a read that hangs for `read_timeout` included).
 pub fn media_file_problem(path: &Path, read_timeout: Duration) -> Option<String> {
@@ -63,6 +74,15 @@ pub fn media_file_problem(path: &Path, read_timeout: Duration) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_track_is_found_at_its_path_by_its_place_even_when_its_file_is_there_twice() {
+        let text = "title = \"T\"\n[[track]]\npath = \"a.wav\"\n[[track]]\n  path = \"a.wav\"\n";
+        let file = Path::new("p.toml");
+        assert_eq!(at_track(file, text, 0, "hung").to_string(), "p.toml:3:8: hung");
+        assert_eq!(at_track(file, text, 1, "hung").to_string(), "p.toml:5:10: hung");
+        assert_eq!(at_track(file, text, 2, "hung").to_string(), "p.toml: hung");
+    }
 
     #[test]
     fn each_bad_file_is_named_at_its_line_and_the_good_one_passes() {

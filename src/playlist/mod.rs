@@ -14,5 +14,5 @@ mod validate;
 pub use error::PlaylistError;
 pub use load::{load_playlist, parse_playlist};
 pub use m3u::{M3uError, export_m3u8, import_m3u};
-pub use media_check::{media_file_problem, media_problems};
+pub use media_check::{at_track, media_file_problem, media_problems};
 pub use model::{Playlist, Track, WhenDone};

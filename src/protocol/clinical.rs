@@ -21,4 +21,15 @@ pub struct RecordedReply {
     /// The clinic's thresholds the reading crossed; always empty for a note.
     #[serde(default)]
     pub flags: Vec<Flag>,
+    /// The waiting prompt a reading acknowledged (the oldest asking for vitals); left out
+    /// when it acknowledged none, for a note, and by daemons from before readings did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AnsweredPrompt>,
+}
+
+/// A clinical prompt acknowledged by what was recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnsweredPrompt {
+    pub number: u32,
+    pub text: String,
 }

@@ -14,7 +14,7 @@ mod log_entry;
 mod reply;
 mod request;
 
-pub use clinical::RecordedReply;
+pub use clinical::{AnsweredPrompt, RecordedReply};
 pub use codec::{MAX_LINE_BYTES, ProtocolError, decode_request, encode_line};
 pub use lights::{
     KELVIN_RANGE, LightOrder, LightPace, LightsCalibrateReply, LightsSetReply, LightsTestReply, Pace,

@@ -11,6 +11,23 @@ use super::model::{
     TrackRecord, VitalsRecord,
 };
 
+/// Whether `entry`, told just after the cue entry `before` at the same session time, is the
+/// prompt that cue raised, so that its line tells the cue too: a cue that prompts is logged as
+/// the cue and then its prompt, and one line for the two is enough (the cue's looks and levels
+/// are drawn, not told). A clinical prompt comes only from a cue (or a skipped phase, after a
+/// `phase_skipped` entry); a hint, or any prompt of logs from before the queue, only when it
+/// says the cue's label.
+pub fn tells_the_cue(before: &EventKind, entry: &EventKind) -> bool {
+    let EventKind::CueFired { label, .. } = before else {
+        return false;
+    };
+    match entry {
+        EventKind::Prompt { number: Some(_), .. } => true,
+        EventKind::Prompt { text, .. } => text == label,
+        _ => false,
+    }
+}
+
 /// Whether an entry is a command whose effect is logged as an entry of its own, source
 /// included (`mark` and `dose marked`): the report's story and `watch` tell the effect only.
 pub fn told_by_its_effect(kind: &EventKind) -> bool {
@@ -116,12 +133,9 @@ impl Builder {
             kind => !told_by_its_effect(kind),
         };
         if shown {
-            // A cue that only prompts is logged as the cue and then its prompt; telling it once
-            // is enough.
-            if let EventKind::Prompt { text, .. } = &entry.event.kind
-                && let Some(last) = self.report.timeline.last()
-                && matches!(&last.event, EventKind::CueFired { label, .. } if label == text)
+            if let Some(last) = self.report.timeline.last()
                 && last.at.at == at.at
+                && tells_the_cue(&last.event, &entry.event.kind)
             {
                 self.report.timeline.pop();
             }
@@ -195,12 +209,18 @@ impl Builder {
                     p.reminders += 1;
                 }
             }
-            EventKind::PromptAcknowledged { number, source, .. } => {
+            EventKind::PromptAcknowledged {
+                number,
+                source,
+                answered_by,
+                ..
+            } => {
                 if let Some(p) = self.clinical_prompt(*number) {
                     p.acknowledged = Some(AckRecord {
                         waited: at.at.saturating_sub(p.at.at),
                         at,
                         source: source.clone(),
+                        answered_by: *answered_by,
                     });
                 }
             }
@@ -321,6 +341,7 @@ impl Builder {
                 reading,
                 flags,
                 source,
+                ..
             } => self.report.vitals.push(VitalsRecord {
                 at,
                 reading: reading.clone(),
@@ -814,6 +835,35 @@ mod tests {
                     label: "lights down".into(),
                 },
             ),
+            // A labelled cue's clinical prompt says more than its label: its line tells both.
+            entry(
+                9,
+                9,
+                EventKind::CueFired {
+                    phase: Some("dosing".into()),
+                    label: "Spit out the lozenge".into(),
+                },
+            ),
+            entry(
+                9,
+                9,
+                EventKind::Prompt {
+                    text: "Seven minutes since the dose".into(),
+                    number: Some(2),
+                    asks: None,
+                    skipped_phase: None,
+                },
+            ),
+            // A hint that happens to come at a cue's time is not that cue's.
+            entry(
+                10,
+                10,
+                EventKind::CueFired {
+                    phase: None,
+                    label: "warmer".into(),
+                },
+            ),
+            entry(10, 10, EventKind::hint("The planned 10m has passed")),
         ];
         let report = Report::from_entries(&log);
         let kinds: Vec<&EventKind> = report.timeline.iter().skip(1).map(|i| &i.event).collect();
@@ -824,10 +874,21 @@ mod tests {
                 &EventKind::CueFired {
                     phase: None,
                     label: "lights down".into()
-                }
+                },
+                &EventKind::Prompt {
+                    text: "Seven minutes since the dose".into(),
+                    number: Some(2),
+                    asks: None,
+                    skipped_phase: None,
+                },
+                &EventKind::CueFired {
+                    phase: None,
+                    label: "warmer".into()
+                },
+                &EventKind::hint("The planned 10m has passed"),
             ]
         );
-        assert_eq!(report.cues.len(), 2, "the cue is still listed as fired");
+        assert_eq!(report.cues.len(), 4, "the cues are still listed as fired");
     }
 
     #[test]
@@ -936,6 +997,7 @@ mod tests {
                     text: "Baseline blood pressure".into(),
                     raised: Millis::from_mins(3),
                     source: cli(),
+                    answered_by: None,
                 },
             ),
             entry(15, 15, EventKind::hint("The planned 10:00 has passed")),
@@ -965,6 +1027,73 @@ mod tests {
         assert!(
             text.contains("phase 2 Intention skipped at 3:00: dose marked"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_prompt_a_reading_acknowledged_says_so_in_every_telling() {
+        let reading = crate::vitals::Reading {
+            systolic: Some(128),
+            diastolic: Some(82),
+            pulse: Some(72),
+            ..Default::default()
+        };
+        let acknowledged = EventKind::PromptAcknowledged {
+            number: 1,
+            text: "Baseline blood pressure".into(),
+            raised: Millis::from_mins(3),
+            source: cli(),
+            answered_by: Some(crate::scene::Asks::Vitals),
+        };
+        let log = [
+            entry(
+                0,
+                0,
+                EventKind::SessionStarted {
+                    scene: "sublingual".into(),
+                    session: SESSION.into(),
+                },
+            ),
+            entry(
+                3,
+                3,
+                EventKind::Prompt {
+                    text: "Baseline blood pressure".into(),
+                    number: Some(1),
+                    asks: Some(crate::scene::Asks::Vitals),
+                    skipped_phase: None,
+                },
+            ),
+            entry(
+                5,
+                5,
+                EventKind::Vitals {
+                    reading,
+                    flags: Vec::new(),
+                    source: cli(),
+                    answers: Some(1),
+                },
+            ),
+            entry(5, 5, acknowledged.clone()),
+        ];
+        let report = Report::from_entries(&log);
+        let ack = report.prompts[0].acknowledged.as_ref().expect("acknowledged");
+        assert_eq!(ack.answered_by, Some(crate::scene::Asks::Vitals));
+        assert_eq!(ack.by(), "vitals from cli (ana)");
+        assert_eq!(report.vitals.len(), 1);
+        let text = crate::report::render_text(&report);
+        assert!(
+            text.contains("acknowledged at 5:00 by vitals from cli (ana) after 2:00"),
+            "{text}"
+        );
+        assert_eq!(
+            crate::report::describe_event(&acknowledged),
+            "prompt #1 acknowledged by vitals (cli (ana)): Baseline blood pressure"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["prompts"][0]["acknowledged"]["answered_by"], "vitals",
+            "{json}"
         );
     }
 }

@@ -60,11 +60,18 @@ pub fn describe_event(kind: &EventKind) -> String {
             number, text, raised, ..
         } => format!("REMINDER #{number}, waiting since {raised}: {text}"),
         EventKind::PromptAcknowledged {
-            number, text, source, ..
-        } => format!(
-            "prompt #{number} acknowledged ({}): {text}",
-            describe_source(source)
-        ),
+            number,
+            text,
+            source,
+            answered_by,
+            ..
+        } => {
+            let by = answered_by.map_or(String::new(), |asks| format!(" by {}", asks.name()));
+            format!(
+                "prompt #{number} acknowledged{by} ({}): {text}",
+                describe_source(source)
+            )
+        }
         EventKind::PhaseSkipped {
             index,
             title,
@@ -163,6 +170,7 @@ pub fn describe_event(kind: &EventKind) -> String {
             reading,
             flags,
             source,
+            ..
         } => {
             let mut line = format!("vitals {}", reading.summary());
             if !flags.is_empty() {

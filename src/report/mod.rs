@@ -11,7 +11,7 @@ mod describe;
 mod model;
 mod render;
 
-pub use build::told_by_its_effect;
+pub use build::{tells_the_cue, told_by_its_effect};
 pub use describe::{describe_event, describe_source};
 pub use model::{
     CommandRecord, CueRecord, ErrorRecord, LookRecord, MarkRecord, MusicRecord, NoteRecord, OverrideRecord,

@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scene::Mark;
+use crate::scene::{Asks, Mark};
 use crate::time::Millis;
 use crate::timeline::{EventKind, OverrideKind, Source, Target};
 use crate::vitals::{Flag, Reading};
+
+use super::describe::describe_source;
 
 /// When something happened, on all three clocks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,6 +173,20 @@ pub struct AckRecord {
     pub source: Source,
     /// Session time from the prompt to its acknowledgement.
     pub waited: Millis,
+    /// What was recorded that acknowledged it (`vitals`); `None` for `setting ack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<Asks>,
+}
+
+impl AckRecord {
+    /// `socket (ana)`, or `vitals from socket (ana)` when a reading acknowledged it.
+    pub fn by(&self) -> String {
+        let who = describe_source(&self.source);
+        match self.answered_by {
+            Some(asks) => format!("{} from {who}", asks.name()),
+            None => who,
+        }
+    }
 }
 
 /// A phase a mark jumped over.

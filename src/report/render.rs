@@ -177,12 +177,7 @@ fn prompts(report: &Report, out: &mut String) {
     let _ = writeln!(out, "\nprompts");
     for p in clinical {
         let acked = match &p.acknowledged {
-            Some(a) => format!(
-                "acknowledged at {} by {} after {}",
-                a.at.at,
-                describe_source(&a.source),
-                a.waited
-            ),
+            Some(a) => format!("acknowledged at {} by {} after {}", a.at.at, a.by(), a.waited),
             None => "NOT ACKNOWLEDGED".into(),
         };
         let mut notes = Vec::new();
@@ -432,6 +427,7 @@ mod tests {
                     reading: reading(128, 72),
                     flags: Vec::new(),
                     source: ana.clone(),
+                    answers: None,
                 },
             ),
             at(
@@ -441,6 +437,7 @@ mod tests {
                     flags: thresholds.flags(&high),
                     reading: high,
                     source: ana.clone(),
+                    answers: None,
                 },
             ),
             at(

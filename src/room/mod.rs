@@ -15,6 +15,8 @@ mod heartbeat;
 mod idle;
 mod lights_test;
 mod recorded;
+#[cfg(test)]
+mod recorded_tests;
 mod resume;
 
 pub use handover::Handover;

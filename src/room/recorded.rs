@@ -12,7 +12,10 @@
 use crate::journal::{Journal, Stamp, Store, Unwritable};
 use crate::protocol::LogEntry;
 use crate::time::Millis;
-use crate::timeline::{Action, Command, CommandError, DeviceEvent, Event, Request, Snapshot, Timeline};
+use crate::timeline::{
+    Action, Command, CommandError, DeviceEvent, Event, Request, Snapshot, Source, Timeline,
+};
+use crate::vitals::{Flag, Reading};
 
 /// The session and its log.
 pub struct RecordedSession<S> {
@@ -134,12 +137,40 @@ impl<S: Store> RecordedSession<S> {
             let actions = self.timeline.command(now, request)?;
             return Ok(self.carry_out(actions, stamp, room));
         }
+        self.written_first(stamp, room, |timeline| timeline.command(now, request))
+    }
+
+    /// A reading, which may acknowledge the prompt waiting for it: written before it is
+    /// answered, like an ordinary command, and refused whole while the disk refuses. The room
+    /// gets what came due on the way to `now` (a cue's look), as after a command.
+    pub fn vitals(
+        &mut self,
+        now: Millis,
+        reading: Reading,
+        flags: Vec<Flag>,
+        source: Source,
+        stamp: &Stamp,
+        room: impl FnOnce(&[Action]),
+    ) -> Result<Outcome, Refusal> {
+        self.written_first(stamp, room, |timeline| {
+            timeline.vitals(now, reading, flags, source)
+        })
+    }
+
+    /// What `decide` makes of the timeline, on disk before the room is told; a disk that
+    /// refuses it takes the timeline back as it was.
+    fn written_first(
+        &mut self,
+        stamp: &Stamp,
+        room: impl FnOnce(&[Action]),
+        decide: impl FnOnce(&mut Timeline) -> Result<Vec<Action>, CommandError>,
+    ) -> Result<Outcome, Refusal> {
         let retried = self.journal.retry(stamp);
         if let Some(reason) = self.journal.unwritable() {
             return Err(Refusal::NotRecorded(reason.clone()));
         }
         let before = self.timeline.clone();
-        let actions = self.timeline.command(now, request)?;
+        let actions = decide(&mut self.timeline)?;
         match self.record_first(actions, stamp, room) {
             Ok(outcome) => Ok(Outcome { retried, ..outcome }),
             Err(reason) => {

@@ -10,13 +10,15 @@ use toml::de::DeValue;
 
 use crate::diagnostic::Document;
 
+/// `title` and `kind` are required, but their absence is reported by the validation, so that
+/// one of them written with a value of the wrong type does not keep the phases from theirs.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScene {
-    pub title: Spanned<String>,
+    pub title: Option<Spanned<String>>,
     #[serde(default)]
     pub description: String,
-    pub kind: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
     pub closing_phase: Option<Spanned<String>>,
     pub grounding_track: Option<Spanned<String>>,
     /// Filled by [`read`] one phase at a time.
@@ -28,6 +30,9 @@ pub struct RawScene {
     /// Whether every `[[phase]]` could be read, so that rules across phases may be checked.
     #[serde(skip)]
     pub every_phase_read: bool,
+    /// Where the scene's top-level table is written, for the keys it lacks.
+    #[serde(skip)]
+    pub place: Range<usize>,
 }
 
 /// A phase. `title`, `planned` and `ends` are required, but their absence is reported by the
@@ -136,12 +141,14 @@ pub fn read(doc: &mut Document<'_>) -> Option<RawScene> {
     let phases = doc.take_tables(root.get_mut(), "phase");
     let tables_read = doc.problem_count() == before;
     let cues = doc.take_tables(root.get_mut(), "cue");
+    let place = root.span();
     let scene: Option<RawScene> = doc.read_table(root);
     let written = phases.len();
     let phases: Vec<RawPhase> = phases.into_iter().filter_map(|p| read_phase(doc, p)).collect();
     let cues: Vec<RawCue> = cues.into_iter().filter_map(|c| doc.read(c)).collect();
     let mut scene = scene?;
     scene.every_phase_read = tables_read && phases.len() == written;
+    scene.place = place;
     scene.phase = phases;
     scene.cue = cues;
     Some(scene)

@@ -37,7 +37,7 @@ impl Timeline {
             Command::Ack { number } => {
                 let index = self.find_prompt(number)?;
                 self.log_command(&logged, out);
-                self.acknowledge_at(index, source, out);
+                self.acknowledge_at(index, source, None, out);
             }
             Command::Next => {
                 let next = self.state.phase + 1;

@@ -50,7 +50,7 @@ pub enum DeviceEvent {
 /// `session_resumed` entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
-    /// Commands, track starts and restarts replayed.
+    /// Commands, track starts, restarts and readings that acknowledged a prompt, replayed.
     pub replayed: usize,
     /// A torn last line dropped (never acknowledged).
     pub torn: usize,
@@ -300,7 +300,7 @@ impl Timeline {
 
     /// Brings the session up to `now`, handling each due item at its own time so that the
     /// log carries the time things were meant to happen, however late the tick.
-    fn advance(&mut self, now: Millis, out: &mut Vec<Action>) {
+    pub(super) fn advance(&mut self, now: Millis, out: &mut Vec<Action>) {
         for _ in 0..MAX_STEPS_PER_ADVANCE {
             if !self.state.clock_running() {
                 break;
@@ -347,7 +347,7 @@ impl Timeline {
 
     /// Any change was logged; a logged change must be persisted before anyone is answered,
     /// and before the session is let go.
-    fn finish_output(&self, out: &mut Vec<Action>) {
+    pub(super) fn finish_output(&self, out: &mut Vec<Action>) {
         if !out.iter().any(|a| matches!(a, Action::Log(_))) {
             return;
         }

@@ -46,7 +46,8 @@ pub enum EventKind {
     },
     SessionResumed {
         downtime: Millis,
-        /// Commands and track starts taken back from the log after the last snapshot.
+        /// Inputs taken back from the log after the last snapshot: commands, track starts,
+        /// restarts and readings that acknowledged a prompt.
         #[serde(default, skip_serializing_if = "is_zero")]
         replayed: usize,
         /// A last line torn by the crash (never acknowledged), dropped from the log.
@@ -89,13 +90,17 @@ pub enum EventKind {
         /// Reminders so far, this one included.
         reminders: u32,
     },
-    /// The therapist acknowledged a clinical prompt (`setting ack`).
+    /// The therapist acknowledged a clinical prompt: with `setting ack`, or by recording what
+    /// it asked for (`setting vitals`), which `answered_by` then names.
     PromptAcknowledged {
         number: u32,
         text: String,
         /// Session time it was raised.
         raised: Millis,
         source: Source,
+        /// What was recorded that acknowledged it; `None` for `setting ack`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answered_by: Option<Asks>,
     },
     /// A phase a mark jumped over: never entered; its prompts are queued all the same.
     PhaseSkipped {
@@ -202,6 +207,11 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         flags: Vec<Flag>,
         source: Source,
+        /// The waiting prompt this reading acknowledged (one asking for vitals), logged with
+        /// the reading so that a replay acknowledges the same one. `None` when none waited,
+        /// and in logs from before readings acknowledged prompts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answers: Option<u32>,
     },
     /// A note the therapist entered.
     Note {

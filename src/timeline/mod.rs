@@ -19,6 +19,7 @@ mod phases;
 pub mod plan;
 mod policy;
 mod prompts;
+mod readings;
 mod replay;
 mod state;
 mod status;

@@ -112,8 +112,15 @@ impl Timeline {
         }
     }
 
-    /// Takes the prompt at `index` off the queue, recording who acknowledged it.
-    pub(super) fn acknowledge_at(&mut self, index: usize, source: Source, out: &mut Vec<Action>) {
+    /// Takes the prompt at `index` off the queue, recording who acknowledged it and, when it
+    /// was by recording what it asked for, what that was. Its reminders end with it.
+    pub(super) fn acknowledge_at(
+        &mut self,
+        index: usize,
+        source: Source,
+        answered_by: Option<Asks>,
+        out: &mut Vec<Action>,
+    ) {
         let prompt = self.state.prompts.remove(index);
         self.log(
             out,
@@ -122,8 +129,14 @@ impl Timeline {
                 text: prompt.text,
                 raised: prompt.raised,
                 source,
+                answered_by,
             },
         );
+    }
+
+    /// Where in the queue the oldest prompt waiting for `asks` is.
+    pub(super) fn oldest_asking(&self, asks: Asks) -> Option<usize> {
+        self.state.prompts.iter().position(|p| p.asks == Some(asks))
     }
 
     /// Reminds the therapist of a prompt still waiting, and sets its next reminder.

@@ -1,5 +1,5 @@
 //! Taking a session back from its log: the snapshot's timeline, then every input recorded
-//! after it (commands, track starts, restarts) replayed through the core at the session time
+//! after it (commands, track starts, restarts, readings) replayed through the core at the session time
 //! it was taken. The core is deterministic, so what it decides again is what it decided then.
 //!
 //! What it decides again that the log does not have was never carried out for sure: the
@@ -56,6 +56,22 @@ impl Timeline {
                     };
                     decided.extend(self.device(at, started));
                     replayed += 1;
+                }
+                EventKind::Vitals {
+                    reading,
+                    flags,
+                    source,
+                    answers,
+                } => {
+                    // Taken back for the prompt it acknowledged; a reading alone changes nothing.
+                    if let Ok(actions) =
+                        self.replay_vitals(at, reading.clone(), flags.clone(), source.clone(), *answers)
+                    {
+                        decided.extend(actions);
+                        if answers.is_some() {
+                            replayed += 1;
+                        }
+                    }
                 }
                 EventKind::SessionResumed {
                     downtime,

@@ -150,6 +150,11 @@ fn assert_kept_lit(daemon: &Daemon, spy: &Spy) {
 }
 
 /// The notice retained on the broker for the room, if any (an empty one is none).
+/// How many times the daemon's log (all its runs) says `what`.
+fn count_in_log(daemon: &Daemon, what: &str) -> usize {
+    daemon.log_text().matches(what).count()
+}
+
 fn retained_notice(broker: &Broker) -> Option<String> {
     let spy = Spy::connect(broker, &format!("setting/{ROOM}/emergency/direct"));
     spy.wait_for(Duration::from_millis(700), |s| s.retain && !s.payload.is_empty())
@@ -244,6 +249,81 @@ fn with_no_marker_the_notice_on_the_broker_keeps_the_restarted_room_lit() {
     assert!(cleared.is_some(), "the notice stayed on the broker");
     // Taken over once: a status or two later there is still one emergency in the log.
     daemon.status();
+    let emergencies = daemon
+        .entries()
+        .iter()
+        .filter(|e| e["event"] == "override_started" && e["kind"] == "emergency")
+        .count();
+    assert_eq!(emergencies, 1, "{}", daemon.log_text());
+}
+
+#[test]
+fn a_notice_already_taken_over_that_outlives_the_daemon_does_not_light_the_room_again() {
+    let broker = room_broker("");
+    let spy = Spy::connect(&broker, "zigbee2mqtt/#");
+    let dir = tempfile::tempdir().unwrap();
+    let config = room_config(dir.path(), &broker);
+    let mut daemon = installed_daemon(&config, false);
+    running_session(&mut daemon, &spy);
+    daemon.kill9();
+    let out = emergency_as_therapist(&config, &daemon);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let notice = retained_notice(&broker).expect("the notice retained on the broker");
+    daemon.launch();
+    let taken = eventually(PATIENCE, || in_emergency(&daemon).then_some(()));
+    assert!(taken.is_some(), "not taken over: {}", daemon.log_text());
+    let cleared = eventually(PATIENCE, || retained_notice(&broker).is_none().then_some(()));
+    assert!(cleared.is_some(), "the notice stayed on the broker");
+    daemon.ok(json!({"op": "resume", "all": true}));
+    assert!(!in_emergency(&daemon), "resumed");
+
+    // The daemon dies with the notice back on the broker: its clear never arrived (the
+    // broker was away, or the daemon died before sending it).
+    const TAKEN_OVER_AGAIN: &str = "left for the daemon as a marker";
+    const ONLY_CLEARED: &str = "already taken over; its notice goes";
+    let (again_before, cleared_before) = (
+        count_in_log(&daemon, TAKEN_OVER_AGAIN),
+        count_in_log(&daemon, ONLY_CLEARED),
+    );
+    daemon.kill9();
+    Spy::connect(&broker, "unused/#").publish(&format!("setting/{ROOM}/emergency/direct"), &notice, true);
+    assert!(retained_notice(&broker).is_some());
+    spy.clear();
+    daemon.launch();
+    let handled = eventually(PATIENCE, || {
+        (count_in_log(&daemon, TAKEN_OVER_AGAIN) > again_before
+            || count_in_log(&daemon, ONLY_CLEARED) > cleared_before)
+            .then_some(())
+    });
+    assert!(
+        handled.is_some(),
+        "the stale notice was never seen: {}",
+        daemon.log_text()
+    );
+    assert_eq!(
+        count_in_log(&daemon, TAKEN_OVER_AGAIN),
+        again_before,
+        "taken over a second time: {}",
+        daemon.log_text()
+    );
+    // The restarted daemon knows it took that one over: it clears the notice, no more.
+    let cleared = eventually(PATIENCE, || retained_notice(&broker).is_none().then_some(()));
+    assert!(
+        cleared.is_some(),
+        "the stale notice stayed on the broker: {}",
+        daemon.log_text()
+    );
+    assert!(
+        !in_emergency(&daemon),
+        "the session went back into the emergency: {}",
+        daemon.log_text()
+    );
+    let lit: Vec<_> = spy
+        .seen()
+        .into_iter()
+        .filter(|s| s.topic.ends_with("/set") && brightness(&s.payload) == Some(254))
+        .collect();
+    assert!(lit.is_empty(), "the room was lit to full again: {lit:?}");
     let emergencies = daemon
         .entries()
         .iter()

@@ -68,6 +68,7 @@ impl Adapter {
             networks: Vec::new(),
             speed,
             notice_sink: None,
+            handed_over: Default::default(),
         };
         let (lights, task) = MqttLights::start(setup, events_tx).expect("adapter starts");
         Adapter {

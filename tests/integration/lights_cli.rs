@@ -608,6 +608,8 @@ fn simulated_lights_are_called_simulated_everywhere() {
         "{status}"
     );
     assert!(!status.contains("not connected"), "{status}");
+    // Said by a field of the report, not only in its words.
+    assert_eq!(daemon.status()["lights"]["simulated"], json!(true));
 
     // The checks that need no daemon say it before the room is used.
     let config = config.display().to_string();

@@ -26,6 +26,7 @@ mod remote_rooms;
 mod security;
 mod session_end;
 mod settingd_check;
+mod shell_completions;
 mod shipped_files;
 mod skips;
 mod stalls;

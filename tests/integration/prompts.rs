@@ -1,7 +1,8 @@
 //! The clinical prompt queue through a real `settingd` and the `setting` binary: a dose
 //! marked early names the phase it skips and keeps that phase's baseline check waiting,
 //! `status` lists what waits, the daemon reminds of it after `[session] prompt_reminder`,
-//! `setting ack` takes it off the queue, and the report says who acknowledged it and when.
+//! `setting ack` takes it off the queue, and the report says who acknowledged it and when; a
+//! reading entered with `setting vitals` acknowledges the check that asked for it.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -159,4 +160,74 @@ fn the_queue_survives_a_daemon_restart() {
     );
     let acked = text(&setting_against(&daemon, &["ack"]));
     assert!(acked.starts_with("oldest prompt acknowledged"), "{acked}");
+}
+
+#[test]
+fn a_reading_acknowledges_the_check_that_asked_for_vitals_on_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::builder().config(config(dir.path())).speed(SPEED).start();
+    text(&setting_against(&daemon, &["start", "sublingual"]));
+    // Into the intention phase, whose baseline check asks for vitals (`asks = "vitals"`).
+    text(&setting_against(&daemon, &["next"]));
+    let queued = &daemon.status()["session"]["prompts"];
+    assert_eq!(queued[0]["number"], 1, "{queued}");
+    assert_eq!(queued[0]["asks"], "vitals", "{queued}");
+
+    let said = text(&setting_against(
+        &daemon,
+        &["vitals", "128/82", "72", "--spo2", "98"],
+    ));
+    assert!(said.starts_with("vitals recorded in session"), "{said}");
+    assert!(
+        said.contains(
+            "prompt #1 acknowledged by this reading: Baseline blood pressure and pulse before dosing"
+        ),
+        "{said}"
+    );
+    let status = daemon.status();
+    assert!(
+        status["session"]["prompts"]
+            .as_array()
+            .is_none_or(|p| p.is_empty()),
+        "the check left the queue: {status}"
+    );
+
+    // On the record: the reading names the prompt it answered, and the acknowledgement names
+    // the reading and who entered it.
+    let entries = daemon.entries();
+    let readings = events_named(&entries, "vitals");
+    assert_eq!(readings.len(), 1, "{entries:#?}");
+    assert_eq!(readings[0]["answers"], 1);
+    assert_eq!(readings[0]["systolic"], 128);
+    let ack = events_named(&entries, "prompt_acknowledged");
+    assert_eq!(ack.len(), 1, "{entries:#?}");
+    assert_eq!(ack[0]["number"], 1);
+    assert_eq!(ack[0]["answered_by"], "vitals");
+    assert_eq!(ack[0]["source"]["via"], "socket");
+    assert_eq!(ack[0]["source"]["who"], "root");
+    assert!(
+        readings[0]["seq"].as_u64() < ack[0]["seq"].as_u64(),
+        "the reading comes first: {entries:#?}"
+    );
+
+    // With nothing waiting a reading is only a reading, and its answer says nothing more.
+    let again = text(&setting_against(&daemon, &["vitals", "126/80"]));
+    assert!(!again.contains("acknowledged"), "{again}");
+    let nothing = setting_against(&daemon, &["ack"]);
+    assert_eq!(nothing.status.code(), Some(1), "nothing left to acknowledge");
+
+    let report = text(&setting_against(&daemon, &["report"]));
+    let line = report
+        .lines()
+        .position(|l| l.contains("#1") && l.contains("Baseline blood pressure"))
+        .map(|i| report.lines().nth(i + 1).unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        line.contains("acknowledged at") && line.contains("by vitals from socket (root) after"),
+        "{report}"
+    );
+    assert!(
+        report.contains("prompt #1 acknowledged by vitals (socket (root))"),
+        "{report}"
+    );
 }

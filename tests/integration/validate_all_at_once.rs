@@ -168,3 +168,77 @@ fn a_config_that_cannot_be_read_is_shown_at_its_line_and_column() {
         assert!(said.starts_with(&place), "{what}, settingd --check: {said}");
     }
 }
+
+#[test]
+fn a_value_of_the_wrong_type_leaves_the_rest_of_its_phase_checked() {
+    // The peak's planned length written as a bare number, a cue after the peak's end, a typo in
+    // another phase and a reminder after any booster could still be followed by the session.
+    let dir = tempfile::tempdir().unwrap();
+    checkout(dir.path());
+    let mut text = std::fs::read_to_string(dir.path().join("scenes/sublingual.toml")).unwrap();
+    for (from, to) in [
+        ("planned = \"40m\"", "planned = 40"),
+        ("at = \"dose+75m\"", "at = \"dose+95m\""),
+        ("title = \"Integration\"", "tilte = \"Integration\""),
+    ] {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "the shipped scene no longer has one {from:?}"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text.push_str("\n[[cue]]\nat = \"booster+3h30m\"\nprompt = \"Too late\"\n");
+    std::fs::write(dir.path().join("scenes/mistaken.toml"), &text).unwrap();
+
+    let out = fresh(
+        dir.path(),
+        &[
+            "--config",
+            "config/settingd.toml",
+            "validate",
+            "scenes/mistaken.toml",
+        ],
+        &[],
+    );
+    assert_code(&out, 1);
+    let said = stdout(&out);
+    let lines: Vec<&str> = said.lines().collect();
+    // Where `token` is written on the line holding `line`.
+    let at = |line: &str, token: &str| {
+        let number = line_of(&text, line);
+        let column = text.lines().nth(number - 1).unwrap().find(token).unwrap() + 1;
+        format!("scenes/mistaken.toml:{number}:{column}: ")
+    };
+    let expected = [
+        format!(
+            "{}invalid type: integer `40`, expected a string",
+            at("planned = 40", "40")
+        ),
+        format!(
+            "{}the cue at `dose+95m` comes at 2:05:00 on the planned timeline, after phase `peak` ends at 1:45:00 \
+             (its max of 55m)",
+            at("dose+95m", "\"")
+        ),
+        format!(
+            "{}unknown field `tilte`, expected one of `id`, `title`, `planned`, `min`, `max`, `ends`, `sets_mark`, \
+             `music`, `light`, `cue`; did you mean `title`?",
+            at("tilte", "tilte")
+        ),
+        format!(
+            "{}the cue at `booster+3h30m` comes after the session ends: from a booster (given at the earliest in \
+             phase `dosing`, after the dose; it restarts that phase's timer) to the end of phase `discharge` is at \
+             most 3h10m (every phase at its longest), so it would never fire",
+            at("booster+3h30m", "\"")
+        ),
+    ];
+    assert_eq!(lines, expected, "{said}");
+
+    // The daemon refuses the scene before starting, with the same four problems.
+    let out = settingd_check(&dir.path().join("config/settingd.toml"));
+    assert_code(&out, 2);
+    let said = stderr(&out);
+    for line in &expected {
+        assert!(said.contains(line.as_str()), "{line}\nnot in\n{said}");
+    }
+}

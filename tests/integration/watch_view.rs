@@ -147,6 +147,16 @@ fn a_frame_of_the_live_view_shows_the_scene_the_phase_and_the_events_as_text() {
     assert!(text.contains("Build and peak"), "{text}");
     assert!(text.contains("PROMPT"), "{text}");
     assert!(text.contains("dose marked"), "the events so far:\n{text}");
+    // The baseline check the intention phase's cue raised: once in the prompt box, once in the
+    // events pane, where its line tells the cue that raised it too.
+    let baseline: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("Baseline blood pressure"))
+        .collect();
+    assert_eq!(baseline.len(), 2, "{text}");
+    assert!(baseline[0].contains("#1 Baseline"), "{text}");
+    assert!(baseline[1].contains("PROMPT #1: Baseline"), "{text}");
+    assert!(!text.contains("cue Baseline"), "the cue told twice:\n{text}");
 }
 
 #[test]

@@ -15,6 +15,8 @@ pub struct Cursor {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upcoming {
     pub playlist: String,
+    /// Where the track is in its playlist, from 0: the same file may be there twice.
+    pub index: usize,
     pub track: Track,
 }
 
@@ -81,6 +83,7 @@ impl Cursor {
                 self.index += 1;
                 return Some(Upcoming {
                     playlist: self.playlist.clone(),
+                    index: self.index - 1,
                     track: track.clone(),
                 });
             }

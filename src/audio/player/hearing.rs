@@ -74,26 +74,70 @@ impl Worker {
     /// Music is asked for and none sounds: the track that failed, the one being waited for.
     /// `None` for a moment's loading, and for a playlist played to its end.
     fn why_silent(&self, now: Instant) -> Option<String> {
+        // The loader takes one track at a time: the first one waiting is the one it is on,
+        // since it asked for it or since it answered for the one before, whichever is later.
+        let answered = self.state.loader_answered_at;
         let waiting = self
             .state
             .slots
             .iter()
             .filter(|(_, slot)| !slot.loaded)
             .min_by_key(|(id, _)| **id)
-            .map(|(_, slot)| (slot.path.as_str(), now.duration_since(slot.asked_at)));
-        let given_up_in = |waited: Duration| LOAD_DEADLINE.saturating_sub(waited).as_secs().max(1);
+            .map(|(_, slot)| {
+                let began = answered.map_or(slot.asked_at, |at| at.max(slot.asked_at));
+                (
+                    slot.path.as_str(),
+                    now.duration_since(slot.asked_at),
+                    now.duration_since(began),
+                )
+            });
+        let in_at_most = |loading: Duration| given_up_in(loading, self.read_timeout).as_secs().max(1);
         match (self.state.silence_cause.as_deref(), waiting) {
-            (Some(failed), Some((path, waited))) => Some(format!(
+            (Some(failed), Some((path, _, loading))) => Some(format!(
                 "{failed}; loading the next, {path} (skipped in at most {} s if it is not ready)",
-                given_up_in(waited)
+                in_at_most(loading)
             )),
             (Some(failed), None) => Some(failed.to_string()),
-            (None, Some((path, waited))) if waited >= QUIET_LOAD => Some(format!(
+            (None, Some((path, waited, loading))) if waited >= QUIET_LOAD => Some(format!(
                 "waiting for {path} to load, {} s so far (skipped in at most {} s if it is not ready)",
                 waited.as_secs(),
-                given_up_in(waited)
+                in_at_most(loading)
             )),
             (None, _) => None,
         }
+    }
+}
+
+/// How long until a load that has been under way for `loading` is given up if it is not ready.
+/// A file whose reads have stopped (a stalled share, the case worth a warning) is given up once
+/// a read has hung for `read_timeout`, and its first read is at the load's start: that is
+/// the time counted. Past it, the load is reading, only slowly, and is given up at the load
+/// deadline.
+pub(super) fn given_up_in(loading: Duration, read_timeout: Duration) -> Duration {
+    let hung_by = read_timeout.min(LOAD_DEADLINE);
+    if loading < hung_by {
+        hung_by - loading
+    } else {
+        LOAD_DEADLINE.saturating_sub(loading)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_is_said_to_be_given_up_within_the_read_timeout_then_by_the_deadline() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        // The read timeout counts, not the 10 s deadline.
+        assert_eq!(given_up_in(Duration::ZERO, s(1)), s(1));
+        assert_eq!(given_up_in(ms(400), s(1)), ms(600));
+        assert_eq!(given_up_in(s(3), s(4)), s(1));
+        // Still loading past it: reads come back, slowly; the deadline gives it up.
+        assert_eq!(given_up_in(s(2), s(1)), s(8));
+        // A read timeout longer than the deadline: the deadline comes first.
+        assert_eq!(given_up_in(s(4), s(30)), s(6));
+        assert_eq!(given_up_in(s(12), s(30)), Duration::ZERO);
     }
 }

@@ -1,5 +1,6 @@
 //! The loader thread: opens tracks in the order asked, each within a deadline, measures first
-//! any that has no loudness measurement yet, fills each one's read-ahead before handing it to the
+//! any that has no loudness measurement yet (one whose read hangs then is failed at once: it
+//! would only hang again as it opens or plays), fills each one's read-ahead before handing it to the
 //! player, then keeps it full on a thread of the track's own, so the mixer thread never touches
 //! a file and only ever copies ready frames, and no read that hangs holds back any other track.
 //! A watcher cuts a track whose read has hung part-way through where its data stopped, and
@@ -327,11 +328,22 @@ fn load_within(
     (failed, None, None)
 }
 
+/// What measuring a track before its turn found.
+enum Ahead {
+    /// Its loudness is known: measured, or tagged.
+    Known,
+    /// Not known in time (or the file cannot be measured): it plays at the safe level, or
+    /// fails as it opens.
+    Unknown,
+    /// One of its reads hung: the file is on a share or disk that stalled, and opening it
+    /// would only meet the same hang again.
+    Hung(Hung),
+}
+
 /// Measures `rel` if `cache` knows its loudness neither from a measurement nor from a
-/// ReplayGain tag, waiting at most `budget`; whether it is known now. The measuring runs on a
-/// thread of its own with its reads watched: one that takes longer goes on after the wait, and
-/// is kept for the track's next turn; one whose read hangs for `read_timeout` is given up (its
-/// track will not open either, and is reported as it fails to).
+/// ReplayGain tag, waiting at most `budget`. The measuring runs on a thread of its own with its
+/// reads watched: one that takes longer goes on after the wait, and is kept for the track's
+/// next turn; one whose read hangs for `read_timeout` is given up, and so is the track.
 fn measure_ahead(
     store: &Arc<LoudnessStore>,
     cache: &LoudnessCache,
@@ -339,11 +351,11 @@ fn measure_ahead(
     budget: Duration,
     watch: &ReadWatch,
     read_timeout: Duration,
-) -> bool {
+) -> Ahead {
     // The file's status and tags are reads too: on a hung share they never return.
     let root = store.media_root();
     if watch.reading(|| is_measured(root, rel, cache) || known_lufs(root, rel, cache).is_some()) {
-        return true;
+        return Ahead::Known;
     }
     let started = Instant::now();
     let (measuring, path) = (store.clone(), rel.to_string());
@@ -362,7 +374,7 @@ fn measure_ahead(
                 took_ms = started.elapsed().as_millis(),
                 "track measured before its turn"
             );
-            true
+            Ahead::Known
         }
         // It will not open either, and is reported as it fails to.
         Ok(Err(e)) => {
@@ -371,18 +383,17 @@ fn measure_ahead(
                 "cannot measure: {}",
                 crate::error_text::error_chain(&e)
             );
-            false
+            Ahead::Unknown
         }
-        Err(GivenUp::Hung(hung)) => {
-            tracing::debug!(path = rel, "cannot measure: {hung}");
-            false
-        }
-        Err(GivenUp::Slow { .. }) => false,
+        // Counted as the track's hang: it is skipped now, not met again as it opens or plays.
+        Err(GivenUp::Hung(hung)) => Ahead::Hung(hung),
+        Err(GivenUp::Slow { .. }) => Ahead::Unknown,
     }
 }
 
-/// Opens and primes one track, measured first if it must be (waiting at most `budget`); the
-/// stream comes back to be kept full while it plays, with the gapless run as far as it takes
+/// Opens and primes one track, measured first if it must be (waiting at most `budget`; a read
+/// that hangs while it is measured fails the track at once); the stream comes back to be kept
+/// full while it plays, with the gapless run as far as it takes
 /// it. `rate` and `level` are the output's rate and how tracks are levelled; `after`, the run it
 /// carries on.
 fn load(
@@ -403,7 +414,22 @@ fn load(
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
     let mut cache = watch.reading(|| store.load());
-    let known = measure_ahead(store, &cache, &track.path, budget, watch, reading.read_timeout);
+    let known = match measure_ahead(store, &cache, &track.path, budget, watch, reading.read_timeout) {
+        Ahead::Known => true,
+        Ahead::Unknown => false,
+        Ahead::Hung(source) => {
+            let error = LoadError::Hung {
+                path: track.path.clone(),
+                source,
+            };
+            let failed = Loaded::Failed {
+                generation,
+                id,
+                error,
+            };
+            return (failed, None, None);
+        }
+    };
     if !watch.reading(|| is_measured(store.media_root(), &track.path, &cache)) {
         // Measured just now, or since the wait ended.
         cache = watch.reading(|| store.load());

@@ -3,7 +3,9 @@
 //! turn. It looks the directory over at start-up, when the playlists are reloaded, and every
 //! [`POLL`] for files added or changed (by size and modification time), and measures one file
 //! at a time: those the playlists name first, then every other audio file under the media root
-//! (a scene's grounding track, a file about to go into a playlist).
+//! (a scene's grounding track, a file about to go into a playlist). A file one of whose reads
+//! hangs (a share that stalled) is given up after the read timeout, as the player gives it up,
+//! and left alone until its size or modification time changes; the next file is measured.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -13,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use crate::audio::loudness_cache::FileIdentity;
 use crate::audio::loudness_store::LoudnessStore;
-use crate::audio::measure::measure_into;
+use crate::audio::measure::{LoudnessError, measure_into_watched};
+use crate::audio::read_watch::run_watched;
 use crate::error_text::error_chain;
 
 /// How often the media directory is looked over for new or changed files: a stat of each file,
@@ -41,12 +44,18 @@ pub struct Measurer {
 
 impl Measurer {
     /// Starts measuring into `store`, `first` (paths relative to the media root) first,
-    /// looking the media over every `poll`.
-    pub fn spawn(store: Arc<LoudnessStore>, first: Vec<String>, poll: Duration) -> std::io::Result<Measurer> {
+    /// looking the media over every `poll`, giving a file up when one of its reads hangs for
+    /// `read_timeout`.
+    pub fn spawn(
+        store: Arc<LoudnessStore>,
+        first: Vec<String>,
+        poll: Duration,
+        read_timeout: Duration,
+    ) -> std::io::Result<Measurer> {
         let (preferred, inbox) = channel();
         std::thread::Builder::new()
             .name(THREAD_NAME.into())
-            .spawn(move || run(&store, first, &inbox, poll))?;
+            .spawn(move || run(&store, first, &inbox, poll, read_timeout))?;
         Ok(Measurer { preferred })
     }
 
@@ -58,9 +67,17 @@ impl Measurer {
     }
 }
 
-fn run(store: &LoudnessStore, mut first: Vec<String>, inbox: &Receiver<Vec<String>>, poll: Duration) {
+fn run(
+    store: &Arc<LoudnessStore>,
+    mut first: Vec<String>,
+    inbox: &Receiver<Vec<String>>,
+    poll: Duration,
+    read_timeout: Duration,
+) {
     lower_priority();
-    // Files that could not be measured, as they were then: tried again once they change.
+    // Files that could not be measured (a read that hung included), as they were then: tried
+    // again once they change, so that a hung file does not leave a thread stuck in it at every
+    // look-over.
     let mut failed: HashMap<String, FileIdentity> = HashMap::new();
     loop {
         let todo = look_over(store, &first, &failed);
@@ -81,10 +98,18 @@ fn run(store: &LoudnessStore, mut first: Vec<String>, inbox: &Receiver<Vec<Strin
                 if store.load().get(rel, *identity).is_some() {
                     continue;
                 }
-                match measure_into(store, rel) {
+                match measure_watched(store, rel, read_timeout) {
                     Ok(loudness) => {
                         measured += 1;
                         tracing::debug!(path = rel, lufs = ?loudness.lufs, "loudness measured");
+                    }
+                    Err(e) if e.is_hung() => {
+                        tracing::warn!(
+                            path = rel,
+                            "{rel}: loudness not measured: {}; not tried again until the file changes",
+                            error_chain(&e)
+                        );
+                        failed.insert(rel.clone(), *identity);
                     }
                     Err(e) => {
                         tracing::warn!(path = rel, "cannot measure the loudness: {}", error_chain(&e));
@@ -108,6 +133,27 @@ fn run(store: &LoudnessStore, mut first: Vec<String>, inbox: &Receiver<Vec<Strin
             Err(RecvTimeoutError::Disconnected) => return,
         }
     }
+}
+
+/// Measures `rel` on a thread of its own, also at the lowest priority, given up (and that
+/// thread left in its read) once a read has hung for `read_timeout`: so that a file on a share
+/// that stalled holds back no other file.
+fn measure_watched(
+    store: &Arc<LoudnessStore>,
+    rel: &str,
+    read_timeout: Duration,
+) -> Result<crate::audio::loudness_cache::Loudness, LoudnessError> {
+    let (measuring, owned) = (store.clone(), rel.to_string());
+    run_watched(read_timeout, move |watch| {
+        lower_priority();
+        measure_into_watched(&measuring, &owned, watch)
+    })
+    .unwrap_or_else(|source| {
+        Err(LoudnessError::Hung {
+            path: store.media_root().join(rel),
+            source,
+        })
+    })
 }
 
 fn save(store: &LoudnessStore) {

@@ -5,6 +5,7 @@ use crate::audio::loudness_cache::LoudnessCache;
 use crate::audio::test_media::{sine, write_wav};
 
 const RATE: u32 = 8_000;
+const TIMEOUT: Duration = crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
 
 fn tone(path: &Path, amp: f32) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -36,7 +37,13 @@ fn what_is_not_measured_is_measured_in_the_background_and_so_is_a_file_added_lat
     tone(&media.path().join(".hidden.wav"), 0.5);
     std::fs::write(media.path().join("notes.txt"), "not audio").unwrap();
     let store = Arc::new(LoudnessStore::new(media.path(), None));
-    let measurer = Measurer::spawn(store, vec!["named.wav".into()], Duration::from_millis(50)).unwrap();
+    let measurer = Measurer::spawn(
+        store,
+        vec!["named.wav".into()],
+        Duration::from_millis(50),
+        TIMEOUT,
+    )
+    .unwrap();
 
     assert!(eventually(
         || on_disk(media.path(), "named.wav") && on_disk(media.path(), "album/other.wav")
@@ -75,7 +82,7 @@ fn what_is_not_measured_is_measured_in_the_background_and_so_is_a_file_added_lat
 fn the_measurer_runs_at_the_lowest_priority() {
     let media = tempfile::tempdir().unwrap();
     let store = Arc::new(LoudnessStore::new(media.path(), None));
-    let measurer = Measurer::spawn(store, Vec::new(), Duration::from_secs(60)).unwrap();
+    let measurer = Measurer::spawn(store, Vec::new(), Duration::from_secs(60), TIMEOUT).unwrap();
     let nices = || -> Vec<i64> {
         std::fs::read_dir("/proc/self/task")
             .unwrap()
@@ -107,7 +114,7 @@ fn a_file_that_cannot_be_measured_is_tried_again_only_once_it_changes() {
     let todo = look_over(&store, &[], &HashMap::new());
     assert_eq!(todo.len(), 1);
     let (rel, identity) = todo[0].clone();
-    assert!(measure_into(&store, &rel).is_err());
+    assert!(crate::audio::measure::measure_into(&store, &rel).is_err());
     let failed = HashMap::from([(rel, identity)]);
     assert!(look_over(&store, &[], &failed).is_empty());
     tone(&bad, 0.3);

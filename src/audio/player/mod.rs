@@ -141,11 +141,15 @@ impl Player {
         ));
         let measurer = match setup.measuring.poll {
             Some(poll) => Some(
-                Measurer::spawn(store.clone(), files_of(&setup.playlists), poll).map_err(|source| {
-                    PlayerError::Thread {
-                        what: "loudness measurer",
-                        source,
-                    }
+                Measurer::spawn(
+                    store.clone(),
+                    files_of(&setup.playlists),
+                    poll,
+                    setup.read_timeout,
+                )
+                .map_err(|source| PlayerError::Thread {
+                    what: "loudness measurer",
+                    source,
                 })?,
             ),
             None => None,
@@ -173,6 +177,7 @@ impl Player {
             loader,
             state: PlayState::default(),
             wait_for_loader: setup.pace == Pace::Unpaced,
+            read_timeout: setup.read_timeout,
         };
         let (commands, inbox) = channel();
         let thread = std::thread::Builder::new()

@@ -82,6 +82,8 @@ pub struct Worker {
     pub state: PlayState,
     /// The output is unpaced: the mixer waits for the loader rather than outrun it.
     pub wait_for_loader: bool,
+    /// How long a read may hang before the loader gives its track up, for `status`.
+    pub read_timeout: Duration,
 }
 
 /// What the worker tracks between blocks.
@@ -112,6 +114,9 @@ pub struct PlayState {
     last_failure: Option<(String, Instant)>,
     /// When [`Worker::heard`] was last brought up to date.
     heard_at: Option<Instant>,
+    /// When the loader last answered for a track it was asked to load: it has been on the next
+    /// one since.
+    loader_answered_at: Option<Instant>,
     /// The last track asked for from the playlist, if the next joins it with no crossfade.
     gapless_after: Option<u64>,
 }
@@ -329,7 +334,7 @@ impl Worker {
             let Some(cursor) = &mut state.cursor else {
                 return;
             };
-            let Some(Upcoming { playlist, track }) = cursor.next(&self.playlists) else {
+            let Some(Upcoming { playlist, track, .. }) = cursor.next(&self.playlists) else {
                 state.cursor = None;
                 return;
             };
@@ -359,6 +364,9 @@ impl Worker {
 
     fn on_loaded(&mut self, loaded: Loaded) {
         let state = &mut self.state;
+        if !matches!(loaded, Loaded::Cut { .. }) {
+            state.loader_answered_at = Some(Instant::now());
+        }
         let grounding = state.grounding.map(|(id, _)| id);
         match loaded {
             Loaded::Ready { generation, track }

@@ -71,7 +71,8 @@ fn send(cli: &Cli, op: &Op, what: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `vitals recorded in session S at 42:10 (socket (ana))`, and what stood out, one per line.
+/// `vitals recorded in session S at 42:10 (socket (ana))`, then the prompt the reading
+/// acknowledged and what stood out, one per line.
 fn answer(what: &str, reply: &RecordedReply) -> String {
     let mut said = format!(
         "{what} recorded in session {} at {} session time ({})",
@@ -79,6 +80,12 @@ fn answer(what: &str, reply: &RecordedReply) -> String {
         reply.at,
         describe_source(&reply.source)
     );
+    if let Some(prompt) = &reply.acknowledged {
+        said.push_str(&format!(
+            "\nprompt #{} acknowledged by this reading: {}",
+            prompt.number, prompt.text
+        ));
+    }
     for flag in &reply.flags {
         said.push_str(&format!("\n{flag}: past the clinic's threshold"));
     }
@@ -123,6 +130,34 @@ mod tests {
             vitals_op(&args(&[], None)),
             Err(Failure::BadInput(m)) if m.contains("nothing was measured")
         ));
+    }
+
+    #[test]
+    fn the_answer_names_the_prompt_a_reading_acknowledged() {
+        let mut reply = RecordedReply {
+            session: "s1".into(),
+            seq: 7,
+            at: setting::time::Millis::from_mins(14),
+            wall: "2026-12-07T09:29:00Z".into(),
+            source: setting::timeline::Source::daemon(),
+            flags: Vec::new(),
+            acknowledged: None,
+        };
+        let plain = answer("vitals", &reply);
+        assert_eq!(
+            plain,
+            "vitals recorded in session s1 at 14:00 session time (daemon)"
+        );
+        reply.acknowledged = Some(setting::protocol::AnsweredPrompt {
+            number: 3,
+            text: "Baseline blood pressure and pulse before dosing".into(),
+        });
+        let said = answer("vitals", &reply);
+        assert_eq!(
+            said.lines().nth(1),
+            Some("prompt #3 acknowledged by this reading: Baseline blood pressure and pulse before dosing"),
+            "{said}"
+        );
     }
 
     #[test]

@@ -186,6 +186,13 @@ fn zsh(generated: &str) -> Option<String> {
     }
     let mut script = lines.join("\n");
     script.push('\n');
+    // `_arguments` narrows `words` to the subcommand's own, so the line as typed (the command
+    // itself, a `--config` before the subcommand) is kept where `_setting_names` can see it.
+    let script = script.replacen(ZSH_FUNCTION, &format!("{ZSH_FUNCTION}{ZSH_KEEP_LINE}"), 1);
+    if !script.contains(ZSH_KEEP_LINE) {
+        return None;
+    }
+    let mut script = script;
     script.push_str(ZSH_NAMES);
     script.push_str(&generated[entry..]);
     Some(script)
@@ -214,19 +221,27 @@ fn zsh_names_for(line: &str) -> Option<&'static str> {
     }
 }
 
-const ZSH_NAMES: &str = r#"# The room's own names, asked of `setting complete-names` as the shell completes.
+const ZSH_FUNCTION: &str = "\n_setting() {\n";
+
+const ZSH_KEEP_LINE: &str = "    local -a _setting_line\n    _setting_line=(\"${words[@]}\")\n";
+
+const ZSH_NAMES: &str = r#"# The room's own names, asked of `setting complete-names` as the shell completes; the
+# command and any `--config` come from the whole line, kept by `_setting`. `_arguments` puts
+# its own options (the listing's group) before the kind of name, which comes last.
 (( $+functions[_setting_names] )) ||
 _setting_names() {
-    local -a config names
-    local i
-    for ((i = 2; i < CURRENT; i++)); do
-        case ${words[i]} in
-            --config) config=(--config ${words[i+1]}) ;;
-            --config=*) config=(${words[i]}) ;;
+    local -a config names line
+    local i kind=${@[-1]}
+    line=("${_setting_line[@]}")
+    (( $#line )) || line=(setting)
+    for ((i = 2; i <= $#line; i++)); do
+        case ${line[i]} in
+            --config) config=(--config "${(Q)line[i+1]}") ;;
+            --config=*) config=("${(Q)line[i]}") ;;
         esac
     done
-    names=(${(f)"$(${words[1]} complete-names $1 $config 2>/dev/null)"})
-    compadd -a names
+    names=(${(f)"$(${(Q)line[1]} complete-names $kind $config 2>/dev/null)"})
+    compadd "${@[1,-2]}" -a names
 }
 
 "#;
@@ -278,6 +293,11 @@ mod tests {
         assert!(zsh.contains(":scene:_setting_names scenes'"), "start's scene");
         assert!(zsh.contains(":_setting_names targets'"), "lights set's target");
         assert!(zsh.contains("ZONE:_setting_names zones'"), "--zone");
+        // Inside a subcommand `words` is the subcommand's own: the whole line is kept first.
+        assert!(
+            zsh.contains(&format!("{ZSH_FUNCTION}{ZSH_KEEP_LINE}")),
+            "the line is kept as `_setting` begins"
+        );
     }
 
     #[test]

@@ -62,10 +62,20 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
         lights: &lights,
         // The daemon's own measurements are read too, and used when the media cannot be written.
         fallback_dir: Some(&config.daemon.state_dir),
+        read_timeout: config.audio.read_timeout,
         progress: Some(&written),
     };
     let summary = dry_run(&planned, &setup).context("dry run failed")?;
     progress.finish();
+    // Each at its track's line in its playlist, as `settingd --check` names a bad file.
+    let problems: Vec<String> = summary
+        .problems
+        .iter()
+        .map(|p| match &p.playlist {
+            Some((name, index)) => catalog.track_problem(name, *index, p.why.clone()).to_string(),
+            None => format!("grounding track {}: {}", p.path, p.why),
+        })
+        .collect();
     if cli.json {
         let json = serde_json::json!({
             "scene": args.scene,
@@ -77,6 +87,7 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
             "tracks": summary.tracks,
             "light_commands": summary.light_commands,
             "failed": summary.failed,
+            "problems": problems,
             "measured": summary.measured,
             "measurements_kept_in": summary.kept.as_ref().ok().and_then(Option::as_ref),
             "measurements_not_kept": summary.kept.as_ref().err(),
@@ -92,8 +103,8 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
             summary.measured
         ),
     }
-    for failed in &summary.failed {
-        eprintln!("setting: cannot play {failed}; passed over as the daemon would");
+    for (failed, problem) in summary.failed.iter().zip(&problems) {
+        eprintln!("setting: cannot play {failed}; passed over as the daemon would: {problem}");
     }
     println!(
         "{}: {} at {} Hz to {}; {} tracks started, {} light commands to {}",

@@ -160,7 +160,7 @@ pub fn look(look: &Look) -> String {
 /// `yes`, `NO` or `?`; a simulated light that answers is `sim`, never taken for the room's.
 pub fn available(report: &LightsReport, light: &LightStatus) -> &'static str {
     match light.available {
-        Some(true) if report.simulated() => "sim",
+        Some(true) if report.simulated => "sim",
         Some(true) => "yes",
         Some(false) => "NO",
         None => "?",
@@ -365,6 +365,7 @@ mod tests {
         let report = LightsReport {
             summary: "mqtt 127.0.0.1:1883".into(),
             connected: true,
+            simulated: false,
             lights: vec![light("ceiling", "room"), off],
             commands_sent: 6,
             commands_merged: 2,
@@ -402,5 +403,21 @@ mod tests {
         assert_eq!(headline(&report), "NOT CONNECTED: mqtt 127.0.0.1:1883");
         report.connected = true;
         assert_eq!(headline(&report), "mqtt 127.0.0.1:1883");
+    }
+
+    #[test]
+    fn a_simulated_light_is_sim_because_the_report_says_so_not_by_its_summary() {
+        let mut lamp = light("ceiling", "room");
+        lamp.available = Some(true);
+        let mut report = LightsReport {
+            summary: format!("{} on a private broker", setting::protocol::SIMULATED),
+            connected: true,
+            lights: vec![lamp.clone()],
+            ..LightsReport::default()
+        };
+        assert_eq!(available(&report, &lamp), "yes", "the words alone decide nothing");
+        report.simulated = true;
+        report.summary = "stand-ins".into();
+        assert_eq!(available(&report, &lamp), "sim");
     }
 }

@@ -142,6 +142,7 @@ mod tests {
         LightsReport {
             summary: String::new(),
             connected: true,
+            simulated: false,
             lights,
             commands_sent: 0,
             commands_merged: 0,

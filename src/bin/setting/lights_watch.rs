@@ -212,6 +212,7 @@ mod tests {
         let report = LightsReport {
             summary: "mqtt".into(),
             connected: true,
+            simulated: false,
             lights: vec![ceiling],
             commands_sent: 4,
             commands_merged: 1,
@@ -241,6 +242,7 @@ mod tests {
         let report = LightsReport {
             summary: "mqtt".into(),
             connected: true,
+            simulated: false,
             lights: vec![lamp],
             commands_sent: 4,
             commands_merged: 1,

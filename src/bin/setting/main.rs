@@ -42,6 +42,7 @@ mod volume;
 mod watch;
 mod watch_arc;
 mod watch_layout;
+mod watch_lines;
 mod watch_prompts;
 mod watch_view;
 

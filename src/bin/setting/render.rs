@@ -54,6 +54,8 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         ceiling_db: config.audio.ceiling_db,
         // The daemon's own measurements are read too, and used when the media cannot be written.
         fallback_dir: Some(config.daemon.state_dir.clone()),
+        // A stalled share stops the render after as long as the room would wait for it.
+        read_timeout: config.audio.read_timeout,
     };
     // How long the render comes out is known only as it goes: a spinner, not a bar.
     let progress = Progress::audio(cli, "rendering", None, args.rate);
@@ -66,6 +68,20 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         Err(e @ (RenderError::Decode { .. } | RenderError::Prepare { .. })) => {
             return Err(anyhow::Error::new(e).context(Failure::Refused(format!(
                 "{} is not rendered in full",
+                args.wav.display()
+            ))));
+        }
+        // Named at its line in the playlist, as `settingd --check` names a bad file, so the
+        // curator knows which entry to look at once the share answers again.
+        Err(e @ RenderError::Hung { index, .. }) => {
+            let at = track_at(
+                &config,
+                &args.playlist,
+                index,
+                setting::error_text::error_chain(&e),
+            );
+            return Err(anyhow::anyhow!(at).context(Failure::Refused(format!(
+                "{} is not rendered: a track could not be read",
                 args.wav.display()
             ))));
         }
@@ -95,6 +111,18 @@ fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
             ..Track::plain(t.path)
         })
         .collect())
+}
+
+/// `message` about track `index` (from 0) of `playlist`: at its `path` line in a playlist file,
+/// by its place in an M3U file.
+fn track_at(config: &Config, playlist: &str, index: usize, message: String) -> String {
+    if crate::playlist::is_m3u(playlist) {
+        return format!("{playlist}: track {}: {message}", index + 1);
+    }
+    match catalog(config) {
+        Ok(catalog) => catalog.track_problem(playlist, index, message).to_string(),
+        Err(_) => format!("{playlist}: track {}: {message}", index + 1),
+    }
 }
 
 /// The summary for scripts: the library's type stays free of serde, so the shape is kept here.

@@ -170,11 +170,7 @@ fn prompts_markdown(report: &Report, out: &mut String) {
         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
         for p in clinical {
             let (at, by, waited) = match &p.acknowledged {
-                Some(a) => (
-                    a.at.at.to_string(),
-                    describe_source(&a.source),
-                    a.waited.to_string(),
-                ),
+                Some(a) => (a.at.at.to_string(), a.by(), a.waited.to_string()),
                 None => ("NOT ACKNOWLEDGED".into(), "-".into(), "-".into()),
             };
             let text = match &p.skipped_phase {

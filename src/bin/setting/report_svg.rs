@@ -198,6 +198,7 @@ mod tests {
                     flags: Thresholds::default().flags(&high),
                     reading: high,
                     source: Source::daemon(),
+                    answers: None,
                 },
             ),
             entry(
@@ -213,6 +214,7 @@ mod tests {
                     flags: Vec::new(),
                     reading: pulse,
                     source: Source::daemon(),
+                    answers: None,
                 },
             ),
         ];

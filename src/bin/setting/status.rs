@@ -52,7 +52,11 @@ fn prompts(s: &Status, out: &mut String) {
             notes.push(format!("from skipped phase {phase}"));
         }
         if let Some(asks) = p.asks {
-            notes.push(format!("asks for {}", asks.name()));
+            // The command that answers it is also the one that acknowledges it.
+            notes.push(format!(
+                "asks for {0}: `setting {0}` acknowledges it",
+                asks.name()
+            ));
         }
         if p.reminders > 0 {
             notes.push(format!("reminded {}x", p.reminders));
@@ -210,12 +214,12 @@ fn lights_by_zone(report: &LightsReport, out: &mut String) {
     if report.lights.is_empty() {
         return;
     }
-    if report.simulated() {
+    if report.simulated {
         let _ = writeln!(out, "LIGHTS    {}", report.summary);
     } else if !report.connected {
         let _ = writeln!(out, "LIGHTS    not connected: {}", report.summary);
     }
-    let kind = if report.simulated() {
+    let kind = if report.simulated {
         "simulated lights"
     } else {
         "lights"
@@ -370,7 +374,7 @@ mod tests {
             "phase     5/8 Build and peak, 45:00 of 40:00, over planned time by 5:00",
             "held: waits for `setting release`",
             "PROMPT    #1 waiting since 3:00: Baseline blood pressure (from skipped phase intention, \
-             asks for vitals, reminded 2x)",
+             asks for vitals: `setting vitals` acknowledges it, reminded 2x)",
             "          #3 waiting since 1:00:00: BP check\n",
             "`setting ack N` prompt #N",
             "hint      The planned 40:00 of `Build and peak` has passed",
@@ -411,6 +415,7 @@ mod tests {
             lights: Some(setting::protocol::LightsReport {
                 summary: "mqtt 127.0.0.1:1883".into(),
                 connected: false,
+                simulated: false,
                 lights: vec![
                     light("a", "room", Some(true)),
                     light("b", "mat-1", None),

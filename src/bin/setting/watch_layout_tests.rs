@@ -113,6 +113,7 @@ fn view(session_mins: u64) -> View {
             lights: Some(LightsReport {
                 summary: "simulated".into(),
                 connected: true,
+                simulated: false,
                 lights: vec![light("a", "room", true), light("b", "reading-lamp", false)],
                 commands_sent: 0,
                 commands_merged: 0,

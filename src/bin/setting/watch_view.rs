@@ -23,8 +23,9 @@ use crate::args::Cli;
 use crate::client::Client;
 use crate::failure::Failure;
 use crate::locate;
-use crate::watch::{render_entry, render_line};
+use crate::watch::render_line;
 use crate::watch_layout::{self, Arc, EVENTS_KEPT, View};
+use crate::watch_lines::{self, PaneLine, PaneLines};
 
 const STATUS_EVERY: Duration = Duration::from_millis(500);
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
@@ -34,6 +35,8 @@ const KEY_WAIT: Duration = Duration::from_millis(100);
 enum Message {
     Status(Result<Box<StatusReply>, String>),
     Line(String),
+    /// An entry's line, which may take the place of the last (a cue's, told by its prompt).
+    Pane(PaneLine),
     Track(String),
     /// The session's log so far, replacing whatever the view had collected: the view opened
     /// mid-session, or the event stream started again.
@@ -47,6 +50,8 @@ struct History {
     track: Option<String>,
     /// The last entry it covers; the event stream's entries up to it are already shown.
     last_seq: u64,
+    /// Where the pane's lines stand after it, for the stream's entries to go on from.
+    pane: PaneLines,
 }
 
 impl History {
@@ -57,16 +62,12 @@ impl History {
         }) else {
             return History::default();
         };
-        let shown: Vec<&LogEntry> = log
-            .entries
-            .iter()
-            .filter(|e| crate::watch::worth_a_line(e))
-            .collect();
-        let first = shown.len().saturating_sub(EVENTS_KEPT);
+        let mut pane = PaneLines::default();
         History {
-            lines: shown[first..].iter().map(|e| render_entry(e)).collect(),
+            lines: pane.of_all(&log.entries, EVENTS_KEPT),
             track: log.entries.iter().rev().find_map(track_name),
             last_seq: log.entries.iter().map(|e| e.seq).max().unwrap_or(0),
+            pane,
         }
     }
 
@@ -227,12 +228,8 @@ fn take_in(rx: &Receiver<Message>, view: &mut View, plans: &mut Plans) {
                 view.unreachable = None;
             }
             Message::Status(Err(why)) => view.unreachable = Some(why),
-            Message::Line(line) => {
-                view.events.push_back(line);
-                if view.events.len() > EVENTS_KEPT {
-                    view.events.pop_front();
-                }
-            }
+            Message::Line(line) => watch_lines::add(&mut view.events, PaneLine::New(line), EVENTS_KEPT),
+            Message::Pane(line) => watch_lines::add(&mut view.events, line, EVENTS_KEPT),
             Message::Track(path) => view.track = Some(path),
             Message::History(lines, track) => {
                 view.events = lines.into();
@@ -330,25 +327,29 @@ fn follow_events(path: PathBuf, note: String, tx: Sender<Message>) {
         {
             // The stream is open before the log is read, so nothing falls between the two; what
             // both hold is shown once, by its place in the log.
-            let history = history_now(&path, &note);
+            let mut history = history_now(&path, &note);
             let shown_up_to = history.last_seq;
+            let mut pane = std::mem::take(&mut history.pane);
             if tx.send(history.into_message()).is_err() {
                 return;
             }
             while let Ok(Some(line)) = client.read_line() {
-                if let Ok(entry) = serde_json::from_str::<LogEntry>(&line) {
-                    if entry.seq != 0 && entry.seq <= shown_up_to {
-                        continue;
+                let message = match serde_json::from_str::<LogEntry>(&line) {
+                    Ok(entry) => {
+                        if entry.seq != 0 && entry.seq <= shown_up_to {
+                            continue;
+                        }
+                        if let Some(name) = track_name(&entry) {
+                            let _ = tx.send(Message::Track(name));
+                        }
+                        let Some(line) = pane.take(&entry) else { continue };
+                        Message::Pane(line)
                     }
-                    if let Some(name) = track_name(&entry) {
-                        let _ = tx.send(Message::Track(name));
+                    Err(_) => {
+                        Message::Line(render_line(&line).unwrap_or_else(|e| format!("(stream ended: {e})")))
                     }
-                    if !crate::watch::worth_a_line(&entry) {
-                        continue;
-                    }
-                }
-                let text = render_line(&line).unwrap_or_else(|e| format!("(stream ended: {e})"));
-                if tx.send(Message::Line(text)).is_err() {
+                };
+                if tx.send(message).is_err() {
                     return;
                 }
             }

@@ -151,12 +151,20 @@ fn start_mqtt(
         networks: config.lights.networks.clone(),
         speed,
         notice_sink: Some(notice_sink(state_dir, broker_name)),
+        handed_over: taken_over(state_dir),
     };
     let (output, task) = MqttLights::start(setup, events).map_err(|e| error_chain(&e))?;
     if simulated {
         output.mark_simulated();
     }
     Ok((Box::new(output), task))
+}
+
+/// The direct emergencies taken over in earlier runs (the engine says why, if unreadable).
+fn taken_over(state_dir: &Path) -> std::collections::BTreeSet<String> {
+    setting::engine::taken_over::TakenOver::load(state_dir)
+        .map(|record| record.ids().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// A direct emergency's notice on the broker becomes a marker in the spool, which the engine

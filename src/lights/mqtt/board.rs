@@ -19,9 +19,6 @@ struct Inner {
     report: LightsReport,
     /// Why the connection is down, or the last refusal; kept for the summary line.
     trouble: Option<String>,
-    /// The demo's stand-ins on a private broker, not the room's lights: said first in the
-    /// summary, since everything else in it ("connected") would read as the real room.
-    simulated: bool,
 }
 
 impl Board {
@@ -51,7 +48,6 @@ impl Board {
                     ..LightsReport::default()
                 },
                 trouble: None,
-                simulated: false,
             })),
         };
         board.lock().refresh_summary();
@@ -71,10 +67,11 @@ impl Board {
         self.lock().report.summary.clone()
     }
 
-    /// The lights are simulated (no `[mqtt]` in the config): the summary says so first.
+    /// The lights are simulated (no `[mqtt]` in the config): the report says so, and its
+    /// summary first, since everything else in it ("connected") would read as the real room.
     pub fn simulated(&self) {
         let mut inner = self.lock();
-        inner.simulated = true;
+        inner.report.simulated = true;
         inner.refresh_summary();
     }
 
@@ -143,7 +140,7 @@ impl Inner {
         } else {
             "not connected"
         };
-        let mut summary = if self.simulated {
+        let mut summary = if self.report.simulated {
             format!(
                 "{SIMULATED}: no [mqtt] in the config, so {} stand-ins answer on a private demo {}, {state}; \
                  add [mqtt] to drive the room's real lights",

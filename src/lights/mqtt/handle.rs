@@ -42,6 +42,9 @@ pub struct MqttSetup {
     /// Where a direct emergency's notice goes for the engine to take over (see
     /// [`NoticeSink`]); without one the lights only hold the zones it names.
     pub notice_sink: Option<NoticeSink>,
+    /// Direct emergencies the engine took over in earlier runs: their notices, still on the
+    /// broker, are only cleared.
+    pub handed_over: BTreeSet<String>,
 }
 
 pub struct MqttLights {
@@ -119,7 +122,7 @@ impl MqttLights {
             kept_back: Default::default(),
             to_answer: Vec::new(),
             notice_sink: setup.notice_sink.clone(),
-            handed_over: Default::default(),
+            handed_over: setup.handed_over.clone(),
             settling: None,
             subacks_due: 0,
             hurry: Default::default(),

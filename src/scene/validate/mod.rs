@@ -30,8 +30,8 @@ pub fn scene(doc: &mut Document<'_>, name: &str, raw: RawScene, ctx: &SceneConte
     // Rules across phases only hold when every phase was read: with one missing, indices and
     // the planned timeline shift and the errors they give would mislead.
     let complete = raw.every_phase_read;
-    let title = not_empty(doc, &raw.title, "title");
-    let kind = doc.one_of(&raw.kind, "kind", KINDS);
+    let title = required(doc, &raw, raw.title.as_ref(), "title").and_then(|t| not_empty(doc, t, "title"));
+    let kind = required(doc, &raw, raw.kind.as_ref(), "kind").and_then(|k| doc.one_of(k, "kind", KINDS));
     let grounding_track = match &raw.grounding_track {
         Some(track) => doc.media_path(track).map(Some),
         None => Some(None),
@@ -61,6 +61,20 @@ pub fn scene(doc: &mut Document<'_>, name: &str, raw: RawScene, ctx: &SceneConte
         closing_phase: closing_phase?,
         grounding_track: grounding_track?,
     })
+}
+
+/// A key the scene must have, or the error serde would give for it, at the top of the file.
+/// A key written with a value of the wrong type has had its error; it is not missing as well.
+fn required<'r>(
+    doc: &mut Document<'_>,
+    raw: &RawScene,
+    value: Option<&'r Spanned<String>>,
+    key: &str,
+) -> Option<&'r Spanned<String>> {
+    if value.is_none() && !doc.was_refused(&raw.place, key) {
+        doc.error(raw.place.clone(), format!("missing field `{key}`"));
+    }
+    value
 }
 
 pub(super) fn not_empty(doc: &mut Document<'_>, value: &Spanned<String>, what: &str) -> Option<String> {

@@ -68,14 +68,15 @@ pub fn validate(doc: &mut Document<'_>, raw: &RawPhase, ctx: &SceneContext<'_>) 
     })
 }
 
-/// A key the phase must have, or an error at the phase's table naming it.
+/// A key the phase must have, or an error at the phase's table naming it. A key written
+/// with a value of the wrong type has had its error; it is not missing as well.
 fn required<'r>(
     doc: &mut Document<'_>,
     raw: &RawPhase,
     value: Option<&'r Spanned<String>>,
     key: &str,
 ) -> Option<&'r Spanned<String>> {
-    if value.is_none() {
+    if value.is_none() && !doc.was_refused(&raw.place, key) {
         let msg = format!(
             "phase `{}` has no `{key}`; every phase needs one",
             raw.id.get_ref()
@@ -87,13 +88,15 @@ fn required<'r>(
 
 type Durations = (Millis, Option<Millis>, Option<Millis>);
 
-/// Planned, min and max, checked against each other. `None` if any is wrong.
+/// Planned, min and max, checked against each other. `None` if any is wrong, a `min` or
+/// `max` of the wrong type included: the phase's limits are then unknown, not absent.
 fn durations(doc: &mut Document<'_>, raw: &RawPhase) -> Option<Durations> {
     let written = required(doc, raw, raw.planned.as_ref(), "planned");
+    let limits_known = !["min", "max"].iter().any(|key| doc.was_refused(&raw.place, key));
     let planned = written.and_then(|p| doc.duration(p));
     let min = raw.min.as_ref().map(|m| (m, doc.duration(m)));
     let max = raw.max.as_ref().map(|m| (m, doc.duration(m)));
-    let mut ok = planned.is_some();
+    let mut ok = planned.is_some() && limits_known;
     if let (Some(Millis::ZERO), Some(written)) = (planned, written) {
         doc.error_at(written, "planned must be longer than zero");
         ok = false;

@@ -159,6 +159,114 @@ fn wrong_types() {
 }
 
 #[test]
+fn a_wrong_type_leaves_the_rest_of_the_phase_checked() {
+    // Peak's planned length is of the wrong type, but its max still bounds its cues; a typo
+    // in another phase is reported too, in the same run.
+    let body = timeline_cue("55m", "")
+        .replace("planned = \"40m\"", "planned = 10\nmax = \"50m\"")
+        .replace("title = \"A\"", "tilte = \"A\"");
+    assert_eq!(
+        problems(&body),
+        [
+            "5:1: unknown field `tilte`, expected one of `id`, `title`, `planned`, `min`, `max`, `ends`, `sets_mark`, \
+             `music`, `light`, `cue`; did you mean `title`?",
+            "19:11: invalid type: integer `10`, expected a string",
+            "23:6: the cue at `55m` comes after the end of phase `peak` (its max of 50m)",
+        ]
+    );
+    // Counted from the dose, the phase's start is still known from the phases before it.
+    let body = timeline_cue("dose+1h1m", "").replace("planned = \"40m\"", "planned = 10\nmax = \"50m\"");
+    assert_eq!(
+        problems(&body),
+        [
+            "19:11: invalid type: integer `10`, expected a string",
+            "23:6: the cue at `dose+1h1m` comes at 1:16:00 on the planned timeline, after phase `peak` ends at \
+             1:15:00 (its max of 50m)",
+        ]
+    );
+}
+
+#[test]
+fn a_wrong_type_is_one_problem_not_a_missing_key_too() {
+    // Each value of the wrong type is reported at its place, once: neither the key it leaves
+    // out nor what the checks after it would make of its absence is a second problem.
+    let cases = [
+        (
+            PHASE.replace("id = \"a\"", "id = 5"),
+            "4:6: invalid type: integer `5`",
+        ),
+        (
+            PHASE.replace("ends = \"timer\"", "ends = true"),
+            "7:8: invalid type: boolean `true`",
+        ),
+        (
+            format!("{PHASE}light.room = {{ brightness = \"5\", kelvin = 2200 }}\n"),
+            "8:29: invalid type: string \"5\"",
+        ),
+        (
+            format!(
+                "{PHASE}[[phase.cue]]\nat = \"1m\"\nprompt = \"x\"\nrepeat = {{ every = 5, times = 2 }}\n"
+            ),
+            "11:20: invalid type: integer `5`",
+        ),
+        // A max of the wrong type is unknown, not absent: the cue past planned is not judged.
+        (
+            TIMELINE.replace("max = \"15m\"", "max = 15").replace(
+                "sets_mark = \"dose\"\n",
+                "sets_mark = \"dose\"\n[[phase.cue]]\nat = \"dose+12m\"\nprompt = \"x\"\n",
+            ),
+            "13:7: invalid type: integer `15`",
+        ),
+        // A mark of the wrong type: the cues counting from it are not each refused.
+        (
+            timeline_cue("dose+30m", "").replace("sets_mark = \"dose\"", "sets_mark = 1"),
+            "15:13: invalid type: integer `1`",
+        ),
+    ];
+    for (body, expected) in cases {
+        let p = problems(&body);
+        assert_eq!(p.len(), 1, "{body}\n{p:#?}");
+        assert!(p[0].starts_with(expected), "{body}\n{p:#?}");
+    }
+    // A cue whose time is of the wrong type is left out; its phase's other cues are checked.
+    let body = format!(
+        "{PHASE}[[phase.cue]]\nat = 5\nprompt = \"x\"\n[[phase.cue]]\nat = \"11m\"\nprompt = \"y\"\n"
+    );
+    assert_eq!(
+        problems(&body),
+        [
+            "9:6: invalid type: integer `5`, expected a string",
+            "12:6: the cue at `11m` comes after the end of phase `a` (its planned 10m; it has no max)",
+        ]
+    );
+}
+
+#[test]
+fn a_scene_key_of_the_wrong_type_leaves_the_phases_checked() {
+    let text = format!("title = \"Test\"\nkind = 4\n{PHASE}colour = 3\n");
+    let zones: Vec<String> = ZONES.iter().map(|s| s.to_string()).collect();
+    let playlists: Vec<String> = PLAYLISTS.iter().map(|s| s.to_string()).collect();
+    let ctx = SceneContext {
+        zones: &zones,
+        playlists: &playlists,
+    };
+    let err = parse_scene("test", Path::new("s.toml"), &text, &ctx).unwrap_err();
+    let p: Vec<String> = err.iter().map(|d| d.to_string()).collect();
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert_eq!(p[0], "s.toml:2:8: invalid type: integer `4`, expected a string");
+    assert!(p[1].starts_with("s.toml:8:1: unknown field `colour`"), "{p:#?}");
+    // Left out, a key is still missing.
+    let err = parse_scene(
+        "test",
+        Path::new("s.toml"),
+        &format!("kind = \"group\"\n{PHASE}"),
+        &ctx,
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "s.toml:1:1: missing field `title`");
+}
+
+#[test]
 fn a_missing_key_points_at_its_table() {
     let body = PHASE.replace("ends = \"timer\"\n", "");
     assert_eq!(one(&body), "3:1: phase `a` has no `ends`; every phase needs one");
@@ -396,7 +504,7 @@ fn scene_level_cues_only_remind() {
 fn scene_level_cues_after_the_session_ends() {
     // From dose to the end of peak: at most 15m + 40m (dosing's max, peak has none).
     let cue = |at: &str, extra: &str| format!("{TIMELINE}[[cue]]\nat = \"{at}\"\nprompt = \"x\"\n{extra}");
-    for at in ["dose+55m", "start+1h15m", "booster+4h"] {
+    for at in ["dose+55m", "start+1h15m", "booster+55m"] {
         assert_eq!(problems(&cue(at, "")), Vec::<String>::new(), "{at}");
     }
     assert_eq!(
@@ -408,6 +516,18 @@ fn scene_level_cues_after_the_session_ends() {
         "22:6: the cue at `start+1h16m` comes after the session ends: from the session's start to the end of \
              phase `peak` is at most 1h15m"
     ));
+    // A booster comes after the dose, at the earliest in the dosing phase, whose timer it
+    // restarts: from it, at most dosing's 15m and peak's 40m remain.
+    assert_eq!(
+        one(&cue("booster+56m", "")),
+        "22:6: the cue at `booster+56m` comes after the session ends: from a booster (given at the earliest in \
+         phase `dosing`, after the dose; it restarts that phase's timer) to the end of phase `peak` is at most 55m \
+         (every phase at its longest), so it would never fire"
+    );
+    assert!(
+        one(&cue("booster+30m", "repeat = { every = \"15m\", times = 3 }\n"))
+            .starts_with("24:10: the last repeat of the cue at `booster+30m` comes 1h after a booster")
+    );
     assert_eq!(
         one(&cue("dose+40m", "repeat = { every = \"10m\", times = 3 }\n")),
         "24:10: the last repeat of the cue at `dose+40m` comes 1h after `dose`, set as phase `dosing` begins,, \

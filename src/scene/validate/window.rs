@@ -30,14 +30,38 @@ impl Timing {
 }
 
 /// Timing read again quietly: the problems with these values were reported by the phase's
-/// own validation, and a phase whose timing is wrong is left out of these checks.
-fn timing(p: &RawPhase) -> Option<Timing> {
+/// own validation, and a phase whose timing is wrong is left out of these checks. A `max`
+/// refused for its type is unknown rather than absent.
+fn timing(doc: &Document<'_>, p: &RawPhase) -> Option<Timing> {
     let planned = parse_duration(p.planned.as_ref()?.get_ref()).ok()?;
-    let max = match &p.max {
-        Some(m) => Some(parse_duration(m.get_ref()).ok()?),
-        None => None,
-    };
-    Some(Timing { planned, max })
+    Some(Timing {
+        planned,
+        max: max(doc, p)?,
+    })
+}
+
+/// `Some(None)` when the phase has no `max`, `None` when it is wrong.
+fn max(doc: &Document<'_>, p: &RawPhase) -> Option<Option<Millis>> {
+    if doc.was_refused(&p.place, "max") {
+        return None;
+    }
+    match &p.max {
+        Some(m) => parse_duration(m.get_ref()).ok().map(Some),
+        None => Some(None),
+    }
+}
+
+/// How long a phase can last, for the windows of cues: its timing, or with its planned length
+/// unknown (left out, wrong, or of the wrong type) its `max` alone still bounds it, so that
+/// its cues are checked all the same; only where the phases after it start is then unknown.
+fn limit(doc: &Document<'_>, p: &RawPhase) -> Option<Timing> {
+    timing(doc, p).or_else(|| {
+        let max = max(doc, p)??;
+        Some(Timing {
+            planned: max,
+            max: Some(max),
+        })
+    })
 }
 
 fn mark_set_by(p: &RawPhase) -> Option<Mark> {
@@ -60,20 +84,19 @@ fn repeat_span(cue: &RawCue) -> Millis {
 pub fn check(doc: &mut Document<'_>, phases: &[RawPhase], scene_cues: &[RawCue]) {
     // A mark written wrong is reported at its place; without it, where the cues counting from
     // it fall is unknown, and errors about them would only repeat that one mistake.
-    if phases
-        .iter()
-        .any(|p| p.sets_mark.is_some() && mark_set_by(p).is_none())
-    {
+    if phases.iter().any(|p| {
+        (p.sets_mark.is_some() && mark_set_by(p).is_none()) || doc.was_refused(&p.place, "sets_mark")
+    }) {
         return;
     }
     let marks: Vec<Option<Mark>> = phases.iter().map(mark_set_by).collect();
-    let timings: Vec<Option<Timing>> = phases.iter().map(timing).collect();
     let mut starts = Vec::with_capacity(phases.len());
     let mut next = Some(Millis::ZERO);
-    for t in &timings {
+    for p in phases {
         starts.push(next);
-        next = next.zip(*t).map(|(start, t)| start + t.planned);
+        next = next.zip(timing(doc, p)).map(|(start, t)| start + t.planned);
     }
+    let timings: Vec<Option<Timing>> = phases.iter().map(|p| limit(doc, p)).collect();
     for (i, phase) in phases.iter().enumerate() {
         let id = phase.id.get_ref();
         for cue in &phase.cue {
@@ -145,9 +168,22 @@ pub fn check(doc: &mut Document<'_>, phases: &[RawPhase], scene_cues: &[RawCue])
                 let from = format!("`{mark}`, set as phase `{}` begins,", phases[j].id.get_ref());
                 before_the_end(doc, cue, at.offset, phases, &timings, j, &from);
             }
-            // A booster's time is the therapist's call, and a phase anchor is refused at scene
-            // level by the cue's own validation.
-            _ => {}
+            Anchor::Mark(_) => {
+                // When a booster comes is the therapist's call, and it may come again, but a
+                // `booster+` cue counts from the latest one, and a booster restarts the timer
+                // of the phase it is given in: from it, the session lasts at most that phase
+                // and every later one at their longest. That is longest when the booster comes
+                // in the first phase it may, the one that sets the dose or infusion it needs.
+                let j = marks.iter().position(Option::is_some).expect("matched above");
+                let from = format!(
+                    "a booster (given at the earliest in phase `{}`, after the {}; it restarts that phase's timer)",
+                    phases[j].id.get_ref(),
+                    marks[j].expect("found above")
+                );
+                before_the_end(doc, cue, at.offset, phases, &timings, j, &from);
+            }
+            // A phase anchor is refused at scene level by the cue's own validation.
+            Anchor::Phase => {}
         }
     }
 }

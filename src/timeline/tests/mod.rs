@@ -7,5 +7,6 @@ mod prompts;
 mod properties;
 mod properties_gen;
 mod properties_regressions;
+mod readings;
 mod session;
 mod validation;

@@ -97,6 +97,7 @@ fn ack_with_no_number_takes_the_oldest_and_a_number_takes_that_one() {
                 text,
                 raised,
                 source,
+                answered_by: None,
             } => Some((number, text, raised, source)),
             _ => None,
         })
