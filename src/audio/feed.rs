@@ -207,6 +207,17 @@ impl FeedWriter {
     pub fn bound(&self) -> u64 {
         (self.pool * CHUNK_FRAMES) as u64
     }
+
+    /// Once the whole track is written: frees each chunk the reader hands back, here, until the
+    /// reader is gone, so a finished track's memory is let go on the writer's thread rather than
+    /// on the audio path. Blocks until the reader has been dropped.
+    pub fn release_until_read(mut self) {
+        self.spare = None;
+        // Ends when the reader, the only sender of used chunks, is dropped.
+        for chunk in self.empty.iter() {
+            drop(chunk);
+        }
+    }
 }
 
 /// Ends a track at the frames published so far, as if its file stopped there: the mixer plays
@@ -404,6 +415,26 @@ mod tests {
             sent = writer.buffered() as usize;
         }
         assert_eq!(sent as u64, writer.bound(), "once read, the whole pool");
+    }
+
+    #[test]
+    fn a_written_feed_frees_what_is_read_and_returns_once_the_reader_is_gone() {
+        let (mut writer, mut reader) = feed(4 * CHUNK_FRAMES as u64);
+        let frames = vec![0.5f32; 3 * CHUNK_FRAMES * 2];
+        let mut sent = 0;
+        while sent < 3 * CHUNK_FRAMES {
+            sent += writer.write(&frames[sent * 2..]);
+        }
+        writer.finish(sent as u64, false);
+        let releasing = std::thread::spawn(move || writer.release_until_read());
+        for _ in 0..sent {
+            assert_eq!(reader.next_frame(), Some([0.5, 0.5]));
+        }
+        assert_eq!(reader.next_frame(), None);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!releasing.is_finished(), "the reader still holds its last chunk");
+        drop(reader);
+        releasing.join().unwrap();
     }
 
     #[test]

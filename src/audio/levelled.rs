@@ -10,24 +10,25 @@ use std::time::Duration;
 
 use super::decode::{DecodeError, Decoder};
 use super::feed::primed_feed;
+use super::mixer::CUT_CROSSFADE;
 use super::read_watch::{Hung, ReadWatch};
 use super::stream::{StreamError, TrackStream};
 use super::track::{LevelTarget, PrepareError, PreparedTrack, normalisation_db};
 use crate::audio::loudness_cache::{LoudnessCache, known_loudness};
 use crate::playlist;
 
-/// Read-ahead beyond the longest fade a track needs to see coming before its end (its
-/// fade-out, its crossfade into the next): the end must be known before the mixer reaches the
-/// point where that fade starts, and the loader reaches it this long before. It also covers the
-/// crossfade away from a file found cut short, and rides out a loader stalled this long (a
-/// slow disk) before the mixer meets an underrun. About 7.7 MB a track at 48 kHz.
+/// Read-ahead of an offline render beyond the longest fade a track needs to see coming before
+/// its end (its fade-out, its crossfade into the next): the end must be known before the mixer
+/// reaches the point where that fade starts. A render reads every file before each block, so
+/// nothing it reads can hang behind the mixer's back; the player's read-ahead is instead sized
+/// from the read timeout (see [`Opening::hang_cover`]).
 pub const READ_AHEAD_MARGIN: Duration = Duration::from_secs(20);
 
-/// A track queued behind another holds only this much beyond its end lead until it starts
-/// (minutes of 20-second read-aheads waiting would be most of the player's memory): enough to
-/// start on and to see its end coming while the loader, woken at least once a second, fills the
-/// rest of its read-ahead.
-pub const PRIME_MARGIN: Duration = Duration::from_secs(5);
+/// A track queued behind another holds only this much until it starts, plus its end lead when
+/// its header does not state its length (minutes of full read-aheads waiting would be most of
+/// the player's memory): enough to start on while its streaming thread, woken at least once a
+/// second, fills the rest of its read-ahead at many times real time.
+pub const PRIME_MARGIN: Duration = Duration::from_secs(3);
 
 /// What levelling a track needs to know.
 pub struct Levelling<'a> {
@@ -58,6 +59,11 @@ pub struct Opening {
     pub start_at: Duration,
     /// A crossfade into the next track imposed on every join (a render's `--crossfade`).
     pub imposed_crossfade: Option<Duration>,
+    /// How much of the track its read-ahead must hold, beyond the crossfade away from it, for
+    /// a read that hangs to be found and the track cut while there is still that crossfade's
+    /// worth to play (see `player::loader::hang_cover`). `None` offline, where the read-ahead
+    /// only has to see the end coming ([`READ_AHEAD_MARGIN`]).
+    pub hang_cover: Option<Duration>,
 }
 
 /// An opened track: the mixer's end and the loader's end of it, with the figures that went
@@ -119,6 +125,17 @@ pub fn end_lead(track: &playlist::Track, imposed_crossfade: Option<Duration>) ->
     track.fade_out.to_duration().max(crossfade.unwrap_or_default())
 }
 
+/// How far ahead a playing track is read, given its end lead and, live, the time a hung read
+/// takes to be found and the track cut ([`Opening::hang_cover`]). A track cut short crossfades
+/// away over its end lead or [`CUT_CROSSFADE`], whichever is longer; live, that much must still
+/// be buffered when the cut comes.
+pub fn read_ahead(end_lead: Duration, hang_cover: Option<Duration>) -> Duration {
+    match hang_cover {
+        Some(cover) => end_lead.max(CUT_CROSSFADE) + cover,
+        None => end_lead + READ_AHEAD_MARGIN,
+    }
+}
+
 /// Opens `track` and primes its read-ahead, so that it can start at once. A file that stops
 /// early within that prime fails here, as one that does not open at all; one that stops later
 /// plays up to where it stops.
@@ -146,9 +163,15 @@ pub fn open_levelled_watched(
     let known = watch.reading(|| known_loudness(levelling.media_root, &track.path, levelling.cache));
     let lufs = known.lufs;
     let gain_db = normalisation_db(&levelling.level, known, info.channels, track.gain_db);
-    let lead = end_lead(track, opening.imposed_crossfade) + READ_AHEAD_MARGIN;
+    let end_lead = end_lead(track, opening.imposed_crossfade);
+    let lead = read_ahead(end_lead, opening.hang_cover);
     let frames = |d: Duration| (d.as_secs_f64() * f64::from(rate)).ceil() as u64;
-    let prime = end_lead(track, opening.imposed_crossfade) + PRIME_MARGIN;
+    // A track whose header states its length has its end in the feed from the start.
+    let prime = if info.header_frames.is_some() {
+        PRIME_MARGIN
+    } else {
+        end_lead + PRIME_MARGIN
+    };
     let (writer, reader) = primed_feed(frames(lead), frames(prime));
     let skip = (opening.start_at.as_secs_f64() * f64::from(info.sample_rate)).round() as u64;
     // Both lengths must be exact to place the track on the run's grid; a file that lies about

@@ -157,6 +157,14 @@ impl TrackStream {
         }
     }
 
+    /// Once the track is done: lets its decoder go and frees its chunks as the mixer hands them
+    /// back, until the mixer lets the track go (see [`FeedWriter::release_until_read`]).
+    pub fn release_until_read(self) {
+        let TrackStream { decoder, writer, .. } = self;
+        drop(decoder);
+        writer.release_until_read();
+    }
+
     /// Ends the track where it stands from another thread (see [`FeedCutter`]).
     pub fn cutter(&self) -> FeedCutter {
         self.writer.cutter()

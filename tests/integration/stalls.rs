@@ -26,10 +26,15 @@ const MIDWAY_AT: f64 = 6.5;
 /// Beyond the read timeout, what a hang may take to be reported: the session's start, and
 /// decoding the 6.5 s up to it (a debug build on a busy machine takes a second or two).
 const SLACK: Duration = Duration::from_millis(2_500);
+/// Where the longer file on the share stops: far past what its read-ahead holds at the start
+/// (about 6 s with this read timeout), so it is met while the track plays from a steady
+/// read-ahead.
+const LATE_AT: f64 = 16.0;
 
 /// A room of its own whose media hold two good tones, a FIFO, a link to `/dev/zero`, and a
 /// share (`share/`) whose reads stop: `hung.wav` and `hung2.wav` at their first byte,
-/// `midway.wav` (a 20 s tone at 300 Hz) after 6.5 s of it.
+/// `midway.wav` (a 20 s tone at 300 Hz) after 6.5 s of it, `late.wav` (a 40 s tone at 300 Hz)
+/// after 16 s of it.
 struct Room {
     dir: tempfile::TempDir,
     // Dropped before `dir`: unmounted first, so every read left hanging is let go.
@@ -53,6 +58,7 @@ impl Room {
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
         std::os::unix::fs::symlink("/dev/zero", media.join("zero.wav")).unwrap();
         let tone = sine_wav(440.0, 0.5, RATE, 3.0);
+        let late_bytes = 44 + (LATE_AT * f64::from(RATE)) as usize * 2;
         let share = StalledFs::mount(
             &media.join("share"),
             vec![
@@ -70,6 +76,11 @@ impl Room {
                     name: "midway.wav".into(),
                     bytes: midway_bytes(),
                     answers_up_to: 44 + (MIDWAY_AT * f64::from(RATE)) as usize * 2,
+                },
+                StalledFile {
+                    name: "late.wav".into(),
+                    bytes: late_wav(),
+                    answers_up_to: late_bytes,
                 },
             ],
         );
@@ -120,13 +131,18 @@ impl Room {
     /// measured from a copy of its bytes, in the media's cache under the identity the share
     /// gives it. Nothing then reads it before it plays.
     fn midway_measured_beforehand(&self) {
-        let copy = self.path("midway-copy.wav");
-        std::fs::write(&copy, midway_bytes()).unwrap();
+        self.measured_beforehand("share/midway.wav", &midway_bytes());
+    }
+
+    /// `rel` on the share, whose whole content is `bytes`, measured before its share stalled.
+    fn measured_beforehand(&self, rel: &str, bytes: &[u8]) {
+        let copy = self.path("measured-copy.wav");
+        std::fs::write(&copy, bytes).unwrap();
         let loudness = setting::audio::measure::measure(&copy).unwrap();
         let media = self.path("media");
-        let identity = FileIdentity::of(&media.join("share/midway.wav")).unwrap();
+        let identity = FileIdentity::of(&media.join(rel)).unwrap();
         let mut cache = LoudnessCache::load(&media).unwrap();
-        cache.put("share/midway.wav", identity, loudness);
+        cache.put(rel, identity, loudness);
         cache.save(&media).unwrap();
     }
 
@@ -178,6 +194,11 @@ impl Room {
     fn hanging_reads(&self) -> usize {
         self.share.as_ref().map_or(0, StalledFs::hanging_reads)
     }
+}
+
+/// `share/late.wav`: a 40 s tone at 300 Hz.
+fn late_wav() -> Vec<u8> {
+    sine_wav(300.0, 0.5, RATE, 40.0)
 }
 
 /// `share/midway.wav`: a 20 s tone at 300 Hz.
@@ -501,6 +522,103 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
         (late - 1760.0).abs() < 10.0,
         "{late} crossings a second at the end"
     );
+}
+
+/// The player reads a playing track only as far ahead as a hung read needs: the read timeout,
+/// the watcher's look, the streaming thread's rest and the crossfade away. A read that hangs
+/// well into the track, met from that steady read-ahead, is still found and the track cut with
+/// the whole crossfade left to play: the music never runs dry and goes on into the next track.
+#[test]
+fn a_read_that_hangs_deep_into_a_track_is_cut_before_its_read_ahead_runs_dry() {
+    let room = Room::new();
+    room.playlist("stalls", &["share/late.wav", "a.wav"]);
+    room.scene("stalls");
+    // Measured beforehand: nothing reads it before it plays, so the hang is met while it plays.
+    room.measured_beforehand("share/late.wav", &late_wav());
+    let wav = room.path("heard.wav");
+    let mut daemon = Daemon::builder()
+        .config(room.config())
+        .audio(format!("wav:{}", wav.display()))
+        .start();
+    let started = start_session(&daemon);
+
+    let entry = eventually(Duration::from_secs(30), || {
+        log_text(&daemon)
+            .into_iter()
+            .find(|e| e.contains("track share/late.wav could not be played"))
+    })
+    .unwrap_or_else(|| panic!("no report of the hang: {:#?}", log_text(&daemon)));
+    // Found a read timeout after the read-ahead reached the hang, well before the music would
+    // get there: not when the read-ahead ran dry.
+    assert!(
+        entry.contains("where its data stopped, crossfading into the next")
+            && entry.contains("a read hung for 1 s"),
+        "{entry}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs_f64(LATE_AT),
+        "reported only after {:?}",
+        started.elapsed()
+    );
+    eventually(Duration::from_secs(30), || {
+        (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
+    eventually(Duration::from_secs(8), || {
+        daemon.status()["daemon"]["heard"]["track"]
+            .is_null()
+            .then_some(())
+    })
+    .expect("a.wav played to its end");
+    let log = log_text(&daemon);
+    assert!(
+        !log.iter().any(|e| e.contains("ran dry")),
+        "the read-ahead ran dry: {log:#?}"
+    );
+    assert!(daemon.terminate().success());
+
+    let left = recorded_left(&wav);
+    let audible = 1e-4;
+    let first = left
+        .iter()
+        .position(|s| s.abs() > audible)
+        .expect("something was heard");
+    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
+    // All that was read of the cut track (to the chunk it hung in), a.wav's 3 s over its last
+    // 3 s: a crossfade, not a fade-out after running dry.
+    let heard = (last - first) as f64 / f64::from(RATE);
+    assert!((heard - LATE_AT).abs() < 1.0, "heard {heard:.2} s");
+    let window = RATE as usize / 20;
+    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
+        let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        assert!(
+            peak > audible,
+            "silence at {:.2} s",
+            (i * window) as f64 / f64::from(RATE)
+        );
+    }
+    // A second and a half before the end, half-way through the 3 s crossfade, the cut track
+    // still sounds under a.wav: the cut came with the whole crossfade left to play, not so late
+    // that the fade had to be shortened to what was left.
+    let overlap = &left[last - 3 * RATE as usize / 2..last - RATE as usize];
+    let clearly = 5.0 * f64::from(audible);
+    assert!(
+        tone_level(overlap, 300.0) > clearly && tone_level(overlap, 880.0) > clearly,
+        "no whole crossfade: 300 Hz at {}, 880 Hz at {}",
+        tone_level(overlap, 300.0),
+        tone_level(overlap, 880.0)
+    );
+}
+
+/// The amplitude of the `hz` component of `samples` (a single-bin Fourier sum).
+fn tone_level(samples: &[f32], hz: f64) -> f64 {
+    let (mut re, mut im) = (0.0, 0.0);
+    for (i, &s) in samples.iter().enumerate() {
+        let phase = std::f64::consts::TAU * hz * i as f64 / f64::from(RATE);
+        re += f64::from(s) * phase.cos();
+        im += f64::from(s) * phase.sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / samples.len() as f64
 }
 
 fn recorded_left(wav: &Path) -> Vec<f32> {

@@ -25,14 +25,36 @@ use crate::audio::track::LevelTarget;
 use crate::audio::track::PreparedTrack;
 use crate::playlist;
 
-/// How long a track's streaming thread rests when its read-ahead is full, in real time. The shortest
-/// read-ahead holds tens of seconds, so a second's rest costs it a second at most; each wake-up
-/// then refills a second's chunks in one go rather than one chunk in a hundred wake-ups.
+/// How long a track's streaming thread rests when its read-ahead is full, in real time. The
+/// shortest read-ahead, a queued track's prime, holds 3 s, so a second's rest leaves it two when
+/// the track starts; each wake-up then refills a second's chunks in one go rather than one chunk
+/// in a hundred wake-ups. A playing track's read-ahead covers this rest (see [`hang_cover`]).
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// Unpaced (tests), the mixer outruns real time and waits for the loader: a short rest keeps
 /// the waits short.
 pub const UNPACED_IDLE_POLL: Duration = Duration::from_millis(10);
+
+/// Room left in a playing track's read-ahead, on top of the time a hung read takes to be found,
+/// for the threads to be scheduled on a loaded machine and a chunk more than the rest to be
+/// read.
+pub const HANG_SLACK: Duration = Duration::from_secs(1);
+
+/// How often the watcher looks at the streams' reads: a quarter of the read timeout, at most a
+/// second.
+fn watch_period(read_timeout: Duration) -> Duration {
+    (read_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+}
+
+/// How much a playing track's read-ahead must hold beyond the crossfade away from it, so that a
+/// read that hangs is found and the track cut with that crossfade still to play: its streaming
+/// thread may have rested `idle` since it last topped the read-ahead up when the read starts;
+/// the read is given up after `read_timeout`; the watcher sees it at most a watch period later.
+/// About 13 s with the 10 s default: 5 MB of a playing track's read-ahead at 48 kHz, plus its
+/// crossfade.
+pub fn hang_cover(read_timeout: Duration, idle: Duration) -> Duration {
+    idle + read_timeout + watch_period(read_timeout) + HANG_SLACK
+}
 
 /// How long one track may take to open and fill its read-ahead, in real time. A healthy
 /// file takes a fraction of a second even from a slow disk; one that takes longer is behind a
@@ -183,7 +205,7 @@ struct Streaming {
 /// stopped, and reports it. The mixer then plays what was read and crossfades into the next
 /// track, which its own thread has kept full, instead of meeting an underrun.
 fn watch_streams(registered: &Receiver<Streaming>, outbox: &Sender<Loaded>, reading: Reading) {
-    let period = (reading.read_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let period = watch_period(reading.read_timeout);
     let mut streams: Vec<Streaming> = Vec::new();
     let mut loader_gone = false;
     loop {
@@ -241,7 +263,13 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
                 match open.stream.step() {
                     Ok(Step::Progressed) => {}
                     Ok(Step::Full) => std::thread::sleep(idle),
-                    Ok(Step::Done) => return,
+                    Ok(Step::Done) => {
+                        // The last of the track is in its feed: its chunks come back here to be
+                        // freed as they are played, then the heap gives them back.
+                        open.stream.release_until_read();
+                        give_back_freed_memory();
+                        return;
+                    }
                     Err(error) => {
                         tracing::debug!(id = open.id, "track cut short while streaming");
                         let cut = Loaded::Cut {
@@ -258,6 +286,18 @@ fn keep_full(mut open: Open, outbox: Sender<Loaded>, idle: Duration) {
     if let Err(e) = spawned {
         // Without its thread the track plays its primed read-ahead, then fades into the next.
         tracing::error!("cannot start a thread to stream a track: {e}");
+    }
+}
+
+/// Hands the heap's free pages back to the system. glibc keeps what is freed in the arena of the
+/// thread that allocated it, for that thread to use again; a track's chunks are allocated on its
+/// own thread, which ends with it, so without this a finished track's read-ahead would stay
+/// resident until some later thread happened to reuse its arena.
+fn give_back_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim(3) has no preconditions; it takes the allocator's locks as malloc does.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -402,6 +442,7 @@ fn load(
     let opening = Opening {
         start_at,
         after,
+        hang_cover: Some(hang_cover(reading.read_timeout, reading.idle)),
         ..Opening::default()
     };
     match open_levelled_watched(&track, (id, rate), &levelling, opening, watch) {
@@ -581,6 +622,45 @@ mod tests {
             Loaded::Ready { track, .. } => track.gain_db,
             other => panic!("expected a track, got {other:?}"),
         }
+    }
+
+    /// Queued, a track holds its prime only; once it plays, enough to outlast a read that hangs
+    /// right after its streaming thread's rest: the read timeout, the watcher's look, that rest
+    /// and the crossfade away from a cut track, and not much more.
+    #[test]
+    fn a_playing_track_reads_far_enough_ahead_to_outlast_a_hung_read_and_a_queued_one_its_prime() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = tone_request(dir.path(), 120);
+        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let reading = Reading {
+            rate: 8_000,
+            idle: IDLE_POLL,
+            ..reading()
+        };
+        let (loaded, open, _) = load(request, reading, None, &store, MEASURE_BUDGET, &ReadWatch::new());
+        let (Loaded::Ready { mut track, .. }, Some(mut open)) = (loaded, open) else {
+            panic!("the tone did not load");
+        };
+        let seconds = |frames: u64| frames as f64 / 8_000.0;
+        let chunk = seconds(crate::audio::feed::CHUNK_FRAMES as u64);
+        let queued = seconds(open.stream.high_water());
+        let prime = crate::audio::levelled::PRIME_MARGIN.as_secs_f64();
+        assert!(
+            queued >= prime && queued <= prime + 2.0 * chunk,
+            "{queued} s queued"
+        );
+        assert!(track.feed.next_frame().is_some());
+        assert_eq!(open.stream.fill().unwrap(), Step::Full);
+        let playing = seconds(open.stream.high_water());
+        let needed = (IDLE_POLL
+            + reading.read_timeout
+            + watch_period(reading.read_timeout)
+            + crate::audio::mixer::CUT_CROSSFADE)
+            .as_secs_f64();
+        assert!(
+            playing >= needed && playing <= needed + HANG_SLACK.as_secs_f64() + 2.0 * chunk,
+            "{playing} s read ahead, {needed} s needed"
+        );
     }
 
     /// A file added since the background measurer last looked is measured before it plays,

@@ -53,7 +53,10 @@ fn prompts(s: &Status, out: &mut String) {
         }
         if let Some(asks) = p.asks {
             // The command that answers it is also the one that acknowledges it.
-            notes.push(format!("asks for {0}: `setting {0}` acknowledges it", asks.name()));
+            notes.push(format!(
+                "asks for {0}: `setting {0}` acknowledges it",
+                asks.name()
+            ));
         }
         if p.reminders > 0 {
             notes.push(format!("reminded {}x", p.reminders));
