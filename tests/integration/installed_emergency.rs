@@ -286,8 +286,10 @@ fn a_notice_already_taken_over_that_outlives_the_daemon_does_not_light_the_room_
         count_in_log(&daemon, ONLY_CLEARED),
     );
     daemon.kill9();
-    Spy::connect(&broker, "unused/#").publish(&format!("setting/{ROOM}/emergency/direct"), &notice, true);
-    assert!(retained_notice(&broker).is_some());
+    let publisher = Spy::connect(&broker, "unused/#");
+    publisher.publish(&format!("setting/{ROOM}/emergency/direct"), &notice, true);
+    let back = eventually(PATIENCE, || retained_notice(&broker));
+    assert!(back.is_some(), "the notice could not be put back on the broker");
     spy.clear();
     daemon.launch();
     let handled = eventually(PATIENCE, || {
