@@ -27,7 +27,7 @@ use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::{LoudnessError, measure_missing};
 use crate::config::{DEFAULT_MAX_BOOST_DB, DEFAULT_TARGET_LUFS};
 use crate::error_text::error_chain;
-use crate::media_io::read_worker::ReadWorker;
+use crate::media_io::read_worker::{ReadWorker, Ticket};
 use crate::playlist;
 
 /// How a render is made. The defaults are what the daemon plays at unless configured.
@@ -205,7 +205,8 @@ pub fn render_playlist_with_progress(
             .map_err(|e| error_chain(&e)),
     };
     let mut pending = tracks.iter().enumerate();
-    let mut streams: Vec<(usize, Reader)> = Vec::new();
+    // Each track's reader, with the fill it was last sent, still running beside the mixer.
+    let mut streams: Vec<(usize, Reader, Option<Filling>)> = Vec::new();
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
     let mut run: Option<RunSoFar> = None;
     loop {
@@ -218,14 +219,18 @@ pub fn render_playlist_with_progress(
             let (prepared, reader, rendered, carried) = loaded;
             run = carried;
             mixer.enqueue(prepared, join);
-            streams.push((index, reader));
+            streams.push((index, reader, None));
             summary.tracks.push(rendered);
         }
         // Every read-ahead full before the block: the mixer never waits, and never runs dry.
         let mut done = Vec::new();
-        for (at, (index, reader)) in streams.iter_mut().enumerate() {
+        for (at, (index, reader, filling)) in streams.iter_mut().enumerate() {
             let path = &tracks[*index].path;
-            let (step, decoded) = fill(reader)
+            let filled = match filling.take() {
+                Some(filling) => filling.wait(reader),
+                None => fill(reader),
+            };
+            let (step, decoded) = filled
                 .map_err(|source| RenderError::Hung {
                     index: *index,
                     path: path.clone(),
@@ -242,6 +247,12 @@ pub fn render_playlist_with_progress(
         for at in done.into_iter().rev() {
             streams.remove(at);
         }
+        // The next fills run on the tracks' threads while this block is mixed and written: a
+        // block is far shorter than a read-ahead, so the mixer still never reaches what is
+        // being decoded, and the samples are those of filling first and mixing after.
+        for (_, reader, filling) in &mut streams {
+            *filling = Some(fill_later(reader));
+        }
         let rendered = mixer.render_until_done(&mut block);
         writer.write(&block[..rendered * CHANNELS]).map_err(wav_error)?;
         summary.frames += rendered as u64;
@@ -254,10 +265,20 @@ pub fn render_playlist_with_progress(
     Ok(summary)
 }
 
-/// Fills a track's read-ahead on its thread: how far it got, and the track's length once it is
-/// all decoded.
-fn fill(reader: &mut Reader) -> Result<Result<(Step, Option<u64>), StreamError>, Hung> {
-    reader.run(|stream, _| {
+/// What a fill says: how far it got, and the track's length once it is all decoded.
+type Filled = Result<(Step, Option<u64>), StreamError>;
+
+/// A fill sent to a track's thread, still to collect.
+type Filling = Ticket<Filled>;
+
+/// Fills a track's read-ahead on its thread and waits for it.
+fn fill(reader: &mut Reader) -> Result<Filled, Hung> {
+    fill_later(reader).wait(reader)
+}
+
+/// Starts filling a track's read-ahead on its thread.
+fn fill_later(reader: &mut Reader) -> Filling {
+    reader.submit(|stream, _| {
         let stream = stream
             .as_mut()
             .expect("a track's stream is kept from its opening");

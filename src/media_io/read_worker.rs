@@ -5,7 +5,7 @@
 //! the state are given up together, left in the read, never joined.
 
 use std::sync::Arc;
-use std::sync::mpsc::{RecvTimeoutError, Sender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel, sync_channel};
 use std::time::Duration;
 
 use super::read_watch::{Hung, ReadWatch};
@@ -50,11 +50,21 @@ impl<S: Default + 'static> ReadWorker<S> {
         &mut self,
         job: impl FnOnce(&mut S, &Arc<ReadWatch>) -> T + Send + 'static,
     ) -> Result<T, Hung> {
-        let hung = Hung { after: self.timeout };
-        let Some(jobs) = &self.jobs else {
-            return Err(hung);
-        };
+        let ticket = self.submit(job);
+        ticket.wait(self)
+    }
+
+    /// Starts `job` on the thread and returns at once: the caller works on meanwhile (a
+    /// render mixes the last block while the next is decoded) and collects the outcome with
+    /// [`Ticket::wait`], which gives a hung job up as [`ReadWorker::run`] does.
+    pub fn submit<T: Send + 'static>(
+        &mut self,
+        job: impl FnOnce(&mut S, &Arc<ReadWatch>) -> T + Send + 'static,
+    ) -> Ticket<T> {
         let (done, result) = sync_channel(1);
+        let Some(jobs) = &self.jobs else {
+            return Ticket { result: None };
+        };
         let job: Job<S> = Box::new(move |state, watch| {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(state, watch)));
             // The caller may have given up waiting.
@@ -63,18 +73,44 @@ impl<S: Default + 'static> ReadWorker<S> {
         if jobs.send(job).is_err() {
             // The thread has gone: only a panic ends it, and that was passed on already.
             self.jobs = None;
-            return Err(hung);
+            return Ticket { result: None };
         }
-        let poll = (self.timeout / 10).clamp(Duration::from_millis(10), Duration::from_millis(250));
+        Ticket { result: Some(result) }
+    }
+
+    /// Whether a job has hung: the thread and its state are gone.
+    pub fn has_hung(&self) -> bool {
+        self.jobs.is_none()
+    }
+}
+
+/// A job started with [`ReadWorker::submit`], its outcome still to collect.
+#[must_use = "a job's outcome says whether its read hung"]
+pub struct Ticket<T> {
+    /// `None` when the job was refused (the thread had hung or gone).
+    result: Option<Receiver<std::thread::Result<T>>>,
+}
+
+impl<T> Ticket<T> {
+    /// Waits for the job on `worker`'s thread until it is done or one of its reads has hung
+    /// for the worker's timeout. A panic in the job is passed on.
+    pub fn wait<S>(self, worker: &mut ReadWorker<S>) -> Result<T, Hung> {
+        let hung = Hung {
+            after: worker.timeout,
+        };
+        let Some(result) = self.result else {
+            return Err(hung);
+        };
+        let poll = (worker.timeout / 10).clamp(Duration::from_millis(10), Duration::from_millis(250));
         loop {
             match result.recv_timeout(poll) {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(panic)) => {
-                    self.jobs = None;
+                    worker.jobs = None;
                     std::panic::resume_unwind(panic)
                 }
-                Err(RecvTimeoutError::Timeout) if self.watch.hung_for() >= self.timeout => {
-                    self.jobs = None;
+                Err(RecvTimeoutError::Timeout) if worker.watch.hung_for() >= worker.timeout => {
+                    worker.jobs = None;
                     return Err(hung);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -83,11 +119,6 @@ impl<S: Default + 'static> ReadWorker<S> {
                 }
             }
         }
-    }
-
-    /// Whether a job has hung: the thread and its state are gone.
-    pub fn has_hung(&self) -> bool {
-        self.jobs.is_none()
     }
 }
 

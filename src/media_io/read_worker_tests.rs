@@ -74,3 +74,27 @@ fn a_panic_in_a_job_is_passed_on() {
     let mut worker = ReadWorker::<()>::start(Duration::from_secs(5)).unwrap();
     let _ = worker.run(|_, _| -> () { panic!("the job's own panic") });
 }
+
+#[test]
+fn a_submitted_job_runs_while_the_caller_works_and_a_hung_one_is_given_up_at_its_wait() {
+    let (reader, mut writer) = pipe();
+    let mut worker = ReadWorker::<Option<File>>::start(Duration::from_millis(300)).unwrap();
+    assert_eq!(worker.run(move |state, _| *state = Some(reader)), Ok(()));
+    // The job waits for a byte the caller writes only after submitting it: submit returned
+    // before the job finished.
+    let ticket = worker.submit(read_byte);
+    writer.write_all(b"x").unwrap();
+    assert_eq!(ticket.wait(&mut worker), Ok(Some(b'x')));
+
+    let ticket = worker.submit(read_byte);
+    let hung = Hung {
+        after: Duration::from_millis(300),
+    };
+    assert_eq!(ticket.wait(&mut worker), Err(hung));
+    assert!(worker.has_hung());
+    assert_eq!(
+        worker.submit(|_, _| 1).wait(&mut worker),
+        Err(hung),
+        "refused once hung"
+    );
+}
