@@ -282,7 +282,11 @@ struct Streaming {
 impl Streaming {
     /// Waits for the fill sent last (if any): how far the track got, its length noted once it
     /// is all decoded.
-    fn collect(&mut self, tracks: &[playlist::Track], summary: &mut RenderSummary) -> Result<Step, RenderError> {
+    fn collect(
+        &mut self,
+        tracks: &[playlist::Track],
+        summary: &mut RenderSummary,
+    ) -> Result<Step, RenderError> {
         let Some(filling) = self.filling.take() else {
             return Ok(Step::Full);
         };
