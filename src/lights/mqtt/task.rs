@@ -158,6 +158,11 @@ impl Task {
                 biased;
                 order = orders.recv() => {
                     let Some(order) = order else { break };
+                    // What the broker already delivered first: a daemon resumed after being
+                    // stuck takes the direct path's notice over (its engine's heartbeat sends
+                    // the emergency at once); read after that order, the notice would come too
+                    // late to spare the lights the direct path lit their stop and set again.
+                    self.drain_delivered(&mut polling).await;
                     self.apply(order);
                     // Everything already waiting goes into the plan before anything is sent,
                     // so an emergency never waits behind older orders' publishes and a later
@@ -173,25 +178,29 @@ impl Task {
                     polling = Box::pin(events.next(wait, Arc::clone(&self.hurry)));
                 }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
-                    // Whatever the broker already delivered is read first, all of it: after
-                    // being stopped the event loop's first event is rarely the direct
-                    // emergency's notice (a keep-alive ping is overdue too), and one event per
-                    // turn would let the old fade's overdue step go out before it.
-                    for _ in 0..DRAIN_AT_MOST {
-                        match tokio::time::timeout(Duration::ZERO, &mut polling).await {
-                            Ok((events, result)) => {
-                                let wait = self.on_link(result);
-                                polling = Box::pin(events.next(wait, Arc::clone(&self.hurry)));
-                            }
-                            Err(_) => break,
-                        }
-                    }
+                    self.drain_delivered(&mut polling).await;
                     self.end_holds_run_out();
                     self.flush();
                 }
             }
         }
         self.goodbye(polling).await;
+    }
+
+    /// Reads whatever the broker already delivered, all of it, without waiting: after being
+    /// stopped the event loop's first event is rarely the direct emergency's notice (a
+    /// keep-alive ping is overdue too), and one event per turn would let the old fade's
+    /// overdue step go out before it.
+    async fn drain_delivered(&mut self, polling: &mut Polling) {
+        for _ in 0..DRAIN_AT_MOST {
+            match tokio::time::timeout(Duration::ZERO, &mut *polling).await {
+                Ok((events, result)) => {
+                    let wait = self.on_link(result);
+                    *polling = Box::pin(events.next(wait, Arc::clone(&self.hurry)));
+                }
+                Err(_) => break,
+            }
+        }
     }
 
     fn now(&self) -> Millis {
