@@ -476,38 +476,15 @@ fn a_read_that_hangs_mid_track_is_cut_reported_and_crossfaded_into_the_next() {
     assert!(last.contains("share/midway.wav"), "{last}");
 
     // What was read plays to its end, crossfading into the next track, which then plays out.
-    eventually(Duration::from_secs(15), || {
-        (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
-    })
-    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
-    eventually(Duration::from_secs(8), || {
-        daemon.status()["daemon"]["heard"]["track"]
-            .is_null()
-            .then_some(())
-    })
-    .expect("a.wav played to its end");
+    a_wav_plays_out(&daemon, Duration::from_secs(15));
     assert!(daemon.terminate().success());
 
     let left = recorded_left(&wav);
-    // What counts as heard: anything over -80 dBFS.
-    let audible = 1e-4;
-    let first = left
-        .iter()
-        .position(|s| s.abs() > audible)
-        .expect("something was heard");
-    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
+    let (first, last) = audible_span(&left);
     let heard = (last - first) as f64 / f64::from(RATE);
     // 6.5 s of the cut track, a.wav's 3 s crossfading over the last 3 s of it.
     assert!((heard - MIDWAY_AT).abs() < 0.5, "heard {heard:.2} s");
-    let window = RATE as usize / 20;
-    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
-        let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-        assert!(
-            peak > audible,
-            "silence at {:.2} s",
-            (i * window) as f64 / f64::from(RATE)
-        );
-    }
+    assert_never_silent(&left[first..=last]);
     // The cut track's 300 Hz first, a.wav's 880 Hz at the end.
     let second = RATE as usize;
     let (early, late) = (
@@ -560,7 +537,40 @@ fn a_read_that_hangs_deep_into_a_track_is_cut_before_its_read_ahead_runs_dry() {
         "reported only after {:?}",
         started.elapsed()
     );
-    eventually(Duration::from_secs(30), || {
+    a_wav_plays_out(&daemon, Duration::from_secs(30));
+    let log = log_text(&daemon);
+    assert!(
+        !log.iter().any(|e| e.contains("ran dry")),
+        "the read-ahead ran dry: {log:#?}"
+    );
+    assert!(daemon.terminate().success());
+
+    let left = recorded_left(&wav);
+    let (first, last) = audible_span(&left);
+    // All that was read of the cut track (to the chunk it hung in), a.wav's 3 s over its last
+    // 3 s: a crossfade, not a fade-out after running dry.
+    let heard = (last - first) as f64 / f64::from(RATE);
+    assert!((heard - LATE_AT).abs() < 1.0, "heard {heard:.2} s");
+    assert_never_silent(&left[first..=last]);
+    // A second and a half before the end, half-way through the 3 s crossfade, the cut track
+    // still sounds under a.wav: the cut came with the whole crossfade left to play, not so late
+    // that the fade had to be shortened to what was left.
+    let overlap = &left[last - 3 * RATE as usize / 2..last - RATE as usize];
+    let clearly = 5.0 * f64::from(AUDIBLE);
+    assert!(
+        tone_level(overlap, 300.0) > clearly && tone_level(overlap, 880.0) > clearly,
+        "no whole crossfade: 300 Hz at {}, 880 Hz at {}",
+        tone_level(overlap, 300.0),
+        tone_level(overlap, 880.0)
+    );
+}
+
+/// What counts as heard: anything over -80 dBFS.
+const AUDIBLE: f32 = 1e-4;
+
+/// Waits for a.wav, the track after the cut one, to play and then to end.
+fn a_wav_plays_out(daemon: &Daemon, within: Duration) {
+    eventually(within, || {
         (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
     })
     .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
@@ -570,44 +580,29 @@ fn a_read_that_hangs_deep_into_a_track_is_cut_before_its_read_ahead_runs_dry() {
             .then_some(())
     })
     .expect("a.wav played to its end");
-    let log = log_text(&daemon);
-    assert!(
-        !log.iter().any(|e| e.contains("ran dry")),
-        "the read-ahead ran dry: {log:#?}"
-    );
-    assert!(daemon.terminate().success());
+}
 
-    let left = recorded_left(&wav);
-    let audible = 1e-4;
-    let first = left
+/// The first and the last audible sample of a recording.
+fn audible_span(samples: &[f32]) -> (usize, usize) {
+    let first = samples
         .iter()
-        .position(|s| s.abs() > audible)
+        .position(|s| s.abs() > AUDIBLE)
         .expect("something was heard");
-    let last = left.iter().rposition(|s| s.abs() > audible).unwrap();
-    // All that was read of the cut track (to the chunk it hung in), a.wav's 3 s over its last
-    // 3 s: a crossfade, not a fade-out after running dry.
-    let heard = (last - first) as f64 / f64::from(RATE);
-    assert!((heard - LATE_AT).abs() < 1.0, "heard {heard:.2} s");
+    let last = samples.iter().rposition(|s| s.abs() > AUDIBLE).unwrap();
+    (first, last)
+}
+
+/// No 50 ms of `heard` is silent.
+fn assert_never_silent(heard: &[f32]) {
     let window = RATE as usize / 20;
-    for (i, chunk) in left[first..=last].chunks(window).enumerate() {
+    for (i, chunk) in heard.chunks(window).enumerate() {
         let peak = chunk.iter().fold(0.0f32, |m, s| m.max(s.abs()));
         assert!(
-            peak > audible,
+            peak > AUDIBLE,
             "silence at {:.2} s",
             (i * window) as f64 / f64::from(RATE)
         );
     }
-    // A second and a half before the end, half-way through the 3 s crossfade, the cut track
-    // still sounds under a.wav: the cut came with the whole crossfade left to play, not so late
-    // that the fade had to be shortened to what was left.
-    let overlap = &left[last - 3 * RATE as usize / 2..last - RATE as usize];
-    let clearly = 5.0 * f64::from(audible);
-    assert!(
-        tone_level(overlap, 300.0) > clearly && tone_level(overlap, 880.0) > clearly,
-        "no whole crossfade: 300 Hz at {}, 880 Hz at {}",
-        tone_level(overlap, 300.0),
-        tone_level(overlap, 880.0)
-    );
 }
 
 /// The amplitude of the `hz` component of `samples` (a single-bin Fourier sum).
