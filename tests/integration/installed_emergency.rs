@@ -149,12 +149,21 @@ fn assert_kept_lit(daemon: &Daemon, spy: &Spy) {
     assert!(audited, "no cli-direct emergency in the log: {report}");
 }
 
-/// The notice retained on the broker for the room, if any (an empty one is none).
 /// How many times the daemon's log (all its runs) says `what`.
 fn count_in_log(daemon: &Daemon, what: &str) -> usize {
     daemon.log_text().matches(what).count()
 }
 
+/// The emergencies the session's event log has begun.
+fn emergencies_in_event_log(daemon: &Daemon) -> usize {
+    daemon
+        .entries()
+        .iter()
+        .filter(|e| e["event"] == "override_started" && e["kind"] == "emergency")
+        .count()
+}
+
+/// The notice retained on the broker for the room, if any (an empty one is none).
 fn retained_notice(broker: &Broker) -> Option<String> {
     let spy = Spy::connect(broker, &format!("setting/{ROOM}/emergency/direct"));
     spy.wait_for(Duration::from_millis(700), |s| s.retain && !s.payload.is_empty())
@@ -249,12 +258,7 @@ fn with_no_marker_the_notice_on_the_broker_keeps_the_restarted_room_lit() {
     assert!(cleared.is_some(), "the notice stayed on the broker");
     // Taken over once: a status or two later there is still one emergency in the log.
     daemon.status();
-    let emergencies = daemon
-        .entries()
-        .iter()
-        .filter(|e| e["event"] == "override_started" && e["kind"] == "emergency")
-        .count();
-    assert_eq!(emergencies, 1, "{}", daemon.log_text());
+    assert_eq!(emergencies_in_event_log(&daemon), 1, "{}", daemon.log_text());
 }
 
 #[test]
@@ -326,12 +330,7 @@ fn a_notice_already_taken_over_that_outlives_the_daemon_does_not_light_the_room_
         .filter(|s| s.topic.ends_with("/set") && brightness(&s.payload) == Some(254))
         .collect();
     assert!(lit.is_empty(), "the room was lit to full again: {lit:?}");
-    let emergencies = daemon
-        .entries()
-        .iter()
-        .filter(|e| e["event"] == "override_started" && e["kind"] == "emergency")
-        .count();
-    assert_eq!(emergencies, 1, "{}", daemon.log_text());
+    assert_eq!(emergencies_in_event_log(&daemon), 1, "{}", daemon.log_text());
 }
 
 #[test]
