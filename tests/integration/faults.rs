@@ -210,19 +210,26 @@ fn session_goes_on(daemon: &Daemon) {
     assert!(moved.is_some(), "the session clock stood still without a broker");
 }
 
-#[test]
-fn the_session_rides_out_a_broker_that_is_down_then_flaps_and_an_emergency_without_one() {
+/// A session started in a lit room whose broker (the room's account and ACL) is down; the
+/// broker is stopped, to be restarted on the same port.
+fn session_with_its_broker_down(dir: &Path) -> (Broker, Daemon) {
     let acl = format!("user {ROOM}\ntopic readwrite setting/{ROOM}/#\ntopic readwrite zigbee2mqtt/#\n");
     let mut broker = Broker::builder().user(ROOM, "room-password").acl(&acl).start();
-    let dir = tempfile::tempdir().unwrap();
     broker.stop();
     let daemon = Daemon::builder()
-        .config(lit_config(dir.path()))
+        .config(lit_config(dir))
         .speed(60.0)
         .arg("--mqtt")
         .arg(format!("{}:{}", broker.host(), broker.port()))
         .start();
     daemon.ok(json!({"op": "start", "scene": SCENE}));
+    (broker, daemon)
+}
+
+#[test]
+fn the_session_rides_out_a_broker_that_is_down_then_flaps_and_an_emergency_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut broker, daemon) = session_with_its_broker_down(dir.path());
     session_goes_on(&daemon);
     // Down at start-up: the daemon connects when it can and sets the scene's look.
     restart_and_expect_looks(&mut broker, &daemon, |p| p["brightness"].is_number());
@@ -285,17 +292,8 @@ fn debug_duration_seconds(text: &str) -> Option<f64> {
 
 #[test]
 fn an_emergency_during_a_long_broker_outage_goes_out_within_a_second_or_two_of_its_return() {
-    let acl = format!("user {ROOM}\ntopic readwrite setting/{ROOM}/#\ntopic readwrite zigbee2mqtt/#\n");
-    let mut broker = Broker::builder().user(ROOM, "room-password").acl(&acl).start();
     let dir = tempfile::tempdir().unwrap();
-    broker.stop();
-    let daemon = Daemon::builder()
-        .config(lit_config(dir.path()))
-        .speed(60.0)
-        .arg("--mqtt")
-        .arg(format!("{}:{}", broker.host(), broker.port()))
-        .start();
-    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    let (mut broker, daemon) = session_with_its_broker_down(dir.path());
     // Down long enough that the reconnection backoff has grown to several seconds.
     let grown = eventually(Duration::from_secs(40), || {
         (longest_retry_wait(&daemon.log_text()) >= 6.0).then_some(())
