@@ -127,11 +127,7 @@ fn a_skipped_baseline_check_waits_is_reminded_of_and_acknowledged_on_the_record(
     assert_eq!(nothing.status.code(), Some(1));
 
     let report = text(&setting_against(&daemon, &["report"]));
-    let line = report
-        .lines()
-        .position(|l| l.contains("#1") && l.contains("Baseline blood pressure"))
-        .map(|i| report.lines().nth(i + 1).unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("{report}"));
+    let line = line_after_the_baseline_prompt(&report);
     assert!(
         line.contains("acknowledged at") && line.contains("by socket (root) after"),
         "{report}"
@@ -217,11 +213,7 @@ fn a_reading_acknowledges_the_check_that_asked_for_vitals_on_the_record() {
     assert_eq!(nothing.status.code(), Some(1), "nothing left to acknowledge");
 
     let report = text(&setting_against(&daemon, &["report"]));
-    let line = report
-        .lines()
-        .position(|l| l.contains("#1") && l.contains("Baseline blood pressure"))
-        .map(|i| report.lines().nth(i + 1).unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("{report}"));
+    let line = line_after_the_baseline_prompt(&report);
     assert!(
         line.contains("acknowledged at") && line.contains("by vitals from socket (root) after"),
         "{report}"
@@ -230,4 +222,13 @@ fn a_reading_acknowledges_the_check_that_asked_for_vitals_on_the_record() {
         report.contains("prompt #1 acknowledged by vitals (socket (root))"),
         "{report}"
     );
+}
+
+/// The report's line after prompt #1 (the baseline check): who acknowledged it, and when.
+fn line_after_the_baseline_prompt(report: &str) -> String {
+    report
+        .lines()
+        .position(|l| l.contains("#1") && l.contains("Baseline blood pressure"))
+        .map(|i| report.lines().nth(i + 1).unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("{report}"))
 }
