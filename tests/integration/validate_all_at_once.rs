@@ -3,7 +3,7 @@
 //! shown as itself rather than as a missing config.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::cli_fixes::{checkout, fresh, stderr, stdout};
 use crate::support::assert_code;
@@ -60,16 +60,7 @@ fn every_mistake_in_a_scene_is_reported_in_one_run() {
     let text = mistaken_scene(dir.path());
     std::fs::write(dir.path().join("scenes/mistaken.toml"), &text).unwrap();
 
-    let out = fresh(
-        dir.path(),
-        &[
-            "--config",
-            "config/settingd.toml",
-            "validate",
-            "scenes/mistaken.toml",
-        ],
-        &[],
-    );
+    let out = validate_mistaken_scene(dir.path());
     assert_code(&out, 1);
     let said = stdout(&out);
     let lines: Vec<&str> = said.lines().collect();
@@ -191,16 +182,7 @@ fn a_value_of_the_wrong_type_leaves_the_rest_of_its_phase_checked() {
     text.push_str("\n[[cue]]\nat = \"booster+3h30m\"\nprompt = \"Too late\"\n");
     std::fs::write(dir.path().join("scenes/mistaken.toml"), &text).unwrap();
 
-    let out = fresh(
-        dir.path(),
-        &[
-            "--config",
-            "config/settingd.toml",
-            "validate",
-            "scenes/mistaken.toml",
-        ],
-        &[],
-    );
+    let out = validate_mistaken_scene(dir.path());
     assert_code(&out, 1);
     let said = stdout(&out);
     let lines: Vec<&str> = said.lines().collect();
@@ -241,4 +223,18 @@ fn a_value_of_the_wrong_type_leaves_the_rest_of_its_phase_checked() {
     for line in &expected {
         assert!(said.contains(line.as_str()), "{line}\nnot in\n{said}");
     }
+}
+
+/// `setting validate scenes/mistaken.toml` in the checkout at `dir`.
+fn validate_mistaken_scene(dir: &Path) -> Output {
+    fresh(
+        dir,
+        &[
+            "--config",
+            "config/settingd.toml",
+            "validate",
+            "scenes/mistaken.toml",
+        ],
+        &[],
+    )
 }
