@@ -42,8 +42,9 @@ pub struct Engine {
     pub(super) config_updates: watch::Sender<Arc<Config>>,
     /// A direct emergency's marker that was applied but could not be removed (its `said`).
     pub(super) stuck_marker: Option<String>,
-    /// The direct emergencies taken over in this run, by id: the same one arriving again (its
-    /// retained notice after its marker) is not applied twice.
+    /// The direct emergencies taken over, by id, in this run and earlier ones (kept on disk):
+    /// the same one arriving again (its retained notice after its marker, or after a restart)
+    /// is not applied twice.
     pub(super) handed_over: super::taken_over::TakenOver,
     /// Space kept back on the state disk for the entries that must not be lost.
     pub(super) reserve: Reserve,
