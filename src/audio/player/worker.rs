@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -147,6 +147,9 @@ impl Worker {
                 self.on_loaded(loaded);
             }
             self.fill();
+            if self.wait_for_loader {
+                self.wait_for_next_track();
+            }
             if let Some(at) = shutdown_at
                 && (self.state.rendered >= at || !self.output.is_heard())
             {
@@ -203,6 +206,32 @@ impl Worker {
         let started = Instant::now();
         while !self.mixer.is_supplied(frames) && started.elapsed() < UNPACED_WAIT_LIMIT {
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Unpaced only: while nothing is queued behind what plays and tracks are on their way,
+    /// waits for the loader's answers. Otherwise the mixer, outrunning real time, could reach
+    /// the end of the playing track before a loader slowed by a busy machine had even read the
+    /// next one, and play a silence no listener would ever meet.
+    fn wait_for_next_track(&mut self) {
+        let started = Instant::now();
+        loop {
+            let queued = if self.state.pending_switch.is_some() {
+                0
+            } else {
+                self.mixer.queued()
+            };
+            if self.state.in_flight == 0 || queued > 0 || started.elapsed() >= UNPACED_WAIT_LIMIT {
+                return;
+            }
+            match self.loader.results.recv_timeout(Duration::from_millis(10)) {
+                Ok(loaded) => {
+                    self.on_loaded(loaded);
+                    self.fill();
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 
