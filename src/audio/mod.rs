@@ -7,6 +7,7 @@
 //! was given at construction.
 
 pub mod decode;
+pub mod decode_ahead;
 pub mod dry_run;
 pub mod feed;
 pub mod gain;

@@ -10,6 +10,10 @@
 //! Every read is watched, as the player's are: each track is measured, opened and read on a
 //! thread of its own, and a read that has not come back after the read timeout (a stalled
 //! share) stops the render, naming the track, rather than hang it.
+//!
+//! A track's decoding runs on yet another thread, a few packets ahead of its resampling (see
+//! [`super::decode_ahead`]), and both beside the mixing and writing, so that a render uses
+//! every core it has; the samples are those of decoding in place.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -269,6 +273,11 @@ pub fn render_playlist_with_progress(
 /// over costs two thread wake-ups, which after every block were a sixth of a render's time.
 const FILL_EVERY_BLOCKS: u32 = 16;
 
+/// How far a track's decoding runs ahead of its resampling, on a thread of its own: a FLAC
+/// packet is 4096 frames, so 32 are about 3 s at 44.1 kHz, more than the 1.4 s a fill takes,
+/// and the decoder is never what a fill waits for while it has a core. Some 1 MB per track.
+const DECODE_AHEAD_PACKETS: usize = 32;
+
 /// One track being read on its thread for the render.
 struct Streaming {
     index: usize,
@@ -367,7 +376,8 @@ fn load(
             cache: &cache,
             level,
         };
-        let levelled = open_levelled_watched(&theirs, (index as u64, rate), &levelling, opening, watch)?;
+        let mut levelled = open_levelled_watched(&theirs, (index as u64, rate), &levelling, opening, watch)?;
+        levelled.stream.decode_ahead(DECODE_AHEAD_PACKETS);
         *stream = Some(levelled.stream);
         Ok::<_, LoadError>((levelled.track, levelled.gain_db, levelled.lufs, levelled.run))
     });

@@ -4,6 +4,7 @@
 //! [`TrackStream::step`] to move it on; the same steps give the same samples either way.
 
 use super::decode::{DecodeError, Decoder};
+use super::decode_ahead::DecodeAhead;
 use super::feed::{CHUNK_FRAMES, FeedCutter, FeedWriter};
 use super::resample::{Converter, Layout, PrepareError};
 
@@ -26,8 +27,28 @@ pub enum Step {
     Done,
 }
 
+/// Where a stream's packets come from: its decoder, in place or on a thread of its own.
+enum Packets {
+    InPlace(Decoder),
+    Ahead(DecodeAhead),
+    /// Only while the decoder moves from one to the other.
+    Moving,
+}
+
+impl Packets {
+    fn decode_next(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
+        match self {
+            Packets::InPlace(decoder) => decoder.decode_next(out),
+            Packets::Ahead(ahead) => ahead.decode_next(out),
+            Packets::Moving => unreachable!("the decoder is back in place before the next packet"),
+        }
+    }
+}
+
 pub struct TrackStream {
-    decoder: Decoder,
+    decoder: Packets,
+    /// The file's channels.
+    channels: usize,
     converter: Converter,
     writer: FeedWriter,
     /// One packet's frames at the file's rate.
@@ -63,7 +84,8 @@ impl TrackStream {
             writer.finish_with_tail(layout.end, layout.tail(), false);
         }
         Ok(TrackStream {
-            decoder,
+            channels: usize::from(info.channels),
+            decoder: Packets::InPlace(decoder),
             converter,
             writer,
             packet: Vec::new(),
@@ -72,6 +94,20 @@ impl TrackStream {
             skip,
             decoding: true,
         })
+    }
+
+    /// From now on decodes on a thread of its own, up to `packets` packets ahead of the
+    /// conversion, which then runs beside it: for an offline render, which has every core to
+    /// itself and no real time to keep. The samples are the same. Stays in place when no
+    /// thread can be started.
+    pub fn decode_ahead(&mut self, packets: usize) {
+        self.decoder = match std::mem::replace(&mut self.decoder, Packets::Moving) {
+            Packets::InPlace(decoder) if self.decoding => match DecodeAhead::start(decoder, packets) {
+                Ok(ahead) => Packets::Ahead(ahead),
+                Err(decoder) => Packets::InPlace(*decoder),
+            },
+            kept => kept,
+        };
     }
 
     /// Moves the track on by one packet or one chunk. An error is a file that stops early: what
@@ -122,7 +158,7 @@ impl TrackStream {
                 return Err(error.into());
             }
         };
-        let channels = usize::from(self.decoder.info().channels);
+        let channels = self.channels;
         let mut input = &self.packet[..];
         if self.skip > 0 {
             let frames = (input.len() / channels) as u64;
