@@ -184,7 +184,7 @@ impl Builder {
                     source: source.clone(),
                 });
             }
-            EventKind::CueFired { phase, label } => {
+            EventKind::CueFired { phase, label, .. } => {
                 self.report.cues.push(CueRecord {
                     at,
                     phase: phase.clone(),
@@ -573,6 +573,7 @@ mod tests {
                 EventKind::CueFired {
                     phase: None,
                     label: "bp".into(),
+                    prompted: false,
                 },
             ),
             entry(40, 35, phase(2, "onset", "planned time reached", Source::timer())),
@@ -824,6 +825,7 @@ mod tests {
                 EventKind::CueFired {
                     phase: Some("dosing".into()),
                     label: "Spit".into(),
+                    prompted: false,
                 },
             ),
             entry(7, 7, EventKind::hint("Spit")),
@@ -833,6 +835,7 @@ mod tests {
                 EventKind::CueFired {
                     phase: None,
                     label: "lights down".into(),
+                    prompted: false,
                 },
             ),
             // A labelled cue's clinical prompt says more than its label: its line tells both.
@@ -842,6 +845,7 @@ mod tests {
                 EventKind::CueFired {
                     phase: Some("dosing".into()),
                     label: "Spit out the lozenge".into(),
+                    prompted: false,
                 },
             ),
             entry(
@@ -861,6 +865,7 @@ mod tests {
                 EventKind::CueFired {
                     phase: None,
                     label: "warmer".into(),
+                    prompted: false,
                 },
             ),
             entry(10, 10, EventKind::hint("The planned 10m has passed")),
@@ -873,7 +878,8 @@ mod tests {
                 &EventKind::hint("Spit"),
                 &EventKind::CueFired {
                     phase: None,
-                    label: "lights down".into()
+                    label: "lights down".into(),
+                    prompted: false,
                 },
                 &EventKind::Prompt {
                     text: "Seven minutes since the dose".into(),
@@ -883,7 +889,8 @@ mod tests {
                 },
                 &EventKind::CueFired {
                     phase: None,
-                    label: "warmer".into()
+                    label: "warmer".into(),
+                    prompted: false,
                 },
                 &EventKind::hint("The planned 10m has passed"),
             ]

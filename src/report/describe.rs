@@ -40,8 +40,11 @@ pub fn describe_event(kind: &EventKind) -> String {
         EventKind::CueFired {
             phase: Some(phase),
             label,
+            ..
         } => format!("cue {label} (phase {phase})"),
-        EventKind::CueFired { phase: None, label } => format!("cue {label}"),
+        EventKind::CueFired {
+            phase: None, label, ..
+        } => format!("cue {label}"),
         EventKind::Prompt {
             text,
             number: Some(n),

@@ -239,7 +239,7 @@ impl Checker {
                     .phases
                     .get(*index)
                     .is_some_and(|p| p.light.contains_key(zone)),
-                EventKind::CueFired { phase, label } => self.cue_lights(phase.as_deref(), label, zone),
+                EventKind::CueFired { phase, label, .. } => self.cue_lights(phase.as_deref(), label, zone),
                 _ => false,
             }
         })

@@ -248,7 +248,7 @@ impl Firings {
         // fires a repeating cue once per repetition come due, each with its own entry.
         let mut by_key: BTreeMap<String, Vec<&LogEntry>> = BTreeMap::new();
         for entry in &call.entries {
-            if let EventKind::CueFired { phase, label } = &entry.event.kind {
+            if let EventKind::CueFired { phase, label, .. } = &entry.event.kind {
                 let Some(key) = key_of(scene, phase.as_deref(), label, after) else {
                     return Err(Violation::new(
                         "cues fire once",

@@ -68,6 +68,11 @@ pub enum EventKind {
     CueFired {
         phase: Option<String>,
         label: String,
+        /// The cue raised a prompt, whose own entry follows at the same moment: a reader of
+        /// the log line by line (`watch`) tells the prompt alone. Left out when false, and in
+        /// logs written before it was kept.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        prompted: bool,
     },
     /// A clinical prompt (numbered, queued until acknowledged) or a hint from the system
     /// (no number; logs from before the queue have every prompt so).

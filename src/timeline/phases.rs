@@ -174,6 +174,7 @@ impl Timeline {
             EventKind::CueFired {
                 phase,
                 label: cue.label.clone(),
+                prompted: cue.prompt.is_some(),
             },
         );
         if let Some(text) = &cue.prompt {

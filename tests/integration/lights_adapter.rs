@@ -512,8 +512,12 @@ fn a_broker_restart_is_recovered_without_stale_steps() {
         "no stale steps after the restart: {commands:?}"
     );
     // Subscriptions are back: a state report after the restart is read.
-    spy.publish("zigbee2mqtt/ceiling", r#"{"state":"ON","brightness":127}"#, false);
-    let reported = eventually(PATIENCE, || adapter.report().lights[0].reported_level);
+    let reported = publish_until(
+        &spy,
+        "zigbee2mqtt/ceiling",
+        &[r#"{"state":"ON","brightness":127}"#],
+        || adapter.report().lights[0].reported_level,
+    );
     let level = reported.expect("the state report after the restart was not seen");
     assert!((level - 0.5).abs() < 0.01, "{level}");
 }
@@ -639,6 +643,30 @@ fn mqtt_311_also_drives_the_lights() {
     assert_eq!(json(&seen.payload)["brightness"], json!(254));
 }
 
+/// Publishes `messages` to `topic`, not retained, again and again until `check` finds what the
+/// test waits for. The adapter says it is connected once the broker has let it in, which can be
+/// a moment before its subscriptions are in place, and a message sent in between reaches nobody
+/// (a real device's state comes retained, with the subscription).
+fn publish_until<T>(
+    spy: &Spy,
+    topic: &str,
+    messages: &[&str],
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        for message in messages {
+            spy.publish(topic, message, false);
+        }
+        if let Some(found) = eventually(Duration::from_millis(500), &mut check) {
+            return Some(found);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+    }
+}
+
 /// A malformed state message is ignored (and logged), and the next good one is read: a broken
 /// device cannot take the adapter down.
 #[test]
@@ -651,16 +679,16 @@ fn a_malformed_state_is_ignored_and_the_next_one_read() {
         1.0,
     );
     adapter.connected();
-    for garbage in [
+    let messages = [
         "{\"brightness\":",
         "\u{0}\u{ff}",
         "[1,2,3]",
         "{\"brightness\":\"lots\"}",
-    ] {
-        spy.publish("zigbee2mqtt/flaky", garbage, false);
-    }
-    spy.publish("zigbee2mqtt/flaky", r#"{"state":"ON","brightness":254}"#, false);
-    let level = eventually(PATIENCE, || adapter.report().lights[0].reported_level);
+        r#"{"state":"ON","brightness":254}"#,
+    ];
+    let level = publish_until(&spy, "zigbee2mqtt/flaky", &messages, || {
+        adapter.report().lights[0].reported_level
+    });
     assert_eq!(level, Some(1.0), "{:?}", adapter.report());
     assert!(adapter.report().connected);
 }
@@ -681,10 +709,12 @@ fn an_oversized_state_report_does_not_break_the_connection() {
             1.0,
         );
         adapter.connected();
-        spy.publish("zigbee2mqtt/big", r#"{"state":"ON","brightness":254}"#, false);
-        let level = eventually(PATIENCE, || {
-            adapter.report().lights[0].reported_level.filter(|l| *l > 0.99)
-        });
+        let level = publish_until(
+            &spy,
+            "zigbee2mqtt/big",
+            &[r#"{"state":"ON","brightness":254}"#],
+            || adapter.report().lights[0].reported_level.filter(|l| *l > 0.99),
+        );
         assert_eq!(level, Some(1.0), "{version:?}: {:?}", adapter.report());
         std::thread::sleep(Duration::from_secs(1));
         assert!(adapter.report().connected, "{version:?}: {:?}", adapter.report());

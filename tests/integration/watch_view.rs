@@ -76,6 +76,32 @@ fn plain_watch_streams_one_line_per_event() {
     assert!(!line.starts_with('{'), "JSON in plain mode: {line}");
 }
 
+/// The dose cue that asks the client to spit out the lozenge raises a prompt: the plain watch
+/// says it once, as the prompt, as the full-screen view and the report do.
+#[test]
+fn plain_watch_tells_a_cue_that_prompts_by_its_prompt_alone() {
+    // A session minute a real second: the cue, seven minutes after the dose, comes in seconds.
+    let daemon = Daemon::builder().speed(60.0).start();
+    daemon.ok(json!({"op": "start", "scene": SCENE}));
+    let (_watcher, rx) = watch(&daemon, &["--plain"]);
+    assert!(line_with(&rx, "watching ", 1).is_some());
+    daemon.ok(json!({"op": "mark", "mark": "dose"}));
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        let done = line.contains("spit out the lozenge");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let said: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.to_lowercase().contains("spit out"))
+        .collect();
+    assert_eq!(said.len(), 1, "{seen:#?}");
+    assert!(said[0].contains("PROMPT #"), "{seen:#?}");
+}
+
 #[test]
 fn piped_watch_without_flags_is_still_lines_and_json_stays_json() {
     let daemon = Daemon::start();

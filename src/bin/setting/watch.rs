@@ -48,10 +48,14 @@ pub fn run(cli: &Cli, plain: bool, frame: Option<&str>) -> anyhow::Result<ExitCo
 /// lights and the music are left out: every phase change sends one per zone, and they would
 /// bury the prompts and marks (`status`, `lights watch` and the report's picture show them;
 /// `--json` keeps every entry). So is a command whose effect has a line of its own, as in the
-/// report: `dose marked (socket (ana))` says it all.
+/// report: `dose marked (socket (ana))` says it all; and a cue that raised a prompt, whose
+/// prompt comes next and tells it.
 pub fn worth_a_line(entry: &LogEntry) -> bool {
     let kind = &entry.event.kind;
-    !matches!(kind, EventKind::LookSet { .. } | EventKind::MusicSet { .. }) && !told_by_its_effect(kind)
+    !matches!(
+        kind,
+        EventKind::LookSet { .. } | EventKind::MusicSet { .. } | EventKind::CueFired { prompted: true, .. }
+    ) && !told_by_its_effect(kind)
 }
 
 /// Whether an event line is a reading past the clinic's thresholds: the view draws it in red.
