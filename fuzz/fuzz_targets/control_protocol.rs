@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use setting::protocol::{decode_request, encode_line};
 use setting::scene::{SceneContext, parse_scene};
 use setting::time::Millis;
-use setting::timeline::{Action, Command, Policy, Snapshot, Source, Target, Timeline};
+use setting::timeline::{Action, Command, Policy, Snapshot, Source, Target, Timeline, Via};
 
 const ZONES: [&str; 4] = ["room", "mat-1", "mat-2", "mat-3"];
 
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => assert!(format!("{:?}", envelope.op).contains("inf"), "{e}: {envelope:?}"),
     }
     let source = Source {
-        via: "fuzz".into(),
+        via: Via::Socket,
         who: None,
     };
     let Ok(Some(request)) = envelope.op.to_command(source) else {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
+use setting::config::{Curve, Family, LightConfig};
 use setting::lights::driver::{Report, driver};
-use setting::lights::model::{Curve, Family, LightConfig};
 
 fn light(family: Family, group: bool) -> LightConfig {
     let topic = match family {
