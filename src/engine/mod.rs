@@ -60,6 +60,9 @@ pub struct EngineOptions {
     pub speed: f64,
     /// `--mqtt HOST:PORT`, applied again to the config a `reload` reads.
     pub broker_override: Option<(String, u16)>,
+    /// The direct emergencies taken over in earlier runs, read once at start-up for the engine
+    /// and the lights task alike ([`taken_over::TakenOver::load_or_empty`]).
+    pub taken_over: taken_over::TakenOver,
 }
 
 #[derive(Debug, thiserror::Error)]

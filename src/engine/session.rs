@@ -131,11 +131,7 @@ impl Engine {
         }
         // The first beat at once, as the daemon starts.
         let heartbeat = Heartbeat::new(0, options.speed);
-        let handed_over = super::taken_over::TakenOver::load(&options.state_dir).unwrap_or_else(|e| {
-            // Unknown, the safe way round: an emergency still on the broker is honoured again.
-            tracing::error!(error = %error_chain(&e), "the record of emergencies taken over cannot be read; starting without it");
-            Default::default()
-        });
+        let handed_over = options.taken_over.clone();
         Engine {
             state_file: StateFile::in_dir(&options.state_dir),
             history: History::in_state_dir(&options.state_dir),

@@ -53,6 +53,18 @@ impl TakenOver {
         state_dir.join(FILE_NAME)
     }
 
+    /// The record as the daemon starts with it: an unreadable one is logged and taken as
+    /// empty, the safe way round (an emergency still on the broker is honoured again).
+    pub fn load_or_empty(state_dir: &Path) -> TakenOver {
+        TakenOver::load(state_dir).unwrap_or_else(|e| {
+            tracing::error!(
+                error = %crate::error_text::error_chain(&e),
+                "the record of emergencies taken over cannot be read; starting without it"
+            );
+            TakenOver::default()
+        })
+    }
+
     /// The record, or an empty one when there is none yet.
     pub fn load(state_dir: &Path) -> Result<TakenOver, TakenOverError> {
         let path = TakenOver::path(state_dir);
@@ -139,5 +151,8 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
         let error = TakenOver::load(dir.path()).unwrap_err();
         assert!(matches!(error, TakenOverError::Read(_)), "{error:?}");
+        // The daemon starts with an empty record then, and leaves the planted file as it is.
+        assert_eq!(TakenOver::load_or_empty(dir.path()), TakenOver::default());
+        assert!(path.is_symlink());
     }
 }

@@ -12,6 +12,7 @@ use setting::config::{BrokerConfig, Family, MqttVersion};
 use setting::config::{Config, default_client_id};
 use setting::engine::marker::DirectEmergency;
 use setting::engine::marker_spool::spool_dir;
+use setting::engine::taken_over::TakenOver;
 use setting::error_text::error_chain;
 use setting::lights::direct_notice::{DirectNotice, NoticeSink};
 use setting::lights::sim::SimulatedLights;
@@ -47,11 +48,14 @@ impl Running {
     }
 }
 
+/// `taken_over` is the record of direct emergencies taken over in earlier runs: a notice of
+/// one still retained on the broker is not honoured again.
 pub async fn lights_output(
     config: &Config,
     state_dir: &Path,
     speed: f64,
     events: mpsc::Sender<DeviceEvent>,
+    taken_over: &TakenOver,
 ) -> Lights {
     let lights = &config.lights;
     if lights.lights.is_empty() {
@@ -61,7 +65,15 @@ pub async fn lights_output(
     let count = lights.lights.len();
     if let Some(broker) = &lights.broker {
         let label = format!("{}:{}", broker.host, broker.port);
-        return match start_mqtt(config, state_dir, broker.clone(), speed, events, false) {
+        return match start_mqtt(
+            config,
+            state_dir,
+            broker.clone(),
+            speed,
+            events,
+            false,
+            taken_over,
+        ) {
             Ok((output, task)) => {
                 tracing::info!("lights: broker {label}, {count} lights");
                 Lights {
@@ -112,7 +124,7 @@ pub async fn lights_output(
         .iter()
         .filter(|l| l.family == Family::Zigbee2Mqtt)
         .count();
-    match start_mqtt(config, state_dir, demo, speed, events, true) {
+    match start_mqtt(config, state_dir, demo, speed, events, true, taken_over) {
         Ok((output, task)) => {
             tracing::info!(
                 "lights: demo — private broker on {}:{} with {simulated_count} simulated lights",
@@ -142,6 +154,7 @@ fn start_mqtt(
     speed: f64,
     events: mpsc::Sender<DeviceEvent>,
     simulated: bool,
+    taken_over: &TakenOver,
 ) -> Result<(Box<dyn LightOutput>, MqttTask), String> {
     let broker_name = format!("{}:{} (its notice)", broker.host, broker.port);
     let setup = MqttSetup {
@@ -151,20 +164,13 @@ fn start_mqtt(
         networks: config.lights.networks.clone(),
         speed,
         notice_sink: Some(notice_sink(state_dir, broker_name)),
-        handed_over: taken_over(state_dir),
+        handed_over: taken_over.ids().map(str::to_string).collect(),
     };
     let (output, task) = MqttLights::start(setup, events).map_err(|e| error_chain(&e))?;
     if simulated {
         output.mark_simulated();
     }
     Ok((Box::new(output), task))
-}
-
-/// The direct emergencies taken over in earlier runs (the engine says why, if unreadable).
-fn taken_over(state_dir: &Path) -> std::collections::BTreeSet<String> {
-    setting::engine::taken_over::TakenOver::load(state_dir)
-        .map(|record| record.ids().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 /// A direct emergency's notice on the broker becomes a marker in the spool, which the engine

@@ -19,6 +19,7 @@ use setting::audio::player::{Player, PlayerSetup};
 use setting::audio::{AudioOutput, LoggingAudio};
 use setting::catalog::Catalog;
 use setting::config::{Config, MAX_SPEED, OutputSpec, OutputSpecError, load_config, locate_config};
+use setting::engine::taken_over::TakenOver;
 use setting::engine::{self, EngineOptions};
 
 use logging::LogFormat;
@@ -145,13 +146,15 @@ fn run(args: Args) -> Result<()> {
             DeviceEvents::new(device_events.clone()),
         )?;
         tracing::info!(audio = %audio.describe(), "music output");
-        let lights = lights::lights_output(&config, &state_dir, speed, device_events).await;
+        let taken_over = TakenOver::load_or_empty(&state_dir);
+        let lights = lights::lights_output(&config, &state_dir, speed, device_events, &taken_over).await;
         let options = EngineOptions {
             config,
             socket: socket.clone(),
             state_dir,
             speed,
             broker_override: args.mqtt,
+            taken_over,
         };
         let result = engine::run(
             options,
