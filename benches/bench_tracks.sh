@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks' playlist media, shared by playback_vs_mpd.sh and render_vs_ffmpeg.sh so that
+# The benchmarks' playlist media and the playlist and scene that play them, shared by playback_vs_mpd.sh and render_vs_ffmpeg.sh so that
 # both measure the same work: real-length tracks (the demo media are 30-90 s at 22.05 kHz), a
 # slow chord with a little noise so the encoders have real work, in the formats a clinic's
 # library holds. Sourced; needs sox and ffmpeg.
@@ -29,4 +29,34 @@ make_bench_tracks() {
     FILES+=("$rel")
   done
   rm -f "$scratch/synth.wav"
+}
+
+# write_bench_playlist DIR TITLE CROSSFADE: the playlist `bench` of FILES in DIR/playlists, each
+# track joined to the next with a CROSSFADE crossfade ("5s"), or gaplessly when it is empty; and
+# DIR/scenes/bench.toml, one long phase that plays it until the therapist moves on.
+write_bench_playlist() {
+  local dir=$1 title=$2 crossfade=$3 rel
+  mkdir -p "$dir/playlists" "$dir/scenes"
+  {
+    printf 'title = "%s"\n' "$title"
+    for rel in "${FILES[@]}"; do
+      printf '\n[[track]]\npath = "%s"\n' "$rel"
+      if [ -n "$crossfade" ]; then printf 'crossfade = "%s"\n' "$crossfade"; fi
+    done
+  } >"$dir/playlists/bench.toml"
+  cat >"$dir/scenes/bench.toml" <<SCENE
+title = "$title"
+description = "One long phase that plays the benchmark playlist until the therapist moves on."
+kind = "preparation"
+
+[[phase]]
+id = "play"
+title = "Playing the benchmark playlist"
+planned = "3h"
+min = "1m"
+max = "4h"
+ends = "therapist"
+music = { playlist = "bench", level_db = -12 }
+light.room = { brightness = 50, kelvin = 2700 }
+SCENE
 }

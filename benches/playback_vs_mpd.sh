@@ -81,26 +81,8 @@ echo "== making $TRACKS tracks of $TRACK_MIN min in $TMP/media"
 LIB="$TMP/media"
 mkdir -p "$LIB/bench" "$TMP/playlists" "$TMP/scenes"
 make_bench_tracks "$LIB" "$TRACKS" "$TRACK_MIN" "$TMP" "${FORMATS[@]}"
-{
-  echo 'title = "Playback benchmark"'
-  # 5 s crossfades, as MPD's `crossfade 5`
-  for rel in "${FILES[@]}"; do printf '\n[[track]]\npath = "%s"\ncrossfade = "5s"\n' "$rel"; done
-} >"$TMP/playlists/bench.toml"
-cat >"$TMP/scenes/bench.toml" <<'EOF'
-title = "Playback benchmark"
-description = "One long phase that plays the benchmark playlist until the therapist moves on."
-kind = "preparation"
-
-[[phase]]
-id = "play"
-title = "Playing the benchmark playlist"
-planned = "3h"
-min = "1m"
-max = "4h"
-ends = "therapist"
-music = { playlist = "bench", level_db = -12 }
-light.room = { brightness = 50, kelvin = 2700 }
-EOF
+# 5 s crossfades, as MPD's `crossfade 5`.
+write_bench_playlist "$TMP" "Playback benchmark" "5s"
 size=$(du -sh "$LIB" | cut -f1)
 printf 'playlist: %d tracks x %d min, 44.1 kHz stereo (%s), %s; %d cores\n' \
   "$TRACKS" "$TRACK_MIN" "${FORMATS[*]}" "$size" "$(nproc)"

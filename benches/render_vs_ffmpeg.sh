@@ -49,27 +49,9 @@ echo "== making $TRACKS tracks of $TRACK_MIN min in $TMP/media"
 LIB="$TMP/media"
 mkdir -p "$LIB/bench" "$TMP/playlists" "$TMP/out"
 make_bench_tracks "$LIB" "$TRACKS" "$TRACK_MIN" "$TMP" "${FORMATS[@]}"
-{
-  echo 'title = "Render benchmark"'
-  for rel in "${FILES[@]}"; do printf '\n[[track]]\npath = "%s"\n' "$rel"; done
-} >"$TMP/playlists/bench.toml"
-# A scene of its own that plays the playlist, so the config validates with only this playlist.
-mkdir -p "$TMP/scenes"
-cat >"$TMP/scenes/bench.toml" <<'SCENE'
-title = "Render benchmark"
-description = "One phase that plays the benchmark playlist."
-kind = "preparation"
-
-[[phase]]
-id = "play"
-title = "Playing the benchmark playlist"
-planned = "3h"
-min = "1m"
-max = "4h"
-ends = "therapist"
-music = { playlist = "bench", level_db = -12 }
-light.room = { brightness = 50, kelvin = 2700 }
-SCENE
+# The playlist, gapless as `--crossfade 0` joins it anyway, and a scene of its own that plays it,
+# so that the config validates with only this playlist.
+write_bench_playlist "$TMP" "Render benchmark" ""
 sed -e "s|^scenes = .*|scenes = \"$TMP/scenes\"|" \
     -e "s|^playlists = .*|playlists = \"$TMP/playlists\"|" \
     -e "s|^media = .*|media = \"$LIB\"|" \
