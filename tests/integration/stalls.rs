@@ -982,3 +982,23 @@ fn a_file_whose_stat_hangs_stalls_neither_the_daemon_its_measuring_a_reload_nor_
         "{log:#?}"
     );
 }
+
+#[test]
+fn render_of_an_m3u_naming_a_file_whose_stat_hangs_refuses_it_promptly_at_its_line() {
+    let mut room = Room::new();
+    room.dead_share();
+    let m3u = room.path("list.m3u");
+    std::fs::write(&m3u, format!("#EXTM3U\nmedia/a.wav\nmedia/{STAT_HUNG}\n")).unwrap();
+    let wav = room.path("list.wav");
+    let (out, took) = room.setting(&["render", m3u.to_str().unwrap(), "--wav", wav.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(took < PROMPTLY, "render took {took:?}");
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    let at = format!("{}:3: ", m3u.display());
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&at) && l.contains(STAT_HUNG) && l.contains("a read hung for 1 s")),
+        "expected `{at}…{STAT_HUNG}: a read hung for 1 s` in:\n{err}"
+    );
+    assert!(room.hanging_looks() >= 1);
+}
