@@ -368,7 +368,15 @@ impl Driver<'_> {
             })
         })?;
         let root = self.setup.media_root;
-        if root.join(&track.path).is_file() && !is_measured(root, &track.path, &self.cache) {
+        // Looking at the file is a read too: on a stalled share it hangs as one.
+        let (theirs, cache) = ((root.to_owned(), track.path.clone()), self.cache.clone());
+        let missing = reader
+            .run(move |_, watch| {
+                let (root, rel) = theirs;
+                watch.reading(|| root.join(&rel).is_file() && !is_measured(&root, &rel, &cache))
+            })
+            .map_err(hung)?;
+        if missing {
             let (store, rel) = (self.store.clone(), track.path.clone());
             let measured = reader
                 .run(move |_, watch| measure_into_watched(&store, &rel, watch).is_ok())

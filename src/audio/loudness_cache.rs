@@ -8,11 +8,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use super::decode::replaygain_tag;
+use super::parallel::map_parallel;
+use super::read_watch::run_watched;
 use super::track::KnownLoudness;
 use crate::safe_file::{self, Limit, SafeFileError};
 
@@ -35,7 +37,11 @@ pub struct FileIdentity {
 
 impl FileIdentity {
     pub fn of(path: &Path) -> std::io::Result<FileIdentity> {
-        let meta = std::fs::metadata(path)?;
+        FileIdentity::from_metadata(&std::fs::metadata(path)?)
+    }
+
+    /// The identity of the file whose status is `meta`.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> std::io::Result<FileIdentity> {
         let mtime_ns = meta
             .modified()?
             .duration_since(UNIX_EPOCH)
@@ -183,14 +189,37 @@ pub fn is_measured(media_root: &Path, rel: &str, cache: &LoudnessCache) -> bool 
 }
 
 /// The files of `files` (under `media_root`) that are there but whose loudness is known
-/// neither from `cache` nor from a ReplayGain tag: they are measured before they play.
-pub fn unmeasured(media_root: &Path, cache: &LoudnessCache, files: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = files
-        .iter()
-        .filter(|rel| media_root.join(rel).is_file() && known_lufs(media_root, rel, cache).is_none())
-        .cloned()
+/// neither from `cache` nor from a ReplayGain tag: they are measured before they play. Each is
+/// looked at (its status, its tags) on every core, each look on a thread of its own given up
+/// once it has hung for `read_timeout` (a stalled share): a file given up is not listed, since
+/// nothing can be said of it.
+pub fn unmeasured(
+    media_root: &Path,
+    cache: &LoudnessCache,
+    files: &[String],
+    read_timeout: Duration,
+) -> Vec<String> {
+    let mut files: Vec<&String> = files.iter().collect();
+    files.sort();
+    files.dedup();
+    let entries: Vec<(&String, Option<CacheEntry>)> = files
+        .into_iter()
+        .map(|rel| (rel, cache.files.get(rel).cloned()))
         .collect();
-    out.sort();
-    out.dedup();
-    out
+    let unknown = map_parallel(&entries, |(rel, entry)| {
+        let (root, rel) = (media_root.to_owned(), (*rel).clone());
+        // Its own line of the cache, rather than the whole cache, goes to its thread.
+        let mut alone = LoudnessCache::default();
+        alone.files.extend(entry.clone().map(|e| (rel.clone(), e)));
+        run_watched(read_timeout, move |watch| {
+            watch.reading(|| root.join(&rel).is_file() && known_lufs(&root, &rel, &alone).is_none())
+        })
+        .unwrap_or(false)
+    });
+    entries
+        .into_iter()
+        .zip(unknown)
+        .filter(|(_, unknown)| *unknown)
+        .map(|((rel, _), _)| rel.clone())
+        .collect()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ebur128::{EbuR128, Mode};
 
 use super::decode::{DecodeError, Decoder};
-use super::loudness_cache::{FileIdentity, Loudness, is_measured};
+use super::loudness_cache::{FileIdentity, Loudness, LoudnessCache, is_measured};
 use super::loudness_store::{Kept, LoudnessStore, StoreError};
 use super::parallel::map_parallel;
 use super::read_watch::{Hung, ReadWatch, run_watched};
@@ -103,22 +103,6 @@ pub fn measure_into_watched(
     Ok(loudness)
 }
 
-/// [`measure_into`] on a thread of its own, given up once one of its reads has hung for
-/// `read_timeout` (that thread is left in the read). Should the read come back after all, the
-/// measurement is still recorded.
-pub fn measure_into_within(
-    store: &Arc<LoudnessStore>,
-    rel: &str,
-    read_timeout: Duration,
-) -> Result<Loudness, LoudnessError> {
-    let (store, owned) = (store.clone(), rel.to_string());
-    let path = store.media_root().join(rel);
-    run_watched(read_timeout, move |watch| {
-        measure_into_watched(&store, &owned, watch)
-    })
-    .unwrap_or_else(|source| Err(LoudnessError::Hung { path, source }))
-}
-
 /// What [`measure_missing`] did.
 #[derive(Debug)]
 pub struct Measured {
@@ -132,24 +116,50 @@ pub struct Measured {
 
 /// Measures, on every core, each regular file of `files` that `store` holds no measurement of
 /// as it is now, and writes them. Those that cannot be written are still in `store` for this
-/// process. A file one of whose reads hangs for `read_timeout` is given up, and failed.
+/// process. A file one of whose reads hangs for `read_timeout` (the look at its status among
+/// them) is given up, and failed.
 pub fn measure_missing(store: &Arc<LoudnessStore>, files: &[String], read_timeout: Duration) -> Measured {
-    let cache = store.load();
-    let mut missing: Vec<&String> = files
-        .iter()
-        .filter(|rel| store.media_root().join(rel).is_file() && !is_measured(store.media_root(), rel, &cache))
-        .collect();
-    missing.sort();
-    missing.dedup();
-    let results = map_parallel(&missing, |rel| measure_into_within(store, rel, read_timeout));
-    let failed: Vec<(String, LoudnessError)> = missing
-        .iter()
-        .zip(results)
-        .filter_map(|(rel, result)| result.err().map(|e| ((*rel).clone(), e)))
-        .collect();
+    let cache = Arc::new(store.load());
+    let mut files: Vec<&String> = files.iter().collect();
+    files.sort();
+    files.dedup();
+    let results = map_parallel(&files, |rel| measure_if_missing(store, &cache, rel, read_timeout));
+    let mut measured = 0;
+    let mut failed = Vec::new();
+    for (rel, result) in files.into_iter().zip(results) {
+        match result {
+            Ok(true) => measured += 1,
+            Ok(false) => {}
+            Err(e) => failed.push((rel.clone(), e)),
+        }
+    }
     Measured {
-        measured: missing.len() - failed.len(),
+        measured,
         failed,
         kept: store.save(),
     }
+}
+
+/// Measures `rel` into `store` if it is a regular file that `cache` holds no measurement of as
+/// it is now; whether it was measured. On a thread of its own, given up once one of its reads
+/// has hung for `read_timeout` (that thread is left in the read; should the read come back after
+/// all, the measurement is still recorded). The look at the file comes first, on that thread:
+/// on a stalled share it hangs as a read does.
+fn measure_if_missing(
+    store: &Arc<LoudnessStore>,
+    cache: &Arc<LoudnessCache>,
+    rel: &str,
+    read_timeout: Duration,
+) -> Result<bool, LoudnessError> {
+    let (store, cache, owned) = (store.clone(), cache.clone(), rel.to_string());
+    let path = store.media_root().join(rel);
+    run_watched(read_timeout, move |watch| {
+        let root = store.media_root();
+        let missing = watch.reading(|| root.join(&owned).is_file() && !is_measured(root, &owned, &cache));
+        if !missing {
+            return Ok(false);
+        }
+        measure_into_watched(&store, &owned, watch).map(|_| true)
+    })
+    .unwrap_or_else(|source| Err(LoudnessError::Hung { path, source }))
 }

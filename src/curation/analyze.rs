@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::audio::decode::Decoder;
-use crate::audio::loudness_cache::{CacheError, FileIdentity, Loudness, LoudnessCache};
+use crate::audio::loudness_cache::{CacheEntry, CacheError, FileIdentity, Loudness, LoudnessCache};
 use crate::audio::measure::measure_watched;
 use crate::audio::parallel::map_parallel;
 use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, run_watched};
@@ -63,24 +63,17 @@ pub fn analyze_with_progress(
     file_done: &(dyn Fn() + Sync),
 ) -> Result<Analysis, CacheError> {
     let mut cache = LoudnessCache::load(media_root)?;
-    let jobs: Vec<(String, Option<FileIdentity>, Option<Loudness>)> = files
+    let jobs: Vec<(String, Option<CacheEntry>)> = files
         .iter()
-        .map(|rel| {
-            let identity = FileIdentity::of(&media_root.join(rel)).ok();
-            let cached = identity.and_then(|id| cache.get(rel, id).cloned());
-            (rel.clone(), identity, cached)
-        })
+        .map(|rel| (rel.clone(), cache.files.get(rel).cloned()))
         .collect();
-    let results = map_parallel(&jobs, |(rel, _, cached)| {
-        let result = match cached {
-            Some(l) => (true, Ok(l.clone())),
-            None => (false, measure_within(media_root.join(rel), read_timeout)),
-        };
+    let results = map_parallel(&jobs, |(rel, entry)| {
+        let result = analyze_within(media_root.join(rel), entry.clone(), read_timeout);
         file_done();
         result
     });
     let mut out = Vec::new();
-    for ((rel, identity, _), (cached, result)) in jobs.into_iter().zip(results) {
+    for ((rel, _), (identity, cached, result)) in jobs.into_iter().zip(results) {
         let file = match result {
             Ok(loudness) => {
                 if let (false, Some(id)) = (cached, identity) {
@@ -111,17 +104,31 @@ pub fn analyze_with_progress(
     })
 }
 
-/// Measures one file on a thread of its own, given up if one of its reads hangs for
-/// `read_timeout`. A file that cannot be measured comes back with why, and its ReplayGain tag
-/// if it has one.
-fn measure_within(path: PathBuf, read_timeout: Duration) -> Result<Loudness, (String, Option<f64>)> {
-    let measured = run_watched(read_timeout, move |watch| {
-        measure_watched(&path, watch).map_err(|e| {
+/// What analysing one file found: its identity as it was looked at (none when it could not be
+/// had), whether its loudness came from the cache, and the loudness or why there is none.
+type Analysed = (
+    Option<FileIdentity>,
+    bool,
+    Result<Loudness, (String, Option<f64>)>,
+);
+
+/// Looks at one file and measures it unless `entry`, its line in the cache, still holds, on a
+/// thread of its own, given up if one of its reads (the look at its status among them) hangs
+/// for `read_timeout`. A file that cannot be measured comes back with why, and its ReplayGain
+/// tag if it has one.
+fn analyze_within(path: PathBuf, entry: Option<CacheEntry>, read_timeout: Duration) -> Analysed {
+    let analysed = run_watched(read_timeout, move |watch| {
+        let identity = watch.reading(|| FileIdentity::of(&path)).ok();
+        if let Some(entry) = entry.filter(|e| identity == Some(e.identity)) {
+            return (identity, true, Ok(entry.loudness));
+        }
+        let measured = measure_watched(&path, watch).map_err(|e| {
             let tag = Decoder::open_watched(&path, watch)
                 .ok()
                 .and_then(|d| d.replaygain_db());
             (error_chain(&e), tag)
-        })
+        });
+        (identity, false, measured)
     });
-    measured.unwrap_or_else(|hung| Err((hung.to_string(), None)))
+    analysed.unwrap_or_else(|hung| (None, false, Err((hung.to_string(), None))))
 }

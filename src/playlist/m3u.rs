@@ -3,8 +3,11 @@
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use super::model::Playlist;
+use crate::media_io::parallel::map_parallel;
+use crate::media_io::read_watch::{Hung, run_watched};
 
 /// One track of an M3U file, as written.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +41,8 @@ pub enum M3uProblemKind {
     /// Streams cannot be vouched for by a check before the session.
     Url(String),
     Missing(PathBuf),
+    /// Looking at the file hung past the read timeout (a stalled share).
+    Hung(PathBuf, Hung),
     OutsideMediaRoot(PathBuf),
     NoTracks,
 }
@@ -55,6 +60,7 @@ impl fmt::Display for M3uProblem {
                 "`{url}` is a URL; only files under the media root can be played"
             ),
             M3uProblemKind::Missing(path) => write!(f, "{}: no such file", path.display()),
+            M3uProblemKind::Hung(path, hung) => write!(f, "{}: {hung}", path.display()),
             M3uProblemKind::OutsideMediaRoot(path) => {
                 write!(f, "{} is not under the media root", path.display())
             }
@@ -161,33 +167,46 @@ fn parse_extinf(info: &str) -> Option<(Option<f64>, Option<String>)> {
 }
 
 /// Resolves entries against the M3U file's directory and makes them relative to the media
-/// root, reporting every entry that is missing or lies outside it.
+/// root, reporting every entry that is missing or lies outside it. Each entry is looked at on a
+/// thread of its own, on every core, and given up once the look has hung for `read_timeout`
+/// (a file on a stalled share): a stat hangs there as a read does.
 pub fn resolve_m3u(
     entries: &[M3uEntry],
     m3u_dir: &Path,
     media_root: &Path,
+    read_timeout: Duration,
 ) -> Result<Vec<ImportedTrack>, Vec<M3uProblem>> {
     // Canonical paths so that symlinks and `..` inside the M3U do not fool the prefix test.
-    let root = media_root
-        .canonicalize()
-        .unwrap_or_else(|_| media_root.to_path_buf());
+    let root = media_root.to_path_buf();
+    let root = run_watched(read_timeout, move |watch| {
+        watch.reading(|| root.canonicalize().unwrap_or(root.clone()))
+    })
+    .unwrap_or_else(|_| media_root.to_path_buf());
+    let looked = map_parallel(entries, |entry| {
+        let path = m3u_dir.join(&entry.location);
+        let theirs = path.clone();
+        let real = run_watched(read_timeout, move |watch| {
+            watch.reading(|| theirs.canonicalize().ok().filter(|p| p.is_file()))
+        });
+        (path, real)
+    });
     let mut tracks = Vec::new();
     let mut problems = Vec::new();
-    for entry in entries {
-        let path = m3u_dir.join(&entry.location);
+    for (entry, (path, real)) in entries.iter().zip(looked) {
         let problem = |kind| M3uProblem {
             line: entry.line,
             kind,
         };
-        let Ok(real) = path.canonicalize().and_then(|p| {
-            if p.is_file() {
-                Ok(p)
-            } else {
-                Err(std::io::ErrorKind::NotFound.into())
+        let real = match real {
+            Ok(Some(real)) => real,
+            Ok(None) => {
+                problems.push(problem(M3uProblemKind::Missing(path)));
+                continue;
             }
-        }) else {
-            problems.push(problem(M3uProblemKind::Missing(path)));
-            continue;
+            Err(hung) => {
+                problems.push(problem(M3uProblemKind::Hung(path, hung)));
+                continue;
+            }
         };
         match real.strip_prefix(&root) {
             Ok(rel) => tracks.push(ImportedTrack {
@@ -205,7 +224,12 @@ pub fn resolve_m3u(
 }
 
 /// Reads an M3U file and resolves its tracks; every problem comes back at once.
-pub fn import_m3u(file: &Path, media_root: &Path) -> Result<Vec<ImportedTrack>, M3uError> {
+/// An entry whose look hangs for `read_timeout` is a problem, named as a hung read.
+pub fn import_m3u(
+    file: &Path,
+    media_root: &Path,
+    read_timeout: Duration,
+) -> Result<Vec<ImportedTrack>, M3uError> {
     let bytes = std::fs::read(file).map_err(|source| M3uError::Read {
         path: file.to_path_buf(),
         source,
@@ -216,7 +240,7 @@ pub fn import_m3u(file: &Path, media_root: &Path) -> Result<Vec<ImportedTrack>, 
     };
     let (entries, mut problems) = parse_m3u_lines(&decode_m3u_text(&bytes));
     let dir = file.parent().unwrap_or(Path::new("."));
-    match resolve_m3u(&entries, dir, media_root) {
+    match resolve_m3u(&entries, dir, media_root, read_timeout) {
         Ok(tracks) if problems.is_empty() => return Ok(tracks),
         Ok(_) => {}
         Err(unresolved) => problems.extend(unresolved),
@@ -295,6 +319,7 @@ fn slash_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media_io::read_watch::DEFAULT_READ_TIMEOUT;
 
     fn lines(problems: &[M3uProblem]) -> Vec<String> {
         problems.iter().map(|p| p.to_string()).collect()
@@ -363,11 +388,11 @@ mod tests {
         let lists = dir.path().join("lists");
         std::fs::create_dir_all(&lists).unwrap();
         let entries = parse_m3u("../media/peak/01.flac\n../media/peak/02.flac\n../outside.flac\n").unwrap();
-        let problems = resolve_m3u(&entries, &lists, &media).unwrap_err();
+        let problems = resolve_m3u(&entries, &lists, &media, DEFAULT_READ_TIMEOUT).unwrap_err();
         assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 3]);
         assert!(matches!(&problems[0].kind, M3uProblemKind::Missing(p) if p.ends_with("peak/02.flac")));
         assert!(matches!(&problems[1].kind, M3uProblemKind::OutsideMediaRoot(_)));
-        let ok = resolve_m3u(&entries[..1], &lists, &media).unwrap();
+        let ok = resolve_m3u(&entries[..1], &lists, &media, DEFAULT_READ_TIMEOUT).unwrap();
         assert_eq!(ok[0].path, "peak/01.flac");
     }
 
@@ -383,7 +408,7 @@ mod tests {
             "#EXTM3U\n02.flac\n#EXTINF:soon,Bad\n01.flac\nhttp://radio/stream\n",
         )
         .unwrap();
-        let Err(M3uError::Invalid { problems, .. }) = import_m3u(&m3u, &media) else {
+        let Err(M3uError::Invalid { problems, .. }) = import_m3u(&m3u, &media, DEFAULT_READ_TIMEOUT) else {
             panic!("an M3U with problems was taken");
         };
         assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 3, 5]);

@@ -1,9 +1,11 @@
 //! Files that could stall the player, on the real daemon and the real curators' commands: a
 //! FIFO, a link to `/dev/zero`, and files on a share that stops answering reads (a FUSE mount
 //! served by the test, see `support::stalled_fs`): one whose first read never returns, and one
-//! that plays for a few seconds before its reads stop. None of them may stall a session's
-//! music, the background measuring of loudness, `setting playlist check`, `analyze`, `render`,
-//! `dry-run` or `settingd --check`; each is named with why.
+//! that plays for a few seconds before its reads stop; and, on a second share that died between
+//! two looks, one whose very stat never returns, in a directory whose listing never returns.
+//! None of them may stall a session's music, the daemon's start or reload, the background
+//! measuring of loudness, `setting playlist check`, `analyze`, `render`, `dry-run` or
+//! `settingd --check`; each is named with why.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use setting::audio::loudness_cache::{FileIdentity, LoudnessCache};
 
-use crate::support::stalled_fs::{StalledFile, StalledFs, skip_reason};
+use crate::support::stalled_fs::{StalledFile, StalledFs, Stalls, skip_reason};
 use crate::support::{Daemon, eventually, sine_wav};
 
 const RATE: u32 = 48_000;
@@ -39,7 +41,12 @@ struct Room {
     dir: tempfile::TempDir,
     // Dropped before `dir`: unmounted first, so every read left hanging is let go.
     share: Option<StalledFs>,
+    /// `dead/`, once [`Room::dead_share`] has mounted it.
+    dead: Option<StalledFs>,
 }
+
+/// On the share that died between two looks: a stat of it never returns.
+const STAT_HUNG: &str = "dead/stat.wav";
 
 impl Room {
     fn new() -> Room {
@@ -94,7 +101,25 @@ impl Room {
         Room {
             dir,
             share: Some(share),
+            dead: None,
         }
+    }
+
+    /// Mounts `media/dead`, a share that died between two looks: neither a stat of
+    /// [`STAT_HUNG`] nor the listing of `dead/` is ever answered.
+    fn dead_share(&mut self) {
+        let mountpoint = self.path("media/dead");
+        std::fs::create_dir(&mountpoint).unwrap();
+        let stalls = Stalls {
+            looks: vec!["stat.wav".into()],
+            listing: true,
+        };
+        self.dead = Some(StalledFs::mount_stalling(&mountpoint, Vec::new(), stalls));
+    }
+
+    /// How many looks at `dead/` were left unanswered.
+    fn hanging_looks(&self) -> usize {
+        self.dead.as_ref().map_or(0, StalledFs::hanging_looks)
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -209,6 +234,7 @@ fn midway_bytes() -> Vec<u8> {
 impl Drop for Room {
     fn drop(&mut self) {
         self.share.take();
+        self.dead.take();
     }
 }
 
@@ -786,4 +812,193 @@ fn dry_run_passes_hung_tracks_over_as_the_daemon_does_naming_each_at_its_playlis
         "{second}"
     );
     assert!(hound::WavReader::open(&wav).unwrap().duration() >= 20 * 8_000);
+}
+
+/// Runs `settingd --check` on the room's config, up to a limit; its output and how long it took.
+fn settingd_check(room: &Room) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_settingd"))
+        .arg("--check")
+        .arg("--config")
+        .arg(room.config())
+        .env_remove("SETTING_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run settingd");
+    let exited = eventually(Duration::from_secs(60), || child.try_wait().unwrap());
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    (out, started.elapsed())
+}
+
+#[test]
+fn a_file_whose_stat_hangs_is_named_by_check_analyze_and_settingd_check_which_finish_promptly() {
+    let mut room = Room::new();
+    room.dead_share();
+    room.playlist("bad", &["a.wav", STAT_HUNG, "b.wav"]);
+    room.scene("bad");
+    let why = "a read hung for 1 s";
+
+    let (out, took) = room.setting(&["--json", "playlist", "check", "bad"]);
+    assert!(took < PROMPTLY, "check took {took:?}");
+    let files = json_of(&out)["files"].as_array().unwrap().clone();
+    for good in ["a.wav", "b.wav"] {
+        let file = files.iter().find(|f| f["path"] == json!(good)).unwrap();
+        assert_eq!(file["status"], json!("ok"), "{file}");
+    }
+    let file = files.iter().find(|f| f["path"] == json!(STAT_HUNG)).unwrap();
+    assert_eq!(file["status"], json!("unreadable"), "{file}");
+    assert!(file["reason"].as_str().unwrap().contains(why), "{file}");
+
+    let (out, took) = room.setting(&["--json", "playlist", "analyze", "bad"]);
+    assert!(took < PROMPTLY, "analyze took {took:?}");
+    let files = json_of(&out)["files"].as_array().unwrap().clone();
+    for good in ["a.wav", "b.wav"] {
+        let file = files.iter().find(|f| f["path"] == json!(good)).unwrap();
+        assert!(file["loudness"]["lufs"].is_number(), "{file}");
+    }
+    let file = files.iter().find(|f| f["path"] == json!(STAT_HUNG)).unwrap();
+    assert!(file["error"].as_str().unwrap_or_default().contains(why), "{file}");
+
+    let (out, took) = settingd_check(&room);
+    assert!(took < PROMPTLY, "settingd --check took {took:?}");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let at = format!(
+        "{}:5:8: {STAT_HUNG}: {why}",
+        room.path("playlists/bad.toml").display()
+    );
+    assert!(err.contains(&at), "expected `{at}` in:\n{err}");
+    assert!(room.hanging_looks() >= 3, "the share's looks really hung");
+}
+
+#[test]
+fn render_stops_at_a_track_whose_stat_hangs_naming_it_at_its_playlist_line() {
+    let mut room = Room::new();
+    room.dead_share();
+    room.playlist("before", &["a.wav", STAT_HUNG, "b.wav"]);
+    let wav = room.path("before.wav");
+    let (out, took) = room.setting(&["render", "before", "--wav", wav.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(took < PROMPTLY, "render took {took:?}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let at = format!(
+        "{}:5:8: {STAT_HUNG}: a read hung for 1 s",
+        room.path("playlists/before.toml").display()
+    );
+    assert!(
+        err.contains(&at) && err.contains("is not rendered"),
+        "expected `{at}` in:\n{err}"
+    );
+    assert!(room.hanging_looks() >= 1);
+}
+
+#[test]
+fn dry_run_passes_a_track_whose_stat_hangs_over_naming_it_at_its_playlist_line() {
+    let mut room = Room::new();
+    room.dead_share();
+    room.playlist("stalls", &[STAT_HUNG, "a.wav"]);
+    room.scene_planned("stalls", "10s");
+    let wav = room.path("dry.wav");
+    let (out, took) = room.setting(&[
+        "--json",
+        "dry-run",
+        "stalls",
+        "--wav",
+        wav.to_str().unwrap(),
+        "--rate",
+        "8000",
+    ]);
+    assert!(took < PROMPTLY, "dry run took {took:?}");
+    let json = json_of(&out);
+    assert_eq!(json["tracks"], json!(["stalls/a.wav"]), "{json}");
+    assert_eq!(json["failed"], json!([format!("stalls/{STAT_HUNG}")]), "{json}");
+    let first = json["problems"][0].as_str().unwrap_or_default();
+    let at = format!(
+        "{}:3:8: {STAT_HUNG}: a read hung for 1 s",
+        room.path("playlists/stalls.toml").display()
+    );
+    assert!(first.starts_with(&at), "{first}");
+    assert!(hound::WavReader::open(&wav).unwrap().duration() >= 10 * 8_000);
+}
+
+#[test]
+fn a_file_whose_stat_hangs_stalls_neither_the_daemon_its_measuring_a_reload_nor_a_session_s_music() {
+    let mut room = Room::new();
+    room.dead_share();
+    room.playlist("stalls", &[STAT_HUNG, "a.wav"]);
+    room.scene("stalls");
+    let started = Instant::now();
+    let daemon = Daemon::builder().config(room.config()).start();
+    assert!(started.elapsed() < PROMPTLY, "start took {:?}", started.elapsed());
+
+    // The measurer gives up the listing of `dead/` and the stat of the playlist's file on it,
+    // each after the read timeout, and measures the good files all the same.
+    eventually(PROMPTLY, || {
+        (room.measured_on_disk("a.wav") && room.measured_on_disk("b.wav")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the good files were never measured:\n{}", daemon.log_text()));
+    let log = daemon.log_text();
+    for (what, said) in [
+        (
+            format!("{STAT_HUNG}: loudness not measured"),
+            "a read hung for 1 s",
+        ),
+        ("dead: not looked into".to_string(), "a read hung for 1 s"),
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains(&what) && l.contains(said)),
+            "no `{what}` ({said}) in:\n{log}"
+        );
+    }
+
+    // A reload is answered at once, the measurer looking again behind it.
+    let asked = Instant::now();
+    daemon.ok(json!({"op": "reload"}));
+    assert!(
+        asked.elapsed() < READ_TIMEOUT,
+        "reload took {:?}",
+        asked.elapsed()
+    );
+
+    // The session's music goes past the file, given up after the read timeout.
+    let started = start_session(&daemon);
+    eventually(PROMPTLY, || {
+        (daemon.status()["daemon"]["heard"]["track"]["path"] == json!("a.wav")).then_some(())
+    })
+    .unwrap_or_else(|| panic!("a.wav never played: {}", daemon.status()));
+    assert!(
+        started.elapsed() < READ_TIMEOUT + SLACK,
+        "{:?}",
+        started.elapsed()
+    );
+    let log = log_text(&daemon);
+    assert!(
+        log.iter()
+            .any(|e| e.contains(&format!("track {STAT_HUNG} could not be played"))
+                && e.contains("a read hung for 1 s")),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn render_of_an_m3u_naming_a_file_whose_stat_hangs_refuses_it_promptly_at_its_line() {
+    let mut room = Room::new();
+    room.dead_share();
+    let m3u = room.path("list.m3u");
+    std::fs::write(&m3u, format!("#EXTM3U\nmedia/a.wav\nmedia/{STAT_HUNG}\n")).unwrap();
+    let wav = room.path("list.wav");
+    let (out, took) = room.setting(&["render", m3u.to_str().unwrap(), "--wav", wav.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(took < PROMPTLY, "render took {took:?}");
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    let at = format!("{}:3: ", m3u.display());
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&at) && l.contains(STAT_HUNG) && l.contains("a read hung for 1 s")),
+        "expected `{at}…{STAT_HUNG}: a read hung for 1 s` in:\n{err}"
+    );
+    assert!(room.hanging_looks() >= 1);
 }

@@ -5,10 +5,13 @@
 //! at a time: those the playlists name first, then every other audio file under the media root
 //! (a scene's grounding track, a file about to go into a playlist). A file one of whose reads
 //! hangs (a share that stalled) is given up after the read timeout, as the player gives it up,
-//! and left alone until its size or modification time changes; the next file is measured.
+//! and left alone until its size or modification time changes; the next file is measured. The
+//! look-over's own looks (each file's status, each directory's listing) hang on such a share
+//! too, and are watched likewise: a file or directory whose look hangs is given up after the
+//! read timeout and not looked at again until the playlists are reloaded.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ use crate::audio::loudness_store::LoudnessStore;
 use crate::audio::measure::{LoudnessError, measure_into_watched};
 use crate::audio::read_watch::run_watched;
 use crate::error_text::error_chain;
+use crate::media_io::looker::Looker;
 
 /// How often the media directory is looked over for new or changed files: a stat of each file,
 /// a few milliseconds for a large library.
@@ -79,15 +83,19 @@ fn run(
     // again once they change, so that a hung file does not leave a thread stuck in it at every
     // look-over.
     let mut failed: HashMap<String, FileIdentity> = HashMap::new();
+    let mut looks = Looks::new(store.media_root(), read_timeout);
     loop {
-        let todo = look_over(store, &first, &failed);
+        let todo = look_over(store, &first, &failed, &mut looks);
         let mut stop = false;
         if !todo.is_empty() {
             tracing::info!(files = todo.len(), "measuring loudness in the background");
             let (mut measured, mut last_save) = (0usize, Instant::now());
             for (rel, identity) in &todo {
                 match inbox.try_recv() {
-                    Ok(newer) => first = newer,
+                    Ok(newer) => {
+                        first = newer;
+                        looks.unanswered.clear();
+                    }
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => {
                         stop = true;
@@ -128,7 +136,10 @@ fn run(
             return;
         }
         match inbox.recv_timeout(poll) {
-            Ok(newer) => first = newer,
+            Ok(newer) => {
+                first = newer;
+                looks.unanswered.clear();
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
@@ -162,29 +173,102 @@ fn save(store: &LoudnessStore) {
     }
 }
 
+/// The look-over's looks at the media, each watched as a read: one that hangs for the read
+/// timeout is given up (its thread left in it), logged, and the file or directory left out of
+/// every look-over until the playlists are reloaded, so that a dead share does not leave a
+/// stuck thread behind at every look-over.
+struct Looks {
+    root: PathBuf,
+    looker: Looker,
+    /// Paths under the media root (the root itself as "") a look at which hung.
+    unanswered: HashSet<String>,
+}
+
+impl Looks {
+    fn new(root: &Path, read_timeout: Duration) -> Looks {
+        Looks {
+            root: root.to_owned(),
+            looker: Looker::new(read_timeout),
+            unanswered: HashSet::new(),
+        }
+    }
+
+    /// The status of the file `rel`, if it can be had.
+    fn status(&mut self, rel: &str) -> Option<std::fs::Metadata> {
+        if self.unanswered.contains(rel) {
+            return None;
+        }
+        let path = self.root.join(rel);
+        match self.looker.look(move || std::fs::metadata(path)) {
+            Ok(status) => status.ok(),
+            Err(hung) => {
+                tracing::warn!(
+                    path = rel,
+                    "{rel}: loudness not measured: {hung}, as its status was looked at; not looked at \
+                     again until the playlists are reloaded"
+                );
+                self.unanswered.insert(rel.to_string());
+                None
+            }
+        }
+    }
+
+    /// The entries of the directory `rel` that can be told apart, by name, each with whether it
+    /// is a directory (as the listing says; a link to one is not followed).
+    fn listing(&mut self, rel: &str) -> Option<Vec<(String, bool)>> {
+        if self.unanswered.contains(rel) {
+            return None;
+        }
+        let dir = self.root.join(rel);
+        let listed = self.looker.look(move || {
+            let entries = std::fs::read_dir(dir)?.flatten().filter_map(|entry| {
+                let name = entry.file_name().to_str()?.to_string();
+                Some((name, entry.file_type().ok()?.is_dir()))
+            });
+            Ok::<_, std::io::Error>(entries.collect::<Vec<_>>())
+        });
+        match listed {
+            Ok(listing) => listing.ok(),
+            Err(hung) => {
+                let name = if rel.is_empty() {
+                    "the media directory"
+                } else {
+                    rel
+                };
+                tracing::warn!(
+                    path = rel,
+                    "{name}: not looked into for files to measure: {hung}, as it was listed; not \
+                     looked at again until the playlists are reloaded"
+                );
+                self.unanswered.insert(rel.to_string());
+                None
+            }
+        }
+    }
+}
+
 /// The files to measure, in order: the regular files of `first`, then every audio file under
 /// the media root, that are neither measured as they are now nor failed as they are now.
 fn look_over(
     store: &LoudnessStore,
     first: &[String],
     failed: &HashMap<String, FileIdentity>,
+    looks: &mut Looks,
 ) -> Vec<(String, FileIdentity)> {
-    let root = store.media_root();
     let cache = store.load();
     let mut seen = HashSet::new();
     let mut todo = Vec::new();
     let mut found = Vec::new();
-    walk(root, "", 0, &mut found);
+    walk(looks, "", 0, &mut found);
     for rel in first.iter().chain(&found) {
         if !seen.insert(rel.as_str()) {
             continue;
         }
-        let path = root.join(rel);
         // Only regular files: a FIFO or a device is never opened.
-        if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        let Some(status) = looks.status(rel).filter(std::fs::Metadata::is_file) else {
             continue;
-        }
-        let Ok(identity) = FileIdentity::of(&path) else {
+        };
+        let Ok(identity) = FileIdentity::from_metadata(&status) else {
             continue;
         };
         if cache.get(rel, identity).is_none() && failed.get(rel) != Some(&identity) {
@@ -194,22 +278,18 @@ fn look_over(
     todo
 }
 
-/// Collects the audio files under `dir` (`rel` under the media root), sorted, as paths
+/// Collects the audio files under the directory `rel` (under the media root), sorted, as paths
 /// relative to the root with `/` between parts. Hidden entries (the caches among them) are
 /// passed over, and links to directories are not followed, so no loop can form.
-fn walk(dir: &Path, rel: &str, depth: usize, found: &mut Vec<String>) {
+fn walk(looks: &mut Looks, rel: &str, depth: usize, found: &mut Vec<String>) {
     if depth > MAX_DEPTH {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some(mut entries) = looks.listing(rel) else {
         return;
     };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
+    entries.sort();
+    for (name, is_dir) in entries {
         if name.starts_with('.') {
             continue;
         }
@@ -218,11 +298,8 @@ fn walk(dir: &Path, rel: &str, depth: usize, found: &mut Vec<String>) {
         } else {
             format!("{rel}/{name}")
         };
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            walk(&entry.path(), &path, depth + 1, found);
+        if is_dir {
+            walk(looks, &path, depth + 1, found);
         } else if Path::new(&name)
             .extension()
             .and_then(|e| e.to_str())

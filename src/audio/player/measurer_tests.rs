@@ -111,14 +111,15 @@ fn a_file_that_cannot_be_measured_is_tried_again_only_once_it_changes() {
     let bad = media.path().join("bad.wav");
     std::fs::write(&bad, b"RIFF, but no more").unwrap();
     let store = LoudnessStore::new(media.path(), None);
-    let todo = look_over(&store, &[], &HashMap::new());
+    let looks = &mut Looks::new(media.path(), TIMEOUT);
+    let todo = look_over(&store, &[], &HashMap::new(), looks);
     assert_eq!(todo.len(), 1);
     let (rel, identity) = todo[0].clone();
     assert!(crate::audio::measure::measure_into(&store, &rel).is_err());
     let failed = HashMap::from([(rel, identity)]);
-    assert!(look_over(&store, &[], &failed).is_empty());
+    assert!(look_over(&store, &[], &failed, looks).is_empty());
     tone(&bad, 0.3);
-    assert_eq!(look_over(&store, &[], &failed).len(), 1, "fixed since");
+    assert_eq!(look_over(&store, &[], &failed, looks).len(), 1, "fixed since");
 }
 
 #[test]
@@ -131,9 +132,15 @@ fn the_playlists_files_come_first_and_links_to_directories_are_not_followed() {
     }
     std::os::unix::fs::symlink(media.path(), media.path().join("a/loop")).unwrap();
     let store = LoudnessStore::new(media.path(), None);
-    let todo: Vec<String> = look_over(&store, &["z/last.wav".into(), "gone.wav".into()], &HashMap::new())
-        .into_iter()
-        .map(|(rel, _)| rel)
-        .collect();
+    let looks = &mut Looks::new(media.path(), TIMEOUT);
+    let todo: Vec<String> = look_over(
+        &store,
+        &["z/last.wav".into(), "gone.wav".into()],
+        &HashMap::new(),
+        looks,
+    )
+    .into_iter()
+    .map(|(rel, _)| rel)
+    .collect();
     assert_eq!(todo, ["z/last.wav", "a/1.flac", "b/2.MP3", "c.ogg"]);
 }

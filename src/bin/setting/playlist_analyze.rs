@@ -18,7 +18,7 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
     let media = &catalog.config().paths.media;
     let paths = match name {
         // A list someone is about to import is measured as it stands, before it is a playlist.
-        Some(file) if is_m3u(file) => import_m3u(Path::new(file), media)
+        Some(file) if is_m3u(file) => import_m3u(Path::new(file), media, catalog.config().audio.read_timeout)
             .with_context(|| Failure::BadInput(format!("cannot use {file}")))?
             .into_iter()
             .map(|t| t.path)

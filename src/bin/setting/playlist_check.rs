@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         .collect();
     // As the daemon sees them: its own measurements too, when it cannot write beside the media.
     let known = LoudnessStore::new(media, Some(&catalog.config().daemon.state_dir)).load();
-    let unmeasured = unmeasured(media, &known, &playable);
+    let unmeasured = unmeasured(media, &known, &playable, timeout);
     if cli.json {
         let report = Report {
             playlists: playlists.iter().map(|p| p.name.clone()).collect(),

@@ -42,7 +42,7 @@ pub fn import(
         ))
         .into());
     }
-    let tracks = match import_m3u(file, &config.paths.media) {
+    let tracks = match import_m3u(file, &config.paths.media, config.audio.read_timeout) {
         Ok(tracks) => tracks,
         Err(M3uError::Invalid { path, problems }) => {
             for p in &problems {

@@ -102,8 +102,12 @@ fn tracks(config: &Config, playlist: &str) -> anyhow::Result<Vec<Track>> {
         let catalog = catalog(config)?;
         return Ok(find(&catalog, playlist)?.tracks.clone());
     }
-    let imported = import_m3u(Path::new(playlist), &config.paths.media)
-        .with_context(|| Failure::BadInput(format!("cannot use {playlist}")))?;
+    let imported = import_m3u(
+        Path::new(playlist),
+        &config.paths.media,
+        config.audio.read_timeout,
+    )
+    .with_context(|| Failure::BadInput(format!("cannot use {playlist}")))?;
     Ok(imported
         .into_iter()
         .map(|t| Track {

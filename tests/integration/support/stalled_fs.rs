@@ -5,8 +5,14 @@
 //! NFS or SMB mount. As there, a process that is killed (or exits) is let go of its read (the
 //! kernel's interrupt is answered "interrupted"); nothing else is, until the test unmounts it.
 //!
+//! A mount can also be told ([`Stalls`]) to leave a look at a name unanswered (its LOOKUP: a
+//! stat(2), an open(2) or a canonicalize of it hangs, file or directory alike) or the listing of
+//! its root (OPENDIR: a read_dir hangs), as a share whose server died between two looks does.
+//! Those are let go as hung reads are.
+//!
 //! Only what reading files needs is served: lookups and attributes of the files in the mount's
-//! root, open, read, flush and release. Everything else is answered "not implemented".
+//! root, open, read, flush and release. Everything else (the root's listing among it) is answered
+//! "not implemented".
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -25,11 +31,23 @@ pub struct StalledFile {
     pub answers_up_to: usize,
 }
 
+/// What of a mount never answers, besides each file's reads past its point.
+#[derive(Clone, Default)]
+pub struct Stalls {
+    /// Names in the root whose look-up is never answered: whatever looks at one (stat, open)
+    /// hangs, whether or not a file of that name is served.
+    pub looks: Vec<String>,
+    /// The root's listing is never answered: a read_dir of the mount hangs.
+    pub listing: bool,
+}
+
 /// The mounted file system; unmounted (and every read left hanging let go) when dropped.
 pub struct StalledFs {
     mountpoint: PathBuf,
     /// Reads left unanswered so far.
     hanging: Arc<AtomicUsize>,
+    /// Look-ups and listings left unanswered so far.
+    hanging_looks: Arc<AtomicUsize>,
 }
 
 /// Whether this machine lets a test mount a FUSE file system: `/dev/fuse` there, and root.
@@ -41,6 +59,11 @@ pub fn available() -> bool {
 impl StalledFs {
     /// Mounts `files` at `mountpoint` (an empty directory) and serves them from a thread.
     pub fn mount(mountpoint: &Path, files: Vec<StalledFile>) -> StalledFs {
+        StalledFs::mount_stalling(mountpoint, files, Stalls::default())
+    }
+
+    /// [`StalledFs::mount`], leaving unanswered what `stalls` says too.
+    pub fn mount_stalling(mountpoint: &Path, files: Vec<StalledFile>, stalls: Stalls) -> StalledFs {
         let device = File::options()
             .read(true)
             .write(true)
@@ -68,21 +91,27 @@ impl StalledFs {
             )
         };
         assert_eq!(rc, 0, "mount fuse: {}", std::io::Error::last_os_error());
-        let hanging = Arc::new(AtomicUsize::new(0));
-        let counter = hanging.clone();
+        let (hanging, hanging_looks) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counters = (hanging.clone(), hanging_looks.clone());
         std::thread::Builder::new()
             .name("stalled-fs".into())
-            .spawn(move || serve(device, &files, &counter))
+            .spawn(move || serve(device, &files, &stalls, (&counters.0, &counters.1)))
             .expect("fuse server thread");
         StalledFs {
             mountpoint: mountpoint.to_path_buf(),
             hanging,
+            hanging_looks,
         }
     }
 
     /// How many reads have been left unanswered so far.
     pub fn hanging_reads(&self) -> usize {
         self.hanging.load(Ordering::SeqCst)
+    }
+
+    /// How many look-ups and listings have been left unanswered so far.
+    pub fn hanging_looks(&self) -> usize {
+        self.hanging_looks.load(Ordering::SeqCst)
     }
 }
 
@@ -104,6 +133,7 @@ const LOOKUP: u32 = 1;
 const FORGET: u32 = 2;
 const GETATTR: u32 = 3;
 const OPEN: u32 = 14;
+const OPENDIR: u32 = 27;
 const READ: u32 = 15;
 const RELEASE: u32 = 18;
 const FLUSH: u32 = 25;
@@ -118,9 +148,14 @@ const MAX_WRITE: u32 = 128 * 1024;
 /// Long enough that the kernel asks again rarely, short enough not to matter.
 const VALID_SECONDS: u64 = 60;
 
-fn serve(mut device: File, files: &[StalledFile], hanging: &AtomicUsize) {
+fn serve(
+    mut device: File,
+    files: &[StalledFile],
+    stalls: &Stalls,
+    (hanging, hanging_looks): (&AtomicUsize, &AtomicUsize),
+) {
     let mut buf = vec![0u8; MAX_WRITE as usize + 64 * 1024];
-    // The reads left unanswered, by their request's id.
+    // The requests left unanswered, by their id.
     let mut hung = std::collections::HashSet::new();
     loop {
         let n = match device.read(&mut buf) {
@@ -143,6 +178,22 @@ fn serve(mut device: File, files: &[StalledFile], hanging: &AtomicUsize) {
         let mut unique = unique;
         let reply: Option<Result<Vec<u8>, i32>> = match opcode {
             INIT => Some(Ok(init_out(body))),
+            LOOKUP
+                if stalls
+                    .looks
+                    .iter()
+                    .any(|n| n.as_bytes() == body.split(|b| *b == 0).next().unwrap_or_default()) =>
+            {
+                // The share has gone away: this look is never answered.
+                hanging_looks.fetch_add(1, Ordering::SeqCst);
+                hung.insert(unique);
+                None
+            }
+            OPENDIR if node == ROOT && stalls.listing => {
+                hanging_looks.fetch_add(1, Ordering::SeqCst);
+                hung.insert(unique);
+                None
+            }
             LOOKUP => {
                 let name = body.split(|b| *b == 0).next().unwrap_or_default();
                 Some(
@@ -219,14 +270,17 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// fuse_init_out: protocol 7.31, no optional features, reads of up to `MAX_WRITE` bytes.
+/// fuse_init_out: protocol 7.31, reads of up to `MAX_WRITE` bytes, and of the optional features
+/// only look-ups in parallel: without it the kernel holds a directory while one of its look-ups
+/// is under way, and a name left unanswered would hang the look at every other name too.
 fn init_out(init_in: &[u8]) -> Vec<u8> {
+    const FUSE_PARALLEL_DIROPS: u32 = 1 << 18;
     let max_readahead = u32_at(init_in, 8);
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&7u32.to_le_bytes()); // major
     out.extend_from_slice(&31u32.to_le_bytes()); // minor
     out.extend_from_slice(&max_readahead.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes()); // flags
+    out.extend_from_slice(&FUSE_PARALLEL_DIROPS.to_le_bytes()); // flags
     out.extend_from_slice(&16u16.to_le_bytes()); // max_background
     out.extend_from_slice(&12u16.to_le_bytes()); // congestion_threshold
     out.extend_from_slice(&MAX_WRITE.to_le_bytes());
@@ -339,4 +393,42 @@ fn a_read_past_the_point_hangs_and_the_unmount_lets_it_go() {
         "{}",
         String::from_utf8_lossy(&after)
     );
+}
+
+// The stalls a mount can be told of: a stat of a name, and a listing of the root, that hang.
+#[test]
+fn a_stat_of_a_stalled_name_and_a_listing_hang_and_the_unmount_lets_them_go() {
+    if let Some(reason) = skip_reason() {
+        panic!("{reason}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stalls = Stalls {
+        looks: vec!["gone.wav".into()],
+        listing: true,
+    };
+    let fs = StalledFs::mount_stalling(dir.path(), Vec::new(), stalls);
+    let (done, result) = std::sync::mpsc::channel();
+    let (stat, list) = (dir.path().join("gone.wav"), dir.path().to_path_buf());
+    let stats = done.clone();
+    std::thread::spawn(move || stats.send(format!("stat: {:?}", std::fs::metadata(&stat))));
+    std::thread::spawn(move || done.send(format!("list: {:?}", std::fs::read_dir(&list).map(drop))));
+    assert!(
+        result
+            .recv_timeout(std::time::Duration::from_millis(500))
+            .is_err(),
+        "the stat and the listing should hang"
+    );
+    assert_eq!(fs.hanging_looks(), 2);
+    // Another name is answered: only the stalled one hangs.
+    assert!(
+        std::fs::metadata(dir.path().join("other.wav"))
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    );
+    drop(fs);
+    for _ in 0..2 {
+        let after = result
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("let go by the unmount");
+        assert!(after.contains("Err"), "{after}");
+    }
 }
