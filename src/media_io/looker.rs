@@ -1,5 +1,5 @@
 //! Looking at media (a file's status, a directory's listing) one look after another, each
-//! watched as a read is: on a shared share stat(2) and readdir(2) hang just as read(2) does.
+//! watched as a read is: on a network share stat(2) and readdir(2) hang just as read(2) does.
 //! The looks run on a [`ReadWorker`]; one that hangs for the timeout is given up with that
 //! worker's thread, and the next look starts a fresh one. For a caller that looks at many files
 //! in turn (the background measurer's look over the library) and must go on past one that does
