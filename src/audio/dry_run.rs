@@ -82,6 +82,9 @@ pub struct DryRunSummary {
     pub measured: usize,
     /// Where those measurements were kept, or why they could not be.
     pub kept: Result<Option<PathBuf>, String>,
+    /// Loudness caches that hung as they were read or written (a stalled share), and what came
+    /// of it.
+    pub cache_hangs: Vec<String>,
 }
 
 /// A track that could not be played (or was cut short), and why.
@@ -179,7 +182,11 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         sample_format: hound::SampleFormat::Int,
     };
     let mut writer = hound::WavWriter::create(setup.wav, spec).map_err(wav_error)?;
-    let store = Arc::new(LoudnessStore::new(setup.media_root, setup.fallback_dir));
+    let store = Arc::new(LoudnessStore::new(
+        setup.media_root,
+        setup.fallback_dir,
+        setup.read_timeout,
+    ));
     let mut driver = Driver {
         setup,
         cache: Arc::new(store.load()),
@@ -203,6 +210,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
             problems: Vec::new(),
             measured: 0,
             kept: Ok(None),
+            cache_hangs: Vec::new(),
         },
     };
     let mut block = vec![0.0f32; BLOCK_FRAMES * CHANNELS];
@@ -236,6 +244,7 @@ pub fn dry_run(plan: &Plan, setup: &DryRunSetup<'_>) -> Result<DryRunSummary, Dr
         .save()
         .map(|kept| kept.map(|k| k.path().to_owned()))
         .map_err(|e| error_chain(&e));
+    driver.summary.cache_hangs = driver.store.hangs();
     Ok(driver.summary)
 }
 

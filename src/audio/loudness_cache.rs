@@ -3,7 +3,8 @@
 //! travels with the library it describes. The curators' analysis ([`crate::curation`]), the
 //! renders and the daemon write it (through [`super::loudness_store`], which falls back on a
 //! directory of the daemon's own when the media cannot be written); playback reads it to level
-//! each track.
+//! each track. They read and write it through [`super::loudness_file`], which gives up a read or
+//! write that hangs (the media's share stalled).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decode::replaygain_tag;
 use super::parallel::map_parallel;
-use super::read_watch::run_watched;
+use super::read_watch::{Hung, run_watched};
 use super::track::KnownLoudness;
 use crate::safe_file::{self, Limit, SafeFileError};
 
@@ -84,6 +85,27 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+    /// Its read hung (a stalled share) and was given up, or an earlier one is still stuck.
+    #[error("cannot read the loudness cache {}", path.display())]
+    ReadHung {
+        path: PathBuf,
+        #[source]
+        source: Hung,
+    },
+    /// Its write hung and was given up, or a read or write of it is still stuck.
+    #[error("cannot write the loudness cache {}", path.display())]
+    WriteHung {
+        path: PathBuf,
+        #[source]
+        source: Hung,
+    },
+}
+
+impl CacheError {
+    /// Whether the cache did not answer, rather than answered with an error.
+    pub fn is_hung(&self) -> bool {
+        matches!(self, CacheError::ReadHung { .. } | CacheError::WriteHung { .. })
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -122,8 +144,18 @@ impl LoudnessCache {
         self.save_to(&Self::path(media_root))
     }
 
+    /// The cache as it is written.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the cache is plain data")
+    }
+
     /// [`LoudnessCache::save`] to a cache file wherever it is.
     pub fn save_to(&self, path: &Path) -> Result<(), CacheError> {
+        Self::write_json(path, &self.to_json())
+    }
+
+    /// Writes `text` (a cache's JSON) to the cache file at `path`, through a temporary file.
+    pub fn write_json(path: &Path, text: &str) -> Result<(), CacheError> {
         // Per process and per write, so that two writers at once (two runs, or two threads of
         // one) cannot interleave their writes.
         static WRITES: AtomicU64 = AtomicU64::new(0);
@@ -131,7 +163,6 @@ impl LoudnessCache {
         let write = WRITES.fetch_add(1, Ordering::Relaxed);
         tmp.push(format!(".{}.{write}.tmp", std::process::id()));
         let tmp = PathBuf::from(tmp);
-        let text = serde_json::to_string_pretty(self).expect("the cache is plain data");
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, path))
             .map_err(|source| {

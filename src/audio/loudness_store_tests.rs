@@ -1,6 +1,7 @@
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use super::*;
+use crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
 
 fn loudness(lufs: f64) -> Loudness {
     Loudness {
@@ -45,7 +46,7 @@ fn chmod(path: &Path, mode: u32) {
 #[test]
 fn a_measurement_is_read_back_at_once_and_written_beside_the_media() {
     let media = tempfile::tempdir().unwrap();
-    let store = LoudnessStore::new(media.path(), None);
+    let store = LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT);
     assert_eq!(store.save().unwrap(), None, "nothing to write");
     store.record("a.flac", identity(1), loudness(-20.0));
     assert_eq!(store.load().get("a.flac", identity(1)), Some(&loudness(-20.0)));
@@ -55,7 +56,7 @@ fn a_measurement_is_read_back_at_once_and_written_beside_the_media() {
     let kept = store.save().unwrap();
     assert_eq!(kept, Some(Kept::Media(LoudnessCache::path(media.path()))));
     assert_eq!(store.unsaved_count(), 0);
-    let fresh = LoudnessStore::new(media.path(), None);
+    let fresh = LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT);
     assert_eq!(fresh.load().get("a.flac", identity(1)), Some(&loudness(-20.0)));
 }
 
@@ -65,7 +66,7 @@ fn a_save_adds_to_what_another_process_wrote_meanwhile() {
     let mut theirs = LoudnessCache::default();
     theirs.put("theirs.flac", identity(1), loudness(-30.0));
     theirs.save(media.path()).unwrap();
-    let store = LoudnessStore::new(media.path(), None);
+    let store = LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT);
     store.record("ours.flac", identity(2), loudness(-10.0));
     store.save().unwrap();
     let cache = LoudnessCache::load(media.path()).unwrap();
@@ -89,13 +90,13 @@ fn a_media_directory_that_cannot_be_written_keeps_the_measurements_in_the_fallba
     chmod(&state, 0o777);
 
     let (kept, seen, unkept) = without_root(|| {
-        let store = LoudnessStore::new(&media, Some(&state));
+        let store = LoudnessStore::new(&media, Some(&state), DEFAULT_READ_TIMEOUT);
         store.record("new.flac", identity(2), loudness(-12.0));
         let kept = store.save().unwrap();
         // Read back by a process that starts afresh, with the same fall-back.
-        let seen = LoudnessStore::new(&media, Some(&state)).load();
+        let seen = LoudnessStore::new(&media, Some(&state), DEFAULT_READ_TIMEOUT).load();
         // With nowhere to write, the measurements stay in memory, and the reason is given.
-        let nowhere = LoudnessStore::new(&media, None);
+        let nowhere = LoudnessStore::new(&media, None, DEFAULT_READ_TIMEOUT);
         nowhere.record("new.flac", identity(2), loudness(-12.0));
         let unkept = nowhere.save().map_err(|e| crate::error_text::error_chain(&e));
         assert_eq!(nowhere.unsaved_count(), 1, "kept to be tried again");
@@ -154,7 +155,7 @@ fn a_fifo_planted_at_the_cache_s_name_is_refused_at_once_and_the_fallback_used()
     let (root, fallback) = (media.path().to_owned(), state.path().to_owned());
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let store = LoudnessStore::new(&root, Some(fallback.as_path()));
+        let store = LoudnessStore::new(&root, Some(fallback.as_path()), DEFAULT_READ_TIMEOUT);
         let empty = store.load().get("a.flac", identity(1)).is_none();
         store.record("a.flac", identity(1), loudness(-20.0));
         let _ = done.send((empty, store.save().map_err(|e| e.to_string())));
@@ -172,6 +173,6 @@ fn a_fifo_planted_at_the_cache_s_name_is_refused_at_once_and_the_fallback_used()
         std::fs::symlink_metadata(&cache).unwrap().file_type().is_fifo(),
         "what was planted is left alone"
     );
-    let fresh = LoudnessStore::new(media.path(), Some(state.path()));
+    let fresh = LoudnessStore::new(media.path(), Some(state.path()), DEFAULT_READ_TIMEOUT);
     assert_eq!(fresh.load().get("a.flac", identity(1)), Some(&loudness(-20.0)));
 }

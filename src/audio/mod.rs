@@ -16,6 +16,7 @@ pub mod levelled;
 pub mod limiter;
 mod logging;
 pub mod loudness_cache;
+pub mod loudness_file;
 pub mod loudness_store;
 pub mod measure;
 pub mod mixer;

@@ -90,6 +90,9 @@ pub struct RenderSummary {
     pub measured: usize,
     /// Where those measurements were kept, or why they could not be.
     pub kept: Result<Option<PathBuf>, String>,
+    /// Loudness caches that hung as they were read or written (a stalled share), and what came
+    /// of it.
+    pub cache_hangs: Vec<String>,
 }
 
 impl RenderSummary {
@@ -167,9 +170,14 @@ pub fn render_playlist_with_progress(
     if tracks.is_empty() {
         return Err(RenderError::Empty);
     }
+    let store = Arc::new(LoudnessStore::new(
+        media_root,
+        options.fallback_dir.as_deref(),
+        options.read_timeout,
+    ));
     // Surfaces an unreadable cache before any work: the render would measure everything again.
-    LoudnessCache::load(media_root)?;
-    let store = Arc::new(LoudnessStore::new(media_root, options.fallback_dir.as_deref()));
+    // One that hangs is only said: each track's own reads are watched, and say which hang.
+    store.media_cache_readable()?;
     let paths: Vec<String> = tracks.iter().map(|t| t.path.clone()).collect();
     // A file that cannot be measured cannot be decoded either, and stops the render as it opens;
     // one whose read hung would only hang again, and stops it now.
@@ -207,6 +215,7 @@ pub fn render_playlist_with_progress(
             .kept
             .map(|kept| kept.map(|k| k.path().to_owned()))
             .map_err(|e| error_chain(&e)),
+        cache_hangs: Vec::new(),
     };
     let mut pending = tracks.iter().enumerate();
     let mut streams: Vec<Streaming> = Vec::new();
@@ -263,6 +272,7 @@ pub fn render_playlist_with_progress(
         streaming.collect(tracks, &mut summary)?;
     }
     writer.finalize().map_err(wav_error)?;
+    summary.cache_hangs = store.hangs();
     Ok(summary)
 }
 

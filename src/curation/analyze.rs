@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::audio::decode::Decoder;
 use crate::audio::loudness_cache::{CacheEntry, CacheError, FileIdentity, Loudness, LoudnessCache};
+use crate::audio::loudness_file::CacheFile;
 use crate::audio::measure::measure_watched;
 use crate::audio::parallel::map_parallel;
 use crate::audio::read_watch::{DEFAULT_READ_TIMEOUT, run_watched};
@@ -30,6 +31,8 @@ pub struct AnalyzedFile {
 pub struct Analysis {
     pub cache_file: PathBuf,
     pub files: Vec<AnalyzedFile>,
+    /// The cache hung as it was read or written (a stalled share), and what came of it.
+    pub cache_hangs: Vec<String>,
 }
 
 impl Analysis {
@@ -55,14 +58,29 @@ pub fn analyze(media_root: &Path, files: &[String]) -> Result<Analysis, CacheErr
 
 /// [`analyze`], calling `file_done` as each file is measured or found in the cache, from
 /// whichever thread did it, so a command line can show how far it is. A file one of whose
-/// reads hangs for `read_timeout` is not measured, and the others go on.
+/// reads hangs for `read_timeout` is not measured, and the others go on. So does a cache whose
+/// read hangs: every file is measured as if there were none, and the measurements are not
+/// written over the cache (which would lose what it holds); one whose write hangs is given up.
+/// Each is said in [`Analysis::cache_hangs`].
 pub fn analyze_with_progress(
     media_root: &Path,
     files: &[String],
     read_timeout: Duration,
     file_done: &(dyn Fn() + Sync),
 ) -> Result<Analysis, CacheError> {
-    let mut cache = LoudnessCache::load(media_root)?;
+    let cache_file = CacheFile::new(LoudnessCache::path(media_root), read_timeout);
+    let mut cache_hangs = Vec::new();
+    let (mut cache, read) = match cache_file.load() {
+        Ok(cache) => (cache, true),
+        Err(e) if e.is_hung() => {
+            cache_hangs.push(format!(
+                "{}; going on without it: every file is measured now, and the measurements are not kept",
+                error_chain(&e)
+            ));
+            (LoudnessCache::default(), false)
+        }
+        Err(e) => return Err(e),
+    };
     let jobs: Vec<(String, Option<CacheEntry>)> = files
         .iter()
         .map(|rel| (rel.clone(), cache.files.get(rel).cloned()))
@@ -97,10 +115,19 @@ pub fn analyze_with_progress(
         };
         out.push(file);
     }
-    cache.save(media_root)?;
+    if read {
+        match cache_file.save(&cache) {
+            Ok(()) => {}
+            Err(e) if e.is_hung() => {
+                cache_hangs.push(format!("{}; the measurements are not kept", error_chain(&e)));
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(Analysis {
-        cache_file: LoudnessCache::path(media_root),
+        cache_file: cache_file.path().to_owned(),
         files: out,
+        cache_hangs,
     })
 }
 

@@ -43,10 +43,24 @@ struct Room {
     share: Option<StalledFs>,
     /// `dead/`, once [`Room::dead_share`] has mounted it.
     dead: Option<StalledFs>,
+    /// `library/`, once [`Room::library_whose_cache_hangs`] has mounted it.
+    library: Option<StalledFs>,
 }
 
 /// On the share that died between two looks: a stat of it never returns.
 const STAT_HUNG: &str = "dead/stat.wav";
+
+/// The media root's loudness cache.
+const CACHE: &str = ".setting-loudness.json";
+
+/// How the media root's loudness cache hangs.
+#[derive(Clone, Copy, Debug)]
+enum CacheHang {
+    /// Its reads never answer.
+    Read,
+    /// A look at it (a stat, an open) never answers.
+    Stat,
+}
 
 impl Room {
     fn new() -> Room {
@@ -102,7 +116,49 @@ impl Room {
             dir,
             share: Some(share),
             dead: None,
+            library: None,
         }
+    }
+
+    /// Makes the media root a share (`library/`) whose loudness cache never answers, in the way
+    /// `hang` says, while its two tones `a.wav` and `b.wav` read as any file does. The share is
+    /// read-only, as the media often are to the daemon.
+    fn library_whose_cache_hangs(&mut self, hang: CacheHang) {
+        let mountpoint = self.path("library");
+        std::fs::create_dir(&mountpoint).unwrap();
+        let tone = |name: &str, hz| {
+            let bytes = sine_wav(hz, 0.5, RATE, 3.0);
+            StalledFile {
+                name: name.into(),
+                answers_up_to: bytes.len(),
+                bytes,
+            }
+        };
+        let mut files = vec![tone("a.wav", 880.0), tone("b.wav", 660.0)];
+        let mut stalls = Stalls::default();
+        match hang {
+            CacheHang::Read => files.push(StalledFile {
+                name: CACHE.into(),
+                bytes: b"{\"files\": {}}".to_vec(),
+                answers_up_to: 0,
+            }),
+            CacheHang::Stat => stalls.looks.push(CACHE.into()),
+        }
+        self.library = Some(StalledFs::mount_stalling(&mountpoint, files, stalls));
+        // The commands keep what they measure where the daemon would: here, not in the
+        // account's own state directory.
+        std::fs::create_dir(self.path("state")).unwrap();
+        let config = std::fs::read_to_string(self.config()).unwrap();
+        let config =
+            config.replace("media = \"media\"", "media = \"library\"") + "[daemon]\nstate_dir = \"state\"\n";
+        std::fs::write(self.config(), config).unwrap();
+    }
+
+    /// How many reads and looks of `library/` were left unanswered.
+    fn library_hangs(&self) -> usize {
+        self.library
+            .as_ref()
+            .map_or(0, |l| l.hanging_reads() + l.hanging_looks())
     }
 
     /// Mounts `media/dead`, a share that died between two looks: neither a stat of
@@ -235,6 +291,7 @@ impl Drop for Room {
     fn drop(&mut self) {
         self.share.take();
         self.dead.take();
+        self.library.take();
     }
 }
 
@@ -1001,4 +1058,167 @@ fn render_of_an_m3u_naming_a_file_whose_stat_hangs_refuses_it_promptly_at_its_li
         "expected `{at}…{STAT_HUNG}: a read hung for 1 s` in:\n{err}"
     );
     assert!(room.hanging_looks() >= 1);
+}
+
+/// The warning, on its own line, that the library's loudness cache hung as it was read and was
+/// gone on without; and the same in the JSON's `cache_hangs`, if `json` is given.
+fn assert_cache_hang_said(hang: CacheHang, out: &Output, json: Option<&Value>) {
+    let said = format!("library/{CACHE}: a read hung for 1 s");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.lines().any(
+            |l| l.starts_with("setting: warning: cannot read the loudness cache ")
+                && l.contains(&said)
+                && l.contains("going on without")
+        ),
+        "{hang:?}: no warning of `{said}` in:\n{err}"
+    );
+    if let Some(json) = json {
+        let hangs = json["cache_hangs"].to_string();
+        assert!(hangs.contains(&said), "{hang:?}: {json}");
+    }
+}
+
+/// The media root's loudness cache on a share that stalled, its reads or the look at it:
+/// `playlist check` and `analyze` go on without it after the read timeout, saying so, and check
+/// and measure each file as its own (watched) reads allow.
+#[test]
+fn check_and_analyze_go_on_without_a_loudness_cache_that_hangs_saying_so() {
+    for hang in [CacheHang::Read, CacheHang::Stat] {
+        let mut room = Room::new();
+        room.library_whose_cache_hangs(hang);
+        room.playlist("good", &["a.wav", "b.wav"]);
+
+        let (out, took) = room.setting(&["--json", "playlist", "check", "good"]);
+        assert!(took < PROMPTLY, "{hang:?}: check took {took:?}");
+        let json = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{hang:?}: {json}");
+        for file in json["files"].as_array().unwrap() {
+            assert_eq!(file["status"], json!("ok"), "{hang:?}: {file}");
+        }
+        assert_eq!(json["unmeasured"], json!(["a.wav", "b.wav"]), "{hang:?}");
+        assert_cache_hang_said(hang, &out, Some(&json));
+
+        let (out, took) = room.setting(&["--json", "playlist", "analyze", "good"]);
+        assert!(took < PROMPTLY, "{hang:?}: analyze took {took:?}");
+        let json = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{hang:?}: {json}");
+        for file in json["files"].as_array().unwrap() {
+            assert!(file["loudness"]["lufs"].is_number(), "{hang:?}: {file}");
+            assert_eq!(file["cached"], json!(false), "{hang:?}: {file}");
+        }
+        assert_cache_hang_said(hang, &out, Some(&json));
+        assert!(room.library_hangs() >= 2, "{hang:?}: the cache really hung");
+    }
+}
+
+/// `render` and `dry-run` with the media root's loudness cache on a share that stalled: each
+/// goes on without it after the read timeout, saying so, measures the tracks and keeps the
+/// measurements in the state directory, as when the media cannot be written.
+#[test]
+fn render_and_dry_run_go_on_without_a_loudness_cache_that_hangs_saying_so() {
+    for hang in [CacheHang::Read, CacheHang::Stat] {
+        let mut room = Room::new();
+        room.library_whose_cache_hangs(hang);
+        room.playlist("good", &["a.wav", "b.wav"]);
+        room.scene_planned("good", "8s");
+        let kept = room.path("state/loudness.json");
+
+        let wav = room.path("render.wav");
+        let (out, took) = room.setting(&["--json", "render", "good", "--wav", wav.to_str().unwrap()]);
+        assert!(took < PROMPTLY, "{hang:?}: render took {took:?}");
+        let json = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{hang:?}: {json}");
+        assert_eq!(
+            json["tracks"].as_array().map(Vec::len),
+            Some(2),
+            "{hang:?}: {json}"
+        );
+        assert_eq!(json["measured"], json!(2), "{hang:?}: {json}");
+        assert_eq!(json["measurements_kept_in"], json!(kept), "{hang:?}: {json}");
+        assert_cache_hang_said(hang, &out, Some(&json));
+
+        std::fs::remove_file(&kept).unwrap();
+        let wav = room.path("dry.wav");
+        let (out, took) = room.setting(&[
+            "--json",
+            "dry-run",
+            "stalls",
+            "--wav",
+            wav.to_str().unwrap(),
+            "--rate",
+            "8000",
+        ]);
+        assert!(took < PROMPTLY, "{hang:?}: dry run took {took:?}");
+        let json = json_of(&out);
+        assert_eq!(
+            json["tracks"],
+            json!(["good/a.wav", "good/b.wav"]),
+            "{hang:?}: {json}"
+        );
+        assert_eq!(json["failed"], json!([]), "{hang:?}: {json}");
+        assert_eq!(json["measurements_kept_in"], json!(kept), "{hang:?}: {json}");
+        assert_cache_hang_said(hang, &out, Some(&json));
+        assert!(room.library_hangs() >= 2, "{hang:?}: the cache really hung");
+    }
+}
+
+/// The media root's loudness cache on a share that stalled: the daemon starts, its background
+/// measurer goes on without the cache after the read timeout, saying so, measures the
+/// playlist's tracks and keeps them in the state directory; a session's music plays both, the
+/// player's loader held up neither by the cache nor by the measurer's reads and writes of it.
+#[test]
+fn a_loudness_cache_that_hangs_stalls_neither_the_measurer_nor_a_session_s_music() {
+    for hang in [CacheHang::Read, CacheHang::Stat] {
+        let mut room = Room::new();
+        room.library_whose_cache_hangs(hang);
+        room.playlist("stalls", &["a.wav", "b.wav"]);
+        room.scene("stalls");
+        let started = Instant::now();
+        let daemon = Daemon::builder().config(room.config()).start();
+        assert!(
+            started.elapsed() < PROMPTLY,
+            "{hang:?}: start took {:?}",
+            started.elapsed()
+        );
+
+        let kept = daemon.state_dir().join("loudness.json");
+        let library = room.path("library");
+        let measured = |rel: &str| {
+            let identity = FileIdentity::of(&library.join(rel)).unwrap();
+            LoudnessCache::load_from(&kept).is_ok_and(|c| c.get(rel, identity).is_some())
+        };
+        eventually(PROMPTLY, || {
+            (measured("a.wav") && measured("b.wav")).then_some(())
+        })
+        .unwrap_or_else(|| panic!("{hang:?}: never measured:\n{}", daemon.log_text()));
+        let said = format!("cannot read the loudness cache {}", library.join(CACHE).display());
+        let log = daemon.log_text();
+        assert!(
+            log.lines().any(|l| l.contains(&said)
+                && l.contains("a read hung for 1 s")
+                && l.contains("going on without")),
+            "{hang:?}: no `{said}` in:\n{log}"
+        );
+
+        let started = start_session(&daemon);
+        for track in ["a.wav", "b.wav"] {
+            eventually(PROMPTLY, || {
+                (daemon.status()["daemon"]["heard"]["track"]["path"] == json!(track)).then_some(())
+            })
+            .unwrap_or_else(|| panic!("{hang:?}: {track} never played: {}", daemon.status()));
+        }
+        // a.wav is 3 s long: b.wav follows it, neither waiting on the cache.
+        assert!(
+            started.elapsed() < Duration::from_secs(3) + READ_TIMEOUT + SLACK,
+            "{hang:?}: {:?}",
+            started.elapsed()
+        );
+        let log = log_text(&daemon);
+        assert!(
+            !log.iter().any(|e| e.contains("could not be played")),
+            "{hang:?}: {log:#?}"
+        );
+        assert!(room.library_hangs() >= 1, "{hang:?}: the cache really hung");
+    }
 }

@@ -413,7 +413,8 @@ fn load(
         follows: _,
     } = request;
     // Read afresh for each track: an `analyze` run while the daemon is up is used at once.
-    let mut cache = watch.reading(|| store.load());
+    // Watched within: a cache that hangs is gone on without, and the track is not given up.
+    let mut cache = store.load();
     let known = match measure_ahead(store, &cache, &track.path, budget, watch, reading.read_timeout) {
         Ahead::Known => true,
         Ahead::Unknown => false,
@@ -432,7 +433,7 @@ fn load(
     };
     if !watch.reading(|| is_measured(store.media_root(), &track.path, &cache)) {
         // Measured just now, or since the wait ended.
-        cache = watch.reading(|| store.load());
+        cache = store.load();
     }
     let levelling = Levelling {
         media_root: store.media_root(),
@@ -487,6 +488,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+    use crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
     use crate::audio::test_media::mkfifo;
 
     /// A streaming track whose read hangs (here a read made to wait on a channel, at the same
@@ -582,7 +584,7 @@ mod tests {
             read_timeout: Duration::from_secs(10),
             idle: UNPACED_IDLE_POLL,
         };
-        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let store = Arc::new(LoudnessStore::new(dir.path(), None, DEFAULT_READ_TIMEOUT));
         let (loaded, stream, _) = load_within(request, reading, None, &store, LOAD_DEADLINE);
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(stream.is_none());
@@ -631,7 +633,7 @@ mod tests {
     fn a_playing_track_reads_far_enough_ahead_to_outlast_a_hung_read_and_a_queued_one_its_prime() {
         let dir = tempfile::tempdir().unwrap();
         let request = tone_request(dir.path(), 120);
-        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let store = Arc::new(LoudnessStore::new(dir.path(), None, DEFAULT_READ_TIMEOUT));
         let reading = Reading {
             rate: 8_000,
             idle: IDLE_POLL,
@@ -669,7 +671,7 @@ mod tests {
     fn an_unmeasured_track_is_measured_before_it_plays() {
         let dir = tempfile::tempdir().unwrap();
         let request = tone_request(dir.path(), 1);
-        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let store = Arc::new(LoudnessStore::new(dir.path(), None, DEFAULT_READ_TIMEOUT));
         let (loaded, _stream, _) = load(
             request,
             reading(),
@@ -697,7 +699,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // Long enough that its measuring cannot finish between the wait's end and the opening.
         let request = tone_request(dir.path(), 600);
-        let store = Arc::new(LoudnessStore::new(dir.path(), None));
+        let store = Arc::new(LoudnessStore::new(dir.path(), None, DEFAULT_READ_TIMEOUT));
         let (loaded, _stream, _) = load(
             request,
             reading(),

@@ -2,6 +2,7 @@ use std::time::Instant;
 
 use super::*;
 use crate::audio::loudness_cache::LoudnessCache;
+use crate::audio::read_watch::DEFAULT_READ_TIMEOUT;
 use crate::audio::test_media::{sine, write_wav};
 
 const RATE: u32 = 8_000;
@@ -36,7 +37,7 @@ fn what_is_not_measured_is_measured_in_the_background_and_so_is_a_file_added_lat
     tone(&media.path().join("album/other.wav"), 0.05);
     tone(&media.path().join(".hidden.wav"), 0.5);
     std::fs::write(media.path().join("notes.txt"), "not audio").unwrap();
-    let store = Arc::new(LoudnessStore::new(media.path(), None));
+    let store = Arc::new(LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT));
     let measurer = Measurer::spawn(
         store,
         vec!["named.wav".into()],
@@ -81,7 +82,7 @@ fn what_is_not_measured_is_measured_in_the_background_and_so_is_a_file_added_lat
 #[test]
 fn the_measurer_runs_at_the_lowest_priority() {
     let media = tempfile::tempdir().unwrap();
-    let store = Arc::new(LoudnessStore::new(media.path(), None));
+    let store = Arc::new(LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT));
     let measurer = Measurer::spawn(store, Vec::new(), Duration::from_secs(60), TIMEOUT).unwrap();
     let nices = || -> Vec<i64> {
         std::fs::read_dir("/proc/self/task")
@@ -110,7 +111,7 @@ fn a_file_that_cannot_be_measured_is_tried_again_only_once_it_changes() {
     let media = tempfile::tempdir().unwrap();
     let bad = media.path().join("bad.wav");
     std::fs::write(&bad, b"RIFF, but no more").unwrap();
-    let store = LoudnessStore::new(media.path(), None);
+    let store = LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT);
     let looks = &mut Looks::new(media.path(), TIMEOUT);
     let todo = look_over(&store, &[], &HashMap::new(), looks);
     assert_eq!(todo.len(), 1);
@@ -131,7 +132,7 @@ fn the_playlists_files_come_first_and_links_to_directories_are_not_followed() {
         std::fs::write(path, b"x").unwrap();
     }
     std::os::unix::fs::symlink(media.path(), media.path().join("a/loop")).unwrap();
-    let store = LoudnessStore::new(media.path(), None);
+    let store = LoudnessStore::new(media.path(), None, DEFAULT_READ_TIMEOUT);
     let looks = &mut Looks::new(media.path(), TIMEOUT);
     let todo: Vec<String> = look_over(
         &store,

@@ -138,6 +138,7 @@ impl Player {
         let store = Arc::new(LoudnessStore::new(
             &setup.media_root,
             setup.measuring.fallback_dir.as_deref(),
+            setup.read_timeout,
         ));
         let measurer = match setup.measuring.poll {
             Some(poll) => Some(

@@ -67,6 +67,9 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = dry_run(&planned, &setup).context("dry run failed")?;
     progress.finish();
+    for hang in &summary.cache_hangs {
+        eprintln!("setting: warning: {hang}");
+    }
     // Each at its track's line in its playlist, as `settingd --check` names a bad file.
     let problems: Vec<String> = summary
         .problems
@@ -91,6 +94,7 @@ pub fn run(cli: &Cli, args: &DryRunArgs) -> anyhow::Result<ExitCode> {
             "measured": summary.measured,
             "measurements_kept_in": summary.kept.as_ref().ok().and_then(Option::as_ref),
             "measurements_not_kept": summary.kept.as_ref().err(),
+            "cache_hangs": summary.cache_hangs,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);

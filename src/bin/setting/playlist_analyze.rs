@@ -33,6 +33,9 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
     let analysis = analyze_with_progress(media, &paths, timeout, &|| progress.tick())
         .context("cannot keep the loudness cache")?;
     progress.finish();
+    for hang in &analysis.cache_hangs {
+        eprintln!("setting: warning: {hang}");
+    }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {

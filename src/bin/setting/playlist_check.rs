@@ -25,6 +25,8 @@ struct Report<'a> {
     /// Files that play but have no loudness measurement yet: the daemon measures them before
     /// they play.
     unmeasured: &'a [String],
+    /// Loudness caches that hung as they were read (a stalled share), gone on without.
+    cache_hangs: &'a [String],
 }
 
 pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -53,7 +55,12 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
         .map(|c| c.path.clone())
         .collect();
     // As the daemon sees them: its own measurements too, when it cannot write beside the media.
-    let known = LoudnessStore::new(media, Some(&catalog.config().daemon.state_dir)).load();
+    let store = LoudnessStore::new(media, Some(&catalog.config().daemon.state_dir), timeout);
+    let known = store.load();
+    let cache_hangs = store.hangs();
+    for hang in &cache_hangs {
+        eprintln!("setting: warning: {hang}");
+    }
     let unmeasured = unmeasured(media, &known, &playable, timeout);
     if cli.json {
         let report = Report {
@@ -61,6 +68,7 @@ pub fn run(cli: &Cli, catalog: &Catalog, name: Option<&str>) -> anyhow::Result<E
             files: &checks,
             coverage: &covered,
             unmeasured: &unmeasured,
+            cache_hangs: &cache_hangs,
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

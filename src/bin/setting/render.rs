@@ -87,6 +87,9 @@ pub fn run(cli: &Cli, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context(format!("cannot render to {}", args.wav.display())),
     };
+    for hang in &summary.cache_hangs {
+        eprintln!("setting: warning: {hang}");
+    }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&json_of(&summary, &args.wav))?);
     } else {
@@ -153,6 +156,7 @@ fn json_of(summary: &RenderSummary, wav: &Path) -> serde_json::Value {
         "measured": summary.measured,
         "measurements_kept_in": summary.kept.as_ref().ok().and_then(Option::as_ref),
         "measurements_not_kept": summary.kept.as_ref().err(),
+        "cache_hangs": summary.cache_hangs,
     })
 }
 
