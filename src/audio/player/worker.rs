@@ -216,12 +216,8 @@ impl Worker {
     fn wait_for_next_track(&mut self) {
         let started = Instant::now();
         loop {
-            let queued = if self.state.pending_switch.is_some() {
-                0
-            } else {
-                self.mixer.queued()
-            };
-            if self.state.in_flight == 0 || queued > 0 || started.elapsed() >= UNPACED_WAIT_LIMIT {
+            if self.state.in_flight == 0 || self.queued_ahead() > 0 || started.elapsed() >= UNPACED_WAIT_LIMIT
+            {
                 return;
             }
             match self.loader.results.recv_timeout(Duration::from_millis(10)) {
@@ -347,16 +343,21 @@ impl Worker {
         }
     }
 
+    /// Tracks queued in the mixer to play after the one playing, for the playlist chosen last.
+    fn queued_ahead(&self) -> usize {
+        // Until the switch, what the mixer holds belongs to the playlist being left.
+        if self.state.pending_switch.is_some() {
+            0
+        } else {
+            self.mixer.queued()
+        }
+    }
+
     /// Asks the loader for tracks until enough are decoded or on their way.
     fn fill(&mut self) {
         loop {
+            let queued = self.queued_ahead();
             let state = &mut self.state;
-            // Until the switch, what the mixer holds belongs to the playlist being left.
-            let queued = if state.pending_switch.is_some() {
-                0
-            } else {
-                self.mixer.queued()
-            };
             if state.in_flight + queued >= LOOKAHEAD {
                 return;
             }
