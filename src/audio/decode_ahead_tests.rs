@@ -12,9 +12,24 @@ fn in_place(path: &Path) -> (Vec<Vec<f32>>, Option<String>) {
 }
 
 fn ahead(path: &Path, packets: usize) -> (Vec<Vec<f32>>, Option<String>) {
-    let mut ahead = DecodeAhead::start(Decoder::open(path).unwrap(), packets)
-        .unwrap_or_else(|_| panic!("a thread to decode on"));
+    let mut ahead = started(path, packets);
     drain(|out| ahead.decode_next(out))
+}
+
+fn started(path: &Path, packets: usize) -> DecodeAhead {
+    DecodeAhead::start(Decoder::open(path).unwrap(), packets)
+        .unwrap_or_else(|_| panic!("a thread to decode on"))
+}
+
+/// A FLAC file of an A440 tone `seconds` long, in `dir`.
+fn flac_tone(dir: &Path, seconds: usize) -> std::path::PathBuf {
+    write_as(
+        dir,
+        "tone",
+        Format::Flac,
+        &sine(seconds * RATE as usize, RATE, 440.0, 0.5),
+        RATE,
+    )
 }
 
 fn drain(
@@ -57,13 +72,7 @@ fn decoding_ahead_gives_every_packet_as_decoding_in_place_does() {
 #[test]
 fn a_cut_file_ends_with_the_same_error_after_the_same_packets() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_as(
-        dir.path(),
-        "tone",
-        Format::Flac,
-        &sine(4 * RATE as usize, RATE, 440.0, 0.5),
-        RATE,
-    );
+    let path = flac_tone(dir.path(), 4);
     cut_tail(&path, 0.3);
     let expected = in_place(&path);
     assert!(
@@ -85,15 +94,8 @@ fn is_open(path: &Path) -> bool {
 #[test]
 fn a_track_let_go_part_way_ends_its_thread_and_closes_its_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_as(
-        dir.path(),
-        "tone",
-        Format::Flac,
-        &sine(10 * RATE as usize, RATE, 440.0, 0.5),
-        RATE,
-    );
-    let mut ahead = DecodeAhead::start(Decoder::open(&path).unwrap(), 2)
-        .unwrap_or_else(|_| panic!("a thread to decode on"));
+    let path = flac_tone(dir.path(), 10);
+    let mut ahead = started(&path, 2);
     assert!(ahead.decode_next(&mut Vec::new()).unwrap());
     assert!(is_open(&path), "the thread reads the file");
     drop(ahead);
