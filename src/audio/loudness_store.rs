@@ -112,25 +112,21 @@ impl LoudnessStore {
     /// measure a whole library again: one that hangs is said and gone on without, as by
     /// [`LoudnessStore::load`].
     pub fn media_cache_readable(&self) -> Result<(), CacheError> {
-        match self.media.load() {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_hung() => {
-                self.hung(&e, "going on without its measurements");
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        self.load_said(&self.media).map(drop)
     }
 
     fn read(&self, file: &CacheFile) -> LoudnessCache {
+        self.load_said(file).unwrap_or_default()
+    }
+
+    /// Reads `file`; one that hangs is said and counts as empty, any other error is returned.
+    fn load_said(&self, file: &CacheFile) -> Result<LoudnessCache, CacheError> {
         match file.load() {
-            Ok(cache) => cache,
-            Err(e) => {
-                if e.is_hung() {
-                    self.hung(&e, "going on without its measurements");
-                }
-                LoudnessCache::default()
+            Err(e) if e.is_hung() => {
+                self.hung(&e, "going on without its measurements");
+                Ok(LoudnessCache::default())
             }
+            other => other,
         }
     }
 
